@@ -1,0 +1,38 @@
+#!/bin/sh
+# Prepares this machine for the SSH end-to-end tests (tests/support/sshd.rs).
+# Idempotent: safe to run again. Needs root (run with sudo).
+#
+# - installs OpenSSH's sshd if /usr/sbin/sshd is missing (the tests start their own instance
+#   on a random loopback port; the system sshd does not need to run);
+# - creates the login user `sbtest` that the tests log in as when they run as root. Its shell
+#   is /bin/sh so that no ~/.bashrc slows down every exec; its password field is `*` (no
+#   password, but not locked: sshd with `UsePAM no` refuses accounts locked with `!`).
+set -eu
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "scripts/test-setup.sh must run as root: sudo $0" >&2
+    exit 1
+fi
+
+if [ ! -x /usr/sbin/sshd ]; then
+    echo "installing openssh-server"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server
+fi
+
+# sshd refuses to start without its privilege-separation directory.
+mkdir -p /run/sshd
+chmod 0755 /run/sshd
+
+if ! id sbtest >/dev/null 2>&1; then
+    echo "creating user sbtest"
+    useradd -m -s /bin/sh sbtest
+fi
+if [ "$(getent passwd sbtest | cut -d: -f7)" != /bin/sh ]; then
+    usermod -s /bin/sh sbtest
+fi
+if [ "$(getent shadow sbtest | cut -d: -f2)" != '*' ]; then
+    usermod -p '*' sbtest
+fi
+
+echo "test setup done: sshd at /usr/sbin/sshd, login user sbtest ($(getent passwd sbtest))"

@@ -1,0 +1,127 @@
+//! One place wires everything: the store, the hosts, the core and each platform's loops, and
+//! watches them all so a loop that dies is reported by name (and takes the service down, for
+//! the supervisor to restart, rather than limping on without it).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use tokio::task::JoinSet;
+
+use crate::agents::claude::Claude;
+use crate::bots::outlet;
+use crate::bots::pacing::Pacer;
+use crate::bots::telegram::{self, outlet::TelegramOutlet};
+use crate::config::{Config, Secrets, TelegramMode};
+use crate::core::access::Access;
+use crate::core::thread::Platform;
+use crate::core::{Core, router};
+use crate::runner::hosts::Hosts;
+use crate::store::Store;
+
+type Tasks = JoinSet<(&'static str, Result<()>)>;
+
+fn spawn(
+    tasks: &mut Tasks,
+    name: &'static str,
+    task: impl Future<Output = Result<()>> + Send + 'static,
+) {
+    tasks.spawn(async move { (name, task.await) });
+}
+
+/// Runs the service until a shutdown signal or a fatal error.
+pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
+    let Some(token) = secrets.telegram_token.clone() else {
+        bail!(
+            "no chat platform is configured: set TELEGRAM_BOT_TOKEN (or telegram.token_file) to \
+             the token BotFather gave you"
+        );
+    };
+    let store = Store::open(&config.database.url, config.database.max_connections).await?;
+    let hosts = Hosts::from_config(&config)?;
+    let access = Access::new(
+        config.telegram.allowed_users.iter(),
+        config.telegram.allowed_chats.iter(),
+    );
+    if access.is_empty() {
+        tracing::warn!(
+            "nobody is allowed to use the bot yet: set telegram.allowed_users (or \
+             TELEGRAM_ALLOWED_USERS); refusals show each user's id"
+        );
+    }
+    let core = Core::new(
+        store,
+        hosts,
+        Claude::new(config.agents.claude.clone()),
+        config.defaults.clone(),
+        HashMap::from([(Platform::Telegram, access)]),
+    );
+
+    let bot = telegram::client(&config.telegram, &token)?;
+    let me = telegram::identify_with_retry(&bot).await;
+    tracing::info!("Telegram bot @{} is ready", me.username);
+    if let Err(e) = telegram::register_commands(&bot).await {
+        tracing::warn!("{e:#}; the command menu may be out of date");
+    }
+
+    let mut tasks = Tasks::new();
+    spawn(&mut tasks, "router", router::run(core.clone()));
+    let pacer = Arc::new(Pacer::new(telegram::limits(&config.telegram)));
+    let sender = Arc::new(TelegramOutlet::new(bot.clone()));
+    spawn(
+        &mut tasks,
+        "telegram outbox",
+        outlet::run(core.clone(), sender, pacer),
+    );
+    match config.telegram.mode {
+        TelegramMode::Polling => {
+            let poll = telegram::poll(core.clone(), bot, me, config.telegram.poll_timeout);
+            spawn(&mut tasks, "telegram polling", poll);
+        }
+        TelegramMode::Webhook => {
+            let url = config.telegram.webhook_url.clone().context("webhook_url")?;
+            let secret = secrets
+                .telegram_webhook_secret
+                .clone()
+                .context("the webhook secret")?;
+            let routes = telegram::webhook(core.clone(), &bot, me, &url, secret).await?;
+            let listener = tokio::net::TcpListener::bind(config.http.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+            tracing::info!("receiving Telegram updates on {}", config.http.listen);
+            spawn(&mut tasks, "http server", async move {
+                axum::serve(listener, routes)
+                    .await
+                    .context("the HTTP server failed")
+            });
+        }
+    }
+    let resumed = core.resume_pending_work().await?;
+    if resumed > 0 {
+        tracing::info!("resumed work in {resumed} session(s)");
+    }
+
+    tokio::select! {
+        Some(joined) = tasks.join_next() => {
+            let (name, result) = joined.context("a service task panicked")?;
+            match result {
+                Ok(()) => bail!("the {name} task stopped"),
+                Err(e) => Err(e.context(format!("the {name} task failed"))),
+            }
+        }
+        signal = shutdown_signal() => {
+            tracing::info!("{signal}: shutting down; running turns continue on their hosts");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}

@@ -1,0 +1,243 @@
+//! Draining the outbox into a platform, within its limits, exactly once per key.
+//!
+//! One loop per platform watches the outbox and runs one task per chat with pending messages,
+//! so a slow or rate-limited chat never holds up another, and messages to one chat go out in
+//! order. A post may need several platform messages ("parts"); each part is recorded in the
+//! store right after the platform accepted it, so a crash resumes at the next part instead of
+//! repeating the first (DESIGN invariant 4). The window for a duplicate is one HTTP round trip:
+//! a part accepted by the platform whose confirmation the bot did not live to record.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::pacing::Pacer;
+use crate::core::Core;
+use crate::core::ids::now_ms;
+use crate::core::outbox::{OutboundOp, Post};
+use crate::core::thread::{Platform, ThreadRef};
+use crate::runner::transport::BoxFuture;
+use crate::store::OutboxRow;
+
+/// How often the loop looks for work without a wake-up (work queued by another replica, and
+/// deferred retries).
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// Retry delays after transient failures: 1 s, 2 s, 4 s … up to 5 minutes.
+const RETRY_MAX: Duration = Duration::from_secs(300);
+
+/// Why a platform call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendError {
+    /// Rate limited: wait this long before calling the chat again.
+    RetryAfter(Duration),
+    /// The platform rejected the formatting; try the part's plain fallback.
+    Markup(String),
+    /// The platform refused for good (chat gone, bot blocked, bad request).
+    Rejected(String),
+    /// Network trouble or a server error: retry later.
+    Transient(String),
+}
+
+/// One message of a post as a platform sends it.
+pub trait OutletPart: Send + Sync {
+    /// The same content without formatting, for when the platform rejects the markup.
+    fn plain(&self) -> Option<Self>
+    where
+        Self: Sized;
+}
+
+/// A platform's sending side.
+pub trait Outlet: Send + Sync + 'static {
+    type Part: OutletPart + 'static;
+
+    fn platform(&self) -> Platform;
+
+    /// Whether a chat counts as a group for the platform's limits.
+    fn is_group(&self, chat: &str) -> bool;
+
+    /// Splits a post into the messages to send. Must be deterministic: a resumed post is split
+    /// again and continues at the first part not yet posted.
+    fn parts(&self, post: &Post) -> Vec<Self::Part>;
+
+    /// Sends one part; returns the platform's message id.
+    fn send<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        part: &'a Self::Part,
+        post: &'a Post,
+    ) -> BoxFuture<'a, Result<String, SendError>>;
+
+    /// Replaces the text of a posted message (`plain`: without formatting, after the platform
+    /// rejected the markup). "Not modified" counts as success.
+    fn edit<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        message_id: &'a str,
+        markdown: &'a str,
+        plain: bool,
+    ) -> BoxFuture<'a, Result<(), SendError>>;
+}
+
+/// Delivers the platform's outbox forever.
+pub async fn run<O: Outlet>(core: Arc<Core>, outlet: Arc<O>, pacer: Arc<Pacer>) -> Result<()> {
+    let platform = outlet.platform();
+    let mut changed = core.watch_outbox();
+    let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
+    loop {
+        changed.borrow_and_update();
+        match core.store.outbox_chats(platform).await {
+            Ok(chats) => {
+                for chat in chats {
+                    if busy.lock().expect("outbox lock").insert(chat.clone()) {
+                        let (core, outlet, pacer, busy) =
+                            (core.clone(), outlet.clone(), pacer.clone(), busy.clone());
+                        tokio::spawn(async move {
+                            if let Err(e) = drain_chat(&core, &*outlet, &pacer, &chat).await {
+                                tracing::error!(%platform, chat, "delivering messages failed: {e:#}");
+                            }
+                            busy.lock().expect("outbox lock").remove(&chat);
+                        });
+                    }
+                }
+            }
+            Err(e) => tracing::error!(%platform, "reading the outbox failed: {e:#}"),
+        }
+        tokio::select! {
+            _ = changed.changed() => {}
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+        }
+    }
+}
+
+/// Sends a chat's pending messages in order until none is due.
+async fn drain_chat<O: Outlet>(core: &Core, outlet: &O, pacer: &Pacer, chat: &str) -> Result<()> {
+    let platform = outlet.platform();
+    while let Some(row) = core.store.next_outbound(platform, chat).await? {
+        if row.not_before > now_ms() {
+            return Ok(()); // a deferred retry; the loop's poll comes back for it
+        }
+        match &row.op {
+            OutboundOp::Post(post) => deliver_post(core, outlet, pacer, &row, post).await?,
+            OutboundOp::Edit { target, markdown } => {
+                deliver_edit(core, outlet, pacer, &row, target, markdown).await?
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn deliver_post<O: Outlet>(
+    core: &Core,
+    outlet: &O,
+    pacer: &Pacer,
+    row: &OutboxRow,
+    post: &Post,
+) -> Result<()> {
+    let parts = outlet.parts(post);
+    let already = core.store.posted_parts(&row.key).await?.len();
+    let group = outlet.is_group(&row.thread.chat);
+    for (index, part) in parts.iter().enumerate().skip(already) {
+        let mut fallback = None;
+        loop {
+            let sending = fallback.as_ref().unwrap_or(part);
+            let ticket = pacer.acquire(&row.thread.chat, group).await;
+            let result = outlet.send(&row.thread, sending, post).await;
+            match result {
+                Ok(message_id) => {
+                    pacer.done(ticket);
+                    core.store
+                        .record_posted(&row.key, index as i64, &message_id)
+                        .await?;
+                    break;
+                }
+                Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
+                Err(SendError::Markup(reason)) => {
+                    pacer.done(ticket);
+                    match (fallback.is_none(), part.plain()) {
+                        (true, Some(plain)) => {
+                            tracing::warn!(
+                                key = row.key,
+                                "markup rejected, sending plain text: {reason}"
+                            );
+                            fallback = Some(plain);
+                        }
+                        _ => return give_up(core, row, &reason).await,
+                    }
+                }
+                Err(SendError::Rejected(reason)) => {
+                    pacer.done(ticket);
+                    return give_up(core, row, &reason).await;
+                }
+                Err(SendError::Transient(reason)) => {
+                    pacer.done(ticket);
+                    return retry_later(core, row, &reason).await;
+                }
+            }
+        }
+    }
+    core.store.outbox_done(row).await
+}
+
+async fn deliver_edit<O: Outlet>(
+    core: &Core,
+    outlet: &O,
+    pacer: &Pacer,
+    row: &OutboxRow,
+    target: &str,
+    markdown: &str,
+) -> Result<()> {
+    let Some(message_id) = core.store.posted_parts(target).await?.into_iter().next() else {
+        return give_up(core, row, "the message to edit was never posted").await;
+    };
+    let group = outlet.is_group(&row.thread.chat);
+    let mut plain = false;
+    loop {
+        let ticket = pacer.acquire(&row.thread.chat, group).await;
+        match outlet.edit(&row.thread, &message_id, markdown, plain).await {
+            Ok(()) => {
+                pacer.done(ticket);
+                return core.store.outbox_done(row).await;
+            }
+            Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
+            Err(SendError::Transient(reason)) => {
+                pacer.done(ticket);
+                return retry_later(core, row, &reason).await;
+            }
+            Err(SendError::Markup(reason)) if !plain => {
+                pacer.done(ticket);
+                tracing::warn!(
+                    key = row.key,
+                    "markup rejected, editing as plain text: {reason}"
+                );
+                plain = true;
+            }
+            Err(SendError::Markup(reason) | SendError::Rejected(reason)) => {
+                pacer.done(ticket);
+                return give_up(core, row, &reason).await;
+            }
+        }
+    }
+}
+
+async fn give_up(core: &Core, row: &OutboxRow, reason: &str) -> Result<()> {
+    tracing::error!(
+        key = row.key,
+        chat = row.thread.chat,
+        "message refused by the platform: {reason}"
+    );
+    core.store.outbox_failed(row, reason).await
+}
+
+async fn retry_later(core: &Core, row: &OutboxRow, reason: &str) -> Result<()> {
+    let delay = Duration::from_secs(1 << row.attempts.clamp(0, 8)).min(RETRY_MAX);
+    tracing::warn!(
+        key = row.key,
+        "sending failed, retrying in {}s: {reason}",
+        delay.as_secs()
+    );
+    core.store
+        .outbox_defer(row, now_ms() + delay.as_millis() as i64, reason)
+        .await
+}

@@ -1,0 +1,102 @@
+//! Telegram: long polling (default) or a webhook in, the outbox out through the Bot API.
+//!
+//! teloxide is used for what it is good at — typed requests and updates — and nothing else: the
+//! getUpdates loop and the webhook handler are written here because they must store each update
+//! before the offset moves past it (DESIGN invariant 1), and because the webhook's secret token
+//! must be compared in constant time (teloxide's own comparison is not).
+
+pub mod outlet;
+mod poller;
+pub mod translate;
+mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use teloxide::prelude::*;
+use teloxide::types::{AllowedUpdate, BotCommand};
+
+use crate::bots::pacing::Limits;
+use crate::config::{Secret, TelegramConfig};
+use crate::core::Core;
+use crate::core::command::COMMANDS;
+pub use translate::BotIdentity;
+
+/// Connects a teloxide client to the configured Bot API server.
+pub fn client(config: &TelegramConfig, token: &Secret) -> Result<Bot> {
+    let url = config
+        .api_url
+        .parse()
+        .with_context(|| format!("telegram.api_url is not a URL: {}", config.api_url))?;
+    Ok(Bot::new(token.expose()).set_api_url(url))
+}
+
+/// Asks Telegram who the bot is.
+pub async fn identify(bot: &Bot) -> Result<BotIdentity> {
+    let me = bot.get_me().await.context("Telegram getMe failed")?;
+    Ok(BotIdentity {
+        id: me.user.id.0,
+        username: me.user.username.clone().unwrap_or_default(),
+    })
+}
+
+/// `identify`, retried until Telegram answers (the service may start before the network).
+pub async fn identify_with_retry(bot: &Bot) -> BotIdentity {
+    let mut delay = Duration::from_secs(1);
+    loop {
+        match identify(bot).await {
+            Ok(me) => return me,
+            Err(e) => {
+                tracing::warn!("{e:#}; retrying in {}s", delay.as_secs());
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}
+
+/// Registers the command list shown in Telegram's menu.
+pub async fn register_commands(bot: &Bot) -> Result<()> {
+    let commands: Vec<BotCommand> = COMMANDS
+        .iter()
+        .map(|c| BotCommand::new(c.name, c.summary))
+        .collect();
+    bot.set_my_commands(commands)
+        .await
+        .context("Telegram setMyCommands failed")?;
+    Ok(())
+}
+
+/// The updates Switchboard asks for.
+fn allowed_updates() -> Vec<AllowedUpdate> {
+    vec![AllowedUpdate::Message]
+}
+
+/// Telegram's flood limits as the pacer takes them.
+pub fn limits(config: &TelegramConfig) -> Limits {
+    Limits {
+        per_chat_interval: config.limits.per_chat_interval,
+        per_group: config.limits.per_group_per_minute,
+        group_window: Duration::from_secs(60),
+        global: config.limits.global_per_second,
+        global_window: Duration::from_secs(1),
+    }
+}
+
+/// Receives updates by long polling forever.
+pub async fn poll(core: Arc<Core>, bot: Bot, me: BotIdentity, timeout: Duration) -> Result<()> {
+    poller::run(core, bot, me, timeout).await
+}
+
+/// Registers the webhook and returns the routes that receive it.
+pub async fn webhook(
+    core: Arc<Core>,
+    bot: &Bot,
+    me: BotIdentity,
+    url: &str,
+    secret: Secret,
+) -> Result<axum::Router> {
+    webhook::register(bot, url, &secret).await?;
+    webhook::routes(core, me, url, secret)
+}

@@ -1,0 +1,264 @@
+//! Sending to Telegram: Markdown rendered to Telegram HTML, split at 4,096 characters, a plain
+//! text fallback when Telegram rejects the markup, very long answers as a `.md` document.
+
+use teloxide::RequestError;
+use teloxide::prelude::*;
+use teloxide::types::{
+    ChatId, InputFile, LinkPreviewOptions, MessageId, ParseMode, ReplyParameters, ThreadId,
+};
+
+use crate::bots::outlet::{Outlet, OutletPart, SendError};
+use crate::core::outbox::Post;
+use crate::core::replies;
+use crate::core::thread::{Platform, ThreadRef};
+use crate::render::telegram::{MESSAGE_LIMIT, render};
+use crate::runner::transport::BoxFuture;
+
+/// Answers that need more messages than this are sent as their first message plus a file.
+pub const MAX_MESSAGES: usize = 3;
+
+/// One Telegram message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TelegramPart {
+    Html {
+        html: String,
+        plain: String,
+    },
+    Plain(String),
+    Document {
+        file_name: String,
+        content: String,
+        caption: String,
+    },
+}
+
+impl OutletPart for TelegramPart {
+    fn plain(&self) -> Option<TelegramPart> {
+        match self {
+            TelegramPart::Html { plain, .. } => Some(TelegramPart::Plain(plain.clone())),
+            _ => None,
+        }
+    }
+}
+
+pub struct TelegramOutlet {
+    bot: Bot,
+}
+
+impl TelegramOutlet {
+    pub fn new(bot: Bot) -> TelegramOutlet {
+        TelegramOutlet { bot }
+    }
+}
+
+fn chat_id(thread: &ThreadRef) -> Result<ChatId, SendError> {
+    thread
+        .chat
+        .parse()
+        .map(ChatId)
+        .map_err(|_| SendError::Rejected(format!("not a Telegram chat id: {}", thread.chat)))
+}
+
+fn topic(thread: &ThreadRef) -> Option<ThreadId> {
+    thread
+        .topic
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+        .map(|id| ThreadId(MessageId(id)))
+}
+
+fn reply_parameters(post: &Post) -> Option<ReplyParameters> {
+    let id = post.reply_to.as_deref()?.parse().ok()?;
+    Some(ReplyParameters {
+        allow_sending_without_reply: Some(true),
+        ..ReplyParameters::new(MessageId(id))
+    })
+}
+
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
+
+/// Maps teloxide's errors onto what the scheduler does about them.
+fn classify(error: RequestError) -> SendError {
+    use teloxide::ApiError;
+    match error {
+        RequestError::RetryAfter(wait) => SendError::RetryAfter(wait.duration()),
+        RequestError::Api(ApiError::CantParseEntities(reason)) => SendError::Markup(reason),
+        RequestError::Api(ApiError::Unknown(reason))
+            if reason.contains("Internal Server Error") || reason.contains("Bad Gateway") =>
+        {
+            SendError::Transient(reason)
+        }
+        RequestError::Api(api) => SendError::Rejected(api.to_string()),
+        RequestError::MigrateToChatId(to) => {
+            SendError::Rejected(format!("the group became the supergroup {to}"))
+        }
+        other => SendError::Transient(other.to_string()),
+    }
+}
+
+impl Outlet for TelegramOutlet {
+    type Part = TelegramPart;
+
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    fn is_group(&self, chat: &str) -> bool {
+        chat.starts_with('-')
+    }
+
+    fn parts(&self, post: &Post) -> Vec<TelegramPart> {
+        let rendered = render(&post.markdown, MESSAGE_LIMIT);
+        let Some(first) = rendered.first() else {
+            return vec![TelegramPart::Plain(replies::empty_message())];
+        };
+        if rendered.len() <= MAX_MESSAGES {
+            return rendered
+                .into_iter()
+                .map(|p| TelegramPart::Html {
+                    html: p.html,
+                    plain: p.plain,
+                })
+                .collect();
+        }
+        let name = post.document_name.as_deref().unwrap_or("message");
+        vec![
+            TelegramPart::Html {
+                html: first.html.clone(),
+                plain: first.plain.clone(),
+            },
+            TelegramPart::Document {
+                file_name: format!("{name}.md"),
+                content: post.markdown.clone(),
+                caption: replies::long_answer_caption(post.markdown.chars().count()),
+            },
+        ]
+    }
+
+    fn send<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        part: &'a TelegramPart,
+        post: &'a Post,
+    ) -> BoxFuture<'a, Result<String, SendError>> {
+        Box::pin(async move {
+            let chat = chat_id(thread)?;
+            let sent = match part {
+                TelegramPart::Html { html, .. } => {
+                    let mut req = self
+                        .bot
+                        .send_message(chat, html)
+                        .parse_mode(ParseMode::Html)
+                        .link_preview_options(no_preview())
+                        .disable_notification(post.silent);
+                    req.message_thread_id = topic(thread);
+                    req.reply_parameters = reply_parameters(post);
+                    req.await
+                }
+                TelegramPart::Plain(text) => {
+                    let mut req = self
+                        .bot
+                        .send_message(chat, text)
+                        .link_preview_options(no_preview())
+                        .disable_notification(post.silent);
+                    req.message_thread_id = topic(thread);
+                    req.reply_parameters = reply_parameters(post);
+                    req.await
+                }
+                TelegramPart::Document {
+                    file_name,
+                    content,
+                    caption,
+                } => {
+                    let file = InputFile::memory(content.clone().into_bytes())
+                        .file_name(file_name.clone());
+                    let mut req = self
+                        .bot
+                        .send_document(chat, file)
+                        .caption(caption)
+                        .disable_notification(post.silent);
+                    req.message_thread_id = topic(thread);
+                    req.reply_parameters = reply_parameters(post);
+                    req.await
+                }
+            };
+            sent.map(|message| message.id.0.to_string())
+                .map_err(classify)
+        })
+    }
+
+    fn edit<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        message_id: &'a str,
+        markdown: &'a str,
+        plain: bool,
+    ) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let chat = chat_id(thread)?;
+            let id = message_id
+                .parse()
+                .map(MessageId)
+                .map_err(|_| SendError::Rejected(format!("not a message id: {message_id}")))?;
+            let part = render(markdown, MESSAGE_LIMIT).into_iter().next();
+            let (html, text) = match part {
+                Some(p) => (p.html, p.plain),
+                None => (replies::empty_message(), replies::empty_message()),
+            };
+            let req = if plain {
+                self.bot.edit_message_text(chat, id, text)
+            } else {
+                self.bot
+                    .edit_message_text(chat, id, html)
+                    .parse_mode(ParseMode::Html)
+            };
+            match req.link_preview_options(no_preview()).await {
+                Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => Ok(()),
+                Err(e) => Err(classify(e)),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outlet() -> TelegramOutlet {
+        TelegramOutlet::new(Bot::new("1:x"))
+    }
+
+    #[test]
+    fn short_posts_are_messages_and_long_ones_add_a_document() {
+        let post = Post::text("hello **world**").document_name("answer-1");
+        let parts = outlet().parts(&post);
+        assert_eq!(parts.len(), 1);
+        assert!(
+            matches!(&parts[0], TelegramPart::Html { html, .. } if html == "hello <b>world</b>")
+        );
+
+        let long = "paragraph of text. ".repeat(200) + "\n\n";
+        let post = Post::text(long.repeat(4)).document_name("answer-1");
+        let parts = outlet().parts(&post);
+        assert_eq!(parts.len(), 2);
+        assert!(
+            matches!(&parts[1], TelegramPart::Document { file_name, content, .. }
+            if file_name == "answer-1.md" && *content == post.markdown)
+        );
+        assert!(parts[0].plain().is_some() && parts[1].plain().is_none());
+    }
+
+    #[test]
+    fn groups_have_negative_ids() {
+        assert!(outlet().is_group("-1001"));
+        assert!(!outlet().is_group("5"));
+    }
+}

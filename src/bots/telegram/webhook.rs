@@ -1,0 +1,124 @@
+//! Webhook mode: Telegram POSTs each update to us with the secret token we registered.
+//!
+//! The token is compared in constant time before the body is even parsed; a wrong or missing
+//! token is answered 401 and audited. The update is stored before we answer 200, so Telegram
+//! retries anything we failed to keep.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use subtle::ConstantTimeEq;
+use teloxide::prelude::*;
+use teloxide::types::Update;
+
+use super::translate::{BotIdentity, translate};
+use crate::config::Secret;
+use crate::core::Core;
+
+/// The header Telegram sends the secret token in.
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+/// Updates are small; anything bigger is not from Telegram.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone)]
+struct WebhookState {
+    core: Arc<Core>,
+    me: BotIdentity,
+    secret: Secret,
+}
+
+pub async fn register(bot: &Bot, url: &str, secret: &Secret) -> Result<()> {
+    let url = url.parse().context("telegram.webhook_url is not a URL")?;
+    bot.set_webhook(url)
+        .secret_token(secret.expose())
+        .allowed_updates(super::allowed_updates())
+        .await
+        .context("Telegram setWebhook failed")?;
+    Ok(())
+}
+
+pub fn routes(core: Arc<Core>, me: BotIdentity, url: &str, secret: Secret) -> Result<Router> {
+    let path = url::Url::parse(url)
+        .context("telegram.webhook_url is not a URL")?
+        .path()
+        .to_owned();
+    Ok(Router::new()
+        .route(&path, post(receive))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(WebhookState { core, me, secret }))
+}
+
+fn secret_matches(headers: &HeaderMap, secret: &Secret) -> bool {
+    let given = headers
+        .get(SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    given.ct_eq(secret.expose().as_bytes()).into()
+}
+
+async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    if !secret_matches(&headers, &state.secret) {
+        tracing::warn!("rejected a Telegram webhook call with a wrong or missing secret token");
+        let detail = if headers.contains_key(SECRET_HEADER) {
+            "wrong secret token"
+        } else {
+            "missing secret token"
+        };
+        if let Err(e) = state
+            .core
+            .store
+            .audit("telegram", "unknown", "", "webhook_rejected", detail)
+            .await
+        {
+            tracing::error!("auditing a rejected webhook call failed: {e:#}");
+        }
+        return StatusCode::UNAUTHORIZED;
+    }
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(update) => update,
+        Err(e) => {
+            // Telegram would retry forever; a malformed update will not get better.
+            tracing::warn!("ignoring an unreadable Telegram update: {e}");
+            return StatusCode::OK;
+        }
+    };
+    let Some(event) = translate(&update, &state.me) else {
+        return StatusCode::OK;
+    };
+    match state.core.store.insert_inbound(&event).await {
+        Ok(_) => {
+            state.core.inbound_stored();
+            StatusCode::OK
+        }
+        Err(e) => {
+            tracing::error!(
+                update = update.id.0,
+                "storing a Telegram update failed: {e:#}"
+            );
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_must_match_exactly() {
+        let secret = Secret::new("s3cret");
+        let mut headers = HeaderMap::new();
+        assert!(!secret_matches(&headers, &secret));
+        headers.insert(SECRET_HEADER, "s3cre".parse().unwrap());
+        assert!(!secret_matches(&headers, &secret));
+        headers.insert(SECRET_HEADER, "s3cret".parse().unwrap());
+        assert!(secret_matches(&headers, &secret));
+        headers.insert(SECRET_HEADER, "s3cret!".parse().unwrap());
+        assert!(!secret_matches(&headers, &secret));
+    }
+}

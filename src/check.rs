@@ -1,0 +1,174 @@
+//! `switchboard check`: validates the configuration and tries every dependency, printing one
+//! line per check with what to fix. Exits non-zero when anything failed.
+
+use std::fmt::Write as _;
+
+use crate::agents::claude::Claude;
+use crate::bots::telegram;
+use crate::config::{Config, Secrets};
+use crate::runner::health;
+use crate::runner::hosts::Hosts;
+use crate::store::Store;
+
+/// One check's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ok(String),
+    Failed { problem: String, fix: String },
+    Skipped(String),
+}
+
+/// A named check and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckLine {
+    pub name: String,
+    pub verdict: Verdict,
+}
+
+impl CheckLine {
+    fn ok(name: impl Into<String>, detail: impl Into<String>) -> CheckLine {
+        CheckLine {
+            name: name.into(),
+            verdict: Verdict::Ok(detail.into()),
+        }
+    }
+
+    fn failed(
+        name: impl Into<String>,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> CheckLine {
+        CheckLine {
+            name: name.into(),
+            verdict: Verdict::Failed {
+                problem: problem.into(),
+                fix: fix.into(),
+            },
+        }
+    }
+
+    /// `✓ name: detail`, `✗ name: problem — fix: …`, `- name: skipped because …`.
+    pub fn render(&self) -> String {
+        match &self.verdict {
+            Verdict::Ok(detail) => format!("✓ {}: {detail}", self.name),
+            Verdict::Failed { problem, fix } => format!("✗ {}: {problem} — fix: {fix}", self.name),
+            Verdict::Skipped(why) => format!("- {}: {why}", self.name),
+        }
+    }
+
+    pub fn failed_check(&self) -> bool {
+        matches!(self.verdict, Verdict::Failed { .. })
+    }
+}
+
+/// Runs every check of a loaded, validated configuration.
+pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
+    let mut lines = vec![CheckLine::ok(
+        "config",
+        format!("valid; hosts: {}", config.host_names().join(", ")),
+    )];
+    lines.push(match Store::connect(&config.database.url, 1).await {
+        Ok(store) => {
+            store.close().await;
+            CheckLine::ok("database", backend_name(&config.database.url))
+        }
+        Err(e) => CheckLine::failed(
+            "database",
+            format!("{e:#}"),
+            "check database.url (or SWITCHBOARD_DATABASE_URL) and that the server is running",
+        ),
+    });
+    match Hosts::from_config(config) {
+        Ok(hosts) => {
+            let claude = Claude::new(config.agents.claude.clone());
+            for host in hosts.iter() {
+                lines.push(check_host(&claude, host).await);
+            }
+        }
+        Err(e) => lines.push(CheckLine::failed(
+            "hosts",
+            format!("{e:#}"),
+            "fix the host settings named above",
+        )),
+    }
+    lines.push(check_telegram(config, secrets).await);
+    lines
+}
+
+fn backend_name(url: &str) -> String {
+    match url.split_once(':') {
+        Some(("sqlite", _)) => "SQLite reachable".to_owned(),
+        _ => "Postgres reachable".to_owned(),
+    }
+}
+
+async fn check_host(claude: &Claude, host: &crate::runner::hosts::Host) -> CheckLine {
+    let name = format!("host {}", host.name);
+    let version = claude.version_argv(host.claude());
+    let env = claude.invocation(host.claude(), None).env;
+    let h = health::probe(host, &version, &env).await;
+    let Some(latency) = h.latency else {
+        let problem = h.error.unwrap_or_else(|| "no answer".to_owned());
+        let fix = if problem.contains("host key mismatch") {
+            "if the host was reinstalled, pin its new key (ssh-keyscan HOST) in hosts.NAME.host_key; otherwise investigate before connecting"
+        } else if problem.contains("authentication") {
+            "add the public half of hosts.NAME.key_file to ~/.ssh/authorized_keys of hosts.NAME.user on the host"
+        } else {
+            "check hosts.NAME.address, that sshd runs there and that this machine can reach it"
+        };
+        return CheckLine::failed(name, problem, fix.replace("NAME", &host.name));
+    };
+    if !h.missing_tools.is_empty() {
+        return CheckLine::failed(
+            name,
+            format!("missing on the host: {}", h.missing_tools.join(", ")),
+            "install GNU coreutils and util-linux (deploy/host-setup.sh does)",
+        );
+    }
+    let Some(agent) = h.agent_version else {
+        return CheckLine::failed(
+            name,
+            format!("`{}` was not found", claude.command(host.claude())),
+            format!(
+                "install Claude Code there (deploy/host-setup.sh), or set hosts.{}.agents.claude.command to its full path",
+                host.name
+            ),
+        );
+    };
+    let mut detail = format!("reachable in {} ms, agent {agent}", latency.as_millis());
+    if let Some(free) = h.disk_free_kb {
+        let _ = write!(
+            detail,
+            ", {:.1} GiB free in {}",
+            free as f64 / 1048576.0,
+            host.workdir
+        );
+    }
+    CheckLine::ok(name, detail)
+}
+
+async fn check_telegram(config: &Config, secrets: &Secrets) -> CheckLine {
+    let Some(token) = &secrets.telegram_token else {
+        return CheckLine {
+            name: "telegram".into(),
+            verdict: Verdict::Skipped(
+                "not configured (set TELEGRAM_BOT_TOKEN to enable it)".into(),
+            ),
+        };
+    };
+    let bot = match telegram::client(&config.telegram, token) {
+        Ok(bot) => bot,
+        Err(e) => return CheckLine::failed("telegram", format!("{e:#}"), "fix telegram.api_url"),
+    };
+    match telegram::identify(&bot).await {
+        Ok(me) => CheckLine::ok(
+            "telegram",
+            format!("bot @{} at {}", me.username, config.telegram.api_url),
+        ),
+        Err(e) => CheckLine::failed(
+            "telegram",
+            format!("{e:#}"),
+            "check TELEGRAM_BOT_TOKEN (from BotFather) and that telegram.api_url is reachable",
+        ),
+    }
+}

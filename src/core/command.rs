@@ -1,0 +1,177 @@
+//! The whole user surface as one enum, and its pure parser.
+//!
+//! Every platform maps its native form (`/new@bot devbox` on Telegram, later `@switchboard new`
+//! on Slack or a Discord slash command) to a command name plus an argument string and calls
+//! [`parse`]. Help text lives in [`COMMANDS`], and [`Command::name`] is an exhaustive match, so a
+//! new variant cannot compile without a name and the tests fail until it has a help entry.
+
+use serde::{Deserialize, Serialize};
+
+/// What a user can ask besides a prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// The next prompt starts a fresh agent conversation, optionally on another host.
+    New { host: Option<String> },
+    /// Show this thread's session and its host's health.
+    Status,
+    /// Cancel the running turn; with `all`, also drop the queued prompts.
+    Stop { all: bool },
+    /// List this chat's sessions.
+    Sessions,
+    /// Show the commands.
+    Help,
+}
+
+/// One command's help entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandHelp {
+    pub name: &'static str,
+    /// Arguments as shown in help, empty when none.
+    pub args: &'static str,
+    /// One line, under 256 characters (Telegram's command description limit).
+    pub summary: &'static str,
+}
+
+/// Every command, in the order help shows them.
+pub const COMMANDS: &[CommandHelp] = &[
+    CommandHelp {
+        name: "new",
+        args: "[host]",
+        summary: "Start a fresh agent conversation (optionally on another host)",
+    },
+    CommandHelp {
+        name: "status",
+        args: "",
+        summary: "Show this thread's session, its running turn and the host's health",
+    },
+    CommandHelp {
+        name: "stop",
+        args: "[all]",
+        summary: "Cancel the running turn; \"all\" also drops queued prompts",
+    },
+    CommandHelp {
+        name: "sessions",
+        args: "",
+        summary: "List this chat's sessions",
+    },
+    CommandHelp {
+        name: "help",
+        args: "",
+        summary: "Show what I can do",
+    },
+];
+
+/// Why a command could not be parsed (the replies module words it for the user).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum CommandError {
+    #[error("unknown command /{0}")]
+    Unknown(String),
+    #[error("wrong arguments for /{0}")]
+    Usage(String),
+}
+
+impl CommandHelp {
+    /// `/name args`, as help and usage messages show it.
+    pub fn usage(&self) -> String {
+        if self.args.is_empty() {
+            format!("/{}", self.name)
+        } else {
+            format!("/{} {}", self.name, self.args)
+        }
+    }
+}
+
+/// The help entry of a command name.
+pub fn help_for(name: &str) -> Option<&'static CommandHelp> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+impl Command {
+    /// The command's name as typed (without the platform's prefix).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::New { .. } => "new",
+            Command::Status => "status",
+            Command::Stop { .. } => "stop",
+            Command::Sessions => "sessions",
+            Command::Help => "help",
+        }
+    }
+}
+
+/// Parses a command name (case-insensitive, without `/` or `@bot`) and its argument text.
+pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
+    let name = name.to_ascii_lowercase();
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let help = help_for(&name).ok_or_else(|| CommandError::Unknown(name.clone()))?;
+    let usage = || CommandError::Usage(help.name.to_owned());
+    match (help.name, words.as_slice()) {
+        ("new", []) => Ok(Command::New { host: None }),
+        ("new", [host]) => Ok(Command::New {
+            host: Some((*host).to_owned()),
+        }),
+        ("status", []) => Ok(Command::Status),
+        ("stop", []) => Ok(Command::Stop { all: false }),
+        ("stop", [all]) if all.eq_ignore_ascii_case("all") => Ok(Command::Stop { all: true }),
+        ("sessions", []) => Ok(Command::Sessions),
+        ("help", _) => Ok(Command::Help),
+        _ => Err(usage()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_parses_and_has_help() {
+        let samples = [
+            ("new", "", Command::New { host: None }),
+            (
+                "new",
+                " devbox ",
+                Command::New {
+                    host: Some("devbox".into()),
+                },
+            ),
+            ("status", "", Command::Status),
+            ("STOP", "", Command::Stop { all: false }),
+            ("stop", "ALL", Command::Stop { all: true }),
+            ("sessions", "", Command::Sessions),
+            ("help", "anything", Command::Help),
+        ];
+        for (name, args, expected) in samples {
+            let parsed = parse(name, args).unwrap();
+            assert_eq!(parsed, expected);
+            assert!(
+                COMMANDS.iter().any(|c| c.name == parsed.name()),
+                "/{} has no help entry",
+                parsed.name()
+            );
+        }
+        for help in COMMANDS {
+            assert!(help.summary.len() < 256 && !help.summary.is_empty());
+            assert!(help.name.chars().all(|c| c.is_ascii_lowercase()));
+            assert!(parse(help.name, "").is_ok(), "/{} without args", help.name);
+        }
+    }
+
+    #[test]
+    fn bad_input_gets_a_clear_error() {
+        assert_eq!(
+            parse("frobnicate", ""),
+            Err(CommandError::Unknown("frobnicate".into()))
+        );
+        assert_eq!(
+            parse("stop", "everything"),
+            Err(CommandError::Usage("stop".into()))
+        );
+        assert_eq!(parse("new", "a b"), Err(CommandError::Usage("new".into())));
+        assert_eq!(
+            parse("status", "x"),
+            Err(CommandError::Usage("status".into()))
+        );
+        assert_eq!(help_for("stop").unwrap().usage(), "/stop [all]");
+        assert_eq!(help_for("status").unwrap().usage(), "/status");
+    }
+}

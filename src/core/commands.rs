@@ -1,0 +1,148 @@
+//! What each command does. Every command ends by replying and marking its event processed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::Core;
+use super::command::Command;
+use super::ids::{InboundId, now_ms};
+use super::inbound::Inbound;
+use super::outbox::{Outbound, OutboundOp, keys};
+use super::replies;
+use super::router::reply;
+use crate::runner::health::{self, Health};
+use crate::runner::remote_turn::{self, CANCEL_GRACE, Cancelled};
+use crate::store::{NewSession, outbox, turns};
+
+/// Sessions `/sessions` lists.
+const SESSIONS_SHOWN: i64 = 10;
+
+/// Commands that wait on a host, and so run in their own task.
+pub(super) fn talks_to_host(command: &Command) -> bool {
+    matches!(command, Command::Status | Command::Stop { .. })
+}
+
+pub(super) async fn run(
+    core: &Arc<Core>,
+    id: &InboundId,
+    event: &Inbound,
+    command: &Command,
+) -> Result<()> {
+    let text = match command {
+        Command::Help => replies::help(&core.defaults.host, &core.hosts.names()),
+        Command::Sessions => {
+            let list = core
+                .store
+                .chat_sessions(&event.thread, SESSIONS_SHOWN)
+                .await?;
+            replies::sessions(&list, now_ms())
+        }
+        Command::New { host } => new_session(core, event, host.as_deref()).await?,
+        Command::Status => status(core, event).await?,
+        Command::Stop { all } => stop(core, event, *all).await?,
+    };
+    reply(core, id, event, text).await
+}
+
+async fn new_session(core: &Core, event: &Inbound, host: Option<&str>) -> Result<String> {
+    let current = core.store.active_session(&event.thread).await?;
+    let name = host
+        .map(str::to_owned)
+        .or_else(|| current.as_ref().map(|s| s.host.clone()))
+        .unwrap_or_else(|| core.defaults.host.clone());
+    let Some(host) = core.hosts.get(&name) else {
+        return Ok(replies::unknown_host(&name, &core.hosts.names()));
+    };
+    let previous_busy = match &current {
+        Some(session) => {
+            core.store.running_turn(&session.id).await?.is_some()
+                || core.store.queued_count(&session.id).await? > 0
+        }
+        None => false,
+    };
+    core.store
+        .replace_session(NewSession {
+            thread: &event.thread,
+            host: &host.name,
+            agent: &core.defaults.agent,
+            workdir: &host.workdir,
+            created_by: &event.author.id,
+        })
+        .await?;
+    Ok(replies::new_session(&host.name, previous_busy))
+}
+
+async fn status(core: &Core, event: &Inbound) -> Result<String> {
+    let Some(session) = core.store.active_session(&event.thread).await? else {
+        return Ok(replies::no_session());
+    };
+    let running = core.store.running_turn(&session.id).await?;
+    let running_for = running
+        .as_ref()
+        .and_then(|t| t.started_at)
+        .map(|started| Duration::from_millis((now_ms() - started).max(0) as u64));
+    let queued = core.store.queued_count(&session.id).await?;
+    let last = core.store.last_finished_turn(&session.id).await?;
+    let health = match core.hosts.get(&session.host) {
+        Some(host) => {
+            let version = core.claude.version_argv(host.claude());
+            let env = core.claude.invocation(host.claude(), None).env;
+            health::probe(&host, &version, &env).await
+        }
+        None => Health {
+            error: Some("the host is no longer configured".to_owned()),
+            ..Health::default()
+        },
+    };
+    Ok(replies::status(&replies::StatusView {
+        session: &session,
+        running: running.as_ref(),
+        running_for,
+        queued,
+        last: last.as_ref(),
+        health: &health,
+    }))
+}
+
+async fn stop(core: &Core, event: &Inbound, all: bool) -> Result<String> {
+    let Some(session) = core.store.active_session(&event.thread).await? else {
+        return Ok(replies::no_session());
+    };
+    let dropped = if all {
+        let mut tx = core.store.write_tx().await?;
+        let dropped = turns::drop_queued(&mut tx, &session.id).await?;
+        for turn in &dropped {
+            let edit = Outbound {
+                key: keys::status_edit(&turn.id),
+                thread: session.thread.clone(),
+                op: OutboundOp::Edit {
+                    target: keys::status(&turn.id),
+                    markdown: replies::dropped_from_queue(),
+                },
+            };
+            outbox::enqueue(&mut tx, &edit).await?;
+        }
+        tx.commit().await?;
+        core.outbox_changed();
+        dropped.len()
+    } else {
+        0
+    };
+    let Some(turn) = core.store.running_turn(&session.id).await? else {
+        return Ok(replies::nothing_running(dropped));
+    };
+    core.store.request_cancel(&turn.id, "user").await?;
+    let (Some(host), Some(dir)) = (core.hosts.get(&turn.host), turn.remote_dir.as_deref()) else {
+        return Ok(replies::stopped_before_start(dropped));
+    };
+    Ok(
+        match remote_turn::cancel(&*host.transport, dir, CANCEL_GRACE).await {
+            Ok(Cancelled::Stopped) => replies::stopped(&host.name, dropped),
+            Ok(Cancelled::NotStarted) => replies::stopped_before_start(dropped),
+            Ok(Cancelled::Stuck) => replies::stop_stuck(&host.name),
+            Err(e) => replies::stop_failed(&host.name, &e.to_string()),
+        },
+    )
+}

@@ -1,0 +1,86 @@
+//! Identifiers and time.
+//!
+//! Every row id is a UUIDv7 rendered as text: time-ordered (so "oldest first" is `ORDER BY id`,
+//! which is what the durable FIFOs rely on), generated in-process (no database sequence, so one
+//! portable schema serves SQLite and Postgres), and unguessable enough to show to users.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh, time-ordered id.
+            pub fn generate() -> Self {
+                $name(new_id())
+            }
+
+            /// Wraps an id read back from the store or typed by an operator.
+            pub fn from_string(id: String) -> Self {
+                $name(id)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The first 8 characters: enough to tell sessions apart in a chat.
+            pub fn short(&self) -> &str {
+                &self.0[..self.0.len().min(8)]
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A conversation bound to a chat thread: one agent, one host, one agent session id.
+    SessionId
+);
+id_type!(
+    /// One prompt and its run of the agent.
+    TurnId
+);
+id_type!(
+    /// One stored inbound event (message or command) from a platform.
+    InboundId
+);
+
+/// A fresh UUIDv7 as text, for rows that need no typed id (audit records, outbox rows).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Milliseconds since the Unix epoch: how every time is stored (portable across databases).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_in_creation_order() {
+        let ids: Vec<TurnId> = (0..1000).map(|_| TurnId::generate()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert_eq!(ids[0].short().len(), 8);
+    }
+}

@@ -1,0 +1,46 @@
+//! What a platform adapter hands the core: one stored, platform-neutral inbound event.
+
+use serde::{Deserialize, Serialize};
+
+use super::command::{Command, CommandError};
+use super::thread::{Author, Platform, ThreadRef};
+
+/// A message or command addressed to the bot, already translated from the platform's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbound {
+    /// The platform's own id for this event (Telegram `update_id`): the deduplication key.
+    pub external_id: String,
+    pub thread: ThreadRef,
+    pub author: Author,
+    /// The platform message id, so answers can reply to it.
+    pub message_id: Option<String>,
+    pub body: InboundBody,
+}
+
+impl Inbound {
+    pub fn platform(&self) -> Platform {
+        self.thread.platform
+    }
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InboundBody {
+    /// Text for the agent.
+    Prompt { text: String },
+    /// A recognised command.
+    Command(Command),
+    /// Something the bot cannot act on; the user is told why.
+    Invalid(Invalid),
+}
+
+/// Why an inbound message cannot be acted on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Invalid {
+    /// A command that did not parse.
+    Command(CommandError),
+    /// Not a text message (a photo, a sticker, …).
+    NotText,
+    /// The bot was mentioned with nothing else to do.
+    EmptyMention,
+}

@@ -1,0 +1,103 @@
+//! The platform-neutral heart: inbound events in, sessions and turns, outbound intents out.
+//!
+//! Platform adapters store [`inbound::Inbound`] events; [`router`] turns each into a command
+//! reply or a queued turn; one worker per session ([`workers`]) runs that session's turns in
+//! order on its host ([`turn`]); everything the user sees is written to the outbox, whose
+//! per-platform schedulers deliver it. Nothing in here knows a platform's types.
+
+pub mod access;
+pub mod agent_event;
+pub mod command;
+mod commands;
+pub mod ids;
+pub mod inbound;
+pub mod outbox;
+pub mod outcome;
+mod progress;
+pub mod replies;
+pub mod router;
+pub mod thread;
+mod turn;
+mod workers;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::agents::claude::Claude;
+use crate::config::Defaults;
+use crate::runner::hosts::Hosts;
+use crate::store::Store;
+use access::Access;
+use thread::Platform;
+
+/// Everything the core needs, shared by all its tasks.
+pub struct Core {
+    pub store: Store,
+    pub hosts: Hosts,
+    pub claude: Claude,
+    pub defaults: Defaults,
+    access: HashMap<Platform, Access>,
+    workers: workers::Workers,
+    /// Bumped whenever the outbox gains work; each platform's scheduler watches it.
+    outbox_changed: watch::Sender<u64>,
+    /// Bumped whenever an inbound event is stored; the router watches it.
+    inbound_changed: watch::Sender<u64>,
+}
+
+impl Core {
+    pub fn new(
+        store: Store,
+        hosts: Hosts,
+        claude: Claude,
+        defaults: Defaults,
+        access: HashMap<Platform, Access>,
+    ) -> Arc<Core> {
+        Arc::new(Core {
+            store,
+            hosts,
+            claude,
+            defaults,
+            access,
+            workers: workers::Workers::default(),
+            outbox_changed: watch::Sender::new(0),
+            inbound_changed: watch::Sender::new(0),
+        })
+    }
+
+    /// The allowlist of a platform (empty, i.e. nobody, when not configured).
+    pub fn access(&self, platform: Platform) -> Access {
+        self.access.get(&platform).cloned().unwrap_or_default()
+    }
+
+    /// Tells the platform schedulers that the outbox has new work.
+    pub fn outbox_changed(&self) {
+        self.outbox_changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that changes whenever the outbox gains work.
+    pub fn watch_outbox(&self) -> watch::Receiver<u64> {
+        self.outbox_changed.subscribe()
+    }
+
+    /// Tells the router that an inbound event was stored.
+    pub fn inbound_stored(&self) {
+        self.inbound_changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn watch_inbound(&self) -> watch::Receiver<u64> {
+        self.inbound_changed.subscribe()
+    }
+
+    /// Starts a worker for every session with queued or unfinished turns: after a restart this
+    /// reattaches to turns that kept running on their hosts.
+    pub async fn resume_pending_work(self: &Arc<Self>) -> anyhow::Result<usize> {
+        let sessions = self.store.sessions_with_work().await?;
+        let count = sessions.len();
+        for session in sessions {
+            self.kick(session);
+        }
+        Ok(count)
+    }
+}

@@ -1,0 +1,110 @@
+//! Outbound messages as the core asks for them: platform-neutral Markdown under an idempotency
+//! key (DESIGN invariant 4).
+//!
+//! The core never calls a platform. It writes an [`Outbound`] into the store's outbox — in the
+//! same transaction as the state change that caused it — and each platform's scheduler delivers
+//! it within that platform's limits. A key is posted at most once: a replay after a crash finds
+//! the key done (or its parts already posted) and resumes instead of repeating.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{InboundId, TurnId};
+use super::thread::ThreadRef;
+
+/// One thing to deliver to a thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outbound {
+    /// Idempotency key; see [`keys`].
+    pub key: String,
+    pub thread: ThreadRef,
+    pub op: OutboundOp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OutboundOp {
+    /// Post a new message (the platform may split it into several parts).
+    Post(Post),
+    /// Replace the text of the message posted under the key `target`. Edits of one target are
+    /// coalesced: only the latest text is delivered.
+    Edit { target: String, markdown: String },
+}
+
+impl OutboundOp {
+    /// The key of the message an edit changes.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            OutboundOp::Post(_) => None,
+            OutboundOp::Edit { target, .. } => Some(target),
+        }
+    }
+}
+
+/// A new message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Post {
+    /// The text, as CommonMark.
+    pub markdown: String,
+    /// Platform message id to reply to (the user's prompt).
+    pub reply_to: Option<String>,
+    /// Deliver without a notification (acknowledgements, progress).
+    pub silent: bool,
+    /// File name (without extension) for the full text, should the platform have to send a
+    /// very long message as a document.
+    pub document_name: Option<String>,
+}
+
+impl Post {
+    pub fn text(markdown: impl Into<String>) -> Post {
+        Post {
+            markdown: markdown.into(),
+            reply_to: None,
+            silent: false,
+            document_name: None,
+        }
+    }
+
+    pub fn replying_to(mut self, message_id: Option<String>) -> Post {
+        self.reply_to = message_id;
+        self
+    }
+
+    pub fn silent(mut self) -> Post {
+        self.silent = true;
+        self
+    }
+
+    pub fn document_name(mut self, name: impl Into<String>) -> Post {
+        self.document_name = Some(name.into());
+        self
+    }
+}
+
+/// The idempotency keys, in one place so no two situations can collide.
+pub mod keys {
+    use super::{InboundId, TurnId};
+
+    /// The reply to a command or a bad input.
+    pub fn reply(inbound: &InboundId) -> String {
+        format!("in:{inbound}:reply")
+    }
+
+    /// A turn's acknowledgement, later edited into its progress and final status.
+    pub fn status(turn: &TurnId) -> String {
+        format!("turn:{turn}:status")
+    }
+
+    /// The edit row of a turn's status message.
+    pub fn status_edit(turn: &TurnId) -> String {
+        format!("turn:{turn}:status:edit")
+    }
+
+    /// A turn's final answer or failure message.
+    pub fn result(turn: &TurnId) -> String {
+        format!("turn:{turn}:result")
+    }
+
+    /// The refusal for an unauthorized user: at most one per user, chat and hour.
+    pub fn refusal(platform: &str, chat: &str, user: &str, hour: i64) -> String {
+        format!("refuse:{platform}:{chat}:{user}:{hour}")
+    }
+}

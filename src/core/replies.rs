@@ -1,0 +1,555 @@
+//! Every user-visible string, one constructor per situation.
+//!
+//! Replies are CommonMark; each platform renders them (src/render/). Anything that comes from
+//! outside — host names, error texts, user names — passes through [`esc`] so it shows literally
+//! and cannot inject markup. Wording rules: say what happened, then what to do about it.
+
+use std::time::Duration;
+
+use crate::core::command::{COMMANDS, CommandError, help_for};
+use crate::core::inbound::Invalid;
+use crate::core::outcome::Outcome;
+use crate::render::escape_markdown as esc;
+use crate::runner::health::Health;
+use crate::store::{SessionRow, SessionSummary, TurnRow};
+
+/// `1m 05s`, `12s`, `2h 03m`.
+pub fn duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+fn duration_ms(ms: i64) -> String {
+    duration(Duration::from_millis(ms.max(0) as u64))
+}
+
+/// `$0.0375`
+pub fn cost(usd: f64) -> String {
+    format!("${usd:.4}")
+}
+
+pub fn help(default_host: &str, hosts: &[String]) -> String {
+    let mut text = String::from(
+        "**Switchboard** runs a coding agent for this chat on a workspace host.\n\n\
+         Send any message and it becomes a prompt for this thread's session; follow-ups \
+         continue the same conversation and wait their turn while the agent works.\n\n",
+    );
+    for c in COMMANDS {
+        text.push_str(&format!("- `{}` — {}\n", c.usage(), c.summary));
+    }
+    text.push_str(&format!(
+        "\nHosts: {} (default `{}`).",
+        hosts
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        default_host
+    ));
+    text
+}
+
+pub fn refusal(user_id: &str) -> String {
+    format!(
+        "Sorry, you are not allowed to use this bot. If you should be, ask its operator to add \
+         your user id `{user_id}` to the allowed users."
+    )
+}
+
+/// Why the bot cannot act on a message.
+pub fn invalid(invalid: &Invalid) -> String {
+    match invalid {
+        Invalid::Command(CommandError::Unknown(name)) => {
+            format!(
+                "There is no command /{}. Send /help for the commands.",
+                esc(name)
+            )
+        }
+        Invalid::Command(CommandError::Usage(name)) => match help_for(name) {
+            Some(help) => format!("Usage: `{}` — {}", help.usage(), help.summary),
+            None => "Send /help for the commands.".to_owned(),
+        },
+        Invalid::NotText => "I can only read text messages so far.".to_owned(),
+        Invalid::EmptyMention => {
+            "You mentioned me without a request: write it after the mention, or send /help."
+                .to_owned()
+        }
+    }
+}
+
+/// Caption of the file holding a very long answer.
+pub fn long_answer_caption(chars: usize) -> String {
+    format!("The full answer ({chars} characters) is in this file.")
+}
+
+/// Stand-in for a message that rendered to nothing.
+pub fn empty_message() -> String {
+    "(empty message)".to_owned()
+}
+
+pub fn internal_error(reference: &str) -> String {
+    format!(
+        "Something went wrong on my side (reference `{reference}`). Nothing was lost; please try \
+         again, and tell the operator the reference if it keeps happening."
+    )
+}
+
+pub fn queue_full(max: u32) -> String {
+    format!(
+        "The queue of this session is full ({max} prompts are waiting). Wait for some to finish, \
+         or drop them with /stop all."
+    )
+}
+
+pub fn turn_starting() -> String {
+    "⏳ Starting…".to_owned()
+}
+
+pub fn turn_queued(position: i64) -> String {
+    format!("⏳ Queued, position {position}. I'll start as soon as the current turn ends.")
+}
+
+pub fn waiting_for_host(host: &str, running: u32) -> String {
+    format!(
+        "⏳ Waiting for a free slot on host {} ({running} turns are running there).",
+        esc(host)
+    )
+}
+
+/// The progress message while the agent works.
+pub fn progress(elapsed: Duration, host: &str, activity: &[String], note: Option<&str>) -> String {
+    let mut text = format!("⚙️ Working on {} · {}", esc(host), duration(elapsed));
+    for line in activity {
+        text.push_str("\n- ");
+        text.push_str(line);
+    }
+    if let Some(note) = note {
+        text.push_str("\n\n");
+        text.push_str(note);
+    }
+    text
+}
+
+/// One activity line for a tool call: `` `Bash` npm test ``.
+pub fn tool_activity(name: &str, summary: &str) -> String {
+    if summary.is_empty() {
+        format!("`{}`", name.replace('`', ""))
+    } else {
+        format!("`{}` {}", name.replace('`', ""), esc(summary))
+    }
+}
+
+pub fn api_retry_note(attempt: i64, max: i64, status: Option<i64>) -> String {
+    match status {
+        Some(status) => {
+            format!("🔁 The model API failed (HTTP {status}); retry {attempt} of {max}.")
+        }
+        None => format!("🔁 The model API failed; retry {attempt} of {max}."),
+    }
+}
+
+pub fn connection_lost_note(host: &str, reason: &str) -> String {
+    format!(
+        "⚠️ Lost the connection to {} ({}). The agent keeps working there; reconnecting…",
+        esc(host),
+        esc(reason)
+    )
+}
+
+/// The status line a turn's progress message ends with.
+pub fn final_status(
+    outcome: &Outcome,
+    elapsed: Duration,
+    cost_usd: Option<f64>,
+    tools: usize,
+) -> String {
+    let took = duration(elapsed);
+    match outcome {
+        Outcome::Success { .. } => {
+            let mut line = format!("✅ Done in {took}");
+            if let Some(c) = cost_usd {
+                line.push_str(&format!(" · {}", cost(c)));
+            }
+            if tools > 0 {
+                line.push_str(&format!(
+                    " · {tools} tool call{}",
+                    if tools == 1 { "" } else { "s" }
+                ));
+            }
+            line
+        }
+        Outcome::Cancelled => format!("🛑 Cancelled after {took}"),
+        Outcome::TimedOut { .. } => format!("⏱ Timed out after {took}"),
+        other => format!("❌ Failed after {took}: {}", failure_title(other)),
+    }
+}
+
+fn failure_title(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Success { .. } => "done",
+        Outcome::ApiError { .. } => "model API error",
+        Outcome::MaxTurns => "turn limit reached",
+        Outcome::SessionNotFound { .. } => "conversation lost",
+        Outcome::Cancelled => "cancelled",
+        Outcome::TimedOut { .. } => "timed out",
+        Outcome::AgentNotInstalled { .. } => "agent not installed",
+        Outcome::HostUnreachable { .. } => "host unreachable",
+        Outcome::HostKeyMismatch { .. } => "host key mismatch",
+        Outcome::LaunchFailed { .. } => "could not start",
+        Outcome::AgentError { .. } => "agent error",
+        Outcome::Crashed { .. } => "agent stopped unexpectedly",
+    }
+}
+
+/// The message posted when a turn ends: the answer, or what went wrong and what to do.
+pub fn outcome_message(outcome: &Outcome, host: &str) -> String {
+    let host = esc(host);
+    match outcome {
+        Outcome::Success { text } if text.trim().is_empty() => {
+            "The agent finished without writing an answer.".to_owned()
+        }
+        Outcome::Success { text } => text.clone(),
+        Outcome::ApiError { message, status } => {
+            let status = status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+            format!(
+                "❌ The agent could not reach its model API{status}:\n\n> {}\n\nYour conversation \
+                 is intact; send your message again to retry.",
+                esc(message)
+            )
+        }
+        Outcome::MaxTurns => "❌ The agent reached its turn limit (`max_turns`) before finishing. \
+             Send a follow-up to let it continue."
+            .to_owned(),
+        Outcome::SessionNotFound { agent_session_id } => format!(
+            "⚠️ The agent's conversation `{}` no longer exists on {host}, so its context is lost. \
+             Your next message starts a fresh conversation.",
+            esc(agent_session_id)
+        ),
+        Outcome::Cancelled => "🛑 Cancelled.".to_owned(),
+        Outcome::TimedOut { after_secs } => format!(
+            "⏱ The turn ran longer than the limit of {} and was stopped. The conversation is \
+             intact; send a follow-up to continue.",
+            duration(Duration::from_secs(*after_secs))
+        ),
+        Outcome::AgentNotInstalled { command } => format!(
+            "❌ The agent is not installed on {host}: `{}` was not found. Install it there, or set \
+             its full path in `hosts.<name>.agents.claude.command` (non-login SSH shells have a \
+             short PATH).",
+            command.replace('`', "")
+        ),
+        Outcome::HostUnreachable { reason } => format!(
+            "❌ Host {host} is unavailable: {}. Your message was not run; send it again once the \
+             host is back, or use /new with another host.",
+            esc(reason)
+        ),
+        Outcome::HostKeyMismatch { presented } => format!(
+            "❌ Host {host} is unavailable: it presented an unexpected host key ({}), so I refused \
+             to connect. If the host was reinstalled, the operator must update its pinned key.",
+            esc(presented)
+        ),
+        Outcome::LaunchFailed { reason } => {
+            format!("❌ Could not start the agent on {host}: {}", esc(reason))
+        }
+        Outcome::AgentError { message } => {
+            format!("❌ The agent stopped with an error:\n\n> {}", esc(message))
+        }
+        Outcome::Crashed {
+            exit_code,
+            stderr_tail,
+        } => {
+            let code = exit_code
+                .map(|c| format!(" (exit status {c})"))
+                .unwrap_or_default();
+            let mut text = format!("❌ The agent stopped without finishing its turn{code}.");
+            if !stderr_tail.trim().is_empty() {
+                text.push_str(&format!(
+                    "\n\n```\n{}\n```",
+                    stderr_tail.replace("```", "'''")
+                ));
+            }
+            text
+        }
+    }
+}
+
+pub fn unknown_host(name: &str, hosts: &[String]) -> String {
+    format!(
+        "There is no host named {}. Hosts: {}.",
+        esc(name),
+        hosts
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+pub fn new_session(host: &str, previous_busy: bool) -> String {
+    let mut text = format!(
+        "🆕 New session on {}. Your next message starts a fresh conversation.",
+        esc(host)
+    );
+    if previous_busy {
+        text.push_str(" The previous session's running and queued prompts finish there.");
+    }
+    text
+}
+
+pub fn no_session() -> String {
+    "No session in this thread yet: send a message to start one.".to_owned()
+}
+
+pub fn nothing_running(dropped: usize) -> String {
+    match dropped {
+        0 => "Nothing is running here.".to_owned(),
+        n => format!(
+            "Nothing is running here. Dropped {n} queued prompt{}.",
+            plural(n)
+        ),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub fn dropped_from_queue() -> String {
+    "🗑 Dropped from the queue (/stop all).".to_owned()
+}
+
+pub fn stopped(host: &str, dropped: usize) -> String {
+    let mut text = format!(
+        "🛑 Stopped the running turn; its processes on {} are gone.",
+        esc(host)
+    );
+    if dropped > 0 {
+        text.push_str(&format!(
+            " Dropped {dropped} queued prompt{}.",
+            plural(dropped)
+        ));
+    }
+    text
+}
+
+pub fn stopped_before_start(dropped: usize) -> String {
+    let mut text = "🛑 Stopped the turn before the agent started.".to_owned();
+    if dropped > 0 {
+        text.push_str(&format!(
+            " Dropped {dropped} queued prompt{}.",
+            plural(dropped)
+        ));
+    }
+    text
+}
+
+pub fn stop_failed(host: &str, reason: &str) -> String {
+    format!(
+        "⚠️ Could not stop the turn on {}: {}. It may still be running there; try /stop again.",
+        esc(host),
+        esc(reason)
+    )
+}
+
+pub fn stop_stuck(host: &str) -> String {
+    format!(
+        "⚠️ Signalled the turn on {}, but some of its processes are still alive after SIGKILL.",
+        esc(host)
+    )
+}
+
+/// What `/status` shows.
+pub struct StatusView<'a> {
+    pub session: &'a SessionRow,
+    pub running: Option<&'a TurnRow>,
+    pub running_for: Option<Duration>,
+    pub queued: i64,
+    pub last: Option<&'a TurnRow>,
+    pub health: &'a Health,
+}
+
+pub fn status(view: &StatusView<'_>) -> String {
+    let s = view.session;
+    let mut text = format!(
+        "**Session** `{}`\n- Host: {} · Agent: {}\n- Agent session: {}\n",
+        s.id.short(),
+        esc(&s.host),
+        esc(&s.agent),
+        s.agent_session_id
+            .as_deref()
+            .map(|id| format!("`{}`", id.replace('`', "")))
+            .unwrap_or_else(|| "none yet (the next prompt starts one)".to_owned()),
+    );
+    match (view.running, view.running_for) {
+        (Some(turn), Some(elapsed)) => {
+            text.push_str(&format!("- State: running for {}", duration(elapsed)));
+            if let Some(activity) = &turn.activity {
+                text.push_str(&format!(" — {activity}"));
+            }
+            text.push('\n');
+        }
+        _ => text.push_str("- State: idle\n"),
+    }
+    text.push_str(&format!("- Queue: {} waiting\n", view.queued));
+    if let Some(last) = view.last {
+        let outcome = last.outcome.as_ref().map(|o| o.name()).unwrap_or("unknown");
+        text.push_str(&format!(
+            "- Last turn: {}, {}, {}\n",
+            outcome.replace('_', " "),
+            last.duration_ms
+                .map(duration_ms)
+                .unwrap_or_else(|| "?".into()),
+            last.cost_usd
+                .map(cost)
+                .unwrap_or_else(|| "no cost reported".into()),
+        ));
+    }
+    text.push_str(&format!("- Total cost: {}\n\n", cost(s.total_cost_usd)));
+    text.push_str(&health_line(&s.host, view.health));
+    text
+}
+
+fn health_line(host: &str, h: &Health) -> String {
+    let host = esc(host);
+    let Some(latency) = h.latency else {
+        return format!(
+            "**Host {host}**: unreachable — {}",
+            esc(h.error.as_deref().unwrap_or("no answer"))
+        );
+    };
+    let mut parts = vec![format!("reachable ({} ms)", latency.as_millis())];
+    if let Some(load) = &h.load {
+        parts.push(format!("load {}", esc(load)));
+    }
+    if let (Some(avail), Some(total)) = (h.mem_available_kb, h.mem_total_kb) {
+        parts.push(format!("memory {} free of {}", gib(avail), gib(total)));
+    }
+    if let Some(free) = h.disk_free_kb {
+        parts.push(format!("{} free in the workspace", gib(free)));
+    }
+    parts.push(match &h.agent_version {
+        Some(v) => format!("agent {}", esc(v)),
+        None => "agent not installed".to_owned(),
+    });
+    format!("**Host {host}**: {}", parts.join(" · "))
+}
+
+fn gib(kb: u64) -> String {
+    format!("{:.1} GiB", kb as f64 / (1024.0 * 1024.0))
+}
+
+pub fn sessions(list: &[SessionSummary], now_ms: i64) -> String {
+    if list.is_empty() {
+        return "No sessions in this chat yet.".to_owned();
+    }
+    let mut text = String::from("**Sessions in this chat** (newest first)\n");
+    for summary in list {
+        let s = &summary.session;
+        let state = if summary.running > 0 {
+            "running".to_owned()
+        } else if summary.queued > 0 {
+            format!("{} queued", summary.queued)
+        } else {
+            "idle".to_owned()
+        };
+        let current = if s.active { " · **current**" } else { "" };
+        text.push_str(&format!(
+            "- `{}` on {} · {} turn{} · {} · last active {} ago · {}{}\n",
+            s.id.short(),
+            esc(&s.host),
+            summary.turns,
+            plural(summary.turns as usize),
+            state,
+            duration_ms(now_ms - s.updated_at),
+            cost(s.total_cost_usd),
+            current
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(Duration::from_secs(0)), "0s");
+        assert_eq!(duration(Duration::from_secs(59)), "59s");
+        assert_eq!(duration(Duration::from_secs(65)), "1m 05s");
+        assert_eq!(duration(Duration::from_secs(7380)), "2h 03m");
+    }
+
+    #[test]
+    fn outside_text_cannot_inject_markup() {
+        let msg = outcome_message(
+            &Outcome::HostUnreachable {
+                reason: "*boom* [x](http://evil)".into(),
+            },
+            "h_o_s_t",
+        );
+        assert!(msg.contains(&esc("*boom* [x](http://evil)")));
+        assert!(msg.contains(&esc("h_o_s_t")));
+    }
+
+    #[test]
+    fn every_failure_says_what_happened() {
+        let cases = [
+            (Outcome::MaxTurns, "turn limit"),
+            (
+                Outcome::SessionNotFound {
+                    agent_session_id: "abc".into(),
+                },
+                "context is lost",
+            ),
+            (Outcome::Cancelled, "Cancelled"),
+            (
+                Outcome::TimedOut { after_secs: 60 },
+                "longer than the limit of 1m 00s",
+            ),
+            (
+                Outcome::AgentNotInstalled {
+                    command: "claude".into(),
+                },
+                "not installed",
+            ),
+            (
+                Outcome::HostKeyMismatch {
+                    presented: "SHA256:x".into(),
+                },
+                "unexpected host key",
+            ),
+            (
+                Outcome::ApiError {
+                    message: "API Error: 500".into(),
+                    status: Some(500),
+                },
+                "HTTP 500",
+            ),
+            (
+                Outcome::Crashed {
+                    exit_code: Some(143),
+                    stderr_tail: "killed".into(),
+                },
+                "exit status 143",
+            ),
+        ];
+        for (outcome, expected) in cases {
+            let text = outcome_message(&outcome, "devbox");
+            assert!(text.contains(expected), "{outcome:?}: {text}");
+            assert!(final_status(&outcome, Duration::from_secs(3), None, 0).contains("3s"));
+        }
+    }
+
+    #[test]
+    fn help_lists_every_command() {
+        let text = help("local", &["local".into(), "devbox".into()]);
+        for c in COMMANDS {
+            assert!(text.contains(&format!("/{}", c.name)));
+        }
+        assert!(text.contains("`devbox`"));
+    }
+}

@@ -1,0 +1,248 @@
+//! Inbound events to actions: thread → session → the session's durable FIFO.
+//!
+//! Platform adapters only store events (DESIGN invariant 1); this loop handles them in arrival
+//! order. Each event is marked processed in the same transaction that records its effect — the
+//! queued turn and its acknowledgement, or the reply to a command — so a crash can neither lose
+//! nor repeat it. Commands that talk to a host (`/status`, `/stop`) run in their own task so a
+//! slow host never holds up prompts in other chats; they mark their event processed when done,
+//! and until then this loop skips them.
+//!
+//! Who may do anything is decided here, before anything runs (invariant 7): a stranger's event
+//! is audited and answered with one polite refusal per hour and chat.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::Core;
+use super::ids::{InboundId, new_id, now_ms};
+use super::inbound::{Inbound, InboundBody};
+use super::outbox::{Outbound, OutboundOp, Post, keys};
+use super::replies;
+use crate::store::sessions::{self, NewSession};
+use crate::store::turns::{self, NewTurn};
+use crate::store::{inbound, outbox};
+
+/// How often the router looks for events even without a wake-up (events stored by another
+/// replica sharing the database).
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// Events read per batch.
+const BATCH: i64 = 64;
+/// Audit detail: how much of a refused prompt is kept.
+const AUDIT_PROMPT_CHARS: usize = 200;
+
+/// Events handed to a task and not yet marked processed.
+type InFlight = Arc<Mutex<HashSet<InboundId>>>;
+
+/// Handles stored inbound events forever.
+pub async fn run(core: Arc<Core>) -> Result<()> {
+    let mut changed = core.watch_inbound();
+    let in_flight: InFlight = Arc::default();
+    loop {
+        changed.borrow_and_update();
+        let skip = in_flight.lock().expect("in-flight lock").len() as i64;
+        let batch = match core.store.unprocessed_inbound(None, BATCH + skip).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::error!("reading inbound events failed: {e:#}");
+                tokio::time::sleep(POLL_INTERVAL).await;
+                continue;
+            }
+        };
+        let mut handled = 0;
+        for (id, event) in batch {
+            if in_flight.lock().expect("in-flight lock").contains(&id) {
+                continue;
+            }
+            handled += 1;
+            if let Err(e) = handle(&core, &in_flight, &id, &event).await {
+                internal_error(&core, &id, &event, e).await;
+            }
+        }
+        if handled == 0 {
+            tokio::select! {
+                _ = changed.changed() => {}
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
+        }
+    }
+}
+
+async fn handle(
+    core: &Arc<Core>,
+    in_flight: &InFlight,
+    id: &InboundId,
+    event: &Inbound,
+) -> Result<()> {
+    if !core
+        .access(event.platform())
+        .allows(&event.thread, &event.author)
+    {
+        return refuse(core, id, event).await;
+    }
+    match &event.body {
+        InboundBody::Prompt { text } => enqueue_prompt(core, id, event, text).await,
+        InboundBody::Invalid(invalid) => reply(core, id, event, replies::invalid(invalid)).await,
+        InboundBody::Command(command) if super::commands::talks_to_host(command) => {
+            in_flight.lock().expect("in-flight lock").insert(id.clone());
+            let (core, in_flight, id, event, command) = (
+                core.clone(),
+                in_flight.clone(),
+                id.clone(),
+                event.clone(),
+                command.clone(),
+            );
+            tokio::spawn(async move {
+                if let Err(e) = super::commands::run(&core, &id, &event, &command).await {
+                    internal_error(&core, &id, &event, e).await;
+                }
+                in_flight.lock().expect("in-flight lock").remove(&id);
+                core.inbound_stored();
+            });
+            Ok(())
+        }
+        InboundBody::Command(command) => super::commands::run(core, id, event, command).await,
+    }
+}
+
+/// Refuses a stranger: audited every time, answered at most once per hour in a chat.
+async fn refuse(core: &Core, id: &InboundId, event: &Inbound) -> Result<()> {
+    let platform = event.platform().as_str();
+    let detail = match &event.body {
+        InboundBody::Prompt { text } => {
+            let head: String = text.chars().take(AUDIT_PROMPT_CHARS).collect();
+            format!("prompt: {head}")
+        }
+        InboundBody::Command(command) => format!("command: /{}", command.name()),
+        InboundBody::Invalid(invalid) => format!("invalid: {invalid:?}"),
+    };
+    core.store
+        .audit(
+            platform,
+            &event.author.id,
+            &event.thread.key(),
+            "refused",
+            &detail,
+        )
+        .await?;
+    tracing::warn!(platform, user = %event.author.id, chat = %event.thread.chat, "refused a user who is not allowed");
+    let key = keys::refusal(
+        platform,
+        &event.thread.key(),
+        &event.author.id,
+        now_ms() / 3_600_000,
+    );
+    respond(core, id, event, key, replies::refusal(&event.author.id)).await
+}
+
+/// Queues a prompt as a turn of the thread's session and acknowledges it.
+async fn enqueue_prompt(
+    core: &Arc<Core>,
+    id: &InboundId,
+    event: &Inbound,
+    text: &str,
+) -> Result<()> {
+    let mut tx = core.store.write_tx().await?;
+    let session = match sessions::active_session(&mut tx, &event.thread).await? {
+        Some(session) => session,
+        None => {
+            let host = core
+                .hosts
+                .get(&core.defaults.host)
+                .context("the default host is not configured")?;
+            sessions::create_session(
+                &mut tx,
+                NewSession {
+                    thread: &event.thread,
+                    host: &host.name,
+                    agent: &core.defaults.agent,
+                    workdir: &host.workdir,
+                    created_by: &event.author.id,
+                },
+            )
+            .await?
+        }
+    };
+    let (active, queued) = turns::queue_counts(&mut tx, &session.id).await?;
+    if queued >= i64::from(core.defaults.max_queue) {
+        let post = Post::text(replies::queue_full(core.defaults.max_queue))
+            .replying_to(event.message_id.clone());
+        outbox::enqueue(&mut tx, &outbound(keys::reply(id), event, post)).await?;
+        inbound::mark_processed(&mut tx, id).await?;
+        tx.commit().await?;
+        core.outbox_changed();
+        return Ok(());
+    }
+    let turn = turns::insert_turn(
+        &mut tx,
+        NewTurn {
+            session_id: &session.id,
+            inbound_id: Some(id),
+            prompt: text,
+            author_id: &event.author.id,
+            author_name: &event.author.display,
+            reply_to: event.message_id.as_deref(),
+            host: &session.host,
+        },
+    )
+    .await?;
+    let ack = if active == 0 && queued == 0 {
+        replies::turn_starting()
+    } else {
+        replies::turn_queued(queued + 1)
+    };
+    let post = Post::text(ack)
+        .replying_to(event.message_id.clone())
+        .silent();
+    outbox::enqueue(&mut tx, &outbound(keys::status(&turn), event, post)).await?;
+    inbound::mark_processed(&mut tx, id).await?;
+    tx.commit().await?;
+    core.outbox_changed();
+    core.kick(session.id);
+    Ok(())
+}
+
+fn outbound(key: String, event: &Inbound, post: Post) -> Outbound {
+    Outbound {
+        key,
+        thread: event.thread.clone(),
+        op: OutboundOp::Post(post),
+    }
+}
+
+/// Answers an event and marks it processed, in one transaction.
+pub(super) async fn reply(
+    core: &Core,
+    id: &InboundId,
+    event: &Inbound,
+    markdown: String,
+) -> Result<()> {
+    respond(core, id, event, keys::reply(id), markdown).await
+}
+
+async fn respond(
+    core: &Core,
+    id: &InboundId,
+    event: &Inbound,
+    key: String,
+    markdown: String,
+) -> Result<()> {
+    let post = Post::text(markdown).replying_to(event.message_id.clone());
+    let mut tx = core.store.write_tx().await?;
+    outbox::enqueue(&mut tx, &outbound(key, event, post)).await?;
+    inbound::mark_processed(&mut tx, id).await?;
+    tx.commit().await?;
+    core.outbox_changed();
+    Ok(())
+}
+
+/// Logs an internal error with a reference the user can quote, and tells the user.
+async fn internal_error(core: &Core, id: &InboundId, event: &Inbound, error: anyhow::Error) {
+    let reference = new_id()[..13].to_owned();
+    tracing::error!(inbound = %id, reference, "handling an inbound event failed: {error:#}");
+    if let Err(e) = reply(core, id, event, replies::internal_error(&reference)).await {
+        tracing::error!(inbound = %id, "could not even report the failure: {e:#}");
+    }
+}

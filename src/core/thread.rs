@@ -1,0 +1,65 @@
+//! Where a conversation happens, in platform-neutral terms.
+//!
+//! The core never sees a platform type: a chat thread is a [`ThreadRef`] of opaque strings that
+//! only the platform's adapter interprets (for Telegram, the chat id and the forum topic id).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The chat platforms Switchboard speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Telegram,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Telegram => "telegram",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Platform> {
+        match s {
+            "telegram" => Some(Platform::Telegram),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A thread: the unit a session is bound to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ThreadRef {
+    pub platform: Platform,
+    /// The chat (Telegram chat id). `/sessions` lists the sessions of one chat.
+    pub chat: String,
+    /// The thread inside the chat (Telegram forum topic id), if any.
+    pub topic: Option<String>,
+}
+
+impl ThreadRef {
+    /// One string naming the thread within its platform: `chat` or `chat/topic`.
+    pub fn key(&self) -> String {
+        match &self.topic {
+            Some(topic) => format!("{}/{}", self.chat, topic),
+            None => self.chat.clone(),
+        }
+    }
+}
+
+/// Who sent something, as the platform identifies them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// Stable platform user id.
+    pub id: String,
+    /// A name to show (username or first name).
+    pub display: String,
+}

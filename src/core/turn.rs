@@ -1,0 +1,512 @@
+//! Driving one turn from the queue to its posted result.
+//!
+//! Goals, in order: the agent is never run twice for one prompt, never interrupted by anything
+//! but `/stop` or the timeout, and its result is posted exactly once — across bot restarts and
+//! dropped connections (DESIGN invariants 3 and 4).
+//!
+//! How:
+//! - `queued → starting` is stored with the turn directory *before* the launch, and the launch
+//!   is idempotent on the host, so a restart mid-launch relaunches safely.
+//! - Output is consumed line by line; the events of each batch and the new read offset are
+//!   stored in one transaction. After a restart or reconnect, following resumes at the stored
+//!   offset: no event is lost or doubled.
+//! - A dropped stream is not the end of the turn: only the host's `exit` file is. While the host
+//!   is unreachable the driver keeps retrying with backoff and says so in the progress message.
+//! - The result, the final status and the turn's `done` state are written in one transaction,
+//!   each message under its idempotency key.
+//!
+//! Known race: a `/stop` that lands while the turn is being launched finds no process yet; the
+//! driver re-reads the cancel request right after launching and cancels then.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::Core;
+use super::agent_event::{AgentEvent, AgentResult};
+use super::ids::now_ms;
+use super::outbox::{Outbound, OutboundOp, Post, keys};
+use super::outcome::Outcome;
+use super::progress::Progress;
+use super::replies;
+use crate::agents::claude;
+use crate::runner::hosts::Host;
+use crate::runner::remote_turn::{
+    self, CANCEL_GRACE, Launch, LaunchError, LaunchSpec, RemoteStatus,
+};
+use crate::runner::transport::{StreamEvent, TransportError};
+use crate::store::turns::{self, TurnStats};
+use crate::store::{SessionRow, TurnRow, TurnState};
+
+/// Attempts to launch before giving up on a connection that keeps dropping mid-launch.
+const LAUNCH_ATTEMPTS: usize = 3;
+/// First and longest pause between reconnect attempts while following.
+const RECONNECT_MIN: Duration = Duration::from_millis(500);
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
+
+/// Runs `turn` to completion (or picks it up where a previous run of the bot left it).
+pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
+    let session = core
+        .store
+        .session(&turn.session_id)
+        .await?
+        .context("a turn without its session")?;
+    let Some(host) = core.hosts.get(&turn.host) else {
+        let reason = format!("it is no longer in the configuration (hosts.{})", turn.host);
+        return finish(
+            core,
+            &session,
+            &turn,
+            Outcome::HostUnreachable { reason },
+            None,
+            0,
+        )
+        .await;
+    };
+    let mut turn = turn;
+    let _slot = match host.try_slot() {
+        Some(slot) => slot,
+        None => {
+            edit_status(
+                core,
+                &session,
+                &turn,
+                replies::waiting_for_host(&host.name, host.running()),
+            )
+            .await?;
+            host.slot().await
+        }
+    };
+    if turn.state == TurnState::Queued {
+        let dir = remote_turn::turn_dir(&host.state_dir, turn.id.as_str());
+        core.store.mark_turn_starting(&turn.id, &dir).await?;
+        turn = reload(core, &turn).await?;
+    }
+    let dir = turn
+        .remote_dir
+        .clone()
+        .context("a started turn without its directory")?;
+    if turn.state == TurnState::Starting {
+        if turn.cancel_reason.is_some() {
+            return finish(core, &session, &turn, Outcome::Cancelled, None, 0).await;
+        }
+        edit_status(
+            core,
+            &session,
+            &turn,
+            replies::progress(Duration::ZERO, &host.name, &[], None),
+        )
+        .await?;
+        if let Err(outcome) = launch(core, &host, &session, &turn, &dir).await {
+            return finish(core, &session, &turn, outcome, None, 0).await;
+        }
+        core.store.mark_turn_running(&turn.id).await?;
+        turn = reload(core, &turn).await?;
+        if turn.cancel_reason.is_some() {
+            spawn_cancel(&host, &dir);
+        }
+    }
+    let mut follower = Follower::resume(core, &host, &session, &turn, &dir).await?;
+    let ended = follower.run().await?;
+    let turn = reload(core, &turn).await?;
+    let outcome = match (&follower.result, turn.cancel_reason.as_deref()) {
+        (Some(result), _) if !result.is_error => claude::classify(Some(result), ended, "", ""),
+        (_, Some("timeout")) => Outcome::TimedOut {
+            after_secs: core.defaults.turn_timeout.as_secs(),
+        },
+        (_, Some(_)) => Outcome::Cancelled,
+        (result, None) => {
+            let stderr = remote_turn::stderr_tail(&*host.transport, &dir)
+                .await
+                .unwrap_or_default();
+            let command = core.claude.command(host.claude());
+            claude::classify(result.as_ref(), ended, &stderr, command)
+        }
+    };
+    let tools = follower.progress.tool_calls;
+    let result = follower.result.take();
+    finish(core, &session, &turn, outcome, result.as_ref(), tools).await?;
+    if let Err(e) = remote_turn::remove(&*host.transport, &dir).await {
+        tracing::warn!(turn = %turn.id, "could not remove the turn directory on {}: {e}", host.name);
+    }
+    Ok(())
+}
+
+async fn reload(core: &Core, turn: &TurnRow) -> Result<TurnRow> {
+    core.store
+        .turn(&turn.id)
+        .await?
+        .context("the turn disappeared from the store")
+}
+
+/// Starts the agent on the host, or says why it could not be started.
+async fn launch(
+    core: &Core,
+    host: &Host,
+    session: &SessionRow,
+    turn: &TurnRow,
+    dir: &str,
+) -> std::result::Result<(), Outcome> {
+    let invocation = core
+        .claude
+        .invocation(host.claude(), session.agent_session_id.as_deref());
+    let spec = LaunchSpec {
+        dir,
+        workdir: &session.workdir,
+        invocation: &invocation,
+        prompt: turn.prompt.as_bytes(),
+    };
+    let mut last_error = String::new();
+    for _ in 0..LAUNCH_ATTEMPTS {
+        match remote_turn::launch(&*host.transport, &spec).await {
+            Ok(Launch::Started | Launch::AlreadyStarted) => return Ok(()),
+            Ok(Launch::AgentMissing) => {
+                return Err(Outcome::AgentNotInstalled {
+                    command: core.claude.command(host.claude()).to_owned(),
+                });
+            }
+            // The connection dropped mid-launch: the launch is idempotent, so try again.
+            Err(LaunchError::Truncated) => last_error = "the prompt arrived truncated".into(),
+            Err(LaunchError::Transport(TransportError::Disconnected { reason, .. })) => {
+                last_error = reason;
+            }
+            Err(LaunchError::Transport(e)) => return Err(transport_outcome(e)),
+            Err(e @ LaunchError::Failed { .. }) => {
+                return Err(Outcome::LaunchFailed {
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    Err(Outcome::HostUnreachable { reason: last_error })
+}
+
+/// What a user is told when the host could not be used.
+fn transport_outcome(e: TransportError) -> Outcome {
+    match e {
+        TransportError::HostKeyMismatch { presented, .. } => Outcome::HostKeyMismatch { presented },
+        TransportError::Unreachable { reason, .. }
+        | TransportError::Disconnected { reason, .. } => Outcome::HostUnreachable { reason },
+        TransportError::AuthFailed { user, .. } => Outcome::HostUnreachable {
+            reason: format!("the server refused the key for user {user}"),
+        },
+        TransportError::Io(reason) => Outcome::HostUnreachable { reason },
+    }
+}
+
+/// Asks the host to stop a turn, without waiting (timeouts and late `/stop`s).
+fn spawn_cancel(host: &Arc<Host>, dir: &str) {
+    let (host, dir) = (host.clone(), dir.to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = remote_turn::cancel(&*host.transport, &dir, CANCEL_GRACE).await {
+            tracing::warn!("cancelling the turn in {dir} on {} failed: {e}", host.name);
+        }
+    });
+}
+
+/// Replaces the text of the turn's status message (coalesced: the latest text wins).
+async fn edit_status(
+    core: &Core,
+    session: &SessionRow,
+    turn: &TurnRow,
+    markdown: String,
+) -> Result<()> {
+    core.store
+        .enqueue_outbound(&status_edit(session, turn, markdown))
+        .await?;
+    core.outbox_changed();
+    Ok(())
+}
+
+fn status_edit(session: &SessionRow, turn: &TurnRow, markdown: String) -> Outbound {
+    Outbound {
+        key: keys::status_edit(&turn.id),
+        thread: session.thread.clone(),
+        op: OutboundOp::Edit {
+            target: keys::status(&turn.id),
+            markdown,
+        },
+    }
+}
+
+/// Follows a running turn's output until the agent has exited.
+struct Follower<'a> {
+    core: &'a Arc<Core>,
+    host: &'a Arc<Host>,
+    session: SessionRow,
+    turn: &'a TurnRow,
+    dir: &'a str,
+    /// Bytes of the output file consumed (complete lines only).
+    offset: u64,
+    /// An incomplete last line, waiting for its newline.
+    partial: Vec<u8>,
+    progress: Progress,
+    result: Option<AgentResult>,
+    started_ms: i64,
+    timeout_requested: bool,
+}
+
+impl<'a> Follower<'a> {
+    /// Sets up following, replaying the events already stored (after a restart) so the
+    /// progress message and the result pick up where they were.
+    async fn resume(
+        core: &'a Arc<Core>,
+        host: &'a Arc<Host>,
+        session: &SessionRow,
+        turn: &'a TurnRow,
+        dir: &'a str,
+    ) -> Result<Follower<'a>> {
+        let mut follower = Follower {
+            core,
+            host,
+            session: session.clone(),
+            turn,
+            dir,
+            offset: turn.read_offset.max(0) as u64,
+            partial: Vec::new(),
+            progress: Progress::new(),
+            result: None,
+            started_ms: turn.started_at.unwrap_or(turn.created_at),
+            timeout_requested: turn.cancel_reason.is_some(),
+        };
+        for stored in core.store.turn_events(&turn.id).await? {
+            follower.observe(&stored.event).await?;
+        }
+        Ok(follower)
+    }
+
+    fn elapsed(&self) -> Duration {
+        Duration::from_millis((now_ms() - self.started_ms).max(0) as u64)
+    }
+
+    fn deadline_in(&self) -> Duration {
+        self.core
+            .defaults
+            .turn_timeout
+            .saturating_sub(self.elapsed())
+    }
+
+    /// Follows until the agent exits; returns its exit status (`None` if it vanished).
+    async fn run(&mut self) -> Result<Option<i64>> {
+        let mut backoff = RECONNECT_MIN;
+        loop {
+            self.check_timeout();
+            match remote_turn::follow(&*self.host.transport, self.dir, self.offset).await {
+                Ok(mut stream) => {
+                    let before = self.offset;
+                    self.stream(&mut stream).await?;
+                    if self.offset > before {
+                        backoff = RECONNECT_MIN;
+                    }
+                }
+                Err(e) => {
+                    self.connection_trouble(&e).await?;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(RECONNECT_MAX);
+                    continue;
+                }
+            }
+            match remote_turn::status(&*self.host.transport, self.dir).await {
+                Ok(RemoteStatus::Running) => {
+                    // The stream ended while the agent runs: a dropped connection. Follow again.
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(RECONNECT_MAX);
+                }
+                Ok(status) => {
+                    let rest = remote_turn::read_rest(&*self.host.transport, self.dir, self.offset)
+                        .await
+                        .unwrap_or_default();
+                    self.ingest(&rest).await?;
+                    self.ingest_final_line().await?;
+                    return Ok(match status {
+                        RemoteStatus::Exited(code) => Some(code),
+                        _ => None,
+                    });
+                }
+                Err(e) => {
+                    self.connection_trouble(&e).await?;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(RECONNECT_MAX);
+                }
+            }
+        }
+    }
+
+    /// Consumes one follow stream until it ends, refreshing progress and watching the clock.
+    async fn stream(
+        &mut self,
+        stream: &mut tokio::sync::mpsc::Receiver<StreamEvent>,
+    ) -> Result<()> {
+        self.progress.set_note(None);
+        let tick = self.core.defaults.progress_interval;
+        loop {
+            let deadline = self.deadline_in();
+            tokio::select! {
+                event = stream.recv() => match event {
+                    Some(StreamEvent::Stdout(bytes)) => self.ingest(&bytes).await?,
+                    Some(StreamEvent::Exit(_)) | None => return Ok(()),
+                },
+                _ = tokio::time::sleep(tick) => {}
+                _ = tokio::time::sleep(deadline), if !self.timeout_requested => self.check_timeout(),
+            }
+            self.refresh_progress(false).await?;
+        }
+    }
+
+    /// Cancels the turn once it has run longer than the timeout.
+    fn check_timeout(&mut self) {
+        if self.timeout_requested || !self.deadline_in().is_zero() {
+            return;
+        }
+        self.timeout_requested = true;
+        let (core, host, dir, turn) = (
+            self.core.clone(),
+            self.host.clone(),
+            self.dir.to_owned(),
+            self.turn.id.clone(),
+        );
+        tokio::spawn(async move {
+            match core.store.request_cancel(&turn, "timeout").await {
+                Ok(_) => spawn_cancel(&host, &dir),
+                Err(e) => tracing::error!(turn = %turn, "recording the timeout failed: {e:#}"),
+            }
+        });
+    }
+
+    async fn connection_trouble(&mut self, e: &TransportError) -> Result<()> {
+        tracing::warn!(turn = %self.turn.id, host = %self.host.name, "following the turn: {e}");
+        self.progress.set_note(Some(replies::connection_lost_note(
+            &self.host.name,
+            &e.to_string(),
+        )));
+        self.refresh_progress(true).await
+    }
+
+    /// Takes in a chunk of output: complete lines become stored events and move the offset.
+    async fn ingest(&mut self, bytes: &[u8]) -> Result<()> {
+        self.partial.extend_from_slice(bytes);
+        let Some(last_newline) = self.partial.iter().rposition(|b| *b == b'\n') else {
+            return Ok(());
+        };
+        let complete: Vec<u8> = self.partial.drain(..=last_newline).collect();
+        self.consume_lines(&complete).await
+    }
+
+    /// The agent has exited: a last line without a newline still counts.
+    async fn ingest_final_line(&mut self) -> Result<()> {
+        if self.partial.is_empty() {
+            return Ok(());
+        }
+        let mut line = std::mem::take(&mut self.partial);
+        line.push(b'\n');
+        self.consume_lines(&line).await
+    }
+
+    async fn consume_lines(&mut self, lines: &[u8]) -> Result<()> {
+        let mut events = Vec::new();
+        let mut start = 0usize;
+        for line in lines.split_inclusive(|b| *b == b'\n') {
+            let seq = (self.offset + start as u64) as i64;
+            start += line.len();
+            for (idx, event) in claude::parse_line(line.trim_ascii_end())
+                .into_iter()
+                .enumerate()
+            {
+                self.observe(&event).await?;
+                events.push((seq, idx as i64, event));
+            }
+        }
+        self.offset += lines.len() as u64;
+        self.core
+            .store
+            .record_progress(
+                &self.turn.id,
+                &events,
+                self.offset as i64,
+                self.progress.activity(),
+            )
+            .await
+    }
+
+    async fn observe(&mut self, event: &AgentEvent) -> Result<()> {
+        match event {
+            AgentEvent::Started {
+                agent_session_id, ..
+            } if self.session.agent_session_id.as_deref() != Some(agent_session_id) => {
+                self.core
+                    .store
+                    .set_agent_session_id(&self.session.id, Some(agent_session_id))
+                    .await?;
+                self.session.agent_session_id = Some(agent_session_id.clone());
+            }
+            AgentEvent::Finished(result) => self.result = Some(result.clone()),
+            _ => {}
+        }
+        self.progress.observe(event);
+        Ok(())
+    }
+
+    async fn refresh_progress(&mut self, force: bool) -> Result<()> {
+        let interval = if force {
+            Duration::ZERO
+        } else {
+            self.core.defaults.progress_interval
+        };
+        let elapsed = self.elapsed();
+        if let Some(text) = self.progress.due(interval, elapsed, &self.host.name) {
+            edit_status(self.core, &self.session, self.turn, text).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Records how the turn ended and queues its final status and result, in one transaction.
+async fn finish(
+    core: &Core,
+    session: &SessionRow,
+    turn: &TurnRow,
+    outcome: Outcome,
+    result: Option<&AgentResult>,
+    tools: usize,
+) -> Result<()> {
+    let elapsed_ms = now_ms() - turn.started_at.unwrap_or(turn.created_at);
+    let mut stats = TurnStats {
+        cost_usd: None,
+        duration_ms: Some(result.and_then(|r| r.duration_ms).unwrap_or(elapsed_ms)),
+        num_turns: result.and_then(|r| r.num_turns),
+        input_tokens: result.and_then(|r| r.input_tokens),
+        output_tokens: result.and_then(|r| r.output_tokens),
+    };
+    let mut tx = core.store.write_tx().await?;
+    if let Some(total) = result.and_then(|r| r.total_cost_usd) {
+        stats.cost_usd = Some(turns::book_session_cost(&mut tx, &session.id, total).await?);
+    }
+    let result_text = match &outcome {
+        Outcome::Success { text } => Some(text.as_str()),
+        _ => None,
+    };
+    turns::finish_turn(&mut tx, &turn.id, &outcome, result_text, &stats).await?;
+    let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
+    let final_status = replies::final_status(&outcome, elapsed, stats.cost_usd, tools);
+    crate::store::outbox::enqueue(&mut tx, &status_edit(session, turn, final_status)).await?;
+    let message = Post::text(replies::outcome_message(&outcome, &turn.host))
+        .replying_to(turn.reply_to.clone())
+        .document_name(format!("answer-{}", turn.id.short()));
+    crate::store::outbox::enqueue(
+        &mut tx,
+        &Outbound {
+            key: keys::result(&turn.id),
+            thread: session.thread.clone(),
+            op: OutboundOp::Post(message),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    if matches!(outcome, Outcome::SessionNotFound { .. }) {
+        core.store.set_agent_session_id(&session.id, None).await?;
+    }
+    tracing::info!(turn = %turn.id, outcome = outcome.name(), "turn finished");
+    core.outbox_changed();
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! Switchboard: drive coding agents on SSH workspace hosts from the chats you already use.
+//!
+//! The layout follows the data: platform adapters (`bots`) store inbound events and deliver the
+//! outbox; the platform-neutral `core` turns events into sessions, queued turns and replies;
+//! `runner` starts and follows turns on hosts; `agents` knows each agent CLI; `store` keeps
+//! everything durable; `render` formats Markdown per platform. `app` wires it all together.
+//! See docs/design.md for the invariants and how each is kept.
+
+pub mod agents;
+pub mod app;
+pub mod bots;
+pub mod check;
+pub mod config;
+pub mod core;
+pub mod render;
+pub mod runner;
+pub mod store;

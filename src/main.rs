@@ -1,0 +1,221 @@
+//! The `switchboard` command line: `serve`, `check`, `migrate`, `sessions list|show`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use switchboard::config::{Config, Env};
+use switchboard::core::ids::{SessionId, now_ms};
+use switchboard::core::replies;
+use switchboard::store::Store;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Drive coding agents on SSH workspace hosts from your chats"
+)]
+struct Cli {
+    /// Configuration file (TOML). Without it, built-in defaults apply: SQLite in
+    /// ./switchboard.db and the `local` host.
+    #[arg(long, short, global = true, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot.
+    Serve,
+    /// Validate the configuration and try every host and the Telegram API.
+    Check,
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Inspect sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    /// List sessions, newest first.
+    List {
+        /// How many to show.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Show one session (an id or a unique prefix) with its turns and their events.
+    Show { id: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = Env::from_process();
+    init_logging(&env);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, env)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(env: &Env) {
+    let filter = env.get("RUST_LOG").unwrap_or("info,sqlx=warn");
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
+    let (config, secrets) = Config::load(cli.config.as_deref(), &env)?;
+    match cli.command {
+        Command::Serve => {
+            switchboard::app::serve(config, secrets).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let lines = switchboard::check::run(&config, &secrets).await;
+            for line in &lines {
+                println!("{}", line.render());
+            }
+            Ok(if lines.iter().any(|l| l.failed_check()) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Migrate => {
+            Store::open(&config.database.url, 1).await?;
+            println!("the database schema is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sessions(command) => {
+            let store = Store::open(&config.database.url, 2).await?;
+            match command {
+                SessionsCommand::List { limit } => list_sessions(&store, limit).await?,
+                SessionsCommand::Show { id } => show_session(&store, &id).await?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn list_sessions(store: &Store, limit: i64) -> Result<()> {
+    let sessions = store.all_sessions(limit).await?;
+    if sessions.is_empty() {
+        println!("no sessions yet");
+        return Ok(());
+    }
+    println!(
+        "{:<36}  {:<9} {:<22} {:<10} {:>5} {:<9} {:>9}  LAST ACTIVE",
+        "SESSION", "PLATFORM", "THREAD", "HOST", "TURNS", "STATE", "COST"
+    );
+    for summary in sessions {
+        let s = &summary.session;
+        let state = if summary.running > 0 {
+            "running".to_owned()
+        } else if summary.queued > 0 {
+            format!("{} queued", summary.queued)
+        } else if s.active {
+            "idle".to_owned()
+        } else {
+            "retired".to_owned()
+        };
+        println!(
+            "{:<36}  {:<9} {:<22} {:<10} {:>5} {:<9} {:>9}  {} ago",
+            s.id,
+            s.thread.platform,
+            s.thread.key(),
+            s.host,
+            summary.turns,
+            state,
+            replies::cost(s.total_cost_usd),
+            replies::duration(std::time::Duration::from_millis(
+                (now_ms() - s.updated_at).max(0) as u64
+            )),
+        );
+    }
+    Ok(())
+}
+
+async fn show_session(store: &Store, id: &str) -> Result<()> {
+    let session = match store
+        .session(&SessionId::from_string(id.to_owned()))
+        .await?
+    {
+        Some(session) => session,
+        None => {
+            let mut found = store.sessions_by_prefix(id).await?;
+            match found.len() {
+                0 => bail!("no session {id:?}"),
+                1 => found.remove(0),
+                _ => bail!("{id:?} matches several sessions; give more of the id"),
+            }
+        }
+    };
+    println!("session     {}", session.id);
+    println!(
+        "thread      {} {}",
+        session.thread.platform,
+        session.thread.key()
+    );
+    println!("host        {} (workdir {})", session.host, session.workdir);
+    println!(
+        "agent       {} {}",
+        session.agent,
+        session
+            .agent_session_id
+            .as_deref()
+            .unwrap_or("(no conversation yet)")
+    );
+    println!(
+        "state       {}",
+        if session.active {
+            "current for its thread"
+        } else {
+            "retired"
+        }
+    );
+    println!("total cost  {}", replies::cost(session.total_cost_usd));
+    for turn in store.session_turns(&session.id).await? {
+        println!();
+        let outcome = turn.outcome.as_ref().map(|o| o.name()).unwrap_or("-");
+        println!(
+            "turn {}  {}  outcome {}  by {}  {}  {}",
+            turn.id,
+            turn.state.as_str(),
+            outcome,
+            turn.author_name,
+            turn.duration_ms
+                .map(|ms| replies::duration(std::time::Duration::from_millis(ms.max(0) as u64)))
+                .unwrap_or_default(),
+            turn.cost_usd.map(replies::cost).unwrap_or_default(),
+        );
+        println!("  prompt: {}", first_line(&turn.prompt));
+        for event in store.turn_events(&turn.id).await? {
+            let json = serde_json::to_string(&event.event).context("an event")?;
+            println!("  @{:<8} {}", event.seq, first_line(&json));
+        }
+    }
+    Ok(())
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() > 160 {
+        format!("{}…", line.chars().take(159).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}

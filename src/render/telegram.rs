@@ -1,0 +1,1674 @@
+//! Markdown to Telegram HTML, cut into messages Telegram will accept.
+//!
+//! Telegram's rules, and what they force on this module:
+//! - A message may show at most [`MESSAGE_LIMIT`] characters, counted in UTF-16 code units of the
+//!   text *after* the markup is parsed. The limit is therefore checked on the visible text, never
+//!   on the HTML, and a character outside the BMP (most emoji) counts two.
+//! - `parse_mode = "HTML"` knows a handful of tags, and one unknown tag, unbalanced tag or bare
+//!   `<`/`&` makes Telegram reject the whole message. So nothing from the input reaches the output
+//!   unescaped (raw HTML in the Markdown is shown as text), and tags are only ever written by one
+//!   function that opens and closes them from a style stack.
+//! - Entities nest only in some ways: `pre` and `code` may sit inside a blockquote and nowhere else
+//!   and contain nothing, links contain no other link, blockquotes do not nest. Telegram silently
+//!   drops what breaks these rules, so the renderer follows them instead (code inside bold text
+//!   loses the bold, code inside a link becomes link text, a nested quote joins its parent).
+//!
+//! Rendering first builds a list of top-level blocks, each a list of runs of visible text with the
+//! styles around them, and only then writes HTML. Cutting a run list anywhere yields two run lists
+//! that each render to balanced HTML, so a split can never land inside a tag or an entity, and the
+//! tags open at the cut are closed in one part and reopened in the next for free.
+//!
+//! Splitting packs whole blocks first because a reader follows a long answer message by message:
+//! a paragraph, list or code block cut in two is much harder to read (and a code block harder to
+//! copy) than one that starts a new message. Only a block that cannot fit in any message is cut,
+//! at the gentlest boundary available: a line, then a sentence, then a space, and a character as a
+//! last resort. Code is cut only at lines or characters, and keeps its line ends, so the pieces
+//! concatenate back to the exact source.
+//!
+//! Everything here is deterministic (no maps, no clocks): callers re-render the same text and rely
+//! on getting the same parts, e.g. to edit messages already sent.
+
+use pulldown_cmark::{Alignment, CodeBlockKind, Event, LinkType, Options, Parser, Tag, TagEnd};
+
+/// Telegram's maximum message length: visible UTF-16 units per message.
+pub const MESSAGE_LIMIT: usize = 4096;
+
+/// The smallest limit [`render`] honours: a character outside the BMP takes two UTF-16 units and
+/// cannot be cut, so no smaller limit can always be met.
+const MIN_LIMIT: usize = 2;
+
+/// What separates two top-level blocks: one blank line.
+const BLOCK_SEPARATOR: &str = "\n\n";
+
+/// A horizontal rule: Telegram has no such entity, so a line of em dashes stands in.
+const RULE: &str = "——————";
+
+/// URL schemes that become links; anything else (`javascript:`, `data:`, relative paths) is
+/// shown as text, since Telegram would reject or mangle it and some are dangerous to tap.
+const LINK_SCHEMES: [&str; 4] = ["http", "https", "mailto", "tg"];
+
+/// One Telegram message worth of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The message text for `parse_mode = "HTML"`.
+    pub html: String,
+    /// The visible text of `html`: a fallback to send without `parse_mode` if Telegram rejects the
+    /// markup anyway.
+    pub plain: String,
+}
+
+/// Renders Markdown to Telegram HTML split into messages whose visible text is at most `limit`
+/// UTF-16 code units. `plain` is the same part's visible text (what the HTML displays), used as a
+/// fallback when Telegram rejects the markup; it must also respect `limit`.
+///
+/// Returns no parts at all for empty or whitespace-only input (Telegram rejects an empty message;
+/// the caller knows what, if anything, to say instead). No part is empty or whitespace-only.
+/// A `limit` below 2 is treated as 2.
+pub fn render(markdown: &str, limit: usize) -> Vec<Part> {
+    let limit = limit.max(MIN_LIMIT);
+    pack(Builder::blocks(markdown), limit)
+        .into_iter()
+        .map(|runs| Part {
+            html: to_html(&runs),
+            plain: plain_text(&runs),
+        })
+        .collect()
+}
+
+/// Escapes `<`, `>`, `&` (and `"`) for Telegram HTML.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Telegram's length of a visible text: UTF-16 code units.
+pub fn visible_len(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
+}
+
+/// Formatting around a run of visible text, outermost first in [`Run::styles`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Style {
+    Quote,
+    /// A code block, with its (already sanitized) language.
+    Pre(Option<String>),
+    /// A link to a URL whose scheme is in [`LINK_SCHEMES`].
+    Link(String),
+    Bold,
+    Italic,
+    Strike,
+    Code,
+}
+
+impl Style {
+    fn open(&self, out: &mut String) {
+        match self {
+            Style::Quote => out.push_str("<blockquote>"),
+            Style::Pre(None) => out.push_str("<pre>"),
+            Style::Pre(Some(lang)) => {
+                out.push_str("<pre><code class=\"language-");
+                out.push_str(&escape_html(lang));
+                out.push_str("\">");
+            }
+            Style::Link(url) => {
+                out.push_str("<a href=\"");
+                out.push_str(&escape_html(url));
+                out.push_str("\">");
+            }
+            Style::Bold => out.push_str("<b>"),
+            Style::Italic => out.push_str("<i>"),
+            Style::Strike => out.push_str("<s>"),
+            Style::Code => out.push_str("<code>"),
+        }
+    }
+
+    fn close(&self, out: &mut String) {
+        out.push_str(match self {
+            Style::Quote => "</blockquote>",
+            Style::Pre(None) => "</pre>",
+            Style::Pre(Some(_)) => "</code></pre>",
+            Style::Link(_) => "</a>",
+            Style::Bold => "</b>",
+            Style::Italic => "</i>",
+            Style::Strike => "</s>",
+            Style::Code => "</code>",
+        });
+    }
+}
+
+/// Visible text under one stack of styles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Run {
+    text: String,
+    styles: Vec<Style>,
+}
+
+/// Appends `text`, merging it into the last run when the styles are the same.
+fn push_run(runs: &mut Vec<Run>, text: &str, styles: &[Style]) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(last) = runs.last_mut()
+        && last.styles == styles
+    {
+        last.text.push_str(text);
+        return;
+    }
+    runs.push(Run {
+        text: text.to_owned(),
+        styles: styles.to_vec(),
+    });
+}
+
+fn plain_text(runs: &[Run]) -> String {
+    runs.iter().map(|run| run.text.as_str()).collect()
+}
+
+fn is_blank(runs: &[Run]) -> bool {
+    runs.iter().all(|run| run.text.trim().is_empty())
+}
+
+/// Removes trailing whitespace, dropping runs that become empty.
+fn trim_end(runs: &mut Vec<Run>) {
+    while let Some(last) = runs.last_mut() {
+        let kept = last.text.trim_end().len();
+        last.text.truncate(kept);
+        if !last.text.is_empty() {
+            return;
+        }
+        runs.pop();
+    }
+}
+
+/// A block's runs with the byte offset where each starts in the block's text, so that cutting a
+/// long block into many pieces stays linear.
+struct Indexed<'a> {
+    runs: &'a [Run],
+    starts: Vec<usize>,
+}
+
+impl<'a> Indexed<'a> {
+    fn new(runs: &'a [Run]) -> Self {
+        let starts = runs
+            .iter()
+            .scan(0, |offset, run| {
+                let start = *offset;
+                *offset += run.text.len();
+                Some(start)
+            })
+            .collect();
+        Indexed { runs, starts }
+    }
+
+    /// Index of the run holding byte `at`.
+    fn run_at(&self, at: usize) -> usize {
+        self.starts
+            .partition_point(|start| *start <= at)
+            .saturating_sub(1)
+    }
+
+    /// The runs covering bytes `start..end` of the text (both on char boundaries).
+    fn slice(&self, start: usize, end: usize) -> Vec<Run> {
+        let mut out = Vec::new();
+        let first = self.run_at(start);
+        for (run, run_start) in self.runs[first..].iter().zip(&self.starts[first..]) {
+            if *run_start >= end {
+                break;
+            }
+            let from = start.max(*run_start) - run_start;
+            let to = end.min(run_start + run.text.len()) - run_start;
+            if let Some(text) = run.text.get(from..to) {
+                push_run(&mut out, text, &run.styles);
+            }
+        }
+        out
+    }
+
+    /// Whether byte `at` of the text is inside a code block.
+    fn in_pre(&self, at: usize) -> bool {
+        self.runs.get(self.run_at(at)).is_some_and(|run| {
+            run.styles
+                .iter()
+                .any(|style| matches!(style, Style::Pre(_)))
+        })
+    }
+}
+
+/// Writes the runs as HTML, opening and closing tags only where the style stack changes.
+fn to_html(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let mut open: Vec<&Style> = Vec::new();
+    for run in runs {
+        let common = open
+            .iter()
+            .zip(&run.styles)
+            .take_while(|(open, wanted)| **open == *wanted)
+            .count();
+        while open.len() > common {
+            if let Some(style) = open.pop() {
+                style.close(&mut out);
+            }
+        }
+        for style in &run.styles[common..] {
+            style.open(&mut out);
+            open.push(style);
+        }
+        out.push_str(&escape_html(&run.text));
+    }
+    while let Some(style) = open.pop() {
+        style.close(&mut out);
+    }
+    out
+}
+
+/// Greedily fills parts with whole blocks; a block too long for any part is cut on its own.
+fn pack(blocks: Vec<Vec<Run>>, limit: usize) -> Vec<Vec<Run>> {
+    let mut parts = Vec::new();
+    let mut current: Vec<Run> = Vec::new();
+    let mut current_len = 0;
+    for block in blocks {
+        let len = visible_len(&plain_text(&block));
+        if len > limit {
+            if !current.is_empty() {
+                parts.push(std::mem::take(&mut current));
+            }
+            let mut pieces = split_block(&block, limit);
+            // The last piece may share its part with the blocks that follow.
+            current = pieces.pop().unwrap_or_default();
+            current_len = visible_len(&plain_text(&current));
+            parts.extend(pieces);
+        } else if current.is_empty() {
+            current = block;
+            current_len = len;
+        } else if current_len + visible_len(BLOCK_SEPARATOR) + len <= limit {
+            push_run(&mut current, BLOCK_SEPARATOR, &[]);
+            current.extend(block);
+            current_len += visible_len(BLOCK_SEPARATOR) + len;
+        } else {
+            parts.push(std::mem::replace(&mut current, block));
+            current_len = len;
+        }
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Cuts one block into pieces of at most `limit` visible units, none of them blank.
+fn split_block(block: &[Run], limit: usize) -> Vec<Vec<Run>> {
+    let text = plain_text(block);
+    let block = Indexed::new(block);
+    let mut pieces = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let hard = pos + fitting_prefix(&text[pos..], limit);
+        let (end, next) = if hard == text.len() {
+            (hard, hard)
+        } else {
+            let last_char = text[..hard]
+                .char_indices()
+                .next_back()
+                .map_or(pos, |(i, _)| i);
+            if block.in_pre(last_char) {
+                code_cut(&text, pos, hard)
+            } else {
+                prose_cut(&text, pos, hard)
+            }
+        };
+        let mut piece = block.slice(pos, end);
+        if end > pos && !block.in_pre(end - 1) {
+            trim_end(&mut piece);
+        }
+        if !is_blank(&piece) {
+            pieces.push(piece);
+        }
+        pos = next;
+        // A cut in prose drops the line breaks around it: a message does not start with one.
+        while text[pos..].starts_with('\n') && !block.in_pre(pos) {
+            pos += 1;
+        }
+    }
+    pieces
+}
+
+/// Byte length of the longest prefix of `text` within `limit` units; at least one char, since
+/// `limit >= MIN_LIMIT` fits any char.
+fn fitting_prefix(text: &str, limit: usize) -> usize {
+    let mut units = 0;
+    for (i, c) in text.char_indices() {
+        units += c.len_utf16();
+        if units > limit {
+            // Take at least one char, or splitting would never progress.
+            return if i == 0 { c.len_utf8() } else { i };
+        }
+    }
+    text.len()
+}
+
+/// Where to cut code whose first `hard` bytes fit: after the last line end, else at `hard`.
+/// Returns the end of this piece and the start of the next; code loses nothing at a cut.
+fn code_cut(text: &str, pos: usize, hard: usize) -> (usize, usize) {
+    match text[pos..hard].rfind('\n') {
+        Some(i) if i > 0 => (pos + i + 1, pos + i + 1),
+        _ => (hard, hard),
+    }
+}
+
+/// Where to cut prose whose first `hard` bytes fit: at a line end, a sentence end, a space, in
+/// that order of preference, else at `hard`. The character a cut lands on (line end or space) is
+/// dropped. A boundary in the second half of the window is preferred over a better kind of
+/// boundary near its start, which would leave a tiny message.
+fn prose_cut(text: &str, pos: usize, hard: usize) -> (usize, usize) {
+    // The char right after the window may be the boundary itself: "…fits exactly.\n".
+    let window_end = text[hard..]
+        .chars()
+        .next()
+        .map_or(hard, |c| hard + c.len_utf8());
+    let window = &text[pos..window_end];
+    let half = (hard - pos) / 2;
+    let line = window.rfind('\n').map(|i| (i, i + 1));
+    let sentence = window.rfind(". ").map(|i| (i + 1, i + 2));
+    let space = window
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map(|(i, c)| (i, i + c.len_utf8()));
+    for min in [half, 1] {
+        for (end, next) in [line, sentence, space].into_iter().flatten() {
+            if end >= min && !window[..end].trim().is_empty() {
+                return (pos + end, pos + next);
+            }
+        }
+    }
+    (hard, hard)
+}
+
+/// A code block being collected: its text arrives in several events.
+struct CodeBlock {
+    lang: Option<String>,
+    text: String,
+}
+
+/// A table being collected as plain cells, laid out when it ends.
+struct Table {
+    aligns: Vec<Alignment>,
+    rows: Vec<Vec<String>>,
+}
+
+/// How a link or image ended up: whether it pushed a [`Style::Link`], and where its text began so
+/// an empty one can show its URL instead (a link with no text would be invisible).
+struct LinkFrame {
+    pushed: bool,
+    url: String,
+    text_start: Option<usize>,
+}
+
+/// Turns pulldown-cmark events into top-level blocks of styled runs.
+#[derive(Default)]
+struct Builder {
+    blocks: Vec<Vec<Run>>,
+    current: Vec<Run>,
+    /// Byte length of the text in `current`.
+    len: usize,
+    /// `len` right after a block start wrote its line ends, so that a nested block starting at
+    /// the same place (a paragraph opening a quote) does not add more.
+    fresh_at: Option<usize>,
+    /// Open tags of any kind; back at zero, a top-level block is complete.
+    depth: usize,
+    quotes: usize,
+    inline: Vec<Style>,
+    links: Vec<LinkFrame>,
+    /// One entry per open list: the next number for ordered lists.
+    lists: Vec<Option<u64>>,
+    /// The marker of a list item, written just before the item's first content so that a task
+    /// list checkbox can still replace it.
+    marker: Option<String>,
+    code: Option<CodeBlock>,
+    table: Option<Table>,
+}
+
+impl Builder {
+    fn blocks(markdown: &str) -> Vec<Vec<Run>> {
+        let markdown = markdown.replace("\r\n", "\n").replace('\r', "\n");
+        let options =
+            Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+        let mut builder = Builder::default();
+        for event in Parser::new_ext(&markdown, options) {
+            builder.event(event);
+        }
+        builder.finish_block();
+        builder.blocks
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Start(tag) => {
+                self.depth += 1;
+                self.start(tag);
+            }
+            Event::End(tag) => {
+                self.end(tag);
+                self.depth = self.depth.saturating_sub(1);
+                if self.depth == 0 {
+                    self.finish_block();
+                }
+            }
+            Event::Text(text)
+            | Event::Html(text)
+            | Event::InlineHtml(text)
+            | Event::InlineMath(text)
+            | Event::DisplayMath(text) => self.text(&text),
+            Event::Code(code) => self.inline_code(&code),
+            Event::FootnoteReference(name) => self.text(&format!("[^{name}]")),
+            Event::SoftBreak | Event::HardBreak => self.line_break(),
+            Event::Rule => {
+                self.block_start(true, true);
+                self.push_text(RULE);
+                if self.depth == 0 {
+                    self.finish_block();
+                }
+            }
+            Event::TaskListMarker(done) => {
+                let checkbox = if done { "☑ " } else { "☐ " };
+                if let Some(marker) = &mut self.marker {
+                    match marker.strip_suffix("• ") {
+                        Some(indent) => *marker = format!("{indent}{checkbox}"),
+                        None => marker.push_str(checkbox),
+                    }
+                }
+            }
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>) {
+        match tag {
+            Tag::Paragraph | Tag::HtmlBlock => self.block_start(true, true),
+            Tag::Heading { .. } => {
+                self.block_start(true, true);
+                self.inline.push(Style::Bold);
+            }
+            Tag::BlockQuote(_) => {
+                self.block_start(true, true);
+                self.quotes += 1;
+            }
+            Tag::CodeBlock(kind) => {
+                self.preformatted_start();
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => sanitize_language(&info),
+                    CodeBlockKind::Indented => None,
+                };
+                self.code = Some(CodeBlock {
+                    lang,
+                    text: String::new(),
+                });
+            }
+            Tag::List(first) => {
+                self.block_start(false, false);
+                self.lists.push(first);
+            }
+            Tag::Item => {
+                self.flush_marker();
+                self.ensure_newlines(1);
+                let indent = "  ".repeat(self.lists.len().saturating_sub(1));
+                let bullet = match self.lists.last_mut() {
+                    Some(Some(number)) => {
+                        let bullet = format!("{number}. ");
+                        *number = number.saturating_add(1);
+                        bullet
+                    }
+                    _ => "• ".to_owned(),
+                };
+                self.marker = Some(format!("{indent}{bullet}"));
+            }
+            Tag::Table(aligns) => {
+                self.preformatted_start();
+                self.table = Some(Table {
+                    aligns,
+                    rows: Vec::new(),
+                });
+            }
+            Tag::TableHead | Tag::TableRow => {
+                if let Some(table) = &mut self.table {
+                    table.rows.push(Vec::new());
+                }
+            }
+            Tag::TableCell => {
+                if let Some(row) = self.table.as_mut().and_then(|table| table.rows.last_mut()) {
+                    row.push(String::new());
+                }
+            }
+            Tag::Emphasis => self.inline.push(Style::Italic),
+            Tag::Strong => self.inline.push(Style::Bold),
+            Tag::Strikethrough => self.inline.push(Style::Strike),
+            Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            }
+            | Tag::Image {
+                link_type,
+                dest_url,
+                ..
+            } => {
+                let url = if link_type == LinkType::Email && !dest_url.starts_with("mailto:") {
+                    format!("mailto:{dest_url}")
+                } else {
+                    dest_url.trim().to_owned()
+                };
+                let in_link = self.inline.iter().any(|s| matches!(s, Style::Link(_)));
+                let pushed = self.table.is_none() && !in_link && is_linkable(&url);
+                if pushed {
+                    self.inline.push(Style::Link(url.clone()));
+                }
+                let text_start = self.table.is_none().then_some(self.len);
+                self.links.push(LinkFrame {
+                    pushed,
+                    url,
+                    text_start,
+                });
+            }
+            Tag::FootnoteDefinition(_)
+            | Tag::DefinitionList
+            | Tag::DefinitionListTitle
+            | Tag::DefinitionListDefinition
+            | Tag::MetadataBlock(_) => self.block_start(true, true),
+            Tag::Superscript | Tag::Subscript => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Heading(_) | TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => {
+                self.inline.pop();
+            }
+            TagEnd::BlockQuote(_) => self.quotes = self.quotes.saturating_sub(1),
+            TagEnd::HtmlBlock => {
+                trim_end(&mut self.current);
+                self.len = self.current.iter().map(|run| run.text.len()).sum();
+            }
+            TagEnd::CodeBlock => {
+                if let Some(code) = self.code.take() {
+                    self.push_pre(code.text.trim_end_matches('\n'), code.lang);
+                }
+            }
+            TagEnd::List(_) => {
+                self.lists.pop();
+            }
+            TagEnd::Item => self.flush_marker(),
+            TagEnd::Table => {
+                if let Some(table) = self.table.take() {
+                    self.push_pre(&layout_table(&table), None);
+                }
+            }
+            TagEnd::Link | TagEnd::Image => {
+                if let Some(frame) = self.links.pop() {
+                    if let Some(start) = frame.text_start
+                        && self.len == start
+                    {
+                        self.push_text(&frame.url);
+                    }
+                    if frame.pushed {
+                        self.inline.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The styles every run gets from its block context.
+    fn context(&self) -> Vec<Style> {
+        if self.quotes > 0 {
+            vec![Style::Quote]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if let Some(code) = &mut self.code {
+            code.text.push_str(text);
+        } else if let Some(table) = &mut self.table {
+            if let Some(cell) = table.rows.last_mut().and_then(|row| row.last_mut()) {
+                cell.push_str(text);
+            }
+        } else {
+            self.push_text(text);
+        }
+    }
+
+    fn push(&mut self, text: &str, styles: &[Style]) {
+        push_run(&mut self.current, text, styles);
+        self.len += text.len();
+    }
+
+    fn push_text(&mut self, text: &str) {
+        self.flush_marker();
+        let mut styles = self.context();
+        styles.extend(self.inline.iter().cloned());
+        self.push(text, &styles);
+    }
+
+    /// Inline code: Telegram lets `code` sit in nothing but a blockquote, so it drops the
+    /// surrounding bold/italic, and inside a link it is plain link text.
+    fn inline_code(&mut self, code: &str) {
+        let in_link = self.inline.iter().any(|s| matches!(s, Style::Link(_)));
+        if self.table.is_some() || in_link {
+            self.text(code);
+            return;
+        }
+        self.flush_marker();
+        let mut styles = self.context();
+        styles.push(Style::Code);
+        self.push(code, &styles);
+    }
+
+    fn push_pre(&mut self, text: &str, lang: Option<String>) {
+        let mut styles = self.context();
+        styles.push(Style::Pre(lang));
+        self.push(text, &styles);
+    }
+
+    fn line_break(&mut self) {
+        if self.table.is_some() {
+            self.text(" ");
+            return;
+        }
+        self.push_text("\n");
+        if !self.lists.is_empty() {
+            self.push_text(&"  ".repeat(self.lists.len()));
+        }
+    }
+
+    fn flush_marker(&mut self) {
+        if let Some(marker) = self.marker.take() {
+            let styles = self.context();
+            self.push(&marker, &styles);
+        }
+    }
+
+    /// Makes the current block end with `count` line ends (none at the start of a block).
+    fn ensure_newlines(&mut self, count: usize) {
+        if self.len == 0 {
+            return;
+        }
+        let present = self
+            .current
+            .iter()
+            .rev()
+            .flat_map(|run| run.text.chars().rev())
+            .take_while(|c| *c == '\n')
+            .take(count)
+            .count();
+        let styles = self.context();
+        for _ in present..count {
+            self.push("\n", &styles);
+        }
+    }
+
+    /// A nested block starts: on a new line (after a blank one if `blank`), indented under its
+    /// list item if `indent`. The first block of a list item instead continues the marker's line.
+    fn block_start(&mut self, blank: bool, indent: bool) {
+        if self.marker.is_some() || self.fresh_at == Some(self.len) {
+            return;
+        }
+        let was_empty = self.len == 0;
+        self.ensure_newlines(if blank { 2 } else { 1 });
+        if indent && !was_empty && !self.lists.is_empty() {
+            let styles = self.context();
+            self.push(&"  ".repeat(self.lists.len()), &styles);
+        }
+        self.fresh_at = Some(self.len);
+    }
+
+    /// A code block or table starts: always on its own line, never indented (the indent would
+    /// sit outside the `<pre>` and shift only its first line).
+    fn preformatted_start(&mut self) {
+        if self.marker.is_some() {
+            self.flush_marker();
+            self.ensure_newlines(1);
+        } else {
+            // In a list item a code block follows its text directly, as an item's lines do.
+            self.block_start(self.lists.is_empty(), false);
+        }
+    }
+
+    fn finish_block(&mut self) {
+        let mut block = std::mem::take(&mut self.current);
+        self.len = 0;
+        self.fresh_at = None;
+        trim_end(&mut block);
+        if !is_blank(&block) {
+            self.blocks.push(block);
+        }
+        self.marker = None;
+        self.inline.clear();
+        self.links.clear();
+        self.lists.clear();
+        self.quotes = 0;
+        self.code = None;
+        self.table = None;
+    }
+}
+
+/// Only http(s), mailto and tg links survive; the scheme is compared case-insensitively.
+fn is_linkable(url: &str) -> bool {
+    url.split_once(':').is_some_and(|(scheme, _)| {
+        LINK_SCHEMES
+            .iter()
+            .any(|allowed| scheme.eq_ignore_ascii_case(allowed))
+    })
+}
+
+/// The language of a fenced block as Telegram's class: the leading `[A-Za-z0-9_+-]` characters
+/// of the info string's first word, or none.
+fn sanitize_language(info: &str) -> Option<String> {
+    let lang: String = info
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-'))
+        .collect();
+    (!lang.is_empty()).then_some(lang)
+}
+
+/// Lays a table out as monospace text: columns padded to their widest cell, a rule under the
+/// header. Widths count chars, which is exact for most scripts and close enough for wide ones.
+fn layout_table(table: &Table) -> String {
+    let rows: Vec<Vec<&str>> = table
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|cell| cell.trim()).collect())
+        .collect();
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|column| {
+            rows.iter()
+                .filter_map(|row| row.get(column))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(1)
+        })
+        .collect();
+    let mut lines = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = widths
+            .iter()
+            .enumerate()
+            .map(|(column, width)| {
+                let cell = row.get(column).copied().unwrap_or("");
+                let align = table.aligns.get(column).unwrap_or(&Alignment::None);
+                pad(cell, *width, align)
+            })
+            .collect();
+        lines.push(cells.join(" | ").trim_end().to_owned());
+        if index == 0 {
+            let rule: Vec<String> = widths.iter().map(|width| "-".repeat(*width)).collect();
+            lines.push(rule.join("-+-"));
+        }
+    }
+    lines.join("\n")
+}
+
+fn pad(cell: &str, width: usize, align: &Alignment) -> String {
+    let space = width.saturating_sub(cell.chars().count());
+    let (left, right) = match align {
+        Alignment::Right => (space, 0),
+        Alignment::Center => (space / 2, space - space / 2),
+        Alignment::Left | Alignment::None => (0, space),
+    };
+    format!("{}{cell}{}", " ".repeat(left), " ".repeat(right))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MESSAGE_LIMIT, Part, escape_html, render, visible_len};
+
+    /// The tags Telegram's HTML mode accepts.
+    const ALLOWED_TAGS: [&str; 14] = [
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+    ];
+
+    /// Decodes the entity at the start of `text` (which starts with `&`): the char and its length.
+    fn entity(text: &str) -> Result<(char, usize), String> {
+        let end = text
+            .find(';')
+            .filter(|end| *end <= 10)
+            .ok_or_else(|| format!("bare & at {text:.20?}"))?;
+        let c = match &text[1..end] {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            name => {
+                let code = if let Some(hex) = name.strip_prefix("#x") {
+                    u32::from_str_radix(hex, 16)
+                } else if let Some(decimal) = name.strip_prefix('#') {
+                    decimal.parse()
+                } else {
+                    return Err(format!("unknown entity &{name};"));
+                };
+                code.ok()
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| format!("bad numeric entity &{name};"))?
+            }
+        };
+        Ok((c, end + 1))
+    }
+
+    /// Decodes an attribute value, rejecting what Telegram would: bare `&`, `<`, `"`.
+    fn attribute(value: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = value;
+        while let Some(c) = rest.chars().next() {
+            match c {
+                '&' => {
+                    let (decoded, len) = entity(rest)?;
+                    out.push(decoded);
+                    rest = &rest[len..];
+                }
+                '<' | '>' | '"' => return Err(format!("bare {c} in attribute {value:?}")),
+                _ => {
+                    out.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks one opening tag against Telegram's tag set and nesting rules.
+    fn open_tag(tag: &str, stack: &[String]) -> Result<String, String> {
+        let (name, attrs) = tag.split_once(' ').unwrap_or((tag, ""));
+        if !ALLOWED_TAGS.contains(&name) {
+            return Err(format!("tag <{tag}> not allowed"));
+        }
+        let parent = stack.last().map(String::as_str);
+        match name {
+            "a" => {
+                let value = attrs
+                    .strip_prefix("href=\"")
+                    .and_then(|v| v.strip_suffix('"'))
+                    .ok_or_else(|| format!("bad <a> attributes {attrs:?}"))?;
+                let url = attribute(value)?;
+                let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
+                if !["http", "https", "mailto", "tg"].contains(&scheme.as_str()) {
+                    return Err(format!("link scheme not allowed: {url:?}"));
+                }
+            }
+            "code" if !attrs.is_empty() => {
+                let lang = attrs
+                    .strip_prefix("class=\"language-")
+                    .and_then(|v| v.strip_suffix('"'))
+                    .ok_or_else(|| format!("bad <code> attributes {attrs:?}"))?;
+                let valid = |c: char| c.is_ascii_alphanumeric() || "_+-".contains(c);
+                if lang.is_empty() || !lang.chars().all(valid) || parent != Some("pre") {
+                    return Err(format!("bad code language {attrs:?} in {parent:?}"));
+                }
+            }
+            "blockquote" if !attrs.is_empty() && attrs != "expandable" => {
+                return Err(format!("bad <blockquote> attributes {attrs:?}"));
+            }
+            _ if !attrs.is_empty() && name != "code" => {
+                return Err(format!("<{name}> takes no attributes"));
+            }
+            _ => {}
+        }
+        // Telegram's nesting rules: pre/code contain nothing (but pre holds its code) and sit only
+        // in a blockquote; blockquotes and links do not nest.
+        match parent {
+            Some("pre") if name != "code" || !attrs.starts_with("class=") => {
+                return Err(format!("<{tag}> inside <pre>"));
+            }
+            Some("code") => return Err(format!("<{tag}> inside <code>")),
+            _ => {}
+        }
+        if (name == "pre" || (name == "code" && parent != Some("pre")))
+            && stack.iter().any(|open| open != "blockquote")
+        {
+            return Err(format!("<{name}> inside {stack:?}"));
+        }
+        if (name == "blockquote" || name == "a") && stack.iter().any(|open| open == name) {
+            return Err(format!("nested <{name}>"));
+        }
+        Ok(name.to_owned())
+    }
+
+    /// A strict model of Telegram's HTML parser: returns the visible text, or why Telegram (or
+    /// this project's stricter rules) would reject the markup.
+    fn check_html(html: &str) -> Result<String, String> {
+        let mut visible = String::new();
+        let mut stack: Vec<String> = Vec::new();
+        let mut rest = html;
+        while let Some(c) = rest.chars().next() {
+            match c {
+                '<' => {
+                    let end = rest.find('>').ok_or("unterminated tag")?;
+                    let tag = &rest[1..end];
+                    rest = &rest[end + 1..];
+                    if let Some(name) = tag.strip_prefix('/') {
+                        let open = stack
+                            .pop()
+                            .ok_or_else(|| format!("</{name}> never opened"))?;
+                        if open != name {
+                            return Err(format!("</{name}> closes <{open}>"));
+                        }
+                    } else {
+                        let name = open_tag(tag, &stack)?;
+                        stack.push(name);
+                    }
+                }
+                '&' => {
+                    let (decoded, len) = entity(rest)?;
+                    visible.push(decoded);
+                    rest = &rest[len..];
+                }
+                '>' => return Err("bare >".to_owned()),
+                _ => {
+                    visible.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        if !stack.is_empty() {
+            return Err(format!("unclosed {stack:?}"));
+        }
+        Ok(visible)
+    }
+
+    /// Renders and asserts what must hold for every output.
+    fn checked(markdown: &str, limit: usize) -> Vec<Part> {
+        let parts = render(markdown, limit);
+        for part in &parts {
+            let visible = check_html(&part.html)
+                .unwrap_or_else(|e| panic!("{e}\nin {:?}\nfrom {markdown:?}", part.html));
+            assert_eq!(visible, part.plain, "plain differs from visible text");
+            assert!(
+                visible_len(&part.plain) <= limit.max(2),
+                "part of {} units over {limit}: {:?}",
+                visible_len(&part.plain),
+                part.plain
+            );
+            assert!(!part.plain.trim().is_empty(), "blank part");
+            assert!(
+                !part.html.contains('\r'),
+                "carriage return in {:?}",
+                part.html
+            );
+        }
+        assert_eq!(render(markdown, limit), parts, "not deterministic");
+        parts
+    }
+
+    fn one(markdown: &str) -> Part {
+        let mut parts = checked(markdown, MESSAGE_LIMIT);
+        assert_eq!(parts.len(), 1, "{parts:#?}");
+        parts.remove(0)
+    }
+
+    fn html(markdown: &str) -> String {
+        one(markdown).html
+    }
+
+    fn plain(markdown: &str) -> String {
+        one(markdown).plain
+    }
+
+    /// The contents of every `<pre>` in `html`, decoded.
+    fn pre_contents(html: &str) -> Vec<String> {
+        html.split("<pre>")
+            .skip(1)
+            .map(|rest| {
+                let body = rest.split("</pre>").next().unwrap_or_default();
+                let body = match body.strip_prefix("<code") {
+                    Some(code) => code.split_once('>').map_or("", |(_, b)| b),
+                    None => body,
+                };
+                let body = body.strip_suffix("</code>").unwrap_or(body);
+                check_html(body).expect("valid pre body")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn checker_rejects_bad_markup() {
+        for bad in [
+            "a < b",
+            "a & b",
+            "a > b",
+            "<b>x",
+            "<b><i>x</b></i>",
+            "</b>",
+            "<p>x</p>",
+            "<br>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<a href='http://x'>x</a>",
+            "<pre><b>x</b></pre>",
+            "<b><code>x</code></b>",
+            "<blockquote><blockquote>x</blockquote></blockquote>",
+            "<code class=\"language-rust\">x</code>",
+            "<pre><code class=\"language-a b\">x</code></pre>",
+            "&nbsp;",
+            "&amp",
+        ] {
+            assert!(check_html(bad).is_err(), "checker accepted {bad:?}");
+        }
+        assert_eq!(
+            check_html(
+                "<blockquote>q <pre><code class=\"language-c++\">&lt;&#33;&#x3e;</code></pre></blockquote>"
+            ),
+            Ok("q <!>".to_owned())
+        );
+    }
+
+    #[test]
+    fn escape_html_and_visible_len() {
+        assert_eq!(
+            escape_html("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+        assert_eq!(visible_len("abc"), 3);
+        assert_eq!(visible_len("😀"), 2);
+        assert_eq!(visible_len("中文"), 2);
+        assert_eq!(visible_len("👩‍💻"), 5);
+    }
+
+    #[test]
+    fn empty_input_gives_no_parts() {
+        for input in ["", "   ", "\n\n\t\n", "\r\n", "```\n```", "> "] {
+            assert_eq!(render(input, MESSAGE_LIMIT), Vec::new(), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn inline_styles() {
+        assert_eq!(
+            html("*i* _i_ **b** __b__ ~~s~~ `c`"),
+            "<i>i</i> <i>i</i> <b>b</b> <b>b</b> <s>s</s> <code>c</code>"
+        );
+    }
+
+    #[test]
+    fn nested_styles() {
+        assert_eq!(html("***both***"), "<i><b>both</b></i>");
+        assert_eq!(
+            html("**bold *italic ~~struck~~* bold**"),
+            "<b>bold <i>italic <s>struck</s></i> bold</b>"
+        );
+        // Telegram lets code sit in nothing but a blockquote.
+        assert_eq!(html("**a `c` b**"), "<b>a </b><code>c</code><b> b</b>");
+        assert_eq!(
+            html("[see `x`](https://e.com)"),
+            "<a href=\"https://e.com\">see x</a>"
+        );
+    }
+
+    #[test]
+    fn links_are_escaped_and_filtered() {
+        assert_eq!(
+            html("[x](<https://e.com/?a=1&b=\"q\"&c=<>)"),
+            "[x](&lt;https://e.com/?a=1&amp;b=&quot;q&quot;&amp;c=&lt;&gt;)"
+        );
+        assert_eq!(
+            html("[x](https://e.com/?a=1&b=%22q%22 \"title\")"),
+            "<a href=\"https://e.com/?a=1&amp;b=%22q%22\">x</a>"
+        );
+        assert_eq!(
+            html("[x](<https://e.com/?a=\"1\"&b>)"),
+            "<a href=\"https://e.com/?a=&quot;1&quot;&amp;b\">x</a>"
+        );
+        assert_eq!(html("[tap](javascript:alert(1))"), "tap");
+        assert_eq!(html("[tap](JavaScript:alert(1))"), "tap");
+        assert_eq!(
+            html("[f](ftp://x) [r](docs/x.md) [d](data:text/html,x)"),
+            "f r d"
+        );
+        assert_eq!(
+            html("[**bold** link](HTTPS://E.com) [m](mailto:a@b.c) [t](tg://user?id=1)"),
+            "<a href=\"HTTPS://E.com\"><b>bold</b> link</a> <a href=\"mailto:a@b.c\">m</a> \
+             <a href=\"tg://user?id=1\">t</a>"
+        );
+        assert_eq!(
+            html("[](https://e.com)"),
+            "<a href=\"https://e.com\">https://e.com</a>"
+        );
+    }
+
+    #[test]
+    fn autolinks_and_images() {
+        assert_eq!(
+            html("<https://e.com/a?b&c> and <me@example.com>"),
+            "<a href=\"https://e.com/a?b&amp;c\">https://e.com/a?b&amp;c</a> and \
+             <a href=\"mailto:me@example.com\">me@example.com</a>"
+        );
+        assert_eq!(
+            html("![a *cat*](https://e.com/cat.png)"),
+            "<a href=\"https://e.com/cat.png\">a <i>cat</i></a>"
+        );
+        assert_eq!(
+            html("![](https://e.com/cat.png)"),
+            "<a href=\"https://e.com/cat.png\">https://e.com/cat.png</a>"
+        );
+        assert_eq!(
+            html("[![alt](https://e.com/i.png)](https://e.com)"),
+            "<a href=\"https://e.com\">alt</a>"
+        );
+        assert_eq!(html("![alt](javascript:x)"), "alt");
+    }
+
+    #[test]
+    fn html_special_chars_are_escaped() {
+        let input = "<script>alert('x')</script> and a < b && c > d";
+        assert_eq!(
+            html(input),
+            "&lt;script&gt;alert('x')&lt;/script&gt; and a &lt; b &amp;&amp; c &gt; d"
+        );
+        assert_eq!(plain(input), input);
+        assert_eq!(
+            html("`<script>` and `a < b && c > d`"),
+            "<code>&lt;script&gt;</code> and <code>a &lt; b &amp;&amp; c &gt; d</code>"
+        );
+        assert_eq!(
+            html("```\n<script>\na < b && c > \"d\"\n```"),
+            "<pre>&lt;script&gt;\na &lt; b &amp;&amp; c &gt; &quot;d&quot;</pre>"
+        );
+        assert_eq!(plain("&lt; &amp; &#65; &copy;"), "< & A ©");
+    }
+
+    #[test]
+    fn raw_html_is_shown_as_text() {
+        assert_eq!(
+            one("<div>\n<b>hi</b>\n</div>\n\nafter").plain,
+            "<div>\n<b>hi</b>\n</div>\n\nafter"
+        );
+        assert_eq!(
+            html("a <b>bold</b> <img src=x onerror=alert(1)>"),
+            "a &lt;b&gt;bold&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;"
+        );
+        assert_eq!(html("<!-- comment -->"), "&lt;!-- comment --&gt;");
+    }
+
+    #[test]
+    fn fenced_code() {
+        assert_eq!(
+            html("```rust\nfn main() {}\n```"),
+            "<pre><code class=\"language-rust\">fn main() {}</code></pre>"
+        );
+        assert_eq!(html("```\nplain\n\n```"), "<pre>plain</pre>");
+        assert_eq!(
+            html("```c++ {.numberLines}\nint x;\n```"),
+            "<pre><code class=\"language-c++\">int x;</code></pre>"
+        );
+        assert_eq!(
+            html("~~~rust,ignore\nx\n~~~"),
+            "<pre><code class=\"language-rust\">x</code></pre>"
+        );
+        for hostile in [
+            "\"><script>alert(1)</script>",
+            "\" onclick=\"x",
+            "<b>",
+            "&amp;",
+        ] {
+            assert_eq!(
+                html(&format!("```{hostile}\nx\n```")),
+                "<pre>x</pre>",
+                "{hostile}"
+            );
+        }
+        assert_eq!(
+            html("```a\"b\nx\n```"),
+            "<pre><code class=\"language-a\">x</code></pre>"
+        );
+        assert_eq!(
+            html("```py\n    indented\n\n  kept\n```"),
+            "<pre><code class=\"language-py\">    indented\n\n  kept</code></pre>"
+        );
+        assert_eq!(render("```\n\n```", MESSAGE_LIMIT), Vec::new());
+    }
+
+    #[test]
+    fn indented_code() {
+        assert_eq!(
+            html("text\n\n    let x = 1 < 2;\n    x\n"),
+            "text\n\n<pre>let x = 1 &lt; 2;\nx</pre>"
+        );
+    }
+
+    #[test]
+    fn headings_paragraphs_and_rules() {
+        assert_eq!(
+            html(
+                "# Title *it*\n\npara one\nsoft\n\npara two  \nhard\\\nhard2\n\n---\n\n## Sub\nend"
+            ),
+            "<b>Title <i>it</i></b>\n\npara one\nsoft\n\npara two\nhard\nhard2\n\n——————\n\n<b>Sub</b>\n\nend"
+        );
+        assert_eq!(plain("Setext\n======\ntext"), "Setext\n\ntext");
+    }
+
+    #[test]
+    fn lists() {
+        assert_eq!(
+            plain("- a\n- b\n  - c\n    - d\n  - e\n- f"),
+            "• a\n• b\n  • c\n    • d\n  • e\n• f"
+        );
+        assert_eq!(plain("7. a\n8. b\n9. c"), "7. a\n8. b\n9. c");
+        assert_eq!(plain("7. a\n1. b\n1. c"), "7. a\n8. b\n9. c");
+        assert_eq!(
+            plain("1. one\n   - sub *x*\n2. two"),
+            "1. one\n  • sub x\n2. two"
+        );
+        assert_eq!(
+            plain("- loose\n\n  second para\n\n- item"),
+            "• loose\n\n  second para\n• item"
+        );
+        assert_eq!(
+            html("- **b** `c`\n- [l](https://e.com)"),
+            "• <b>b</b> <code>c</code>\n• <a href=\"https://e.com\">l</a>"
+        );
+        assert_eq!(
+            html("- item\n\n  ```sh\n  ls\n  ```"),
+            "• item\n<pre><code class=\"language-sh\">ls</code></pre>"
+        );
+        assert_eq!(plain("- wrapped\n  line"), "• wrapped\n  line");
+        assert_eq!(
+            plain("intro\n\n- a\n- b\n\noutro"),
+            "intro\n\n• a\n• b\n\noutro"
+        );
+    }
+
+    #[test]
+    fn task_lists() {
+        assert_eq!(
+            plain("- [ ] todo\n- [x] done\n  - [ ] nested\n- plain"),
+            "☐ todo\n☑ done\n  ☐ nested\n• plain"
+        );
+        assert_eq!(plain("1. [x] first"), "1. ☑ first");
+    }
+
+    #[test]
+    fn tables() {
+        let table = "| Name | Qty | Note |\n|:-----|----:|:----:|\n| apple | 3 | *ripe* |\n| kiwi & co | 12 | `x<y` |";
+        let part = one(table);
+        assert_eq!(
+            part.plain,
+            "Name      | Qty | Note\n----------+-----+-----\napple     |   3 | ripe\nkiwi & co |  12 | x<y"
+        );
+        assert!(part.html.starts_with("<pre>") && part.html.ends_with("</pre>"));
+        assert!(part.html.contains("kiwi &amp; co |  12 | x&lt;y"));
+        assert_eq!(
+            plain("before\n\n| a | b |\n|---|---|\n| [l](https://e.com) | c\\|d |\n\nafter"),
+            "before\n\na | b\n--+----\nl | c|d\n\nafter"
+        );
+    }
+
+    #[test]
+    fn block_quotes() {
+        assert_eq!(
+            html("> quoted **bold**\n> more\n\nafter"),
+            "<blockquote>quoted <b>bold</b>\nmore</blockquote>\n\nafter"
+        );
+        assert_eq!(
+            html("> see:\n>\n> ```rust\n> let a = b && c;\n> ```\n>\n> done `x`"),
+            "<blockquote>see:\n\n<pre><code class=\"language-rust\">let a = b &amp;&amp; c;\
+             </code></pre>\n\ndone <code>x</code></blockquote>"
+        );
+        // Telegram cannot nest quotes: the inner one joins the outer.
+        assert_eq!(
+            html("> outer\n>\n> > inner\n>\n> outer again"),
+            "<blockquote>outer\n\ninner\n\nouter again</blockquote>"
+        );
+        assert_eq!(html("> - a\n> - b"), "<blockquote>• a\n• b</blockquote>");
+        assert_eq!(
+            html("- item\n\n  > quoted"),
+            "• item\n\n  <blockquote>quoted</blockquote>"
+        );
+    }
+
+    #[test]
+    fn unicode_text() {
+        let text = "Emoji 😀👩‍💻 CJK 中文字 RTL \u{200f}שלום\u{200e} عربي";
+        assert_eq!(plain(text), text);
+        assert_eq!(plain(&format!("**{text}**")), text);
+    }
+
+    #[test]
+    fn windows_newlines() {
+        assert_eq!(
+            one("a\r\nb\r\n\r\n- x\r\n- y\r\n\r\n```sh\r\nls\r\npwd\r\n```\r\n").html,
+            "a\nb\n\n• x\n• y\n\n<pre><code class=\"language-sh\">ls\npwd</code></pre>"
+        );
+        assert_eq!(plain("old\rmac"), "old\nmac");
+    }
+
+    #[test]
+    fn exactly_at_limit_and_one_over() {
+        let limit = 50;
+        let exact = "x".repeat(limit);
+        assert_eq!(checked(&exact, limit).len(), 1);
+        let over = "x".repeat(limit + 1);
+        let split = checked(&over, limit);
+        assert_eq!(split.len(), 2);
+        assert_eq!(split[0].plain.len(), limit);
+        assert_eq!(split[1].plain, "x");
+
+        // Two blocks and their separator exactly at the limit share a part; one more does not,
+        // and then neither block is cut.
+        let (a, b) = ("a".repeat(24), "b".repeat(24));
+        let both = checked(&format!("{a}\n\n{b}"), limit);
+        assert_eq!(both.len(), 1);
+        assert_eq!(both[0].plain, format!("{a}\n\n{b}"));
+        let b = "b".repeat(25);
+        let apart = checked(&format!("{a}\n\n{b}"), limit);
+        assert_eq!(
+            apart.iter().map(|p| p.plain.as_str()).collect::<Vec<_>>(),
+            [a.as_str(), b.as_str()]
+        );
+
+        let exact = "😀".repeat(limit / 2);
+        assert_eq!(checked(&exact, limit).len(), 1);
+        assert_eq!(checked(&format!("{exact}a"), limit).len(), 2);
+        assert_eq!(checked(&"x".repeat(MESSAGE_LIMIT), MESSAGE_LIMIT).len(), 1);
+        assert_eq!(
+            checked(&"x".repeat(MESSAGE_LIMIT + 1), MESSAGE_LIMIT).len(),
+            2
+        );
+    }
+
+    fn code_pieces(parts: &[Part]) -> String {
+        parts.iter().flat_map(|p| pre_contents(&p.html)).collect()
+    }
+
+    #[test]
+    fn long_code_block_splits_at_lines() {
+        let code: String = (0..400)
+            .map(|i| format!("let value_{i:03} = compute(a < b && c > {i});\n"))
+            .collect();
+        let code = code.trim_end();
+        assert!(code.len() > 10_000);
+        let markdown = format!("```rust\n{code}\n```");
+        let parts = checked(&markdown, MESSAGE_LIMIT);
+        assert!(parts.len() >= 3);
+        for part in &parts {
+            assert!(part.html.starts_with("<pre><code class=\"language-rust\">"));
+            assert!(part.html.ends_with("</code></pre>"));
+            assert_eq!(part.html.matches("<pre>").count(), 1);
+            // Cut at line ends only: every piece ends with a whole line.
+            let whole_lines = part.plain.ends_with(");\n") || part.plain.ends_with(");");
+            assert!(whole_lines, "cut inside a line: {:?}", part.plain);
+        }
+        assert_eq!(code_pieces(&parts), code);
+    }
+
+    #[test]
+    fn long_code_line_is_hard_split() {
+        let line: String = (0..10_000)
+            .map(|i| ['a', '<', '&', '中', '😀'][i % 5])
+            .collect();
+        let markdown = format!("```\n{line}\n```\n\nafter");
+        for limit in [MESSAGE_LIMIT, 50, 7] {
+            let parts = checked(&markdown, limit);
+            assert_eq!(code_pieces(&parts), line, "limit {limit}");
+            assert!(parts.last().is_some_and(|p| p.plain.ends_with("after")));
+        }
+    }
+
+    #[test]
+    fn long_paragraph_without_spaces() {
+        let text: String = (0..10_000)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let parts = checked(&text, MESSAGE_LIMIT);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0].plain.len(), MESSAGE_LIMIT);
+        assert_eq!(
+            parts.iter().map(|p| p.plain.as_str()).collect::<String>(),
+            text
+        );
+
+        // Styles open at a cut are closed and reopened.
+        let bold = checked(&format!("**{text}**"), MESSAGE_LIMIT);
+        assert!(
+            bold.iter()
+                .all(|p| p.html.starts_with("<b>") && p.html.ends_with("</b>"))
+        );
+    }
+
+    #[test]
+    fn many_short_paragraphs() {
+        let paragraphs: Vec<String> = (0..500)
+            .map(|i| format!("Paragraph {i} says {}.", "word ".repeat(i % 17).trim_end()))
+            .collect();
+        let whole = paragraphs.join("\n\n");
+        let parts = checked(&whole, MESSAGE_LIMIT);
+        assert!(parts.len() > 3);
+        for part in &parts {
+            for paragraph in part.plain.split("\n\n") {
+                assert!(
+                    paragraphs.iter().any(|p| p == paragraph),
+                    "cut: {paragraph:?}"
+                );
+            }
+        }
+        let joined: Vec<&str> = parts.iter().map(|p| p.plain.as_str()).collect();
+        assert_eq!(joined.join("\n\n"), whole);
+        // Greedy: no part could have taken the next part's first paragraph.
+        for pair in parts.windows(2) {
+            let next = pair[1].plain.split("\n\n").next().unwrap_or_default();
+            assert!(visible_len(&pair[0].plain) + 2 + visible_len(next) > MESSAGE_LIMIT);
+        }
+    }
+
+    #[test]
+    fn long_paragraph_cuts_at_sentences_then_spaces() {
+        let sentences = "This sentence is here. ".repeat(10);
+        let parts = checked(sentences.trim_end(), 50);
+        assert!(parts.iter().all(|p| p.plain.ends_with('.')), "{parts:#?}");
+        assert!(parts.iter().all(|p| p.plain.starts_with("This")));
+
+        let words = "lorem ipsum dolor sit amet ".repeat(10);
+        let parts = checked(words.trim_end(), 30);
+        let words: Vec<&str> = words.split_whitespace().collect();
+        let rejoined: Vec<&str> = parts.iter().flat_map(|p| p.plain.split(' ')).collect();
+        assert_eq!(rejoined, words);
+
+        // A line end beats a sentence end.
+        let lines = "one. two. three\nfour. five. six\nseven";
+        let parts = checked(lines, 20);
+        assert_eq!(parts[0].plain, "one. two. three");
+    }
+
+    #[test]
+    fn long_list_cuts_at_items() {
+        let list: String = (0..200).map(|i| format!("- item number {i}\n")).collect();
+        let parts = checked(&list, 300);
+        for part in &parts {
+            assert!(part.plain.lines().all(|l| l.starts_with("• item number ")));
+        }
+        let items: usize = parts.iter().map(|p| p.plain.lines().count()).sum();
+        assert_eq!(items, 200);
+    }
+
+    #[test]
+    fn long_quote_keeps_quoting() {
+        let quote = format!("> {}", "quoted words *here* ".repeat(30));
+        for part in checked(&quote, 60) {
+            assert!(part.html.starts_with("<blockquote>") && part.html.ends_with("</blockquote>"));
+        }
+    }
+
+    #[test]
+    fn multibyte_chars_at_the_boundary() {
+        for limit in [5, 6, 7, 50, 51] {
+            for prefix in ["", "a", "ab"] {
+                let text = format!("{prefix}{}", "😀".repeat(60));
+                let parts = checked(&text, limit);
+                assert_eq!(
+                    parts.iter().map(|p| p.plain.as_str()).collect::<String>(),
+                    text
+                );
+                let code = format!("```\n{text}\n```");
+                assert_eq!(code_pieces(&checked(&code, limit)), text);
+            }
+        }
+        let mixed = "中😀\u{200f}é".repeat(100);
+        assert_eq!(
+            checked(&mixed, 9)
+                .iter()
+                .map(|p| p.plain.as_str())
+                .collect::<String>(),
+            mixed
+        );
+    }
+
+    const MIXED: &str = "# Summary\n\nI changed **three** files and ran `cargo test` (a < b && c > d).\n\n\
+        ## Details\n\n1. Edited `src/main.rs`:\n   ```rust\n   fn main() { println!(\"<hi> & bye\"); }\n   ```\n\
+        2. Added a *test*\n   - with a [link](https://example.com/?q=1&r=\"2\")\n   - and ~~nothing~~ else\n\n\
+        > Note: a quote with `code` and **bold**\n>\n> ```\n> inside quote\n> ```\n\n\
+        | file | lines |\n|---|---:|\n| main.rs | 12 |\n| lib.rs | 3400 |\n\n\
+        - [x] done\n- [ ] todo\n\n---\n\n<script>alert(1)</script>\n\n\
+        Emoji 😀 and CJK 中文 and RTL \u{200f}עברית.\n\n    indented code\n    second line\n";
+
+    #[test]
+    fn long_mixed_answer() {
+        let long = format!(
+            "{MIXED}\n\n{}\n\n```python\n{}```\n\n{}",
+            "Long paragraph sentence. ".repeat(300),
+            "print('x < y')\n".repeat(400),
+            MIXED.repeat(20)
+        );
+        for limit in [MESSAGE_LIMIT, 1000, 50] {
+            let parts = checked(&long, limit);
+            assert!(parts.len() > 2);
+            assert_content_kept(&long, &parts);
+        }
+        let single = one(MIXED);
+        assert!(
+            single
+                .html
+                .contains("<a href=\"https://example.com/?q=1&amp;r=&quot;2&quot;\">link</a>")
+        );
+        assert!(
+            single
+                .html
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+        );
+        assert!(
+            single
+                .plain
+                .contains("file    | lines\n--------+------\nmain.rs |    12")
+        );
+    }
+
+    /// Splitting only drops whitespace: the non-whitespace text of all parts is the unsplit text.
+    fn assert_content_kept(markdown: &str, parts: &[Part]) {
+        let unsplit: String = render(markdown, usize::MAX)
+            .iter()
+            .flat_map(|p| p.plain.chars())
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let split: String = parts
+            .iter()
+            .flat_map(|p| p.plain.chars())
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert_eq!(split, unsplit);
+    }
+
+    #[test]
+    fn every_sample_at_small_limits() {
+        let samples = [
+            MIXED,
+            "**bold *and italic* text that goes on and on** then `code` then [a link](https://e.com/x)",
+            "> quote one two three four five six seven eight nine ten\n>\n> ```sh\n> echo a && echo b\n> ```",
+            "- a\n  - b\n    - c d e f g h i j k l m n o p\n- [ ] task item with words",
+            "| a | b |\n|---|---|\n| 1 | 2 |\n| long cell text | x |",
+            "😀😀😀 中文中文 \u{200f}ab\u{200e} 👩‍💻👩‍💻",
+            "a\n\n\n\nb\n\n\n\n\n\nc",
+            "x&y<z>w\"q'",
+        ];
+        for sample in samples {
+            for limit in [0, 1, 2, 3, 5, 10, 17, 50, 100] {
+                let parts = checked(sample, limit);
+                assert!(!parts.is_empty());
+                assert_content_kept(sample, &parts);
+            }
+        }
+    }
+
+    /// Markdown-ish noise from a fixed-seed generator: every invariant must hold for any input.
+    #[test]
+    fn generated_inputs_keep_every_invariant() {
+        const TOKENS: [&str; 32] = [
+            "word",
+            " ",
+            "\n",
+            "\n\n",
+            "*",
+            "**",
+            "_",
+            "`",
+            "```",
+            "```rust\n",
+            "~~",
+            "> ",
+            "- ",
+            "1. ",
+            "7) ",
+            "- [ ] ",
+            "# ",
+            "[a](https://x.io/?a&b)",
+            "[j](javascript:x)",
+            "<b>",
+            "</i>",
+            "&amp;",
+            "&",
+            "<",
+            "😀",
+            "中文",
+            "\u{200f}",
+            "|",
+            "|---|\n",
+            "    ",
+            "\r\n",
+            "![i](http://i)",
+        ];
+        let mut seed: u64 = 0x5eed;
+        let mut next = move |bound: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            usize::try_from(seed >> 33).unwrap_or(0) % bound
+        };
+        for _ in 0..300 {
+            let len = 1 + next(120);
+            let markdown: String = (0..len).map(|_| TOKENS[next(TOKENS.len())]).collect();
+            for limit in [2, 7, 30, 300, MESSAGE_LIMIT] {
+                let parts = checked(&markdown, limit);
+                assert_content_kept(&markdown, &parts);
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The `local` transport: commands run on this machine under `sh -c`.
+//!
+//! It speaks exactly the protocol of the `ssh` transport (see [`crate::runner::transport`]), so a
+//! host configured as local behaves like an SSH host without the network: same command strings,
+//! same stdin bytes, same stream events. Every child is spawned with `kill_on_drop(true)`, so a
+//! caller that gives up (a dropped `exec` future, a dropped stream receiver) kills the `sh` it
+//! started. Like a closed SSH channel, that does not reach grandchildren directly: they see their
+//! stdout pipe closed and die of `SIGPIPE` on their next write. Detached work (`setsid … &` with
+//! redirected fds) is untouched, which is what turns rely on.
+
+use std::process::Stdio;
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+use crate::runner::transport::{BoxFuture, ExecOutput, StreamEvent, Transport, TransportError};
+
+/// How many stream events may wait for a slow reader before the reading task pauses.
+const STREAM_BUFFER: usize = 64;
+
+/// Size of one read from a streamed child's stdout.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Runs commands on this machine.
+#[derive(Debug, Clone)]
+pub struct LocalTransport {
+    name: String,
+}
+
+impl LocalTransport {
+    /// A local host known by `name` in messages and logs.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into() }
+    }
+
+    fn shell(command: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(command).kill_on_drop(true);
+        cmd
+    }
+
+    fn spawn_error(&self, e: std::io::Error) -> TransportError {
+        TransportError::Io(format!("{}: cannot start `sh`: {e}", self.name))
+    }
+
+    async fn run(&self, command: &str, stdin: &[u8]) -> Result<ExecOutput, TransportError> {
+        let mut child = Self::shell(command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.spawn_error(e))?;
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        // Write and read at the same time: a command that answers before it has read all of its
+        // input would otherwise deadlock against a full pipe.
+        let write = async move {
+            // A command that exits without reading its input closes the pipe: not an error here,
+            // its exit status tells the story.
+            let _ = pipe.write_all(stdin).await;
+            drop(pipe);
+        };
+        let (_, output) = tokio::join!(write, child.wait_with_output());
+        let output = output.map_err(|e| TransportError::Io(format!("{}: {e}", self.name)))?;
+        Ok(ExecOutput {
+            status: output.status.code().map(|c| c as u32),
+            stdout: output.stdout,
+            stderr: output.stderr,
+        })
+    }
+
+    async fn start_stream(
+        &self,
+        command: &str,
+    ) -> Result<mpsc::Receiver<StreamEvent>, TransportError> {
+        let child = Self::shell(command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| self.spawn_error(e))?;
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        tokio::spawn(forward(child, tx));
+        Ok(rx)
+    }
+}
+
+/// Forwards the child's stdout, then its exit status. Returns early (dropping, hence killing,
+/// the child) as soon as the receiver is gone.
+async fn forward(mut child: Child, tx: mpsc::Sender<StreamEvent>) {
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        let n = tokio::select! {
+            _ = tx.closed() => return,
+            read = stdout.read(&mut buf) => match read {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading a local stream failed");
+                    0
+                }
+            },
+        };
+        if n == 0 {
+            break;
+        }
+        if tx
+            .send(StreamEvent::Stdout(Bytes::copy_from_slice(&buf[..n])))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    drop(stdout);
+    let status = tokio::select! {
+        _ = tx.closed() => return,
+        status = child.wait() => status,
+    };
+    let code = match status {
+        Ok(status) => status.code().map(|c| c as u32),
+        Err(e) => {
+            tracing::warn!(error = %e, "waiting for a local stream's command failed");
+            None
+        }
+    };
+    let _ = tx.send(StreamEvent::Exit(code)).await;
+}
+
+impl Transport for LocalTransport {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn exec<'a>(
+        &'a self,
+        command: &'a str,
+        stdin: &'a [u8],
+    ) -> BoxFuture<'a, Result<ExecOutput, TransportError>> {
+        Box::pin(self.run(command, stdin))
+    }
+
+    fn stream<'a>(
+        &'a self,
+        command: &'a str,
+    ) -> BoxFuture<'a, Result<mpsc::Receiver<StreamEvent>, TransportError>> {
+        Box::pin(self.start_stream(command))
+    }
+}

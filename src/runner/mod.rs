@@ -1,0 +1,10 @@
+//! Running turns on workspace hosts: transports (local, SSH), the host registry, the turn
+//! protocol on a host, and health probes.
+
+pub mod health;
+pub mod hosts;
+pub mod local;
+pub mod remote_turn;
+pub mod shell;
+pub mod ssh;
+pub mod transport;

@@ -1,0 +1,66 @@
+//! The audit trail: refusals, signature failures and other decisions worth proving later.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{Store, col};
+use crate::core::ids::{new_id, now_ms};
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRow {
+    pub at: i64,
+    pub platform: String,
+    pub actor: String,
+    pub chat: String,
+    pub action: String,
+    pub detail: String,
+}
+
+impl Store {
+    pub async fn audit(
+        &self,
+        platform: &str,
+        actor: &str,
+        chat: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit (id, at, platform, actor, chat, action, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(new_id())
+        .bind(now_ms())
+        .bind(platform)
+        .bind(actor)
+        .bind(chat)
+        .bind(action)
+        .bind(detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Audit records, oldest first.
+    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>> {
+        let rows = sqlx::query(
+            "SELECT at, platform, actor, chat, action, detail FROM audit ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditRow {
+                    at: col(row, "at")?,
+                    platform: col(row, "platform")?,
+                    actor: col(row, "actor")?,
+                    chat: col(row, "chat")?,
+                    action: col(row, "action")?,
+                    detail: col(row, "detail")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,183 @@
+//! The outbox: what the core wants posted, under idempotency keys, and what has been posted.
+//!
+//! Posts are inserted once per key (`ON CONFLICT DO NOTHING`): re-running the code that asked
+//! for a post — after a crash, say — cannot post it twice. Edits upsert one row per target and
+//! bump `version`, so the scheduler always sends the latest text and a stale send cannot mark a
+//! newer text as delivered. `posted` records every message a key produced, part by part, so a
+//! long answer interrupted half-way resumes at the next part.
+
+use anyhow::{Context, Result};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use super::{Store, col};
+use crate::core::ids::{new_id, now_ms};
+use crate::core::outbox::{Outbound, OutboundOp};
+use crate::core::thread::{Platform, ThreadRef};
+
+/// A pending outbox entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: String,
+    pub key: String,
+    pub thread: ThreadRef,
+    pub op: OutboundOp,
+    pub version: i64,
+    pub attempts: i64,
+    /// Not to be sent before this time (ms): a retry after a transient failure.
+    pub not_before: i64,
+}
+
+fn outbox_from_row(row: &AnyRow) -> Result<OutboxRow> {
+    let thread: String = col(row, "thread_ref")?;
+    let op: String = col(row, "op")?;
+    Ok(OutboxRow {
+        id: col(row, "id")?,
+        key: col(row, "key")?,
+        thread: serde_json::from_str(&thread).context("unreadable outbox thread")?,
+        op: serde_json::from_str(&op).context("unreadable outbox op")?,
+        version: col(row, "version")?,
+        attempts: col(row, "attempts")?,
+        not_before: col(row, "not_before")?,
+    })
+}
+
+/// Queues an outbound message inside the caller's transaction.
+pub async fn enqueue(conn: &mut AnyConnection, out: &Outbound) -> Result<()> {
+    let now = now_ms();
+    let sql = match out.op {
+        OutboundOp::Post(_) => {
+            "INSERT INTO outbox (id, key, platform, chat, thread_ref, op, target_key, state, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) \
+             ON CONFLICT (key) DO NOTHING"
+        }
+        OutboundOp::Edit { .. } => {
+            "INSERT INTO outbox (id, key, platform, chat, thread_ref, op, target_key, state, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) \
+             ON CONFLICT (key) DO UPDATE SET op = excluded.op, state = 'pending', \
+             version = outbox.version + 1, not_before = 0, updated_at = excluded.updated_at"
+        }
+    };
+    sqlx::query(sql)
+        .bind(new_id())
+        .bind(&out.key)
+        .bind(out.thread.platform.as_str())
+        .bind(&out.thread.chat)
+        .bind(serde_json::to_string(&out.thread)?)
+        .bind(serde_json::to_string(&out.op)?)
+        .bind(out.op.target())
+        .bind(now)
+        .execute(conn)
+        .await
+        .context("queueing an outbound message")?;
+    Ok(())
+}
+
+impl Store {
+    /// Queues one outbound message on its own.
+    pub async fn enqueue_outbound(&self, out: &Outbound) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        enqueue(&mut tx, out).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Chats of a platform with pending messages.
+    pub async fn outbox_chats(&self, platform: Platform) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT chat FROM outbox WHERE platform = $1 AND state = 'pending'",
+        )
+        .bind(platform.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| col(row, "chat")).collect()
+    }
+
+    /// The chat's oldest pending message that can go (an edit only once its target is posted).
+    /// It may not be due yet (`not_before`): messages to a chat go out in order, so a deferred
+    /// one holds back those after it.
+    pub async fn next_outbound(&self, platform: Platform, chat: &str) -> Result<Option<OutboxRow>> {
+        let row = sqlx::query(
+            "SELECT o.id, o.key, o.thread_ref, o.op, o.version, o.attempts, o.not_before \
+             FROM outbox o WHERE o.platform = $1 AND o.chat = $2 AND o.state = 'pending' \
+             AND (o.target_key IS NULL \
+                  OR EXISTS (SELECT 1 FROM posted p WHERE p.key = o.target_key)) \
+             ORDER BY o.id LIMIT 1",
+        )
+        .bind(platform.as_str())
+        .bind(chat)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(outbox_from_row).transpose()
+    }
+
+    /// Message ids already posted for a key, by part.
+    pub async fn posted_parts(&self, key: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT message_id FROM posted WHERE key = $1 ORDER BY part")
+            .bind(key)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| col(row, "message_id")).collect()
+    }
+
+    /// Records one posted part. Called right after the platform accepted it.
+    pub async fn record_posted(&self, key: &str, part: i64, message_id: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO posted (key, part, message_id, posted_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key, part) DO NOTHING",
+        )
+        .bind(key)
+        .bind(part)
+        .bind(message_id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a message delivered, unless it was replaced by a newer edit meanwhile.
+    pub async fn outbox_done(&self, row: &OutboxRow) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'done', updated_at = $1 WHERE id = $2 AND version = $3",
+        )
+        .bind(now_ms())
+        .bind(&row.id)
+        .bind(row.version)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up on a message (the platform refused it for good), and on edits of it.
+    pub async fn outbox_failed(&self, row: &OutboxRow, error: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'failed', last_error = $1, updated_at = $2 \
+             WHERE (id = $3 AND version = $4) OR (target_key = $5 AND state = 'pending')",
+        )
+        .bind(error)
+        .bind(now_ms())
+        .bind(&row.id)
+        .bind(row.version)
+        .bind(&row.key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Retries a message later (a transient failure).
+    pub async fn outbox_defer(&self, row: &OutboxRow, not_before: i64, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET not_before = $1, attempts = attempts + 1, last_error = $2, \
+             updated_at = $3 WHERE id = $4",
+        )
+        .bind(not_before)
+        .bind(error)
+        .bind(now_ms())
+        .bind(&row.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

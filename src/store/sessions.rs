@@ -1,0 +1,225 @@
+//! Sessions: a chat thread bound to an agent conversation on a host.
+//!
+//! A thread has at most one active session (a partial unique index enforces it); `/new` retires
+//! it and starts another. Retired sessions keep their history for `/sessions` and the CLI.
+
+use anyhow::{Context, Result};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe};
+
+use super::{Store, bool_col, col};
+use crate::core::ids::{SessionId, now_ms};
+use crate::core::thread::ThreadRef;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub id: SessionId,
+    pub thread: ThreadRef,
+    pub host: String,
+    pub agent: String,
+    pub workdir: String,
+    pub agent_session_id: Option<String>,
+    pub active: bool,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub total_cost_usd: f64,
+}
+
+/// A session with its turn counts, for listings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSummary {
+    pub session: SessionRow,
+    pub turns: i64,
+    pub queued: i64,
+    pub running: i64,
+}
+
+const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.agent_session_id, \
+                       s.active, s.created_by, s.created_at, s.updated_at, s.total_cost_usd";
+
+const COUNTS: &str = "(SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turns, \
+     (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id AND t.state = 'queued') AS queued, \
+     (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id \
+        AND t.state IN ('starting', 'running')) AS running";
+
+fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
+    let thread: String = col(row, "thread_ref")?;
+    Ok(SessionRow {
+        id: SessionId::from_string(col(row, "id")?),
+        thread: serde_json::from_str(&thread).context("unreadable thread_ref")?,
+        host: col(row, "host")?,
+        agent: col(row, "agent")?,
+        workdir: col(row, "workdir")?,
+        agent_session_id: col(row, "agent_session_id")?,
+        active: bool_col(row, "active")?,
+        created_by: col(row, "created_by")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+        total_cost_usd: col(row, "total_cost_usd")?,
+    })
+}
+
+fn summary_from_row(row: &AnyRow) -> Result<SessionSummary> {
+    Ok(SessionSummary {
+        session: session_from_row(row)?,
+        turns: col(row, "turns")?,
+        queued: col(row, "queued")?,
+        running: col(row, "running")?,
+    })
+}
+
+/// What a new session needs.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub thread: &'a ThreadRef,
+    pub host: &'a str,
+    pub agent: &'a str,
+    pub workdir: &'a str,
+    pub created_by: &'a str,
+}
+
+impl Store {
+    pub async fn session(&self, id: &SessionId) -> Result<Option<SessionRow>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sessions s WHERE s.id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// The thread's active session, if it has one.
+    pub async fn active_session(&self, thread: &ThreadRef) -> Result<Option<SessionRow>> {
+        let mut conn = self.pool.acquire().await?;
+        active_session(&mut conn, thread).await
+    }
+
+    /// Retires the thread's active session (if any) and starts a new one: `/new`.
+    pub async fn replace_session(&self, new: NewSession<'_>) -> Result<SessionRow> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE sessions SET active = 0, updated_at = $1 \
+             WHERE platform = $2 AND thread = $3 AND active = 1",
+        )
+        .bind(now_ms())
+        .bind(new.thread.platform.as_str())
+        .bind(new.thread.key())
+        .execute(&mut *tx)
+        .await?;
+        let session = create_session(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Records the agent's conversation id (from its `init` line), or clears it when the host
+    /// lost the conversation so the next prompt starts fresh. A new conversation starts its
+    /// cumulative cost from zero.
+    pub async fn set_agent_session_id(
+        &self,
+        id: &SessionId,
+        agent_session: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET agent_session_id = $1, agent_cost_usd = 0, updated_at = $2 \
+             WHERE id = $3",
+        )
+        .bind(agent_session)
+        .bind(now_ms())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A chat's sessions, newest first.
+    pub async fn chat_sessions(
+        &self,
+        thread: &ThreadRef,
+        limit: i64,
+    ) -> Result<Vec<SessionSummary>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, {COUNTS} FROM sessions s WHERE s.platform = $1 AND s.chat = $2 \
+             ORDER BY s.id DESC LIMIT $3"
+        )))
+        .bind(thread.platform.as_str())
+        .bind(&thread.chat)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    /// Every session, newest first (the CLI's `sessions list`).
+    pub async fn all_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, {COUNTS} FROM sessions s ORDER BY s.id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    /// Sessions whose id starts with `prefix` (operators type short ids).
+    pub async fn sessions_by_prefix(&self, prefix: &str) -> Result<Vec<SessionRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sessions s WHERE s.id LIKE $1 ORDER BY s.id LIMIT 5"
+        )))
+        .bind(format!("{}%", prefix.replace(['%', '_'], "")))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+}
+
+pub async fn active_session(
+    conn: &mut AnyConnection,
+    thread: &ThreadRef,
+) -> Result<Option<SessionRow>> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM sessions s WHERE s.platform = $1 AND s.thread = $2 AND s.active = 1"
+    )))
+    .bind(thread.platform.as_str())
+    .bind(thread.key())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(session_from_row).transpose()
+}
+
+pub async fn create_session(conn: &mut AnyConnection, new: NewSession<'_>) -> Result<SessionRow> {
+    let now = now_ms();
+    let session = SessionRow {
+        id: SessionId::generate(),
+        thread: new.thread.clone(),
+        host: new.host.to_owned(),
+        agent: new.agent.to_owned(),
+        workdir: new.workdir.to_owned(),
+        agent_session_id: None,
+        active: true,
+        created_by: new.created_by.to_owned(),
+        created_at: now,
+        updated_at: now,
+        total_cost_usd: 0.0,
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id, platform, chat, thread, thread_ref, host, agent, workdir, \
+         active, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $10)",
+    )
+    .bind(session.id.as_str())
+    .bind(session.thread.platform.as_str())
+    .bind(&session.thread.chat)
+    .bind(session.thread.key())
+    .bind(serde_json::to_string(&session.thread)?)
+    .bind(&session.host)
+    .bind(&session.agent)
+    .bind(&session.workdir)
+    .bind(&session.created_by)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("creating a session")?;
+    Ok(session)
+}

@@ -1,0 +1,87 @@
+//! What people do in the fake's chats, turned into stored messages and
+//! queued `Update`s: a message (with Telegram-detected entities, optional
+//! topic and reply), an edit, a new forum topic.
+//!
+//! Updates are rendered when they are queued, so each is a snapshot of the
+//! moment it happened, like Telegram's; they leave in `update_id` order.
+
+use std::time::SystemTime;
+
+use super::client_entities;
+use super::json;
+use super::state::{BotIdentity, Formatted, Sender, State, StoredMessage};
+
+/// Builds a user's message and its update.
+pub(super) fn user_message(
+    state: &mut State,
+    bot: &BotIdentity,
+    chat_id: i64,
+    user_id: i64,
+    text: &str,
+    (thread, reply): (Option<i32>, Option<i32>),
+    at: SystemTime,
+) -> (i64, i32) {
+    let chat = state.chat_mut(chat_id);
+    let id = chat.allocate_message_id();
+    let mut msg = StoredMessage::new(id, Sender::User(user_id), at);
+    msg.thread_id = thread;
+    msg.reply_to = reply;
+    msg.text = Some(Formatted {
+        text: text.to_string(),
+        entities: client_entities::detect(text),
+        html: None,
+    });
+    chat.messages.insert(id, msg);
+    let chat = &state.chats[&chat_id];
+    let payload = json::message(state, bot, chat, &chat.messages[&id]);
+    (state.queue_update("message", payload), id)
+}
+
+/// Edits a user's message and queues the `edited_message` update.
+pub(super) fn user_edit(
+    state: &mut State,
+    bot: &BotIdentity,
+    chat_id: i64,
+    message_id: i32,
+    text: &str,
+    at: SystemTime,
+) -> i64 {
+    let chat = state.chat_mut(chat_id);
+    let msg = chat
+        .messages
+        .get_mut(&message_id)
+        .expect("checked by the caller");
+    msg.edit(
+        Formatted {
+            text: text.to_string(),
+            entities: client_entities::detect(text),
+            html: None,
+        },
+        at,
+    );
+    let chat = &state.chats[&chat_id];
+    let payload = json::message(state, bot, chat, &chat.messages[&message_id]);
+    state.queue_update("edited_message", payload)
+}
+
+/// Creates a forum topic: its creation service message's id is its thread id.
+pub(super) fn create_topic(
+    state: &mut State,
+    bot: &BotIdentity,
+    chat_id: i64,
+    creator: i64,
+    name: &str,
+    at: SystemTime,
+) -> i32 {
+    let chat = state.chat_mut(chat_id);
+    let id = chat.allocate_message_id();
+    let mut msg = StoredMessage::new(id, Sender::User(creator), at);
+    msg.thread_id = Some(id);
+    msg.topic_created = Some(name.to_string());
+    chat.messages.insert(id, msg);
+    chat.topics.insert(id, name.to_string());
+    let chat = &state.chats[&chat_id];
+    let payload = json::message(state, bot, chat, &chat.messages[&id]);
+    state.queue_update("message", payload);
+    id
+}

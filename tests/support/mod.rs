@@ -1,0 +1,5 @@
+//! The test harness: real sshd hosts, fake platform servers, databases, and the running bot.
+
+pub mod fake_telegram;
+pub mod sshd;
+pub mod telegram_html;
