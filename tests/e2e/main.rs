@@ -5,6 +5,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod durability;
+mod failures;
 mod fake_agent;
 mod fake_telegram_tests;
 mod ssh_transport;
+mod turns;

@@ -1,5 +1,7 @@
 //! The test harness: real sshd hosts, fake platform servers, databases, and the running bot.
 
+pub mod db;
 pub mod fake_telegram;
+pub mod harness;
 pub mod sshd;
 pub mod telegram_html;

@@ -1,0 +1,1 @@
+//! Every failure is told plainly and leaves the session in the right state.

@@ -1,0 +1,48 @@
+//! A Telegram thread drives a durable agent session on an SSH host.
+
+use crate::support::db::{Db, on_both_databases};
+use crate::support::harness::Harness;
+
+on_both_databases!(prompt_progress_answer_resume_and_new);
+
+/// Prompt → acknowledgement → progress → answer in the same chat; the second prompt resumes
+/// the agent conversation from the first; after /new the next prompt starts a new one.
+async fn prompt_progress_answer_resume_and_new(db: Db) {
+    let t = Harness::start(db).await;
+
+    let first = t.say("@fake tool Bash {\"command\":\"cargo test\"}\n@fake sleep 1.5\nhello there");
+    let status = t.next().await;
+    assert!(status.text.contains("Starting"), "acknowledged at once: {}", status.text);
+    assert_eq!(status.reply_to, Some(first.message_id));
+    let answer = t.next().await;
+    assert_eq!(answer.text, "Echo #1: hello there");
+    assert_eq!(answer.reply_to, Some(first.message_id));
+    let status = t.tg.bot_messages(&t.chat).into_iter().find(|m| m.message_id == status.message_id).unwrap();
+    assert!(status.text.starts_with("✅ Done in"), "final status: {}", status.text);
+    assert!(
+        status.versions.iter().any(|v| v.text.contains("Working on remote") && v.text.contains("cargo test")),
+        "progress showed the tool call: {:#?}",
+        status.versions
+    );
+
+    t.say("and again");
+    t.next().await;
+    let answer = t.next().await;
+    assert_eq!(answer.text, "Echo #2: and again");
+    let runs = t.agent_runs();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].resume_id(), None);
+    assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+
+    t.say("/new");
+    let reply = t.next().await;
+    assert!(reply.text.contains("New session on remote"), "{}", reply.text);
+    t.say("fresh start");
+    t.next().await;
+    assert_eq!(t.next().await.text, "Echo #1: fresh start");
+    let runs = t.agent_runs();
+    assert_eq!(runs[2].resume_id(), None);
+    assert_ne!(runs[2].session_id, runs[0].session_id);
+    t.tg.assert_all_read();
+    t.assert_no_violations();
+}

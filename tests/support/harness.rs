@@ -1,0 +1,346 @@
+//! The `Tester`: the real `switchboard` binary, run as its users run it, against a fake
+//! Telegram, a real sshd host running the fake agent, and a fresh database.
+//!
+//! The bot runs as a child process so tests can do to it what happens in production —
+//! SIGKILL it mid-turn, restart it — and so nothing in the bot knows it is under test. Tests
+//! talk to it only through the fake Telegram (as a user would) and read the fake agent's
+//! recordings on the host (what reached the agent, byte for byte).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime};
+
+use super::db::{Db, TestDb};
+use super::fake_telegram::{
+    BotMessage, FakeChat, FakeTelegram, FakeTelegramConfig, FakeUser, Sent,
+};
+use super::sshd::Sshd;
+
+/// The default wait for anything the bot should do.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// The fake agent built alongside the bot.
+pub const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
+pub const SWITCHBOARD: &str = env!("CARGO_BIN_EXE_switchboard");
+
+/// How a test wants the world set up.
+pub struct Options {
+    pub db: Db,
+    pub fake: FakeTelegramConfig,
+    pub turn_timeout: &'static str,
+    pub max_queue: u32,
+    /// Extra TOML appended to the generated config (more hosts, say).
+    pub extra_config: String,
+    /// The agent command on the remote host (the fake agent by default).
+    pub agent_command: String,
+    /// Pin this key instead of the sshd's real one.
+    pub pinned_host_key: Option<String>,
+    /// Telegram pacing the bot believes in (defaults to the real limits).
+    pub limits: Option<&'static str>,
+}
+
+impl Options {
+    pub fn new(db: Db) -> Options {
+        Options {
+            db,
+            fake: FakeTelegramConfig::default(),
+            turn_timeout: "10m",
+            max_queue: 20,
+            extra_config: String::new(),
+            agent_command: FAKE_CLAUDE.to_owned(),
+            pinned_host_key: None,
+            limits: None,
+        }
+    }
+}
+
+/// One fake-agent run, as recorded on the host.
+#[derive(Debug, Clone)]
+pub struct AgentRun {
+    pub argv: Vec<String>,
+    pub session_id: String,
+    pub resumed: bool,
+    pub started_at_ns: u128,
+    pub prompt: Vec<u8>,
+}
+
+impl AgentRun {
+    /// The value after `--resume`, if any.
+    pub fn resume_id(&self) -> Option<&str> {
+        let at = self.argv.iter().position(|a| a == "--resume")?;
+        self.argv.get(at + 1).map(String::as_str)
+    }
+}
+
+pub struct Harness {
+    pub tg: FakeTelegram,
+    pub sshd: Sshd,
+    pub db: TestDb,
+    pub alice: FakeUser,
+    pub chat: FakeChat,
+    /// Host-side directory (owned by the SSH login user): work/, state/, claude/, records/.
+    pub host_dir: tempfile::TempDir,
+    /// Bot-side directory: config.toml and bot.log.
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+    bot: Option<Child>,
+    starts: usize,
+}
+
+impl Harness {
+    /// Everything set up and the bot running and polling.
+    pub async fn start(db: Db) -> Harness {
+        Harness::start_with(Options::new(db)).await
+    }
+
+    pub async fn start_with(options: Options) -> Harness {
+        let mut harness = Harness::prepare(options).await;
+        harness.start_bot().await;
+        harness
+    }
+
+    /// Everything set up, the bot not started yet.
+    pub async fn prepare(options: Options) -> Harness {
+        let tg = FakeTelegram::start(options.fake.clone()).await;
+        let sshd = Sshd::start();
+        let db = TestDb::create(options.db).await;
+        let host_dir = sshd.workspace();
+        for sub in ["work", "state", "claude", "records"] {
+            let path = host_dir.path().join(sub);
+            std::fs::create_dir(&path).expect("host dir");
+            chown_like(&path, host_dir.path());
+        }
+        let dir = tempfile::tempdir().expect("bot dir");
+        let alice = tg.user(1001, "Alice", Some("alice"));
+        let chat = tg.private_chat(&alice);
+        let config_path = dir.path().join("config.toml");
+        let harness = Harness {
+            tg,
+            sshd,
+            db,
+            alice,
+            chat,
+            host_dir,
+            dir,
+            config_path,
+            bot: None,
+            starts: 0,
+        };
+        std::fs::write(&harness.config_path, harness.config(&options)).expect("write config");
+        harness
+    }
+
+    fn config(&self, o: &Options) -> String {
+        let host = self.host_dir.path();
+        let limits = o.limits.unwrap_or("");
+        format!(
+            r#"[database]
+url = "{db}"
+
+[telegram]
+api_url = "{api}"
+allowed_users = [{alice}]
+poll_timeout = "5s"
+{limits}
+
+[defaults]
+host = "remote"
+turn_timeout = "{timeout}"
+max_queue = {max_queue}
+progress_interval = "1s"
+
+[hosts.remote]
+address = "{address}"
+user = "{user}"
+key_file = "{key}"
+host_key = "{host_key}"
+workdir = "{host}/work"
+state_dir = "{host}/state"
+connect_timeout = "5s"
+
+[hosts.remote.agents.claude]
+command = "{agent}"
+env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/records" }}
+{extra}"#,
+            db = self.db.url,
+            api = self.tg.api_url(),
+            alice = self.alice.id,
+            timeout = o.turn_timeout,
+            max_queue = o.max_queue,
+            address = self.sshd.address(),
+            user = self.sshd.user(),
+            key = self.sshd.client_key_path().display(),
+            host_key = o
+                .pinned_host_key
+                .clone()
+                .unwrap_or_else(|| self.sshd.host_public_key()),
+            host = host.display(),
+            agent = o.agent_command,
+            extra = o.extra_config,
+        )
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("bot.log")
+    }
+
+    /// The bot's log so far (for assertions and failure reports).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// A `switchboard` command with this test's config and environment.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(SWITCHBOARD);
+        cmd.arg("--config")
+            .arg(&self.config_path)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .env("TELEGRAM_BOT_TOKEN", self.tg.token())
+            .env("RUST_LOG", "info,switchboard=debug,sqlx=warn");
+        cmd
+    }
+
+    /// Starts `switchboard serve` and waits until it polls Telegram.
+    pub async fn start_bot(&mut self) {
+        assert!(self.bot.is_none(), "the bot is already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("bot log");
+        self.starts += 1;
+        let child = self
+            .command()
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start switchboard");
+        self.bot = Some(child);
+        self.tg.wait_until_polling(WAIT).await;
+    }
+
+    /// SIGKILLs the bot: no shutdown code runs, as in a crash or an OOM kill.
+    pub fn kill_bot(&mut self) {
+        let mut child = self.bot.take().expect("the bot is not running");
+        child.kill().expect("SIGKILL the bot");
+        child.wait().expect("reap the bot");
+    }
+
+    /// Alice says something in her private chat with the bot.
+    pub fn say(&self, text: &str) -> Sent {
+        self.tg.send_text(&self.chat, &self.alice, text)
+    }
+
+    /// The next message the bot posts in Alice's chat.
+    pub async fn next(&self) -> BotMessage {
+        self.tg.next_bot_message(&self.chat, None, WAIT).await
+    }
+
+    /// Waits until a bot message in Alice's chat shows text containing `needle`.
+    pub async fn wait_text(&self, needle: &str) -> BotMessage {
+        self.tg
+            .wait_for_text(&self.chat, |t| t.contains(needle), WAIT)
+            .await
+    }
+
+    /// The fake agent's runs on the host, oldest first.
+    pub fn agent_runs(&self) -> Vec<AgentRun> {
+        let dir = self.host_dir.path().join("records");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("records dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|path| {
+                let v: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(path).expect("record")).expect("json");
+                let prompt_file = dir.join(v["prompt_file"].as_str().expect("prompt_file"));
+                AgentRun {
+                    argv: v["argv"]
+                        .as_array()
+                        .expect("argv")
+                        .iter()
+                        .map(|a| a.as_str().expect("arg").to_owned())
+                        .collect(),
+                    session_id: v["session_id"].as_str().unwrap_or_default().to_owned(),
+                    resumed: v["resumed"].as_bool().unwrap_or(false),
+                    started_at_ns: v["started_at_ns"].as_u64().unwrap_or(0) as u128,
+                    prompt: std::fs::read(prompt_file).expect("prompt bytes"),
+                }
+            })
+            .collect()
+    }
+
+    /// Waits until the fake agent has been started `n` times in all.
+    pub async fn wait_agent_runs(&self, n: usize) -> Vec<AgentRun> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let runs = self.agent_runs();
+            if runs.len() >= n {
+                return runs;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the agent ran {} times, expected {n}",
+                runs.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Runs `switchboard ARGS…` to completion (the CLI, with this test's config).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.command().args(args).output().expect("run switchboard")
+    }
+
+    /// Opens the bot's database (to check what it recorded).
+    pub async fn store(&self) -> switchboard::store::Store {
+        switchboard::store::Store::connect(&self.db.url, 2)
+            .await
+            .expect("open the bot's database")
+    }
+
+    /// How many times the bot was started.
+    pub fn starts(&self) -> usize {
+        self.starts
+    }
+
+    /// Fails if the fake recorded a call inside a retry_after window.
+    pub fn assert_no_violations(&self) {
+        let violations = self.tg.violations();
+        assert!(violations.is_empty(), "rate-limit violations: {violations:#?}");
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.bot.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("----- bot log -----\n{}\n-------------------", self.log());
+        }
+    }
+}
+
+/// Gives `path` the owner of `like` (the SSH login user's workspace).
+fn chown_like(path: &Path, like: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(like).expect("stat workspace");
+    std::os::unix::fs::chown(path, Some(meta.uid()), Some(meta.gid())).expect("chown");
+}
+
+/// Seconds since the epoch, as the fake agent records them.
+pub fn epoch_ns(t: SystemTime) -> u128 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .expect("time")
+        .as_nanos()
+}
