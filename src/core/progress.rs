@@ -19,6 +19,7 @@ pub(super) struct Progress {
     note: Option<String>,
     pub tool_calls: usize,
     last_sent: Option<Instant>,
+    last_text: Option<String>,
 }
 
 impl Progress {
@@ -28,6 +29,7 @@ impl Progress {
             note: None,
             tool_calls: 0,
             last_sent: None,
+            last_text: None,
         }
     }
 
@@ -76,7 +78,7 @@ impl Progress {
     }
 
     /// The progress text if a refresh is due: the last one is at least `interval` old (the
-    /// elapsed time in it changes even when nothing else does).
+    /// elapsed time in it changes even when nothing else does) and the text differs.
     pub fn due(&mut self, interval: Duration, elapsed: Duration, host: &str) -> Option<String> {
         let now = Instant::now();
         if let Some(last) = self.last_sent

@@ -188,10 +188,13 @@ async fn enqueue_prompt(
         },
     )
     .await?;
-    let ack = if active == 0 && queued == 0 {
+    // Prompts ahead of this one: the running turn, or the queued one about to start, and the
+    // rest of the queue.
+    let ahead = active + queued;
+    let ack = if ahead == 0 {
         replies::turn_starting()
     } else {
-        replies::turn_queued(queued + 1)
+        replies::turn_queued(ahead)
     };
     let post = Post::text(ack)
         .replying_to(event.message_id.clone())

@@ -10,4 +10,5 @@ mod failures;
 mod fake_agent;
 mod fake_telegram_tests;
 mod ssh_transport;
+mod telegram;
 mod turns;

@@ -39,12 +39,14 @@ impl TestDb {
             Db::Postgres => {
                 let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
                 let admin = format!("{}/postgres", postgres_base());
-                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!(
-                        "Postgres is not reachable at {admin}: {e}. Start it (.ci/run does: \
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "Postgres is not reachable at {admin}: {e}. Start it (.ci/run does: \
                          pg_ctlcluster 15 main start) or set SWITCHBOARD_TEST_POSTGRES"
-                    )
-                });
+                        )
+                    });
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut conn)
                     .await

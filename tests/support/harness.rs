@@ -35,8 +35,8 @@ pub struct Options {
     pub agent_command: String,
     /// Pin this key instead of the sshd's real one.
     pub pinned_host_key: Option<String>,
-    /// Telegram pacing the bot believes in (defaults to the real limits).
-    pub limits: Option<&'static str>,
+    /// Webhook mode with this secret token (long polling when `None`).
+    pub webhook_secret: Option<String>,
 }
 
 impl Options {
@@ -49,7 +49,7 @@ impl Options {
             extra_config: String::new(),
             agent_command: FAKE_CLAUDE.to_owned(),
             pinned_host_key: None,
-            limits: None,
+            webhook_secret: None,
         }
     }
 }
@@ -83,8 +83,10 @@ pub struct Harness {
     /// Bot-side directory: config.toml and bot.log.
     pub dir: tempfile::TempDir,
     pub config_path: PathBuf,
+    /// Where the bot's HTTP server listens (webhook mode).
+    pub http_port: u16,
+    webhook_secret: Option<String>,
     bot: Option<Child>,
-    starts: usize,
 }
 
 impl Harness {
@@ -123,8 +125,9 @@ impl Harness {
             host_dir,
             dir,
             config_path,
+            http_port: free_port(),
+            webhook_secret: options.webhook_secret.clone(),
             bot: None,
-            starts: 0,
         };
         std::fs::write(&harness.config_path, harness.config(&options)).expect("write config");
         harness
@@ -132,16 +135,25 @@ impl Harness {
 
     fn config(&self, o: &Options) -> String {
         let host = self.host_dir.path();
-        let limits = o.limits.unwrap_or("");
+        let mode = match o.webhook_secret {
+            Some(_) => format!(
+                "mode = \"webhook\"\nwebhook_url = \"http://127.0.0.1:{}/telegram/webhook\"",
+                self.http_port
+            ),
+            None => String::new(),
+        };
         format!(
             r#"[database]
 url = "{db}"
+
+[http]
+listen = "127.0.0.1:{http_port}"
 
 [telegram]
 api_url = "{api}"
 allowed_users = [{alice}]
 poll_timeout = "5s"
-{limits}
+{mode}
 
 [defaults]
 host = "remote"
@@ -163,6 +175,7 @@ command = "{agent}"
 env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/records" }}
 {extra}"#,
             db = self.db.url,
+            http_port = self.http_port,
             api = self.tg.api_url(),
             alice = self.alice.id,
             timeout = o.turn_timeout,
@@ -199,10 +212,14 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             .env("HOME", std::env::var("HOME").unwrap_or_default())
             .env("TELEGRAM_BOT_TOKEN", self.tg.token())
             .env("RUST_LOG", "info,switchboard=debug,sqlx=warn");
+        if let Some(secret) = &self.webhook_secret {
+            cmd.env("TELEGRAM_WEBHOOK_SECRET", secret);
+        }
         cmd
     }
 
-    /// Starts `switchboard serve` and waits until it polls Telegram.
+    /// Starts `switchboard serve` and waits until it receives updates (polls, or has set its
+    /// webhook).
     pub async fn start_bot(&mut self) {
         assert!(self.bot.is_none(), "the bot is already running");
         let log = std::fs::OpenOptions::new()
@@ -210,7 +227,6 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             .append(true)
             .open(self.log_path())
             .expect("bot log");
-        self.starts += 1;
         let child = self
             .command()
             .arg("serve")
@@ -220,7 +236,19 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             .spawn()
             .expect("start switchboard");
         self.bot = Some(child);
-        self.tg.wait_until_polling(WAIT).await;
+        match self.webhook_secret {
+            None => self.tg.wait_until_polling(WAIT).await,
+            Some(_) => {
+                let deadline = tokio::time::Instant::now() + WAIT;
+                while self.tg.webhook().is_none() {
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "the bot set no webhook"
+                    );
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
     }
 
     /// SIGKILLs the bot: no shutdown code runs, as in a crash or an OOM kill.
@@ -307,15 +335,13 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             .expect("open the bot's database")
     }
 
-    /// How many times the bot was started.
-    pub fn starts(&self) -> usize {
-        self.starts
-    }
-
     /// Fails if the fake recorded a call inside a retry_after window.
     pub fn assert_no_violations(&self) {
         let violations = self.tg.violations();
-        assert!(violations.is_empty(), "rate-limit violations: {violations:#?}");
+        assert!(
+            violations.is_empty(),
+            "rate-limit violations: {violations:#?}"
+        );
     }
 }
 
@@ -338,9 +364,17 @@ fn chown_like(path: &Path, like: &Path) {
     std::os::unix::fs::chown(path, Some(meta.uid()), Some(meta.gid())).expect("chown");
 }
 
-/// Seconds since the epoch, as the fake agent records them.
+/// Nanoseconds since the epoch, as the fake agent records its start.
 pub fn epoch_ns(t: SystemTime) -> u128 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .expect("time")
         .as_nanos()
+}
+
+/// A loopback port nobody listens on (bound then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }

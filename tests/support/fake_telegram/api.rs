@@ -438,6 +438,13 @@ impl FakeTelegram {
             .storm(chat_id, n, retry_after_secs);
     }
 
+    /// The next `n` HTML texts (sendMessage, editMessageText) to `chat_id`
+    /// are refused with "can't parse entities", as Telegram refuses markup it
+    /// cannot parse.
+    pub fn reject_markup(&self, chat_id: i64, n: u32) {
+        self.shared().lock().markup_rejections.insert(chat_id, n);
+    }
+
     /// When the update was first handed over: the getUpdates answer carrying
     /// it was built, or its first webhook POST was sent.
     pub fn update_delivered_at(&self, update_id: i64) -> Option<SystemTime> {

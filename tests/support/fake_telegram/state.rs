@@ -345,6 +345,9 @@ pub(super) struct State {
     /// How many bot messages a test has taken with `next_bot_message`, per
     /// (chat, thread).
     pub read_cursors: HashMap<(i64, Option<i32>), usize>,
+    /// Per chat: how many more HTML texts to refuse as unparsable (a test
+    /// forcing the bot's plain-text fallback).
+    pub markup_rejections: HashMap<i64, u32>,
 }
 
 impl State {
@@ -368,6 +371,19 @@ impl State {
             files: HashMap::new(),
             next_file_seq: 1,
             read_cursors: HashMap::new(),
+            markup_rejections: HashMap::new(),
+        }
+    }
+
+    /// True (and counted down) when the next HTML text to `chat_id` is to be
+    /// refused.
+    pub fn take_markup_rejection(&mut self, chat_id: i64) -> bool {
+        match self.markup_rejections.get_mut(&chat_id) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
         }
     }
 
