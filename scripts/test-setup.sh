@@ -6,7 +6,9 @@
 #   on a random loopback port; the system sshd does not need to run);
 # - creates the login user `sbtest` that the tests log in as when they run as root. Its shell
 #   is /bin/sh so that no ~/.bashrc slows down every exec; its password field is `*` (no
-#   password, but not locked: sshd with `UsePAM no` refuses accounts locked with `!`).
+#   password, but not locked: sshd with `UsePAM no` refuses accounts locked with `!`);
+# - makes sure PostgreSQL answers on 127.0.0.1:5432 (the suite runs on SQLite and Postgres),
+#   installing and starting it if needed.
 set -eu
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -35,4 +37,25 @@ if [ "$(getent shadow sbtest | cut -d: -f2)" != '*' ]; then
     usermod -p '*' sbtest
 fi
 
-echo "test setup done: sshd at /usr/sbin/sshd, login user sbtest ($(getent passwd sbtest))"
+if ! command -v pg_isready >/dev/null 2>&1; then
+    echo "installing postgresql"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql
+fi
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    echo "starting postgresql"
+    for version in $(ls /etc/postgresql); do
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    done
+    for _ in $(seq 1 50); do
+        pg_isready -q -h 127.0.0.1 -p 5432 && break
+        sleep 0.2
+    done
+fi
+if ! psql -q -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+    echo "PostgreSQL does not accept user postgres on 127.0.0.1:5432 without a password;" >&2
+    echo "allow it (trust for 127.0.0.1 in pg_hba.conf) or set SWITCHBOARD_TEST_POSTGRES" >&2
+    exit 1
+fi
+
+echo "test setup done: sshd at /usr/sbin/sshd, login user sbtest, PostgreSQL on 127.0.0.1:5432"

@@ -86,14 +86,14 @@ impl Progress {
         {
             return None;
         }
-        self.last_sent = Some(now);
         let lines: Vec<String> = self.recent.iter().cloned().collect();
-        Some(replies::progress(
-            elapsed,
-            host,
-            &lines,
-            self.note.as_deref(),
-        ))
+        let text = replies::progress(elapsed, host, &lines, self.note.as_deref());
+        if self.last_text.as_ref() == Some(&text) {
+            return None;
+        }
+        self.last_sent = Some(now);
+        self.last_text = Some(text.clone());
+        Some(text)
     }
 }
 

@@ -43,7 +43,7 @@ pub async fn run(core: Arc<Core>) -> Result<()> {
     loop {
         changed.borrow_and_update();
         let skip = in_flight.lock().expect("in-flight lock").len() as i64;
-        let batch = match core.store.unprocessed_inbound(None, BATCH + skip).await {
+        let batch = match core.store.unprocessed_inbound(BATCH + skip).await {
             Ok(batch) => batch,
             Err(e) => {
                 tracing::error!("reading inbound events failed: {e:#}");

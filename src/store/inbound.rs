@@ -28,17 +28,11 @@ impl Store {
         Ok((result.rows_affected() == 1).then_some(id))
     }
 
-    /// Unprocessed events after `after` (exclusive), oldest first.
-    pub async fn unprocessed_inbound(
-        &self,
-        after: Option<&InboundId>,
-        limit: i64,
-    ) -> Result<Vec<(InboundId, Inbound)>> {
+    /// Unprocessed events, oldest first.
+    pub async fn unprocessed_inbound(&self, limit: i64) -> Result<Vec<(InboundId, Inbound)>> {
         let rows = sqlx::query(
-            "SELECT id, event FROM inbound WHERE processed_at IS NULL AND id > $1 \
-             ORDER BY id LIMIT $2",
+            "SELECT id, event FROM inbound WHERE processed_at IS NULL ORDER BY id LIMIT $1",
         )
-        .bind(after.map(InboundId::as_str).unwrap_or(""))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

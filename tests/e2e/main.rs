@@ -10,5 +10,6 @@ mod failures;
 mod fake_agent;
 mod fake_telegram_tests;
 mod ssh_transport;
+mod store;
 mod telegram;
 mod turns;
