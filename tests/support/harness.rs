@@ -37,6 +37,8 @@ pub struct Options {
     pub pinned_host_key: Option<String>,
     /// Webhook mode with this secret token (long polling when `None`).
     pub webhook_secret: Option<String>,
+    /// More TOML for the `[telegram]` table (its sub-tables, such as `[telegram.limits]`).
+    pub telegram_toml: String,
 }
 
 impl Options {
@@ -50,6 +52,7 @@ impl Options {
             agent_command: FAKE_CLAUDE.to_owned(),
             pinned_host_key: None,
             webhook_secret: None,
+            telegram_toml: String::new(),
         }
     }
 }
@@ -154,6 +157,7 @@ api_url = "{api}"
 allowed_users = [{alice}]
 poll_timeout = "5s"
 {mode}
+{telegram_toml}
 
 [defaults]
 host = "remote"
@@ -176,6 +180,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
 {extra}"#,
             db = self.db.url,
             http_port = self.http_port,
+            telegram_toml = o.telegram_toml,
             api = self.tg.api_url(),
             alice = self.alice.id,
             timeout = o.turn_timeout,
