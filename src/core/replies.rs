@@ -110,7 +110,10 @@ pub fn turn_starting() -> String {
 }
 
 pub fn turn_queued(position: i64) -> String {
-    format!("⏳ Queued, position {position}. I'll start as soon as the current turn ends.")
+    match position {
+        1 => "⏳ Queued, position 1: next once the current turn ends.".to_owned(),
+        n => format!("⏳ Queued, position {n}: {n} prompts are ahead of it."),
+    }
 }
 
 pub fn waiting_for_host(host: &str, running: u32) -> String {
@@ -227,7 +230,8 @@ pub fn outcome_message(outcome: &Outcome, host: &str) -> String {
         Outcome::SessionNotFound { agent_session_id } => format!(
             "⚠️ The agent's conversation `{}` no longer exists on {host}, so its context is lost. \
              Your next message starts a fresh conversation.",
-            esc(agent_session_id)
+            // A code span shows backslash escapes literally: drop backticks instead.
+            agent_session_id.replace('`', "")
         ),
         Outcome::Cancelled => "🛑 Cancelled.".to_owned(),
         Outcome::TimedOut { after_secs } => format!(

@@ -3,7 +3,9 @@
 //! Posts are inserted once per key (`ON CONFLICT DO NOTHING`): re-running the code that asked
 //! for a post — after a crash, say — cannot post it twice. Edits upsert one row per target and
 //! bump `version`, so the scheduler always sends the latest text and a stale send cannot mark a
-//! newer text as delivered. `posted` records every message a key produced, part by part, so a
+//! newer text as delivered. A new text also takes a new id, so it queues behind the messages
+//! queued before it: progress edits refreshed as fast as the chat's pacing allows cannot starve
+//! the chat's new posts. `posted` records every message a key produced, part by part, so a
 //! long answer interrupted half-way resumes at the next part.
 
 use anyhow::{Context, Result};
@@ -54,8 +56,9 @@ pub async fn enqueue(conn: &mut AnyConnection, out: &Outbound) -> Result<()> {
         OutboundOp::Edit { .. } => {
             "INSERT INTO outbox (id, key, platform, chat, thread_ref, op, target_key, state, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) \
-             ON CONFLICT (key) DO UPDATE SET op = excluded.op, state = 'pending', \
-             version = outbox.version + 1, not_before = 0, updated_at = excluded.updated_at"
+             ON CONFLICT (key) DO UPDATE SET id = excluded.id, op = excluded.op, \
+             state = 'pending', version = outbox.version + 1, not_before = 0, \
+             updated_at = excluded.updated_at"
         }
     };
     sqlx::query(sql)

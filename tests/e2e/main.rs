@@ -2,7 +2,9 @@
 //! SQLite files and a real Postgres server, the fake agent, and fake platform servers that speak
 //! the platforms' real APIs. One test binary, so the dependency tree is linked once.
 
+// The harness is shared with the benchmark, which uses other parts of it.
 #[path = "../support/mod.rs"]
+#[allow(dead_code)]
 mod support;
 
 mod durability;

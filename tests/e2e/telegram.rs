@@ -145,7 +145,7 @@ async fn groups_and_forum_topics(db: Db) {
         t.tg.send(
             &group,
             &t.alice,
-            UserMessage::new(&format!("@{bot} {text}")).in_thread(topic),
+            UserMessage::new(format!("@{bot} {text}")).in_thread(topic),
         );
         let status = t.tg.next_bot_message(&group, Some(topic), WAIT).await;
         assert_eq!(status.thread_id, Some(topic));
@@ -159,7 +159,7 @@ async fn groups_and_forum_topics(db: Db) {
     t.tg.send(
         &group,
         &t.alice,
-        UserMessage::new(&format!("/status@{bot}")).in_thread(topic_a),
+        UserMessage::new(format!("/status@{bot}")).in_thread(topic_a),
     );
     let status = t.tg.next_bot_message(&group, Some(topic_a), WAIT).await;
     assert!(status.text.contains("Queue: 0 waiting"), "{}", status.text);

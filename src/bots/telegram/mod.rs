@@ -100,3 +100,20 @@ pub async fn webhook(
     webhook::register(bot, url, &secret).await?;
     webhook::routes(core, me, url, secret)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// bots/telegram/commands.txt (what operators paste into BotFather) lists exactly the
+    /// commands the bot registers.
+    #[test]
+    fn the_botfather_command_list_matches_the_commands() {
+        let listed = include_str!("../../../bots/telegram/commands.txt");
+        let expected: Vec<String> = COMMANDS
+            .iter()
+            .map(|c| format!("{} - {}", c.name, c.summary))
+            .collect();
+        assert_eq!(listed.lines().collect::<Vec<_>>(), expected);
+    }
+}

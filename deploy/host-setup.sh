@@ -1,0 +1,61 @@
+#!/bin/sh
+# Prepares a Debian/Ubuntu machine as a Switchboard workspace host.
+#
+#   sudo sh host-setup.sh [USER] [PUBLIC_KEY]
+#
+# USER (default: switchboard) is the account Switchboard logs in as; PUBLIC_KEY is the public
+# half of the key in the bot's hosts.NAME.key_file (the contents of the .pub file). Idempotent.
+#
+# What it does:
+# - installs git, tmux, OpenSSH's server, GNU coreutils/util-linux (Switchboard's turn protocol
+#   uses `setsid -f` and `tail --pid`), Node.js and npm;
+# - creates USER with /bin/sh as login shell (Debian's bash reads ~/.bashrc even for `ssh host
+#   cmd`, which slows every command), a workspace ~/switchboard and the state dir ~/.switchboard;
+# - installs Claude Code from npm into ~/.local (so no root is needed to update it) and links it
+#   as ~/.local/bin/claude — set hosts.NAME.agents.claude.command to that path;
+# - authorizes PUBLIC_KEY for USER.
+#
+# What it does not do: put an API key on the host. Log in once as USER and run `claude` to sign
+# in, or add ANTHROPIC_API_KEY to hosts.NAME.agents.claude.env in the bot's configuration.
+set -eu
+
+user=${1:-switchboard}
+public_key=${2:-}
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "run as root: sudo sh $0 $*" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    git tmux openssh-server coreutils util-linux ca-certificates nodejs npm
+
+if ! id "$user" >/dev/null 2>&1; then
+    useradd --create-home --shell /bin/sh "$user"
+fi
+# No password, but not locked: sshd refuses locked accounts when PAM is off.
+usermod -p '*' "$user"
+home=$(getent passwd "$user" | cut -d: -f6)
+
+install -d -o "$user" -g "$user" -m 0755 "$home/switchboard"
+install -d -o "$user" -g "$user" -m 0700 "$home/.switchboard" "$home/.ssh"
+
+if [ -n "$public_key" ]; then
+    touch "$home/.ssh/authorized_keys"
+    if ! grep -qF "$public_key" "$home/.ssh/authorized_keys"; then
+        printf '%s\n' "$public_key" >> "$home/.ssh/authorized_keys"
+    fi
+    chown "$user:$user" "$home/.ssh/authorized_keys"
+    chmod 0600 "$home/.ssh/authorized_keys"
+fi
+
+su -s /bin/sh "$user" -c 'npm install --silent --global --prefix "$HOME/.local" @anthropic-ai/claude-code'
+echo "claude: $(su -s /bin/sh "$user" -c '"$HOME/.local/bin/claude" --version')"
+
+# The host key to pin in the bot's configuration (hosts.NAME.host_key):
+for key in /etc/ssh/ssh_host_ed25519_key.pub; do
+    [ -f "$key" ] && echo "host_key = \"$(cut -d' ' -f1,2 "$key")\""
+done
+echo "agent command: $home/.local/bin/claude"
