@@ -8,7 +8,9 @@ use switchboard::core::inbound::{Inbound, InboundBody};
 use switchboard::core::outbox::{Outbound, OutboundOp, Post};
 use switchboard::core::outcome::Outcome;
 use switchboard::core::thread::{Author, Platform, ThreadRef};
-use switchboard::store::{NewSession, NewTurn, Store, TurnState, TurnStats, outbox, sessions, turns};
+use switchboard::store::{
+    NewSession, NewTurn, Store, TurnState, TurnStats, outbox, sessions, turns,
+};
 
 use crate::support::db::{Db, TestDb, on_both_databases};
 
@@ -50,14 +52,30 @@ async fn inbound_events_are_kept_once(db: Db) {
     let (store, _db) = open(db).await;
     let first = store.insert_inbound(&inbound("100", "a")).await.unwrap();
     assert!(first.is_some());
-    assert_eq!(store.insert_inbound(&inbound("100", "a again")).await.unwrap(), None);
-    let second = store.insert_inbound(&inbound("101", "b")).await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .insert_inbound(&inbound("100", "a again"))
+            .await
+            .unwrap(),
+        None
+    );
+    let second = store
+        .insert_inbound(&inbound("101", "b"))
+        .await
+        .unwrap()
+        .unwrap();
     let pending = store.unprocessed_inbound(10).await.unwrap();
     assert_eq!(pending.len(), 2);
     assert_eq!(pending[0].1.body, InboundBody::Prompt { text: "a".into() });
     store.mark_inbound_processed(&second).await.unwrap();
     let pending = store.unprocessed_inbound(10).await.unwrap();
-    assert_eq!(pending.iter().map(|(id, _)| id.clone()).collect::<Vec<InboundId>>(), vec![first.unwrap()]);
+    assert_eq!(
+        pending
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect::<Vec<InboundId>>(),
+        vec![first.unwrap()]
+    );
     // Migrating again is a no-op.
     store.migrate().await.unwrap();
 }
@@ -97,18 +115,36 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
             .unwrap(),
         );
     }
-    assert_eq!(turns::queue_counts(&mut tx, &session.id).await.unwrap(), (0, 3));
+    assert_eq!(
+        turns::queue_counts(&mut tx, &session.id).await.unwrap(),
+        (0, 3)
+    );
     tx.commit().await.unwrap();
 
-    assert_eq!(store.active_session(&t).await.unwrap().unwrap().id, session.id);
+    assert_eq!(
+        store.active_session(&t).await.unwrap().unwrap().id,
+        session.id
+    );
     let next = store.next_turn(&session.id).await.unwrap().unwrap();
     assert_eq!(next.id, ids[0]);
-    store.mark_turn_starting(&ids[0], "~/.sb/turns/x").await.unwrap();
+    store
+        .mark_turn_starting(&ids[0], "~/.sb/turns/x")
+        .await
+        .unwrap();
     store.mark_turn_running(&ids[0]).await.unwrap();
     store
         .record_progress(
             &ids[0],
-            &[(0, 0, AgentEvent::Text { text: "hi".into() }), (0, 1, AgentEvent::Text { text: "there".into() })],
+            &[
+                (0, 0, AgentEvent::Text { text: "hi".into() }),
+                (
+                    0,
+                    1,
+                    AgentEvent::Text {
+                        text: "there".into(),
+                    },
+                ),
+            ],
             42,
             Some("`Bash` ls"),
         )
@@ -116,29 +152,56 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
         .unwrap();
     // A replay of the same lines inserts nothing twice.
     store
-        .record_progress(&ids[0], &[(0, 0, AgentEvent::Text { text: "hi".into() })], 42, None)
+        .record_progress(
+            &ids[0],
+            &[(0, 0, AgentEvent::Text { text: "hi".into() })],
+            42,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(store.turn_events(&ids[0]).await.unwrap().len(), 2);
     let running = store.running_turn(&session.id).await.unwrap().unwrap();
-    assert_eq!((running.read_offset, running.state), (42, TurnState::Running));
+    assert_eq!(
+        (running.read_offset, running.state),
+        (42, TurnState::Running)
+    );
     assert_eq!(running.activity.as_deref(), Some("`Bash` ls"));
     // A started turn comes before queued ones (reattach after a restart).
-    assert_eq!(store.next_turn(&session.id).await.unwrap().unwrap().id, ids[0]);
+    assert_eq!(
+        store.next_turn(&session.id).await.unwrap().unwrap().id,
+        ids[0]
+    );
     assert_eq!(store.queued_count(&session.id).await.unwrap(), 2);
     assert!(store.request_cancel(&ids[0], "user").await.unwrap());
-    assert!(!store.request_cancel(&ids[0], "timeout").await.unwrap(), "the first reason stays");
+    assert!(
+        !store.request_cancel(&ids[0], "timeout").await.unwrap(),
+        "the first reason stays"
+    );
 
     let mut tx = store.write_tx().await.unwrap();
-    turns::finish_turn(&mut tx, &ids[0], &Outcome::Cancelled, None, &TurnStats::default())
-        .await
-        .unwrap();
+    turns::finish_turn(
+        &mut tx,
+        &ids[0],
+        &Outcome::Cancelled,
+        None,
+        &TurnStats::default(),
+    )
+    .await
+    .unwrap();
     let dropped = turns::drop_queued(&mut tx, &session.id).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(dropped.iter().map(|t| t.id.clone()).collect::<Vec<_>>(), ids[1..]);
+    assert_eq!(
+        dropped.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
+        ids[1..]
+    );
     assert_eq!(store.next_turn(&session.id).await.unwrap(), None);
     assert!(store.sessions_with_work().await.unwrap().is_empty());
-    let done = store.last_finished_turn(&session.id).await.unwrap().unwrap();
+    let done = store
+        .last_finished_turn(&session.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(done.outcome, Some(Outcome::Cancelled));
 }
 
@@ -158,31 +221,69 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
             markdown: text.into(),
         },
     };
-    store.enqueue_outbound(&post("status", "queued")).await.unwrap();
-    store.enqueue_outbound(&post("status", "a replay")).await.unwrap();
+    store
+        .enqueue_outbound(&post("status", "queued"))
+        .await
+        .unwrap();
+    store
+        .enqueue_outbound(&post("status", "a replay"))
+        .await
+        .unwrap();
     store.enqueue_outbound(&edit("working 1s")).await.unwrap();
-    store.enqueue_outbound(&post("answer", "done")).await.unwrap();
-    assert_eq!(store.outbox_chats(Platform::Telegram).await.unwrap(), vec!["5".to_owned()]);
+    store
+        .enqueue_outbound(&post("answer", "done"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.outbox_chats(Platform::Telegram).await.unwrap(),
+        vec!["5".to_owned()]
+    );
 
-    let first = store.next_outbound(Platform::Telegram, "5").await.unwrap().unwrap();
-    assert_eq!(first.op, OutboundOp::Post(Post::text("queued")), "the replay changed nothing");
+    let first = store
+        .next_outbound(Platform::Telegram, "5")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.op,
+        OutboundOp::Post(Post::text("queued")),
+        "the replay changed nothing"
+    );
     // The edit waits for its target; the answer comes next in order.
     store.record_posted("status", 0, "m1").await.unwrap();
     store.outbox_done(&first).await.unwrap();
-    let next = store.next_outbound(Platform::Telegram, "5").await.unwrap().unwrap();
+    let next = store
+        .next_outbound(Platform::Telegram, "5")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(next.key, "status:edit");
     // A newer edit while the old one is in flight: the stale "done" must not swallow it, and
     // the newer text queues behind the answer (refreshed progress never starves new posts).
     store.enqueue_outbound(&edit("working 2s")).await.unwrap();
     store.outbox_done(&next).await.unwrap();
-    let answer = store.next_outbound(Platform::Telegram, "5").await.unwrap().unwrap();
+    let answer = store
+        .next_outbound(Platform::Telegram, "5")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(answer.key, "answer");
     store.record_posted("answer", 0, "m2").await.unwrap();
-    store.record_posted("answer", 0, "m2-duplicate").await.unwrap();
+    store
+        .record_posted("answer", 0, "m2-duplicate")
+        .await
+        .unwrap();
     store.record_posted("answer", 1, "m3").await.unwrap();
-    assert_eq!(store.posted_parts("answer").await.unwrap(), vec!["m2", "m3"]);
+    assert_eq!(
+        store.posted_parts("answer").await.unwrap(),
+        vec!["m2", "m3"]
+    );
     store.outbox_done(&answer).await.unwrap();
-    let again = store.next_outbound(Platform::Telegram, "5").await.unwrap().unwrap();
+    let again = store
+        .next_outbound(Platform::Telegram, "5")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         again.op,
         OutboundOp::Edit {
@@ -190,11 +291,24 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
             markdown: "working 2s".into()
         }
     );
-    store.outbox_defer(&again, i64::MAX, "network").await.unwrap();
-    let deferred = store.next_outbound(Platform::Telegram, "5").await.unwrap().unwrap();
-    assert_eq!((deferred.key.as_str(), deferred.attempts), ("status:edit", 1));
+    store
+        .outbox_defer(&again, i64::MAX, "network")
+        .await
+        .unwrap();
+    let deferred = store
+        .next_outbound(Platform::Telegram, "5")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (deferred.key.as_str(), deferred.attempts),
+        ("status:edit", 1)
+    );
     store.outbox_failed(&deferred, "blocked").await.unwrap();
-    assert_eq!(store.next_outbound(Platform::Telegram, "5").await.unwrap(), None);
+    assert_eq!(
+        store.next_outbound(Platform::Telegram, "5").await.unwrap(),
+        None
+    );
 }
 
 async fn costs_are_booked_from_cumulative_figures(db: Db) {
@@ -214,17 +328,31 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    store.set_agent_session_id(&session.id, Some("conv-1")).await.unwrap();
+    store
+        .set_agent_session_id(&session.id, Some("conv-1"))
+        .await
+        .unwrap();
     let mut costs = Vec::new();
     for cumulative in [0.25, 0.75] {
         let mut tx = store.write_tx().await.unwrap();
-        costs.push(turns::book_session_cost(&mut tx, &session.id, cumulative).await.unwrap());
+        costs.push(
+            turns::book_session_cost(&mut tx, &session.id, cumulative)
+                .await
+                .unwrap(),
+        );
         tx.commit().await.unwrap();
     }
     // A new conversation reports from zero again.
-    store.set_agent_session_id(&session.id, Some("conv-2")).await.unwrap();
+    store
+        .set_agent_session_id(&session.id, Some("conv-2"))
+        .await
+        .unwrap();
     let mut tx = store.write_tx().await.unwrap();
-    costs.push(turns::book_session_cost(&mut tx, &session.id, 0.125).await.unwrap());
+    costs.push(
+        turns::book_session_cost(&mut tx, &session.id, 0.125)
+            .await
+            .unwrap(),
+    );
     tx.commit().await.unwrap();
     assert_eq!(costs, vec![0.25, 0.5, 0.125]);
     let session = store.session(&session.id).await.unwrap().unwrap();
@@ -245,5 +373,9 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
     .await
     .unwrap();
     tx.rollback().await.unwrap();
-    assert_eq!(store.next_outbound(Platform::Telegram, "9").await.unwrap(), None, "rolled back");
+    assert_eq!(
+        store.next_outbound(Platform::Telegram, "9").await.unwrap(),
+        None,
+        "rolled back"
+    );
 }

@@ -12,15 +12,30 @@ async fn prompt_progress_answer_resume_and_new(db: Db) {
 
     let first = t.say("@fake tool Bash {\"command\":\"cargo test\"}\n@fake sleep 1.5\nhello there");
     let status = t.next().await;
-    assert!(status.text.contains("Starting"), "acknowledged at once: {}", status.text);
+    assert!(
+        status.text.contains("Starting"),
+        "acknowledged at once: {}",
+        status.text
+    );
     assert_eq!(status.reply_to, Some(first.message_id));
     let answer = t.next().await;
     assert_eq!(answer.text, "Echo #1: hello there");
     assert_eq!(answer.reply_to, Some(first.message_id));
-    let status = t.tg.bot_messages(&t.chat).into_iter().find(|m| m.message_id == status.message_id).unwrap();
-    assert!(status.text.starts_with("✅ Done in"), "final status: {}", status.text);
+    let status =
+        t.tg.bot_messages(&t.chat)
+            .into_iter()
+            .find(|m| m.message_id == status.message_id)
+            .unwrap();
     assert!(
-        status.versions.iter().any(|v| v.text.contains("Working on remote") && v.text.contains("cargo test")),
+        status.text.starts_with("✅ Done in"),
+        "final status: {}",
+        status.text
+    );
+    assert!(
+        status
+            .versions
+            .iter()
+            .any(|v| v.text.contains("Working on remote") && v.text.contains("cargo test")),
         "progress showed the tool call: {:#?}",
         status.versions
     );
@@ -36,7 +51,11 @@ async fn prompt_progress_answer_resume_and_new(db: Db) {
 
     t.say("/new");
     let reply = t.next().await;
-    assert!(reply.text.contains("New session on remote"), "{}", reply.text);
+    assert!(
+        reply.text.contains("New session on remote"),
+        "{}",
+        reply.text
+    );
     t.say("fresh start");
     t.next().await;
     assert_eq!(t.next().await.text, "Echo #1: fresh start");
