@@ -117,8 +117,12 @@ pub fn turn_queued(position: i64) -> String {
 }
 
 pub fn waiting_for_host(host: &str, running: u32) -> String {
+    let running = match running {
+        1 => "1 turn is".to_owned(),
+        n => format!("{n} turns are"),
+    };
     format!(
-        "⏳ Waiting for a free slot on host {} ({running} turns are running there).",
+        "⏳ Waiting for a free slot on host {} ({running} running there).",
         esc(host)
     )
 }

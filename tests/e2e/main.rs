@@ -11,6 +11,7 @@ mod durability;
 mod failures;
 mod fake_agent;
 mod fake_telegram_tests;
+mod hosts;
 mod ssh_transport;
 mod store;
 mod telegram;

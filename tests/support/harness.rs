@@ -29,6 +29,8 @@ pub struct Options {
     pub fake: FakeTelegramConfig,
     pub turn_timeout: &'static str,
     pub max_queue: u32,
+    /// `max_concurrent_turns` of the remote host.
+    pub host_slots: u32,
     /// Extra TOML appended to the generated config (more hosts, say).
     pub extra_config: String,
     /// The agent command on the remote host (the fake agent by default).
@@ -48,6 +50,7 @@ impl Options {
             fake: FakeTelegramConfig::default(),
             turn_timeout: "10m",
             max_queue: 20,
+            host_slots: 4,
             extra_config: String::new(),
             agent_command: FAKE_CLAUDE.to_owned(),
             pinned_host_key: None,
@@ -173,6 +176,7 @@ host_key = "{host_key}"
 workdir = "{host}/work"
 state_dir = "{host}/state"
 connect_timeout = "5s"
+max_concurrent_turns = {slots}
 
 [hosts.remote.agents.claude]
 command = "{agent}"
@@ -185,6 +189,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             alice = self.alice.id,
             timeout = o.turn_timeout,
             max_queue = o.max_queue,
+            slots = o.host_slots,
             address = self.sshd.address(),
             user = self.sshd.user(),
             key = self.sshd.client_key_path().display(),

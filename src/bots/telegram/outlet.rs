@@ -152,23 +152,15 @@ impl Outlet for TelegramOutlet {
         Box::pin(async move {
             let chat = chat_id(thread)?;
             let sent = match part {
-                TelegramPart::Html { html, .. } => {
-                    let mut req = self
-                        .bot
-                        .send_message(chat, html)
-                        .parse_mode(ParseMode::Html)
-                        .link_preview_options(no_preview())
-                        .disable_notification(post.silent);
-                    req.message_thread_id = topic(thread);
-                    req.reply_parameters = reply_parameters(post);
-                    req.await
-                }
-                TelegramPart::Plain(text) => {
+                TelegramPart::Html { html: text, .. } | TelegramPart::Plain(text) => {
                     let mut req = self
                         .bot
                         .send_message(chat, text)
                         .link_preview_options(no_preview())
                         .disable_notification(post.silent);
+                    if matches!(part, TelegramPart::Html { .. }) {
+                        req = req.parse_mode(ParseMode::Html);
+                    }
                     req.message_thread_id = topic(thread);
                     req.reply_parameters = reply_parameters(post);
                     req.await
