@@ -82,7 +82,17 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
         Ok(hosts) => {
             let claude = Claude::new(config.agents.claude.clone());
             for host in hosts.iter() {
-                lines.push(check_host(&claude, host).await);
+                let mut line = check_host(&claude, host).await;
+                // The implicit `local` host only matters once someone moves a thread to it.
+                let unused_local = host.name == crate::config::LOCAL_HOST
+                    && config.local_is_implicit
+                    && config.defaults.host != host.name;
+                if unused_local && let Verdict::Failed { problem, .. } = &line.verdict {
+                    line.verdict = Verdict::Skipped(format!(
+                        "not usable ({problem}); fine unless someone sends /new local"
+                    ));
+                }
+                lines.push(line);
             }
         }
         Err(e) => lines.push(CheckLine::failed(

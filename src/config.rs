@@ -94,6 +94,9 @@ pub struct Config {
     pub hosts: BTreeMap<String, HostConfig>,
     #[serde(default)]
     pub agents: AgentsConfig,
+    /// True when `local` was not in the file (it is added with its defaults).
+    #[serde(skip)]
+    pub local_is_implicit: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -515,6 +518,7 @@ impl Config {
         self.telegram
             .allowed_chats
             .extend(parse_id_list(env, "TELEGRAM_ALLOWED_CHATS")?);
+        self.local_is_implicit = !self.hosts.contains_key(LOCAL_HOST);
         self.hosts.entry(LOCAL_HOST.to_owned()).or_default();
         Ok(())
     }

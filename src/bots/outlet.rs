@@ -142,7 +142,7 @@ async fn deliver_post<O: Outlet>(
         let mut fallback = None;
         loop {
             let sending = fallback.as_ref().unwrap_or(part);
-            let ticket = pacer.acquire(&row.thread.chat, group).await;
+            let ticket = pacer.acquire(&row.thread.chat, group, false).await;
             let result = outlet.send(&row.thread, sending, post).await;
             match result {
                 Ok(message_id) => {
@@ -194,7 +194,7 @@ async fn deliver_edit<O: Outlet>(
     let group = outlet.is_group(&row.thread.chat);
     let mut plain = false;
     loop {
-        let ticket = pacer.acquire(&row.thread.chat, group).await;
+        let ticket = pacer.acquire(&row.thread.chat, group, true).await;
         match outlet.edit(&row.thread, &message_id, markdown, plain).await {
             Ok(()) => {
                 pacer.done(ticket);

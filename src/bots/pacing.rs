@@ -6,6 +6,9 @@
 //! never earlier than the platform saw it, so jitter cannot make two calls look closer than
 //! allowed. A `retry_after` from the platform pauses the chat until it has passed; nothing is
 //! sent to that chat inside the window.
+//!
+//! Calls that can wait (progress edits) may use only half of a group's window, so a busy turn's
+//! progress never eats the budget its answer needs.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -69,13 +72,14 @@ impl Pacer {
         }
     }
 
-    /// Waits until a call to `chat` is allowed, and reserves it.
-    pub async fn acquire(&self, chat: &str, is_group: bool) -> Ticket {
+    /// Waits until a call to `chat` is allowed, and reserves it. `deferrable` calls (progress
+    /// edits) get only half of a group's budget.
+    pub async fn acquire(&self, chat: &str, is_group: bool, deferrable: bool) -> Ticket {
         loop {
             let wait = {
                 let mut state = self.state.lock().expect("pacer lock");
                 let now = Instant::now();
-                let wait = self.wait_needed(&mut state, chat, is_group, now);
+                let wait = self.wait_needed(&mut state, chat, is_group, deferrable, now);
                 if wait.is_zero() {
                     state.global.push_back(now);
                     state.chats.entry(chat.to_owned()).or_default().busy = true;
@@ -94,6 +98,7 @@ impl Pacer {
         state: &mut PacerState,
         chat: &str,
         is_group: bool,
+        deferrable: bool,
         now: Instant,
     ) -> Duration {
         let l = &self.limits;
@@ -128,10 +133,15 @@ impl Pacer {
             {
                 c.recent.pop_front();
             }
-            if c.recent.len() >= l.per_group as usize
-                && let Some(oldest) = c.recent.front()
-            {
-                wait = wait.max((*oldest + l.group_window + MARGIN).saturating_duration_since(now));
+            let budget = if deferrable {
+                (l.per_group / 2).max(1)
+            } else {
+                l.per_group
+            } as usize;
+            if c.recent.len() >= budget {
+                let frees_up = c.recent[c.recent.len() - budget];
+                wait =
+                    wait.max((frees_up + l.group_window + MARGIN).saturating_duration_since(now));
             }
         }
         wait
@@ -176,9 +186,9 @@ mod tests {
     async fn spaces_calls_in_one_chat() {
         let pacer = Pacer::new(limits());
         let start = Instant::now();
-        let t = pacer.acquire("1", false).await;
+        let t = pacer.acquire("1", false, false).await;
         pacer.done(t);
-        let t = pacer.acquire("1", false).await;
+        let t = pacer.acquire("1", false, false).await;
         assert!(start.elapsed() >= Duration::from_secs(1));
         pacer.done(t);
     }
@@ -188,10 +198,10 @@ mod tests {
         let pacer = Pacer::new(limits());
         let start = Instant::now();
         for chat in ["1", "2"] {
-            let t = pacer.acquire(chat, false).await;
+            let t = pacer.acquire(chat, false, false).await;
             pacer.done(t);
         }
-        let t = pacer.acquire("3", false).await;
+        let t = pacer.acquire("3", false, false).await;
         assert!(
             start.elapsed() >= Duration::from_secs(1),
             "third call within the global window"
@@ -204,13 +214,37 @@ mod tests {
         });
         let start = Instant::now();
         for _ in 0..4 {
-            let t = pacer.acquire("-5", true).await;
+            let t = pacer.acquire("-5", true, false).await;
             pacer.done(t);
         }
         assert!(
             start.elapsed() >= Duration::from_secs(60),
             "fourth group call within a minute"
         );
+
+        // Deferrable calls (progress) use half of a group's budget; the rest stays for posts.
+        let pacer = Pacer::new(Limits {
+            global: 100,
+            per_group: 4,
+            ..limits()
+        });
+        let start = Instant::now();
+        for _ in 0..2 {
+            let t = pacer.acquire("-5", true, true).await;
+            pacer.done(t);
+        }
+        let t = pacer.acquire("-5", true, false).await;
+        pacer.done(t);
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "posts keep their half"
+        );
+        let t = pacer.acquire("-5", true, true).await;
+        assert!(
+            start.elapsed() >= Duration::from_secs(60),
+            "progress used its half"
+        );
+        pacer.done(t);
     }
 
     #[tokio::test(start_paused = true)]
@@ -220,12 +254,12 @@ mod tests {
             ..limits()
         });
         let start = Instant::now();
-        let t = pacer.acquire("1", false).await;
+        let t = pacer.acquire("1", false, false).await;
         pacer.pause(t, Duration::from_secs(7));
-        let t = pacer.acquire("2", false).await;
+        let t = pacer.acquire("2", false, false).await;
         assert!(start.elapsed() < Duration::from_secs(1));
         pacer.done(t);
-        let t = pacer.acquire("1", false).await;
+        let t = pacer.acquire("1", false, false).await;
         assert!(start.elapsed() >= Duration::from_secs(7));
         pacer.done(t);
     }

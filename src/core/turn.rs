@@ -33,7 +33,7 @@ use super::replies;
 use crate::agents::claude;
 use crate::runner::hosts::Host;
 use crate::runner::remote_turn::{
-    self, CANCEL_GRACE, Launch, LaunchError, LaunchSpec, RemoteStatus,
+    self, CANCEL_GRACE, Cancelled, Launch, LaunchError, LaunchSpec, RemoteStatus,
 };
 use crate::runner::transport::{StreamEvent, TransportError};
 use crate::store::turns::{self, TurnStats};
@@ -41,6 +41,8 @@ use crate::store::{SessionRow, TurnRow, TurnState};
 
 /// Attempts to launch before giving up on a connection that keeps dropping mid-launch.
 const LAUNCH_ATTEMPTS: usize = 3;
+/// Attempts to cancel a turn whose process has not shown up yet, or whose host is unreachable.
+const CANCEL_ATTEMPTS: usize = 25;
 /// First and longest pause between reconnect attempts while following.
 const RECONNECT_MIN: Duration = Duration::from_millis(500);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
@@ -195,12 +197,20 @@ fn transport_outcome(e: TransportError) -> Outcome {
     }
 }
 
-/// Asks the host to stop a turn, without waiting (timeouts and late `/stop`s).
+/// Asks the host to stop a turn, without waiting (timeouts and late `/stop`s). A turn launched
+/// a moment ago may not have written its pid yet: try again briefly before giving up.
 fn spawn_cancel(host: &Arc<Host>, dir: &str) {
     let (host, dir) = (host.clone(), dir.to_owned());
     tokio::spawn(async move {
-        if let Err(e) = remote_turn::cancel(&*host.transport, &dir, CANCEL_GRACE).await {
-            tracing::warn!("cancelling the turn in {dir} on {} failed: {e}", host.name);
+        for _ in 0..CANCEL_ATTEMPTS {
+            match remote_turn::cancel(&*host.transport, &dir, CANCEL_GRACE).await {
+                Ok(Cancelled::NotStarted) => tokio::time::sleep(Duration::from_millis(200)).await,
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!("cancelling the turn in {dir} on {} failed: {e}", host.name);
+                    tokio::time::sleep(RECONNECT_MIN).await;
+                }
+            }
         }
     });
 }
