@@ -767,6 +767,31 @@ mod tests {
         assert_eq!(config.telegram.limits.per_group_per_minute, 20);
     }
 
+    /// Every key the example mentions — also the commented-out ones — is a real key.
+    #[test]
+    fn the_example_mentions_only_real_keys() {
+        let text = include_str!("../config.example.toml");
+        let uncommented: String = text
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest)
+                    if rest
+                        .split_once(" = ")
+                        .is_some_and(|(key, _)| key.chars().all(|c| c.is_ascii_lowercase() || c == '_')) =>
+                {
+                    rest
+                }
+                _ => line,
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_ne!(uncommented, text, "the example has commented-out keys");
+        let config = Config::parse(&uncommented).expect("every documented key parses");
+        let devbox = &config.hosts["devbox"];
+        assert!(devbox.host_key_fingerprint.is_some() && devbox.known_hosts.is_some());
+        assert!(config.telegram.token_file.is_some() && config.agents.claude.model.is_some());
+    }
+
     #[test]
     fn no_file_gives_a_working_default() {
         let env = Env::from_pairs([("TELEGRAM_BOT_TOKEN", "1:abc")]);

@@ -39,6 +39,8 @@ pub struct Core {
     pub claude: Claude,
     pub defaults: Defaults,
     access: HashMap<Platform, Access>,
+    /// The allowlist of a platform without one: nobody.
+    no_access: Access,
     workers: workers::Workers,
     /// Bumped whenever the outbox gains work; each platform's scheduler watches it.
     outbox_changed: watch::Sender<u64>,
@@ -60,6 +62,7 @@ impl Core {
             claude,
             defaults,
             access,
+            no_access: Access::default(),
             workers: workers::Workers::default(),
             outbox_changed: watch::Sender::new(0),
             inbound_changed: watch::Sender::new(0),
@@ -67,8 +70,8 @@ impl Core {
     }
 
     /// The allowlist of a platform (empty, i.e. nobody, when not configured).
-    pub fn access(&self, platform: Platform) -> Access {
-        self.access.get(&platform).cloned().unwrap_or_default()
+    pub fn access(&self, platform: Platform) -> &Access {
+        self.access.get(&platform).unwrap_or(&self.no_access)
     }
 
     /// Tells the platform schedulers that the outbox has new work.

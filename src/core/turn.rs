@@ -82,8 +82,17 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     };
     if turn.state == TurnState::Queued {
         let dir = remote_turn::turn_dir(&host.state_dir, turn.id.as_str());
-        core.store.mark_turn_starting(&turn.id, &dir).await?;
-        turn = reload(core, &turn).await?;
+        let started_at = now_ms();
+        if !core
+            .store
+            .mark_turn_starting(&turn.id, &dir, started_at)
+            .await?
+        {
+            return Ok(()); // dropped from the queue (`/stop all`) meanwhile
+        }
+        turn.state = TurnState::Starting;
+        turn.remote_dir = Some(dir);
+        turn.started_at = Some(started_at);
     }
     let dir = turn
         .remote_dir
@@ -93,6 +102,10 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         if turn.cancel_reason.is_some() {
             return finish(core, &session, &turn, Outcome::Cancelled, None, 0).await;
         }
+        if let Err(outcome) = launch(core, &host, &session, &turn, &dir).await {
+            return finish(core, &session, &turn, outcome, None, 0).await;
+        }
+        core.store.mark_turn_running(&turn.id).await?;
         edit_status(
             core,
             &session,
@@ -100,10 +113,6 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             replies::progress(Duration::ZERO, &host.name, &[], None),
         )
         .await?;
-        if let Err(outcome) = launch(core, &host, &session, &turn, &dir).await {
-            return finish(core, &session, &turn, outcome, None, 0).await;
-        }
-        core.store.mark_turn_running(&turn.id).await?;
         turn = reload(core, &turn).await?;
         if turn.cancel_reason.is_some() {
             spawn_cancel(&host, &dir);

@@ -243,18 +243,24 @@ impl Store {
             .collect()
     }
 
-    /// Marks a turn `starting` with its directory on the host, before launching it.
-    pub async fn mark_turn_starting(&self, turn: &TurnId, remote_dir: &str) -> Result<()> {
-        sqlx::query(
+    /// Marks a queued turn `starting` with its directory on the host, before launching it.
+    /// False when the turn was no longer queued (dropped meanwhile).
+    pub async fn mark_turn_starting(
+        &self,
+        turn: &TurnId,
+        remote_dir: &str,
+        at: i64,
+    ) -> Result<bool> {
+        let result = sqlx::query(
             "UPDATE turns SET state = 'starting', remote_dir = $1, started_at = $2 \
              WHERE id = $3 AND state = 'queued'",
         )
         .bind(remote_dir)
-        .bind(now_ms())
+        .bind(at)
         .bind(turn.as_str())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(result.rows_affected() == 1)
     }
 
     /// The agent is running on the host.

@@ -17,7 +17,7 @@ async fn a_full_host_makes_turns_wait_for_a_slot(db: Db) {
     let t = Harness::start_with(options).await;
     let bot = t.tg.bot_username();
     let group = t.tg.group("Ops");
-    t.say("@fake sleep 3\nlong one");
+    t.say("@fake sleep 5\nlong one");
     t.next().await;
     t.wait_agent_runs(1).await;
     t.tg.send_text(&group, &t.alice, &format!("@{bot} short one"));
@@ -42,6 +42,10 @@ async fn a_full_host_makes_turns_wait_for_a_slot(db: Db) {
         1,
         "the second turn waits for the slot"
     );
+    t.say("/status");
+    let status = t.next().await.text;
+    assert!(status.contains("State: running for"), "{status}");
+    assert!(status.contains("Queue: 0 waiting"), "{status}");
     assert_eq!(t.next().await.text, "Echo #1: long one");
     assert_eq!(
         t.tg.next_bot_message(&group, None, WAIT).await.text,

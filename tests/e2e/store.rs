@@ -127,10 +127,19 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
     );
     let next = store.next_turn(&session.id).await.unwrap().unwrap();
     assert_eq!(next.id, ids[0]);
-    store
-        .mark_turn_starting(&ids[0], "~/.sb/turns/x")
-        .await
-        .unwrap();
+    assert!(
+        store
+            .mark_turn_starting(&ids[0], "~/.sb/turns/x", 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .mark_turn_starting(&ids[0], "~/.sb/turns/x", 2)
+            .await
+            .unwrap(),
+        "only a queued turn starts"
+    );
     store.mark_turn_running(&ids[0]).await.unwrap();
     store
         .record_progress(
