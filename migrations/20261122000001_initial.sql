@@ -48,7 +48,7 @@ CREATE TABLE turns (
     reply_to         TEXT,
     state            TEXT NOT NULL,
     host             TEXT NOT NULL,
-    remote_dir       TEXT,
+    remote_files       TEXT,
     read_offset      BIGINT NOT NULL DEFAULT 0,
     cancel_reason    TEXT,
     created_at       BIGINT NOT NULL,

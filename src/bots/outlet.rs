@@ -26,6 +26,9 @@ use crate::store::OutboxRow;
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Retry delays after transient failures: 1 s, 2 s, 4 s … up to 5 minutes.
 const RETRY_MAX: Duration = Duration::from_secs(300);
+/// An edit that would wait longer than this for the chat's budget is left for a later pass
+/// instead of holding the chat's queue (a new post may arrive meanwhile).
+const EDIT_WAIT_MAX: Duration = Duration::from_secs(2);
 
 /// Why a platform call failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,17 +114,35 @@ pub async fn run<O: Outlet>(core: Arc<Core>, outlet: Arc<O>, pacer: Arc<Pacer>) 
     }
 }
 
-/// Sends a chat's pending messages in order until none is due.
+/// Sends a chat's pending messages in order until none is due. Deferred work (a retry not yet
+/// due, an edit waiting for budget) is left for the loop's next pass.
 async fn drain_chat<O: Outlet>(core: &Core, outlet: &O, pacer: &Pacer, chat: &str) -> Result<()> {
     let platform = outlet.platform();
+    let group = outlet.is_group(chat);
     while let Some(row) = core.store.next_outbound(platform, chat).await? {
         if row.not_before > now_ms() {
-            return Ok(()); // a deferred retry; the loop's poll comes back for it
+            return Ok(());
         }
         match &row.op {
             OutboundOp::Post(post) => deliver_post(core, outlet, pacer, &row, post).await?,
-            OutboundOp::Edit { target, markdown } => {
-                deliver_edit(core, outlet, pacer, &row, target, markdown).await?
+            op @ OutboundOp::Edit { .. }
+                if pacer.wait_for(chat, group, op.is_progress()) > EDIT_WAIT_MAX =>
+            {
+                return Ok(());
+            }
+            op @ OutboundOp::Edit {
+                target, markdown, ..
+            } => {
+                deliver_edit(
+                    core,
+                    outlet,
+                    pacer,
+                    &row,
+                    target,
+                    markdown,
+                    op.is_progress(),
+                )
+                .await?
             }
         }
     }
@@ -187,6 +208,7 @@ async fn deliver_edit<O: Outlet>(
     row: &OutboxRow,
     target: &str,
     markdown: &str,
+    progress: bool,
 ) -> Result<()> {
     let Some(message_id) = core.store.posted_parts(target).await?.into_iter().next() else {
         return give_up(core, row, "the message to edit was never posted").await;
@@ -194,7 +216,7 @@ async fn deliver_edit<O: Outlet>(
     let group = outlet.is_group(&row.thread.chat);
     let mut plain = false;
     loop {
-        let ticket = pacer.acquire(&row.thread.chat, group, true).await;
+        let ticket = pacer.acquire(&row.thread.chat, group, progress).await;
         match outlet.edit(&row.thread, &message_id, markdown, plain).await {
             Ok(()) => {
                 pacer.done(ticket);

@@ -7,8 +7,8 @@
 //! allowed. A `retry_after` from the platform pauses the chat until it has passed; nothing is
 //! sent to that chat inside the window.
 //!
-//! Calls that can wait (progress edits) may use only half of a group's window, so a busy turn's
-//! progress never eats the budget its answer needs.
+//! Calls that can wait (progress edits) may only use the first quarter of a group's window, so
+//! busy turns' progress never eats the budget their answers and outcomes need.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -73,7 +73,7 @@ impl Pacer {
     }
 
     /// Waits until a call to `chat` is allowed, and reserves it. `deferrable` calls (progress
-    /// edits) get only half of a group's budget.
+    /// edits) get only a quarter of a group's budget.
     pub async fn acquire(&self, chat: &str, is_group: bool, deferrable: bool) -> Ticket {
         loop {
             let wait = {
@@ -134,7 +134,7 @@ impl Pacer {
                 c.recent.pop_front();
             }
             let budget = if deferrable {
-                (l.per_group / 2).max(1)
+                (l.per_group / 4).max(1)
             } else {
                 l.per_group
             } as usize;
@@ -145,6 +145,12 @@ impl Pacer {
             }
         }
         wait
+    }
+
+    /// How long a call to `chat` would have to wait now (nothing is reserved).
+    pub fn wait_for(&self, chat: &str, is_group: bool, deferrable: bool) -> Duration {
+        let mut state = self.state.lock().expect("pacer lock");
+        self.wait_needed(&mut state, chat, is_group, deferrable, Instant::now())
     }
 
     /// Records the end of a call.
@@ -222,10 +228,11 @@ mod tests {
             "fourth group call within a minute"
         );
 
-        // Deferrable calls (progress) use half of a group's budget; the rest stays for posts.
+        // Deferrable calls (progress) use a quarter of a group's budget; the rest stays for
+        // posts.
         let pacer = Pacer::new(Limits {
             global: 100,
-            per_group: 4,
+            per_group: 8,
             ..limits()
         });
         let start = Instant::now();

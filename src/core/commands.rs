@@ -120,6 +120,7 @@ async fn stop(core: &Core, event: &Inbound, all: bool) -> Result<String> {
                 op: OutboundOp::Edit {
                     target: keys::status(&turn.id),
                     markdown: replies::dropped_from_queue(),
+                    progress: false,
                 },
             };
             outbox::enqueue(&mut tx, &edit).await?;
@@ -134,11 +135,12 @@ async fn stop(core: &Core, event: &Inbound, all: bool) -> Result<String> {
         return Ok(replies::nothing_running(dropped));
     };
     core.store.request_cancel(&turn.id, "user").await?;
-    let (Some(host), Some(dir)) = (core.hosts.get(&turn.host), turn.remote_dir.as_deref()) else {
+    let (Some(host), Some(files)) = (core.hosts.get(&turn.host), turn.remote_files.as_deref())
+    else {
         return Ok(replies::stopped_before_start(dropped));
     };
     Ok(
-        match remote_turn::cancel(&*host.transport, dir, CANCEL_GRACE).await {
+        match remote_turn::cancel(&*host.transport, files, CANCEL_GRACE).await {
             Ok(Cancelled::Stopped) => replies::stopped(&host.name, dropped),
             Ok(Cancelled::NotStarted) => replies::stopped_before_start(dropped),
             Ok(Cancelled::Stuck) => replies::stop_stuck(&host.name),

@@ -25,12 +25,22 @@ pub enum OutboundOp {
     /// Post a new message (the platform may split it into several parts).
     Post(Post),
     /// Replace the text of the message posted under the key `target`. Edits of one target are
-    /// coalesced: only the latest text is delivered.
-    Edit { target: String, markdown: String },
+    /// coalesced: only the latest text is delivered. A `progress` edit may be held back when the
+    /// chat's budget is tight; a final one (the turn's outcome) may not.
+    Edit {
+        target: String,
+        markdown: String,
+        progress: bool,
+    },
 }
 
 impl OutboundOp {
     /// The key of the message an edit changes.
+    /// True for progress refreshes, which yield to everything else in a busy chat.
+    pub fn is_progress(&self) -> bool {
+        matches!(self, OutboundOp::Edit { progress: true, .. })
+    }
+
     pub fn target(&self) -> Option<&str> {
         match self {
             OutboundOp::Post(_) => None,

@@ -5,7 +5,7 @@
 //! dropped connections (DESIGN invariants 3 and 4).
 //!
 //! How:
-//! - `queued → starting` is stored with the turn directory *before* the launch, and the launch
+//! - `queued → starting` is stored with the turn's file path *before* the launch, and the launch
 //!   is idempotent on the host, so a restart mid-launch relaunches safely.
 //! - Output is consumed line by line; the events of each batch and the new read offset are
 //!   stored in one transaction. After a restart or reconnect, following resumes at the stored
@@ -81,44 +81,37 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         }
     };
     if turn.state == TurnState::Queued {
-        let dir = remote_turn::turn_dir(&host.state_dir, turn.id.as_str());
+        let files = remote_turn::turn_files(&host.state_dir, turn.id.as_str());
         let started_at = now_ms();
         if !core
             .store
-            .mark_turn_starting(&turn.id, &dir, started_at)
+            .mark_turn_starting(&turn.id, &files, started_at)
             .await?
         {
             return Ok(()); // dropped from the queue (`/stop all`) meanwhile
         }
         turn.state = TurnState::Starting;
-        turn.remote_dir = Some(dir);
+        turn.remote_files = Some(files);
         turn.started_at = Some(started_at);
     }
-    let dir = turn
-        .remote_dir
+    let files = turn
+        .remote_files
         .clone()
-        .context("a started turn without its directory")?;
+        .context("a started turn without its files")?;
     if turn.state == TurnState::Starting {
         if turn.cancel_reason.is_some() {
             return finish(core, &session, &turn, Outcome::Cancelled, None, 0).await;
         }
-        if let Err(outcome) = launch(core, &host, &session, &turn, &dir).await {
+        if let Err(outcome) = launch(core, &host, &session, &turn, &files).await {
             return finish(core, &session, &turn, outcome, None, 0).await;
         }
         core.store.mark_turn_running(&turn.id).await?;
-        edit_status(
-            core,
-            &session,
-            &turn,
-            replies::progress(Duration::ZERO, &host.name, &[], None),
-        )
-        .await?;
         turn = reload(core, &turn).await?;
         if turn.cancel_reason.is_some() {
-            spawn_cancel(&host, &dir);
+            spawn_cancel(&host, &files);
         }
     }
-    let mut follower = Follower::resume(core, &host, &session, &turn, &dir).await?;
+    let mut follower = Follower::resume(core, &host, &session, &turn, &files).await?;
     let ended = follower.run().await?;
     let turn = reload(core, &turn).await?;
     let outcome = match (&follower.result, turn.cancel_reason.as_deref()) {
@@ -128,7 +121,7 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         },
         (_, Some(_)) => Outcome::Cancelled,
         (result, None) => {
-            let stderr = remote_turn::stderr_tail(&*host.transport, &dir)
+            let stderr = remote_turn::stderr_tail(&*host.transport, &files)
                 .await
                 .unwrap_or_default();
             let command = core.claude.command(host.claude());
@@ -138,8 +131,8 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     let tools = follower.progress.tool_calls;
     let result = follower.result.take();
     finish(core, &session, &turn, outcome, result.as_ref(), tools).await?;
-    if let Err(e) = remote_turn::remove(&*host.transport, &dir).await {
-        tracing::warn!(turn = %turn.id, "could not remove the turn directory on {}: {e}", host.name);
+    if let Err(e) = remote_turn::remove(&*host.transport, &files).await {
+        tracing::warn!(turn = %turn.id, "could not remove the turn's files on {}: {e}", host.name);
     }
     Ok(())
 }
@@ -157,13 +150,13 @@ async fn launch(
     host: &Host,
     session: &SessionRow,
     turn: &TurnRow,
-    dir: &str,
+    files: &str,
 ) -> std::result::Result<(), Outcome> {
     let invocation = core
         .claude
         .invocation(host.claude(), session.agent_session_id.as_deref());
     let spec = LaunchSpec {
-        dir,
+        files,
         workdir: &session.workdir,
         invocation: &invocation,
         prompt: turn.prompt.as_bytes(),
@@ -208,15 +201,15 @@ fn transport_outcome(e: TransportError) -> Outcome {
 
 /// Asks the host to stop a turn, without waiting (timeouts and late `/stop`s). A turn launched
 /// a moment ago may not have written its pid yet: try again briefly before giving up.
-fn spawn_cancel(host: &Arc<Host>, dir: &str) {
-    let (host, dir) = (host.clone(), dir.to_owned());
+fn spawn_cancel(host: &Arc<Host>, files: &str) {
+    let (host, files) = (host.clone(), files.to_owned());
     tokio::spawn(async move {
         for _ in 0..CANCEL_ATTEMPTS {
-            match remote_turn::cancel(&*host.transport, &dir, CANCEL_GRACE).await {
+            match remote_turn::cancel(&*host.transport, &files, CANCEL_GRACE).await {
                 Ok(Cancelled::NotStarted) => tokio::time::sleep(Duration::from_millis(200)).await,
                 Ok(_) => return,
                 Err(e) => {
-                    tracing::warn!("cancelling the turn in {dir} on {} failed: {e}", host.name);
+                    tracing::warn!("cancelling the turn {files} on {} failed: {e}", host.name);
                     tokio::time::sleep(RECONNECT_MIN).await;
                 }
             }
@@ -224,7 +217,8 @@ fn spawn_cancel(host: &Arc<Host>, dir: &str) {
     });
 }
 
-/// Replaces the text of the turn's status message (coalesced: the latest text wins).
+/// Replaces the text of the turn's status message with its progress (coalesced: the latest
+/// text wins).
 async fn edit_status(
     core: &Core,
     session: &SessionRow,
@@ -232,19 +226,20 @@ async fn edit_status(
     markdown: String,
 ) -> Result<()> {
     core.store
-        .enqueue_outbound(&status_edit(session, turn, markdown))
+        .enqueue_outbound(&status_edit(session, turn, markdown, true))
         .await?;
     core.outbox_changed();
     Ok(())
 }
 
-fn status_edit(session: &SessionRow, turn: &TurnRow, markdown: String) -> Outbound {
+fn status_edit(session: &SessionRow, turn: &TurnRow, markdown: String, progress: bool) -> Outbound {
     Outbound {
         key: keys::status_edit(&turn.id),
         thread: session.thread.clone(),
         op: OutboundOp::Edit {
             target: keys::status(&turn.id),
             markdown,
+            progress,
         },
     }
 }
@@ -255,7 +250,7 @@ struct Follower<'a> {
     host: &'a Arc<Host>,
     session: SessionRow,
     turn: &'a TurnRow,
-    dir: &'a str,
+    files: &'a str,
     /// Bytes of the output file consumed (complete lines only).
     offset: u64,
     /// An incomplete last line, waiting for its newline.
@@ -274,14 +269,14 @@ impl<'a> Follower<'a> {
         host: &'a Arc<Host>,
         session: &SessionRow,
         turn: &'a TurnRow,
-        dir: &'a str,
+        files: &'a str,
     ) -> Result<Follower<'a>> {
         let mut follower = Follower {
             core,
             host,
             session: session.clone(),
             turn,
-            dir,
+            files,
             offset: turn.read_offset.max(0) as u64,
             partial: Vec::new(),
             progress: Progress::new(),
@@ -308,10 +303,11 @@ impl<'a> Follower<'a> {
 
     /// Follows until the agent exits; returns its exit status (`None` if it vanished).
     async fn run(&mut self) -> Result<Option<i64>> {
+        self.refresh_progress(true).await?;
         let mut backoff = RECONNECT_MIN;
         loop {
             self.check_timeout();
-            match remote_turn::follow(&*self.host.transport, self.dir, self.offset).await {
+            match remote_turn::follow(&*self.host.transport, self.files, self.offset).await {
                 Ok(mut stream) => {
                     let before = self.offset;
                     self.stream(&mut stream).await?;
@@ -326,16 +322,17 @@ impl<'a> Follower<'a> {
                     continue;
                 }
             }
-            match remote_turn::status(&*self.host.transport, self.dir).await {
+            match remote_turn::status(&*self.host.transport, self.files).await {
                 Ok(RemoteStatus::Running) => {
                     // The stream ended while the agent runs: a dropped connection. Follow again.
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(RECONNECT_MAX);
                 }
                 Ok(status) => {
-                    let rest = remote_turn::read_rest(&*self.host.transport, self.dir, self.offset)
-                        .await
-                        .unwrap_or_default();
+                    let rest =
+                        remote_turn::read_rest(&*self.host.transport, self.files, self.offset)
+                            .await
+                            .unwrap_or_default();
                     self.ingest(&rest).await?;
                     self.ingest_final_line().await?;
                     return Ok(match status {
@@ -379,15 +376,15 @@ impl<'a> Follower<'a> {
             return;
         }
         self.timeout_requested = true;
-        let (core, host, dir, turn) = (
+        let (core, host, files, turn) = (
             self.core.clone(),
             self.host.clone(),
-            self.dir.to_owned(),
+            self.files.to_owned(),
             self.turn.id.clone(),
         );
         tokio::spawn(async move {
             match core.store.request_cancel(&turn, "timeout").await {
-                Ok(_) => spawn_cancel(&host, &dir),
+                Ok(_) => spawn_cancel(&host, &files),
                 Err(e) => tracing::error!(turn = %turn, "recording the timeout failed: {e:#}"),
             }
         });
@@ -508,7 +505,8 @@ async fn finish(
     turns::finish_turn(&mut tx, &turn.id, &outcome, result_text, &stats).await?;
     let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
     let final_status = replies::final_status(&outcome, elapsed, stats.cost_usd, tools);
-    crate::store::outbox::enqueue(&mut tx, &status_edit(session, turn, final_status)).await?;
+    crate::store::outbox::enqueue(&mut tx, &status_edit(session, turn, final_status, false))
+        .await?;
     let message = Post::text(replies::outcome_message(&outcome, &turn.host))
         .replying_to(turn.reply_to.clone())
         .document_name(format!("answer-{}", turn.id.short()));

@@ -3,12 +3,12 @@
 //! [`Transport`], identical for `local` and `ssh` hosts.
 //!
 //! ```text
-//! turn dir   <state_dir>/turns/<turn-id>/  prompt, out.jsonl, err.log, pid, launched, exit
-//! launch     one exec: prompt bytes on stdin → `prompt` (size checked), then
-//!            `setsid -f sh -c WRAPPER` runs the agent with stdin from `prompt`, stdout to
-//!            `out.jsonl`; the wrapper writes the agent's exit status to `exit` at the end
-//! follow     `tail -c +OFFSET -F --pid=PID out.jsonl`: streams until the wrapper exits
-//! status     `exit` present → finished; pid alive → running; else vanished
+//! files      <state_dir>/turns/<turn-id>.{prompt,out,err,pid,launched,exit}
+//! launch     one exec: the prompt's bytes and an end marker on stdin → `.prompt`, then
+//!            `setsid -f sh -c WRAPPER` runs the agent with stdin from `.prompt`, stdout to
+//!            `.out`; the wrapper writes the agent's exit status to `.exit` at the end
+//! follow     `tail -c +OFFSET -F --pid=PID .out`: streams until the wrapper exits
+//! status     `.exit` present → finished; pid alive → running; else vanished
 //! cancel     SIGINT to the group, TERM after a grace period, then KILL; returns when the
 //!            whole group is gone
 //! ```
@@ -20,13 +20,18 @@
 //!   ignored on entry can never be trapped again — the agent would be deaf to a polite cancel.
 //! - The wrapper traps INT/TERM (caught signals reset to default in the agent it starts), so
 //!   when the group is signalled the wrapper survives long enough to record the exit status.
-//! - Launch is idempotent: a `launched` marker makes a second launch of the same turn a no-op
-//!   (exit 3), and the prompt's byte count is checked before anything starts, so a connection
-//!   dropped mid-upload never starts an agent on a truncated prompt (exit 4).
+//! - Launch is idempotent: a `.launched` marker makes a second launch of the same turn a no-op
+//!   (exit 3). The prompt is read with `head -c LENGTH` and must be followed by an end marker
+//!   line, so a connection dropped mid-upload never starts an agent on a truncated prompt
+//!   (exit 4).
 //! - The prompt only ever travels as stdin bytes; every other value in these scripts goes
-//!   through [`shell::quote`].
-//! - `tail --pid` and `setsid -f` need GNU coreutils and util-linux, as on any Linux host;
-//!   `switchboard check` verifies both.
+//!   through [`shell::quote`](super::shell::quote).
+//! - Every process on the launch path costs about a millisecond, so the path has as few as the
+//!   protocol allows: the shell sshd starts, `head`, `setsid`, the wrapper and the agent. The
+//!   files are flat (no `mkdir` per turn), environment variables are exported by the wrapper
+//!   (no `env`), and directories are only created when a builtin test finds them missing.
+//! - `tail --pid`, `head -c` reading exactly its count, and `setsid -f` need GNU coreutils and
+//!   util-linux, as on any Linux host; `switchboard check` verifies them.
 
 use std::time::Duration;
 
@@ -37,12 +42,17 @@ use super::transport::{StreamEvent, Transport, TransportError};
 use crate::agents::Invocation;
 
 /// The wrapper that runs on the host as the leader of the turn's process group.
-/// `$1` is the turn dir; the rest is the agent's command line.
-const WRAPPER: &str = r#"d=$1; shift
-echo $$ > "$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
+/// `$1` is the turn's file prefix, `$2` the number of `NAME=VALUE` words that follow (exported
+/// for the agent), and the rest the agent's command line.
+const WRAPPER: &str = r#"p=$1; n=$2; shift 2
+while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
+echo $$ > "$p.pid"
 trap : INT TERM
-"$@" < "$d/prompt" > "$d/out.jsonl" 2> "$d/err.log"
-echo $? > "$d/exit.tmp" && mv "$d/exit.tmp" "$d/exit""#;
+"$@" < "$p.prompt" > "$p.out" 2> "$p.err"
+echo $? > "$p.exit""#;
+
+/// The line that must follow the prompt's bytes on the launch script's stdin.
+const END_MARKER: &[u8] = b"sb-end\n";
 
 /// Exit statuses of the launch script.
 const LAUNCH_ALREADY: u32 = 3;
@@ -52,11 +62,14 @@ const LAUNCH_AGENT_MISSING: u32 = 5;
 /// How long `/stop` waits after SIGINT before TERM, and after TERM before KILL.
 pub const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
+/// The file suffixes of a turn, all removed when it is done.
+const SUFFIXES: &[&str] = &["prompt", "out", "err", "pid", "launched", "exit"];
+
 /// What to start.
 #[derive(Debug, Clone)]
 pub struct LaunchSpec<'a> {
-    /// The turn directory on the host (`~/` allowed).
-    pub dir: &'a str,
+    /// The turn's file prefix on the host (see [`turn_files`]; `~/` allowed).
+    pub files: &'a str,
     /// The agent's working directory (`~/` allowed); created if missing.
     pub workdir: &'a str,
     pub invocation: &'a Invocation,
@@ -87,7 +100,7 @@ pub enum LaunchError {
 /// Where a launched turn stands on the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RemoteStatus {
-    /// Never launched (no turn dir or no marker).
+    /// Never launched (no marker, no pid).
     Absent,
     Running,
     /// The wrapper recorded the agent's exit status.
@@ -96,23 +109,21 @@ pub enum RemoteStatus {
     Vanished,
 }
 
-/// The turn directory for a turn id under a host's state dir.
-pub fn turn_dir(state_dir: &str, turn_id: &str) -> String {
+/// The file prefix of a turn under a host's state dir: `<state_dir>/turns/<turn-id>`.
+pub fn turn_files(state_dir: &str, turn_id: &str) -> String {
     format!("{}/turns/{turn_id}", state_dir.trim_end_matches('/'))
 }
 
+/// The directory holding a file prefix's files.
+fn parent(files: &str) -> &str {
+    files.rsplit_once('/').map_or(".", |(dir, _)| dir)
+}
+
 fn launch_script(spec: &LaunchSpec<'_>) -> String {
-    let mut agent: Vec<String> = Vec::new();
-    if !spec.invocation.env.is_empty() {
-        agent.push("env".to_owned());
-        agent.extend(
-            spec.invocation
-                .env
-                .iter()
-                .map(|(k, v)| quote(&format!("{k}={v}"))),
-        );
-    }
-    agent.extend(spec.invocation.argv.iter().map(|a| quote(a)));
+    let env = &spec.invocation.env;
+    let mut words: Vec<String> = vec![env.len().to_string()];
+    words.extend(env.iter().map(|(k, v)| quote(&format!("{k}={v}"))));
+    words.extend(spec.invocation.argv.iter().map(|a| quote(a)));
     let program = spec
         .invocation
         .argv
@@ -120,32 +131,44 @@ fn launch_script(spec: &LaunchSpec<'_>) -> String {
         .map(String::as_str)
         .unwrap_or("");
     format!(
-        r#"d={dir}
+        r#"t={dir}
+p={files}
 w={workdir}
-if [ -e "$d/launched" ]; then cat > /dev/null; exit {already}; fi
+if [ -e "$p.launched" ]; then cat > /dev/null; exit {already}; fi
 if ! command -v {program} > /dev/null 2>&1; then cat > /dev/null; exit {missing}; fi
 umask 077
-mkdir -p "$d" || exit 6
-cat > "$d/prompt"
-if [ "$(($(wc -c < "$d/prompt")))" -ne {len} ]; then rm -f "$d/prompt"; exit {truncated}; fi
-mkdir -p "$w" && cd "$w" || exit 7
-setsid -f sh -c {wrapper} sb-turn "$d" {agent} < /dev/null > /dev/null 2>&1 || exit 8
-: > "$d/launched""#,
-        dir = quote_path(spec.dir),
+[ -d "$t" ] || mkdir -p "$t" || exit 6
+if ! head -c {len} > "$p.prompt" || ! IFS= read -r end || [ "$end" != {marker} ]; then
+  rm -f "$p.prompt"; exit {truncated}
+fi
+[ -d "$w" ] || mkdir -p "$w" || exit 7
+cd "$w" || exit 7
+setsid -f sh -c {wrapper} sb-turn "$p" {words} < /dev/null > /dev/null 2>&1 || exit 8
+: > "$p.launched""#,
+        dir = quote_path(parent(spec.files)),
+        files = quote_path(spec.files),
         workdir = quote_path(spec.workdir),
         already = LAUNCH_ALREADY,
         missing = LAUNCH_AGENT_MISSING,
         program = quote(program),
         len = spec.prompt.len(),
+        marker = quote(
+            std::str::from_utf8(END_MARKER)
+                .unwrap_or_default()
+                .trim_end()
+        ),
         truncated = LAUNCH_TRUNCATED,
         wrapper = quote(WRAPPER),
-        agent = agent.join(" "),
+        words = words.join(" "),
     )
 }
 
 /// Starts the turn detached on the host (or finds it already started).
 pub async fn launch(host: &dyn Transport, spec: &LaunchSpec<'_>) -> Result<Launch, LaunchError> {
-    let out = host.exec(&launch_script(spec), spec.prompt).await?;
+    let mut stdin = Vec::with_capacity(spec.prompt.len() + END_MARKER.len());
+    stdin.extend_from_slice(spec.prompt);
+    stdin.extend_from_slice(END_MARKER);
+    let out = host.exec(&launch_script(spec), &stdin).await?;
     match out.status {
         Some(0) => Ok(Launch::Started),
         Some(LAUNCH_ALREADY) => Ok(Launch::AlreadyStarted),
@@ -163,17 +186,17 @@ pub async fn launch(host: &dyn Transport, spec: &LaunchSpec<'_>) -> Result<Launc
 /// offset reached.
 pub async fn follow(
     host: &dyn Transport,
-    dir: &str,
+    files: &str,
     offset: u64,
 ) -> Result<mpsc::Receiver<StreamEvent>, TransportError> {
     let script = format!(
-        r#"d={dir}
+        r#"p={files}
 i=0
-while [ ! -s "$d/pid" ]; do
+while [ ! -s "$p.pid" ]; do
   i=$((i+1)); if [ $i -gt 200 ]; then exit 9; fi; sleep 0.05
 done
-exec tail -c +{start} -F -s 0.2 --pid="$(cat "$d/pid")" "$d/out.jsonl" 2> /dev/null"#,
-        dir = quote_path(dir),
+exec tail -c +{start} -F -s 0.2 --pid="$(cat "$p.pid")" "$p.out" 2> /dev/null"#,
+        files = quote_path(files),
         start = offset + 1,
     );
     host.stream(&script).await
@@ -182,31 +205,27 @@ exec tail -c +{start} -F -s 0.2 --pid="$(cat "$d/pid")" "$d/out.jsonl" 2> /dev/n
 /// Reads whatever the output file holds from byte `offset` (after the turn ended).
 pub async fn read_rest(
     host: &dyn Transport,
-    dir: &str,
+    files: &str,
     offset: u64,
 ) -> Result<Vec<u8>, TransportError> {
     let script = format!(
-        "tail -c +{start} {file} 2> /dev/null || true",
+        "tail -c +{start} {files}.out 2> /dev/null || true",
         start = offset + 1,
-        file = out_file(dir),
+        files = quote_path(files),
     );
     Ok(host.exec(&script, b"").await?.stdout)
 }
 
-fn out_file(dir: &str) -> String {
-    format!("{}/out.jsonl", quote_path(dir))
-}
-
 /// Where the turn stands on the host.
-pub async fn status(host: &dyn Transport, dir: &str) -> Result<RemoteStatus, TransportError> {
+pub async fn status(host: &dyn Transport, files: &str) -> Result<RemoteStatus, TransportError> {
     let script = format!(
-        r#"d={dir}
-if [ -f "$d/exit" ]; then echo "exit $(cat "$d/exit")"; exit 0; fi
-if [ ! -e "$d/launched" ] && [ ! -s "$d/pid" ]; then echo absent; exit 0; fi
-p=$(cat "$d/pid" 2> /dev/null)
-if [ -n "$p" ] && kill -0 "$p" 2> /dev/null; then echo running; exit 0; fi
-if [ -f "$d/exit" ]; then echo "exit $(cat "$d/exit")"; else echo vanished; fi"#,
-        dir = quote_path(dir),
+        r#"p={files}
+if [ -s "$p.exit" ]; then echo "exit $(cat "$p.exit")"; exit 0; fi
+if [ ! -e "$p.launched" ] && [ ! -s "$p.pid" ]; then echo absent; exit 0; fi
+pid=$(cat "$p.pid" 2> /dev/null)
+if [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null; then echo running; exit 0; fi
+if [ -s "$p.exit" ]; then echo "exit $(cat "$p.exit")"; else echo vanished; fi"#,
+        files = quote_path(files),
     );
     let out = host.exec(&script, b"").await?;
     let text = out.stdout_text();
@@ -225,10 +244,10 @@ if [ -f "$d/exit" ]; then echo "exit $(cat "$d/exit")"; else echo vanished; fi"#
 }
 
 /// The last lines of the agent's stderr (for failure messages).
-pub async fn stderr_tail(host: &dyn Transport, dir: &str) -> Result<String, TransportError> {
+pub async fn stderr_tail(host: &dyn Transport, files: &str) -> Result<String, TransportError> {
     let script = format!(
-        "tail -c 4000 {}/err.log 2> /dev/null || true",
-        quote_path(dir)
+        "tail -c 4000 {}.err 2> /dev/null || true",
+        quote_path(files)
     );
     Ok(host.exec(&script, b"").await?.stdout_text())
 }
@@ -248,24 +267,24 @@ pub enum Cancelled {
 /// `grace` — and returns once every process in the group is gone.
 pub async fn cancel(
     host: &dyn Transport,
-    dir: &str,
+    files: &str,
     grace: Duration,
 ) -> Result<Cancelled, TransportError> {
     let ticks = (grace.as_millis() / 100).max(1);
     let script = format!(
-        r#"d={dir}
-p=$(cat "$d/pid" 2> /dev/null) || exit 2
-[ -n "$p" ] || exit 2
-kill -INT -"$p" 2> /dev/null || exit 0
+        r#"p={files}
+g=$(cat "$p.pid" 2> /dev/null) || exit 2
+[ -n "$g" ] || exit 2
+kill -INT -"$g" 2> /dev/null || exit 0
 i=0
-while kill -0 -"$p" 2> /dev/null; do
+while kill -0 -"$g" 2> /dev/null; do
   i=$((i+1))
-  if [ $i -eq {term} ]; then kill -TERM -"$p" 2> /dev/null; fi
-  if [ $i -eq {kill} ]; then kill -KILL -"$p" 2> /dev/null; fi
+  if [ $i -eq {term} ]; then kill -TERM -"$g" 2> /dev/null; fi
+  if [ $i -eq {kill} ]; then kill -KILL -"$g" 2> /dev/null; fi
   if [ $i -gt {give_up} ]; then exit 1; fi
   sleep 0.1
 done"#,
-        dir = quote_path(dir),
+        files = quote_path(files),
         term = ticks,
         kill = ticks * 2,
         give_up = ticks * 2 + 30,
@@ -278,9 +297,11 @@ done"#,
     })
 }
 
-/// Deletes the turn directory (the prompt does not linger on the host).
-pub async fn remove(host: &dyn Transport, dir: &str) -> Result<(), TransportError> {
-    host.exec(&format!("rm -rf {}", quote_path(dir)), b"")
+/// Deletes the turn's files (the prompt does not linger on the host).
+pub async fn remove(host: &dyn Transport, files: &str) -> Result<(), TransportError> {
+    let files = quote_path(files);
+    let paths: Vec<String> = SUFFIXES.iter().map(|s| format!("{files}.{s}")).collect();
+    host.exec(&format!("rm -f -- {}", paths.join(" ")), b"")
         .await?;
     Ok(())
 }
@@ -290,9 +311,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn turn_dirs_sit_under_the_state_dir() {
-        assert_eq!(turn_dir("~/.switchboard/", "t1"), "~/.switchboard/turns/t1");
-        assert_eq!(turn_dir("/srv/sb", "t2"), "/srv/sb/turns/t2");
+    fn turn_files_sit_under_the_state_dir() {
+        assert_eq!(
+            turn_files("~/.switchboard/", "t1"),
+            "~/.switchboard/turns/t1"
+        );
+        assert_eq!(turn_files("/srv/sb", "t2"), "/srv/sb/turns/t2");
+        assert_eq!(parent("/srv/sb/turns/t2"), "/srv/sb/turns");
     }
 
     #[test]
@@ -303,15 +328,84 @@ mod tests {
         };
         let prompt = b"SECRET PROMPT $(reboot)";
         let script = launch_script(&LaunchSpec {
-            dir: "~/.sb/turns/t",
+            files: "~/.sb/turns/t",
             workdir: "~/work dir",
             invocation: &invocation,
             prompt,
         });
         assert!(!script.contains("SECRET PROMPT"));
         assert!(script.contains(r#"'x'\''; rm -rf / #'"#), "{script}");
-        assert!(script.contains(r#"env 'K=v $(id)' 'claude'"#), "{script}");
+        assert!(
+            script.contains(r#""$p" 1 'K=v $(id)' 'claude'"#),
+            "{script}"
+        );
         assert!(script.contains(r#"w="$HOME"/'work dir'"#), "{script}");
-        assert!(script.contains(&format!("-ne {} ]", prompt.len())));
+        assert!(script.contains(&format!("head -c {} ", prompt.len())));
+    }
+
+    /// The launch protocol run for real on this machine: the prompt arrives whole, a truncated
+    /// upload starts nothing, a second launch is a no-op, and the wrapper records the status.
+    #[tokio::test]
+    async fn launch_follow_and_status_on_this_machine() {
+        use crate::runner::local::LocalTransport;
+        let host = LocalTransport::new("local");
+        let dir = tempfile::tempdir().unwrap();
+        let files = turn_files(&dir.path().join("state").display().to_string(), "t1");
+        let workdir = dir.path().join("work").display().to_string();
+        let invocation = Invocation {
+            argv: vec![
+                "sh".into(),
+                "-c".into(),
+                "cat; printf '%s' \"$GREETING\"".into(),
+            ],
+            env: vec![("GREETING".into(), " hi there".into())],
+        };
+        let spec = LaunchSpec {
+            files: &files,
+            workdir: &workdir,
+            invocation: &invocation,
+            prompt: b"line one\nline two",
+        };
+        // An upload cut short (no end marker) starts nothing.
+        let truncated = host.exec(&launch_script(&spec), b"line one").await.unwrap();
+        assert_eq!(truncated.status, Some(LAUNCH_TRUNCATED));
+        assert_eq!(status(&host, &files).await.unwrap(), RemoteStatus::Absent);
+
+        assert_eq!(launch(&host, &spec).await.unwrap(), Launch::Started);
+        assert_eq!(launch(&host, &spec).await.unwrap(), Launch::AlreadyStarted);
+        let mut stream = follow(&host, &files, 0).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(event) = stream.recv().await {
+            match event {
+                StreamEvent::Stdout(bytes) => out.extend_from_slice(&bytes),
+                StreamEvent::Exit(_) => break,
+            }
+        }
+        assert_eq!(
+            status(&host, &files).await.unwrap(),
+            RemoteStatus::Exited(0)
+        );
+        let all = read_rest(&host, &files, 0).await.unwrap();
+        assert_eq!(all, b"line one\nline two hi there");
+        assert!(
+            all.starts_with(&out),
+            "followed output is a prefix of the file"
+        );
+        assert_eq!(
+            read_rest(&host, &files, 9).await.unwrap(),
+            b"line two hi there"
+        );
+        remove(&host, &files).await.unwrap();
+        assert_eq!(std::fs::read_dir(parent(&files)).unwrap().count(), 0);
+
+        let missing = Invocation {
+            argv: vec!["/nonexistent/agent".into()],
+            env: vec![],
+        };
+        let spec = LaunchSpec {
+            invocation: &missing,
+            ..spec
+        };
+        assert_eq!(launch(&host, &spec).await.unwrap(), Launch::AgentMissing);
     }
 }

@@ -3,9 +3,9 @@
 //! Posts are inserted once per key (`ON CONFLICT DO NOTHING`): re-running the code that asked
 //! for a post — after a crash, say — cannot post it twice. Edits upsert one row per target and
 //! bump `version`, so the scheduler always sends the latest text and a stale send cannot mark a
-//! newer text as delivered. A new text also takes a new id, so it queues behind the messages
-//! queued before it: progress edits refreshed as fast as the chat's pacing allows cannot starve
-//! the chat's new posts. `posted` records every message a key produced, part by part, so a
+//! newer text as delivered. New posts go before edits, and a new text takes a new id (queueing
+//! behind other messages' edits), so progress refreshed as fast as the chat's pacing allows
+//! can starve neither new posts nor other progress messages. `posted` records every message a key produced, part by part, so a
 //! long answer interrupted half-way resumes at the next part.
 
 use anyhow::{Context, Result};
@@ -96,16 +96,17 @@ impl Store {
         rows.iter().map(|row| col(row, "chat")).collect()
     }
 
-    /// The chat's oldest pending message that can go (an edit only once its target is posted).
-    /// It may not be due yet (`not_before`): messages to a chat go out in order, so a deferred
-    /// one holds back those after it.
+    /// The chat's next pending message: new posts in order first, then edits (only once their
+    /// target is posted), so progress edits never hold up a new message. It may not be due yet
+    /// (`not_before`): messages to a chat go out in order, so a deferred one holds back those
+    /// after it.
     pub async fn next_outbound(&self, platform: Platform, chat: &str) -> Result<Option<OutboxRow>> {
         let row = sqlx::query(
             "SELECT o.id, o.key, o.thread_ref, o.op, o.version, o.attempts, o.not_before \
              FROM outbox o WHERE o.platform = $1 AND o.chat = $2 AND o.state = 'pending' \
              AND (o.target_key IS NULL \
                   OR EXISTS (SELECT 1 FROM posted p WHERE p.key = o.target_key)) \
-             ORDER BY o.id LIMIT 1",
+             ORDER BY CASE WHEN o.target_key IS NULL THEN 0 ELSE 1 END, o.id LIMIT 1",
         )
         .bind(platform.as_str())
         .bind(chat)

@@ -2,7 +2,7 @@
 //!
 //! `queued → starting → running → done`, or `queued → dropped` (`/stop all`). A session's queue
 //! is its `queued` turns in id order (ids are time-ordered). `starting` is written *before* the
-//! turn is launched on the host, with the turn directory, so a bot that dies mid-launch finds
+//! turn is launched on the host, with the path of its files, so a bot that dies mid-launch finds
 //! the turn again and relaunches it idempotently instead of losing or doubling it.
 //! `read_offset` is how far the agent's output file has been consumed; it moves in the same
 //! transaction as the events read, so a restart resumes exactly where it stopped.
@@ -60,7 +60,7 @@ pub struct TurnRow {
     pub reply_to: Option<String>,
     pub state: TurnState,
     pub host: String,
-    pub remote_dir: Option<String>,
+    pub remote_files: Option<String>,
     pub read_offset: i64,
     pub cancel_reason: Option<String>,
     pub created_at: i64,
@@ -109,7 +109,7 @@ pub struct TurnStats {
 }
 
 const COLUMNS: &str = "id, session_id, prompt, author_id, author_name, reply_to, state, host, \
-    remote_dir, read_offset, cancel_reason, created_at, started_at, finished_at, outcome, \
+    remote_files, read_offset, cancel_reason, created_at, started_at, finished_at, outcome, \
     cost_usd, duration_ms, num_turns, input_tokens, output_tokens, activity";
 
 fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
@@ -124,7 +124,7 @@ fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
         reply_to: col(row, "reply_to")?,
         state: TurnState::parse(&state)?,
         host: col(row, "host")?,
-        remote_dir: col(row, "remote_dir")?,
+        remote_files: col(row, "remote_files")?,
         read_offset: col(row, "read_offset")?,
         cancel_reason: col(row, "cancel_reason")?,
         created_at: col(row, "created_at")?,
@@ -248,14 +248,14 @@ impl Store {
     pub async fn mark_turn_starting(
         &self,
         turn: &TurnId,
-        remote_dir: &str,
+        remote_files: &str,
         at: i64,
     ) -> Result<bool> {
         let result = sqlx::query(
-            "UPDATE turns SET state = 'starting', remote_dir = $1, started_at = $2 \
+            "UPDATE turns SET state = 'starting', remote_files = $1, started_at = $2 \
              WHERE id = $3 AND state = 'queued'",
         )
-        .bind(remote_dir)
+        .bind(remote_files)
         .bind(at)
         .bind(turn.as_str())
         .execute(&self.pool)

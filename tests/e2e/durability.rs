@@ -5,7 +5,6 @@
 //! appended as they happen) and the processes in /proc (the turn's process group, led by the
 //! wrapper whose pid the turn directory holds).
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -125,12 +124,7 @@ async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
     let status = t.next().await;
     assert_eq!(status.text, "⏳ Starting…");
     t.wait_agent_runs(1).await;
-    let leader = turn_leader(&t);
-    let turn_id = turn_dir(&t)
-        .file_name()
-        .expect("a turn id")
-        .to_string_lossy()
-        .into_owned();
+    let (turn_id, leader) = t.running_turn();
     t.kill_bot();
     assert_eq!(
         t.tg.bot_messages(&t.chat).len(),
@@ -189,7 +183,7 @@ async fn a_cut_ssh_connection_mid_turn_still_gets_the_answer_once(db: Db) {
     let prompt = t.say("@fake sleep 4\nhold the line");
     let status = t.next().await;
     t.wait_agent_runs(1).await;
-    let leader = turn_leader(&t);
+    let (_, leader) = t.running_turn();
     assert!(
         t.sshd.connection_count() > 0,
         "the bot follows the turn over SSH"
@@ -238,7 +232,7 @@ async fn stop_kills_the_turns_process_group_and_the_session_goes_on(db: Db) {
     let status = t.next().await;
     assert_eq!(status.text, "⏳ Starting…");
     t.wait_agent_runs(1).await;
-    let leader = turn_leader(&t);
+    let (_, leader) = t.running_turn();
     let before = wait_group_has(leader, "sleep").await;
     assert!(before.iter().any(|p| p.comm == "fake-claude"), "{before:?}");
 
@@ -279,7 +273,7 @@ async fn stop_all_cancels_the_running_turn_and_drops_the_queue(db: Db) {
     let running = t.next().await;
     assert_eq!(running.text, "⏳ Starting…");
     t.wait_agent_runs(1).await;
-    let leader = turn_leader(&t);
+    let (_, leader) = t.running_turn();
     wait_group_has(leader, "sleep").await;
     t.say("queued one");
     let queued_one = t.next().await;
@@ -367,26 +361,6 @@ fn transcript(t: &Harness, session_id: &str) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect()
-}
-
-/// The running turn's directory on the host (named after the turn id).
-fn turn_dir(t: &Harness) -> PathBuf {
-    let turns = t.host_dir.path().join("state/turns");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&turns)
-        .expect("the host's turn dirs")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "one turn on the host: {dirs:?}");
-    dirs.pop().expect("one turn dir")
-}
-
-/// The pid of the running turn's wrapper on the host: the leader of its process group.
-fn turn_leader(t: &Harness) -> u32 {
-    std::fs::read_to_string(turn_dir(t).join("pid"))
-        .expect("the turn's pid file")
-        .trim()
-        .parse()
-        .expect("a pid")
 }
 
 /// Waits until the bot has recorded the turn's result as posted. Telegram has no idempotency

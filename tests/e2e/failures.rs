@@ -1,6 +1,6 @@
 //! Every failure is told plainly and leaves the session in the right state.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use switchboard::core::thread::Platform;
@@ -153,7 +153,7 @@ async fn a_timeout_stops_the_agent_on_the_host(db: Db) {
     assert_eq!(status.reply_to, Some(sent.message_id));
     let run = t.wait_agent_runs(1).await.remove(0);
     let agent = agent_pid(&t, &run.started_at_ns);
-    let group = running_turn_group(&t);
+    let (_, group) = t.running_turn();
     assert!(alive(agent), "the agent runs");
     assert!(
         !group_members(group).is_empty(),
@@ -468,20 +468,6 @@ fn agent_pid(t: &Harness, started_at_ns: &u128) -> u32 {
                 .ok()
         })
         .expect("the run's record names its pid")
-}
-
-/// The process group of the one running turn (its leader's pid, from the turn directory).
-fn running_turn_group(t: &Harness) -> u32 {
-    let turns: Vec<PathBuf> = std::fs::read_dir(t.host_dir.path().join("state/turns"))
-        .expect("turns dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(turns.len(), 1, "{turns:?}");
-    std::fs::read_to_string(turns[0].join("pid"))
-        .expect("the turn's pid file")
-        .trim()
-        .parse()
-        .expect("a pid")
 }
 
 /// Live (not zombie) processes whose process group is `group`.

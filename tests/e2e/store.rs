@@ -228,6 +228,7 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
         op: OutboundOp::Edit {
             target: "status".into(),
             markdown: text.into(),
+            progress: true,
         },
     };
     store
@@ -248,34 +249,26 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
         vec!["5".to_owned()]
     );
 
-    let first = store
-        .next_outbound(Platform::Telegram, "5")
-        .await
-        .unwrap()
-        .unwrap();
+    let next = |store: &Store| {
+        let store = store.clone();
+        async move {
+            store
+                .next_outbound(Platform::Telegram, "5")
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let first = next(&store).await;
     assert_eq!(
         first.op,
         OutboundOp::Post(Post::text("queued")),
         "the replay changed nothing"
     );
-    // The edit waits for its target; the answer comes next in order.
     store.record_posted("status", 0, "m1").await.unwrap();
     store.outbox_done(&first).await.unwrap();
-    let next = store
-        .next_outbound(Platform::Telegram, "5")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(next.key, "status:edit");
-    // A newer edit while the old one is in flight: the stale "done" must not swallow it, and
-    // the newer text queues behind the answer (refreshed progress never starves new posts).
-    store.enqueue_outbound(&edit("working 2s")).await.unwrap();
-    store.outbox_done(&next).await.unwrap();
-    let answer = store
-        .next_outbound(Platform::Telegram, "5")
-        .await
-        .unwrap()
-        .unwrap();
+    // New posts go before edits: the answer first, though queued after the edit.
+    let answer = next(&store).await;
     assert_eq!(answer.key, "answer");
     store.record_posted("answer", 0, "m2").await.unwrap();
     store
@@ -288,16 +281,18 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
         vec!["m2", "m3"]
     );
     store.outbox_done(&answer).await.unwrap();
-    let again = store
-        .next_outbound(Platform::Telegram, "5")
-        .await
-        .unwrap()
-        .unwrap();
+    let edit_row = next(&store).await;
+    assert_eq!(edit_row.key, "status:edit");
+    // A newer text while the old one is in flight: the stale "done" must not swallow it.
+    store.enqueue_outbound(&edit("working 2s")).await.unwrap();
+    store.outbox_done(&edit_row).await.unwrap();
+    let again = next(&store).await;
     assert_eq!(
         again.op,
         OutboundOp::Edit {
             target: "status".into(),
-            markdown: "working 2s".into()
+            markdown: "working 2s".into(),
+            progress: true,
         }
     );
     store

@@ -333,6 +333,29 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         }
     }
 
+    /// The one running turn on the host: its id and the pid of its wrapper, the leader of its
+    /// process group (from the turn's `.pid` file under the state dir).
+    pub fn running_turn(&self) -> (String, u32) {
+        let turns = self.host_dir.path().join("state/turns");
+        let pids: Vec<PathBuf> = std::fs::read_dir(&turns)
+            .expect("the host's turn files")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pid"))
+            .collect();
+        assert_eq!(pids.len(), 1, "one turn on the host: {pids:?}");
+        let id = pids[0]
+            .file_stem()
+            .expect("a turn id")
+            .to_string_lossy()
+            .into_owned();
+        let pid = std::fs::read_to_string(&pids[0])
+            .expect("the turn's pid file")
+            .trim()
+            .parse()
+            .expect("a pid");
+        (id, pid)
+    }
+
     /// Runs `switchboard ARGS…` to completion (the CLI, with this test's config).
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         self.command().args(args).output().expect("run switchboard")
