@@ -77,7 +77,7 @@ async fn five_prompts_at_once_are_answered_in_order_one_run_at_a_time(db: Db) {
             ack_at < answer_at,
             "prompt {i} was acknowledged before it was answered"
         );
-        wait_status(&t, &acks[i], "✅ Done in").await;
+        t.wait_status(&acks[i], "✅ Done in").await;
     }
 
     let runs = t.agent_runs();
@@ -141,7 +141,7 @@ async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
     let answer = t.next().await;
     assert_eq!(answer.text, "Echo #1: survive a crash");
     assert_eq!(answer.reply_to, Some(prompt.message_id));
-    wait_status(&t, &status, "✅ Done in").await;
+    t.wait_status(&status, "✅ Done in").await;
     let runs = t.agent_runs();
     assert_eq!(runs.len(), 1, "the agent was started once");
     let results: Vec<Value> = transcript(&t, &runs[0].session_id)
@@ -198,7 +198,7 @@ async fn a_cut_ssh_connection_mid_turn_still_gets_the_answer_once(db: Db) {
     let answer = t.next().await;
     assert_eq!(answer.text, "Echo #1: hold the line");
     assert_eq!(answer.reply_to, Some(prompt.message_id));
-    let status = wait_status(&t, &status, "✅ Done in").await;
+    let status = t.wait_status(&status, "✅ Done in").await;
     let runs = t.agent_runs();
     assert_eq!(runs.len(), 1, "the agent was started once");
     let results: Vec<Value> = transcript(&t, &runs[0].session_id)
@@ -252,7 +252,7 @@ async fn stop_kills_the_turns_process_group_and_the_session_goes_on(db: Db) {
     }
     assert_eq!(result.text, "🛑 Cancelled.");
     assert_eq!(result.reply_to, Some(prompt.message_id));
-    wait_status(&t, &status, "🛑 Cancelled after").await;
+    t.wait_status(&status, "🛑 Cancelled after").await;
 
     t.say("are you back?");
     assert_eq!(t.next().await.text, "⏳ Starting…");
@@ -303,9 +303,10 @@ async fn stop_all_cancels_the_running_turn_and_drops_the_queue(db: Db) {
     );
     assert_eq!(result.text, "🛑 Cancelled.");
     assert_eq!(result.reply_to, Some(first.message_id));
-    wait_status(&t, &running, "🛑 Cancelled after").await;
+    t.wait_status(&running, "🛑 Cancelled after").await;
     for queued in [&queued_one, &queued_two] {
-        wait_status(&t, queued, "🗑 Dropped from the queue (/stop all).").await;
+        t.wait_status(queued, "🗑 Dropped from the queue (/stop all).")
+            .await;
     }
 
     // The next prompt runs next: the dropped ones never reach the agent, now or later.
@@ -335,17 +336,6 @@ async fn reply_and_result(t: &Harness, stop_message: i32) -> (BotMessage, BotMes
         assert_eq!(b.reply_to, Some(stop_message), "{a:#?}\n{b:#?}");
         (b, a)
     }
-}
-
-/// Waits until the bot's message `status` shows text starting with `prefix`.
-async fn wait_status(t: &Harness, status: &BotMessage, prefix: &str) -> BotMessage {
-    let id = status.message_id;
-    t.tg.wait_for_message(
-        &t.chat,
-        |m| m.message_id == id && m.text.starts_with(prefix),
-        WAIT,
-    )
-    .await
 }
 
 /// The fake agent's transcript of `session_id` on the host, one JSON value per line.

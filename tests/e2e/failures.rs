@@ -20,18 +20,6 @@ on_both_databases!(
     strangers_get_one_refusal_per_chat_and_nothing_runs,
 );
 
-/// The status message of a turn once its final line (starting with `prefix`) is shown.
-async fn final_status(t: &Harness, status: &BotMessage, prefix: &str) -> String {
-    let id = status.message_id;
-    t.tg.wait_for_message(
-        &t.chat,
-        |m| m.message_id == id && m.text.starts_with(prefix),
-        WAIT,
-    )
-    .await
-    .text
-}
-
 /// Sends a prompt and returns its status message (first) and its result message (second).
 async fn turn(t: &Harness, prompt: &str) -> (BotMessage, BotMessage) {
     let sent = t.say(prompt);
@@ -83,7 +71,7 @@ async fn a_lost_conversation_is_told_and_the_next_prompt_starts_fresh(db: Db) {
         "{}",
         message.text
     );
-    let status = final_status(&t, &status, "❌").await;
+    let status = t.wait_status(&status, "❌").await.text;
     assert!(status.contains("conversation lost"), "{status}");
     assert_eq!(t.agent_runs()[1].resume_id(), Some(lost.as_str()));
 
@@ -110,7 +98,7 @@ async fn an_api_error_is_told_and_the_conversation_continues(db: Db) {
         "carries the agent's message: {}",
         message.text
     );
-    let status = final_status(&t, &status, "❌").await;
+    let status = t.wait_status(&status, "❌").await.text;
     assert!(status.contains("model API error"), "{status}");
 
     let (_, answer) = turn(&t, "try again").await;
@@ -129,7 +117,7 @@ async fn the_turn_limit_is_told(db: Db) {
     assert!(message.text.contains("turn limit"), "{}", message.text);
     assert_no_escapes(&message);
     assert!(message.text.contains("max_turns"), "{}", message.text);
-    let status = final_status(&t, &status, "❌").await;
+    let status = t.wait_status(&status, "❌").await.text;
     assert!(status.contains("turn limit reached"), "{status}");
 
     let (_, answer) = turn(&t, "go on").await;
@@ -168,7 +156,7 @@ async fn a_timeout_stops_the_agent_on_the_host(db: Db) {
     );
     assert!(message.text.contains("was stopped"), "{}", message.text);
     assert_no_escapes(&message);
-    let status = final_status(&t, &status, "⏱").await;
+    let status = t.wait_status(&status, "⏱").await.text;
     assert!(status.starts_with("⏱ Timed out after"), "{status}");
     assert!(!alive(agent), "the agent (pid {agent}) is gone");
     assert_eq!(
@@ -204,7 +192,7 @@ async fn a_missing_agent_is_named(db: Db) {
         "{}",
         message.text
     );
-    let status = final_status(&t, &status, "❌").await;
+    let status = t.wait_status(&status, "❌").await.text;
     assert!(status.contains("agent not installed"), "{status}");
     assert!(t.agent_runs().is_empty());
     t.tg.assert_all_read();
@@ -293,7 +281,7 @@ async fn a_host_key_mismatch_refuses_the_host(db: Db) {
         "shows the key it was offered: {}",
         message.text
     );
-    let status = final_status(&t, &status, "❌").await;
+    let status = t.wait_status(&status, "❌").await.text;
     assert!(status.contains("host key mismatch"), "{status}");
     assert!(t.agent_runs().is_empty(), "nothing ran on the host");
     assert!(

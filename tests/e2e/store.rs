@@ -9,7 +9,7 @@ use switchboard::core::outbox::{Outbound, OutboundOp, Post};
 use switchboard::core::outcome::Outcome;
 use switchboard::core::thread::{Author, Platform, ThreadRef};
 use switchboard::store::{
-    NewSession, NewTurn, Store, TurnState, TurnStats, outbox, sessions, turns,
+    NewSession, NewTurn, SessionRow, Store, TurnState, TurnStats, Tx, outbox, sessions, turns,
 };
 
 use crate::support::db::{Db, TestDb, on_both_databases};
@@ -33,6 +33,21 @@ fn thread(chat: &str) -> ThreadRef {
         chat: chat.into(),
         topic: None,
     }
+}
+
+async fn create_session(tx: &mut Tx, thread: &ThreadRef) -> SessionRow {
+    sessions::create_session(
+        tx,
+        NewSession {
+            thread,
+            host: "h",
+            agent: "claude",
+            workdir: "~/w",
+            created_by: "7",
+        },
+    )
+    .await
+    .unwrap()
 }
 
 fn inbound(update: &str, text: &str) -> Inbound {
@@ -84,18 +99,7 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
     let (store, _db) = open(db).await;
     let t = thread("1");
     let mut tx = store.write_tx().await.unwrap();
-    let session = sessions::create_session(
-        &mut tx,
-        NewSession {
-            thread: &t,
-            host: "h",
-            agent: "claude",
-            workdir: "~/w",
-            created_by: "7",
-        },
-    )
-    .await
-    .unwrap();
+    let session = create_session(&mut tx, &t).await;
     let mut ids = Vec::new();
     for prompt in ["one", "two", "three"] {
         ids.push(
@@ -319,18 +323,7 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
     let (store, _db) = open(db).await;
     let t = thread("9");
     let mut tx = store.write_tx().await.unwrap();
-    let session = sessions::create_session(
-        &mut tx,
-        NewSession {
-            thread: &t,
-            host: "h",
-            agent: "claude",
-            workdir: "~",
-            created_by: "7",
-        },
-    )
-    .await
-    .unwrap();
+    let session = create_session(&mut tx, &t).await;
     tx.commit().await.unwrap();
     store
         .set_agent_session_id(&session.id, Some("conv-1"))

@@ -1,7 +1,7 @@
 //! A Telegram thread drives a durable agent session on an SSH host.
 
 use crate::support::db::{Db, on_both_databases};
-use crate::support::harness::{Harness, WAIT};
+use crate::support::harness::Harness;
 
 on_both_databases!(prompt_progress_answer_resume_and_new);
 
@@ -22,13 +22,7 @@ async fn prompt_progress_answer_resume_and_new(db: Db) {
     assert_eq!(answer.text, "Echo #1: hello there");
     assert_eq!(answer.reply_to, Some(first.message_id));
     // The answer goes first; the status message then shows the outcome.
-    let status =
-        t.tg.wait_for_message(
-            &t.chat,
-            |m| m.message_id == status.message_id && m.text.starts_with("✅ Done in"),
-            WAIT,
-        )
-        .await;
+    let status = t.wait_status(&status, "✅ Done in").await;
     assert!(
         status
             .versions

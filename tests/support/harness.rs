@@ -285,6 +285,19 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             .await
     }
 
+    /// Waits until the bot's message `message` (a turn's status, say) shows text starting with
+    /// `prefix`, and returns it in that state.
+    pub async fn wait_status(&self, message: &BotMessage, prefix: &str) -> BotMessage {
+        let id = message.message_id;
+        self.tg
+            .wait_for_message(
+                &self.chat,
+                |m| m.message_id == id && m.text.starts_with(prefix),
+                WAIT,
+            )
+            .await
+    }
+
     /// The fake agent's runs on the host, oldest first.
     pub fn agent_runs(&self) -> Vec<AgentRun> {
         let dir = self.host_dir.path().join("records");
