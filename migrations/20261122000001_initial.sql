@@ -117,9 +117,3 @@ CREATE TABLE audit (
     action   TEXT NOT NULL,
     detail   TEXT NOT NULL
 );
-
--- Small durable settings (e.g. the Telegram getUpdates offset).
-CREATE TABLE kv (
-    k TEXT PRIMARY KEY,
-    v TEXT NOT NULL
-);

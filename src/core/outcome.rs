@@ -42,10 +42,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn is_success(&self) -> bool {
-        matches!(self, Outcome::Success { .. })
-    }
-
     /// A short stable name for listings and logs.
     pub fn name(&self) -> &'static str {
         match self {

@@ -20,13 +20,6 @@ impl Platform {
             Platform::Telegram => "telegram",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Platform> {
-        match s {
-            "telegram" => Some(Platform::Telegram),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Platform {

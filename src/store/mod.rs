@@ -13,7 +13,6 @@
 
 mod audit;
 pub mod inbound;
-mod kv;
 pub mod outbox;
 pub mod sessions;
 pub mod turns;
@@ -107,10 +106,6 @@ impl Store {
             .run(&self.pool)
             .await
             .context("database migration failed")
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// A write transaction (`BEGIN IMMEDIATE` on SQLite).

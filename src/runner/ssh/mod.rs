@@ -53,7 +53,7 @@ mod pool;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use russh::ChannelMsg;
 use tokio::io::AsyncWriteExt;
@@ -144,24 +144,6 @@ impl SshTransport {
             target,
             pool: Pool::default(),
         }
-    }
-
-    /// Connects (or reuses a connection) and runs `true`; returns the whole round trip. For the
-    /// `check` command and health figures.
-    pub async fn probe(&self) -> Result<Duration, TransportError> {
-        let started = Instant::now();
-        let out = self.run("true", b"").await?;
-        if !out.success() {
-            return Err(TransportError::Unreachable {
-                host: self.settings.name.clone(),
-                reason: format!(
-                    "the login shell could not run `true` (status {:?}): {}",
-                    out.status,
-                    out.stderr_text()
-                ),
-            });
-        }
-        Ok(started.elapsed())
     }
 
     /// Connections currently held by the pool (closed ones are noticed on next use).
