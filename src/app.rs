@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use tokio::task::JoinSet;
@@ -18,9 +19,15 @@ use crate::core::access::Access;
 use crate::core::thread::Platform;
 use crate::core::{Core, router};
 use crate::runner::hosts::Hosts;
+use crate::runner::remote_turn;
 use crate::store::Store;
 
 type Tasks = JoinSet<(&'static str, Result<()>)>;
+
+/// How often each host's leftover turn files are swept (see `remote_turn::sweep`).
+const SWEEP_INTERVAL: Duration = Duration::from_secs(6 * 3600);
+/// How old leftovers must be to go.
+const SWEEP_AGE: Duration = Duration::from_secs(24 * 3600);
 
 fn spawn(
     tasks: &mut Tasks,
@@ -97,6 +104,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             });
         }
     }
+    spawn(&mut tasks, "turn file sweeper", sweep_hosts(core.clone()));
     let resumed = core.resume_pending_work().await?;
     if resumed > 0 {
         tracing::info!("resumed work in {resumed} session(s)");
@@ -114,6 +122,18 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             tracing::info!("{signal}: shutting down; running turns continue on their hosts");
             Ok(())
         }
+    }
+}
+
+/// Periodically removes what finished turns left on their hosts.
+async fn sweep_hosts(core: Arc<Core>) -> Result<()> {
+    loop {
+        for host in core.hosts.iter() {
+            if let Err(e) = remote_turn::sweep(&*host.transport, &host.state_dir, SWEEP_AGE).await {
+                tracing::warn!(host = %host.name, "sweeping old turn files failed: {e}");
+            }
+        }
+        tokio::time::sleep(SWEEP_INTERVAL).await;
     }
 }
 

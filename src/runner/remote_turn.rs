@@ -306,6 +306,27 @@ pub async fn remove(host: &dyn Transport, files: &str) -> Result<(), TransportEr
     Ok(())
 }
 
+/// Deletes what finished turns left behind when the bot could not clean up after them (it
+/// stopped between recording a turn and deleting its files): the files of turns that ended more
+/// than `age` ago, and any prompt older than that (a running agent has long read its stdin).
+pub async fn sweep(
+    host: &dyn Transport,
+    state_dir: &str,
+    age: Duration,
+) -> Result<(), TransportError> {
+    let minutes = (age.as_secs() / 60).max(1);
+    let script = format!(
+        r#"cd {turns} 2> /dev/null || exit 0
+find . -maxdepth 1 -name '*.prompt' -mmin +{minutes} -exec rm -f {{}} +
+find . -maxdepth 1 -name '*.exit' -mmin +{minutes} | while read -r e; do
+  b=${{e%.exit}}; rm -f "$b.out" "$b.err" "$b.pid" "$b.launched" "$b.exit"
+done"#,
+        turns = quote_path(&format!("{}/turns", state_dir.trim_end_matches('/'))),
+    );
+    host.exec(&script, b"").await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,5 +428,50 @@ mod tests {
             ..spec
         };
         assert_eq!(launch(&host, &spec).await.unwrap(), Launch::AgentMissing);
+    }
+
+    #[tokio::test]
+    async fn the_sweep_removes_old_leftovers_only() {
+        use crate::runner::local::LocalTransport;
+        let host = LocalTransport::new("local");
+        let dir = tempfile::tempdir().unwrap();
+        let turns = dir.path().join("turns");
+        std::fs::create_dir(&turns).unwrap();
+        let touch = |name: &str, old: bool| {
+            let path = turns.join(name);
+            std::fs::write(&path, "x").unwrap();
+            if old {
+                let status = std::process::Command::new("touch")
+                    .args(["-d", "3 days ago"])
+                    .arg(&path)
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
+        };
+        for suffix in SUFFIXES {
+            touch(&format!("done.{suffix}"), true);
+        }
+        touch("running.prompt", true);
+        touch("running.pid", true);
+        touch("running.out", false);
+        touch("fresh.prompt", false);
+        touch("fresh.exit", false);
+        sweep(
+            &host,
+            &dir.path().display().to_string(),
+            Duration::from_secs(86400),
+        )
+        .await
+        .unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(&turns)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["fresh.exit", "fresh.prompt", "running.out", "running.pid"]
+        );
     }
 }

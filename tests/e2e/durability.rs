@@ -125,6 +125,8 @@ async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
     assert_eq!(status.text, "⏳ Starting…");
     t.wait_agent_runs(1).await;
     let (turn_id, leader) = t.running_turn();
+    let turn = TurnId::from_string(turn_id.clone());
+    wait_recorded(&t, &keys::status(&turn)).await;
     t.kill_bot();
     assert_eq!(
         t.tg.bot_messages(&t.chat).len(),
@@ -154,7 +156,7 @@ async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
 
     // Killed again after everything was posted: a restart has nothing to repeat. The next
     // prompt is the sync point — the outbox posts in order, so a repeat would come first.
-    wait_result_recorded(&t, &turn_id).await;
+    wait_recorded(&t, &keys::result(&turn)).await;
     t.kill_bot();
     t.start_bot().await;
     t.say("still there?");
@@ -353,16 +355,15 @@ fn transcript(t: &Harness, session_id: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Waits until the bot has recorded the turn's result as posted. Telegram has no idempotency
-/// key, so a bot killed between Telegram accepting a message and the bot recording it would
-/// post it again (the one-round-trip window the outlet's docs name); a test that kills the bot
-/// "after the answer" kills it after this.
-async fn wait_result_recorded(t: &Harness, turn_id: &str) {
+/// Waits until the bot has recorded the message under `key` as posted. Telegram has no
+/// idempotency key, so a bot killed between Telegram accepting a message and the bot recording
+/// it would post it again (the one-round-trip window the outlet's docs name); a test that kills
+/// the bot "after a message" kills it after this.
+async fn wait_recorded(t: &Harness, key: &str) {
     let store = t.store().await;
-    let key = keys::result(&TurnId::from_string(turn_id.to_owned()));
     let deadline = Instant::now() + WAIT;
     while store
-        .posted_parts(&key)
+        .posted_parts(key)
         .await
         .expect("read posted")
         .is_empty()
