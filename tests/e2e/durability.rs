@@ -13,7 +13,7 @@ use switchboard::core::ids::TurnId;
 use switchboard::core::outbox::keys;
 
 use crate::support::db::{Db, on_both_databases};
-use crate::support::fake_telegram::BotMessage;
+use crate::support::fake_telegram::{BotMessage, Sent};
 use crate::support::harness::{Harness, WAIT};
 
 on_both_databases!(
@@ -230,12 +230,7 @@ async fn a_cut_ssh_connection_mid_turn_still_gets_the_answer_once(db: Db) {
 async fn stop_kills_the_turns_process_group_and_the_session_goes_on(db: Db) {
     let t = Harness::start(db).await;
 
-    let prompt = t.say("@fake tool-sleep 60\nlong job");
-    let status = t.next().await;
-    assert_eq!(status.text, "⏳ Starting…");
-    t.wait_agent_runs(1).await;
-    let (_, leader) = t.running_turn();
-    let before = wait_group_has(leader, "sleep").await;
+    let (prompt, status, leader, before) = start_long_tool_turn(&t, "long job").await;
     assert!(before.iter().any(|p| p.comm == "fake-claude"), "{before:?}");
 
     let stop = t.say("/stop");
@@ -271,12 +266,7 @@ async fn stop_kills_the_turns_process_group_and_the_session_goes_on(db: Db) {
 async fn stop_all_cancels_the_running_turn_and_drops_the_queue(db: Db) {
     let t = Harness::start(db).await;
 
-    let first = t.say("@fake tool-sleep 60\nrunning one");
-    let running = t.next().await;
-    assert_eq!(running.text, "⏳ Starting…");
-    t.wait_agent_runs(1).await;
-    let (_, leader) = t.running_turn();
-    wait_group_has(leader, "sleep").await;
+    let (first, running, leader, _) = start_long_tool_turn(&t, "running one").await;
     t.say("queued one");
     let queued_one = t.next().await;
     assert!(
@@ -353,6 +343,19 @@ fn transcript(t: &Harness, session_id: &str) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect()
+}
+
+/// Sends a prompt whose turn runs a 60-second tool call, and waits until the turn's process
+/// group on the host has the agent and its `sleep`. Returns the prompt, its status message, the
+/// group's leader and its processes.
+async fn start_long_tool_turn(t: &Harness, text: &str) -> (Sent, BotMessage, u32, Vec<Proc>) {
+    let prompt = t.say(&format!("@fake tool-sleep 60\n{text}"));
+    let status = t.next().await;
+    assert_eq!(status.text, "⏳ Starting…");
+    t.wait_agent_runs(1).await;
+    let (_, leader) = t.running_turn();
+    let members = wait_group_has(leader, "sleep").await;
+    (prompt, status, leader, members)
 }
 
 /// Waits until the bot has recorded the message under `key` as posted. Telegram has no
