@@ -2,7 +2,6 @@
 //! watches them all so a loop that dies is reported by name (and takes the service down, for
 //! the supervisor to restart, rather than limping on without it).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +12,9 @@ use tokio::task::JoinSet;
 use crate::agents::claude::Claude;
 use crate::bots::outlet;
 use crate::bots::pacing::Pacer;
-use crate::bots::telegram::{self, outlet::TelegramOutlet};
+use crate::bots::telegram::{self, frontend::TelegramFrontend, outlet::TelegramOutlet};
 use crate::config::{Config, Secrets, TelegramMode};
 use crate::core::access::Access;
-use crate::core::thread::Platform;
 use crate::core::{Core, router};
 use crate::runner::hosts::Hosts;
 use crate::runner::remote_turn;
@@ -62,7 +60,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         hosts,
         Claude::new(config.agents.claude.clone()),
         config.defaults.clone(),
-        HashMap::from([(Platform::Telegram, access)]),
+        vec![Arc::new(TelegramFrontend::new(access))],
     );
 
     let bot = telegram::client(&config.telegram, &token)?;

@@ -19,11 +19,6 @@ use crate::store::{NewSession, outbox, turns};
 /// Sessions `/sessions` lists.
 const SESSIONS_SHOWN: i64 = 10;
 
-/// Commands that wait on a host, and so run in their own task.
-pub(super) fn talks_to_host(command: &Command) -> bool {
-    matches!(command, Command::Status | Command::Stop { .. })
-}
-
 pub(super) async fn run(
     core: &Arc<Core>,
     id: &InboundId,

@@ -9,6 +9,7 @@ pub mod access;
 pub mod agent_event;
 pub mod command;
 mod commands;
+pub mod frontend;
 pub mod ids;
 pub mod inbound;
 pub mod outbox;
@@ -25,11 +26,13 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use anyhow::Context;
+
 use crate::agents::claude::Claude;
 use crate::config::Defaults;
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
-use access::Access;
+use frontend::Frontend;
 use thread::Platform;
 
 /// Everything the core needs, shared by all its tasks.
@@ -38,9 +41,7 @@ pub struct Core {
     pub hosts: Hosts,
     pub claude: Claude,
     pub defaults: Defaults,
-    access: HashMap<Platform, Access>,
-    /// The allowlist of a platform without one: nobody.
-    no_access: Access,
+    frontends: HashMap<Platform, Arc<dyn Frontend>>,
     workers: workers::Workers,
     /// Bumped whenever the outbox gains work; each platform's scheduler watches it.
     outbox_changed: watch::Sender<u64>,
@@ -54,24 +55,26 @@ impl Core {
         hosts: Hosts,
         claude: Claude,
         defaults: Defaults,
-        access: HashMap<Platform, Access>,
+        frontends: Vec<Arc<dyn Frontend>>,
     ) -> Arc<Core> {
         Arc::new(Core {
             store,
             hosts,
             claude,
             defaults,
-            access,
-            no_access: Access::default(),
+            frontends: frontends.into_iter().map(|f| (f.platform(), f)).collect(),
             workers: workers::Workers::default(),
             outbox_changed: watch::Sender::new(0),
             inbound_changed: watch::Sender::new(0),
         })
     }
 
-    /// The allowlist of a platform (empty, i.e. nobody, when not configured).
-    pub fn access(&self, platform: Platform) -> &Access {
-        self.access.get(&platform).unwrap_or(&self.no_access)
+    /// The frontend of a platform (every platform that stores events has one).
+    pub fn frontend(&self, platform: Platform) -> anyhow::Result<Arc<dyn Frontend>> {
+        self.frontends
+            .get(&platform)
+            .cloned()
+            .with_context(|| format!("no frontend for {platform}"))
     }
 
     /// Tells the platform schedulers that the outbox has new work.

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::core::command::{COMMANDS, CommandError, help_for};
+use crate::core::frontend::Refusal;
 use crate::core::inbound::Invalid;
 use crate::core::outcome::Outcome;
 use crate::render::escape_markdown as esc;
@@ -53,11 +54,20 @@ pub fn help(default_host: &str, hosts: &[String]) -> String {
     text
 }
 
-pub fn refusal(user_id: &str) -> String {
-    format!(
-        "Sorry, you are not allowed to use this bot. If you should be, ask its operator to add \
-         your user id `{user_id}` to the allowed users."
-    )
+/// The answer to someone who may not use the bot; `None` when they get no answer.
+pub fn refusal(refusal: &Refusal) -> Option<String> {
+    match refusal {
+        Refusal::NotAllowed { user_id } => Some(format!(
+            "Sorry, you are not allowed to use this bot. If you should be, ask its operator to add \
+             your user id `{}` to the allowed users.",
+            user_id.replace('`', "")
+        )),
+        Refusal::NoWriteAccess { login, .. } => Some(format!(
+            "Sorry @{}, only people with write access to this repository can ask me to work on it.",
+            esc(login)
+        )),
+        Refusal::Silent { .. } => None,
+    }
 }
 
 /// Why the bot cannot act on a message.

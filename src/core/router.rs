@@ -1,22 +1,25 @@
 //! Inbound events to actions: thread → session → the session's durable FIFO.
 //!
-//! Platform adapters only store events (DESIGN invariant 1); this loop handles them in arrival
-//! order. Each event is marked processed in the same transaction that records its effect — the
-//! queued turn and its acknowledgement, or the reply to a command — so a crash can neither lose
-//! nor repeat it. Commands that talk to a host (`/status`, `/stop`) run in their own task so a
-//! slow host never holds up prompts in other chats; they mark their event processed when done,
-//! and until then this loop skips them.
+//! Platform adapters only store events (DESIGN invariant 1); this loop hands each to a task.
+//! Events of one thread are handled one at a time, in arrival order (a thread with an event in
+//! flight is skipped until that event is done), events of different threads concurrently, so a
+//! slow platform API or host (`/status`, a GitHub permission check) never holds up other chats.
+//! Each event is marked processed in the same transaction that records its effect — the queued
+//! turn and its acknowledgement, or the reply to a command — so a crash can neither lose nor
+//! repeat it.
 //!
-//! Who may do anything is decided here, before anything runs (invariant 7): a stranger's event
-//! is audited and answered with one polite refusal per hour and chat.
+//! Who may do anything is decided here, before anything runs (invariant 7), by the platform's
+//! [`Frontend`](super::frontend::Frontend): a refusal is audited and answered at most once per
+//! hour, author and thread.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use super::Core;
+use super::frontend::{Admission, Prepared, Refusal, Workspace};
 use super::ids::{InboundId, new_id, now_ms};
 use super::inbound::{Inbound, InboundBody};
 use super::outbox::{Outbound, OutboundOp, Post, keys};
@@ -33,8 +36,8 @@ const BATCH: i64 = 64;
 /// Audit detail: how much of a refused prompt is kept.
 const AUDIT_PROMPT_CHARS: usize = 200;
 
-/// Events handed to a task and not yet marked processed.
-type InFlight = Arc<Mutex<HashSet<InboundId>>>;
+/// Events handed to a task and not yet marked processed, with their thread.
+type InFlight = Arc<Mutex<HashMap<InboundId, String>>>;
 
 /// Handles stored inbound events forever.
 pub async fn run(core: Arc<Core>) -> Result<()> {
@@ -51,66 +54,55 @@ pub async fn run(core: Arc<Core>) -> Result<()> {
                 continue;
             }
         };
-        let mut handled = 0;
         for (id, event) in batch {
-            if in_flight.lock().expect("in-flight lock").contains(&id) {
-                continue;
+            let thread = format!("{}:{}", event.platform(), event.thread.key());
+            {
+                let mut flying = in_flight.lock().expect("in-flight lock");
+                if flying.contains_key(&id) || flying.values().any(|t| *t == thread) {
+                    continue; // in flight, or behind an earlier event of its thread
+                }
+                flying.insert(id.clone(), thread);
             }
-            handled += 1;
-            if let Err(e) = handle(&core, &in_flight, &id, &event).await {
-                internal_error(&core, &id, &event, e).await;
-            }
-        }
-        if handled == 0 {
-            tokio::select! {
-                _ = changed.changed() => {}
-                _ = tokio::time::sleep(POLL_INTERVAL) => {}
-            }
-        }
-    }
-}
-
-async fn handle(
-    core: &Arc<Core>,
-    in_flight: &InFlight,
-    id: &InboundId,
-    event: &Inbound,
-) -> Result<()> {
-    if !core
-        .access(event.platform())
-        .allows(&event.thread, &event.author)
-    {
-        return refuse(core, id, event).await;
-    }
-    match &event.body {
-        InboundBody::Prompt { text } => enqueue_prompt(core, id, event, text).await,
-        InboundBody::Invalid(invalid) => reply(core, id, event, replies::invalid(invalid)).await,
-        InboundBody::Command(command) if super::commands::talks_to_host(command) => {
-            in_flight.lock().expect("in-flight lock").insert(id.clone());
-            let (core, in_flight, id, event, command) = (
-                core.clone(),
-                in_flight.clone(),
-                id.clone(),
-                event.clone(),
-                command.clone(),
-            );
+            let (core, in_flight) = (core.clone(), in_flight.clone());
             tokio::spawn(async move {
-                if let Err(e) = super::commands::run(&core, &id, &event, &command).await {
+                if let Err(e) = handle(&core, &id, &event).await {
                     internal_error(&core, &id, &event, e).await;
                 }
                 in_flight.lock().expect("in-flight lock").remove(&id);
                 core.inbound_stored();
             });
-            Ok(())
         }
+        tokio::select! {
+            _ = changed.changed() => {}
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+        }
+    }
+}
+
+async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()> {
+    // The batch this event came from may predate a task that handled it meanwhile.
+    if core.store.inbound_processed(id).await? {
+        return Ok(());
+    }
+    let frontend = core.frontend(event.platform())?;
+    if let Admission::Refused(refusal) = frontend.admit(event).await? {
+        return refuse(core, id, event, &refusal).await;
+    }
+    match &event.body {
+        InboundBody::Prompt { text } => match frontend.prepare(event, text).await? {
+            Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
+            None => core.store.mark_inbound_processed(id).await,
+        },
+        InboundBody::Invalid(invalid) => reply(core, id, event, replies::invalid(invalid)).await,
         InboundBody::Command(command) => super::commands::run(core, id, event, command).await,
     }
 }
 
-/// Refuses a stranger: audited every time, answered at most once per hour in a chat.
-async fn refuse(core: &Core, id: &InboundId, event: &Inbound) -> Result<()> {
+/// Refuses an author: audited every time, answered (unless silent) at most once per hour,
+/// author and thread.
+async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal) -> Result<()> {
     let platform = event.platform().as_str();
-    let detail = match &event.body {
+    let asked = match &event.body {
         InboundBody::Prompt { text } => {
             let head: String = text.chars().take(AUDIT_PROMPT_CHARS).collect();
             format!("prompt: {head}")
@@ -118,6 +110,7 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound) -> Result<()> {
         InboundBody::Command(command) => format!("command: /{}", command.name()),
         InboundBody::Invalid(invalid) => format!("invalid: {invalid:?}"),
     };
+    let detail = format!("{refusal:?}; {asked}");
     core.store
         .audit(
             platform,
@@ -127,14 +120,17 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound) -> Result<()> {
             &detail,
         )
         .await?;
-    tracing::warn!(platform, user = %event.author.id, chat = %event.thread.chat, "refused a user who is not allowed");
+    tracing::warn!(platform, user = %event.author.id, thread = %event.thread.key(), ?refusal, "refused");
+    let Some(text) = replies::refusal(refusal) else {
+        return core.store.mark_inbound_processed(id).await;
+    };
     let key = keys::refusal(
         platform,
         &event.thread.key(),
         &event.author.id,
         now_ms() / 3_600_000,
     );
-    respond(core, id, event, key, replies::refusal(&event.author.id)).await
+    respond(core, id, event, key, text).await
 }
 
 /// Queues a prompt as a turn of the thread's session and acknowledges it.
@@ -142,7 +138,7 @@ async fn enqueue_prompt(
     core: &Arc<Core>,
     id: &InboundId,
     event: &Inbound,
-    text: &str,
+    prepared: Prepared,
 ) -> Result<()> {
     let mut tx = core.store.write_tx().await?;
     let session = match sessions::active_session(&mut tx, &event.thread).await? {
@@ -152,13 +148,20 @@ async fn enqueue_prompt(
                 .hosts
                 .get(&core.defaults.host)
                 .context("the default host is not configured")?;
+            // A turn with a checkout of its own works in it; the session remembers where.
+            let workdir = match &prepared.workspace {
+                Some(Workspace::Git(checkout)) => {
+                    format!("{}/{}", host.workdir.trim_end_matches('/'), checkout.dir)
+                }
+                None => host.workdir.clone(),
+            };
             sessions::create_session(
                 &mut tx,
                 NewSession {
                     thread: &event.thread,
                     host: &host.name,
                     agent: &core.defaults.agent,
-                    workdir: &host.workdir,
+                    workdir: &workdir,
                     created_by: &event.author.id,
                 },
             )
@@ -180,26 +183,24 @@ async fn enqueue_prompt(
         NewTurn {
             session_id: &session.id,
             inbound_id: Some(id),
-            prompt: text,
+            prompt: &prepared.prompt,
             author_id: &event.author.id,
             author_name: &event.author.display,
             reply_to: event.message_id.as_deref(),
             host: &session.host,
+            workspace: prepared.workspace.as_ref(),
         },
     )
     .await?;
     // Prompts ahead of this one: the running turn, or the queued one about to start, and the
     // rest of the queue.
     let ahead = active + queued;
-    let ack = if ahead == 0 {
-        replies::turn_starting()
-    } else {
-        replies::turn_queued(ahead)
-    };
-    let post = Post::text(ack)
-        .replying_to(event.message_id.clone())
-        .silent();
-    outbox::enqueue(&mut tx, &outbound(keys::status(&turn), event, post)).await?;
+    for ack in core
+        .frontend(event.platform())?
+        .acknowledge(event, &turn, ahead)
+    {
+        outbox::enqueue(&mut tx, &ack).await?;
+    }
     inbound::mark_processed(&mut tx, id).await?;
     tx.commit().await?;
     core.outbox_changed();

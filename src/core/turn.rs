@@ -25,8 +25,9 @@ use anyhow::{Context, Result};
 
 use super::Core;
 use super::agent_event::{AgentEvent, AgentResult};
+use super::frontend::Ending;
 use super::ids::now_ms;
-use super::outbox::{Outbound, OutboundOp, Post, keys};
+use super::outbox::{Outbound, OutboundOp, keys};
 use super::outcome::Outcome;
 use super::progress::Progress;
 use super::replies;
@@ -225,23 +226,18 @@ async fn edit_status(
     turn: &TurnRow,
     markdown: String,
 ) -> Result<()> {
-    core.store
-        .enqueue_outbound(&status_edit(session, turn, markdown, true))
-        .await?;
-    core.outbox_changed();
-    Ok(())
-}
-
-fn status_edit(session: &SessionRow, turn: &TurnRow, markdown: String, progress: bool) -> Outbound {
-    Outbound {
+    let edit = Outbound {
         key: keys::status_edit(&turn.id),
         thread: session.thread.clone(),
         op: OutboundOp::Edit {
             target: keys::status(&turn.id),
             markdown,
-            progress,
+            progress: true,
         },
-    }
+    };
+    core.store.enqueue_outbound(&edit).await?;
+    core.outbox_changed();
+    Ok(())
 }
 
 /// Follows a running turn's output until the agent has exited.
@@ -504,21 +500,15 @@ async fn finish(
     };
     turns::finish_turn(&mut tx, &turn.id, &outcome, result_text, &stats).await?;
     let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
-    let final_status = replies::final_status(&outcome, elapsed, stats.cost_usd, tools);
-    crate::store::outbox::enqueue(&mut tx, &status_edit(session, turn, final_status, false))
-        .await?;
-    let message = Post::text(replies::outcome_message(&outcome, &turn.host))
-        .replying_to(turn.reply_to.clone())
-        .document_name(format!("answer-{}", turn.id.short()));
-    crate::store::outbox::enqueue(
-        &mut tx,
-        &Outbound {
-            key: keys::result(&turn.id),
-            thread: session.thread.clone(),
-            op: OutboundOp::Post(message),
-        },
-    )
-    .await?;
+    let ending = Ending {
+        turn,
+        thread: &session.thread,
+        status: replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
+        message: replies::outcome_message(&outcome, &turn.host),
+    };
+    for out in core.frontend(session.thread.platform)?.present(&ending) {
+        crate::store::outbox::enqueue(&mut tx, &out).await?;
+    }
     tx.commit().await?;
     if matches!(outcome, Outcome::SessionNotFound { .. }) {
         core.store.set_agent_session_id(&session.id, None).await?;

@@ -47,6 +47,15 @@ impl Store {
             .collect()
     }
 
+    /// Whether an event has been handled.
+    pub async fn inbound_processed(&self, id: &InboundId) -> Result<bool> {
+        let row = sqlx::query("SELECT processed_at FROM inbound WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(col::<Option<i64>>(&row, "processed_at")?.is_some())
+    }
+
     /// Marks an event handled when it needed no other write.
     pub async fn mark_inbound_processed(&self, id: &InboundId) -> Result<()> {
         let mut conn = self.pool.acquire().await?;

@@ -14,6 +14,7 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{Store, col};
 use crate::core::agent_event::AgentEvent;
+use crate::core::frontend::Workspace;
 use crate::core::ids::{InboundId, SessionId, TurnId, now_ms};
 use crate::core::outcome::Outcome;
 
@@ -73,6 +74,10 @@ pub struct TurnRow {
     pub input_tokens: Option<i64>,
     pub output_tokens: Option<i64>,
     pub activity: Option<String>,
+    /// Where the turn works, when it has a workspace of its own.
+    pub workspace: Option<Workspace>,
+    /// The commit its Git checkout was at when the agent started.
+    pub workspace_head: Option<String>,
 }
 
 /// One stored agent event of a turn.
@@ -96,6 +101,7 @@ pub struct NewTurn<'a> {
     pub author_name: &'a str,
     pub reply_to: Option<&'a str>,
     pub host: &'a str,
+    pub workspace: Option<&'a Workspace>,
 }
 
 /// Final figures of a finished turn.
@@ -110,11 +116,13 @@ pub struct TurnStats {
 
 const COLUMNS: &str = "id, session_id, prompt, author_id, author_name, reply_to, state, host, \
     remote_files, read_offset, cancel_reason, created_at, started_at, finished_at, outcome, \
-    cost_usd, duration_ms, num_turns, input_tokens, output_tokens, activity";
+    cost_usd, duration_ms, num_turns, input_tokens, output_tokens, activity, workspace, \
+    workspace_head";
 
 fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
     let state: String = col(row, "state")?;
     let outcome: Option<String> = col(row, "outcome")?;
+    let workspace: Option<String> = col(row, "workspace")?;
     Ok(TurnRow {
         id: TurnId::from_string(col(row, "id")?),
         session_id: SessionId::from_string(col(row, "session_id")?),
@@ -140,6 +148,11 @@ fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
         input_tokens: col(row, "input_tokens")?,
         output_tokens: col(row, "output_tokens")?,
         activity: col(row, "activity")?,
+        workspace: workspace
+            .map(|w| serde_json::from_str(&w))
+            .transpose()
+            .context("unreadable workspace")?,
+        workspace_head: col(row, "workspace_head")?,
     })
 }
 
@@ -263,6 +276,16 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
+    /// Records the commit a turn's checkout was prepared at.
+    pub async fn set_workspace_head(&self, turn: &TurnId, head: &str) -> Result<()> {
+        sqlx::query("UPDATE turns SET workspace_head = $1 WHERE id = $2")
+            .bind(head)
+            .bind(turn.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The agent is running on the host.
     pub async fn mark_turn_running(&self, turn: &TurnId) -> Result<()> {
         sqlx::query("UPDATE turns SET state = 'running' WHERE id = $1 AND state = 'starting'")
@@ -341,7 +364,8 @@ pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<T
     let id = TurnId::generate();
     sqlx::query(
         "INSERT INTO turns (id, session_id, inbound_id, prompt, author_id, author_name, reply_to, \
-         state, host, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9)",
+         state, host, created_at, workspace) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10)",
     )
     .bind(id.as_str())
     .bind(new.session_id.as_str())
@@ -352,6 +376,7 @@ pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<T
     .bind(new.reply_to)
     .bind(new.host)
     .bind(now_ms())
+    .bind(new.workspace.map(serde_json::to_string).transpose()?)
     .execute(conn)
     .await
     .context("inserting a turn")?;

@@ -113,6 +113,7 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
                     author_name: "@a",
                     reply_to: None,
                     host: "h",
+                    workspace: None,
                 },
             )
             .await

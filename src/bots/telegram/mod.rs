@@ -5,6 +5,7 @@
 //! before the offset moves past it (DESIGN invariant 1), and because the webhook's secret token
 //! must be compared in constant time (teloxide's own comparison is not).
 
+pub mod frontend;
 pub mod outlet;
 mod poller;
 pub mod translate;

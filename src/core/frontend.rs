@@ -1,0 +1,165 @@
+//! What each platform decides for itself, behind one trait.
+//!
+//! The core runs every platform's events through the same pipeline — admit, prepare, queue,
+//! run, conclude — but three steps differ by platform, and [`Frontend`] is where they plug in:
+//!
+//! - **admit**: who may ask. Telegram checks its allowlists; GitHub asks the API whether the
+//!   commenter has write access, and checks bot identities exactly.
+//! - **prepare**: what the agent gets. A chat prompt goes as typed; a GitHub mention becomes the
+//!   request plus the pull request's context (clearly delimited as untrusted) and a Git checkout
+//!   of its head to work in.
+//! - **present**: how a turn ends in the thread. Chats edit the status message and post the
+//!   answer as a reply; GitHub replaces its tracking comment with the answer.
+//!
+//! Frontends live with their platform (src/bots/<platform>); the core only sees this trait.
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use super::ids::TurnId;
+use super::inbound::Inbound;
+use super::outbox::{Outbound, OutboundOp, Post, keys};
+use super::replies;
+use super::thread::{Platform, ThreadRef};
+use crate::config::Secret;
+use crate::runner::transport::BoxFuture;
+use crate::store::TurnRow;
+
+/// A platform's decisions.
+pub trait Frontend: Send + Sync + 'static {
+    fn platform(&self) -> Platform;
+
+    /// Whether the event's author may have it acted on.
+    fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>>;
+
+    /// What the agent gets for an admitted prompt; `None` when there is nothing to do (a
+    /// dependency review whose dependency set has not changed, say).
+    fn prepare<'a>(
+        &'a self,
+        event: &'a Inbound,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Prepared>>>;
+
+    /// The messages that acknowledge a queued prompt; `ahead` prompts are before it.
+    fn acknowledge(&self, event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<Outbound> {
+        chat_acknowledgement(event, turn, ahead)
+    }
+
+    /// The messages that end a turn.
+    fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
+        chat_ending(ending)
+    }
+
+    /// A fresh secret for a credential a workspace names (an installation token, say).
+    fn credential<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move { anyhow::bail!("no credential named {name:?} on this platform") })
+    }
+}
+
+/// Whether an event may be acted on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    Allowed,
+    Refused(Refusal),
+}
+
+/// Why an author was refused (the replies module words it; every refusal is audited).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// Not on the platform's allowlists.
+    NotAllowed { user_id: String },
+    /// No write access to the repository.
+    NoWriteAccess { login: String, permission: String },
+    /// Not worth an answer (an account pretending to be a known bot, the bot itself): audited
+    /// only.
+    Silent { reason: String },
+}
+
+/// What the agent gets for a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The prompt as the agent reads it.
+    pub prompt: String,
+    /// Where the agent works, when it is more than the session's working directory.
+    pub workspace: Option<Workspace>,
+}
+
+/// A place a turn works in that must be prepared before the agent starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Workspace {
+    Git(GitCheckout),
+}
+
+/// A Git checkout on the host, fetched before the turn and optionally pushed after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitCheckout {
+    pub clone_url: String,
+    /// What to check out: `refs/pull/7/head`, or a branch name.
+    pub fetch_ref: String,
+    /// The checkout's directory, relative to the host's workdir.
+    pub dir: String,
+    /// The credential the frontend turns into a token for git (never stored).
+    pub credential: String,
+    /// Where the agent's new commits are pushed (`None`: never pushed).
+    pub push: Option<PushTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushTarget {
+    pub url: String,
+    pub branch: String,
+}
+
+/// How a turn ended, for [`Frontend::present`].
+#[derive(Debug)]
+pub struct Ending<'a> {
+    pub turn: &'a TurnRow,
+    pub thread: &'a ThreadRef,
+    /// The one-line status (`✅ Done in 12s · $0.04`).
+    pub status: String,
+    /// The answer, or what went wrong and what to do.
+    pub message: String,
+}
+
+/// The chat way to acknowledge a prompt: a quiet reply that becomes the turn's progress and
+/// status message.
+pub fn chat_acknowledgement(event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<Outbound> {
+    let text = if ahead == 0 {
+        replies::turn_starting()
+    } else {
+        replies::turn_queued(ahead)
+    };
+    vec![Outbound {
+        key: keys::status(turn),
+        thread: event.thread.clone(),
+        op: OutboundOp::Post(
+            Post::text(text)
+                .replying_to(event.message_id.clone())
+                .silent(),
+        ),
+    }]
+}
+
+/// The chat way to end a turn: the status message shows the outcome, the answer follows as a
+/// reply to the prompt (as a document too, if the platform needs one for a long answer).
+pub fn chat_ending(ending: &Ending<'_>) -> Vec<Outbound> {
+    let turn = ending.turn;
+    let status = Outbound {
+        key: keys::status_edit(&turn.id),
+        thread: ending.thread.clone(),
+        op: OutboundOp::Edit {
+            target: keys::status(&turn.id),
+            markdown: ending.status.clone(),
+            progress: false,
+        },
+    };
+    let message = Post::text(ending.message.clone())
+        .replying_to(turn.reply_to.clone())
+        .document_name(format!("answer-{}", turn.id.short()));
+    let result = Outbound {
+        key: keys::result(&turn.id),
+        thread: ending.thread.clone(),
+        op: OutboundOp::Post(message),
+    };
+    vec![status, result]
+}
