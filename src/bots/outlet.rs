@@ -16,7 +16,7 @@ use anyhow::Result;
 use super::pacing::Pacer;
 use crate::core::Core;
 use crate::core::ids::now_ms;
-use crate::core::outbox::{OutboundOp, Post};
+use crate::core::outbox::{OutboundOp, Post, Reaction};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::runner::transport::BoxFuture;
 use crate::store::OutboxRow;
@@ -72,6 +72,16 @@ pub trait Outlet: Send + Sync + 'static {
         post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>>;
 
+    /// Reacts to a platform message. Platforms without reactions need not implement it.
+    fn react<'a>(
+        &'a self,
+        _thread: &'a ThreadRef,
+        _message_id: &'a str,
+        _reaction: Reaction,
+    ) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Replaces the text of a posted message (`plain`: without formatting, after the platform
     /// rejected the markup). "Not modified" counts as success.
     fn edit<'a>(
@@ -125,6 +135,10 @@ async fn drain_chat<O: Outlet>(core: &Core, outlet: &O, pacer: &Pacer, chat: &st
         }
         match &row.op {
             OutboundOp::Post(post) => deliver_post(core, outlet, pacer, &row, post).await?,
+            OutboundOp::React {
+                message_id,
+                reaction,
+            } => deliver_reaction(core, outlet, pacer, &row, message_id, *reaction).await?,
             op @ OutboundOp::Edit { .. }
                 if pacer.wait_for(chat, group, op.is_progress()) > EDIT_WAIT_MAX =>
             {
@@ -234,6 +248,35 @@ async fn deliver_edit<O: Outlet>(
                     "markup rejected, editing as plain text: {reason}"
                 );
                 plain = true;
+            }
+            Err(SendError::Markup(reason) | SendError::Rejected(reason)) => {
+                pacer.done(ticket);
+                return give_up(core, row, &reason).await;
+            }
+        }
+    }
+}
+
+async fn deliver_reaction<O: Outlet>(
+    core: &Core,
+    outlet: &O,
+    pacer: &Pacer,
+    row: &OutboxRow,
+    message_id: &str,
+    reaction: Reaction,
+) -> Result<()> {
+    let group = outlet.is_group(&row.thread.chat);
+    loop {
+        let ticket = pacer.acquire(&row.thread.chat, group, false).await;
+        match outlet.react(&row.thread, message_id, reaction).await {
+            Ok(()) => {
+                pacer.done(ticket);
+                return core.store.outbox_done(row).await;
+            }
+            Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
+            Err(SendError::Transient(reason)) => {
+                pacer.done(ticket);
+                return retry_later(core, row, &reason).await;
             }
             Err(SendError::Markup(reason) | SendError::Rejected(reason)) => {
                 pacer.done(ticket);

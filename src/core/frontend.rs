@@ -82,6 +82,8 @@ pub struct Prepared {
     pub prompt: String,
     /// Where the agent works, when it is more than the session's working directory.
     pub workspace: Option<Workspace>,
+    /// What the frontend wants back in [`Frontend::present`] (stored with the turn).
+    pub memo: Option<serde_json::Value>,
 }
 
 /// A place a turn works in that must be prepared before the agent starts.
@@ -102,6 +104,13 @@ pub struct GitCheckout {
     pub credential: String,
     /// Where the agent's new commits are pushed (`None`: never pushed).
     pub push: Option<PushTarget>,
+}
+
+impl GitCheckout {
+    /// The checkout's path on a host whose workdir is `workdir`.
+    pub fn path_in(&self, workdir: &str) -> String {
+        format!("{}/{}", workdir.trim_end_matches('/'), self.dir)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

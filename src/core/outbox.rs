@@ -32,6 +32,15 @@ pub enum OutboundOp {
         markdown: String,
         progress: bool,
     },
+    /// React to a platform message (the user's request) with an emoji.
+    React { message_id: String, reaction: Reaction },
+}
+
+/// The reactions the bot uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reaction {
+    /// Seen; working on it.
+    Eyes,
 }
 
 impl OutboundOp {
@@ -43,7 +52,7 @@ impl OutboundOp {
 
     pub fn target(&self) -> Option<&str> {
         match self {
-            OutboundOp::Post(_) => None,
+            OutboundOp::Post(_) | OutboundOp::React { .. } => None,
             OutboundOp::Edit { target, .. } => Some(target),
         }
     }
@@ -106,6 +115,11 @@ pub mod keys {
     /// The edit row of a turn's status message.
     pub fn status_edit(turn: &TurnId) -> String {
         format!("turn:{turn}:status:edit")
+    }
+
+    /// The reaction acknowledging a request.
+    pub fn reaction(inbound: &InboundId) -> String {
+        format!("in:{inbound}:reaction")
     }
 
     /// A turn's final answer or failure message.

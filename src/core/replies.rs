@@ -294,6 +294,28 @@ pub fn outcome_message(outcome: &Outcome, host: &str) -> String {
     }
 }
 
+/// The agent's commits that were pushed to the pull request's branch.
+pub fn pushed(branch: &str, commits: &[String]) -> String {
+    let mut text = format!(
+        "Pushed {} commit{} to `{}`:",
+        commits.len(),
+        plural(commits.len()),
+        branch.replace('`', "")
+    );
+    for commit in commits {
+        text.push_str(&format!("\n- {}", esc(commit)));
+    }
+    text
+}
+
+pub fn push_failed(branch: &str, reason: &str) -> String {
+    format!(
+        "⚠️ The agent's commits could not be pushed to `{}`: {}",
+        branch.replace('`', ""),
+        esc(reason)
+    )
+}
+
 pub fn unknown_host(name: &str, hosts: &[String]) -> String {
     format!(
         "There is no host named {}. Hosts: {}.",

@@ -150,9 +150,7 @@ async fn enqueue_prompt(
                 .context("the default host is not configured")?;
             // A turn with a checkout of its own works in it; the session remembers where.
             let workdir = match &prepared.workspace {
-                Some(Workspace::Git(checkout)) => {
-                    format!("{}/{}", host.workdir.trim_end_matches('/'), checkout.dir)
-                }
+                Some(Workspace::Git(checkout)) => checkout.path_in(&host.workdir),
                 None => host.workdir.clone(),
             };
             sessions::create_session(
@@ -189,6 +187,7 @@ async fn enqueue_prompt(
             reply_to: event.message_id.as_deref(),
             host: &session.host,
             workspace: prepared.workspace.as_ref(),
+            memo: prepared.memo.as_ref(),
         },
     )
     .await?;

@@ -1,7 +1,8 @@
 //! Where a conversation happens, in platform-neutral terms.
 //!
 //! The core never sees a platform type: a chat thread is a [`ThreadRef`] of opaque strings that
-//! only the platform's adapter interprets (for Telegram, the chat id and the forum topic id).
+//! only the platform's adapter interprets (for Telegram, the chat id and the forum topic id; for
+//! GitHub, the repository and the issue or pull request).
 
 use std::fmt;
 
@@ -12,12 +13,14 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     Telegram,
+    GitHub,
 }
 
 impl Platform {
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Telegram => "telegram",
+            Platform::GitHub => "github",
         }
     }
 }
@@ -32,9 +35,10 @@ impl fmt::Display for Platform {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ThreadRef {
     pub platform: Platform,
-    /// The chat (Telegram chat id). `/sessions` lists the sessions of one chat.
+    /// The chat (Telegram chat id, GitHub `owner/repo`). `/sessions` lists the sessions of one
+    /// chat.
     pub chat: String,
-    /// The thread inside the chat (Telegram forum topic id), if any.
+    /// The thread inside the chat (Telegram forum topic id, GitHub `pr/7` or `issue/7`), if any.
     pub topic: Option<String>,
 }
 

@@ -25,13 +25,14 @@ use anyhow::{Context, Result};
 
 use super::Core;
 use super::agent_event::{AgentEvent, AgentResult};
-use super::frontend::Ending;
+use super::frontend::{Ending, Workspace};
 use super::ids::now_ms;
 use super::outbox::{Outbound, OutboundOp, keys};
 use super::outcome::Outcome;
 use super::progress::Progress;
 use super::replies;
 use crate::agents::claude;
+use crate::runner::git::{self, GitError, Pushed};
 use crate::runner::hosts::Host;
 use crate::runner::remote_turn::{
     self, CANCEL_GRACE, Cancelled, Launch, LaunchError, LaunchSpec, RemoteStatus,
@@ -103,7 +104,11 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         if turn.cancel_reason.is_some() {
             return finish(core, &session, &turn, Outcome::Cancelled, None, 0).await;
         }
-        if let Err(outcome) = launch(core, &host, &session, &turn, &files).await {
+        let workdir = match prepare_workspace(core, &host, &session, &turn).await {
+            Ok(workdir) => workdir,
+            Err(outcome) => return finish(core, &session, &turn, outcome, None, 0).await,
+        };
+        if let Err(outcome) = launch(core, &host, &session, &turn, &files, &workdir).await {
             return finish(core, &session, &turn, outcome, None, 0).await;
         }
         core.store.mark_turn_running(&turn.id).await?;
@@ -131,7 +136,11 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     };
     let tools = follower.progress.tool_calls;
     let result = follower.result.take();
-    finish(core, &session, &turn, outcome, result.as_ref(), tools).await?;
+    let pushed = match &outcome {
+        Outcome::Success { .. } => push_workspace(core, &host, &turn).await,
+        _ => None,
+    };
+    finish_with(core, &session, &turn, outcome, result.as_ref(), tools, pushed).await?;
     if let Err(e) = remote_turn::remove(&*host.transport, &files).await {
         tracing::warn!(turn = %turn.id, "could not remove the turn's files on {}: {e}", host.name);
     }
@@ -145,6 +154,55 @@ async fn reload(core: &Core, turn: &TurnRow) -> Result<TurnRow> {
         .context("the turn disappeared from the store")
 }
 
+/// Prepares the turn's workspace (a Git checkout) and returns the directory the agent works in.
+async fn prepare_workspace(
+    core: &Core,
+    host: &Host,
+    session: &SessionRow,
+    turn: &TurnRow,
+) -> std::result::Result<String, Outcome> {
+    let Some(Workspace::Git(checkout)) = &turn.workspace else {
+        return Ok(session.workdir.clone());
+    };
+    let failed = |reason: String| Outcome::LaunchFailed { reason };
+    let token = core
+        .frontend(session.thread.platform)
+        .map_err(|e| failed(e.to_string()))?
+        .credential(&checkout.credential)
+        .await
+        .map_err(|e| failed(format!("no credential for the repository: {e:#}")))?;
+    let dir = checkout.path_in(&host.workdir);
+    match git::prepare(&*host.transport, &dir, checkout, &token).await {
+        Ok(prepared) => {
+            if let Err(e) = core.store.set_workspace_head(&turn.id, &prepared.head).await {
+                return Err(failed(format!("recording the checkout: {e:#}")));
+            }
+            Ok(dir)
+        }
+        Err(GitError::Transport(e)) => Err(transport_outcome(e)),
+        Err(GitError::Failed(reason)) => Err(failed(reason)),
+    }
+}
+
+/// Pushes the agent's commits when the turn's workspace says where; returns what to tell.
+async fn push_workspace(core: &Core, host: &Host, turn: &TurnRow) -> Option<String> {
+    let Some(Workspace::Git(checkout)) = &turn.workspace else {
+        return None;
+    };
+    let target = checkout.push.as_ref()?;
+    let platform = core.store.session(&turn.session_id).await.ok()??.thread.platform;
+    let token = match core.frontend(platform).ok()?.credential(&checkout.credential).await {
+        Ok(token) => token,
+        Err(e) => return Some(replies::push_failed(&target.branch, &format!("{e:#}"))),
+    };
+    let dir = checkout.path_in(&host.workdir);
+    Some(match git::push(&*host.transport, &dir, target, &token).await {
+        Ok(Pushed::Nothing) => return None,
+        Ok(Pushed::Commits(commits)) => replies::pushed(&target.branch, &commits),
+        Err(e) => replies::push_failed(&target.branch, &e.to_string()),
+    })
+}
+
 /// Starts the agent on the host, or says why it could not be started.
 async fn launch(
     core: &Core,
@@ -152,13 +210,14 @@ async fn launch(
     session: &SessionRow,
     turn: &TurnRow,
     files: &str,
+    workdir: &str,
 ) -> std::result::Result<(), Outcome> {
     let invocation = core
         .claude
         .invocation(host.claude(), session.agent_session_id.as_deref());
     let spec = LaunchSpec {
         files,
-        workdir: &session.workdir,
+        workdir,
         invocation: &invocation,
         prompt: turn.prompt.as_bytes(),
     };
@@ -482,6 +541,19 @@ async fn finish(
     result: Option<&AgentResult>,
     tools: usize,
 ) -> Result<()> {
+    finish_with(core, session, turn, outcome, result, tools, None).await
+}
+
+/// [`finish`], with a note for the end of the message (what was pushed).
+async fn finish_with(
+    core: &Core,
+    session: &SessionRow,
+    turn: &TurnRow,
+    outcome: Outcome,
+    result: Option<&AgentResult>,
+    tools: usize,
+    note: Option<String>,
+) -> Result<()> {
     let elapsed_ms = now_ms() - turn.started_at.unwrap_or(turn.created_at);
     let mut stats = TurnStats {
         cost_usd: None,
@@ -504,7 +576,10 @@ async fn finish(
         turn,
         thread: &session.thread,
         status: replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
-        message: replies::outcome_message(&outcome, &turn.host),
+        message: match note {
+            Some(note) => format!("{}\n\n{note}", replies::outcome_message(&outcome, &turn.host)),
+            None => replies::outcome_message(&outcome, &turn.host),
+        },
     };
     for out in core.frontend(session.thread.platform)?.present(&ending) {
         crate::store::outbox::enqueue(&mut tx, &out).await?;

@@ -48,7 +48,7 @@ fn outbox_from_row(row: &AnyRow) -> Result<OutboxRow> {
 pub async fn enqueue(conn: &mut AnyConnection, out: &Outbound) -> Result<()> {
     let now = now_ms();
     let sql = match out.op {
-        OutboundOp::Post(_) => {
+        OutboundOp::Post(_) | OutboundOp::React { .. } => {
             "INSERT INTO outbox (id, key, platform, chat, thread_ref, op, target_key, state, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) \
              ON CONFLICT (key) DO NOTHING"

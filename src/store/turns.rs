@@ -78,6 +78,8 @@ pub struct TurnRow {
     pub workspace: Option<Workspace>,
     /// The commit its Git checkout was at when the agent started.
     pub workspace_head: Option<String>,
+    /// What the frontend wants back when presenting the turn's end.
+    pub memo: Option<serde_json::Value>,
 }
 
 /// One stored agent event of a turn.
@@ -102,6 +104,7 @@ pub struct NewTurn<'a> {
     pub reply_to: Option<&'a str>,
     pub host: &'a str,
     pub workspace: Option<&'a Workspace>,
+    pub memo: Option<&'a serde_json::Value>,
 }
 
 /// Final figures of a finished turn.
@@ -117,12 +120,13 @@ pub struct TurnStats {
 const COLUMNS: &str = "id, session_id, prompt, author_id, author_name, reply_to, state, host, \
     remote_files, read_offset, cancel_reason, created_at, started_at, finished_at, outcome, \
     cost_usd, duration_ms, num_turns, input_tokens, output_tokens, activity, workspace, \
-    workspace_head";
+    workspace_head, memo";
 
 fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
     let state: String = col(row, "state")?;
     let outcome: Option<String> = col(row, "outcome")?;
     let workspace: Option<String> = col(row, "workspace")?;
+    let memo: Option<String> = col(row, "memo")?;
     Ok(TurnRow {
         id: TurnId::from_string(col(row, "id")?),
         session_id: SessionId::from_string(col(row, "session_id")?),
@@ -153,6 +157,10 @@ fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
             .transpose()
             .context("unreadable workspace")?,
         workspace_head: col(row, "workspace_head")?,
+        memo: memo
+            .map(|m| serde_json::from_str(&m))
+            .transpose()
+            .context("unreadable memo")?,
     })
 }
 
@@ -364,8 +372,8 @@ pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<T
     let id = TurnId::generate();
     sqlx::query(
         "INSERT INTO turns (id, session_id, inbound_id, prompt, author_id, author_name, reply_to, \
-         state, host, created_at, workspace) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10)",
+         state, host, created_at, workspace, memo) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11)",
     )
     .bind(id.as_str())
     .bind(new.session_id.as_str())
@@ -377,6 +385,7 @@ pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<T
     .bind(new.host)
     .bind(now_ms())
     .bind(new.workspace.map(serde_json::to_string).transpose()?)
+    .bind(new.memo.map(serde_json::to_string).transpose()?)
     .execute(conn)
     .await
     .context("inserting a turn")?;

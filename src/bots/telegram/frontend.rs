@@ -43,6 +43,7 @@ impl Frontend for TelegramFrontend {
         let prepared = Prepared {
             prompt: text.to_owned(),
             workspace: None,
+            memo: None,
         };
         Box::pin(async move { Ok(Some(prepared)) })
     }

@@ -1,0 +1,247 @@
+//! Git checkouts on a host: fetched before a turn, pushed back after it.
+//!
+//! The token a platform hands out (a GitHub installation token) is given to git for the one
+//! command that needs it and nowhere else: it travels as the first line of the script's stdin,
+//! lives in one environment variable of that shell, and reaches git through a credential helper
+//! defined with `-c` on the command line — so it is never part of a remote URL, never written to
+//! a git config file or the disk, and never in a process's arguments.
+//!
+//! The checkout keeps a local branch `switchboard` and a ref `refs/switchboard/base` naming the
+//! commit it was last brought to: commits after `base` are the agent's own. A new turn moves the
+//! branch to the freshly fetched commit only when the agent has no unpushed work there (no commits
+//! after `base`, nothing uncommitted); otherwise the agent continues where it left off.
+
+use super::shell::quote;
+use super::transport::{Transport, TransportError};
+use crate::config::Secret;
+use crate::core::frontend::{GitCheckout, PushTarget};
+
+/// How git gets the token: a helper that answers `get` from the environment.
+const CREDENTIAL_HELPER: &str =
+    r#"!f() { test "$1" = get && echo username=x-access-token && echo "password=$SB_GIT_TOKEN"; }; f"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A prepared checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The commit the agent starts from.
+    pub head: String,
+    /// False when the agent's unpushed work was kept instead of moving to the fetched commit.
+    pub moved: bool,
+}
+
+/// The shell prelude of every script here: reads the token, defines `gitc` (git with it).
+fn prelude(dir: &str) -> String {
+    format!(
+        r#"set -e
+IFS= read -r SB_GIT_TOKEN
+export SB_GIT_TOKEN
+gitc() {{ git -c credential.helper= -c credential.helper={helper} -c core.askPass= "$@"; }}
+d={dir}
+mkdir -p "$d"
+cd "$d"
+"#,
+        helper = quote(CREDENTIAL_HELPER),
+        dir = super::shell::quote_path(dir),
+    )
+}
+
+fn stdin(token: &Secret) -> Vec<u8> {
+    format!("{}\n", token.expose()).into_bytes()
+}
+
+/// Fetches the checkout's ref into `dir` (absolute or `~/`-relative) and checks it out.
+pub async fn prepare(
+    host: &dyn Transport,
+    dir: &str,
+    checkout: &GitCheckout,
+    token: &Secret,
+) -> Result<Prepared, GitError> {
+    let script = format!(
+        r#"{prelude}[ -d .git ] || git init -q
+export GIT_TERMINAL_PROMPT=0
+if ! out=$(gitc fetch -q --no-tags {url} {refspec} 2>&1); then
+  printf '%s\n' "$out" | tail -n 5 >&2; exit 1
+fi
+new=$(git rev-parse refs/switchboard/fetched)
+moved=yes
+if cur=$(git rev-parse -q --verify refs/heads/switchboard); then
+  base=$(git rev-parse -q --verify refs/switchboard/base || echo none)
+  if [ "$cur" != "$base" ] || ! git diff --quiet HEAD -- || ! git diff --cached --quiet; then
+    moved=no
+  fi
+fi
+if [ $moved = yes ]; then
+  git checkout -q -f -B switchboard "$new"
+  git update-ref refs/switchboard/base "$new"
+fi
+echo "head $(git rev-parse HEAD)"
+echo "moved $moved""#,
+        prelude = prelude(dir),
+        url = quote(&checkout.clone_url),
+        refspec = quote(&format!("+{}:refs/switchboard/fetched", checkout.fetch_ref)),
+    );
+    let out = host.exec(&script, &stdin(token)).await?;
+    if !out.success() {
+        return Err(GitError::Failed(format!(
+            "fetching {} failed: {}",
+            checkout.fetch_ref,
+            out.stderr_text()
+        )));
+    }
+    let text = out.stdout_text();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+    };
+    Ok(Prepared {
+        head: field("head ").ok_or_else(|| GitError::Failed(format!("no head in {text:?}")))?,
+        moved: field("moved ").as_deref() != Some("no"),
+    })
+}
+
+/// What pushing found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// The agent made no commits.
+    Nothing,
+    /// These commits (`abc1234 subject`, oldest first) are on the target branch now.
+    Commits(Vec<String>),
+}
+
+/// Pushes the agent's commits (those after `refs/switchboard/base`) to the target branch.
+pub async fn push(
+    host: &dyn Transport,
+    dir: &str,
+    target: &PushTarget,
+    token: &Secret,
+) -> Result<Pushed, GitError> {
+    let script = format!(
+        r#"{prelude}export GIT_TERMINAL_PROMPT=0
+base=$(git rev-parse refs/switchboard/base)
+head=$(git rev-parse HEAD)
+if [ "$base" = "$head" ]; then echo nothing; exit 0; fi
+if ! git merge-base --is-ancestor "$base" "$head"; then echo "the agent's branch no longer contains the pull request's head" >&2; exit 3; fi
+git log --reverse --format='commit %h %s' "$base..$head"
+if ! out=$(gitc push -q {url} {refspec} 2>&1); then
+  printf '%s\n' "$out" | tail -n 5 >&2; exit 1
+fi
+git update-ref refs/switchboard/base "$head""#,
+        prelude = prelude(dir),
+        url = quote(&target.url),
+        refspec = quote(&format!("HEAD:refs/heads/{}", target.branch)),
+    );
+    let out = host.exec(&script, &stdin(token)).await?;
+    if !out.success() {
+        return Err(GitError::Failed(format!(
+            "pushing to {} failed: {}",
+            target.branch,
+            out.stderr_text()
+        )));
+    }
+    let text = out.stdout_text();
+    if text.trim() == "nothing" {
+        return Ok(Pushed::Nothing);
+    }
+    Ok(Pushed::Commits(
+        text.lines()
+            .filter_map(|l| l.strip_prefix("commit "))
+            .map(str::to_owned)
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::local::LocalTransport;
+    use std::process::Command;
+
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// A bare "remote" with a `feature` branch one commit ahead of `main`.
+    fn remote(root: &std::path::Path) -> (std::path::PathBuf, String) {
+        let work = root.join("work");
+        std::fs::create_dir(&work).unwrap();
+        git(&work, &["init", "-q"]);
+        std::fs::write(work.join("a.txt"), "one\n").unwrap();
+        git(&work, &["add", "."]);
+        git(&work, &["commit", "-q", "-m", "first"]);
+        git(&work, &["checkout", "-q", "-b", "feature"]);
+        std::fs::write(work.join("a.txt"), "two\n").unwrap();
+        git(&work, &["commit", "-q", "-am", "second"]);
+        let head = git(&work, &["rev-parse", "HEAD"]);
+        let bare = root.join("remote.git");
+        git(root, &["clone", "-q", "--bare", work.to_str().unwrap(), bare.to_str().unwrap()]);
+        (bare, head)
+    }
+
+    #[tokio::test]
+    async fn checkout_agent_commits_and_push_back() {
+        let root = tempfile::tempdir().unwrap();
+        let (bare, head) = remote(root.path());
+        let host = LocalTransport::new("local");
+        let checkout = GitCheckout {
+            clone_url: bare.display().to_string(),
+            fetch_ref: "refs/heads/feature".into(),
+            dir: "co".into(),
+            credential: "test".into(),
+            push: None,
+        };
+        let dir = root.path().join("checkouts/co").display().to_string();
+        let token = Secret::new("t0ken-not-in-files");
+        let prepared = prepare(&host, &dir, &checkout, &token).await.unwrap();
+        assert_eq!(prepared, Prepared { head: head.clone(), moved: true });
+        let co = std::path::Path::new(&dir);
+        assert_eq!(std::fs::read_to_string(co.join("a.txt")).unwrap(), "two\n");
+
+        // The agent commits; a new turn keeps its unpushed work.
+        std::fs::write(co.join("b.txt"), "agent\n").unwrap();
+        git(co, &["add", "."]);
+        git(co, &["commit", "-q", "-m", "agent work"]);
+        let again = prepare(&host, &dir, &checkout, &token).await.unwrap();
+        assert!(!again.moved);
+        assert_ne!(again.head, head);
+
+        let target = PushTarget {
+            url: bare.display().to_string(),
+            branch: "feature".into(),
+        };
+        let pushed = push(&host, &dir, &target, &token).await.unwrap();
+        assert!(matches!(&pushed, Pushed::Commits(c) if c.len() == 1 && c[0].ends_with("agent work")));
+        assert_eq!(git(&bare, &["rev-parse", "feature"]), again.head);
+        assert_eq!(push(&host, &dir, &target, &token).await.unwrap(), Pushed::Nothing);
+
+        // The token is nowhere on disk: not in the checkout's config or anywhere else.
+        let grep = Command::new("grep")
+            .args(["-r", "-l", token.expose()])
+            .arg(root.path())
+            .output()
+            .unwrap();
+        assert!(grep.stdout.is_empty(), "token found in {}", String::from_utf8_lossy(&grep.stdout));
+
+        let missing = GitCheckout {
+            fetch_ref: "refs/heads/nope".into(),
+            ..checkout
+        };
+        let err = prepare(&host, &dir, &missing, &token).await.unwrap_err();
+        assert!(err.to_string().contains("fetching refs/heads/nope failed"), "{err}");
+    }
+}
