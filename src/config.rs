@@ -87,6 +87,9 @@ pub struct Config {
     pub http: HttpConfig,
     #[serde(default)]
     pub telegram: TelegramConfig,
+    /// The GitHub App; enabled when `app_id` is set.
+    #[serde(default)]
+    pub github: GitHubConfig,
     #[serde(default)]
     pub defaults: Defaults,
     /// Workspace hosts by name. `local` exists even when not listed.
@@ -253,6 +256,90 @@ fn default_per_group_per_minute() -> u32 {
 
 fn default_global_per_second() -> u32 {
     30
+}
+
+/// The GitHub App: mentions on issues and pull requests, dependency reviews.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitHubConfig {
+    /// The App's id (its settings page shows it). Default: none, GitHub is off.
+    #[serde(default)]
+    pub app_id: Option<u64>,
+    /// The App's private key (PEM). Default: none; `GITHUB_APP_PRIVATE_KEY` holds the PEM text.
+    #[serde(default)]
+    pub private_key_file: Option<PathBuf>,
+    /// File with the webhook secret(s), one per line (several while rotating). Default: none;
+    /// `GITHUB_WEBHOOK_SECRET` (comma-separated) is used.
+    #[serde(default)]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// REST API base URL. Default `https://api.github.com`; GitHub Enterprise Server uses
+    /// `https://HOST/api/v3`.
+    #[serde(default = "default_github_api_url")]
+    pub api_url: String,
+    /// The mention that calls the bot, without `@`. Default `switchboard`.
+    #[serde(default = "default_github_handle")]
+    pub handle: String,
+    /// Push the agent's commits to the pull request's branch. Default false.
+    #[serde(default)]
+    pub allow_push: bool,
+    /// Accounts whose pull requests get a dependency review (exact logins of Bot accounts).
+    /// Default `["dependabot[bot]", "renovate[bot]"]`.
+    #[serde(default = "default_dependency_bots")]
+    pub dependency_bots: Vec<String>,
+    /// Host the repositories are checked out on. Default: `defaults.host`.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The pull request diff given to the agent is cut after this many bytes. Default 60000.
+    #[serde(default = "default_diff_max_bytes")]
+    pub diff_max_bytes: usize,
+    /// Earlier comments of the thread given to the agent. Default 20.
+    #[serde(default = "default_context_comments")]
+    pub context_comments: usize,
+    /// Time limit of a dependency review's test run. Default `10m`.
+    #[serde(default = "default_test_timeout", with = "humantime_serde")]
+    pub test_timeout: Duration,
+}
+
+impl Default for GitHubConfig {
+    fn default() -> Self {
+        GitHubConfig {
+            app_id: None,
+            private_key_file: None,
+            webhook_secret_file: None,
+            api_url: default_github_api_url(),
+            handle: default_github_handle(),
+            allow_push: false,
+            dependency_bots: default_dependency_bots(),
+            host: None,
+            diff_max_bytes: default_diff_max_bytes(),
+            context_comments: default_context_comments(),
+            test_timeout: default_test_timeout(),
+        }
+    }
+}
+
+fn default_github_api_url() -> String {
+    "https://api.github.com".to_owned()
+}
+
+fn default_github_handle() -> String {
+    "switchboard".to_owned()
+}
+
+fn default_dependency_bots() -> Vec<String> {
+    vec!["dependabot[bot]".to_owned(), "renovate[bot]".to_owned()]
+}
+
+fn default_diff_max_bytes() -> usize {
+    60_000
+}
+
+fn default_context_comments() -> usize {
+    20
+}
+
+fn default_test_timeout() -> Duration {
+    Duration::from_secs(600)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -482,6 +569,10 @@ const PERMISSION_MODES: &[&str] = &["default", "acceptEdits", "plan", "bypassPer
 pub struct Secrets {
     pub telegram_token: Option<Secret>,
     pub telegram_webhook_secret: Option<Secret>,
+    /// The GitHub App's private key (PEM).
+    pub github_private_key: Option<Secret>,
+    /// Every accepted GitHub webhook secret (more than one while rotating).
+    pub github_webhook_secrets: Vec<Secret>,
 }
 
 impl Config {
@@ -570,6 +661,21 @@ impl Config {
                 bail!("telegram.webhook_url must be an http(s) URL (got {url:?})");
             }
         }
+        if let Some(host) = &self.github.host
+            && !self.hosts.contains_key(host)
+        {
+            bail!("github.host is {host:?}, but there is no [hosts.{host}] section");
+        }
+        let handle = &self.github.handle;
+        if handle.is_empty()
+            || !handle
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            bail!(
+                "github.handle {handle:?} must be a GitHub login (letters, digits, '-'), without '@'"
+            );
+        }
         let limits = &self.telegram.limits;
         if limits.per_group_per_minute == 0 || limits.global_per_second == 0 {
             bail!("telegram.limits.* must be greater than zero");
@@ -598,9 +704,46 @@ impl Config {
                 Some(_) => {}
             }
         }
+        let github_private_key = match &self.github.private_key_file {
+            Some(path) => Some(read_secret_file(path, "github.private_key_file")?),
+            None => env.get("GITHUB_APP_PRIVATE_KEY").map(Secret::new),
+        };
+        let github_webhook_secrets: Vec<Secret> = match &self.github.webhook_secret_file {
+            Some(path) => read_secret_file(path, "github.webhook_secret_file")?
+                .expose()
+                .lines()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(Secret::new)
+                .collect(),
+            None => env
+                .get("GITHUB_WEBHOOK_SECRET")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(Secret::new)
+                .collect(),
+        };
+        if self.github.app_id.is_some() {
+            if github_private_key.is_none() {
+                bail!(
+                    "github.app_id is set: give the App's private key in github.private_key_file \
+                     or GITHUB_APP_PRIVATE_KEY"
+                );
+            }
+            if github_webhook_secrets.is_empty() {
+                bail!(
+                    "github.app_id is set: give the webhook secret in GITHUB_WEBHOOK_SECRET or \
+                     github.webhook_secret_file"
+                );
+            }
+        }
         Ok(Secrets {
             telegram_token,
             telegram_webhook_secret,
+            github_private_key,
+            github_webhook_secrets,
         })
     }
 

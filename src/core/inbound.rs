@@ -15,6 +15,9 @@ pub struct Inbound {
     /// The platform message id, so answers can reply to it.
     pub message_id: Option<String>,
     pub body: InboundBody,
+    /// What the platform's frontend needs back about the event (opaque to the core).
+    #[serde(default)]
+    pub context: Option<serde_json::Value>,
 }
 
 impl Inbound {

@@ -33,7 +33,10 @@ pub enum OutboundOp {
         progress: bool,
     },
     /// React to a platform message (the user's request) with an emoji.
-    React { message_id: String, reaction: Reaction },
+    React {
+        message_id: String,
+        reaction: Reaction,
+    },
 }
 
 /// The reactions the bot uses.

@@ -140,7 +140,16 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         Outcome::Success { .. } => push_workspace(core, &host, &turn).await,
         _ => None,
     };
-    finish_with(core, &session, &turn, outcome, result.as_ref(), tools, pushed).await?;
+    finish_with(
+        core,
+        &session,
+        &turn,
+        outcome,
+        result.as_ref(),
+        tools,
+        pushed,
+    )
+    .await?;
     if let Err(e) = remote_turn::remove(&*host.transport, &files).await {
         tracing::warn!(turn = %turn.id, "could not remove the turn's files on {}: {e}", host.name);
     }
@@ -174,7 +183,11 @@ async fn prepare_workspace(
     let dir = checkout.path_in(&host.workdir);
     match git::prepare(&*host.transport, &dir, checkout, &token).await {
         Ok(prepared) => {
-            if let Err(e) = core.store.set_workspace_head(&turn.id, &prepared.head).await {
+            if let Err(e) = core
+                .store
+                .set_workspace_head(&turn.id, &prepared.head)
+                .await
+            {
                 return Err(failed(format!("recording the checkout: {e:#}")));
             }
             Ok(dir)
@@ -190,17 +203,30 @@ async fn push_workspace(core: &Core, host: &Host, turn: &TurnRow) -> Option<Stri
         return None;
     };
     let target = checkout.push.as_ref()?;
-    let platform = core.store.session(&turn.session_id).await.ok()??.thread.platform;
-    let token = match core.frontend(platform).ok()?.credential(&checkout.credential).await {
+    let platform = core
+        .store
+        .session(&turn.session_id)
+        .await
+        .ok()??
+        .thread
+        .platform;
+    let token = match core
+        .frontend(platform)
+        .ok()?
+        .credential(&checkout.credential)
+        .await
+    {
         Ok(token) => token,
         Err(e) => return Some(replies::push_failed(&target.branch, &format!("{e:#}"))),
     };
     let dir = checkout.path_in(&host.workdir);
-    Some(match git::push(&*host.transport, &dir, target, &token).await {
-        Ok(Pushed::Nothing) => return None,
-        Ok(Pushed::Commits(commits)) => replies::pushed(&target.branch, &commits),
-        Err(e) => replies::push_failed(&target.branch, &e.to_string()),
-    })
+    Some(
+        match git::push(&*host.transport, &dir, target, &token).await {
+            Ok(Pushed::Nothing) => return None,
+            Ok(Pushed::Commits(commits)) => replies::pushed(&target.branch, &commits),
+            Err(e) => replies::push_failed(&target.branch, &e.to_string()),
+        },
+    )
 }
 
 /// Starts the agent on the host, or says why it could not be started.
@@ -577,7 +603,10 @@ async fn finish_with(
         thread: &session.thread,
         status: replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
         message: match note {
-            Some(note) => format!("{}\n\n{note}", replies::outcome_message(&outcome, &turn.host)),
+            Some(note) => format!(
+                "{}\n\n{note}",
+                replies::outcome_message(&outcome, &turn.host)
+            ),
             None => replies::outcome_message(&outcome, &turn.host),
         },
     };

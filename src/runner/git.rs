@@ -17,8 +17,7 @@ use crate::config::Secret;
 use crate::core::frontend::{GitCheckout, PushTarget};
 
 /// How git gets the token: a helper that answers `get` from the environment.
-const CREDENTIAL_HELPER: &str =
-    r#"!f() { test "$1" = get && echo username=x-access-token && echo "password=$SB_GIT_TOKEN"; }; f"#;
+const CREDENTIAL_HELPER: &str = r#"!f() { test "$1" = get && echo username=x-access-token && echo "password=$SB_GIT_TOKEN"; }; f"#;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -167,12 +166,23 @@ mod tests {
 
     fn git(dir: &std::path::Path, args: &[&str]) -> String {
         let out = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"])
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "init.defaultBranch=main",
+            ])
             .args(args)
             .current_dir(dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
@@ -189,7 +199,16 @@ mod tests {
         git(&work, &["commit", "-q", "-am", "second"]);
         let head = git(&work, &["rev-parse", "HEAD"]);
         let bare = root.join("remote.git");
-        git(root, &["clone", "-q", "--bare", work.to_str().unwrap(), bare.to_str().unwrap()]);
+        git(
+            root,
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                work.to_str().unwrap(),
+                bare.to_str().unwrap(),
+            ],
+        );
         (bare, head)
     }
 
@@ -208,7 +227,13 @@ mod tests {
         let dir = root.path().join("checkouts/co").display().to_string();
         let token = Secret::new("t0ken-not-in-files");
         let prepared = prepare(&host, &dir, &checkout, &token).await.unwrap();
-        assert_eq!(prepared, Prepared { head: head.clone(), moved: true });
+        assert_eq!(
+            prepared,
+            Prepared {
+                head: head.clone(),
+                moved: true
+            }
+        );
         let co = std::path::Path::new(&dir);
         assert_eq!(std::fs::read_to_string(co.join("a.txt")).unwrap(), "two\n");
 
@@ -225,9 +250,14 @@ mod tests {
             branch: "feature".into(),
         };
         let pushed = push(&host, &dir, &target, &token).await.unwrap();
-        assert!(matches!(&pushed, Pushed::Commits(c) if c.len() == 1 && c[0].ends_with("agent work")));
+        assert!(
+            matches!(&pushed, Pushed::Commits(c) if c.len() == 1 && c[0].ends_with("agent work"))
+        );
         assert_eq!(git(&bare, &["rev-parse", "feature"]), again.head);
-        assert_eq!(push(&host, &dir, &target, &token).await.unwrap(), Pushed::Nothing);
+        assert_eq!(
+            push(&host, &dir, &target, &token).await.unwrap(),
+            Pushed::Nothing
+        );
 
         // The token is nowhere on disk: not in the checkout's config or anywhere else.
         let grep = Command::new("grep")
@@ -235,13 +265,20 @@ mod tests {
             .arg(root.path())
             .output()
             .unwrap();
-        assert!(grep.stdout.is_empty(), "token found in {}", String::from_utf8_lossy(&grep.stdout));
+        assert!(
+            grep.stdout.is_empty(),
+            "token found in {}",
+            String::from_utf8_lossy(&grep.stdout)
+        );
 
         let missing = GitCheckout {
             fetch_ref: "refs/heads/nope".into(),
             ..checkout
         };
         let err = prepare(&host, &dir, &missing, &token).await.unwrap_err();
-        assert!(err.to_string().contains("fetching refs/heads/nope failed"), "{err}");
+        assert!(
+            err.to_string().contains("fetching refs/heads/nope failed"),
+            "{err}"
+        );
     }
 }

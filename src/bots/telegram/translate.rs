@@ -65,6 +65,7 @@ pub fn translate(update: &Update, me: &BotIdentity) -> Option<Inbound> {
         },
         message_id: Some(msg.id.0.to_string()),
         body,
+        context: None,
     })
 }
 

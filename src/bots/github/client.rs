@@ -1,0 +1,432 @@
+//! A small GitHub REST client: the endpoints Switchboard uses, as an installation of the App.
+//!
+//! Written on reqwest (already in the tree through teloxide) instead of octocrab, which would
+//! bring a second HTTP stack and a second crypto provider for a dozen calls. Every call names
+//! the repository it acts on; the client finds the repository's installation (remembered from
+//! webhooks, or asked with the App's JWT) and uses a cached installation token for it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::app_auth::{AppKey, TokenCache};
+use super::payload::{Comment, Issue, PullRequest, User};
+use crate::config::Secret;
+
+/// Pages read at most from a paginated list (100 items each).
+const MAX_PAGES: u32 = 10;
+/// What GitHub is told about the client.
+const USER_AGENT: &str = concat!("switchboard/", env!("CARGO_PKG_VERSION"));
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// A primary or secondary rate limit: wait this long.
+    #[error("rate limited by GitHub for {}s", retry_after.as_secs())]
+    RateLimited { retry_after: Duration },
+    #[error("GitHub answered {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("cannot reach GitHub: {0}")]
+    Network(String),
+    #[error("unexpected answer from GitHub: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// Worth retrying later (network trouble, a server error).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Network(_) | ApiError::RateLimited { .. } => true,
+            ApiError::Status { status, .. } => *status >= 500,
+            ApiError::Decode(_) => false,
+        }
+    }
+}
+
+/// A file a pull request changes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PullFile {
+    pub filename: String,
+    pub patch: Option<String>,
+}
+
+/// A pull request review, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ReviewSummary {
+    pub id: u64,
+    pub body: Option<String>,
+    pub user: Option<User>,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: u64,
+}
+
+pub struct GitHubClient {
+    http: reqwest::Client,
+    api: String,
+    app: AppKey,
+    tokens: TokenCache,
+    installations: Mutex<HashMap<String, u64>>,
+}
+
+impl GitHubClient {
+    pub fn new(api_url: &str, app: AppKey) -> anyhow::Result<GitHubClient> {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(GitHubClient {
+            http,
+            api: api_url.trim_end_matches('/').to_owned(),
+            app,
+            tokens: TokenCache::default(),
+            installations: Mutex::default(),
+        })
+    }
+
+    /// Notes a repository's installation (every webhook names it).
+    pub fn remember_installation(&self, repo: &str, installation: u64) {
+        self.installations
+            .lock()
+            .expect("installations lock")
+            .insert(repo.to_owned(), installation);
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
+        let response = request
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.without_url().to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let exhausted = response
+            .headers()
+            .get("x-ratelimit-remaining")
+            .is_some_and(|v| v == "0");
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let message = body["message"].as_str().unwrap_or("").to_owned();
+        let limited = status == StatusCode::TOO_MANY_REQUESTS
+            || (status == StatusCode::FORBIDDEN
+                && (retry_after.is_some() || exhausted || message.contains("rate limit")));
+        if limited {
+            return Err(ApiError::RateLimited {
+                retry_after: Duration::from_secs(retry_after.unwrap_or(60)),
+            });
+        }
+        Err(ApiError::Status {
+            status: status.as_u16(),
+            message,
+        })
+    }
+
+    /// The App's slug (its bot account is `<slug>[bot]`).
+    pub async fn app_slug(&self) -> Result<String, ApiError> {
+        let jwt = self.jwt()?;
+        let response = self
+            .send(
+                self.http
+                    .get(format!("{}/app", self.api))
+                    .bearer_auth(jwt.expose()),
+            )
+            .await?;
+        let app: Value = decode(response).await?;
+        app["slug"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::Decode("no slug in /app".into()))
+    }
+
+    fn jwt(&self) -> Result<Secret, ApiError> {
+        self.app
+            .jwt(SystemTime::now())
+            .map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    /// A token for an installation, cached until close to its expiry.
+    pub async fn installation_token(&self, installation: u64) -> Result<Secret, ApiError> {
+        if let Some(token) = self.tokens.get(installation, SystemTime::now()) {
+            return Ok(token);
+        }
+        let jwt = self.jwt()?;
+        let url = format!(
+            "{}/app/installations/{installation}/access_tokens",
+            self.api
+        );
+        let response = self
+            .send(self.http.post(url).bearer_auth(jwt.expose()))
+            .await?;
+        let body: Value = decode(response).await?;
+        let token = body["token"]
+            .as_str()
+            .ok_or_else(|| ApiError::Decode("no token in the answer".into()))?;
+        let expires = body["expires_at"]
+            .as_str()
+            .and_then(|t| humantime::parse_rfc3339(t).ok())
+            .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(3000));
+        let token = Secret::new(token);
+        self.tokens.put(installation, token.clone(), expires);
+        Ok(token)
+    }
+
+    /// The installation that covers a repository.
+    pub async fn installation_for(&self, repo: &str) -> Result<u64, ApiError> {
+        if let Some(id) = self
+            .installations
+            .lock()
+            .expect("installations lock")
+            .get(repo)
+        {
+            return Ok(*id);
+        }
+        let jwt = self.jwt()?;
+        let url = format!("{}/repos/{repo}/installation", self.api);
+        let response = self
+            .send(self.http.get(url).bearer_auth(jwt.expose()))
+            .await?;
+        let body: Value = decode(response).await?;
+        let id = body["id"]
+            .as_u64()
+            .ok_or_else(|| ApiError::Decode("no installation id".into()))?;
+        self.remember_installation(repo, id);
+        Ok(id)
+    }
+
+    /// A token for the installation that covers `repo`.
+    pub async fn token_for(&self, repo: &str) -> Result<Secret, ApiError> {
+        let installation = self.installation_for(repo).await?;
+        self.installation_token(installation).await
+    }
+
+    async fn call(
+        &self,
+        repo: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<reqwest::Response, ApiError> {
+        let token = self.token_for(repo).await?;
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.api))
+            .bearer_auth(token.expose())
+            .header("Accept", "application/vnd.github+json");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        repo: &str,
+        path: &str,
+    ) -> Result<T, ApiError> {
+        decode(self.call(repo, Method::GET, path, None).await?).await
+    }
+
+    /// Every page of a list.
+    async fn get_all<T: serde::de::DeserializeOwned>(
+        &self,
+        repo: &str,
+        path: &str,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut all = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let items: Vec<T> = self
+                .get(repo, &format!("{path}{sep}per_page=100&page={page}"))
+                .await?;
+            let done = items.len() < 100;
+            all.extend(items);
+            if done {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// `admin`, `write`, `read` or `none` (a `maintain` role counts as `write`).
+    pub async fn permission(&self, repo: &str, login: &str) -> Result<String, ApiError> {
+        let body: Value = match self
+            .get(
+                repo,
+                &format!("/repos/{repo}/collaborators/{login}/permission"),
+            )
+            .await
+        {
+            Err(ApiError::Status { status: 404, .. }) => return Ok("none".to_owned()),
+            other => other?,
+        };
+        let role = body["role_name"].as_str().unwrap_or_default();
+        Ok(
+            match (body["permission"].as_str().unwrap_or("none"), role) {
+                (_, "maintain") => "write".to_owned(),
+                (permission, _) => permission.to_owned(),
+            },
+        )
+    }
+
+    pub async fn issue(&self, repo: &str, number: u64) -> Result<Issue, ApiError> {
+        self.get(repo, &format!("/repos/{repo}/issues/{number}"))
+            .await
+    }
+
+    pub async fn pull_request(&self, repo: &str, number: u64) -> Result<PullRequest, ApiError> {
+        self.get(repo, &format!("/repos/{repo}/pulls/{number}"))
+            .await
+    }
+
+    /// The pull request's unified diff.
+    pub async fn pull_diff(&self, repo: &str, number: u64) -> Result<String, ApiError> {
+        let token = self.token_for(repo).await?;
+        let request = self
+            .http
+            .get(format!("{}/repos/{repo}/pulls/{number}", self.api))
+            .bearer_auth(token.expose())
+            .header("Accept", "application/vnd.github.diff");
+        self.send(request)
+            .await?
+            .text()
+            .await
+            .map_err(|e| ApiError::Network(e.without_url().to_string()))
+    }
+
+    pub async fn pull_files(&self, repo: &str, number: u64) -> Result<Vec<PullFile>, ApiError> {
+        self.get_all(repo, &format!("/repos/{repo}/pulls/{number}/files"))
+            .await
+    }
+
+    pub async fn issue_comments(&self, repo: &str, number: u64) -> Result<Vec<Comment>, ApiError> {
+        self.get_all(repo, &format!("/repos/{repo}/issues/{number}/comments"))
+            .await
+    }
+
+    /// Comments on an issue or pull request; returns the comment's id.
+    pub async fn create_comment(
+        &self,
+        repo: &str,
+        number: u64,
+        body: &str,
+    ) -> Result<u64, ApiError> {
+        let path = format!("/repos/{repo}/issues/{number}/comments");
+        let created: Created = decode(
+            self.call(repo, Method::POST, &path, Some(json!({ "body": body })))
+                .await?,
+        )
+        .await?;
+        Ok(created.id)
+    }
+
+    pub async fn edit_comment(&self, repo: &str, id: u64, body: &str) -> Result<(), ApiError> {
+        let path = format!("/repos/{repo}/issues/comments/{id}");
+        self.call(repo, Method::PATCH, &path, Some(json!({ "body": body })))
+            .await?;
+        Ok(())
+    }
+
+    /// Replies in the thread of an inline review comment; returns the reply's id.
+    pub async fn reply_to_review_comment(
+        &self,
+        repo: &str,
+        number: u64,
+        comment: u64,
+        body: &str,
+    ) -> Result<u64, ApiError> {
+        let path = format!("/repos/{repo}/pulls/{number}/comments/{comment}/replies");
+        let created: Created = decode(
+            self.call(repo, Method::POST, &path, Some(json!({ "body": body })))
+                .await?,
+        )
+        .await?;
+        Ok(created.id)
+    }
+
+    /// Edits an inline review comment (the bot's replies in a review thread).
+    pub async fn edit_review_comment(
+        &self,
+        repo: &str,
+        id: u64,
+        body: &str,
+    ) -> Result<(), ApiError> {
+        let path = format!("/repos/{repo}/pulls/comments/{id}");
+        self.call(repo, Method::PATCH, &path, Some(json!({ "body": body })))
+            .await?;
+        Ok(())
+    }
+
+    /// Reacts to an issue comment (`review == false`) or an inline review comment.
+    pub async fn react(
+        &self,
+        repo: &str,
+        comment: u64,
+        review: bool,
+        content: &str,
+    ) -> Result<(), ApiError> {
+        let kind = if review { "pulls" } else { "issues" };
+        let path = format!("/repos/{repo}/{kind}/comments/{comment}/reactions");
+        self.call(
+            repo,
+            Method::POST,
+            &path,
+            Some(json!({ "content": content })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn reviews(&self, repo: &str, number: u64) -> Result<Vec<ReviewSummary>, ApiError> {
+        self.get_all(repo, &format!("/repos/{repo}/pulls/{number}/reviews"))
+            .await
+    }
+
+    /// Posts a review (event COMMENT); returns its id.
+    pub async fn create_review(
+        &self,
+        repo: &str,
+        number: u64,
+        body: &str,
+    ) -> Result<u64, ApiError> {
+        let path = format!("/repos/{repo}/pulls/{number}/reviews");
+        let payload = json!({ "body": body, "event": "COMMENT" });
+        let created: Created =
+            decode(self.call(repo, Method::POST, &path, Some(payload)).await?).await?;
+        Ok(created.id)
+    }
+
+    pub async fn update_review(
+        &self,
+        repo: &str,
+        number: u64,
+        id: u64,
+        body: &str,
+    ) -> Result<(), ApiError> {
+        let path = format!("/repos/{repo}/pulls/{number}/reviews/{id}");
+        self.call(repo, Method::PUT, &path, Some(json!({ "body": body })))
+            .await?;
+        Ok(())
+    }
+}
+
+async fn decode<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, ApiError> {
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| ApiError::Network(e.without_url().to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(e.to_string()))
+}

@@ -1,0 +1,308 @@
+//! Webhook events → core inbound events.
+//!
+//! What becomes an event: a comment, inline review comment or review that mentions the handle
+//! as a whole word (`@switchboard`, not `@switchboarder`) when it is *created* — an edit never
+//! triggers, because an edited comment can smuggle a request past everyone who read it — and
+//! pull requests opened, reopened or updated by one of the configured dependency bots. The
+//! bot's own comments are never events. Everything else is acknowledged and dropped.
+//!
+//! A pull request's thread is `owner/repo` + `pr/N`; its dependency review is a thread of its
+//! own (`pr/N/deps`), so reviews never mix with the conversation people have with the agent.
+
+use serde::{Deserialize, Serialize};
+
+use super::payload::{Event, PullRequest, Repository, User};
+use crate::core::inbound::{Inbound, InboundBody};
+use crate::core::thread::{Author, Platform, ThreadRef};
+
+/// The command word that asks for a dependency review (`@switchboard review-deps`).
+pub const REVIEW_DEPS: &str = "review-deps";
+
+/// Who the bot is on GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The mention handle, without `@`.
+    pub handle: String,
+    /// The App's bot account, `<slug>[bot]`.
+    pub bot_login: String,
+    /// Exact logins of the dependency bots.
+    pub dependency_bots: Vec<String>,
+}
+
+/// What the GitHub frontend needs back about an event (stored with it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Context {
+    pub installation: u64,
+    pub repo: String,
+    pub number: u64,
+    pub is_pull_request: bool,
+    /// `User`, `Bot` or `Organization`: the sender's account type.
+    pub sender_kind: String,
+    pub request: Request,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// The handle was mentioned.
+    Mention {
+        trigger: Trigger,
+        /// When the triggering text was created (RFC 3339); only comments created and last
+        /// edited before it are given to the agent.
+        created_at: String,
+    },
+    /// A dependency review, asked for by a dependency bot's pull request or by a command.
+    DependencyReview { head_sha: String },
+}
+
+/// Where the mention was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Trigger {
+    IssueComment {
+        id: u64,
+    },
+    ReviewComment {
+        id: u64,
+        path: String,
+        line: Option<u64>,
+        diff_hunk: String,
+    },
+    Review {
+        id: u64,
+    },
+}
+
+impl Trigger {
+    /// The platform message id the outlet understands (`issue-comment:ID` …).
+    pub fn message_id(&self) -> String {
+        match self {
+            Trigger::IssueComment { id } => format!("issue-comment:{id}"),
+            Trigger::ReviewComment { id, .. } => format!("review-comment:{id}"),
+            Trigger::Review { id } => format!("review:{id}"),
+        }
+    }
+}
+
+/// The core event for a webhook delivery, or `None` when it is not for the bot.
+pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound> {
+    match event {
+        Event::IssueComment(e) if e.action == "created" => {
+            let text = mention(&e.comment.body, &me.handle)?;
+            let kind = if e.issue.pull_request.is_some() {
+                "pr"
+            } else {
+                "issue"
+            };
+            request(
+                me,
+                delivery,
+                &e.repository,
+                &e.sender,
+                e.installation.as_ref()?.id,
+                (e.issue.number, kind == "pr"),
+                text,
+                Trigger::IssueComment { id: e.comment.id },
+                &e.comment.created_at,
+                None,
+            )
+        }
+        Event::PullRequestReviewComment(e) if e.action == "created" => {
+            let text = mention(&e.comment.body, &me.handle)?;
+            let c = &e.comment;
+            request(
+                me,
+                delivery,
+                &e.repository,
+                &e.sender,
+                e.installation.as_ref()?.id,
+                (e.pull_request.number, true),
+                text,
+                Trigger::ReviewComment {
+                    id: c.id,
+                    path: c.path.clone(),
+                    line: c.line.or(c.original_line),
+                    diff_hunk: c.diff_hunk.clone(),
+                },
+                &c.created_at,
+                Some(&e.pull_request),
+            )
+        }
+        Event::PullRequestReview(e) if e.action == "submitted" => {
+            let text = mention(e.review.body.as_deref()?, &me.handle)?;
+            request(
+                me,
+                delivery,
+                &e.repository,
+                &e.sender,
+                e.installation.as_ref()?.id,
+                (e.pull_request.number, true),
+                text,
+                Trigger::Review { id: e.review.id },
+                e.review.submitted_at.as_deref().unwrap_or_default(),
+                Some(&e.pull_request),
+            )
+        }
+        Event::PullRequest(e)
+            if matches!(e.action.as_str(), "opened" | "reopened" | "synchronize")
+                && me.dependency_bots.contains(&e.pull_request.user.login) =>
+        {
+            Some(dependency_review_inbound(
+                delivery,
+                &e.repository,
+                &e.pull_request.user,
+                e.installation.as_ref()?.id,
+                e.pull_request.number,
+                Request::DependencyReview {
+                    head_sha: e.pull_request.head.sha.clone(),
+                },
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A mention request, or a dependency review asked for with `@handle review-deps`.
+#[allow(clippy::too_many_arguments)]
+fn request(
+    me: &Identity,
+    delivery: &str,
+    repo: &Repository,
+    sender: &User,
+    installation: u64,
+    (number, is_pull_request): (u64, bool),
+    text: String,
+    trigger: Trigger,
+    created_at: &str,
+    pull_request: Option<&PullRequest>,
+) -> Option<Inbound> {
+    if sender.login == me.bot_login {
+        return None;
+    }
+    if is_pull_request && text.trim().eq_ignore_ascii_case(REVIEW_DEPS) {
+        let head_sha = pull_request
+            .map(|pr| pr.head.sha.clone())
+            .unwrap_or_default();
+        let mut inbound = dependency_review_inbound(
+            delivery,
+            repo,
+            sender,
+            installation,
+            number,
+            Request::DependencyReview { head_sha },
+        );
+        inbound.message_id = Some(trigger.message_id());
+        return Some(inbound);
+    }
+    let topic = if is_pull_request { "pr" } else { "issue" };
+    Some(Inbound {
+        external_id: delivery.to_owned(),
+        thread: ThreadRef {
+            platform: Platform::GitHub,
+            chat: repo.full_name.clone(),
+            topic: Some(format!("{topic}/{number}")),
+        },
+        author: author(sender),
+        message_id: Some(trigger.message_id()),
+        body: InboundBody::Prompt { text },
+        context: Some(context(Context {
+            installation,
+            repo: repo.full_name.clone(),
+            number,
+            is_pull_request,
+            sender_kind: sender.kind.clone(),
+            request: Request::Mention {
+                trigger,
+                created_at: created_at.to_owned(),
+            },
+        })),
+    })
+}
+
+fn dependency_review_inbound(
+    delivery: &str,
+    repo: &Repository,
+    by: &User,
+    installation: u64,
+    number: u64,
+    request: Request,
+) -> Inbound {
+    Inbound {
+        external_id: delivery.to_owned(),
+        thread: ThreadRef {
+            platform: Platform::GitHub,
+            chat: repo.full_name.clone(),
+            topic: Some(format!("pr/{number}/deps")),
+        },
+        author: author(by),
+        message_id: None,
+        body: InboundBody::Prompt {
+            text: REVIEW_DEPS.to_owned(),
+        },
+        context: Some(context(Context {
+            installation,
+            repo: repo.full_name.clone(),
+            number,
+            is_pull_request: true,
+            sender_kind: by.kind.clone(),
+            request,
+        })),
+    }
+}
+
+fn author(user: &User) -> Author {
+    Author {
+        id: user.login.clone(),
+        display: format!("@{}", user.login),
+    }
+}
+
+fn context(context: Context) -> serde_json::Value {
+    serde_json::to_value(context).expect("the GitHub context serializes")
+}
+
+/// The text after removing every whole-word `@handle`, if the text mentions it at all.
+pub fn mention(text: &str, handle: &str) -> Option<String> {
+    let needle = format!("@{}", handle.to_ascii_lowercase());
+    let lower = text.to_ascii_lowercase();
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let (mut rest, mut search, mut found) = (0, 0, false);
+    while let Some(at) = lower[search..].find(&needle) {
+        let start = search + at;
+        let end = start + needle.len();
+        let before_ok = text[..start].chars().next_back().is_none_or(|c| !word(c));
+        let after_ok = text[end..].chars().next().is_none_or(|c| !word(c));
+        if before_ok && after_ok {
+            out.push_str(&text[rest..start]);
+            rest = end;
+            found = true;
+        }
+        search = end;
+    }
+    out.push_str(&text[rest..]);
+    found.then(|| out.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_count_only_as_whole_words() {
+        assert_eq!(
+            mention("@switchboard fix it", "switchboard").as_deref(),
+            Some("fix it")
+        );
+        assert_eq!(
+            mention("hey @SwitchBoard, please", "switchboard").as_deref(),
+            Some("hey , please")
+        );
+        assert_eq!(mention("@switchboarder fix it", "switchboard"), None);
+        assert_eq!(mention("me@switchboard.dev", "switchboard"), None);
+        assert_eq!(mention("@switchboard-bot", "switchboard"), None);
+        assert_eq!(mention("no mention", "switchboard"), None);
+        assert_eq!(
+            mention("(@switchboard)", "switchboard").as_deref(),
+            Some("()")
+        );
+    }
+}

@@ -1,0 +1,713 @@
+//! The handle tests hold: set up accounts, repositories, commits, pull
+//! requests and comments; build and deliver webhooks; wait for what the bot
+//! does; inspect everything it called and pushed.
+//!
+//! Waiting never sleeps on a timer: every waiter registers for the fake's
+//! change signal *before* looking at the state, then sleeps until the next
+//! change (or its deadline), so no change between the look and the sleep can
+//! be missed. A timeout panics with what the bot did post and which of its
+//! calls failed, which is usually the whole diagnosis.
+//!
+//! Setup methods (`create_repo`, `commit`, `open_pr`, …) run `git` and
+//! block for a few milliseconds; they are meant for a test's arrange step.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::config::FakeGitHubConfig;
+use super::handlers::add_review_comment;
+use super::json::PrStats;
+use super::payloads::{self, CommentAction, PrAction};
+use super::state::{IssueRec, ReviewAnchor, Shared, repo_key};
+use super::types::{
+    CallRecord, CommentKind, CommentState, Delivery, FakeComment, FakeIssue, FakePr, FakeRepo,
+    FakeReview, FakeUser, Push, ReviewState, UserKind, Violation,
+};
+use super::{git, json, repos, server, webhook};
+
+/// A running fake GitHub. Cheap to clone; the server stops (and its
+/// repositories are deleted) when the last clone is dropped.
+#[derive(Clone)]
+pub struct FakeGitHub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeGitHub {
+    /// Binds `127.0.0.1:0`, generates the App key (unless configured) and
+    /// starts serving.
+    pub async fn start(config: FakeGitHubConfig) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("fake GitHub: bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("fake GitHub: local address");
+        let base_url = format!("http://{addr}");
+        let shared = tokio::task::spawn_blocking(move || Arc::new(Shared::new(config, base_url)))
+            .await
+            .expect("fake GitHub: set up");
+        let app = server::router(shared.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("fake GitHub: serve");
+        });
+        Self {
+            inner: Arc::new(Inner {
+                shared,
+                addr,
+                server,
+            }),
+        }
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// `http://127.0.0.1:PORT`: the bot's `github.api_url`. Git is served on
+    /// the same origin (`/{owner}/{repo}.git`).
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.inner.addr)
+    }
+
+    pub fn app_id(&self) -> u64 {
+        self.shared().config.app_id
+    }
+
+    /// The App's private key, PKCS#1 PEM as GitHub hands it out.
+    pub fn app_private_key_pem(&self) -> String {
+        self.shared().key.pem.clone()
+    }
+
+    pub fn app_slug(&self) -> String {
+        self.shared().config.app_slug.clone()
+    }
+
+    /// The App's bot account (`<slug>[bot]`, type Bot): the author of
+    /// everything the bot posts with an installation token.
+    pub fn app_user(&self) -> FakeUser {
+        let login = self.shared().app_login();
+        self.shared().lock().user_or_panic(&login)
+    }
+
+    pub fn webhook_secret(&self) -> String {
+        self.shared().config.webhook_secret.clone()
+    }
+
+    pub fn installation_id(&self) -> u64 {
+        self.shared().config.installation_id
+    }
+
+    // ---- Setup ------------------------------------------------------------
+
+    /// Registers an account (or returns the existing one with that login).
+    /// `dependabot[bot]`, `renovate[bot]` and `github-actions[bot]` get their
+    /// real ids.
+    pub fn user(&self, login: &str, kind: UserKind) -> FakeUser {
+        self.shared().lock().add_user(login, kind)
+    }
+
+    /// A private repository owned by the user `owner` (registered if new),
+    /// with one commit on `main` holding `files`.
+    pub fn create_repo(&self, owner: &str, name: &str, files: &[(&str, &str)]) -> FakeRepo {
+        repos::create_repo(self.shared(), owner, name, files)
+    }
+
+    /// Gives `user` a collaborator role: `admin`, `maintain`, `write`,
+    /// `triage` or `read` (`none` removes it). The owner is always admin.
+    pub fn set_permission(&self, repo: &FakeRepo, user: &FakeUser, role: &str) {
+        assert!(
+            ["admin", "maintain", "write", "triage", "read", "none"].contains(&role),
+            "unknown role {role}"
+        );
+        let mut st = self.shared().lock();
+        let r = st.repo_mut(&key(repo));
+        let login = user.login.to_ascii_lowercase();
+        if role == "none" {
+            r.roles.remove(&login);
+        } else {
+            r.roles.insert(login, role.to_string());
+        }
+    }
+
+    /// Commits `files` (`None` deletes the file) on `branch`, creating the
+    /// branch from the default branch if needed; a pull request whose head
+    /// is `branch` follows it. Returns the commit id.
+    pub fn commit(
+        &self,
+        repo: &FakeRepo,
+        branch: &str,
+        files: &[(&str, Option<&str>)],
+        message: &str,
+        author: &FakeUser,
+    ) -> String {
+        repos::commit(self.shared(), repo, branch, files, message, author)
+    }
+
+    /// Opens a pull request from `head` into `base` (both branches of
+    /// `repo`) and points `refs/pull/N/head` at its head.
+    pub fn open_pr(
+        &self,
+        repo: &FakeRepo,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+        author: &FakeUser,
+    ) -> FakePr {
+        repos::open_pr(self.shared(), repo, head, base, title, body, author)
+    }
+
+    /// Opens an issue.
+    pub fn create_issue(
+        &self,
+        repo: &FakeRepo,
+        title: &str,
+        body: &str,
+        author: &FakeUser,
+    ) -> FakeIssue {
+        let mut st = self.shared().lock();
+        let at = st.tick();
+        let id = st.next_issue_id();
+        let r = st.repo_mut(&key(repo));
+        let number = r.next_number;
+        r.next_number += 1;
+        r.issues.insert(
+            number,
+            IssueRec {
+                id,
+                number,
+                title: title.to_string(),
+                body: body.to_string(),
+                author: author.login.clone(),
+                state: "open",
+                created_at: at,
+                updated_at: at,
+                pr: None,
+            },
+        );
+        FakeIssue {
+            repo: repo.clone(),
+            number,
+        }
+    }
+
+    /// `author` comments on issue or pull request `number`.
+    pub fn comment(
+        &self,
+        repo: &FakeRepo,
+        number: u64,
+        author: &FakeUser,
+        body: &str,
+    ) -> FakeComment {
+        let key = key(repo);
+        let id = {
+            let mut st = self.shared().lock();
+            assert!(
+                st.repo_mut(&key).issues.contains_key(&number),
+                "{key} has no issue or pull request #{number}"
+            );
+            st.add_comment(&key, number, CommentKind::Issue, &author.login, body, None)
+        };
+        self.shared().notify_changed();
+        FakeComment {
+            id,
+            repo: repo.clone(),
+            number,
+            kind: CommentKind::Issue,
+        }
+    }
+
+    /// Its author edits a comment (issue or review comment); the content
+    /// clock moves on, so the edit is later than everything before it.
+    pub fn edit_comment(&self, comment: &FakeComment, body: &str) {
+        self.shared().lock().edit_comment(comment.id, body);
+        self.shared().notify_changed();
+    }
+
+    /// `author` comments on new-side `line` of `path` in the pull request's
+    /// diff (GitHub refuses lines outside the diff; so does this, with a
+    /// panic). Like on GitHub it comes with its own `COMMENTED` review.
+    pub fn review_comment(
+        &self,
+        pr: &FakePr,
+        author: &FakeUser,
+        path: &str,
+        line: u64,
+        body: &str,
+    ) -> FakeComment {
+        let key = key(&pr.repo);
+        let (dir, base, head) = self.pr_shas(pr);
+        let diff = git::pr_diff(&dir, &base, &head);
+        let (diff_hunk, position) = git::parse_diff(&diff)
+            .into_iter()
+            .find(|f| f.filename == path)
+            .and_then(|f| f.patch)
+            .and_then(|p| git::locate_line(&p, line))
+            .unwrap_or_else(|| {
+                panic!(
+                    "line {line} of {path} is not part of the diff of #{}",
+                    pr.number
+                )
+            });
+        let anchor = ReviewAnchor {
+            path: path.to_string(),
+            line,
+            diff_hunk,
+            position,
+            commit_id: head,
+            review_id: 0,
+            in_reply_to: None,
+        };
+        let id = add_review_comment(
+            &mut self.shared().lock(),
+            &key,
+            pr.number,
+            &author.login,
+            body,
+            anchor,
+        );
+        self.shared().notify_changed();
+        FakeComment {
+            id,
+            repo: pr.repo.clone(),
+            number: pr.number,
+            kind: CommentKind::Review,
+        }
+    }
+
+    /// `author` submits a review: `event` is `COMMENT`, `APPROVE` or
+    /// `REQUEST_CHANGES`, as in the REST API.
+    pub fn review(&self, pr: &FakePr, author: &FakeUser, body: &str, event: &str) -> FakeReview {
+        let state = match event {
+            "COMMENT" => "COMMENTED",
+            "APPROVE" => "APPROVED",
+            "REQUEST_CHANGES" => "CHANGES_REQUESTED",
+            other => panic!("unknown review event {other}"),
+        };
+        let key = key(&pr.repo);
+        let head = self.head_sha(pr);
+        let id =
+            self.shared()
+                .lock()
+                .add_review(&key, pr.number, &author.login, body, state, &head);
+        self.shared().notify_changed();
+        FakeReview {
+            id,
+            repo: pr.repo.clone(),
+            number: pr.number,
+        }
+    }
+
+    /// Ends every installation token's life now, as an hour passing would.
+    pub fn expire_tokens(&self) {
+        let (_, now) = self.shared().clock.now();
+        for exp in self.shared().lock().tokens.values_mut() {
+            *exp = now;
+        }
+    }
+
+    // ---- Webhook payloads and deliveries -----------------------------------
+
+    /// The JSON GitHub sends for an account (`sender`, `user`).
+    pub fn user_json(&self, user: &FakeUser) -> Value {
+        json::user(&self.api_url(), user)
+    }
+
+    /// `issue_comment` (`created`/`edited`) for an issue or pull request.
+    pub fn payload_issue_comment(&self, comment: &FakeComment, action: CommentAction) -> Value {
+        let st = self.shared().lock();
+        let c = st.comments.get(&comment.id).expect("known comment");
+        payloads::issue_comment(self.shared(), &st, c, action)
+    }
+
+    /// `pull_request_review_comment` (`created`/`edited`).
+    pub fn payload_review_comment(&self, comment: &FakeComment, action: CommentAction) -> Value {
+        let st = self.shared().lock();
+        let c = st.comments.get(&comment.id).expect("known comment");
+        payloads::review_comment(self.shared(), &st, c, action)
+    }
+
+    /// `pull_request_review` (`submitted`).
+    pub fn payload_review(&self, review: &FakeReview) -> Value {
+        let st = self.shared().lock();
+        let rv = st.reviews.get(&review.id).expect("known review");
+        payloads::review(self.shared(), &st, rv)
+    }
+
+    /// `pull_request` (`opened`, `reopened`, `synchronize`), sent by the
+    /// PR's author, with the counts GitHub computes from git.
+    pub fn payload_pull_request(&self, pr: &FakePr, action: PrAction) -> Value {
+        let (dir, base, head) = self.pr_shas(pr);
+        let files = git::parse_diff(&git::pr_diff(&dir, &base, &head));
+        let commits = git::run(
+            &dir,
+            &["rev-list", "--count", &format!("{base}..{head}")],
+            &[],
+            b"",
+        )
+        .trim()
+        .parse()
+        .unwrap_or(0);
+        let stats = PrStats { commits, files };
+        let st = self.shared().lock();
+        payloads::pull_request(
+            self.shared(),
+            &st,
+            &key(&pr.repo),
+            pr.number,
+            &action,
+            &stats,
+        )
+    }
+
+    /// `ping`, as sent when the App's webhook is set up.
+    pub fn payload_ping(&self) -> Value {
+        payloads::ping(self.shared(), &self.shared().lock())
+    }
+
+    /// POSTs `payload` to `url` as GitHub would: a fresh delivery id, the
+    /// App's hook and installation target headers, both signatures.
+    /// Returns when the receiver answered.
+    pub async fn deliver(&self, url: &str, event: &str, payload: Value) -> Delivery {
+        let body = Bytes::from(serde_json::to_vec(&payload).expect("JSON serializes"));
+        let id = uuid::Uuid::new_v4().to_string();
+        self.send_delivery(url, event, id, body).await
+    }
+
+    /// Delivers again with the same delivery id and body, like "Redeliver"
+    /// on GitHub (signed anew, which gives the same signatures).
+    pub async fn redeliver(&self, delivery: &Delivery) -> Delivery {
+        self.send_delivery(
+            &delivery.url,
+            &delivery.event,
+            delivery.id.clone(),
+            delivery.body.clone(),
+        )
+        .await
+    }
+
+    async fn send_delivery(&self, url: &str, event: &str, id: String, body: Bytes) -> Delivery {
+        let c = &self.shared().config;
+        let headers =
+            webhook::signed_headers(&c.webhook_secret, event, &id, c.hook_id, c.app_id, &body);
+        let (status, response) = match webhook::post(url, &headers, &body).await {
+            Ok(answer) => answer,
+            Err(e) => (0, e),
+        };
+        let delivery = Delivery {
+            id,
+            event: event.to_string(),
+            url: url.to_string(),
+            body,
+            status,
+            response,
+        };
+        self.shared().lock().deliveries.push(delivery.clone());
+        self.shared().notify_changed();
+        delivery
+    }
+
+    /// POSTs exactly `headers` and `body` (forged, unsigned, replayed
+    /// deliveries); returns the receiver's status (0: unreachable) and body.
+    pub async fn deliver_raw(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> (u16, String) {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        match webhook::post(url, &headers, &body.into()).await {
+            Ok(answer) => answer,
+            Err(e) => (0, e),
+        }
+    }
+
+    /// Every delivery made with `deliver`/`redeliver`, oldest first.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.shared().lock().deliveries.clone()
+    }
+
+    // ---- Inspection --------------------------------------------------------
+
+    /// The conversation comments of issue or pull request `number`, oldest
+    /// first, in their current state.
+    pub fn comments(&self, repo: &FakeRepo, number: u64) -> Vec<CommentState> {
+        self.comments_of_kind(repo, number, CommentKind::Issue)
+    }
+
+    /// The inline review comments of a pull request, oldest first.
+    pub fn review_comments(&self, pr: &FakePr) -> Vec<CommentState> {
+        self.comments_of_kind(&pr.repo, pr.number, CommentKind::Review)
+    }
+
+    fn comments_of_kind(
+        &self,
+        repo: &FakeRepo,
+        number: u64,
+        kind: CommentKind,
+    ) -> Vec<CommentState> {
+        let st = self.shared().lock();
+        st.comments_of(&key(repo), number, kind)
+            .into_iter()
+            .map(|c| c.to_state())
+            .collect()
+    }
+
+    /// One comment in its current state.
+    pub fn comment_state(&self, comment: &FakeComment) -> CommentState {
+        self.shared().lock().comments[&comment.id].to_state()
+    }
+
+    /// Reactions on a comment, oldest first: `(login, content)`.
+    pub fn reactions(&self, comment_id: u64) -> Vec<(String, String)> {
+        self.shared()
+            .lock()
+            .reactions
+            .iter()
+            .filter(|r| r.comment_id == comment_id)
+            .map(|r| (r.user.clone(), r.content.clone()))
+            .collect()
+    }
+
+    /// Reviews of a pull request, oldest first, including the `COMMENTED`
+    /// reviews GitHub wraps single review comments and replies in.
+    pub fn reviews(&self, pr: &FakePr) -> Vec<ReviewState> {
+        let st = self.shared().lock();
+        st.reviews_of(&key(&pr.repo), pr.number)
+            .into_iter()
+            .map(|r| r.to_state())
+            .collect()
+    }
+
+    /// Every installation token issued, oldest first (to grep logs, disks
+    /// and git configs for them).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared().lock().issued.clone()
+    }
+
+    /// Ref updates made by `git push` over HTTP, in the order they landed.
+    pub fn pushes(&self) -> Vec<Push> {
+        self.shared().lock().pushes.clone()
+    }
+
+    /// Content-creating requests that came inside a secondary-limit window.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.shared().lock().violations.clone()
+    }
+
+    /// Every request answered (REST and git), in the order answered.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.shared().lock().calls.clone()
+    }
+
+    /// The bare repository on disk.
+    pub fn bare_repo_path(&self, repo: &FakeRepo) -> PathBuf {
+        self.shared().lock().repo_mut(&key(repo)).git_dir.clone()
+    }
+
+    /// The pull request's head commit as GitHub shows it now.
+    pub fn head_sha(&self, pr: &FakePr) -> String {
+        let st = self.shared().lock();
+        let r = st.repo(&key(&pr.repo)).expect("known repository");
+        r.issues[&pr.number]
+            .pr
+            .as_ref()
+            .expect("a pull request")
+            .head_sha
+            .clone()
+    }
+
+    /// A branch's commit, if it exists.
+    pub fn branch_sha(&self, repo: &FakeRepo, branch: &str) -> Option<String> {
+        self.shared()
+            .lock()
+            .repo(&key(repo))
+            .and_then(|r| r.branches.get(branch).cloned())
+    }
+
+    fn pr_shas(&self, pr: &FakePr) -> (PathBuf, String, String) {
+        let st = self.shared().lock();
+        let r = st.repo(&key(&pr.repo)).expect("known repository");
+        let p = r.issues[&pr.number].pr.as_ref().expect("a pull request");
+        (r.git_dir.clone(), r.base_sha(p), p.head_sha.clone())
+    }
+
+    // ---- Waiting -----------------------------------------------------------
+
+    /// Waits until `check` finds something, re-checking after every change
+    /// to the fake. `None` after `timeout`.
+    pub async fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        mut check: impl FnMut(&Self) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut changed = pin!(self.shared().changed.notified());
+            changed.as_mut().enable();
+            if let Some(found) = check(self) {
+                return Some(found);
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return check(self);
+            }
+        }
+    }
+
+    /// Waits until a conversation comment of `number` currently matches;
+    /// returns the earliest such comment.
+    pub async fn wait_for_comment(
+        &self,
+        repo: &FakeRepo,
+        number: u64,
+        predicate: impl Fn(&CommentState) -> bool,
+        timeout: Duration,
+    ) -> CommentState {
+        let found = self
+            .wait_for(timeout, |f| {
+                f.comments(repo, number).into_iter().find(|c| predicate(c))
+            })
+            .await;
+        found.unwrap_or_else(|| {
+            panic!(
+                "no comment on {}#{number} matched within {timeout:?}\n{}",
+                repo.full_name(),
+                self.describe(repo, number)
+            )
+        })
+    }
+
+    /// Waits until a review of the pull request currently matches.
+    pub async fn wait_for_review(
+        &self,
+        pr: &FakePr,
+        predicate: impl Fn(&ReviewState) -> bool,
+        timeout: Duration,
+    ) -> ReviewState {
+        let found = self
+            .wait_for(timeout, |f| {
+                f.reviews(pr).into_iter().find(|r| predicate(r))
+            })
+            .await;
+        found.unwrap_or_else(|| {
+            panic!(
+                "no review on {}#{} matched within {timeout:?}\n{}",
+                pr.repo.full_name(),
+                pr.number,
+                self.describe(&pr.repo, pr.number)
+            )
+        })
+    }
+
+    /// Waits until `login` reacted to the comment with `content`.
+    pub async fn wait_for_reaction(
+        &self,
+        comment: &FakeComment,
+        login: &str,
+        content: &str,
+        timeout: Duration,
+    ) {
+        let found = self
+            .wait_for(timeout, |f| {
+                f.reactions(comment.id)
+                    .iter()
+                    .any(|(l, c)| l == login && c == content)
+                    .then_some(())
+            })
+            .await;
+        if found.is_none() {
+            panic!(
+                "no {content} reaction by {login} on comment {} within {timeout:?}; reactions: {:?}",
+                comment.id,
+                self.reactions(comment.id)
+            );
+        }
+    }
+
+    /// Waits for a push that moved `refname` (e.g. `refs/heads/feature`).
+    pub async fn wait_for_push(&self, refname: &str, timeout: Duration) -> Push {
+        let found = self
+            .wait_for(timeout, |f| {
+                f.pushes().into_iter().find(|p| p.refname == refname)
+            })
+            .await;
+        found.unwrap_or_else(|| {
+            panic!(
+                "no push to {refname} within {timeout:?}; pushes: {:?}",
+                self.pushes()
+            )
+        })
+    }
+
+    /// What is in a thread and which calls failed: the timeout diagnosis.
+    fn describe(&self, repo: &FakeRepo, number: u64) -> String {
+        let mut out = String::from("comments (oldest first):\n");
+        for c in self.comments(repo, number) {
+            let _ = writeln!(
+                out,
+                "  {} by {} ({} edits): {:?}",
+                c.id,
+                c.author,
+                c.edits(),
+                short(&c.body)
+            );
+        }
+        let st = self.shared().lock();
+        for r in st.reviews_of(&key(repo), number) {
+            let _ = writeln!(
+                out,
+                "  review {} by {} {}: {:?}",
+                r.id,
+                r.author,
+                r.state,
+                short(r.body())
+            );
+        }
+        out.push_str("failed calls:\n");
+        for c in st.calls.iter().filter(|c| c.status >= 400) {
+            let _ = writeln!(
+                out,
+                "  {} {} -> {} ({:?})",
+                c.method, c.path, c.status, c.auth
+            );
+        }
+        out
+    }
+}
+
+fn key(repo: &FakeRepo) -> String {
+    repo_key(&repo.owner, &repo.name)
+}
+
+fn short(text: &str) -> String {
+    let mut s: String = text.chars().take(120).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s
+}
