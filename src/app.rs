@@ -7,14 +7,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use axum::Router;
 use tokio::task::JoinSet;
 
 use crate::agents::claude::Claude;
+use crate::bots::github::{self, frontend::GitHubFrontend, outlet::GitHubOutlet};
 use crate::bots::outlet;
 use crate::bots::pacing::Pacer;
 use crate::bots::telegram::{self, frontend::TelegramFrontend, outlet::TelegramOutlet};
 use crate::config::{Config, Secrets, TelegramMode};
 use crate::core::access::Access;
+use crate::core::frontend::Frontend;
 use crate::core::{Core, router};
 use crate::runner::hosts::Hosts;
 use crate::runner::remote_turn;
@@ -37,70 +40,128 @@ fn spawn(
 
 /// Runs the service until a shutdown signal or a fatal error.
 pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
-    let Some(token) = secrets.telegram_token.clone() else {
+    let github_app = config.github.app_id;
+    if secrets.telegram_token.is_none() && github_app.is_none() {
         bail!(
-            "no chat platform is configured: set TELEGRAM_BOT_TOKEN (or telegram.token_file) to \
-             the token BotFather gave you"
-        );
-    };
-    let store = Store::open(&config.database.url, config.database.max_connections).await?;
-    let hosts = Hosts::from_config(&config)?;
-    let access = Access::new(
-        config.telegram.allowed_users.iter(),
-        config.telegram.allowed_chats.iter(),
-    );
-    if access.is_empty() {
-        tracing::warn!(
-            "nobody is allowed to use the bot yet: set telegram.allowed_users (or \
-             TELEGRAM_ALLOWED_USERS); refusals show each user's id"
+            "no front end is configured: set TELEGRAM_BOT_TOKEN (or telegram.token_file) to the \
+             token BotFather gave you, or set up the GitHub App (github.app_id, see bots/github/)"
         );
     }
+    let store = Store::open(&config.database.url, config.database.max_connections).await?;
+    let hosts = Hosts::from_config(&config)?;
+    let mut frontends: Vec<Arc<dyn Frontend>> = Vec::new();
+
+    let telegram_bot = match &secrets.telegram_token {
+        Some(token) => {
+            let access = Access::new(
+                config.telegram.allowed_users.iter(),
+                config.telegram.allowed_chats.iter(),
+            );
+            if access.is_empty() {
+                tracing::warn!(
+                    "nobody is allowed to use the Telegram bot yet: set telegram.allowed_users (or \
+                     TELEGRAM_ALLOWED_USERS); refusals show each user's id"
+                );
+            }
+            frontends.push(Arc::new(TelegramFrontend::new(access)));
+            let bot = telegram::client(&config.telegram, token)?;
+            let me = telegram::identify_with_retry(&bot).await;
+            tracing::info!("Telegram bot @{} is ready", me.username);
+            if let Err(e) = telegram::register_commands(&bot).await {
+                tracing::warn!("{e:#}; the command menu may be out of date");
+            }
+            Some((bot, me))
+        }
+        None => None,
+    };
+    let github = match github_app {
+        Some(app_id) => {
+            let key = secrets
+                .github_private_key
+                .as_ref()
+                .context("the GitHub App private key")?;
+            let app = github::connect(&config.github, app_id, key).await?;
+            let host_name = config.github.host.as_ref().unwrap_or(&config.defaults.host);
+            let host = hosts
+                .get(host_name)
+                .with_context(|| format!("no host {host_name} for GitHub"))?;
+            frontends.push(Arc::new(GitHubFrontend::new(
+                app.client.clone(),
+                app.me.clone(),
+                config.github.clone(),
+                host,
+            )));
+            tracing::info!("GitHub App {} is ready", app.me.bot_login);
+            Some(app)
+        }
+        None => None,
+    };
     let core = Core::new(
         store,
         hosts,
         Claude::new(config.agents.claude.clone()),
         config.defaults.clone(),
-        vec![Arc::new(TelegramFrontend::new(access))],
+        frontends,
     );
-
-    let bot = telegram::client(&config.telegram, &token)?;
-    let me = telegram::identify_with_retry(&bot).await;
-    tracing::info!("Telegram bot @{} is ready", me.username);
-    if let Err(e) = telegram::register_commands(&bot).await {
-        tracing::warn!("{e:#}; the command menu may be out of date");
-    }
 
     let mut tasks = Tasks::new();
+    let mut http = Router::new();
+    let mut http_needed = false;
     spawn(&mut tasks, "router", router::run(core.clone()));
-    let pacer = Arc::new(Pacer::new(telegram::limits(&config.telegram)));
-    let sender = Arc::new(TelegramOutlet::new(bot.clone()));
-    spawn(
-        &mut tasks,
-        "telegram outbox",
-        outlet::run(core.clone(), sender, pacer),
-    );
-    match config.telegram.mode {
-        TelegramMode::Polling => {
-            let poll = telegram::poll(core.clone(), bot, me, config.telegram.poll_timeout);
-            spawn(&mut tasks, "telegram polling", poll);
+    if let Some((bot, me)) = telegram_bot {
+        let pacer = Arc::new(Pacer::new(telegram::limits(&config.telegram)));
+        let sender = Arc::new(TelegramOutlet::new(bot.clone()));
+        spawn(
+            &mut tasks,
+            "telegram outbox",
+            outlet::run(core.clone(), sender, pacer),
+        );
+        match config.telegram.mode {
+            TelegramMode::Polling => {
+                let poll = telegram::poll(core.clone(), bot, me, config.telegram.poll_timeout);
+                spawn(&mut tasks, "telegram polling", poll);
+            }
+            TelegramMode::Webhook => {
+                let url = config.telegram.webhook_url.clone().context("webhook_url")?;
+                let secret = secrets
+                    .telegram_webhook_secret
+                    .clone()
+                    .context("the webhook secret")?;
+                http = http.merge(telegram::webhook(core.clone(), &bot, me, &url, secret).await?);
+                http_needed = true;
+            }
         }
-        TelegramMode::Webhook => {
-            let url = config.telegram.webhook_url.clone().context("webhook_url")?;
-            let secret = secrets
-                .telegram_webhook_secret
-                .clone()
-                .context("the webhook secret")?;
-            let routes = telegram::webhook(core.clone(), &bot, me, &url, secret).await?;
-            let listener = tokio::net::TcpListener::bind(config.http.listen)
+    }
+    if let Some(app) = github {
+        let pacer = Arc::new(Pacer::new(github::limits()));
+        let sender = Arc::new(GitHubOutlet::new(
+            app.client.clone(),
+            app.me.bot_login.clone(),
+        ));
+        spawn(
+            &mut tasks,
+            "github outbox",
+            outlet::run(core.clone(), sender, pacer),
+        );
+        let secrets = secrets.github_webhook_secrets.clone();
+        http = http.merge(github::webhook::routes(
+            core.clone(),
+            app.client,
+            app.me,
+            secrets,
+        ));
+        http_needed = true;
+    }
+    if http_needed {
+        let listener = tokio::net::TcpListener::bind(config.http.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+        tracing::info!("HTTP server on {}", config.http.listen);
+        spawn(&mut tasks, "http server", async move {
+            axum::serve(listener, http)
                 .await
-                .with_context(|| format!("cannot listen on {}", config.http.listen))?;
-            tracing::info!("receiving Telegram updates on {}", config.http.listen);
-            spawn(&mut tasks, "http server", async move {
-                axum::serve(listener, routes)
-                    .await
-                    .context("the HTTP server failed")
-            });
-        }
+                .context("the HTTP server failed")
+        });
     }
     spawn(&mut tasks, "turn file sweeper", sweep_hosts(core.clone()));
     let resumed = core.resume_pending_work().await?;

@@ -102,7 +102,25 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
         )),
     }
     lines.push(check_telegram(config, secrets).await);
+    lines.push(check_github(config, secrets).await);
     lines
+}
+
+async fn check_github(config: &Config, secrets: &Secrets) -> CheckLine {
+    let (Some(app_id), Some(key)) = (config.github.app_id, &secrets.github_private_key) else {
+        return CheckLine {
+            name: "github".into(),
+            verdict: Verdict::Skipped("not configured (set github.app_id to enable it)".into()),
+        };
+    };
+    match crate::bots::github::identify(&config.github, app_id, key).await {
+        Ok(bot) => CheckLine::ok("github", format!("App {bot} at {}", config.github.api_url)),
+        Err(e) => CheckLine::failed(
+            "github",
+            format!("{e:#}"),
+            "check github.app_id, the private key and github.api_url",
+        ),
+    }
 }
 
 fn backend_name(url: &str) -> String {

@@ -64,10 +64,11 @@ pub trait Outlet: Send + Sync + 'static {
     /// again and continues at the first part not yet posted.
     fn parts(&self, post: &Post) -> Vec<Self::Part>;
 
-    /// Sends one part; returns the platform's message id.
+    /// Sends one part of the post queued under `key`; returns the platform's message id.
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
+        key: &'a str,
         part: &'a Self::Part,
         post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>>;
@@ -82,11 +83,12 @@ pub trait Outlet: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
-    /// Replaces the text of a posted message (`plain`: without formatting, after the platform
-    /// rejected the markup). "Not modified" counts as success.
+    /// Replaces the text of the message posted under the key `target` (`plain`: without
+    /// formatting, after the platform rejected the markup). "Not modified" counts as success.
     fn edit<'a>(
         &'a self,
         thread: &'a ThreadRef,
+        target: &'a str,
         message_id: &'a str,
         markdown: &'a str,
         plain: bool,
@@ -178,7 +180,7 @@ async fn deliver_post<O: Outlet>(
         loop {
             let sending = fallback.as_ref().unwrap_or(part);
             let ticket = pacer.acquire(&row.thread.chat, group, false).await;
-            let result = outlet.send(&row.thread, sending, post).await;
+            let result = outlet.send(&row.thread, &row.key, sending, post).await;
             match result {
                 Ok(message_id) => {
                     pacer.done(ticket);
@@ -231,7 +233,10 @@ async fn deliver_edit<O: Outlet>(
     let mut plain = false;
     loop {
         let ticket = pacer.acquire(&row.thread.chat, group, progress).await;
-        match outlet.edit(&row.thread, &message_id, markdown, plain).await {
+        match outlet
+            .edit(&row.thread, target, &message_id, markdown, plain)
+            .await
+        {
             Ok(()) => {
                 pacer.done(ticket);
                 return core.store.outbox_done(row).await;

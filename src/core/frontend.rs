@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::ids::TurnId;
 use super::inbound::Inbound;
 use super::outbox::{Outbound, OutboundOp, Post, keys};
+use super::outcome::Outcome;
 use super::replies;
 use super::thread::{Platform, ThreadRef};
 use crate::config::Secret;
@@ -84,6 +85,8 @@ pub struct Prepared {
     pub workspace: Option<Workspace>,
     /// What the frontend wants back in [`Frontend::present`] (stored with the turn).
     pub memo: Option<serde_json::Value>,
+    /// The host a new session for this thread goes to (default: `defaults.host`).
+    pub host: Option<String>,
 }
 
 /// A place a turn works in that must be prepared before the agent starts.
@@ -98,6 +101,8 @@ pub struct GitCheckout {
     pub clone_url: String,
     /// What to check out: `refs/pull/7/head`, or a branch name.
     pub fetch_ref: String,
+    /// Also fetched, as `refs/switchboard/base-branch` (a pull request's base), if set.
+    pub base_ref: Option<String>,
     /// The checkout's directory, relative to the host's workdir.
     pub dir: String,
     /// The credential the frontend turns into a token for git (never stored).
@@ -128,6 +133,7 @@ pub struct Ending<'a> {
     pub status: String,
     /// The answer, or what went wrong and what to do.
     pub message: String,
+    pub outcome: &'a Outcome,
 }
 
 /// The chat way to acknowledge a prompt: a quiet reply that becomes the turn's progress and

@@ -115,14 +115,19 @@ pub mod keys {
         format!("turn:{turn}:status")
     }
 
+    /// The turn a status key belongs to (`turn:<id>:status`).
+    pub fn status_turn(key: &str) -> Option<&str> {
+        key.strip_prefix("turn:")?.strip_suffix(":status")
+    }
+
     /// The edit row of a turn's status message.
     pub fn status_edit(turn: &TurnId) -> String {
         format!("turn:{turn}:status:edit")
     }
 
-    /// The reaction acknowledging a request.
-    pub fn reaction(inbound: &InboundId) -> String {
-        format!("in:{inbound}:reaction")
+    /// The reaction acknowledging a turn's request.
+    pub fn reaction(turn: &TurnId) -> String {
+        format!("turn:{turn}:reaction")
     }
 
     /// A turn's final answer or failure message.

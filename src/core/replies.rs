@@ -91,6 +91,25 @@ pub fn invalid(invalid: &Invalid) -> String {
     }
 }
 
+/// The summary line of one piece of an answer too long for one comment.
+pub fn continued(part: usize, parts: usize) -> String {
+    format!("The answer, continued (part {part} of {parts})")
+}
+
+/// The note closing a comment whose answer continues in the next ones.
+pub fn continued_below() -> String {
+    "*(The answer is longer than one comment allows; it continues below.)*".to_owned()
+}
+
+/// A GitHub tracking comment while the request waits or starts.
+pub fn github_working(ahead: i64) -> String {
+    match ahead {
+        0 => "⏳ Working on it…".to_owned(),
+        1 => "⏳ Queued behind 1 earlier request in this thread.".to_owned(),
+        n => format!("⏳ Queued behind {n} earlier requests in this thread."),
+    }
+}
+
 /// Caption of the file holding a very long answer.
 pub fn long_answer_caption(chars: usize) -> String {
     format!("The full answer ({chars} characters) is in this file.")

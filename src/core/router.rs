@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 
 use super::Core;
 use super::frontend::{Admission, Prepared, Refusal, Workspace};
-use super::ids::{InboundId, new_id, now_ms};
+use super::ids::{InboundId, TurnId, new_id, now_ms};
 use super::inbound::{Inbound, InboundBody};
 use super::outbox::{Outbound, OutboundOp, Post, keys};
 use super::replies;
@@ -144,10 +144,11 @@ async fn enqueue_prompt(
     let session = match sessions::active_session(&mut tx, &event.thread).await? {
         Some(session) => session,
         None => {
+            let name = prepared.host.as_deref().unwrap_or(&core.defaults.host);
             let host = core
                 .hosts
-                .get(&core.defaults.host)
-                .context("the default host is not configured")?;
+                .get(name)
+                .with_context(|| format!("the host {name} is not configured"))?;
             // A turn with a checkout of its own works in it; the session remembers where.
             let workdir = match &prepared.workspace {
                 Some(Workspace::Git(checkout)) => checkout.path_in(&host.workdir),
@@ -176,9 +177,18 @@ async fn enqueue_prompt(
         core.outbox_changed();
         return Ok(());
     }
-    let turn = turns::insert_turn(
+    // Prompts ahead of this one: the running turn, or the queued one about to start, and the
+    // rest of the queue.
+    let ahead = active + queued;
+    let turn = TurnId::generate();
+    let acks = core
+        .frontend(event.platform())?
+        .acknowledge(event, &turn, ahead);
+    let status = keys::status(&turn);
+    turns::insert_turn(
         &mut tx,
         NewTurn {
+            id: &turn,
             session_id: &session.id,
             inbound_id: Some(id),
             prompt: &prepared.prompt,
@@ -188,16 +198,11 @@ async fn enqueue_prompt(
             host: &session.host,
             workspace: prepared.workspace.as_ref(),
             memo: prepared.memo.as_ref(),
+            quiet: !acks.iter().any(|a| a.key == status),
         },
     )
     .await?;
-    // Prompts ahead of this one: the running turn, or the queued one about to start, and the
-    // rest of the queue.
-    let ahead = active + queued;
-    for ack in core
-        .frontend(event.platform())?
-        .acknowledge(event, &turn, ahead)
-    {
+    for ack in acks {
         outbox::enqueue(&mut tx, &ack).await?;
     }
     inbound::mark_processed(&mut tx, id).await?;

@@ -311,6 +311,9 @@ async fn edit_status(
     turn: &TurnRow,
     markdown: String,
 ) -> Result<()> {
+    if turn.quiet {
+        return Ok(());
+    }
     let edit = Outbound {
         key: keys::status_edit(&turn.id),
         thread: session.thread.clone(),
@@ -602,6 +605,7 @@ async fn finish_with(
         turn,
         thread: &session.thread,
         status: replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
+        outcome: &outcome,
         message: match note {
             Some(note) => format!(
                 "{}\n\n{note}",

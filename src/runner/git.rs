@@ -56,6 +56,18 @@ fn stdin(token: &Secret) -> Vec<u8> {
     format!("{}\n", token.expose()).into_bytes()
 }
 
+/// The refspecs a checkout fetches, quoted.
+fn refspecs(checkout: &GitCheckout) -> Vec<String> {
+    let mut specs = vec![quote(&format!(
+        "+{}:refs/switchboard/fetched",
+        checkout.fetch_ref
+    ))];
+    if let Some(base) = &checkout.base_ref {
+        specs.push(quote(&format!("+{base}:refs/switchboard/base-branch")));
+    }
+    specs
+}
+
 /// Fetches the checkout's ref into `dir` (absolute or `~/`-relative) and checks it out.
 pub async fn prepare(
     host: &dyn Transport,
@@ -66,7 +78,7 @@ pub async fn prepare(
     let script = format!(
         r#"{prelude}[ -d .git ] || git init -q
 export GIT_TERMINAL_PROMPT=0
-if ! out=$(gitc fetch -q --no-tags {url} {refspec} 2>&1); then
+if ! out=$(gitc fetch -q --no-tags {url} {refspecs} 2>&1); then
   printf '%s\n' "$out" | tail -n 5 >&2; exit 1
 fi
 new=$(git rev-parse refs/switchboard/fetched)
@@ -85,7 +97,7 @@ echo "head $(git rev-parse HEAD)"
 echo "moved $moved""#,
         prelude = prelude(dir),
         url = quote(&checkout.clone_url),
-        refspec = quote(&format!("+{}:refs/switchboard/fetched", checkout.fetch_ref)),
+        refspecs = refspecs(checkout).join(" "),
     );
     let out = host.exec(&script, &stdin(token)).await?;
     if !out.success() {
@@ -220,6 +232,7 @@ mod tests {
         let checkout = GitCheckout {
             clone_url: bare.display().to_string(),
             fetch_ref: "refs/heads/feature".into(),
+            base_ref: Some("refs/heads/main".into()),
             dir: "co".into(),
             credential: "test".into(),
             push: None,
@@ -236,6 +249,8 @@ mod tests {
         );
         let co = std::path::Path::new(&dir);
         assert_eq!(std::fs::read_to_string(co.join("a.txt")).unwrap(), "two\n");
+        let merge_base = git(co, &["merge-base", "HEAD", "refs/switchboard/base-branch"]);
+        assert_eq!(git(co, &["log", "-1", "--format=%s", &merge_base]), "first");
 
         // The agent commits; a new turn keeps its unpushed work.
         std::fs::write(co.join("b.txt"), "agent\n").unwrap();

@@ -12,7 +12,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::{Store, col};
+use super::{Store, bool_col, col};
 use crate::core::agent_event::AgentEvent;
 use crate::core::frontend::Workspace;
 use crate::core::ids::{InboundId, SessionId, TurnId, now_ms};
@@ -80,6 +80,8 @@ pub struct TurnRow {
     pub workspace_head: Option<String>,
     /// What the frontend wants back when presenting the turn's end.
     pub memo: Option<serde_json::Value>,
+    /// No status message: progress is not shown.
+    pub quiet: bool,
 }
 
 /// One stored agent event of a turn.
@@ -96,6 +98,7 @@ pub struct TurnEventRow {
 /// What a new turn needs.
 #[derive(Debug, Clone)]
 pub struct NewTurn<'a> {
+    pub id: &'a TurnId,
     pub session_id: &'a SessionId,
     pub inbound_id: Option<&'a InboundId>,
     pub prompt: &'a str,
@@ -105,6 +108,7 @@ pub struct NewTurn<'a> {
     pub host: &'a str,
     pub workspace: Option<&'a Workspace>,
     pub memo: Option<&'a serde_json::Value>,
+    pub quiet: bool,
 }
 
 /// Final figures of a finished turn.
@@ -120,7 +124,7 @@ pub struct TurnStats {
 const COLUMNS: &str = "id, session_id, prompt, author_id, author_name, reply_to, state, host, \
     remote_files, read_offset, cancel_reason, created_at, started_at, finished_at, outcome, \
     cost_usd, duration_ms, num_turns, input_tokens, output_tokens, activity, workspace, \
-    workspace_head, memo";
+    workspace_head, memo, quiet";
 
 fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
     let state: String = col(row, "state")?;
@@ -161,6 +165,7 @@ fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
             .map(|m| serde_json::from_str(&m))
             .transpose()
             .context("unreadable memo")?,
+        quiet: bool_col(row, "quiet")?,
     })
 }
 
@@ -368,12 +373,12 @@ fn event_kind(event: &AgentEvent) -> &'static str {
 }
 
 /// Inserts a queued turn.
-pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<TurnId> {
-    let id = TurnId::generate();
+pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<()> {
+    let id = new.id;
     sqlx::query(
         "INSERT INTO turns (id, session_id, inbound_id, prompt, author_id, author_name, reply_to, \
-         state, host, created_at, workspace, memo) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11)",
+         state, host, created_at, workspace, memo, quiet) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12)",
     )
     .bind(id.as_str())
     .bind(new.session_id.as_str())
@@ -386,10 +391,11 @@ pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<T
     .bind(now_ms())
     .bind(new.workspace.map(serde_json::to_string).transpose()?)
     .bind(new.memo.map(serde_json::to_string).transpose()?)
+    .bind(i64::from(new.quiet))
     .execute(conn)
     .await
     .context("inserting a turn")?;
-    Ok(id)
+    Ok(())
 }
 
 /// (started unfinished turns, queued turns) of a session.

@@ -12,6 +12,7 @@ mod failures;
 mod fake_agent;
 mod fake_github_tests;
 mod fake_telegram_tests;
+mod github;
 mod github_deps;
 mod hosts;
 mod ssh_transport;

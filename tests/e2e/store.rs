@@ -3,7 +3,7 @@
 //! the latest text, and costs are booked from the agent's cumulative figures.
 
 use switchboard::core::agent_event::AgentEvent;
-use switchboard::core::ids::InboundId;
+use switchboard::core::ids::{InboundId, TurnId};
 use switchboard::core::inbound::{Inbound, InboundBody};
 use switchboard::core::outbox::{Outbound, OutboundOp, Post};
 use switchboard::core::outcome::Outcome;
@@ -103,24 +103,26 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
     let session = create_session(&mut tx, &t).await;
     let mut ids = Vec::new();
     for prompt in ["one", "two", "three"] {
-        ids.push(
-            turns::insert_turn(
-                &mut tx,
-                NewTurn {
-                    session_id: &session.id,
-                    inbound_id: None,
-                    prompt,
-                    author_id: "7",
-                    author_name: "@a",
-                    reply_to: None,
-                    host: "h",
-                    workspace: None,
-                    memo: None,
-                },
-            )
-            .await
-            .unwrap(),
-        );
+        let id = TurnId::generate();
+        turns::insert_turn(
+            &mut tx,
+            NewTurn {
+                id: &id,
+                session_id: &session.id,
+                inbound_id: None,
+                prompt,
+                author_id: "7",
+                author_name: "@a",
+                reply_to: None,
+                host: "h",
+                workspace: None,
+                memo: None,
+                quiet: false,
+            },
+        )
+        .await
+        .unwrap();
+        ids.push(id);
     }
     assert_eq!(
         turns::queue_counts(&mut tx, &session.id).await.unwrap(),

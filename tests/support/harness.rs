@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use super::db::{Db, TestDb};
+use super::fake_github::{FakeGitHub, FakeGitHubConfig};
 use super::fake_telegram::{
     BotMessage, FakeChat, FakeTelegram, FakeTelegramConfig, FakeUser, Sent,
 };
@@ -41,6 +42,14 @@ pub struct Options {
     pub webhook_secret: Option<String>,
     /// More TOML for the `[telegram]` table (its sub-tables, such as `[telegram.limits]`).
     pub telegram_toml: String,
+    /// Run the GitHub App too, against a fake GitHub.
+    pub github: Option<GitHubSetup>,
+}
+
+/// How the GitHub App is configured in a test.
+#[derive(Debug, Clone, Default)]
+pub struct GitHubSetup {
+    pub allow_push: bool,
 }
 
 impl Options {
@@ -56,6 +65,7 @@ impl Options {
             pinned_host_key: None,
             webhook_secret: None,
             telegram_toml: String::new(),
+            github: None,
         }
     }
 }
@@ -64,6 +74,7 @@ impl Options {
 #[derive(Debug, Clone)]
 pub struct AgentRun {
     pub argv: Vec<String>,
+    pub cwd: PathBuf,
     pub session_id: String,
     pub resumed: bool,
     pub started_at_ns: u128,
@@ -80,6 +91,8 @@ impl AgentRun {
 
 pub struct Harness {
     pub tg: FakeTelegram,
+    /// The fake GitHub, when the test runs the GitHub App.
+    pub gh: Option<FakeGitHub>,
     pub sshd: Sshd,
     pub db: TestDb,
     pub alice: FakeUser,
@@ -110,6 +123,10 @@ impl Harness {
     /// Everything set up, the bot not started yet.
     pub async fn prepare(options: Options) -> Harness {
         let tg = FakeTelegram::start(options.fake.clone()).await;
+        let gh = match options.github {
+            Some(_) => Some(FakeGitHub::start(FakeGitHubConfig::default()).await),
+            None => None,
+        };
         let sshd = Sshd::start();
         let db = TestDb::create(options.db).await;
         let host_dir = sshd.workspace();
@@ -124,6 +141,7 @@ impl Harness {
         let config_path = dir.path().join("config.toml");
         let harness = Harness {
             tg,
+            gh,
             sshd,
             db,
             alice,
@@ -135,6 +153,13 @@ impl Harness {
             webhook_secret: options.webhook_secret.clone(),
             bot: None,
         };
+        if let Some(gh) = &harness.gh {
+            std::fs::write(
+                harness.dir.path().join("github-app.pem"),
+                gh.app_private_key_pem(),
+            )
+            .expect("write the App key");
+        }
         std::fs::write(&harness.config_path, harness.config(&options)).expect("write config");
         harness
     }
@@ -147,6 +172,17 @@ impl Harness {
                 self.http_port
             ),
             None => String::new(),
+        };
+        let github = match (&self.gh, &o.github) {
+            (Some(gh), Some(setup)) => format!(
+                "[github]\napp_id = {id}\napi_url = \"{api}\"\nprivate_key_file = \"{key}\"\n\
+                 allow_push = {push}\ntest_timeout = \"60s\"\n",
+                id = gh.app_id(),
+                api = gh.api_url(),
+                key = self.dir.path().join("github-app.pem").display(),
+                push = setup.allow_push,
+            ),
+            _ => String::new(),
         };
         format!(
             r#"[database]
@@ -161,6 +197,8 @@ allowed_users = [{alice}]
 poll_timeout = "5s"
 {mode}
 {telegram_toml}
+
+{github}
 
 [defaults]
 host = "remote"
@@ -225,6 +263,9 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         if let Some(secret) = &self.webhook_secret {
             cmd.env("TELEGRAM_WEBHOOK_SECRET", secret);
         }
+        if let Some(gh) = &self.gh {
+            cmd.env("GITHUB_WEBHOOK_SECRET", gh.webhook_secret());
+        }
         cmd
     }
 
@@ -246,6 +287,9 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             .spawn()
             .expect("start switchboard");
         self.bot = Some(child);
+        if self.gh.is_some() {
+            self.wait_for_http().await;
+        }
         match self.webhook_secret {
             None => self.tg.wait_until_polling(WAIT).await,
             Some(_) => {
@@ -259,6 +303,26 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
                 }
             }
         }
+    }
+
+    /// Waits until the bot's HTTP server accepts connections.
+    async fn wait_for_http(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.http_port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot's HTTP server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The bot's GitHub webhook endpoint.
+    pub fn github_webhook(&self) -> String {
+        format!("http://127.0.0.1:{}/github/webhook", self.http_port)
     }
 
     /// SIGKILLs the bot: no shutdown code runs, as in a crash or an OOM kill.
@@ -314,6 +378,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
                     serde_json::from_slice(&std::fs::read(path).expect("record")).expect("json");
                 let prompt_file = dir.join(v["prompt_file"].as_str().expect("prompt_file"));
                 AgentRun {
+                    cwd: PathBuf::from(v["cwd"].as_str().expect("cwd")),
                     argv: v["argv"]
                         .as_array()
                         .expect("argv")

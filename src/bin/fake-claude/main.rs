@@ -23,6 +23,7 @@
 //! | `tool-sleep SECS` | Bash tool_use `sleep SECS` that really sleeps; SIGINT → rejected tool + `aborted_tools` result (exit 0); SIGTERM/SIGHUP → killed-task lines, exit 143/129 |
 //! | `tool NAME JSON` | tool_use with that input, result `(NAME completed with no output)`, nothing run |
 //! | `write PATH TEXT…` | Write tool_use; really writes PATH (relative to the cwd, `\n` escapes) |
+//! | `commit MESSAGE…` | Bash tool_use; really commits everything in the cwd's Git repository |
 //! | `text TEXT…` | an intermediate assistant text block |
 //! | `answer TEXT…` | the final answer (`\n` escapes) |
 //! | `answer-follows` | every later prompt line, verbatim, is the final answer |

@@ -174,6 +174,7 @@ impl Runner {
                 self.emit(lines::tool_done(&self.cfg.ctx, &id, &name)).await
             }
             Step::Write { path, content } => self.write_file(&path, &content).await,
+            Step::Commit(message) => self.commit(&message).await,
             Step::Text(text) => self.block(Block::Text(&text)).await,
             Step::ApiError(status) => {
                 self.check_turn_limit().await?;
@@ -484,6 +485,59 @@ impl Runner {
                 let message = format!("Error writing file: {e}");
                 let output = Node::from(format!("Error: {message}"));
                 lines::tool_result(ctx, &id, &message, ToolEnd::Failed, output)
+            }
+        };
+        self.emit(node).await
+    }
+
+    /// Commits everything in the cwd's repository, like an agent running `git commit` with its
+    /// Bash tool (run directly, not through a shell).
+    async fn commit(&mut self, message: &str) -> Flow {
+        let command = format!("git add -A && git commit -m {message:?}");
+        let input = Node::obj([
+            ("command", command.as_str().into()),
+            ("description", "commit".into()),
+        ]);
+        let id = self.tool_use("Bash", &input).await?;
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=Fake Claude",
+                    "-c",
+                    "user.email=claude@example.invalid",
+                ])
+                .args(args)
+                .current_dir(&self.cfg.cwd)
+                .output()
+        };
+        let outcome = git(&["add", "-A"]).and_then(|added| match added.status.success() {
+            true => git(&["commit", "-q", "-m", message]),
+            false => Ok(added),
+        });
+        let ctx = &self.cfg.ctx;
+        let node = match outcome {
+            Ok(out) if out.status.success() => {
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                lines::tool_result(ctx, &id, &text, ToolEnd::Ok, Node::from(text.clone()))
+            }
+            Ok(out) => {
+                let text = format!(
+                    "Exit code {}\n{}",
+                    out.status.code().unwrap_or(-1),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                lines::tool_result(
+                    ctx,
+                    &id,
+                    &text,
+                    ToolEnd::Failed,
+                    Node::from(format!("Error: {text}")),
+                )
+            }
+            Err(e) => {
+                let text = format!("Error: {e}");
+                lines::tool_result(ctx, &id, &text, ToolEnd::Failed, Node::from(text.clone()))
             }
         };
         self.emit(node).await

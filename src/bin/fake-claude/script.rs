@@ -30,6 +30,8 @@ pub enum Step {
         path: String,
         content: String,
     },
+    /// A `Bash` tool_use committing everything in the cwd's Git repository, really run.
+    Commit(String),
     /// An intermediate assistant text block.
     Text(String),
     ApiError(u16),
@@ -111,6 +113,12 @@ pub fn parse(prompt: &str) -> Result<Script, String> {
                     path: path.to_owned(),
                     content: unescape(text),
                 });
+            }
+            "commit" => {
+                if args.trim().is_empty() {
+                    return Err(fail("expected a commit message"));
+                }
+                steps.push(Step::Commit(args.trim().to_owned()));
             }
             "text" => steps.push(Step::Text(unescape(args))),
             "answer" => answer = Answer::Text(unescape(args)),

@@ -34,6 +34,9 @@ pub struct Identity {
 pub struct Context {
     pub installation: u64,
     pub repo: String,
+    /// Where the repository is cloned from, and its default branch.
+    pub clone_url: String,
+    pub default_branch: String,
     pub number: u64,
     pub is_pull_request: bool,
     /// `User`, `Bot` or `Organization`: the sender's account type.
@@ -206,6 +209,11 @@ fn request(
         context: Some(context(Context {
             installation,
             repo: repo.full_name.clone(),
+            clone_url: clone_url(repo),
+            default_branch: repo
+                .default_branch
+                .clone()
+                .unwrap_or_else(|| "main".to_owned()),
             number,
             is_pull_request,
             sender_kind: sender.kind.clone(),
@@ -240,12 +248,23 @@ fn dependency_review_inbound(
         context: Some(context(Context {
             installation,
             repo: repo.full_name.clone(),
+            clone_url: clone_url(repo),
+            default_branch: repo
+                .default_branch
+                .clone()
+                .unwrap_or_else(|| "main".to_owned()),
             number,
             is_pull_request: true,
             sender_kind: by.kind.clone(),
             request,
         })),
     }
+}
+
+fn clone_url(repo: &Repository) -> String {
+    repo.clone_url
+        .clone()
+        .unwrap_or_else(|| format!("https://github.com/{}.git", repo.full_name))
 }
 
 fn author(user: &User) -> Author {

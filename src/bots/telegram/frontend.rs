@@ -44,6 +44,7 @@ impl Frontend for TelegramFrontend {
             prompt: text.to_owned(),
             workspace: None,
             memo: None,
+            host: None,
         };
         Box::pin(async move { Ok(Some(prepared)) })
     }

@@ -146,6 +146,7 @@ impl Outlet for TelegramOutlet {
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
+        _key: &'a str,
         part: &'a TelegramPart,
         post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>> {
@@ -190,6 +191,7 @@ impl Outlet for TelegramOutlet {
     fn edit<'a>(
         &'a self,
         thread: &'a ThreadRef,
+        _target: &'a str,
         message_id: &'a str,
         markdown: &'a str,
         plain: bool,

@@ -185,6 +185,22 @@ pub fn changes(title: &str, body: &str, files: &[ChangedFile]) -> Vec<Dependency
                 change.ecosystem = eco.clone();
             }
         }
+        // The lockfile is the ground truth for where a package lands: a PR
+        // whose branch moved on (a newer release pushed onto the same PR)
+        // keeps its old title, so a locked move from the same old version to
+        // a different new one corrects the stated one.
+        let in_lockfile =
+            |l: &DependencyChange| l.package == change.package && l.ecosystem == change.ecosystem;
+        let stated_target_locked = locked
+            .iter()
+            .any(|l| in_lockfile(l) && same_version(&l.new, &change.new));
+        if !stated_target_locked
+            && let Some(l) = locked
+                .iter()
+                .find(|l| in_lockfile(l) && l.old.is_some() && same_version(&l.old, &change.old))
+        {
+            change.new = l.new.clone();
+        }
         // The lockfile entries that describe the same move are superseded by
         // the body; other versions of the package (a second copy deeper in the
         // tree) stay as their own entries.
@@ -366,6 +382,23 @@ mod tests {
                 change("ws", Ecosystem::Npm, Some("7.5.9"), Some("7.5.10")),
                 change("x", Ecosystem::Npm, Some("1.0.0"), Some("1.0.1")),
             ]
+        );
+    }
+
+    #[test]
+    fn lockfile_corrects_a_stale_target_version() {
+        // The branch moved on to 7.5.11 but the title still says 7.5.10.
+        let files = [ChangedFile {
+            filename: "package-lock.json".into(),
+            patch: Some(
+                "@@ -1,3 +1,3 @@\n     \"node_modules/ws\": {\n-      \"version\": \"7.5.9\",\n+      \"version\": \"7.5.11\",\n"
+                    .into(),
+            ),
+        }];
+        let got = changes("Bump ws from 7.5.9 to 7.5.10", "", &files);
+        assert_eq!(
+            got,
+            vec![change("ws", Ecosystem::Npm, Some("7.5.9"), Some("7.5.11"))]
         );
     }
 

@@ -1,0 +1,454 @@
+//! GitHub's decisions.
+//!
+//! - Admission: a mention counts only from someone with write, maintain or admin permission on
+//!   the repository (asked from the API, never guessed from the payload); accounts of type Bot
+//!   cannot mention the bot. A dependency review runs for pull requests of the configured bots
+//!   only when the author's login matches exactly *and* its account type is `Bot` — a `[bot]`
+//!   suffix proves nothing.
+//! - Preparation: the request plus the thread's context (title, description, diff, earlier
+//!   comments created and last edited before the request), and a checkout of the pull request's
+//!   head (`refs/pull/N/head`, which also covers forks) — or, for a dependency review, the facts
+//!   gathered on the host (see `review`).
+//! - Acknowledgement: 👀 on the request and a tracking comment; a dependency review posts
+//!   nothing until its review.
+//! - Presentation: the tracking comment becomes the answer; a dependency review becomes the
+//!   pull request review.
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, anyhow};
+use serde::{Deserialize, Serialize};
+
+use super::client::GitHubClient;
+use super::deps::{self, ChangedFile};
+use super::outlet::{COMMENT_ROOM, Target};
+use super::prompt::{self, InlineSpot, MentionContext, PastComment, PullRefs};
+use super::review::{self, Findings};
+use super::translate::{Context, Identity, Request, Trigger};
+use crate::config::{GitHubConfig, Secret};
+use crate::core::frontend::{
+    Admission, Ending, Frontend, GitCheckout, Prepared, PushTarget, Refusal, Workspace,
+};
+use crate::core::ids::TurnId;
+use crate::core::inbound::Inbound;
+use crate::core::outbox::{Outbound, OutboundOp, Post, Reaction, keys};
+use crate::core::outcome::Outcome;
+use crate::core::replies;
+use crate::core::thread::Platform;
+use crate::render::markdown;
+use crate::runner::git;
+use crate::runner::hosts::Host;
+use crate::runner::transport::BoxFuture;
+
+/// What a dependency review's turn keeps for its review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ReviewMemo {
+    findings: Findings,
+    head_sha: String,
+}
+
+pub struct GitHubFrontend {
+    client: Arc<GitHubClient>,
+    me: Identity,
+    config: GitHubConfig,
+    /// Where dependency reviews gather their facts (the host their turns run on).
+    host: Arc<Host>,
+}
+
+impl GitHubFrontend {
+    pub fn new(
+        client: Arc<GitHubClient>,
+        me: Identity,
+        config: GitHubConfig,
+        host: Arc<Host>,
+    ) -> GitHubFrontend {
+        GitHubFrontend {
+            client,
+            me,
+            config,
+            host,
+        }
+    }
+
+    async fn has_write_access(&self, repo: &str, login: &str) -> Result<Admission> {
+        let permission = self.client.permission(repo, login).await?;
+        Ok(match permission.as_str() {
+            "admin" | "write" => Admission::Allowed,
+            _ => Admission::Refused(Refusal::NoWriteAccess {
+                login: login.to_owned(),
+                permission,
+            }),
+        })
+    }
+
+    fn checkout(
+        &self,
+        ctx: &Context,
+        pull: Option<&super::payload::PullRequest>,
+        dir: String,
+    ) -> GitCheckout {
+        let (fetch_ref, base_ref) = match pull {
+            Some(pr) => (
+                format!("refs/pull/{}/head", ctx.number),
+                Some(format!("refs/heads/{}", pr.base.ref_name)),
+            ),
+            None => (format!("refs/heads/{}", ctx.default_branch), None),
+        };
+        let push = pull.filter(|_| self.config.allow_push).and_then(|pr| {
+            let head_repo = pr.head.repo.as_ref()?;
+            let same_repo = head_repo.full_name == ctx.repo;
+            let may_modify = same_repo || pr.maintainer_can_modify == Some(true);
+            let default_branch = same_repo && pr.head.ref_name == ctx.default_branch;
+            (may_modify && !default_branch).then(|| PushTarget {
+                url: head_repo
+                    .clone_url
+                    .clone()
+                    .unwrap_or_else(|| ctx.clone_url.clone()),
+                branch: pr.head.ref_name.clone(),
+            })
+        });
+        GitCheckout {
+            clone_url: ctx.clone_url.clone(),
+            fetch_ref,
+            base_ref,
+            dir,
+            credential: format!("installation:{}", ctx.installation),
+            push,
+        }
+    }
+
+    async fn prepare_mention(
+        &self,
+        ctx: &Context,
+        event: &Inbound,
+        request: &str,
+    ) -> Result<Prepared> {
+        let Request::Mention {
+            trigger,
+            created_at,
+        } = &ctx.request
+        else {
+            return Err(anyhow!("not a mention"));
+        };
+        let repo = ctx.repo.as_str();
+        let issue = self.client.issue(repo, ctx.number).await?;
+        let pull = match ctx.is_pull_request {
+            true => Some(self.client.pull_request(repo, ctx.number).await?),
+            false => None,
+        };
+        let diff = match &pull {
+            Some(_) => Some(self.client.pull_diff(repo, ctx.number).await?),
+            None => None,
+        };
+        let trigger_id = match trigger {
+            Trigger::IssueComment { id } => Some(*id),
+            _ => None,
+        };
+        let before = |t: &str| timestamp(t) <= timestamp(created_at);
+        let mut comments: Vec<PastComment> = self
+            .client
+            .issue_comments(repo, ctx.number)
+            .await?
+            .into_iter()
+            .filter(|c| Some(c.id) != trigger_id && c.user.login != self.me.bot_login)
+            .filter(|c| before(&c.created_at) && before(&c.updated_at))
+            .map(|c| PastComment {
+                author: c.user.login,
+                created_at: c.created_at,
+                body: c.body,
+            })
+            .collect();
+        let keep = comments.len().saturating_sub(self.config.context_comments);
+        comments.drain(..keep);
+        let refs = pull.as_ref().map(|pr| PullRefs {
+            head_ref: pr.head.ref_name.clone(),
+            head_sha: pr.head.sha.clone(),
+            base_ref: pr.base.ref_name.clone(),
+        });
+        let inline = match trigger {
+            Trigger::ReviewComment {
+                path,
+                line,
+                diff_hunk,
+                ..
+            } => Some(InlineSpot {
+                path: path.clone(),
+                line: *line,
+                diff_hunk: diff_hunk.clone(),
+            }),
+            _ => None,
+        };
+        let kind = if ctx.is_pull_request { "pr" } else { "issue" };
+        let dir = format!("github/{repo}/{kind}-{}", ctx.number);
+        let checkout = self.checkout(ctx, pull.as_ref(), dir);
+        let diff_text = diff.as_deref().map(|d| cut(d, self.config.diff_max_bytes));
+        let text = prompt::mention(
+            &MentionContext {
+                repo,
+                number: ctx.number,
+                title: &issue.title,
+                body: issue.body.as_deref(),
+                author: &issue.user.login,
+                pull: refs.as_ref(),
+                diff: diff_text.zip(diff.as_ref().map(String::len)),
+                comments: &comments,
+                inline: inline.as_ref(),
+                requester: &event.author.id,
+                request,
+                push_branch: checkout.push.as_ref().map(|p| p.branch.as_str()),
+            },
+            &nonce(),
+        );
+        Ok(Prepared {
+            prompt: text,
+            workspace: Some(Workspace::Git(checkout)),
+            memo: None,
+            host: Some(self.host.name.clone()),
+        })
+    }
+
+    /// Gathers a dependency review's facts on the host; `None` when the dependency set is the
+    /// one already reviewed (unless a person asked again).
+    async fn prepare_review(&self, ctx: &Context, asked: bool) -> Result<Option<Prepared>> {
+        let repo = ctx.repo.as_str();
+        let pr = self.client.pull_request(repo, ctx.number).await?;
+        let files: Vec<ChangedFile> = self
+            .client
+            .pull_files(repo, ctx.number)
+            .await?
+            .into_iter()
+            .map(|f| ChangedFile {
+                filename: f.filename,
+                patch: f.patch,
+            })
+            .collect();
+        let body = pr.body.clone().unwrap_or_default();
+        let mut changes = deps::changes(&pr.title, &body, &files);
+        let fingerprint = deps::fingerprint(&changes);
+        if !asked {
+            let reviews = self.client.reviews(repo, ctx.number).await?;
+            let already = reviews.iter().any(|r| {
+                r.user
+                    .as_ref()
+                    .is_some_and(|u| u.login == self.me.bot_login)
+                    && r.body
+                        .as_deref()
+                        .and_then(review::reviewed_fingerprint)
+                        .is_some_and(|f| f == fingerprint)
+            });
+            if already {
+                tracing::info!(
+                    repo,
+                    pr = ctx.number,
+                    "dependency set unchanged; no new review"
+                );
+                return Ok(None);
+            }
+        }
+        let checkout = GitCheckout {
+            push: None,
+            ..self.checkout(
+                ctx,
+                Some(&pr),
+                format!("github/{repo}/pr-{}-deps", ctx.number),
+            )
+        };
+        let token = self.client.installation_token(ctx.installation).await?;
+        let dir = checkout.path_in(&self.host.workdir);
+        let transport = &*self.host.transport;
+        git::prepare(transport, &dir, &checkout, &token).await?;
+        review::settle_direct(transport, &dir, &mut changes).await?;
+        let usages = review::find_usages(transport, &dir, &changes).await?;
+        let tests = review::run_tests(transport, &dir, self.config.test_timeout).await?;
+        let findings = Findings {
+            changes,
+            fingerprint,
+            usages,
+            tests,
+        };
+        let prompt = review::prompt(repo, ctx.number, &pr.title, &body, &findings, &nonce());
+        let memo = ReviewMemo {
+            findings,
+            head_sha: pr.head.sha.clone(),
+        };
+        Ok(Some(Prepared {
+            prompt,
+            workspace: Some(Workspace::Git(checkout)),
+            memo: Some(serde_json::to_value(memo)?),
+            host: Some(self.host.name.clone()),
+        }))
+    }
+}
+
+/// The GitHub context the edge stored with an event.
+fn context(event: &Inbound) -> Result<Context> {
+    let value = event
+        .context
+        .clone()
+        .context("a GitHub event without its context")?;
+    Ok(serde_json::from_value(value)?)
+}
+
+fn timestamp(text: &str) -> std::time::SystemTime {
+    humantime::parse_rfc3339(text).unwrap_or(std::time::UNIX_EPOCH)
+}
+
+/// The first `max` bytes of `text`, on a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn nonce() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl Frontend for GitHubFrontend {
+    fn platform(&self) -> Platform {
+        Platform::GitHub
+    }
+
+    fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
+        Box::pin(async move {
+            let ctx = context(event)?;
+            let login = event.author.id.as_str();
+            match &ctx.request {
+                Request::DependencyReview { .. } if event.message_id.is_none() => {
+                    let known = self.me.dependency_bots.iter().any(|b| b == login);
+                    Ok(if known && ctx.sender_kind == "Bot" {
+                        Admission::Allowed
+                    } else {
+                        Admission::Refused(Refusal::Silent {
+                            reason: format!(
+                                "{login} ({}) is not one of the configured dependency bots",
+                                ctx.sender_kind
+                            ),
+                        })
+                    })
+                }
+                _ if ctx.sender_kind == "Bot" => Ok(Admission::Refused(Refusal::Silent {
+                    reason: format!("{login} is a bot account; bots cannot ask"),
+                })),
+                _ => self.has_write_access(&ctx.repo, login).await,
+            }
+        })
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        event: &'a Inbound,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Prepared>>> {
+        Box::pin(async move {
+            let ctx = context(event)?;
+            match &ctx.request {
+                Request::Mention { .. } => self.prepare_mention(&ctx, event, text).await.map(Some),
+                Request::DependencyReview { .. } => {
+                    self.prepare_review(&ctx, event.message_id.is_some()).await
+                }
+            }
+        })
+    }
+
+    fn acknowledge(&self, event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<Outbound> {
+        let Ok(ctx) = context(event) else {
+            return Vec::new();
+        };
+        if matches!(ctx.request, Request::DependencyReview { .. }) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if let Some(message) = &event.message_id {
+            out.push(Outbound {
+                key: keys::reaction(turn),
+                thread: event.thread.clone(),
+                op: OutboundOp::React {
+                    message_id: message.clone(),
+                    reaction: Reaction::Eyes,
+                },
+            });
+        }
+        out.push(Outbound {
+            key: keys::status(turn),
+            thread: event.thread.clone(),
+            op: OutboundOp::Post(
+                Post::text(replies::github_working(ahead)).replying_to(event.message_id.clone()),
+            ),
+        });
+        out
+    }
+
+    fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
+        let turn = ending.turn;
+        let review_thread = Target::of(ending.thread).is_some_and(|t| t.review);
+        if review_thread {
+            let memo: Option<ReviewMemo> = turn
+                .memo
+                .clone()
+                .and_then(|m| serde_json::from_value(m).ok());
+            let Some(memo) = memo else {
+                tracing::error!(turn = %turn.id, "a dependency review without its findings");
+                return Vec::new();
+            };
+            let (verdict, assessment) = match ending.outcome {
+                Outcome::Success { .. } => review::verdict(&ending.message),
+                _ => (review::Verdict::NeedsAttention, ending.message.clone()),
+            };
+            let body = review::body(
+                &memo.findings,
+                verdict,
+                &assessment,
+                &memo.head_sha,
+                COMMENT_ROOM,
+            );
+            return vec![Outbound {
+                key: keys::result(&turn.id),
+                thread: ending.thread.clone(),
+                op: OutboundOp::Post(Post::text(body)),
+            }];
+        }
+        let whole = format!("{}\n\n{}", ending.status, ending.message);
+        let mut pieces = markdown::split(&whole, COMMENT_ROOM).into_iter();
+        let first = pieces.next().unwrap_or_default();
+        let rest: Vec<String> = pieces.collect();
+        let mut out = vec![Outbound {
+            key: keys::status_edit(&turn.id),
+            thread: ending.thread.clone(),
+            op: OutboundOp::Edit {
+                target: keys::status(&turn.id),
+                markdown: if rest.is_empty() {
+                    first
+                } else {
+                    format!("{first}\n\n{}", replies::continued_below())
+                },
+                progress: false,
+            },
+        }];
+        if !rest.is_empty() {
+            out.push(Outbound {
+                key: keys::result(&turn.id),
+                thread: ending.thread.clone(),
+                op: OutboundOp::Post(
+                    Post::text(rest.join("\n\n")).replying_to(turn.reply_to.clone()),
+                ),
+            });
+        }
+        out
+    }
+
+    fn credential<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move {
+            let installation: u64 = name
+                .strip_prefix("installation:")
+                .and_then(|id| id.parse().ok())
+                .with_context(|| format!("unknown credential {name:?}"))?;
+            Ok(self.client.installation_token(installation).await?)
+        })
+    }
+}

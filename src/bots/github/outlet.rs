@@ -1,0 +1,279 @@
+//! Writing to GitHub: comments and their edits, replies in inline review threads, reactions, and
+//! the dependency review (created once, then updated).
+//!
+//! A thread is `owner/repo` + `pr/N`, `issue/N` or `pr/N/deps` (see `translate`). Message ids
+//! name what they are (`issue-comment:ID`, `review-comment:ID`, `review:ID`) because each lives
+//! behind a different endpoint. A turn's tracking comment carries a hidden marker with the turn
+//! id in every version. Posts longer than a comment allows (65,536 characters) continue in
+//! further comments, each a collapsed section.
+
+use std::sync::Arc;
+
+use super::client::{ApiError, GitHubClient};
+use super::review::MARKER;
+use crate::bots::outlet::{Outlet, OutletPart, SendError};
+use crate::core::outbox::{Post, Reaction, keys};
+use crate::core::thread::{Platform, ThreadRef};
+use crate::render::markdown;
+use crate::runner::transport::BoxFuture;
+
+/// Room in a comment for text (GitHub allows 65,536 characters; the rest is for wrappers).
+pub const COMMENT_ROOM: usize = 60_000;
+
+/// What a thread is on GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub repo: String,
+    pub number: u64,
+    /// The dependency-review thread of a pull request.
+    pub review: bool,
+}
+
+impl Target {
+    pub fn of(thread: &ThreadRef) -> Option<Target> {
+        let topic = thread.topic.as_deref()?;
+        let mut parts = topic.split('/');
+        let _kind = parts.next()?;
+        let number = parts.next()?.parse().ok()?;
+        Some(Target {
+            repo: thread.chat.clone(),
+            number,
+            review: parts.next() == Some("deps"),
+        })
+    }
+}
+
+/// One GitHub comment (or review body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentPart(pub String);
+
+impl OutletPart for CommentPart {
+    fn plain(&self) -> Option<CommentPart> {
+        None
+    }
+}
+
+pub struct GitHubOutlet {
+    client: Arc<GitHubClient>,
+    bot_login: String,
+}
+
+impl GitHubOutlet {
+    pub fn new(client: Arc<GitHubClient>, bot_login: String) -> GitHubOutlet {
+        GitHubOutlet { client, bot_login }
+    }
+
+    /// Creates the dependency review, or updates the bot's earlier one on the pull request.
+    async fn post_review(&self, target: &Target, body: &str) -> Result<String, ApiError> {
+        let existing = self
+            .client
+            .reviews(&target.repo, target.number)
+            .await?
+            .into_iter()
+            .find(|r| {
+                r.user.as_ref().is_some_and(|u| u.login == self.bot_login)
+                    && r.body.as_deref().is_some_and(|b| b.contains(MARKER))
+            });
+        match existing {
+            Some(review) => {
+                self.client
+                    .update_review(&target.repo, target.number, review.id, body)
+                    .await?;
+                Ok(format!("review:{}", review.id))
+            }
+            None => {
+                let id = self
+                    .client
+                    .create_review(&target.repo, target.number, body)
+                    .await?;
+                Ok(format!("review:{id}"))
+            }
+        }
+    }
+}
+
+/// The hidden marker of a turn's tracking comment, if `key` is a turn's status.
+fn turn_marker(key: &str) -> Option<String> {
+    keys::status_turn(key).map(|turn| format!("\n\n<!-- switchboard:turn {turn} -->"))
+}
+
+fn thread_target(thread: &ThreadRef) -> Result<Target, SendError> {
+    Target::of(thread)
+        .ok_or_else(|| SendError::Rejected(format!("not a GitHub thread: {thread:?}")))
+}
+
+fn classify(error: ApiError) -> SendError {
+    match error {
+        ApiError::RateLimited { retry_after } => SendError::RetryAfter(retry_after),
+        e if e.is_transient() => SendError::Transient(e.to_string()),
+        e => SendError::Rejected(e.to_string()),
+    }
+}
+
+/// `kind:ID` → (kind, ID).
+fn message_ref(message_id: &str) -> Result<(&str, u64), SendError> {
+    message_id
+        .split_once(':')
+        .and_then(|(kind, id)| Some((kind, id.parse().ok()?)))
+        .ok_or_else(|| SendError::Rejected(format!("not a GitHub message id: {message_id}")))
+}
+
+impl Outlet for GitHubOutlet {
+    type Part = CommentPart;
+
+    fn platform(&self) -> Platform {
+        Platform::GitHub
+    }
+
+    fn is_group(&self, _chat: &str) -> bool {
+        false
+    }
+
+    fn parts(&self, post: &Post) -> Vec<CommentPart> {
+        let pieces = markdown::split(&post.markdown, COMMENT_ROOM);
+        let count = pieces.len();
+        if count == 1 {
+            return vec![CommentPart(pieces.into_iter().next().unwrap_or_default())];
+        }
+        pieces
+            .into_iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                CommentPart(format!(
+                    "<details><summary>{}</summary>\n\n{piece}\n\n</details>",
+                    crate::core::replies::continued(i + 1, count)
+                ))
+            })
+            .collect()
+    }
+
+    fn send<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        key: &'a str,
+        part: &'a CommentPart,
+        post: &'a Post,
+    ) -> BoxFuture<'a, Result<String, SendError>> {
+        Box::pin(async move {
+            let target = thread_target(thread)?;
+            if target.review {
+                return self.post_review(&target, &part.0).await.map_err(classify);
+            }
+            let body = format!("{}{}", part.0, turn_marker(key).unwrap_or_default());
+            let reply_in_review_thread = post
+                .reply_to
+                .as_deref()
+                .and_then(|m| message_ref(m).ok())
+                .filter(|(kind, _)| *kind == "review-comment");
+            let sent = match reply_in_review_thread {
+                Some((_, comment)) => self
+                    .client
+                    .reply_to_review_comment(&target.repo, target.number, comment, &body)
+                    .await
+                    .map(|id| format!("review-comment:{id}")),
+                None => self
+                    .client
+                    .create_comment(&target.repo, target.number, &body)
+                    .await
+                    .map(|id| format!("issue-comment:{id}")),
+            };
+            sent.map_err(classify)
+        })
+    }
+
+    fn edit<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        target_key: &'a str,
+        message_id: &'a str,
+        markdown: &'a str,
+        _plain: bool,
+    ) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let target = thread_target(thread)?;
+            let (kind, id) = message_ref(message_id)?;
+            let text = markdown::split(markdown, COMMENT_ROOM)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let body = format!("{text}{}", turn_marker(target_key).unwrap_or_default());
+            let edited = match kind {
+                "review-comment" => {
+                    self.client
+                        .edit_review_comment(&target.repo, id, &body)
+                        .await
+                }
+                "review" => {
+                    self.client
+                        .update_review(&target.repo, target.number, id, &body)
+                        .await
+                }
+                _ => self.client.edit_comment(&target.repo, id, &body).await,
+            };
+            edited.map_err(classify)
+        })
+    }
+
+    fn react<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        message_id: &'a str,
+        reaction: Reaction,
+    ) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let target = thread_target(thread)?;
+            let (kind, id) = message_ref(message_id)?;
+            let content = match reaction {
+                Reaction::Eyes => "eyes",
+            };
+            let result = match kind {
+                "issue-comment" => self.client.react(&target.repo, id, false, content).await,
+                "review-comment" => self.client.react(&target.repo, id, true, content).await,
+                // Reviews have no reactions.
+                _ => Ok(()),
+            };
+            result.map_err(classify)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread(topic: &str) -> ThreadRef {
+        ThreadRef {
+            platform: Platform::GitHub,
+            chat: "octo/app".into(),
+            topic: Some(topic.into()),
+        }
+    }
+
+    #[test]
+    fn threads_name_their_repository_and_number() {
+        assert_eq!(
+            Target::of(&thread("pr/7")),
+            Some(Target {
+                repo: "octo/app".into(),
+                number: 7,
+                review: false
+            })
+        );
+        assert!(Target::of(&thread("pr/7/deps")).unwrap().review);
+        assert_eq!(Target::of(&thread("issue/x")), None);
+        assert_eq!(
+            message_ref("review-comment:42").unwrap(),
+            ("review-comment", 42)
+        );
+        assert!(message_ref("42").is_err());
+    }
+
+    #[test]
+    fn tracking_comments_carry_their_turn_marker() {
+        assert_eq!(
+            turn_marker("turn:0193:status").as_deref(),
+            Some("\n\n<!-- switchboard:turn 0193 -->")
+        );
+        assert_eq!(turn_marker("turn:0193:result"), None);
+    }
+}

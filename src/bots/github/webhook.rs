@@ -1,0 +1,199 @@
+//! The webhook endpoint: `POST /github/webhook`.
+//!
+//! The signature (`X-Hub-Signature-256`, HMAC-SHA256 of the raw body) is checked in constant
+//! time against every configured secret — more than one while a secret is being rotated —
+//! *before* the body is parsed; a missing or wrong signature is answered 401 and audited. The
+//! delivery id is the event's key in the store, so a replayed delivery is recognised and dropped.
+//! The answer comes as soon as the event is stored; the work happens in the background.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use ring::hmac;
+
+use super::client::GitHubClient;
+use super::payload::{self, Event};
+use super::translate::{Identity, translate};
+use crate::config::Secret;
+use crate::core::Core;
+
+/// Where GitHub posts.
+pub const PATH: &str = "/github/webhook";
+/// GitHub caps payloads at 25 MB.
+const BODY_LIMIT: usize = 25 * 1024 * 1024;
+
+#[derive(Clone)]
+struct WebhookState {
+    core: Arc<Core>,
+    client: Arc<GitHubClient>,
+    me: Arc<Identity>,
+    secrets: Arc<Vec<Secret>>,
+}
+
+pub fn routes(
+    core: Arc<Core>,
+    client: Arc<GitHubClient>,
+    me: Identity,
+    secrets: Vec<Secret>,
+) -> Router {
+    Router::new()
+        .route(PATH, post(receive))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(WebhookState {
+            core,
+            client,
+            me: Arc::new(me),
+            secrets: Arc::new(secrets),
+        })
+}
+
+/// Why a delivery's signature was not accepted.
+fn signature_problem(headers: &HeaderMap, body: &[u8], secrets: &[Secret]) -> Option<&'static str> {
+    let Some(header) = headers.get("x-hub-signature-256") else {
+        return Some("no X-Hub-Signature-256 header");
+    };
+    let Some(signature) = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("sha256="))
+        .and_then(hex_decode)
+    else {
+        return Some("a malformed X-Hub-Signature-256 header");
+    };
+    let valid = secrets.iter().any(|secret| {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
+        hmac::verify(&key, body, &signature).is_ok()
+    });
+    (!valid).then_some("a signature that matches no configured secret")
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn receive(
+    State(state): State<WebhookState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
+    let delivery = header(&headers, "x-github-delivery").unwrap_or("");
+    let event_name = header(&headers, "x-github-event").unwrap_or("");
+    if let Some(problem) = signature_problem(&headers, &body, &state.secrets) {
+        tracing::warn!(
+            delivery,
+            event = event_name,
+            "rejected a GitHub webhook: {problem}"
+        );
+        let detail = format!("{problem}; delivery {delivery:?}, event {event_name:?}");
+        if let Err(e) = state
+            .core
+            .store
+            .audit("github", "unknown", "", "webhook_rejected", &detail)
+            .await
+        {
+            tracing::error!("auditing a rejected webhook failed: {e:#}");
+        }
+        return (StatusCode::UNAUTHORIZED, "bad signature\n");
+    }
+    if delivery.is_empty() || event_name.is_empty() {
+        return (
+            StatusCode::BAD_REQUEST,
+            "missing X-GitHub-Delivery or X-GitHub-Event\n",
+        );
+    }
+    let event = match payload::parse(event_name, &body) {
+        Ok(event) => event,
+        Err(e) => {
+            tracing::warn!(
+                delivery,
+                event = event_name,
+                "unreadable GitHub payload: {e}"
+            );
+            return (StatusCode::BAD_REQUEST, "unreadable payload\n");
+        }
+    };
+    match &event {
+        Event::Ping(_) => return (StatusCode::OK, "pong\n"),
+        Event::Other { .. } => return (StatusCode::ACCEPTED, "ignored\n"),
+        _ => {}
+    }
+    if let Some((repo, installation)) = installation_of(&event) {
+        state.client.remember_installation(repo, installation);
+    }
+    let Some(inbound) = translate(&event, delivery, &state.me) else {
+        return (StatusCode::ACCEPTED, "not for the bot\n");
+    };
+    match state.core.store.insert_inbound(&inbound).await {
+        Ok(Some(_)) => {
+            state.core.inbound_stored();
+            (StatusCode::ACCEPTED, "accepted\n")
+        }
+        Ok(None) => (StatusCode::OK, "duplicate delivery\n"),
+        Err(e) => {
+            tracing::error!(delivery, "storing a GitHub delivery failed: {e:#}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "try again\n")
+        }
+    }
+}
+
+fn installation_of(event: &Event) -> Option<(&str, u64)> {
+    let (repo, installation) = match event {
+        Event::IssueComment(e) => (&e.repository, &e.installation),
+        Event::PullRequestReviewComment(e) => (&e.repository, &e.installation),
+        Event::PullRequestReview(e) => (&e.repository, &e.installation),
+        Event::PullRequest(e) => (&e.repository, &e.installation),
+        Event::Ping(_) | Event::Other { .. } => return None,
+    };
+    Some((&repo.full_name, installation.as_ref()?.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed(secret: &str, body: &[u8]) -> HeaderMap {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+        let tag = hmac::sign(&key, body);
+        let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-hub-signature-256",
+            format!("sha256={hex}").parse().unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn signatures_are_checked_against_every_secret() {
+        let body = br#"{"zen":"hi"}"#;
+        let secrets = vec![Secret::new("old"), Secret::new("new")];
+        assert_eq!(
+            signature_problem(&signed("new", body), body, &secrets),
+            None
+        );
+        assert_eq!(
+            signature_problem(&signed("old", body), body, &secrets),
+            None
+        );
+        assert!(signature_problem(&signed("other", body), body, &secrets).is_some());
+        assert!(signature_problem(&signed("new", b"tampered"), body, &secrets).is_some());
+        assert!(signature_problem(&HeaderMap::new(), body, &secrets).is_some());
+        let mut bad = HeaderMap::new();
+        bad.insert("x-hub-signature-256", "sha256=zz".parse().unwrap());
+        assert!(signature_problem(&bad, body, &secrets).is_some());
+    }
+}

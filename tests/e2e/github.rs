@@ -1,0 +1,589 @@
+//! The GitHub App end to end: signed webhooks through the bot's real HTTP server, the fake
+//! GitHub (REST, git over HTTP with installation tokens), the agent on an sshd host.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::db::{Db, on_both_databases};
+use crate::support::fake_github::{
+    CommentAction, FakeGitHub, FakePr, FakeRepo, FakeUser, PrAction, UserKind,
+};
+use crate::support::harness::{GitHubSetup, Harness, Options, WAIT};
+
+on_both_databases!(
+    a_mention_runs_the_agent_on_the_pr_head_and_answers_in_place,
+    nothing_runs_for_the_wrong_people_or_deliveries,
+    dependency_prs_get_one_review_that_updates,
+    the_agents_commits_are_pushed_only_when_allowed,
+);
+
+async fn start(db: Db, allow_push: bool) -> Harness {
+    let mut options = Options::new(db);
+    options.github = Some(GitHubSetup { allow_push });
+    Harness::start_with(options).await
+}
+
+fn gh(t: &Harness) -> &FakeGitHub {
+    t.gh.as_ref().expect("the fake GitHub")
+}
+
+/// A repository with a feature branch and its pull request, opened by `author`.
+fn repo_with_pr(gh: &FakeGitHub, author: &FakeUser) -> (FakeRepo, FakePr, String) {
+    let repo = gh.create_repo(
+        "octo",
+        "app",
+        &[
+            ("README.md", "hello\n"),
+            ("src/lib.rs", "pub fn f() -> u8 { 0 }\n"),
+        ],
+    );
+    gh.set_permission(&repo, author, "write");
+    let head = gh.commit(
+        &repo,
+        "feature",
+        &[("src/lib.rs", Some("pub fn f() -> u8 { 1 }\n"))],
+        "make f return 1",
+        author,
+    );
+    let pr = gh.open_pr(
+        &repo,
+        "feature",
+        "main",
+        "Make f return 1",
+        "So that f is truthy.",
+        author,
+    );
+    (repo, pr, head)
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", &format!("safe.directory={}", dir.display())])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Every token the fake issued is absent from the bot's log and from the host's disk (the
+/// checkouts and their git config included).
+fn assert_tokens_kept_secret(t: &Harness) {
+    let tokens = gh(t).issued_tokens();
+    assert!(!tokens.is_empty(), "the bot used installation tokens");
+    let log = t.log();
+    for token in &tokens {
+        assert!(
+            !log.contains(token.as_str()),
+            "an installation token is in the bot's log"
+        );
+        let grep = Command::new("grep")
+            .args(["-r", "-l", "-F", token])
+            .arg(t.host_dir.path())
+            .output()
+            .expect("grep");
+        assert!(
+            grep.stdout.is_empty(),
+            "an installation token is on the host's disk: {}",
+            String::from_utf8_lossy(&grep.stdout)
+        );
+    }
+}
+
+async fn a_mention_runs_the_agent_on_the_pr_head_and_answers_in_place(db: Db) {
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let alice = gh.user("alice", UserKind::User);
+    let (repo, pr, head) = repo_with_pr(gh, &alice);
+    let earlier = gh.comment(&repo, pr.number, &alice, "Context from before the request.");
+    let ask = gh.comment(&repo, pr.number, &alice, "@switchboard what does f return?");
+    gh.comment(&repo, pr.number, &alice, "Written after the request.");
+    gh.edit_comment(&earlier, "Context from before, edited after the request.");
+    let delivery = gh
+        .deliver(
+            &t.github_webhook(),
+            "issue_comment",
+            gh.payload_issue_comment(&ask, CommentAction::Created),
+        )
+        .await;
+    assert_eq!(delivery.status, 202, "{delivery:?}");
+
+    gh.wait_for_reaction(&ask, &app, "eyes", WAIT).await;
+    let answer = gh
+        .wait_for_comment(
+            &repo,
+            pr.number,
+            |c| c.author == app && c.body.contains("Echo #1"),
+            WAIT,
+        )
+        .await;
+    assert!(
+        answer.versions[0].body.contains("Working on it"),
+        "{:#?}",
+        answer.versions
+    );
+    assert!(answer.body.starts_with("✅ Done in"), "{}", answer.body);
+    assert!(
+        answer.body.contains("<!-- switchboard:turn "),
+        "the tracking marker: {}",
+        answer.body
+    );
+    assert_eq!(
+        gh.comments(&repo, pr.number)
+            .iter()
+            .filter(|c| c.author == app)
+            .count(),
+        1
+    );
+
+    let runs = t.wait_agent_runs(1).await;
+    let checkout = &runs[0].cwd;
+    assert!(
+        checkout.ends_with("work/github/octo/app/pr-1"),
+        "{}",
+        checkout.display()
+    );
+    assert_eq!(
+        git(checkout, &["rev-parse", "HEAD"]),
+        head,
+        "the agent ran on the PR head"
+    );
+    let prompt = String::from_utf8_lossy(&runs[0].prompt).into_owned();
+    assert!(
+        prompt.contains("pull request #1 (branch `feature`"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("So that f is truthy."));
+    assert!(
+        prompt.contains("+pub fn f() -> u8 { 1 }"),
+        "the diff is given"
+    );
+    assert!(
+        !prompt.contains("Context from before"),
+        "a comment edited after the request is left out"
+    );
+    assert!(!prompt.contains("Written after the request"));
+    assert!(prompt.trim_end().ends_with("what does f return?"));
+
+    // A second mention continues the same agent conversation.
+    let again = gh.comment(&repo, pr.number, &alice, "@switchboard and now?");
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&again, CommentAction::Created),
+    )
+    .await;
+    gh.wait_for_comment(
+        &repo,
+        pr.number,
+        |c| c.author == app && c.body.contains("Echo #2"),
+        WAIT,
+    )
+    .await;
+    let runs = t.agent_runs();
+    assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+
+    // An inline review comment is answered in its review thread.
+    let inline = gh.review_comment(&pr, &alice, "src/lib.rs", 1, "@switchboard why 1 here?");
+    gh.deliver(
+        &t.github_webhook(),
+        "pull_request_review_comment",
+        gh.payload_review_comment(&inline, CommentAction::Created),
+    )
+    .await;
+    let reply = gh
+        .wait_for(WAIT, |f| {
+            f.review_comments(&pr).into_iter().find(|c| {
+                c.author == app && c.in_reply_to_id == Some(inline.id) && c.body.contains("Echo #3")
+            })
+        })
+        .await
+        .expect("a reply in the review thread");
+    assert!(reply.body.contains("✅ Done in"));
+    let prompt = String::from_utf8_lossy(&t.agent_runs()[2].prompt).into_owned();
+    assert!(
+        prompt.contains("the diff hunk the request was made on: src/lib.rs, line 1"),
+        "{prompt}"
+    );
+    assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+    assert_tokens_kept_secret(&t);
+}
+
+async fn nothing_runs_for_the_wrong_people_or_deliveries(db: Db) {
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let url = t.github_webhook();
+    let alice = gh.user("alice", UserKind::User);
+    let (repo, pr, _) = repo_with_pr(gh, &alice);
+
+    // A read-only user gets one short reply.
+    let reader = gh.user("reader", UserKind::User);
+    gh.set_permission(&repo, &reader, "read");
+    let asked = gh.comment(&repo, pr.number, &reader, "@switchboard delete everything");
+    gh.deliver(
+        &url,
+        "issue_comment",
+        gh.payload_issue_comment(&asked, CommentAction::Created),
+    )
+    .await;
+    let refusal = gh
+        .wait_for_comment(&repo, pr.number, |c| c.author == app, WAIT)
+        .await;
+    assert!(
+        refusal.body.contains("only people with write access"),
+        "{}",
+        refusal.body
+    );
+
+    // A bot account whose login merely ends in [bot] is not a dependency bot, and bots cannot
+    // mention the bot.
+    let impostor = gh.user("dependabot-preview[bot]", UserKind::Bot);
+    gh.commit(&repo, "bump", &[("x.txt", Some("x"))], "Bump x", &impostor);
+    let bump = gh.open_pr(
+        &repo,
+        "bump",
+        "main",
+        "Bump x from 1 to 2",
+        "Bumps x from 1 to 2.",
+        &impostor,
+    );
+    let opened = gh
+        .deliver(
+            &url,
+            "pull_request",
+            gh.payload_pull_request(&bump, PrAction::Opened),
+        )
+        .await;
+    assert_eq!(opened.status, 202);
+    gh.set_permission(&repo, &impostor, "write");
+    let bot_mention = gh.comment(&repo, pr.number, &impostor, "@switchboard run this");
+    gh.deliver(
+        &url,
+        "issue_comment",
+        gh.payload_issue_comment(&bot_mention, CommentAction::Created),
+    )
+    .await;
+
+    // A comment edited to add a mention does not trigger.
+    let quiet = gh.comment(&repo, pr.number, &alice, "nothing to see");
+    gh.edit_comment(&quiet, "@switchboard nothing to see");
+    let edited = gh
+        .deliver(
+            &url,
+            "issue_comment",
+            gh.payload_issue_comment(&quiet, CommentAction::Edited),
+        )
+        .await;
+    assert_eq!(edited.status, 202);
+
+    // Forged and unsigned deliveries are refused before anything is read.
+    let good = gh.comment(&repo, pr.number, &alice, "@switchboard hello");
+    let body =
+        serde_json::to_vec(&gh.payload_issue_comment(&good, CommentAction::Created)).unwrap();
+    let forged_signature = crate::support::fake_github::hub_signature_256("not-the-secret", &body);
+    let forged = gh
+        .deliver_raw(
+            &url,
+            &[
+                ("X-GitHub-Event", "issue_comment"),
+                ("X-GitHub-Delivery", "forged-1"),
+                ("X-Hub-Signature-256", &forged_signature),
+                ("Content-Type", "application/json"),
+            ],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(forged.0, 401);
+    let unsigned = gh
+        .deliver_raw(
+            &url,
+            &[
+                ("X-GitHub-Event", "issue_comment"),
+                ("X-GitHub-Delivery", "unsigned-1"),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(unsigned.0, 401);
+
+    // A real delivery runs once; its replay is recognised.
+    let real = gh
+        .deliver(
+            &url,
+            "issue_comment",
+            gh.payload_issue_comment(&good, CommentAction::Created),
+        )
+        .await;
+    assert_eq!(real.status, 202);
+    gh.wait_for_comment(
+        &repo,
+        pr.number,
+        |c| c.author == app && c.body.contains("Echo #1"),
+        WAIT,
+    )
+    .await;
+    let replay = gh.redeliver(&real).await;
+    assert_eq!(replay.status, 200, "{replay:?}");
+    assert_eq!(replay.id, real.id);
+
+    // Only alice's real request reached the agent.
+    assert_eq!(t.wait_agent_runs(1).await.len(), 1);
+    let audit = t.store().await.audit_log(100).await.unwrap();
+    let refused: Vec<_> = audit.iter().filter(|a| a.action == "refused").collect();
+    assert_eq!(
+        refused.len(),
+        2,
+        "the reader and the bot mention: {audit:#?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|a| a.actor == "reader" && a.detail.contains("NoWriteAccess"))
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|a| a.actor == impostor.login && a.detail.contains("bot account"))
+    );
+    let rejected: Vec<_> = audit
+        .iter()
+        .filter(|a| a.action == "webhook_rejected")
+        .collect();
+    assert_eq!(rejected.len(), 2, "{audit:#?}");
+    assert!(
+        gh.reviews(&bump).is_empty(),
+        "the impostor's PR got no review"
+    );
+    assert_eq!(
+        gh.comments(&repo, pr.number)
+            .iter()
+            .filter(|c| c.author == app)
+            .count(),
+        2,
+        "one refusal and one answer"
+    );
+}
+
+/// A package-lock.json (v3) pinning left-pad at `version`.
+fn npm_lock(version: &str) -> String {
+    format!(
+        "{{\n  \"name\": \"app\",\n  \"lockfileVersion\": 3,\n  \"packages\": {{\n    \"\": {{\n      \"dependencies\": {{\n        \"left-pad\": \"^{version}\"\n      }}\n    }},\n    \"node_modules/left-pad\": {{\n      \"version\": \"{version}\",\n      \"resolved\": \"https://registry.npmjs.org/left-pad/-/left-pad-{version}.tgz\"\n    }}\n  }}\n}}\n"
+    )
+}
+
+/// A JavaScript project using left-pad, whose tests pass.
+fn js_repo(gh: &FakeGitHub, owner: &FakeUser) -> FakeRepo {
+    let repo = gh.create_repo(
+        "octo",
+        "web",
+        &[
+            ("package.json", "{\n  \"name\": \"app\",\n  \"dependencies\": {\n    \"left-pad\": \"^1.1.0\"\n  }\n}\n"),
+            ("package-lock.json", &npm_lock("1.1.0")),
+            ("src/index.js", "const leftPad = require('left-pad');\nmodule.exports = (s) => leftPad(s, 5);\n"),
+            ("test.sh", "echo 'all 3 tests passed'\n"),
+            (".switchboard.toml", "[review]\ntest_command = \"sh test.sh\"\n"),
+        ],
+    );
+    gh.set_permission(&repo, owner, "write");
+    repo
+}
+
+async fn dependency_prs_get_one_review_that_updates(db: Db) {
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let url = t.github_webhook();
+    let alice = gh.user("alice", UserKind::User);
+    let repo = js_repo(gh, &alice);
+    let dependabot = gh.user("dependabot[bot]", UserKind::Bot);
+    gh.commit(
+        &repo,
+        "dependabot/npm_and_yarn/left-pad-1.3.0",
+        &[("package-lock.json", Some(&npm_lock("1.3.0")))],
+        "Bump left-pad from 1.1.0 to 1.3.0",
+        &dependabot,
+    );
+    let body = "Bumps [left-pad](https://github.com/stevemao/left-pad) from 1.1.0 to 1.3.0.\n\
+                <details>\n<summary>Commits</summary>\n\n- See full diff\n</details>\n\n\
+                Dependabot will resolve any conflicts with this PR as long as you don't alter it yourself.\n\
+                @fake answer Verdict: Safe to merge\\nleft-pad 1.3 only adds a TypeScript definition.\n";
+    let pr = gh.open_pr(
+        &repo,
+        "dependabot/npm_and_yarn/left-pad-1.3.0",
+        "main",
+        "Bump left-pad from 1.1.0 to 1.3.0",
+        body,
+        &dependabot,
+    );
+    let opened = gh
+        .deliver(
+            &url,
+            "pull_request",
+            gh.payload_pull_request(&pr, PrAction::Opened),
+        )
+        .await;
+    assert_eq!(opened.status, 202);
+    let review = gh.wait_for_review(&pr, |r| r.author == app, WAIT).await;
+    assert_eq!(review.state, "COMMENTED");
+    for expected in [
+        "### Dependency review: ✅ **Safe to merge**",
+        "| left-pad | Npm | `1.1.0` | `1.3.0` | direct |",
+        "- `src/index.js` (left-pad)",
+        "**Tests:** ✅ `sh test.sh` passed",
+        "left-pad 1.3 only adds a TypeScript definition.",
+    ] {
+        assert!(
+            review.body.contains(expected),
+            "the review lacks {expected:?}:\n{}",
+            review.body
+        );
+    }
+    assert!(
+        gh.comments(&repo, pr.number).is_empty(),
+        "a review, no comments"
+    );
+
+    // A synchronize with the same dependency set posts nothing new.
+    let head = gh.commit(
+        &repo,
+        "dependabot/npm_and_yarn/left-pad-1.3.0",
+        &[("README.md", Some("rebased\n"))],
+        "Merge main",
+        &dependabot,
+    );
+    let same = gh
+        .deliver(
+            &url,
+            "pull_request",
+            gh.payload_pull_request(
+                &pr,
+                PrAction::Synchronize {
+                    before: review.commit_id.clone(),
+                    after: head.clone(),
+                },
+            ),
+        )
+        .await;
+    assert_eq!(same.status, 202);
+    // The next delivery is the sync point: its review update comes after this one was handled.
+    gh.commit(
+        &repo,
+        "dependabot/npm_and_yarn/left-pad-1.3.0",
+        &[("package-lock.json", Some(&npm_lock("1.3.1")))],
+        "Bump left-pad from 1.1.0 to 1.3.1",
+        &dependabot,
+    );
+    let after = gh.head_sha(&pr);
+    gh.deliver(
+        &url,
+        "pull_request",
+        gh.payload_pull_request(
+            &pr,
+            PrAction::Synchronize {
+                before: head,
+                after,
+            },
+        ),
+    )
+    .await;
+    let updated = gh
+        .wait_for_review(&pr, |r| r.author == app && r.body.contains("`1.3.1`"), WAIT)
+        .await;
+    assert_eq!(
+        updated.id, review.id,
+        "the review was updated, not a new one added"
+    );
+    assert_eq!(
+        updated.edits(),
+        1,
+        "exactly one update: the unchanged synchronize posted nothing"
+    );
+    assert_eq!(gh.reviews(&pr).len(), 1);
+    assert_eq!(
+        t.agent_runs().len(),
+        2,
+        "two reviews ran the agent, the unchanged one did not"
+    );
+
+    // A person can ask for a review again with a command.
+    let again = gh.comment(&repo, pr.number, &alice, "@switchboard review-deps");
+    gh.deliver(
+        &url,
+        "issue_comment",
+        gh.payload_issue_comment(&again, CommentAction::Created),
+    )
+    .await;
+    t.wait_agent_runs(3).await;
+    gh.wait_for_review(&pr, |r| r.author == app && r.edits() == 2, WAIT)
+        .await;
+    assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+    assert_tokens_kept_secret(&t);
+}
+
+async fn the_agents_commits_are_pushed_only_when_allowed(db: Db) {
+    for allow_push in [true, false] {
+        let t = start(db, allow_push).await;
+        let gh = gh(&t);
+        let app = gh.app_user().login;
+        let alice = gh.user("alice", UserKind::User);
+        let (repo, pr, head) = repo_with_pr(gh, &alice);
+        let main = gh.branch_sha(&repo, "main");
+        let ask = gh.comment(
+            &repo,
+            pr.number,
+            &alice,
+            "@switchboard please add notes\n@fake write NOTES.md written by the agent\n@fake commit Add notes",
+        );
+        gh.deliver(
+            &t.github_webhook(),
+            "issue_comment",
+            gh.payload_issue_comment(&ask, CommentAction::Created),
+        )
+        .await;
+        let answer = gh
+            .wait_for_comment(
+                &repo,
+                pr.number,
+                |c| c.author == app && c.body.contains("Echo #1"),
+                WAIT,
+            )
+            .await;
+        let branch = gh.branch_sha(&repo, "feature").expect("the branch");
+        if allow_push {
+            assert!(
+                answer.body.contains("Pushed 1 commit to `feature`"),
+                "{}",
+                answer.body
+            );
+            assert!(answer.body.contains("Add notes"), "{}", answer.body);
+            let pushes = gh.pushes();
+            assert_eq!(pushes.len(), 1, "{pushes:?}");
+            assert_eq!(pushes[0].refname, "refs/heads/feature");
+            assert_eq!(pushes[0].old, head);
+            assert_eq!(branch, pushes[0].new);
+            assert_eq!(gh.head_sha(&pr), branch, "the PR's head moved");
+            let bare = gh.bare_repo_path(&repo);
+            assert_eq!(
+                git(&bare, &["show", &format!("{branch}:NOTES.md")]),
+                "written by the agent"
+            );
+            assert_eq!(
+                gh.branch_sha(&repo, "main"),
+                main,
+                "the default branch is untouched"
+            );
+        } else {
+            assert!(!answer.body.contains("Pushed"), "{}", answer.body);
+            assert!(gh.pushes().is_empty());
+            assert_eq!(branch, head);
+        }
+        assert_tokens_kept_secret(&t);
+    }
+}
