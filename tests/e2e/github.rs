@@ -15,6 +15,8 @@ on_both_databases!(
     nothing_runs_for_the_wrong_people_or_deliveries,
     dependency_prs_get_one_review_that_updates,
     the_agents_commits_are_pushed_only_when_allowed,
+    issues_reviews_and_long_answers,
+    grouped_and_renovate_updates_are_reviewed,
 );
 
 async fn start(db: Db, allow_push: bool) -> Harness {
@@ -434,7 +436,7 @@ async fn dependency_prs_get_one_review_that_updates(db: Db) {
     assert_eq!(review.state, "COMMENTED");
     for expected in [
         "### Dependency review: ✅ **Safe to merge**",
-        "| left-pad | Npm | `1.1.0` | `1.3.0` | direct |",
+        "| left-pad | npm | `1.1.0` | `1.3.0` | direct |",
         "- `src/index.js` (left-pad)",
         "**Tests:** ✅ `sh test.sh` passed",
         "left-pad 1.3 only adds a TypeScript definition.",
@@ -586,4 +588,277 @@ async fn the_agents_commits_are_pushed_only_when_allowed(db: Db) {
         }
         assert_tokens_kept_secret(&t);
     }
+}
+
+async fn issues_reviews_and_long_answers(db: Db) {
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let alice = gh.user("alice", UserKind::User);
+    let (repo, pr, _) = repo_with_pr(gh, &alice);
+    let main = gh.branch_sha(&repo, "main").expect("main");
+
+    // A mention on an issue works on the default branch; an answer longer than a comment
+    // allows is cut with a note and continues, in order, in collapsed sections.
+    let issue = gh.create_issue(&repo, "Document f", "f needs docs.", &alice);
+    let ask = gh.comment(
+        &repo,
+        issue.number,
+        &alice,
+        "@switchboard write the docs\n@fake answer-bytes 150000",
+    );
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&ask, CommentAction::Created),
+    )
+    .await;
+    gh.wait_for_reaction(&ask, &app, "eyes", WAIT).await;
+    let tracking = gh
+        .wait_for_comment(
+            &repo,
+            issue.number,
+            |c| c.author == app && c.body.starts_with("✅"),
+            WAIT,
+        )
+        .await;
+    let run = &t.wait_agent_runs(1).await[0];
+    assert!(
+        run.cwd.ends_with("work/github/octo/app/issue-2"),
+        "{}",
+        run.cwd.display()
+    );
+    assert_eq!(git(&run.cwd, &["rev-parse", "HEAD"]), main);
+    assert!(
+        tracking.body.chars().count() <= 65_536,
+        "{} characters",
+        tracking.body.chars().count()
+    );
+    assert!(
+        tracking.body.contains("continues below"),
+        "the cut is noted: {}",
+        &tracking.body[tracking.body.len().saturating_sub(200)..]
+    );
+    let continued = gh
+        .wait_for(WAIT, |f| {
+            let mine: Vec<_> = f
+                .comments(&repo, issue.number)
+                .into_iter()
+                .filter(|c| c.author == app && c.id != tracking.id)
+                .collect();
+            mine.iter()
+                .any(|c| c.body.contains("(part 2 of 2)"))
+                .then_some(mine)
+        })
+        .await
+        .expect("the rest of the answer");
+    assert_eq!(continued.len(), 2, "two continuation comments");
+    for (i, comment) in continued.iter().enumerate() {
+        assert!(
+            comment.body.starts_with(&format!(
+                "<details><summary>The answer, continued (part {} of 2)</summary>",
+                i + 1
+            )),
+            "{}",
+            &comment.body[..200]
+        );
+        assert!(comment.body.chars().count() <= 65_536);
+    }
+    // Every section of the answer is there once, in order.
+    let sections: Vec<u64> = std::iter::once(&tracking)
+        .chain(continued.iter())
+        .flat_map(|c| {
+            c.body
+                .split("## Section ")
+                .skip(1)
+                .filter_map(|rest| rest.split(':').next()?.parse().ok())
+                .collect::<Vec<u64>>()
+        })
+        .collect();
+    assert!(sections.len() > 100, "{} sections", sections.len());
+    let expected: Vec<u64> = (0..sections.len() as u64).map(|i| 1 + 6 * i).collect();
+    assert_eq!(sections, expected);
+
+    // A review whose body mentions the bot is answered in the PR's conversation.
+    let review = gh.review(&pr, &alice, "Looks odd. @switchboard explain f", "COMMENT");
+    gh.deliver(
+        &t.github_webhook(),
+        "pull_request_review",
+        gh.payload_review(&review),
+    )
+    .await;
+    let answer = gh
+        .wait_for_comment(
+            &repo,
+            pr.number,
+            |c| c.author == app && c.body.contains("Echo #1"),
+            WAIT,
+        )
+        .await;
+    assert!(answer.body.starts_with("✅ Done in"), "{}", answer.body);
+    let prompt = String::from_utf8_lossy(&t.agent_runs()[1].prompt).into_owned();
+    assert!(
+        prompt.contains("The request, from @alice") && prompt.trim_end().ends_with("explain f"),
+        "{prompt}"
+    );
+    assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+    assert_tokens_kept_secret(&t);
+}
+
+/// A repository with a web app at the top and a playground in `playground/`, whose tests fail.
+fn site_repo(gh: &FakeGitHub, owner: &FakeUser) -> FakeRepo {
+    let repo = gh.create_repo(
+        "octo",
+        "site",
+        &[
+            ("package.json", &site_manifest("3.0.2", "7.5.9")),
+            (
+                "src/expand.js",
+                "const braces = require('braces');\nmodule.exports = (p) => braces(p);\n",
+            ),
+            (
+                "src/server.js",
+                "const WebSocket = require('ws');\nconst tar = require('tar');\n",
+            ),
+            ("playground/package.json", &playground_manifest("3.4.3")),
+            (
+                "playground/tailwind.config.js",
+                "module.exports = require('tailwindcss/defaultConfig');\n",
+            ),
+            (
+                "test.sh",
+                "echo 'server: 1 failing (close code 1006)'\nexit 1\n",
+            ),
+            (
+                ".switchboard.toml",
+                "[review]\ntest_command = \"sh test.sh\"\n",
+            ),
+        ],
+    );
+    gh.set_permission(&repo, owner, "write");
+    repo
+}
+
+fn site_manifest(braces: &str, ws: &str) -> String {
+    format!(
+        "{{\n  \"name\": \"site\",\n  \"dependencies\": {{\n    \"braces\": \"{braces}\",\n    \"tar\": \"6.1.15\",\n    \"ws\": \"{ws}\"\n  }},\n  \"devDependencies\": {{\n    \"semantic-release\": \"21.1.2\"\n  }}\n}}\n"
+    )
+}
+
+fn playground_manifest(tailwind: &str) -> String {
+    format!(
+        "{{\n  \"name\": \"playground\",\n  \"devDependencies\": {{\n    \"tailwindcss\": \"{tailwind}\",\n    \"vite\": \"5.2.12\"\n  }}\n}}\n"
+    )
+}
+
+/// Reviews of the real body shapes: a grouped Dependabot update with its table, and a Renovate
+/// group in a subdirectory.
+async fn grouped_and_renovate_updates_are_reviewed(db: Db) {
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let url = t.github_webhook();
+    let alice = gh.user("alice", UserKind::User);
+    let repo = site_repo(gh, &alice);
+
+    let dependabot = gh.user("dependabot[bot]", UserKind::Bot);
+    let branch = "dependabot/npm_and_yarn/npm_and_yarn-0a1b2c3d4e";
+    gh.commit(
+        &repo,
+        branch,
+        &[("package.json", Some(&site_manifest("3.0.3", "7.5.10")))],
+        "Bump the npm_and_yarn group across 1 directory with 5 updates",
+        &dependabot,
+    );
+    let body = format!(
+        "{}\n@fake answer Verdict: Breaks\\nws 7.5.10 changes the close code the server relies on.\n",
+        include_str!("../fixtures/github/deps/bodies/dependabot-group-table.md")
+    );
+    let grouped = gh.open_pr(
+        &repo,
+        branch,
+        "main",
+        "Bump the npm_and_yarn group across 1 directory with 5 updates",
+        &body,
+        &dependabot,
+    );
+    gh.deliver(
+        &url,
+        "pull_request",
+        gh.payload_pull_request(&grouped, PrAction::Opened),
+    )
+    .await;
+    let review = gh
+        .wait_for_review(&grouped, |r| r.author == app, WAIT)
+        .await;
+    for expected in [
+        "### Dependency review: ❌ **Breaks**",
+        "| braces | npm | `3.0.2` | `3.0.3` | direct |",
+        "| tar | npm | `6.1.15` | — | direct |",
+        "| semantic-release | npm | `21.1.2` | `24.0.0` | direct |",
+        "| @semantic-release/npm | npm | `10.0.6` | `12.0.1` | transitive |",
+        "| ws | npm | `7.5.9` | `7.5.10` | direct |",
+        "- `src/expand.js` (braces)",
+        "- `src/server.js` (ws, tar)",
+        "**Tests:** ❌ `sh test.sh` failed (exit status 1)",
+        "server: 1 failing (close code 1006)",
+        "ws 7.5.10 changes the close code the server relies on.",
+    ] {
+        assert!(
+            review.body.contains(expected),
+            "the review lacks {expected:?}:\n{}",
+            review.body
+        );
+    }
+
+    let renovate = gh.user("renovate[bot]", UserKind::Bot);
+    let branch = "renovate/npm-development-dependencies";
+    gh.commit(
+        &repo,
+        branch,
+        &[(
+            "playground/package.json",
+            Some(&playground_manifest("3.4.4")),
+        )],
+        "Update NPM Development dependencies",
+        &renovate,
+    );
+    let body = format!(
+        "{}\n@fake answer Verdict: Safe to merge\\nOnly patch releases.\n",
+        include_str!("../fixtures/github/deps/bodies/renovate-npm-group-links.md")
+    );
+    let group = gh.open_pr(
+        &repo,
+        branch,
+        "main",
+        "Update NPM Development dependencies",
+        &body,
+        &renovate,
+    );
+    gh.deliver(
+        &url,
+        "pull_request",
+        gh.payload_pull_request(&group, PrAction::Opened),
+    )
+    .await;
+    let review = gh.wait_for_review(&group, |r| r.author == app, WAIT).await;
+    for expected in [
+        "### Dependency review: ✅ **Safe to merge**",
+        "| @typescript-eslint/parser | npm | `7.11.0` | `7.12.0` | transitive |",
+        "| tailwindcss | npm | `3.4.3` | `3.4.4` | direct |",
+        "| vite | npm | `5.2.12` | `5.2.13` | direct |",
+        "| wrangler | npm | `3.58.0` | `3.60.0` | transitive |",
+        "- `playground/tailwind.config.js` (tailwindcss)",
+        "**Tests:** ❌ `sh test.sh` failed (exit status 1)",
+        "Only patch releases.",
+    ] {
+        assert!(
+            review.body.contains(expected),
+            "the review lacks {expected:?}:\n{}",
+            review.body
+        );
+    }
+    assert_eq!(t.agent_runs().len(), 2);
+    assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+    assert_tokens_kept_secret(&t);
 }

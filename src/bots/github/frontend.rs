@@ -257,7 +257,13 @@ impl GitHubFrontend {
         let dir = checkout.path_in(&self.host.workdir);
         let transport = &*self.host.transport;
         git::prepare(transport, &dir, &checkout, &token).await?;
-        review::settle_direct(transport, &dir, &mut changes).await?;
+        review::settle_direct(
+            transport,
+            &dir,
+            &review::manifest_dirs(&files),
+            &mut changes,
+        )
+        .await?;
         let usages = review::find_usages(transport, &dir, &changes).await?;
         let tests = review::run_tests(transport, &dir, self.config.test_timeout).await?;
         let findings = Findings {

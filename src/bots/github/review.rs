@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::deps::{DependencyChange, Ecosystem};
+use super::deps::{ChangedFile, DependencyChange, Ecosystem};
 use crate::runner::shell::{quote, quote_path};
 use crate::runner::transport::{Transport, TransportError};
 
@@ -260,19 +260,49 @@ fn yes_no(direct: Option<bool>) -> &'static str {
     }
 }
 
-/// Settles `direct` for changes whose source did not say, from the manifests at the checkout's
-/// top level: a package the manifest names is a direct dependency, any other a transitive one.
+/// The directories whose manifests describe a pull request's dependencies: those of its changed
+/// manifests and lockfiles (`web/package-lock.json` → `web`), or the top level when it changed
+/// none.
+pub fn manifest_dirs(files: &[ChangedFile]) -> Vec<String> {
+    let mut dirs: Vec<String> = files
+        .iter()
+        .filter(|f| Ecosystem::from_filename(&f.filename).is_some())
+        .map(|f| match f.filename.rsplit_once('/') {
+            Some((dir, _)) => dir.to_owned(),
+            None => String::new(),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    if dirs.is_empty() {
+        dirs.push(String::new());
+    }
+    dirs
+}
+
+/// Settles `direct` for changes whose source did not say, from the manifests in `dirs` of the
+/// checkout (see [`manifest_dirs`]): a package a manifest names is a direct dependency, any
+/// other a transitive one.
 pub async fn settle_direct(
     host: &dyn Transport,
-    dir: &str,
+    checkout: &str,
+    dirs: &[String],
     changes: &mut [DependencyChange],
 ) -> Result<(), TransportError> {
     if changes.iter().all(|c| c.direct.is_some()) {
         return Ok(());
     }
+    let dirs: Vec<String> = dirs
+        .iter()
+        .map(|d| quote(if d.is_empty() { "." } else { d }))
+        .collect();
+    // Each manifest is printed under a `--file NAME` line, NAME being its base name: which
+    // directory it came from does not matter, only that one of them names the package.
     let script = format!(
-        "cd {dir} || exit 0; for f in package.json Cargo.toml go.mod pyproject.toml; do          [ -f \"$f\" ] && {{ echo \"--file $f\"; cat \"$f\"; echo; }}; done; true",
-        dir = quote_path(dir),
+        "cd {checkout} || exit 0; for d in {dirs}; do for f in package.json Cargo.toml go.mod pyproject.toml; do \
+         [ -f \"$d/$f\" ] && {{ echo \"--file $f\"; cat \"$d/$f\"; echo; }}; done; done; true",
+        checkout = quote_path(checkout),
+        dirs = dirs.join(" "),
     );
     let text = host.exec(&script, b"").await?.stdout_text();
     let mut manifests: BTreeMap<&str, String> = BTreeMap::new();
@@ -329,7 +359,7 @@ fn changes_table(changes: &[DependencyChange]) -> String {
             table,
             "| {} | {} | {} | {} | {} |",
             cell(&c.package),
-            cell(&format!("{:?}", c.ecosystem)),
+            cell(&c.ecosystem.to_string()),
             version(&c.old),
             version(&c.new),
             yes_no(c.direct)
@@ -511,6 +541,24 @@ mod tests {
     }
 
     #[test]
+    fn manifests_are_read_where_the_pr_changed_them() {
+        let file = |name: &str| ChangedFile {
+            filename: name.into(),
+            patch: None,
+        };
+        assert_eq!(
+            manifest_dirs(&[
+                file("web/package.json"),
+                file("web/package-lock.json"),
+                file("Cargo.lock"),
+                file("web/src/index.js"),
+            ]),
+            vec![String::new(), "web".to_owned()]
+        );
+        assert_eq!(manifest_dirs(&[file("README.md")]), vec![String::new()]);
+    }
+
+    #[test]
     fn verdicts_are_read_from_the_first_verdict_line() {
         assert_eq!(
             verdict("Verdict: Safe to merge\nfine").0,
@@ -540,7 +588,7 @@ mod tests {
             body.starts_with("<!-- switchboard:deps-review fingerprint=abc123 head=deadbeef -->")
         );
         assert!(body.contains("### Dependency review: ❌ **Breaks**"));
-        assert!(body.contains("| left-pad | Npm | `1.0.0` | `2.0.0` | direct |"));
+        assert!(body.contains("| left-pad | npm | `1.0.0` | `2.0.0` | direct |"));
         assert!(body.contains("- `src/a.js` (left-pad)"));
         assert!(body.contains("**Tests:** ❌ `npm test` failed (exit status 1)"));
         assert!(body.contains("It breaks."));
@@ -560,7 +608,7 @@ mod tests {
             &findings(),
             "n",
         );
-        assert!(prompt.contains("| left-pad | Npm | `1.0.0` | `2.0.0` | direct |"));
+        assert!(prompt.contains("| left-pad | npm | `1.0.0` | `2.0.0` | direct |"));
         assert!(prompt.contains("- src/a.js:3: const pad = require('left-pad')"));
         assert!(prompt.contains("Tests: ❌ `npm test` failed (exit status 1)"));
         assert_eq!(prompt.matches("</untrusted-n>").count(), 2);

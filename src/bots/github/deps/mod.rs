@@ -35,14 +35,17 @@
 //! and skips the rest: odd input yields fewer results, never an error or a
 //! panic. The lockfile diff is the safety net when the prose says nothing
 //! (lock-file maintenance, transitive updates); the prose wins when both
-//! speak, because it names what the bot meant to change.
+//! speak, because it names what the bot meant to change — except for the
+//! version a package lands on, where the lockfile is what will be installed.
 //!
 //! # Merging
 //!
 //! [`changes`] keeps one entry per (ecosystem, package, old, new). When a
-//! package appears both in the body and in a lockfile, the body's versions and
+//! package appears both in the body and in a lockfile, the body's entry and
 //! direct flag win, and the lockfile supplies the ecosystem if the body named
-//! none. A body change whose ecosystem is still unknown takes the ecosystem of
+//! none. When the lockfile moves the package from the stated old version to a
+//! different new one (the bot pushed a newer release onto the same PR and
+//! left its title), the lockfile's new version replaces the stated one. A body change whose ecosystem is still unknown takes the ecosystem of
 //! the PR's changed files when they all belong to one.
 
 pub mod dependabot;
@@ -71,6 +74,20 @@ pub enum Ecosystem {
     Go,
     Python,
     Other(String),
+}
+
+/// The name people know the ecosystem by, as the review table shows it.
+impl std::fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ecosystem::Cargo => f.write_str("Cargo"),
+            Ecosystem::Npm => f.write_str("npm"),
+            Ecosystem::Go => f.write_str("Go"),
+            Ecosystem::Python => f.write_str("Python"),
+            Ecosystem::Other(name) if name.is_empty() => f.write_str("unknown"),
+            Ecosystem::Other(name) => f.write_str(name),
+        }
+    }
 }
 
 impl Ecosystem {
