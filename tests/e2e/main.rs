@@ -13,6 +13,7 @@ mod fake_agent;
 mod fake_github_tests;
 mod fake_telegram_tests;
 mod github;
+mod github_client;
 mod github_deps;
 mod hosts;
 mod ssh_transport;

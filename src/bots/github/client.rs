@@ -108,24 +108,11 @@ impl GitHubClient {
         if status.is_success() {
             return Ok(response);
         }
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        let exhausted = response
-            .headers()
-            .get("x-ratelimit-remaining")
-            .is_some_and(|v| v == "0");
+        let headers = response.headers().clone();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         let message = body["message"].as_str().unwrap_or("").to_owned();
-        let limited = status == StatusCode::TOO_MANY_REQUESTS
-            || (status == StatusCode::FORBIDDEN
-                && (retry_after.is_some() || exhausted || message.contains("rate limit")));
-        if limited {
-            return Err(ApiError::RateLimited {
-                retry_after: Duration::from_secs(retry_after.unwrap_or(60)),
-            });
+        if let Some(retry_after) = rate_limit_wait(status, &headers, &message, SystemTime::now()) {
+            return Err(ApiError::RateLimited { retry_after });
         }
         Err(ApiError::Status {
             status: status.as_u16(),
@@ -429,4 +416,102 @@ async fn decode<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|e| ApiError::Network(e.without_url().to_string()))?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// How long to wait when a failed answer is a rate limit, `None` when it is not. GitHub says
+/// "rate limit" with 429, or with 403 plus `retry-after` (secondary limits), an exhausted
+/// `x-ratelimit-remaining` (primary limit, reset at `x-ratelimit-reset`, epoch seconds) or the
+/// words in its message. Without a time to wait, a minute, as GitHub's documentation advises.
+fn rate_limit_wait(
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    message: &str,
+    now: SystemTime,
+) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let retry_after = number("retry-after");
+    let exhausted = number("x-ratelimit-remaining") == Some(0);
+    let limited = status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN
+            && (retry_after.is_some() || exhausted || message.contains("rate limit")));
+    if !limited {
+        return None;
+    }
+    let until_reset = number("x-ratelimit-reset")
+        .filter(|_| exhausted)
+        .map(|reset| {
+            let now = now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            reset.saturating_sub(now).max(1)
+        });
+    Some(Duration::from_secs(
+        retry_after.or(until_reset).unwrap_or(60),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn rate_limits_are_told_apart_from_other_refusals() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let wait = |status: u16, pairs: &[(&'static str, &str)], message: &str| {
+            rate_limit_wait(
+                StatusCode::from_u16(status).unwrap(),
+                &headers(pairs),
+                message,
+                now,
+            )
+        };
+        // Secondary limit: retry-after.
+        assert_eq!(
+            wait(
+                403,
+                &[("retry-after", "17")],
+                "You have exceeded a secondary rate limit"
+            ),
+            Some(Duration::from_secs(17))
+        );
+        // Primary limit: wait until the window resets.
+        assert_eq!(
+            wait(
+                403,
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "1700000042")
+                ],
+                "API rate limit exceeded for installation ID 1."
+            ),
+            Some(Duration::from_secs(42))
+        );
+        // 429 without a time: a minute.
+        assert_eq!(wait(429, &[], ""), Some(Duration::from_secs(60)));
+        // A plain permission refusal is not a rate limit.
+        assert_eq!(
+            wait(
+                403,
+                &[("x-ratelimit-remaining", "4999")],
+                "Resource not accessible by integration"
+            ),
+            None
+        );
+        assert_eq!(wait(404, &[("retry-after", "5")], "Not Found"), None);
+    }
 }

@@ -446,6 +446,39 @@ mod tests {
         }
     }
 
+    /// The App manifest (and the registration page's copy of it) subscribes to exactly the
+    /// events the bot consumes (`ping` comes unasked) with the permissions it needs.
+    #[test]
+    fn the_app_manifest_matches_what_the_bot_consumes() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bots/github");
+        let manifest: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("app-manifest.json")).unwrap())
+                .unwrap();
+        let mut events: Vec<&str> = manifest["default_events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        events.push("ping");
+        events.sort_unstable();
+        let mut consumed = CONSUMED.to_vec();
+        consumed.sort_unstable();
+        assert_eq!(events, consumed);
+        assert_eq!(
+            manifest["default_permissions"],
+            json!({"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"})
+        );
+        let page = std::fs::read_to_string(dir.join("create-app.html")).unwrap();
+        let start = page.find("const manifest = ").unwrap() + "const manifest = ".len();
+        let end = start + page[start..].find("};").unwrap() + 1;
+        let copy: Value = serde_json::from_str(&page[start..end]).unwrap();
+        assert_eq!(
+            copy, manifest,
+            "create-app.html's manifest is app-manifest.json"
+        );
+    }
+
     #[test]
     fn every_fixture_example_parses() {
         let fixtures = fixtures();
