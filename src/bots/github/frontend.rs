@@ -94,19 +94,9 @@ impl GitHubFrontend {
             ),
             None => (format!("refs/heads/{}", ctx.default_branch), None),
         };
-        let push = pull.filter(|_| self.config.allow_push).and_then(|pr| {
-            let head_repo = pr.head.repo.as_ref()?;
-            let same_repo = head_repo.full_name == ctx.repo;
-            let may_modify = same_repo || pr.maintainer_can_modify == Some(true);
-            let default_branch = same_repo && pr.head.ref_name == ctx.default_branch;
-            (may_modify && !default_branch).then(|| PushTarget {
-                url: head_repo
-                    .clone_url
-                    .clone()
-                    .unwrap_or_else(|| ctx.clone_url.clone()),
-                branch: pr.head.ref_name.clone(),
-            })
-        });
+        let push = pull
+            .filter(|_| self.config.allow_push)
+            .and_then(|pr| push_target(ctx, pr));
         GitCheckout {
             clone_url: ctx.clone_url.clone(),
             fetch_ref,
@@ -299,6 +289,22 @@ fn timestamp(text: &str) -> std::time::SystemTime {
     humantime::parse_rfc3339(text).unwrap_or(std::time::UNIX_EPOCH)
 }
 
+/// Where the agent's commits may go: the pull request's head branch, unless that is the default
+/// branch, or a fork whose author did not allow maintainers to edit it, or a deleted fork.
+fn push_target(ctx: &Context, pr: &super::payload::PullRequest) -> Option<PushTarget> {
+    let head_repo = pr.head.repo.as_ref()?;
+    let same_repo = head_repo.full_name == ctx.repo;
+    let may_modify = same_repo || pr.maintainer_can_modify == Some(true);
+    let default_branch = same_repo && pr.head.ref_name == ctx.default_branch;
+    (may_modify && !default_branch).then(|| PushTarget {
+        url: head_repo
+            .clone_url
+            .clone()
+            .unwrap_or_else(|| ctx.clone_url.clone()),
+        branch: pr.head.ref_name.clone(),
+    })
+}
+
 /// The first `max` bytes of `text`, on a character boundary.
 fn cut(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -456,5 +462,68 @@ impl Frontend for GitHubFrontend {
                 .with_context(|| format!("unknown credential {name:?}"))?;
             Ok(self.client.installation_token(installation).await?)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::bots::github::payload::PullRequest;
+
+    fn ctx() -> Context {
+        Context {
+            installation: 1,
+            repo: "octo/app".into(),
+            clone_url: "https://github.com/octo/app.git".into(),
+            default_branch: "main".into(),
+            number: 7,
+            is_pull_request: true,
+            sender_kind: "User".into(),
+            request: Request::DependencyReview {
+                head_sha: "abc".into(),
+            },
+        }
+    }
+
+    /// A pull request from `head_repo` (`None`: its fork was deleted), branch `branch`.
+    fn pr(head_repo: Option<&str>, branch: &str, maintainer_can_modify: bool) -> PullRequest {
+        let user = json!({"login": "alice", "id": 1, "type": "User"});
+        let repo = head_repo.map(|name| {
+            json!({
+                "id": 2, "name": "app", "full_name": name, "owner": user, "private": false,
+                "fork": name != "octo/app", "default_branch": "main",
+                "clone_url": format!("https://github.com/{name}.git"),
+            })
+        });
+        serde_json::from_value(json!({
+            "number": 7, "title": "t", "body": null, "user": user, "state": "open",
+            "draft": false, "html_url": "https://github.com/octo/app/pull/7",
+            "maintainer_can_modify": maintainer_can_modify,
+            "head": {"ref": branch, "sha": "abc", "label": "alice:x", "repo": repo},
+            "base": {"ref": "main", "sha": "def", "label": "octo:main", "repo": null},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn commits_go_only_where_they_may() {
+        let ctx = ctx();
+        let same = push_target(&ctx, &pr(Some("octo/app"), "feature", false)).unwrap();
+        assert_eq!(same.url, "https://github.com/octo/app.git");
+        assert_eq!(same.branch, "feature");
+        assert_eq!(push_target(&ctx, &pr(Some("octo/app"), "main", true)), None);
+        assert_eq!(
+            push_target(&ctx, &pr(Some("alice/app"), "fix", false)),
+            None
+        );
+        let fork = push_target(&ctx, &pr(Some("alice/app"), "main", true)).unwrap();
+        assert_eq!(fork.url, "https://github.com/alice/app.git");
+        assert_eq!(
+            fork.branch, "main",
+            "a fork's own main is its author's branch"
+        );
+        assert_eq!(push_target(&ctx, &pr(None, "fix", true)), None);
     }
 }
