@@ -173,21 +173,36 @@ async fn a_mention_runs_the_agent_on_the_pr_head_and_answers_in_place(db: Db) {
     assert!(!prompt.contains("Written after the request"));
     assert!(prompt.trim_end().ends_with("what does f return?"));
 
-    // A second mention continues the same agent conversation.
-    let again = gh.comment(&repo, pr.number, &alice, "@switchboard and now?");
+    // A second mention continues the same agent conversation; the tracking comment shows the
+    // agent's progress on the way.
+    let again = gh.comment(
+        &repo,
+        pr.number,
+        &alice,
+        "@switchboard and now?\n@fake tool Bash {\"command\":\"cargo test\"}\n@fake sleep 2.5",
+    );
     gh.deliver(
         &t.github_webhook(),
         "issue_comment",
         gh.payload_issue_comment(&again, CommentAction::Created),
     )
     .await;
-    gh.wait_for_comment(
-        &repo,
-        pr.number,
-        |c| c.author == app && c.body.contains("Echo #2"),
-        WAIT,
-    )
-    .await;
+    let second = gh
+        .wait_for_comment(
+            &repo,
+            pr.number,
+            |c| c.author == app && c.body.contains("Echo #2"),
+            WAIT,
+        )
+        .await;
+    assert!(
+        second
+            .versions
+            .iter()
+            .any(|v| v.body.contains("Working on remote") && v.body.contains("cargo test")),
+        "progress showed the tool call: {:#?}",
+        second.versions
+    );
     let runs = t.agent_runs();
     assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
 
