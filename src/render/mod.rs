@@ -6,7 +6,11 @@
 //! through [`escape_markdown`] before being put into one of those replies, so that a `*` or a `<`
 //! in it can neither change the formatting nor reach a platform's markup parser unescaped.
 
+mod blocks;
+mod delimited;
+pub mod discord;
 pub mod markdown;
+pub mod slack;
 pub mod telegram;
 
 /// Escapes text so that CommonMark renders it literally (used when the bot puts host names,

@@ -14,9 +14,11 @@
 //!   loses the bold, code inside a link becomes link text, a nested quote joins its parent).
 //!
 //! Rendering first builds a list of top-level blocks, each a list of runs of visible text with the
-//! styles around them, and only then writes HTML. Cutting a run list anywhere yields two run lists
-//! that each render to balanced HTML, so a split can never land inside a tag or an entity, and the
-//! tags open at the cut are closed in one part and reopened in the next for free.
+//! styles around them, and only then writes HTML (the blocks, and how they are packed and cut into
+//! messages, are shared with the other platforms: see [`super::blocks`]). Cutting a run list
+//! anywhere yields two run lists that each render to balanced HTML, so a split can never land
+//! inside a tag or an entity, and the tags open at the cut are closed in one part and reopened in
+//! the next for free.
 //!
 //! Splitting packs whole blocks first because a reader follows a long answer message by message:
 //! a paragraph, list or code block cut in two is much harder to read (and a code block harder to
@@ -28,7 +30,7 @@
 //! Everything here is deterministic (no maps, no clocks): callers re-render the same text and rely
 //! on getting the same parts, e.g. to edit messages already sent.
 
-use pulldown_cmark::{Alignment, CodeBlockKind, Event, LinkType, Options, Parser, Tag, TagEnd};
+use super::blocks::{Indexed, Measure, Run, Style, blocks, pack, plain_text};
 
 /// Telegram's maximum message length: visible UTF-16 units per message.
 pub const MESSAGE_LIMIT: usize = 4096;
@@ -36,12 +38,6 @@ pub const MESSAGE_LIMIT: usize = 4096;
 /// The smallest limit [`render`] honours: a character outside the BMP takes two UTF-16 units and
 /// cannot be cut, so no smaller limit can always be met.
 const MIN_LIMIT: usize = 2;
-
-/// What separates two top-level blocks: one blank line.
-const BLOCK_SEPARATOR: &str = "\n\n";
-
-/// A horizontal rule: Telegram has no such entity, so a line of em dashes stands in.
-const RULE: &str = "——————";
 
 /// URL schemes that become links; anything else (`javascript:`, `data:`, relative paths) is
 /// shown as text, since Telegram would reject or mangle it and some are dangerous to tap.
@@ -66,7 +62,7 @@ pub struct Part {
 /// A `limit` below 2 is treated as 2.
 pub fn render(markdown: &str, limit: usize) -> Vec<Part> {
     let limit = limit.max(MIN_LIMIT);
-    pack(Builder::blocks(markdown), limit)
+    pack(blocks(markdown, &LINK_SCHEMES), limit, &VisibleUtf16)
         .into_iter()
         .map(|runs| Part {
             html: to_html(&runs),
@@ -95,250 +91,19 @@ pub fn visible_len(text: &str) -> usize {
     text.chars().map(char::len_utf16).sum()
 }
 
-/// Formatting around a run of visible text, outermost first in [`Run::styles`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Style {
-    Quote,
-    /// A code block, with its (already sanitized) language.
-    Pre(Option<String>),
-    /// A link to a URL whose scheme is in [`LINK_SCHEMES`].
-    Link(String),
-    Bold,
-    Italic,
-    Strike,
-    Code,
-}
+/// Telegram measures the visible text, so a piece's length is known from its text alone.
+struct VisibleUtf16;
 
-impl Style {
-    fn open(&self, out: &mut String) {
-        match self {
-            Style::Quote => out.push_str("<blockquote>"),
-            Style::Pre(None) => out.push_str("<pre>"),
-            Style::Pre(Some(lang)) => {
-                out.push_str("<pre><code class=\"language-");
-                out.push_str(&escape_html(lang));
-                out.push_str("\">");
-            }
-            Style::Link(url) => {
-                out.push_str("<a href=\"");
-                out.push_str(&escape_html(url));
-                out.push_str("\">");
-            }
-            Style::Bold => out.push_str("<b>"),
-            Style::Italic => out.push_str("<i>"),
-            Style::Strike => out.push_str("<s>"),
-            Style::Code => out.push_str("<code>"),
-        }
+impl Measure for VisibleUtf16 {
+    const MAX_CHAR_LEN: usize = 2;
+
+    fn len(&self, runs: &[Run]) -> usize {
+        visible_len(&plain_text(runs))
     }
 
-    fn close(&self, out: &mut String) {
-        out.push_str(match self {
-            Style::Quote => "</blockquote>",
-            Style::Pre(None) => "</pre>",
-            Style::Pre(Some(_)) => "</code></pre>",
-            Style::Link(_) => "</a>",
-            Style::Bold => "</b>",
-            Style::Italic => "</i>",
-            Style::Strike => "</s>",
-            Style::Code => "</code>",
-        });
+    fn fitting_end(&self, _block: &Indexed<'_>, text: &str, pos: usize, limit: usize) -> usize {
+        pos + fitting_prefix(&text[pos..], limit)
     }
-}
-
-/// Visible text under one stack of styles.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Run {
-    text: String,
-    styles: Vec<Style>,
-}
-
-/// Appends `text`, merging it into the last run when the styles are the same.
-fn push_run(runs: &mut Vec<Run>, text: &str, styles: &[Style]) {
-    if text.is_empty() {
-        return;
-    }
-    if let Some(last) = runs.last_mut()
-        && last.styles == styles
-    {
-        last.text.push_str(text);
-        return;
-    }
-    runs.push(Run {
-        text: text.to_owned(),
-        styles: styles.to_vec(),
-    });
-}
-
-fn plain_text(runs: &[Run]) -> String {
-    runs.iter().map(|run| run.text.as_str()).collect()
-}
-
-fn is_blank(runs: &[Run]) -> bool {
-    runs.iter().all(|run| run.text.trim().is_empty())
-}
-
-/// Removes trailing whitespace, dropping runs that become empty.
-fn trim_end(runs: &mut Vec<Run>) {
-    while let Some(last) = runs.last_mut() {
-        let kept = last.text.trim_end().len();
-        last.text.truncate(kept);
-        if !last.text.is_empty() {
-            return;
-        }
-        runs.pop();
-    }
-}
-
-/// A block's runs with the byte offset where each starts in the block's text, so that cutting a
-/// long block into many pieces stays linear.
-struct Indexed<'a> {
-    runs: &'a [Run],
-    starts: Vec<usize>,
-}
-
-impl<'a> Indexed<'a> {
-    fn new(runs: &'a [Run]) -> Self {
-        let starts = runs
-            .iter()
-            .scan(0, |offset, run| {
-                let start = *offset;
-                *offset += run.text.len();
-                Some(start)
-            })
-            .collect();
-        Indexed { runs, starts }
-    }
-
-    /// Index of the run holding byte `at`.
-    fn run_at(&self, at: usize) -> usize {
-        self.starts
-            .partition_point(|start| *start <= at)
-            .saturating_sub(1)
-    }
-
-    /// The runs covering bytes `start..end` of the text (both on char boundaries).
-    fn slice(&self, start: usize, end: usize) -> Vec<Run> {
-        let mut out = Vec::new();
-        let first = self.run_at(start);
-        for (run, run_start) in self.runs[first..].iter().zip(&self.starts[first..]) {
-            if *run_start >= end {
-                break;
-            }
-            let from = start.max(*run_start) - run_start;
-            let to = end.min(run_start + run.text.len()) - run_start;
-            if let Some(text) = run.text.get(from..to) {
-                push_run(&mut out, text, &run.styles);
-            }
-        }
-        out
-    }
-
-    /// Whether byte `at` of the text is inside a code block.
-    fn in_pre(&self, at: usize) -> bool {
-        self.runs.get(self.run_at(at)).is_some_and(|run| {
-            run.styles
-                .iter()
-                .any(|style| matches!(style, Style::Pre(_)))
-        })
-    }
-}
-
-/// Writes the runs as HTML, opening and closing tags only where the style stack changes.
-fn to_html(runs: &[Run]) -> String {
-    let mut out = String::new();
-    let mut open: Vec<&Style> = Vec::new();
-    for run in runs {
-        let common = open
-            .iter()
-            .zip(&run.styles)
-            .take_while(|(open, wanted)| **open == *wanted)
-            .count();
-        while open.len() > common {
-            if let Some(style) = open.pop() {
-                style.close(&mut out);
-            }
-        }
-        for style in &run.styles[common..] {
-            style.open(&mut out);
-            open.push(style);
-        }
-        out.push_str(&escape_html(&run.text));
-    }
-    while let Some(style) = open.pop() {
-        style.close(&mut out);
-    }
-    out
-}
-
-/// Greedily fills parts with whole blocks; a block too long for any part is cut on its own.
-fn pack(blocks: Vec<Vec<Run>>, limit: usize) -> Vec<Vec<Run>> {
-    let mut parts = Vec::new();
-    let mut current: Vec<Run> = Vec::new();
-    let mut current_len = 0;
-    for block in blocks {
-        let len = visible_len(&plain_text(&block));
-        if len > limit {
-            if !current.is_empty() {
-                parts.push(std::mem::take(&mut current));
-            }
-            let mut pieces = split_block(&block, limit);
-            // The last piece may share its part with the blocks that follow.
-            current = pieces.pop().unwrap_or_default();
-            current_len = visible_len(&plain_text(&current));
-            parts.extend(pieces);
-        } else if current.is_empty() {
-            current = block;
-            current_len = len;
-        } else if current_len + visible_len(BLOCK_SEPARATOR) + len <= limit {
-            push_run(&mut current, BLOCK_SEPARATOR, &[]);
-            current.extend(block);
-            current_len += visible_len(BLOCK_SEPARATOR) + len;
-        } else {
-            parts.push(std::mem::replace(&mut current, block));
-            current_len = len;
-        }
-    }
-    if !current.is_empty() {
-        parts.push(current);
-    }
-    parts
-}
-
-/// Cuts one block into pieces of at most `limit` visible units, none of them blank.
-fn split_block(block: &[Run], limit: usize) -> Vec<Vec<Run>> {
-    let text = plain_text(block);
-    let block = Indexed::new(block);
-    let mut pieces = Vec::new();
-    let mut pos = 0;
-    while pos < text.len() {
-        let hard = pos + fitting_prefix(&text[pos..], limit);
-        let (end, next) = if hard == text.len() {
-            (hard, hard)
-        } else {
-            let last_char = text[..hard]
-                .char_indices()
-                .next_back()
-                .map_or(pos, |(i, _)| i);
-            if block.in_pre(last_char) {
-                code_cut(&text, pos, hard)
-            } else {
-                prose_cut(&text, pos, hard)
-            }
-        };
-        let mut piece = block.slice(pos, end);
-        if end > pos && !block.in_pre(end - 1) {
-            trim_end(&mut piece);
-        }
-        if !is_blank(&piece) {
-            pieces.push(piece);
-        }
-        pos = next;
-        // A cut in prose drops the line breaks around it: a message does not start with one.
-        while text[pos..].starts_with('\n') && !block.in_pre(pos) {
-            pos += 1;
-        }
-    }
-    pieces
 }
 
 /// Byte length of the longest prefix of `text` within `limit` units; at least one char, since
@@ -355,479 +120,66 @@ fn fitting_prefix(text: &str, limit: usize) -> usize {
     text.len()
 }
 
-/// Where to cut code whose first `hard` bytes fit: after the last line end, else at `hard`.
-/// Returns the end of this piece and the start of the next; code loses nothing at a cut.
-fn code_cut(text: &str, pos: usize, hard: usize) -> (usize, usize) {
-    match text[pos..hard].rfind('\n') {
-        Some(i) if i > 0 => (pos + i + 1, pos + i + 1),
-        _ => (hard, hard),
+fn open_tag(style: &Style, out: &mut String) {
+    match style {
+        Style::Quote => out.push_str("<blockquote>"),
+        Style::Pre(None) => out.push_str("<pre>"),
+        Style::Pre(Some(lang)) => {
+            out.push_str("<pre><code class=\"language-");
+            out.push_str(&escape_html(lang));
+            out.push_str("\">");
+        }
+        Style::Link(url) => {
+            out.push_str("<a href=\"");
+            out.push_str(&escape_html(url));
+            out.push_str("\">");
+        }
+        // Telegram has no headings: a bold line stands in.
+        Style::Bold | Style::Heading(_) => out.push_str("<b>"),
+        Style::Italic => out.push_str("<i>"),
+        Style::Strike => out.push_str("<s>"),
+        Style::Code => out.push_str("<code>"),
     }
 }
 
-/// Where to cut prose whose first `hard` bytes fit: at a line end, a sentence end, a space, in
-/// that order of preference, else at `hard`. The character a cut lands on (line end or space) is
-/// dropped. A boundary in the second half of the window is preferred over a better kind of
-/// boundary near its start, which would leave a tiny message.
-fn prose_cut(text: &str, pos: usize, hard: usize) -> (usize, usize) {
-    // The char right after the window may be the boundary itself: "…fits exactly.\n".
-    let window_end = text[hard..]
-        .chars()
-        .next()
-        .map_or(hard, |c| hard + c.len_utf8());
-    let window = &text[pos..window_end];
-    let half = (hard - pos) / 2;
-    let line = window.rfind('\n').map(|i| (i, i + 1));
-    let sentence = window.rfind(". ").map(|i| (i + 1, i + 2));
-    let space = window
-        .char_indices()
-        .rev()
-        .find(|(_, c)| c.is_whitespace())
-        .map(|(i, c)| (i, i + c.len_utf8()));
-    for min in [half, 1] {
-        for (end, next) in [line, sentence, space].into_iter().flatten() {
-            if end >= min && !window[..end].trim().is_empty() {
-                return (pos + end, pos + next);
-            }
-        }
-    }
-    (hard, hard)
+fn close_tag(style: &Style, out: &mut String) {
+    out.push_str(match style {
+        Style::Quote => "</blockquote>",
+        Style::Pre(None) => "</pre>",
+        Style::Pre(Some(_)) => "</code></pre>",
+        Style::Link(_) => "</a>",
+        Style::Bold | Style::Heading(_) => "</b>",
+        Style::Italic => "</i>",
+        Style::Strike => "</s>",
+        Style::Code => "</code>",
+    });
 }
 
-/// A code block being collected: its text arrives in several events.
-struct CodeBlock {
-    lang: Option<String>,
-    text: String,
-}
-
-/// A table being collected as plain cells, laid out when it ends.
-struct Table {
-    aligns: Vec<Alignment>,
-    rows: Vec<Vec<String>>,
-}
-
-/// How a link or image ended up: whether it pushed a [`Style::Link`], and where its text began so
-/// an empty one can show its URL instead (a link with no text would be invisible).
-struct LinkFrame {
-    pushed: bool,
-    url: String,
-    text_start: Option<usize>,
-}
-
-/// Turns pulldown-cmark events into top-level blocks of styled runs.
-#[derive(Default)]
-struct Builder {
-    blocks: Vec<Vec<Run>>,
-    current: Vec<Run>,
-    /// Byte length of the text in `current`.
-    len: usize,
-    /// `len` right after a block start wrote its line ends, so that a nested block starting at
-    /// the same place (a paragraph opening a quote) does not add more.
-    fresh_at: Option<usize>,
-    /// Open tags of any kind; back at zero, a top-level block is complete.
-    depth: usize,
-    quotes: usize,
-    inline: Vec<Style>,
-    links: Vec<LinkFrame>,
-    /// One entry per open list: the next number for ordered lists.
-    lists: Vec<Option<u64>>,
-    /// The marker of a list item, written just before the item's first content so that a task
-    /// list checkbox can still replace it.
-    marker: Option<String>,
-    code: Option<CodeBlock>,
-    table: Option<Table>,
-}
-
-impl Builder {
-    fn blocks(markdown: &str) -> Vec<Vec<Run>> {
-        let markdown = markdown.replace("\r\n", "\n").replace('\r', "\n");
-        let options =
-            Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-        let mut builder = Builder::default();
-        for event in Parser::new_ext(&markdown, options) {
-            builder.event(event);
-        }
-        builder.finish_block();
-        builder.blocks
-    }
-
-    fn event(&mut self, event: Event<'_>) {
-        match event {
-            Event::Start(tag) => {
-                self.depth += 1;
-                self.start(tag);
-            }
-            Event::End(tag) => {
-                self.end(tag);
-                self.depth = self.depth.saturating_sub(1);
-                if self.depth == 0 {
-                    self.finish_block();
-                }
-            }
-            Event::Text(text)
-            | Event::Html(text)
-            | Event::InlineHtml(text)
-            | Event::InlineMath(text)
-            | Event::DisplayMath(text) => self.text(&text),
-            Event::Code(code) => self.inline_code(&code),
-            Event::FootnoteReference(name) => self.text(&format!("[^{name}]")),
-            Event::SoftBreak | Event::HardBreak => self.line_break(),
-            Event::Rule => {
-                self.block_start(true, true);
-                self.push_text(RULE);
-                if self.depth == 0 {
-                    self.finish_block();
-                }
-            }
-            Event::TaskListMarker(done) => {
-                let checkbox = if done { "☑ " } else { "☐ " };
-                if let Some(marker) = &mut self.marker {
-                    match marker.strip_suffix("• ") {
-                        Some(indent) => *marker = format!("{indent}{checkbox}"),
-                        None => marker.push_str(checkbox),
-                    }
-                }
-            }
-        }
-    }
-
-    fn start(&mut self, tag: Tag<'_>) {
-        match tag {
-            Tag::Paragraph | Tag::HtmlBlock => self.block_start(true, true),
-            Tag::Heading { .. } => {
-                self.block_start(true, true);
-                self.inline.push(Style::Bold);
-            }
-            Tag::BlockQuote(_) => {
-                self.block_start(true, true);
-                self.quotes += 1;
-            }
-            Tag::CodeBlock(kind) => {
-                self.preformatted_start();
-                let lang = match kind {
-                    CodeBlockKind::Fenced(info) => sanitize_language(&info),
-                    CodeBlockKind::Indented => None,
-                };
-                self.code = Some(CodeBlock {
-                    lang,
-                    text: String::new(),
-                });
-            }
-            Tag::List(first) => {
-                self.block_start(false, false);
-                self.lists.push(first);
-            }
-            Tag::Item => {
-                self.flush_marker();
-                self.ensure_newlines(1);
-                let indent = "  ".repeat(self.lists.len().saturating_sub(1));
-                let bullet = match self.lists.last_mut() {
-                    Some(Some(number)) => {
-                        let bullet = format!("{number}. ");
-                        *number = number.saturating_add(1);
-                        bullet
-                    }
-                    _ => "• ".to_owned(),
-                };
-                self.marker = Some(format!("{indent}{bullet}"));
-            }
-            Tag::Table(aligns) => {
-                self.preformatted_start();
-                self.table = Some(Table {
-                    aligns,
-                    rows: Vec::new(),
-                });
-            }
-            Tag::TableHead | Tag::TableRow => {
-                if let Some(table) = &mut self.table {
-                    table.rows.push(Vec::new());
-                }
-            }
-            Tag::TableCell => {
-                if let Some(row) = self.table.as_mut().and_then(|table| table.rows.last_mut()) {
-                    row.push(String::new());
-                }
-            }
-            Tag::Emphasis => self.inline.push(Style::Italic),
-            Tag::Strong => self.inline.push(Style::Bold),
-            Tag::Strikethrough => self.inline.push(Style::Strike),
-            Tag::Link {
-                link_type,
-                dest_url,
-                ..
-            }
-            | Tag::Image {
-                link_type,
-                dest_url,
-                ..
-            } => {
-                let url = if link_type == LinkType::Email && !dest_url.starts_with("mailto:") {
-                    format!("mailto:{dest_url}")
-                } else {
-                    dest_url.trim().to_owned()
-                };
-                let in_link = self.inline.iter().any(|s| matches!(s, Style::Link(_)));
-                let pushed = self.table.is_none() && !in_link && is_linkable(&url);
-                if pushed {
-                    self.inline.push(Style::Link(url.clone()));
-                }
-                let text_start = self.table.is_none().then_some(self.len);
-                self.links.push(LinkFrame {
-                    pushed,
-                    url,
-                    text_start,
-                });
-            }
-            Tag::FootnoteDefinition(_)
-            | Tag::DefinitionList
-            | Tag::DefinitionListTitle
-            | Tag::DefinitionListDefinition
-            | Tag::MetadataBlock(_) => self.block_start(true, true),
-            Tag::Superscript | Tag::Subscript => {}
-        }
-    }
-
-    fn end(&mut self, tag: TagEnd) {
-        match tag {
-            TagEnd::Heading(_) | TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => {
-                self.inline.pop();
-            }
-            TagEnd::BlockQuote(_) => self.quotes = self.quotes.saturating_sub(1),
-            TagEnd::HtmlBlock => {
-                trim_end(&mut self.current);
-                self.len = self.current.iter().map(|run| run.text.len()).sum();
-            }
-            TagEnd::CodeBlock => {
-                if let Some(code) = self.code.take() {
-                    self.push_pre(code.text.trim_end_matches('\n'), code.lang);
-                }
-            }
-            TagEnd::List(_) => {
-                self.lists.pop();
-            }
-            TagEnd::Item => self.flush_marker(),
-            TagEnd::Table => {
-                if let Some(table) = self.table.take() {
-                    self.push_pre(&layout_table(&table), None);
-                }
-            }
-            TagEnd::Link | TagEnd::Image => {
-                if let Some(frame) = self.links.pop() {
-                    if let Some(start) = frame.text_start
-                        && self.len == start
-                    {
-                        self.push_text(&frame.url);
-                    }
-                    if frame.pushed {
-                        self.inline.pop();
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The styles every run gets from its block context.
-    fn context(&self) -> Vec<Style> {
-        if self.quotes > 0 {
-            vec![Style::Quote]
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn text(&mut self, text: &str) {
-        if let Some(code) = &mut self.code {
-            code.text.push_str(text);
-        } else if let Some(table) = &mut self.table {
-            if let Some(cell) = table.rows.last_mut().and_then(|row| row.last_mut()) {
-                cell.push_str(text);
-            }
-        } else {
-            self.push_text(text);
-        }
-    }
-
-    fn push(&mut self, text: &str, styles: &[Style]) {
-        push_run(&mut self.current, text, styles);
-        self.len += text.len();
-    }
-
-    fn push_text(&mut self, text: &str) {
-        self.flush_marker();
-        let mut styles = self.context();
-        styles.extend(self.inline.iter().cloned());
-        self.push(text, &styles);
-    }
-
-    /// Inline code: Telegram lets `code` sit in nothing but a blockquote, so it drops the
-    /// surrounding bold/italic, and inside a link it is plain link text.
-    fn inline_code(&mut self, code: &str) {
-        let in_link = self.inline.iter().any(|s| matches!(s, Style::Link(_)));
-        if self.table.is_some() || in_link {
-            self.text(code);
-            return;
-        }
-        self.flush_marker();
-        let mut styles = self.context();
-        styles.push(Style::Code);
-        self.push(code, &styles);
-    }
-
-    fn push_pre(&mut self, text: &str, lang: Option<String>) {
-        let mut styles = self.context();
-        styles.push(Style::Pre(lang));
-        self.push(text, &styles);
-    }
-
-    fn line_break(&mut self) {
-        if self.table.is_some() {
-            self.text(" ");
-            return;
-        }
-        self.push_text("\n");
-        if !self.lists.is_empty() {
-            self.push_text(&"  ".repeat(self.lists.len()));
-        }
-    }
-
-    fn flush_marker(&mut self) {
-        if let Some(marker) = self.marker.take() {
-            let styles = self.context();
-            self.push(&marker, &styles);
-        }
-    }
-
-    /// Makes the current block end with `count` line ends (none at the start of a block).
-    fn ensure_newlines(&mut self, count: usize) {
-        if self.len == 0 {
-            return;
-        }
-        let present = self
-            .current
+/// Writes the runs as HTML, opening and closing tags only where the style stack changes.
+fn to_html(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let mut open: Vec<&Style> = Vec::new();
+    for run in runs {
+        let common = open
             .iter()
-            .rev()
-            .flat_map(|run| run.text.chars().rev())
-            .take_while(|c| *c == '\n')
-            .take(count)
+            .zip(&run.styles)
+            .take_while(|(open, wanted)| **open == *wanted)
             .count();
-        let styles = self.context();
-        for _ in present..count {
-            self.push("\n", &styles);
+        while open.len() > common {
+            if let Some(style) = open.pop() {
+                close_tag(style, &mut out);
+            }
         }
+        for style in &run.styles[common..] {
+            open_tag(style, &mut out);
+            open.push(style);
+        }
+        out.push_str(&escape_html(&run.text));
     }
-
-    /// A nested block starts: on a new line (after a blank one if `blank`), indented under its
-    /// list item if `indent`. The first block of a list item instead continues the marker's line.
-    fn block_start(&mut self, blank: bool, indent: bool) {
-        if self.marker.is_some() || self.fresh_at == Some(self.len) {
-            return;
-        }
-        let was_empty = self.len == 0;
-        self.ensure_newlines(if blank { 2 } else { 1 });
-        if indent && !was_empty && !self.lists.is_empty() {
-            let styles = self.context();
-            self.push(&"  ".repeat(self.lists.len()), &styles);
-        }
-        self.fresh_at = Some(self.len);
+    while let Some(style) = open.pop() {
+        close_tag(style, &mut out);
     }
-
-    /// A code block or table starts: always on its own line, never indented (the indent would
-    /// sit outside the `<pre>` and shift only its first line).
-    fn preformatted_start(&mut self) {
-        if self.marker.is_some() {
-            self.flush_marker();
-            self.ensure_newlines(1);
-        } else {
-            // In a list item a code block follows its text directly, as an item's lines do.
-            self.block_start(self.lists.is_empty(), false);
-        }
-    }
-
-    fn finish_block(&mut self) {
-        let mut block = std::mem::take(&mut self.current);
-        self.len = 0;
-        self.fresh_at = None;
-        trim_end(&mut block);
-        if !is_blank(&block) {
-            self.blocks.push(block);
-        }
-        self.marker = None;
-        self.inline.clear();
-        self.links.clear();
-        self.lists.clear();
-        self.quotes = 0;
-        self.code = None;
-        self.table = None;
-    }
-}
-
-/// Only http(s), mailto and tg links survive; the scheme is compared case-insensitively.
-fn is_linkable(url: &str) -> bool {
-    url.split_once(':').is_some_and(|(scheme, _)| {
-        LINK_SCHEMES
-            .iter()
-            .any(|allowed| scheme.eq_ignore_ascii_case(allowed))
-    })
-}
-
-/// The language of a fenced block as Telegram's class: the leading `[A-Za-z0-9_+-]` characters
-/// of the info string's first word, or none.
-fn sanitize_language(info: &str) -> Option<String> {
-    let lang: String = info
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-'))
-        .collect();
-    (!lang.is_empty()).then_some(lang)
-}
-
-/// Lays a table out as monospace text: columns padded to their widest cell, a rule under the
-/// header. Widths count chars, which is exact for most scripts and close enough for wide ones.
-fn layout_table(table: &Table) -> String {
-    let rows: Vec<Vec<&str>> = table
-        .rows
-        .iter()
-        .map(|row| row.iter().map(|cell| cell.trim()).collect())
-        .collect();
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|column| {
-            rows.iter()
-                .filter_map(|row| row.get(column))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(1)
-        })
-        .collect();
-    let mut lines = Vec::new();
-    for (index, row) in rows.iter().enumerate() {
-        let cells: Vec<String> = widths
-            .iter()
-            .enumerate()
-            .map(|(column, width)| {
-                let cell = row.get(column).copied().unwrap_or("");
-                let align = table.aligns.get(column).unwrap_or(&Alignment::None);
-                pad(cell, *width, align)
-            })
-            .collect();
-        lines.push(cells.join(" | ").trim_end().to_owned());
-        if index == 0 {
-            let rule: Vec<String> = widths.iter().map(|width| "-".repeat(*width)).collect();
-            lines.push(rule.join("-+-"));
-        }
-    }
-    lines.join("\n")
-}
-
-fn pad(cell: &str, width: usize, align: &Alignment) -> String {
-    let space = width.saturating_sub(cell.chars().count());
-    let (left, right) = match align {
-        Alignment::Right => (space, 0),
-        Alignment::Center => (space / 2, space - space / 2),
-        Alignment::Left | Alignment::None => (0, space),
-    };
-    format!("{}{cell}{}", " ".repeat(left), " ".repeat(right))
+    out
 }
 
 #[cfg(test)]
