@@ -14,8 +14,9 @@ use crate::agents::claude::Claude;
 use crate::bots::github::{self, frontend::GitHubFrontend, outlet::GitHubOutlet};
 use crate::bots::outlet;
 use crate::bots::pacing::Pacer;
+use crate::bots::slack::{self, frontend::SlackFrontend, outlet::SlackOutlet};
 use crate::bots::telegram::{self, frontend::TelegramFrontend, outlet::TelegramOutlet};
-use crate::config::{Config, Secrets, TelegramMode};
+use crate::config::{Config, Secrets, SlackMode, TelegramMode};
 use crate::core::access::Access;
 use crate::core::frontend::Frontend;
 use crate::core::{Core, router};
@@ -41,10 +42,12 @@ fn spawn(
 /// Runs the service until a shutdown signal or a fatal error.
 pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     let github_app = config.github.app_id;
-    if secrets.telegram_token.is_none() && github_app.is_none() {
+    if secrets.telegram_token.is_none() && github_app.is_none() && secrets.slack.bot_token.is_none()
+    {
         bail!(
             "no front end is configured: set TELEGRAM_BOT_TOKEN (or telegram.token_file) to the \
-             token BotFather gave you, or set up the GitHub App (github.app_id, see bots/github/)"
+             token BotFather gave you, SLACK_BOT_TOKEN for Slack (see bots/slack/), or set up \
+             the GitHub App (github.app_id, see bots/github/)"
         );
     }
     let store = Store::open(&config.database.url, config.database.max_connections).await?;
@@ -92,6 +95,25 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                 host,
             )));
             tracing::info!("GitHub App {} is ready", app.me.bot_login);
+            Some(app)
+        }
+        None => None,
+    };
+    let slack_app = match &secrets.slack.bot_token {
+        Some(token) => {
+            let config = &config.slack;
+            if config.allowed_users.is_empty() && config.allowed_teams.is_empty() {
+                tracing::warn!(
+                    "nobody is allowed to use the Slack bot yet: set slack.allowed_users or \
+                     slack.allowed_teams (or SLACK_ALLOWED_USERS); refusals show each user's id"
+                );
+            }
+            frontends.push(Arc::new(SlackFrontend::new(
+                &config.allowed_users,
+                &config.allowed_teams,
+            )));
+            let app = slack::connect(config, token).await?;
+            tracing::info!("Slack bot <@{}> is ready", app.me.user_id);
             Some(app)
         }
         None => None,
@@ -151,6 +173,35 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             secrets,
         ));
         http_needed = true;
+    }
+    if let Some(app) = slack_app {
+        let pacer = Arc::new(Pacer::new(slack::limits()));
+        let sender = Arc::new(SlackOutlet::new(app.client.clone()));
+        spawn(
+            &mut tasks,
+            "slack outbox",
+            outlet::run(core.clone(), sender, pacer),
+        );
+        match config.slack.mode {
+            SlackMode::Socket => {
+                let token = secrets
+                    .slack
+                    .app_token
+                    .clone()
+                    .context("the Slack app token")?;
+                let socket = slack::socket_mode(core.clone(), app.client, token, app.me);
+                spawn(&mut tasks, "slack socket mode", socket);
+            }
+            SlackMode::Events => {
+                let secret = secrets
+                    .slack
+                    .signing_secret
+                    .clone()
+                    .context("the Slack signing secret")?;
+                http = http.merge(slack::events_api(core.clone(), app.me, secret));
+                http_needed = true;
+            }
+        }
     }
     if http_needed {
         let listener = tokio::net::TcpListener::bind(config.http.listen)

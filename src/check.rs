@@ -103,7 +103,25 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
     }
     lines.push(check_telegram(config, secrets).await);
     lines.push(check_github(config, secrets).await);
+    lines.push(check_slack(config, secrets).await);
     lines
+}
+
+async fn check_slack(config: &Config, secrets: &Secrets) -> CheckLine {
+    let Some(token) = &secrets.slack.bot_token else {
+        return CheckLine {
+            name: "slack".into(),
+            verdict: Verdict::Skipped("not configured (set SLACK_BOT_TOKEN to enable it)".into()),
+        };
+    };
+    match crate::bots::slack::identify(&config.slack, token).await {
+        Ok(bot) => CheckLine::ok("slack", format!("bot {bot} at {}", config.slack.api_url)),
+        Err(e) => CheckLine::failed(
+            "slack",
+            format!("{e:#}"),
+            "check SLACK_BOT_TOKEN (the Bot User OAuth Token, xoxb-…) and slack.api_url",
+        ),
+    }
 }
 
 async fn check_github(config: &Config, secrets: &Secrets) -> CheckLine {

@@ -21,6 +21,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+mod slack;
+pub use slack::{SlackConfig, SlackMode, SlackSecrets};
+
 /// Name of the host that always exists and runs agents on this machine.
 pub const LOCAL_HOST: &str = "local";
 /// The only agent so far.
@@ -90,6 +93,9 @@ pub struct Config {
     /// The GitHub App; enabled when `app_id` is set.
     #[serde(default)]
     pub github: GitHubConfig,
+    /// Slack; enabled when a bot token is given.
+    #[serde(default)]
+    pub slack: SlackConfig,
     #[serde(default)]
     pub defaults: Defaults,
     /// Workspace hosts by name. `local` exists even when not listed.
@@ -573,6 +579,7 @@ pub struct Secrets {
     pub github_private_key: Option<Secret>,
     /// Every accepted GitHub webhook secret (more than one while rotating).
     pub github_webhook_secrets: Vec<Secret>,
+    pub slack: SlackSecrets,
 }
 
 impl Config {
@@ -609,6 +616,7 @@ impl Config {
         self.telegram
             .allowed_chats
             .extend(parse_id_list(env, "TELEGRAM_ALLOWED_CHATS")?);
+        self.slack.apply_env(env);
         self.local_is_implicit = !self.hosts.contains_key(LOCAL_HOST);
         self.hosts.entry(LOCAL_HOST.to_owned()).or_default();
         Ok(())
@@ -680,7 +688,7 @@ impl Config {
         if limits.per_group_per_minute == 0 || limits.global_per_second == 0 {
             bail!("telegram.limits.* must be greater than zero");
         }
-        Ok(())
+        self.slack.validate()
     }
 
     fn resolve_secrets(&self, env: &Env) -> Result<Secrets> {
@@ -744,6 +752,7 @@ impl Config {
             telegram_webhook_secret,
             github_private_key,
             github_webhook_secrets,
+            slack: self.slack.resolve_secrets(env)?,
         })
     }
 

@@ -6,4 +6,6 @@
 pub mod github;
 pub mod outlet;
 pub mod pacing;
+pub mod signature;
+pub mod slack;
 pub mod telegram;

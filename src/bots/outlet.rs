@@ -35,12 +35,34 @@ const EDIT_WAIT_MAX: Duration = Duration::from_secs(2);
 pub enum SendError {
     /// Rate limited: wait this long before calling the chat again.
     RetryAfter(Duration),
+    /// Rate limited platform-wide: wait this long before calling the platform again.
+    RetryAfterEverywhere(Duration),
     /// The platform rejected the formatting; try the part's plain fallback.
     Markup(String),
     /// The platform refused for good (chat gone, bot blocked, bad request).
     Rejected(String),
     /// Network trouble or a server error: retry later.
     Transient(String),
+}
+
+/// Answers that need more messages than this are sent as their first message plus the whole
+/// text as a file: a wall of messages is harder to read (and to copy) than one file.
+pub const MAX_MESSAGES: usize = 3;
+
+/// A post's messages, or — past [`MAX_MESSAGES`] — its first message and then `file(name,
+/// caption)` carrying the whole Markdown text. `None` when the post rendered to nothing.
+pub fn messages_or_file<P>(
+    rendered: Vec<P>,
+    post: &Post,
+    file: impl FnOnce(String, String) -> P,
+) -> Option<Vec<P>> {
+    if rendered.len() <= MAX_MESSAGES {
+        return (!rendered.is_empty()).then_some(rendered);
+    }
+    let first = rendered.into_iter().next()?;
+    let name = post.document_name.as_deref().unwrap_or("message");
+    let caption = crate::core::replies::long_answer_caption(post.markdown.chars().count());
+    Some(vec![first, file(format!("{name}.md"), caption)])
 }
 
 /// One message of a post as a platform sends it.
@@ -190,6 +212,7 @@ async fn deliver_post<O: Outlet>(
                     break;
                 }
                 Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
+                Err(SendError::RetryAfterEverywhere(wait)) => pacer.pause_all(ticket, wait),
                 Err(SendError::Markup(reason)) => {
                     pacer.done(ticket);
                     match (fallback.is_none(), part.plain()) {
@@ -242,6 +265,7 @@ async fn deliver_edit<O: Outlet>(
                 return core.store.outbox_done(row).await;
             }
             Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
+            Err(SendError::RetryAfterEverywhere(wait)) => pacer.pause_all(ticket, wait),
             Err(SendError::Transient(reason)) => {
                 pacer.done(ticket);
                 return retry_later(core, row, &reason).await;
@@ -279,6 +303,7 @@ async fn deliver_reaction<O: Outlet>(
                 return core.store.outbox_done(row).await;
             }
             Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
+            Err(SendError::RetryAfterEverywhere(wait)) => pacer.pause_all(ticket, wait),
             Err(SendError::Transient(reason)) => {
                 pacer.done(ticket);
                 return retry_later(core, row, &reason).await;

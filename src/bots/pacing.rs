@@ -5,7 +5,8 @@
 //! the whole bot. Spacing is measured from the *end* of the previous call to the chat, which is
 //! never earlier than the platform saw it, so jitter cannot make two calls look closer than
 //! allowed. A `retry_after` from the platform pauses the chat until it has passed; nothing is
-//! sent to that chat inside the window.
+//! sent to that chat inside the window. Some limits are not per chat (Slack's method tiers,
+//! Discord's global limit): their `retry_after` pauses every chat.
 //!
 //! Calls that can wait (progress edits) may only use the first quarter of a group's window, so
 //! busy turns' progress never eats the budget their answers and outcomes need.
@@ -55,6 +56,8 @@ struct PacerState {
     chats: HashMap<String, ChatState>,
     /// Starts of recent calls over all chats.
     global: VecDeque<Instant>,
+    /// No call to any chat before this instant (a platform-wide `retry_after`).
+    paused_until: Option<Instant>,
 }
 
 /// Permission to make one call; report its end with [`Pacer::done`].
@@ -115,6 +118,9 @@ impl Pacer {
         {
             wait = wait.max((*oldest + l.global_window + MARGIN).saturating_duration_since(now));
         }
+        if let Some(until) = state.paused_until {
+            wait = wait.max(until.saturating_duration_since(now));
+        }
         let c = state.chats.entry(chat.to_owned()).or_default();
         if c.busy {
             wait = wait.max(Duration::from_millis(10));
@@ -171,6 +177,14 @@ impl Pacer {
         let mut state = self.state.lock().expect("pacer lock");
         let c = state.chats.entry(chat).or_default();
         c.paused_until = Some(c.paused_until.map_or(until, |u| u.max(until)));
+    }
+
+    /// The platform said to wait `retry_after` before calling it again at all.
+    pub fn pause_all(&self, ticket: Ticket, retry_after: Duration) {
+        let until = Instant::now() + retry_after + MARGIN;
+        self.done(ticket);
+        let mut state = self.state.lock().expect("pacer lock");
+        state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
     }
 }
 
@@ -267,6 +281,20 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(1));
         pacer.done(t);
         let t = pacer.acquire("1", false, false).await;
+        assert!(start.elapsed() >= Duration::from_secs(7));
+        pacer.done(t);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_platform_wide_retry_after_pauses_every_chat() {
+        let pacer = Pacer::new(Limits {
+            global: 100,
+            ..limits()
+        });
+        let start = Instant::now();
+        let t = pacer.acquire("1", false, false).await;
+        pacer.pause_all(t, Duration::from_secs(7));
+        let t = pacer.acquire("2", false, false).await;
         assert!(start.elapsed() >= Duration::from_secs(7));
         pacer.done(t);
     }

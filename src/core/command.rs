@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::thread::Platform;
+
 /// What a user can ask besides a prompt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
@@ -71,12 +73,12 @@ pub enum CommandError {
 }
 
 impl CommandHelp {
-    /// `/name args`, as help and usage messages show it.
-    pub fn usage(&self) -> String {
+    /// `/name args` (in the platform's syntax), as help and usage messages show it.
+    pub fn usage(&self, platform: Platform) -> String {
         if self.args.is_empty() {
-            format!("/{}", self.name)
+            platform.command(self.name)
         } else {
-            format!("/{} {}", self.name, self.args)
+            platform.command(&format!("{} {}", self.name, self.args))
         }
     }
 }
@@ -171,7 +173,17 @@ mod tests {
             parse("status", "x"),
             Err(CommandError::Usage("status".into()))
         );
-        assert_eq!(help_for("stop").unwrap().usage(), "/stop [all]");
-        assert_eq!(help_for("status").unwrap().usage(), "/status");
+        assert_eq!(
+            help_for("stop").unwrap().usage(Platform::Telegram),
+            "/stop [all]"
+        );
+        assert_eq!(
+            help_for("status").unwrap().usage(Platform::Discord),
+            "/status"
+        );
+        assert_eq!(
+            help_for("new").unwrap().usage(Platform::Slack),
+            "@switchboard new [host]"
+        );
     }
 }

@@ -26,7 +26,7 @@ pub(super) async fn run(
     command: &Command,
 ) -> Result<()> {
     let text = match command {
-        Command::Help => replies::help(&core.defaults.host, &core.hosts.names()),
+        Command::Help => replies::help(event.platform(), &core.defaults.host, &core.hosts.names()),
         Command::Sessions => {
             let list = core
                 .store
@@ -114,7 +114,7 @@ async fn stop(core: &Core, event: &Inbound, all: bool) -> Result<String> {
                 thread: session.thread.clone(),
                 op: OutboundOp::Edit {
                     target: keys::status(&turn.id),
-                    markdown: replies::dropped_from_queue(),
+                    markdown: replies::dropped_from_queue(session.thread.platform),
                     progress: false,
                 },
             };
@@ -139,7 +139,7 @@ async fn stop(core: &Core, event: &Inbound, all: bool) -> Result<String> {
             Ok(Cancelled::Stopped) => replies::stopped(&host.name, dropped),
             Ok(Cancelled::NotStarted) => replies::stopped_before_start(dropped),
             Ok(Cancelled::Stuck) => replies::stop_stuck(&host.name),
-            Err(e) => replies::stop_failed(&host.name, &e.to_string()),
+            Err(e) => replies::stop_failed(event.platform(), &host.name, &e.to_string()),
         },
     )
 }

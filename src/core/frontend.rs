@@ -34,12 +34,21 @@ pub trait Frontend: Send + Sync + 'static {
     fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>>;
 
     /// What the agent gets for an admitted prompt; `None` when there is nothing to do (a
-    /// dependency review whose dependency set has not changed, say).
+    /// dependency review whose dependency set has not changed, say). Chats send the prompt as
+    /// typed.
     fn prepare<'a>(
         &'a self,
-        event: &'a Inbound,
+        _event: &'a Inbound,
         text: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Prepared>>>;
+    ) -> BoxFuture<'a, Result<Option<Prepared>>> {
+        let prepared = Prepared {
+            prompt: text.to_owned(),
+            workspace: None,
+            memo: None,
+            host: None,
+        };
+        Box::pin(async move { Ok(Some(prepared)) })
+    }
 
     /// The messages that acknowledge a queued prompt; `ahead` prompts are before it.
     fn acknowledge(&self, event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<Outbound> {

@@ -44,6 +44,10 @@ pub enum OutboundOp {
 pub enum Reaction {
     /// Seen; working on it.
     Eyes,
+    /// The turn ended with an answer.
+    Done,
+    /// The turn ended without one (an error, a stop, a timeout).
+    Failed,
 }
 
 impl OutboundOp {
@@ -128,6 +132,11 @@ pub mod keys {
     /// The reaction acknowledging a turn's request.
     pub fn reaction(turn: &TurnId) -> String {
         format!("turn:{turn}:reaction")
+    }
+
+    /// The reaction marking how a turn's request ended.
+    pub fn ending_reaction(turn: &TurnId) -> String {
+        format!("turn:{turn}:reaction:end")
     }
 
     /// A turn's final answer or failure message.

@@ -10,6 +10,7 @@ use crate::core::command::{COMMANDS, CommandError, help_for};
 use crate::core::frontend::Refusal;
 use crate::core::inbound::Invalid;
 use crate::core::outcome::Outcome;
+use crate::core::thread::Platform;
 use crate::render::escape_markdown as esc;
 use crate::runner::health::Health;
 use crate::store::{SessionRow, SessionSummary, TurnRow};
@@ -33,14 +34,14 @@ pub fn cost(usd: f64) -> String {
     format!("${usd:.4}")
 }
 
-pub fn help(default_host: &str, hosts: &[String]) -> String {
+pub fn help(platform: Platform, default_host: &str, hosts: &[String]) -> String {
     let mut text = String::from(
         "**Switchboard** runs a coding agent for this chat on a workspace host.\n\n\
          Send any message and it becomes a prompt for this thread's session; follow-ups \
          continue the same conversation and wait their turn while the agent works.\n\n",
     );
     for c in COMMANDS {
-        text.push_str(&format!("- `{}` — {}\n", c.usage(), c.summary));
+        text.push_str(&format!("- `{}` — {}\n", c.usage(platform), c.summary));
     }
     text.push_str(&format!(
         "\nHosts: {} (default `{}`).",
@@ -71,23 +72,23 @@ pub fn refusal(refusal: &Refusal) -> Option<String> {
 }
 
 /// Why the bot cannot act on a message.
-pub fn invalid(invalid: &Invalid) -> String {
+pub fn invalid(platform: Platform, invalid: &Invalid) -> String {
+    let help = platform.command("help");
     match invalid {
         Invalid::Command(CommandError::Unknown(name)) => {
             format!(
-                "There is no command /{}. Send /help for the commands.",
-                esc(name)
+                "There is no command `{}`. Send `{help}` for the commands.",
+                platform.command(&name.replace('`', ""))
             )
         }
         Invalid::Command(CommandError::Usage(name)) => match help_for(name) {
-            Some(help) => format!("Usage: `{}` — {}", help.usage(), help.summary),
-            None => "Send /help for the commands.".to_owned(),
+            Some(entry) => format!("Usage: `{}` — {}", entry.usage(platform), entry.summary),
+            None => format!("Send `{help}` for the commands."),
         },
         Invalid::NotText => "I can only read text messages so far.".to_owned(),
-        Invalid::EmptyMention => {
-            "You mentioned me without a request: write it after the mention, or send /help."
-                .to_owned()
-        }
+        Invalid::EmptyMention => format!(
+            "You mentioned me without a request: write it after the mention, or send `{help}`."
+        ),
     }
 }
 
@@ -127,10 +128,11 @@ pub fn internal_error(reference: &str) -> String {
     )
 }
 
-pub fn queue_full(max: u32) -> String {
+pub fn queue_full(platform: Platform, max: u32) -> String {
     format!(
         "The queue of this session is full ({max} prompts are waiting). Wait for some to finish, \
-         or drop them with /stop all."
+         or drop them with `{}`.",
+        platform.command("stop all")
     )
 }
 
@@ -242,7 +244,7 @@ fn failure_title(outcome: &Outcome) -> &'static str {
 }
 
 /// The message posted when a turn ends: the answer, or what went wrong and what to do.
-pub fn outcome_message(outcome: &Outcome, host: &str) -> String {
+pub fn outcome_message(platform: Platform, outcome: &Outcome, host: &str) -> String {
     let host = esc(host);
     match outcome {
         Outcome::Success { text } if text.trim().is_empty() => {
@@ -280,8 +282,9 @@ pub fn outcome_message(outcome: &Outcome, host: &str) -> String {
         ),
         Outcome::HostUnreachable { reason } => format!(
             "❌ Host {host} is unavailable: {}. Your message was not run; send it again once the \
-             host is back, or use /new with another host.",
-            esc(reason)
+             host is back, or use `{}` with another host.",
+            esc(reason),
+            platform.command("new")
         ),
         Outcome::HostKeyMismatch { presented } => format!(
             "❌ Host {host} is unavailable: it presented an unexpected host key ({}), so I refused \
@@ -376,8 +379,11 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-pub fn dropped_from_queue() -> String {
-    "🗑 Dropped from the queue (/stop all).".to_owned()
+pub fn dropped_from_queue(platform: Platform) -> String {
+    format!(
+        "🗑 Dropped from the queue (`{}`).",
+        platform.command("stop all")
+    )
 }
 
 pub fn stopped(host: &str, dropped: usize) -> String {
@@ -405,11 +411,12 @@ pub fn stopped_before_start(dropped: usize) -> String {
     text
 }
 
-pub fn stop_failed(host: &str, reason: &str) -> String {
+pub fn stop_failed(platform: Platform, host: &str, reason: &str) -> String {
     format!(
-        "⚠️ Could not stop the turn on {}: {}. It may still be running there; try /stop again.",
+        "⚠️ Could not stop the turn on {}: {}. It may still be running there; try `{}` again.",
         esc(host),
-        esc(reason)
+        esc(reason),
+        platform.command("stop")
     )
 }
 
@@ -545,6 +552,7 @@ mod tests {
     #[test]
     fn outside_text_cannot_inject_markup() {
         let msg = outcome_message(
+            Platform::Telegram,
             &Outcome::HostUnreachable {
                 reason: "*boom* [x](http://evil)".into(),
             },
@@ -597,7 +605,7 @@ mod tests {
             ),
         ];
         for (outcome, expected) in cases {
-            let text = outcome_message(&outcome, "devbox");
+            let text = outcome_message(Platform::Telegram, &outcome, "devbox");
             assert!(text.contains(expected), "{outcome:?}: {text}");
             assert!(final_status(&outcome, Duration::from_secs(3), None, 0).contains("3s"));
         }
@@ -605,10 +613,22 @@ mod tests {
 
     #[test]
     fn help_lists_every_command() {
-        let text = help("local", &["local".into(), "devbox".into()]);
+        let text = help(
+            Platform::Telegram,
+            "local",
+            &["local".into(), "devbox".into()],
+        );
         for c in COMMANDS {
             assert!(text.contains(&format!("/{}", c.name)));
         }
         assert!(text.contains("`devbox`"));
+        let slack = help(Platform::Slack, "local", &["local".into()]);
+        assert!(slack.contains("`@switchboard stop [all]`"), "{slack}");
+        let invalid = invalid(
+            Platform::Slack,
+            &Invalid::Command(CommandError::Unknown("frob".into())),
+        );
+        assert!(invalid.contains("`@switchboard frob`"), "{invalid}");
+        assert!(invalid.contains("`@switchboard help`"), "{invalid}");
     }
 }

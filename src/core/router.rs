@@ -93,7 +93,10 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
             None => core.store.mark_inbound_processed(id).await,
         },
-        InboundBody::Invalid(invalid) => reply(core, id, event, replies::invalid(invalid)).await,
+        InboundBody::Invalid(invalid) => {
+            let text = replies::invalid(event.platform(), invalid);
+            reply(core, id, event, text).await
+        }
         InboundBody::Command(command) => super::commands::run(core, id, event, command).await,
     }
 }
@@ -169,8 +172,11 @@ async fn enqueue_prompt(
     };
     let (active, queued) = turns::queue_counts(&mut tx, &session.id).await?;
     if queued >= i64::from(core.defaults.max_queue) {
-        let post = Post::text(replies::queue_full(core.defaults.max_queue))
-            .replying_to(event.message_id.clone());
+        let post = Post::text(replies::queue_full(
+            event.platform(),
+            core.defaults.max_queue,
+        ))
+        .replying_to(event.message_id.clone());
         outbox::enqueue(&mut tx, &outbound(keys::reply(id), event, post)).await?;
         inbound::mark_processed(&mut tx, id).await?;
         tx.commit().await?;

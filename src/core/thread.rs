@@ -14,13 +14,27 @@ use serde::{Deserialize, Serialize};
 pub enum Platform {
     Telegram,
     GitHub,
+    Slack,
+    Discord,
 }
 
 impl Platform {
+    /// How people type a command here, e.g. `stop all`: `/stop all` where the platform has
+    /// slash commands per command, `@switchboard stop all` on Slack (a mention works in any
+    /// thread; Slack's one slash command does not know the thread it was typed in).
+    pub fn command(self, command: &str) -> String {
+        match self {
+            Platform::Slack => format!("@switchboard {command}"),
+            Platform::Telegram | Platform::GitHub | Platform::Discord => format!("/{command}"),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Telegram => "telegram",
             Platform::GitHub => "github",
+            Platform::Slack => "slack",
+            Platform::Discord => "discord",
         }
     }
 }
@@ -35,10 +49,11 @@ impl fmt::Display for Platform {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ThreadRef {
     pub platform: Platform,
-    /// The chat (Telegram chat id, GitHub `owner/repo`). `/sessions` lists the sessions of one
-    /// chat.
+    /// The chat (Telegram chat id, GitHub `owner/repo`, Slack channel id, Discord channel id).
+    /// `/sessions` lists the sessions of one chat.
     pub chat: String,
-    /// The thread inside the chat (Telegram forum topic id, GitHub `pr/7` or `issue/7`), if any.
+    /// The thread inside the chat (Telegram forum topic id, GitHub `pr/7` or `issue/7`, the
+    /// `ts` of a Slack thread's first message, a Discord thread's channel id), if any.
     pub topic: Option<String>,
 }
 

@@ -609,9 +609,9 @@ async fn finish_with(
         message: match note {
             Some(note) => format!(
                 "{}\n\n{note}",
-                replies::outcome_message(&outcome, &turn.host)
+                replies::outcome_message(session.thread.platform, &outcome, &turn.host)
             ),
-            None => replies::outcome_message(&outcome, &turn.host),
+            None => replies::outcome_message(session.thread.platform, &outcome, &turn.host),
         },
     };
     for out in core.frontend(session.thread.platform)?.present(&ending) {

@@ -6,6 +6,7 @@ use sqlx::AnyConnection;
 use super::{Store, col};
 use crate::core::ids::{InboundId, now_ms};
 use crate::core::inbound::Inbound;
+use crate::core::thread::Platform;
 
 impl Store {
     /// Stores an inbound event unless one with the same platform id exists.
@@ -45,6 +46,16 @@ impl Store {
                 Ok((id, event))
             })
             .collect()
+    }
+
+    /// Whether an event with this platform id has been stored.
+    pub async fn inbound_known(&self, platform: Platform, external_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT id FROM inbound WHERE platform = $1 AND external_id = $2")
+            .bind(platform.as_str())
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     /// Whether an event has been handled.

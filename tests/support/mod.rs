@@ -1,7 +1,9 @@
 //! The test harness: real sshd hosts, fake platform servers, databases, and the running bot.
 
 pub mod db;
+pub mod fake_discord;
 pub mod fake_github;
+pub mod fake_slack;
 pub mod fake_telegram;
 pub mod harness;
 pub mod sshd;

@@ -225,6 +225,8 @@ impl Outlet for GitHubOutlet {
             let (kind, id) = message_ref(message_id)?;
             let content = match reaction {
                 Reaction::Eyes => "eyes",
+                Reaction::Done => "rocket",
+                Reaction::Failed => "confused",
             };
             let result = match kind {
                 "issue-comment" => self.client.react(&target.repo, id, false, content).await,

@@ -13,11 +13,11 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use ring::hmac;
 
 use super::client::GitHubClient;
 use super::payload::{self, Event};
 use super::translate::{Identity, translate};
+use crate::bots::signature::verify_sha256_hex;
 use crate::config::Secret;
 use crate::core::Core;
 
@@ -56,29 +56,11 @@ fn signature_problem(headers: &HeaderMap, body: &[u8], secrets: &[Secret]) -> Op
     let Some(header) = headers.get("x-hub-signature-256") else {
         return Some("no X-Hub-Signature-256 header");
     };
-    let Some(signature) = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("sha256="))
-        .and_then(hex_decode)
-    else {
+    let Some(tag) = header.to_str().ok().and_then(|h| h.strip_prefix("sha256=")) else {
         return Some("a malformed X-Hub-Signature-256 header");
     };
-    let valid = secrets.iter().any(|secret| {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
-        hmac::verify(&key, body, &signature).is_ok()
-    });
+    let valid = verify_sha256_hex(secrets.iter().map(Secret::expose), body, tag);
     (!valid).then_some("a signature that matches no configured secret")
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -163,6 +145,8 @@ fn installation_of(event: &Event) -> Option<(&str, u64)> {
 
 #[cfg(test)]
 mod tests {
+    use ring::hmac;
+
     use super::*;
 
     fn signed(secret: &str, body: &[u8]) -> HeaderMap {

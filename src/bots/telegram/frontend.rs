@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use crate::core::access::Access;
-use crate::core::frontend::{Admission, Frontend, Prepared, Refusal};
+use crate::core::frontend::{Admission, Frontend, Refusal};
 use crate::core::inbound::Inbound;
 use crate::core::thread::Platform;
 use crate::runner::transport::BoxFuture;
@@ -33,19 +33,5 @@ impl Frontend for TelegramFrontend {
             })
         };
         Box::pin(async move { Ok(admission) })
-    }
-
-    fn prepare<'a>(
-        &'a self,
-        _event: &'a Inbound,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Prepared>>> {
-        let prepared = Prepared {
-            prompt: text.to_owned(),
-            workspace: None,
-            memo: None,
-            host: None,
-        };
-        Box::pin(async move { Ok(Some(prepared)) })
     }
 }

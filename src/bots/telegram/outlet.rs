@@ -7,15 +7,12 @@ use teloxide::types::{
     ChatId, InputFile, LinkPreviewOptions, MessageId, ParseMode, ReplyParameters, ThreadId,
 };
 
-use crate::bots::outlet::{Outlet, OutletPart, SendError};
+use crate::bots::outlet::{Outlet, OutletPart, SendError, messages_or_file};
 use crate::core::outbox::Post;
 use crate::core::replies;
 use crate::core::thread::{Platform, ThreadRef};
 use crate::render::telegram::{MESSAGE_LIMIT, render};
 use crate::runner::transport::BoxFuture;
-
-/// Answers that need more messages than this are sent as their first message plus a file.
-pub const MAX_MESSAGES: usize = 3;
 
 /// One Telegram message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,31 +113,21 @@ impl Outlet for TelegramOutlet {
     }
 
     fn parts(&self, post: &Post) -> Vec<TelegramPart> {
-        let rendered = render(&post.markdown, MESSAGE_LIMIT);
-        let Some(first) = rendered.first() else {
-            return vec![TelegramPart::Plain(replies::empty_message())];
-        };
-        if rendered.len() <= MAX_MESSAGES {
-            return rendered
-                .into_iter()
-                .map(|p| TelegramPart::Html {
-                    html: p.html,
-                    plain: p.plain,
-                })
-                .collect();
-        }
-        let name = post.document_name.as_deref().unwrap_or("message");
-        vec![
-            TelegramPart::Html {
-                html: first.html.clone(),
-                plain: first.plain.clone(),
-            },
+        let rendered = render(&post.markdown, MESSAGE_LIMIT)
+            .into_iter()
+            .map(|p| TelegramPart::Html {
+                html: p.html,
+                plain: p.plain,
+            })
+            .collect();
+        messages_or_file(rendered, post, |file_name, caption| {
             TelegramPart::Document {
-                file_name: format!("{name}.md"),
+                file_name,
                 content: post.markdown.clone(),
-                caption: replies::long_answer_caption(post.markdown.chars().count()),
-            },
-        ]
+                caption,
+            }
+        })
+        .unwrap_or_else(|| vec![TelegramPart::Plain(replies::empty_message())])
     }
 
     fn send<'a>(

@@ -1,0 +1,179 @@
+//! The Events API over HTTP: `POST /slack/events` and `POST /slack/commands`.
+//!
+//! Every request is checked before its body is read as anything: `X-Slack-Signature` must be
+//! `v0=` + HMAC-SHA256 of `v0:{timestamp}:{body}` under the signing secret (compared in
+//! constant time), and `X-Slack-Request-Timestamp` within five minutes of now, so a captured
+//! request cannot be replayed later. A failed check is answered 401 and audited. Slack retries a
+//! delivery it got no quick 2xx for (`X-Slack-Retry-Num`); the retry lands on the same stored
+//! event, since events are keyed by the message they carry.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+
+use super::intake;
+use super::payload::{Callback, SlashCommand};
+use super::translate::SlackMe;
+use crate::bots::signature::verify_sha256_hex;
+use crate::config::Secret;
+use crate::core::Core;
+
+pub const EVENTS_PATH: &str = "/slack/events";
+pub const COMMANDS_PATH: &str = "/slack/commands";
+/// How far a request's timestamp may be from now.
+const MAX_AGE: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Clone)]
+struct EventsState {
+    core: Arc<Core>,
+    me: Arc<SlackMe>,
+    secret: Arc<Secret>,
+}
+
+pub fn routes(core: Arc<Core>, me: SlackMe, signing_secret: Secret) -> Router {
+    Router::new()
+        .route(EVENTS_PATH, post(events))
+        .route(COMMANDS_PATH, post(commands))
+        .with_state(EventsState {
+            core,
+            me: Arc::new(me),
+            secret: Arc::new(signing_secret),
+        })
+}
+
+/// Why a request's signature was not accepted, at `now`.
+fn signature_problem(
+    headers: &HeaderMap,
+    body: &[u8],
+    secret: &Secret,
+    now: SystemTime,
+) -> Option<&'static str> {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(timestamp) = header("x-slack-request-timestamp") else {
+        return Some("no X-Slack-Request-Timestamp header");
+    };
+    let Ok(seconds) = timestamp.parse::<u64>() else {
+        return Some("a malformed X-Slack-Request-Timestamp header");
+    };
+    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    if now.abs_diff(seconds) > MAX_AGE.as_secs() {
+        return Some("a timestamp more than five minutes from now (a replay?)");
+    }
+    let Some(tag) = header("x-slack-signature").and_then(|s| s.strip_prefix("v0=")) else {
+        return Some("no v0 X-Slack-Signature header");
+    };
+    let mut message = format!("v0:{timestamp}:").into_bytes();
+    message.extend_from_slice(body);
+    let valid = verify_sha256_hex([secret.expose()], &message, tag);
+    (!valid).then_some("a signature that does not match the signing secret")
+}
+
+/// Checks the signature; a refusal is audited.
+async fn check(state: &EventsState, headers: &HeaderMap, body: &[u8]) -> Result<(), StatusCode> {
+    let Some(problem) = signature_problem(headers, body, &state.secret, SystemTime::now()) else {
+        return Ok(());
+    };
+    tracing::warn!("rejected a Slack request: {problem}");
+    if let Err(e) = state
+        .core
+        .store
+        .audit("slack", "unknown", "", "webhook_rejected", problem)
+        .await
+    {
+        tracing::error!("auditing a rejected Slack request failed: {e:#}");
+    }
+    Err(StatusCode::UNAUTHORIZED)
+}
+
+async fn events(
+    State(state): State<EventsState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    if let Err(status) = check(&state, &headers, &body).await {
+        return (status, "bad signature\n".into());
+    }
+    let callback: Callback = match serde_json::from_slice(&body) {
+        Ok(callback) => callback,
+        Err(e) => {
+            tracing::warn!("an unreadable Slack event: {e}");
+            return (StatusCode::BAD_REQUEST, "unreadable event\n".into());
+        }
+    };
+    if let Callback::UrlVerification { challenge } = &callback {
+        return (StatusCode::OK, challenge.clone());
+    }
+    match intake::accept_callback(&state.core, &state.me, &callback).await {
+        Ok(()) => (StatusCode::OK, String::new()),
+        Err(e) => {
+            tracing::error!("storing a Slack event failed: {e:#}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "try again\n".into())
+        }
+    }
+}
+
+async fn commands(
+    State(state): State<EventsState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    if let Err(status) = check(&state, &headers, &body).await {
+        return (status, "bad signature\n".into());
+    }
+    let fields: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let command = SlashCommand {
+        team_id: field("team_id"),
+        channel_id: field("channel_id"),
+        user_id: field("user_id"),
+        user_name: field("user_name"),
+        command: field("command"),
+        text: field("text"),
+        trigger_id: field("trigger_id"),
+    };
+    if command.trigger_id.is_empty() || command.channel_id.is_empty() {
+        return (StatusCode::BAD_REQUEST, "not a slash command\n".into());
+    }
+    match intake::accept_command(&state.core, &state.me, &command).await {
+        // An empty 200 shows nothing; the answer follows in the channel.
+        Ok(()) => (StatusCode::OK, String::new()),
+        Err(e) => {
+            tracing::error!("storing a Slack command failed: {e:#}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "try again\n".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Slack's documented example ("Verifying requests from Slack").
+    #[test]
+    fn slacks_documented_example_verifies() {
+        let secret = Secret::new("8f742231b10e8888abcd99yyyzzz85a5");
+        let body = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+        let mut headers = HeaderMap::new();
+        headers.insert("x-slack-request-timestamp", "1531420618".parse().unwrap());
+        headers.insert(
+            "x-slack-signature",
+            "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+                .parse()
+                .unwrap(),
+        );
+        let at = UNIX_EPOCH + Duration::from_secs(1_531_420_618 + 60);
+        assert_eq!(signature_problem(&headers, body, &secret, at), None);
+        let later = UNIX_EPOCH + Duration::from_secs(1_531_420_618 + 301);
+        assert!(signature_problem(&headers, body, &secret, later).is_some());
+        assert!(signature_problem(&headers, b"tampered", &secret, at).is_some());
+        let other = Secret::new("another secret");
+        assert!(signature_problem(&headers, body, &other, at).is_some());
+        assert!(signature_problem(&HeaderMap::new(), body, &secret, at).is_some());
+    }
+}

@@ -1,0 +1,66 @@
+//! Storing what Slack delivers, the same way for Socket Mode and the Events API: translate,
+//! keep thread replies only for threads that are sessions, store once (DESIGN invariant 1).
+//! Callers acknowledge the delivery only after this returned `Ok`, so Slack redelivers anything
+//! the bot did not store.
+
+use anyhow::Result;
+
+use super::payload::{Callback, SlashCommand};
+use super::translate::{Addressed, SlackMe, message_key, translate_command, translate_event};
+use crate::core::Core;
+use crate::core::inbound::Inbound;
+use crate::core::thread::{Platform, ThreadRef};
+
+/// Stores an Events API callback's event, if it is for the bot.
+pub async fn accept_callback(core: &Core, me: &SlackMe, callback: &Callback) -> Result<()> {
+    let Callback::EventCallback { team_id, event, .. } = callback else {
+        return Ok(());
+    };
+    if *team_id != me.team_id {
+        tracing::warn!(team_id, "ignored an event from another workspace");
+        return Ok(());
+    }
+    let inbound = match translate_event(team_id, event, me) {
+        None => return Ok(()),
+        Some(Addressed::Directly(inbound)) => inbound,
+        Some(Addressed::IfSession(inbound)) => {
+            if !is_session(core, &inbound.thread).await? {
+                return Ok(());
+            }
+            inbound
+        }
+    };
+    store(core, &inbound).await
+}
+
+/// Whether a channel thread is a session: it has one, or the mention that starts it is stored
+/// (and will make one: replies sent right after the mention are not lost to that race).
+async fn is_session(core: &Core, thread: &ThreadRef) -> Result<bool> {
+    let Some(root) = &thread.topic else {
+        return Ok(false);
+    };
+    Ok(core.store.active_session(thread).await?.is_some()
+        || core
+            .store
+            .inbound_known(Platform::Slack, &message_key(&thread.chat, root))
+            .await?)
+}
+
+/// Stores a slash command.
+pub async fn accept_command(core: &Core, me: &SlackMe, command: &SlashCommand) -> Result<()> {
+    if command.team_id != me.team_id {
+        tracing::warn!(
+            team_id = command.team_id,
+            "ignored a command from another workspace"
+        );
+        return Ok(());
+    }
+    store(core, &translate_command(command)).await
+}
+
+async fn store(core: &Core, inbound: &Inbound) -> Result<()> {
+    if core.store.insert_inbound(inbound).await?.is_some() {
+        core.inbound_stored();
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Sending to Slack: Markdown rendered to mrkdwn and split under Slack's message size, posted
+//! into the thread (`thread_ts`), edited with `chat.update`, very long answers shared as a
+//! `.md` file, reactions on the user's message.
+
+use std::sync::Arc;
+
+use super::client::{SlackClient, SlackError, Upload};
+use crate::bots::outlet::{Outlet, OutletPart, SendError, messages_or_file};
+use crate::core::outbox::{Post, Reaction};
+use crate::core::replies;
+use crate::core::thread::{Platform, ThreadRef};
+use crate::render::slack::{MESSAGE_LIMIT, render};
+use crate::runner::transport::BoxFuture;
+
+/// One Slack message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlackPart {
+    Text(String),
+    File {
+        file_name: String,
+        content: String,
+        comment: String,
+    },
+}
+
+impl OutletPart for SlackPart {
+    /// Slack does not reject mrkdwn: there is no fallback to fall back to.
+    fn plain(&self) -> Option<SlackPart> {
+        None
+    }
+}
+
+pub struct SlackOutlet {
+    client: Arc<SlackClient>,
+}
+
+impl SlackOutlet {
+    pub fn new(client: Arc<SlackClient>) -> SlackOutlet {
+        SlackOutlet { client }
+    }
+}
+
+/// The emoji each reaction is on Slack.
+fn emoji(reaction: Reaction) -> &'static str {
+    match reaction {
+        Reaction::Eyes => "eyes",
+        Reaction::Done => "white_check_mark",
+        Reaction::Failed => "x",
+    }
+}
+
+/// Maps Slack's errors onto what the scheduler does about them.
+fn classify(error: SlackError) -> SendError {
+    match error {
+        // Slack's limits are per method and workspace, not per channel.
+        SlackError::RateLimited(wait) => SendError::RetryAfterEverywhere(wait),
+        e if e.is_transient() => SendError::Transient(e.to_string()),
+        e => SendError::Rejected(e.to_string()),
+    }
+}
+
+/// The first rendered part of a text, for an edit (the status message is always short).
+fn first_part(markdown: &str) -> String {
+    render(markdown, MESSAGE_LIMIT)
+        .into_iter()
+        .next()
+        .map(|p| p.mrkdwn)
+        .unwrap_or_else(replies::empty_message)
+}
+
+impl Outlet for SlackOutlet {
+    type Part = SlackPart;
+
+    fn platform(&self) -> Platform {
+        Platform::Slack
+    }
+
+    /// Direct messages (`D…`) are one person's; everything else is a channel.
+    fn is_group(&self, chat: &str) -> bool {
+        !chat.starts_with('D')
+    }
+
+    fn parts(&self, post: &Post) -> Vec<SlackPart> {
+        let rendered = render(&post.markdown, MESSAGE_LIMIT)
+            .into_iter()
+            .map(|p| SlackPart::Text(p.mrkdwn))
+            .collect();
+        messages_or_file(rendered, post, |file_name, comment| SlackPart::File {
+            file_name,
+            content: post.markdown.clone(),
+            comment,
+        })
+        .unwrap_or_else(|| vec![SlackPart::Text(replies::empty_message())])
+    }
+
+    fn send<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        _key: &'a str,
+        part: &'a SlackPart,
+        _post: &'a Post,
+    ) -> BoxFuture<'a, Result<String, SendError>> {
+        Box::pin(async move {
+            let thread_ts = thread.topic.as_deref();
+            match part {
+                SlackPart::Text(text) => self
+                    .client
+                    .post_message(&thread.chat, thread_ts, text)
+                    .await
+                    .map_err(classify),
+                SlackPart::File {
+                    file_name,
+                    content,
+                    comment,
+                } => self
+                    .client
+                    .upload(&Upload {
+                        channel: &thread.chat,
+                        thread_ts,
+                        filename: file_name,
+                        content: content.as_bytes(),
+                        comment,
+                    })
+                    .await
+                    .map_err(classify),
+            }
+        })
+    }
+
+    fn edit<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        _target: &'a str,
+        message_id: &'a str,
+        markdown: &'a str,
+        _plain: bool,
+    ) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            self.client
+                .update_message(&thread.chat, message_id, &first_part(markdown))
+                .await
+                .map_err(classify)
+        })
+    }
+
+    fn react<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        message_id: &'a str,
+        reaction: Reaction,
+    ) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            self.client
+                .react(&thread.chat, message_id, emoji(reaction))
+                .await
+                .map_err(classify)
+        })
+    }
+}

@@ -1,0 +1,84 @@
+//! What Slack sends: Socket Mode envelopes, Events API callbacks, message events and slash
+//! commands — only the fields Switchboard reads, leniently (Slack adds fields all the time, and
+//! omits many depending on the event's subtype).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A Socket Mode frame (`hello`, `disconnect`, or an envelope to acknowledge).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Frame {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Set on envelopes (`events_api`, `slash_commands`, `interactive`): what the ack names.
+    #[serde(default)]
+    pub envelope_id: Option<String>,
+    #[serde(default)]
+    pub payload: Value,
+    /// `disconnect`: why (`refresh_requested`, `warning`, `link_disabled`).
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub retry_attempt: Option<u32>,
+}
+
+/// An Events API body: a callback with an event, or the URL check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Callback {
+    UrlVerification {
+        challenge: String,
+    },
+    EventCallback {
+        team_id: String,
+        #[serde(default)]
+        event_id: String,
+        event: Box<Event>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// A message-like event (`message`, `app_mention`); other event types parse with what they
+/// share and are ignored by the translation.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub subtype: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub bot_id: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub ts: Option<String>,
+    #[serde(default)]
+    pub thread_ts: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// `channel`, `group`, `im`, `mpim` (absent on `app_mention`).
+    #[serde(default)]
+    pub channel_type: Option<String>,
+    /// The user's team, when it differs from the workspace's (shared channels).
+    #[serde(default)]
+    pub user_team: Option<String>,
+    #[serde(default)]
+    pub team: Option<String>,
+}
+
+/// A slash command, as form fields (Events API) or as a Socket Mode payload.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlashCommand {
+    pub team_id: String,
+    pub channel_id: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub user_name: String,
+    pub command: String,
+    #[serde(default)]
+    pub text: String,
+    pub trigger_id: String,
+}

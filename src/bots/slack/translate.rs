@@ -1,0 +1,384 @@
+//! Slack events → core inbound events.
+//!
+//! Threads are sessions. A channel message that mentions the bot starts a thread under itself
+//! (the thread's `ts` is the message's own), and later messages in that thread continue it
+//! without a mention — but only once the thread has a session, which the intake checks in the
+//! store, so unrelated threads are never stored. In a direct message every message is for the
+//! bot: the conversation's top level is one thread, each of its threads another.
+//!
+//! Slack sends one message twice to an app subscribed to both `app_mention` and `message.*`
+//! (two event ids), and retries deliveries; the event's key is the message itself
+//! (`channel` + `ts`), so every copy lands on the same stored event.
+//!
+//! What is never read: the bot's own messages, other bots' (unless allowed), edits and
+//! deletions (`message_changed`, `message_deleted`), joins and other subtypes.
+//!
+//! A message that is exactly a command (`new [host]`, `status`, `stop [all]`, `sessions`,
+//! `help`, after the mention) is that command; anything else is a prompt, so "help me with the
+//! tests" reaches the agent.
+
+use serde_json::json;
+
+use super::payload::{Event, SlashCommand};
+use crate::core::command::{self, Command};
+use crate::core::inbound::{Inbound, InboundBody, Invalid};
+use crate::core::thread::{Author, Platform, ThreadRef};
+
+/// Who the bot is, and whose messages it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackMe {
+    pub team_id: String,
+    pub user_id: String,
+    pub bot_id: String,
+    /// Other bots whose messages are read like a person's.
+    pub allowed_bots: Vec<String>,
+}
+
+/// An event for the bot, and whether it counts only in a thread that has a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addressed {
+    /// A mention, a direct message: for the bot.
+    Directly(Inbound),
+    /// A reply in a channel thread without a mention: for the bot if the thread is a session.
+    IfSession(Inbound),
+}
+
+/// The core event for a message event, or `None` when it is not for the bot.
+pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Addressed> {
+    if !matches!(event.kind.as_str(), "message" | "app_mention") {
+        return None;
+    }
+    // Only plain messages (and their thread broadcasts) are requests.
+    if event
+        .subtype
+        .as_deref()
+        .is_some_and(|s| s != "thread_broadcast")
+    {
+        return None;
+    }
+    if let Some(bot) = &event.bot_id
+        && (*bot == me.bot_id || !me.allowed_bots.contains(bot))
+    {
+        return None;
+    }
+    let user = event.user.as_deref()?;
+    if user == me.user_id {
+        return None;
+    }
+    let (channel, ts) = (event.channel.as_deref()?, event.ts.as_deref()?);
+    let text = event.text.as_deref().unwrap_or_default();
+    let mention = format!("<@{}>", me.user_id);
+    let mentioned = event.kind == "app_mention" || text.contains(&mention);
+    let direct = event.channel_type.as_deref() == Some("im");
+    let reply = event.thread_ts.as_deref().filter(|t| *t != ts);
+    let topic = match (direct, reply) {
+        (true, reply) => reply.map(str::to_owned),
+        (false, Some(thread)) => Some(thread.to_owned()),
+        // A mention at a channel's top level starts a thread under itself.
+        (false, None) if mentioned => Some(ts.to_owned()),
+        (false, None) => return None,
+    };
+    let request = readable(&text.replace(&mention, " "));
+    let inbound = Inbound {
+        external_id: message_key(channel, ts),
+        thread: ThreadRef {
+            platform: Platform::Slack,
+            chat: channel.to_owned(),
+            topic,
+        },
+        author: Author {
+            id: user.to_owned(),
+            display: format!("<@{user}>"),
+        },
+        message_id: Some(ts.to_owned()),
+        body: body(&request),
+        context: Some(json!({
+            "team": event.user_team.as_deref().or(event.team.as_deref()).unwrap_or(team_id),
+        })),
+    };
+    Some(if direct || mentioned {
+        Addressed::Directly(inbound)
+    } else {
+        Addressed::IfSession(inbound)
+    })
+}
+
+/// The stored event key of a message: the message itself, whichever event carried it.
+pub fn message_key(channel: &str, ts: &str) -> String {
+    format!("msg:{channel}:{ts}")
+}
+
+/// The core event for a slash command (`/switchboard status`): commands only, for the
+/// channel's top level (Slack does not say which thread a slash command was typed in).
+pub fn translate_command(command: &SlashCommand) -> Inbound {
+    let text = command.text.trim();
+    let (name, args) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    let body = if name.is_empty() {
+        InboundBody::Command(Command::Help)
+    } else {
+        match command::parse(name, args) {
+            Ok(parsed) => InboundBody::Command(parsed),
+            Err(e) => InboundBody::Invalid(Invalid::Command(e)),
+        }
+    };
+    Inbound {
+        external_id: format!("cmd:{}", command.trigger_id),
+        thread: ThreadRef {
+            platform: Platform::Slack,
+            chat: command.channel_id.clone(),
+            topic: None,
+        },
+        author: Author {
+            id: command.user_id.clone(),
+            display: format!("<@{}>", command.user_id),
+        },
+        message_id: None,
+        body,
+        context: Some(json!({ "team": command.team_id })),
+    }
+}
+
+/// What a message asks: a command when it is exactly one, otherwise a prompt.
+fn body(request: &str) -> InboundBody {
+    if request.is_empty() {
+        return InboundBody::Invalid(Invalid::EmptyMention);
+    }
+    let (name, args) = request
+        .split_once(char::is_whitespace)
+        .unwrap_or((request, ""));
+    match command::parse(name, args) {
+        Ok(Command::Help) if !args.trim().is_empty() => {}
+        Ok(parsed) => return InboundBody::Command(parsed),
+        Err(_) => {}
+    }
+    InboundBody::Prompt {
+        text: request.to_owned(),
+    }
+}
+
+/// Slack's message text as a person reads it: links `<url|label>` as `label (url)`, the three
+/// HTML entities Slack escapes decoded; user and channel references stay as they are.
+fn readable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        let Some(len) = rest[start..].find('>') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let inner = &rest[start + 1..start + len];
+        match inner.split_once('|') {
+            _ if inner.starts_with(['@', '#', '!']) => out.push_str(&rest[start..=start + len]),
+            Some((url, label)) if label != url => out.push_str(&format!("{label} ({url})")),
+            Some((url, _)) => out.push_str(url),
+            None => out.push_str(inner),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me() -> SlackMe {
+        SlackMe {
+            team_id: "T1".into(),
+            user_id: "UBOT".into(),
+            bot_id: "BBOT".into(),
+            allowed_bots: vec!["BFRIEND".into()],
+        }
+    }
+
+    fn message(channel_type: &str, text: &str, ts: &str, thread_ts: Option<&str>) -> Event {
+        Event {
+            kind: "message".into(),
+            user: Some("U1".into()),
+            text: Some(text.into()),
+            ts: Some(ts.into()),
+            thread_ts: thread_ts.map(Into::into),
+            channel: Some(if channel_type == "im" { "D1" } else { "C1" }.into()),
+            channel_type: Some(channel_type.into()),
+            ..Event::default()
+        }
+    }
+
+    fn direct(a: Option<Addressed>) -> Inbound {
+        match a {
+            Some(Addressed::Directly(inbound)) => inbound,
+            other => panic!("expected a direct event, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_channel_mention_starts_a_thread_under_itself() {
+        let e = message("channel", "<@UBOT> fix the tests", "100.1", None);
+        let inbound = direct(translate_event("T1", &e, &me()));
+        assert_eq!(inbound.thread.chat, "C1");
+        assert_eq!(inbound.thread.topic.as_deref(), Some("100.1"));
+        assert_eq!(inbound.external_id, "msg:C1:100.1");
+        assert_eq!(
+            inbound.body,
+            InboundBody::Prompt {
+                text: "fix the tests".into()
+            }
+        );
+        assert_eq!(inbound.context, Some(json!({"team": "T1"})));
+        // The app_mention copy of the same message is the same event.
+        let copy = Event {
+            kind: "app_mention".into(),
+            channel_type: None,
+            ..e
+        };
+        assert_eq!(direct(translate_event("T1", &copy, &me())), inbound);
+    }
+
+    #[test]
+    fn thread_replies_need_a_session_unless_they_mention_the_bot() {
+        let reply = message("channel", "and the docs", "101.1", Some("100.1"));
+        match translate_event("T1", &reply, &me()) {
+            Some(Addressed::IfSession(inbound)) => {
+                assert_eq!(inbound.thread.topic.as_deref(), Some("100.1"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let mention = message("channel", "<@UBOT> and the docs", "101.2", Some("100.1"));
+        let inbound = direct(translate_event("T1", &mention, &me()));
+        assert_eq!(inbound.thread.topic.as_deref(), Some("100.1"));
+        // Channel chatter is not for the bot at all.
+        let chatter = message("channel", "lunch?", "102.1", None);
+        assert_eq!(translate_event("T1", &chatter, &me()), None);
+    }
+
+    #[test]
+    fn direct_messages_are_always_for_the_bot() {
+        let top = direct(translate_event(
+            "T1",
+            &message("im", "hi", "5.1", None),
+            &me(),
+        ));
+        assert_eq!(top.thread.chat, "D1");
+        assert_eq!(top.thread.topic, None);
+        let threaded = direct(translate_event(
+            "T1",
+            &message("im", "more", "6.1", Some("5.1")),
+            &me(),
+        ));
+        assert_eq!(threaded.thread.topic.as_deref(), Some("5.1"));
+    }
+
+    #[test]
+    fn bots_edits_and_other_subtypes_are_ignored() {
+        let mut own = message("im", "my answer", "7.1", None);
+        own.bot_id = Some("BBOT".into());
+        assert_eq!(translate_event("T1", &own, &me()), None);
+        let mut self_user = message("im", "x", "7.2", None);
+        self_user.user = Some("UBOT".into());
+        assert_eq!(translate_event("T1", &self_user, &me()), None);
+        let mut stranger = message("im", "x", "7.3", None);
+        stranger.bot_id = Some("BOTHER".into());
+        assert_eq!(translate_event("T1", &stranger, &me()), None);
+        let mut friend = message("im", "x", "7.4", None);
+        friend.bot_id = Some("BFRIEND".into());
+        assert!(translate_event("T1", &friend, &me()).is_some());
+        for subtype in [
+            "message_changed",
+            "message_deleted",
+            "bot_message",
+            "channel_join",
+        ] {
+            let mut e = message("im", "x", "8.1", None);
+            e.subtype = Some(subtype.into());
+            assert_eq!(translate_event("T1", &e, &me()), None, "{subtype}");
+        }
+        let mut broadcast = message("channel", "<@UBOT> x", "9.1", Some("8.1"));
+        broadcast.subtype = Some("thread_broadcast".into());
+        assert!(translate_event("T1", &broadcast, &me()).is_some());
+    }
+
+    #[test]
+    fn exact_commands_are_commands_and_the_rest_prompts() {
+        let cases = [
+            (
+                "<@UBOT> new devbox",
+                InboundBody::Command(Command::New {
+                    host: Some("devbox".into()),
+                }),
+            ),
+            (
+                "<@UBOT> stop all",
+                InboundBody::Command(Command::Stop { all: true }),
+            ),
+            ("<@UBOT>  status ", InboundBody::Command(Command::Status)),
+            ("<@UBOT> help", InboundBody::Command(Command::Help)),
+            (
+                "<@UBOT> help me with the tests",
+                InboundBody::Prompt {
+                    text: "help me with the tests".into(),
+                },
+            ),
+            (
+                "<@UBOT> stop the server crashing",
+                InboundBody::Prompt {
+                    text: "stop the server crashing".into(),
+                },
+            ),
+            ("<@UBOT>", InboundBody::Invalid(Invalid::EmptyMention)),
+        ];
+        for (text, expected) in cases {
+            let e = message("channel", text, "1.1", None);
+            assert_eq!(
+                direct(translate_event("T1", &e, &me())).body,
+                expected,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn slack_markup_is_read_as_a_person_reads_it() {
+        assert_eq!(
+            readable("see <https://x.io/a|the docs> and <https://y.io> &lt;b&gt; &amp; <@U2>"),
+            "see the docs (https://x.io/a) and https://y.io <b> & <@U2>"
+        );
+        assert_eq!(readable("a <broken"), "a <broken");
+        assert_eq!(readable("<mailto:a@b.c|a@b.c>"), "a@b.c (mailto:a@b.c)");
+    }
+
+    #[test]
+    fn slash_commands_are_commands_for_the_channel() {
+        let command = SlashCommand {
+            team_id: "T1".into(),
+            channel_id: "C1".into(),
+            user_id: "U1".into(),
+            user_name: "ann".into(),
+            command: "/switchboard".into(),
+            text: "stop all".into(),
+            trigger_id: "13.1".into(),
+        };
+        let inbound = translate_command(&command);
+        assert_eq!(
+            inbound.body,
+            InboundBody::Command(Command::Stop { all: true })
+        );
+        assert_eq!(inbound.thread.topic, None);
+        assert_eq!(inbound.external_id, "cmd:13.1");
+        let empty = translate_command(&SlashCommand {
+            text: " ".into(),
+            ..command.clone()
+        });
+        assert_eq!(empty.body, InboundBody::Command(Command::Help));
+        let bad = translate_command(&SlashCommand {
+            text: "frob".into(),
+            ..command
+        });
+        assert!(matches!(bad.body, InboundBody::Invalid(_)));
+    }
+}
