@@ -18,6 +18,7 @@ mod github;
 mod github_client;
 mod github_deps;
 mod hosts;
+mod slack;
 mod ssh_transport;
 mod store;
 mod telegram;

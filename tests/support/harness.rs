@@ -11,10 +11,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use super::db::{Db, TestDb};
+use super::discord_world::{DiscordSetup, DiscordWorld};
 use super::fake_github::{FakeGitHub, FakeGitHubConfig};
 use super::fake_telegram::{
     BotMessage, FakeChat, FakeTelegram, FakeTelegramConfig, FakeUser, Sent,
 };
+use super::slack_world::{SlackSetup, SlackWorld};
 use super::sshd::Sshd;
 
 /// The default wait for anything the bot should do.
@@ -44,6 +46,10 @@ pub struct Options {
     pub telegram_toml: String,
     /// Run the GitHub App too, against a fake GitHub.
     pub github: Option<GitHubSetup>,
+    /// Run the Slack bot too, against a fake Slack.
+    pub slack: Option<SlackSetup>,
+    /// Run the Discord bot too, against a fake Discord.
+    pub discord: Option<DiscordSetup>,
 }
 
 /// How the GitHub App is configured in a test.
@@ -66,6 +72,8 @@ impl Options {
             webhook_secret: None,
             telegram_toml: String::new(),
             github: None,
+            slack: None,
+            discord: None,
         }
     }
 }
@@ -93,6 +101,10 @@ pub struct Harness {
     pub tg: FakeTelegram,
     /// The fake GitHub, when the test runs the GitHub App.
     pub gh: Option<FakeGitHub>,
+    /// The fake Slack workspace, when the test runs the Slack bot.
+    pub slack: Option<SlackWorld>,
+    /// The fake Discord, when the test runs the Discord bot.
+    pub discord: Option<DiscordWorld>,
     pub sshd: Sshd,
     pub db: TestDb,
     pub alice: FakeUser,
@@ -127,6 +139,14 @@ impl Harness {
             Some(_) => Some(FakeGitHub::start(FakeGitHubConfig::default()).await),
             None => None,
         };
+        let slack = match &options.slack {
+            Some(setup) => Some(SlackWorld::start(setup).await),
+            None => None,
+        };
+        let discord = match &options.discord {
+            Some(setup) => Some(DiscordWorld::start(setup).await),
+            None => None,
+        };
         let sshd = Sshd::start();
         let db = TestDb::create(options.db).await;
         let host_dir = sshd.workspace();
@@ -142,6 +162,8 @@ impl Harness {
         let harness = Harness {
             tg,
             gh,
+            slack,
+            discord,
             sshd,
             db,
             alice,
@@ -184,6 +206,13 @@ impl Harness {
             ),
             _ => String::new(),
         };
+        let platforms: String = [
+            self.slack.as_ref().map(SlackWorld::config_toml),
+            self.discord.as_ref().map(DiscordWorld::config_toml),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         format!(
             r#"[database]
 url = "{db}"
@@ -199,6 +228,7 @@ poll_timeout = "5s"
 {telegram_toml}
 
 {github}
+{platforms}
 
 [defaults]
 host = "remote"
@@ -266,6 +296,12 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         if let Some(gh) = &self.gh {
             cmd.env("GITHUB_WEBHOOK_SECRET", gh.webhook_secret());
         }
+        if let Some(slack) = &self.slack {
+            slack.env(&mut cmd);
+        }
+        if let Some(discord) = &self.discord {
+            discord.env(&mut cmd);
+        }
         cmd
     }
 
@@ -278,6 +314,12 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             .append(true)
             .open(self.log_path())
             .expect("bot log");
+        if let Some(slack) = &mut self.slack {
+            slack.bot_starting();
+        }
+        if let Some(discord) = &mut self.discord {
+            discord.bot_starting();
+        }
         let child = self
             .command()
             .arg("serve")
@@ -287,8 +329,14 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             .spawn()
             .expect("start switchboard");
         self.bot = Some(child);
-        if self.gh.is_some() {
+        if self.gh.is_some() || self.slack.as_ref().is_some_and(SlackWorld::events_api) {
             self.wait_for_http().await;
+        }
+        if let Some(slack) = &self.slack {
+            slack.bot_started(self.http_port).await;
+        }
+        if let Some(discord) = &self.discord {
+            discord.bot_started().await;
         }
         match self.webhook_secret {
             None => self.tg.wait_until_polling(WAIT).await,

@@ -1,10 +1,12 @@
 //! The test harness: real sshd hosts, fake platform servers, databases, and the running bot.
 
 pub mod db;
+pub mod discord_world;
 pub mod fake_discord;
 pub mod fake_github;
 pub mod fake_slack;
 pub mod fake_telegram;
 pub mod harness;
+pub mod slack_world;
 pub mod sshd;
 pub mod telegram_html;

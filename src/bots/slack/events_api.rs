@@ -4,11 +4,12 @@
 //! `v0=` + HMAC-SHA256 of `v0:{timestamp}:{body}` under the signing secret (compared in
 //! constant time), and `X-Slack-Request-Timestamp` within five minutes of now, so a captured
 //! request cannot be replayed later. A failed check is answered 401 and audited. Slack retries a
-//! delivery it got no quick 2xx for (`X-Slack-Retry-Num`); the retry lands on the same stored
-//! event, since events are keyed by the message they carry.
+//! delivery it got no quick 2xx for (`X-Slack-Retry-Num`), signed anew; the retry lands on the
+//! same stored event, since events are keyed by the message they carry. The very same signed
+//! request twice is a replay, refused like a forgery ([`Replays`]).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -34,6 +35,25 @@ struct EventsState {
     core: Arc<Core>,
     me: Arc<SlackMe>,
     secret: Arc<Secret>,
+    replays: Arc<Mutex<Replays>>,
+}
+
+/// The signatures of the requests accepted in the last [`MAX_AGE`]: Slack signs every attempt
+/// anew, so a signature seen twice is someone replaying a captured request. Older requests are
+/// refused by their timestamp, so nothing older needs remembering; after a restart the store's
+/// deduplication still keeps a replay from running anything twice.
+#[derive(Default)]
+struct Replays {
+    seen: HashMap<String, u64>,
+}
+
+impl Replays {
+    /// Records a signature first seen at `now` (unix seconds); false if it was seen before.
+    fn first_time(&mut self, signature: &str, now: u64) -> bool {
+        self.seen
+            .retain(|_, at| now.saturating_sub(*at) <= MAX_AGE.as_secs());
+        self.seen.insert(signature.to_owned(), now).is_none()
+    }
 }
 
 pub fn routes(core: Arc<Core>, me: SlackMe, signing_secret: Secret) -> Router {
@@ -44,6 +64,7 @@ pub fn routes(core: Arc<Core>, me: SlackMe, signing_secret: Secret) -> Router {
             core,
             me: Arc::new(me),
             secret: Arc::new(signing_secret),
+            replays: Arc::default(),
         })
 }
 
@@ -74,9 +95,19 @@ fn signature_problem(
     (!valid).then_some("a signature that does not match the signing secret")
 }
 
-/// Checks the signature; a refusal is audited.
+/// Checks the signature and that the request is not a replay; a refusal is audited.
 async fn check(state: &EventsState, headers: &HeaderMap, body: &[u8]) -> Result<(), StatusCode> {
-    let Some(problem) = signature_problem(headers, body, &state.secret, SystemTime::now()) else {
+    let now = SystemTime::now();
+    let problem = signature_problem(headers, body, &state.secret, now).or_else(|| {
+        let signature = headers
+            .get("x-slack-signature")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let seconds = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let mut replays = state.replays.lock().unwrap_or_else(|e| e.into_inner());
+        (!replays.first_time(signature, seconds)).then_some("a request already received (a replay)")
+    });
+    let Some(problem) = problem else {
         return Ok(());
     };
     tracing::warn!("rejected a Slack request: {problem}");
@@ -175,5 +206,15 @@ mod tests {
         let other = Secret::new("another secret");
         assert!(signature_problem(&headers, body, &other, at).is_some());
         assert!(signature_problem(&HeaderMap::new(), body, &secret, at).is_some());
+    }
+
+    #[test]
+    fn a_signature_counts_once_within_the_window() {
+        let mut replays = Replays::default();
+        assert!(replays.first_time("v0=a", 1000));
+        assert!(replays.first_time("v0=b", 1001));
+        assert!(!replays.first_time("v0=a", 1200));
+        // Forgotten once its timestamp could no longer pass the window check anyway.
+        assert!(replays.first_time("v0=b", 1001 + 301));
     }
 }

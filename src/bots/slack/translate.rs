@@ -78,7 +78,11 @@ pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Add
         (false, None) if mentioned => Some(ts.to_owned()),
         (false, None) => return None,
     };
-    let request = readable(&text.replace(&mention, " "));
+    let request = readable(
+        &text
+            .replace(&format!("{mention} "), "")
+            .replace(&mention, ""),
+    );
     let inbound = Inbound {
         external_id: message_key(channel, ts),
         thread: ThreadRef {
@@ -179,9 +183,8 @@ fn readable(text: &str) -> String {
     out.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+        .trim()
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -350,6 +353,8 @@ mod tests {
         );
         assert_eq!(readable("a <broken"), "a <broken");
         assert_eq!(readable("<mailto:a@b.c|a@b.c>"), "a@b.c (mailto:a@b.c)");
+        // Line breaks and indentation are the prompt's: code, lists, directives.
+        assert_eq!(readable(" fix:\n  a()\n\nthanks "), "fix:\n  a()\n\nthanks");
     }
 
     #[test]
@@ -380,5 +385,128 @@ mod tests {
             ..command
         });
         assert!(matches!(bad.body, InboundBody::Invalid(_)));
+    }
+}
+
+/// Slack's real payloads (tests/fixtures/slack, from Slack's docs and SDK test suites) read
+/// through the same types and translation as live events.
+#[cfg(test)]
+mod fixtures {
+    use super::*;
+    use crate::bots::slack::payload::{Callback, Frame};
+
+    /// The fixture's callback, and the bot as its `authorizations` name it.
+    fn callback(json: &str) -> (Callback, SlackMe) {
+        let value: serde_json::Value = serde_json::from_str(json).expect("a JSON fixture");
+        let body = if value["type"] == "events_api" {
+            let frame: Frame = serde_json::from_value(value).expect("a Socket Mode frame");
+            assert!(frame.envelope_id.is_some(), "an envelope to acknowledge");
+            frame.payload
+        } else {
+            value
+        };
+        let me = SlackMe {
+            team_id: body["team_id"].as_str().unwrap_or_default().to_owned(),
+            user_id: body["authorizations"][0]["user_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            bot_id: "B0439P161B9".into(),
+            allowed_bots: Vec::new(),
+        };
+        (serde_json::from_value(body).expect("a callback"), me)
+    }
+
+    fn translated(json: &str) -> Option<Addressed> {
+        let (callback, me) = callback(json);
+        let Callback::EventCallback { team_id, event, .. } = callback else {
+            panic!("not an event callback: {callback:?}");
+        };
+        translate_event(&team_id, &event, &me)
+    }
+
+    macro_rules! fixture {
+        ($path:literal) => {
+            include_str!(concat!("../../../tests/fixtures/slack/", $path))
+        };
+    }
+
+    #[test]
+    fn events_the_bot_must_ignore() {
+        for (name, json) in [
+            ("bot_message", fixture!("events_api/bot_message.json")),
+            ("channel_join", fixture!("events_api/channel_join.json")),
+            ("message_changed", fixture!("events_api/message_changed.json")),
+            ("changed by a bot", fixture!("events_api/message_changed_by_bot.json")),
+            ("unfurl", fixture!("events_api/message_changed_unfurl.json")),
+            ("message_deleted", fixture!("events_api/message_deleted.json")),
+            ("own reply", fixture!("events_api/message_own_bot_thread_reply.json")),
+            // Channel chatter without a mention, outside any thread.
+            ("chatter", fixture!("events_api/message_channel.json")),
+            ("rich chatter", fixture!("events_api/message_rich_text.json")),
+        ] {
+            assert_eq!(translated(json), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn mentions_and_direct_messages_are_requests() {
+        let Some(Addressed::Directly(mention)) =
+            translated(fixture!("events_api/app_mention_docs.json"))
+        else {
+            panic!("the documented app_mention is a request");
+        };
+        assert_eq!(mention.external_id, "msg:C123ABC456:1515449522.000016");
+        assert_eq!(mention.thread.topic.as_deref(), Some("1515449522.000016"));
+        assert_eq!(mention.author.id, "U061F7AUR");
+
+        let Some(Addressed::Directly(dm)) = translated(fixture!("events_api/message_im.json"))
+        else {
+            panic!("a direct message is a request");
+        };
+        assert_eq!(dm.thread.chat, "D0442US94JD");
+        assert_eq!(dm.thread.topic, None);
+        assert_eq!(dm.body, InboundBody::Prompt { text: "test".into() });
+
+        // This one's ids are redacted, but for the bot's in the mention.
+        let (callback, mut me) = callback(fixture!("socket_mode/events_api_app_mention.json"));
+        me.user_id = "U01JKSB8T7Y".into();
+        let Callback::EventCallback { team_id, event, .. } = callback else {
+            panic!("an event callback");
+        };
+        let Some(Addressed::Directly(socket)) = translate_event(&team_id, &event, &me) else {
+            panic!("an app_mention over Socket Mode is a request");
+        };
+        assert_eq!(socket.body, InboundBody::Prompt { text: "test".into() });
+    }
+
+    #[test]
+    fn other_frames_parse_and_carry_nothing_to_store() {
+        let hello: Frame = serde_json::from_str(fixture!("socket_mode/hello.json")).expect("hello");
+        assert_eq!((hello.kind.as_str(), hello.envelope_id), ("hello", None));
+        let disconnect: Frame =
+            serde_json::from_str(fixture!("socket_mode/disconnect_warning.json")).expect("frame");
+        assert_eq!(disconnect.kind, "disconnect");
+        assert!(disconnect.reason.is_some());
+        let shortcut: Frame =
+            serde_json::from_str(fixture!("socket_mode/interactive_shortcut.json")).expect("frame");
+        assert_eq!(shortcut.kind, "interactive");
+        let (verification, _) = callback(fixture!("events_api/url_verification.json"));
+        assert!(matches!(verification, Callback::UrlVerification { .. }));
+        let retry: Frame =
+            serde_json::from_str(fixture!("socket_mode/events_api_message_retry.json"))
+                .expect("frame");
+        assert_eq!(retry.retry_attempt, Some(1));
+    }
+
+    #[test]
+    fn the_slash_command_envelope_is_a_command() {
+        let frame: Frame =
+            serde_json::from_str(fixture!("socket_mode/slash_commands.json")).expect("frame");
+        let command: SlashCommand =
+            serde_json::from_value(frame.payload).expect("a slash command payload");
+        let inbound = translate_command(&command);
+        assert!(inbound.external_id.starts_with("cmd:"), "{inbound:?}");
+        assert_eq!(inbound.thread.topic, None);
     }
 }
