@@ -115,6 +115,7 @@ async fn a_mention_starts_a_thread_that_is_a_session(db: Db) {
 async fn direct_messages_slash_commands_and_long_answers(db: Db) {
     let t = start(db, SlackSetup::default()).await;
     let s = slack(&t);
+    let f = fake(&t);
     let dm = fake(&t).open_dm(&s.alice);
 
     let ts = fake(&t).user_says(&dm, &s.alice, "hello in private").await;
@@ -155,6 +156,18 @@ async fn direct_messages_slash_commands_and_long_answers(db: Db) {
     assert!(bytes.len() >= 19_000, "{}", bytes.len());
     let first = s.wait_text(&dm, None, "Section 1").await;
     assert!(first.text.chars().count() <= 3000, "{}", first.text.len());
+
+    // `check` signs in and names the bot; the token is in neither its output nor the log.
+    let out = tokio::task::block_in_place(|| t.cli(&["check"]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("slack"))
+        .unwrap_or_else(|| panic!("no slack line:\n{stdout}"));
+    assert!(line.starts_with("✓ slack: bot <@U0FAKE00BOT>"), "{line}");
+    for secret in [f.bot_token(), f.app_token()] {
+        assert!(!stdout.contains(&secret) && !t.log().contains(&secret));
+    }
     s.assert_no_violations();
 }
 
