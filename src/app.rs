@@ -11,6 +11,7 @@ use axum::Router;
 use tokio::task::JoinSet;
 
 use crate::agents::claude::Claude;
+use crate::bots::discord::{self, frontend::DiscordFrontend};
 use crate::bots::github::{self, frontend::GitHubFrontend, outlet::GitHubOutlet};
 use crate::bots::outlet;
 use crate::bots::pacing::Pacer;
@@ -42,12 +43,15 @@ fn spawn(
 /// Runs the service until a shutdown signal or a fatal error.
 pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     let github_app = config.github.app_id;
-    if secrets.telegram_token.is_none() && github_app.is_none() && secrets.slack.bot_token.is_none()
+    if secrets.telegram_token.is_none()
+        && github_app.is_none()
+        && secrets.slack.bot_token.is_none()
+        && secrets.discord.bot_token.is_none()
     {
         bail!(
             "no front end is configured: set TELEGRAM_BOT_TOKEN (or telegram.token_file) to the \
-             token BotFather gave you, SLACK_BOT_TOKEN for Slack (see bots/slack/), or set up \
-             the GitHub App (github.app_id, see bots/github/)"
+             token BotFather gave you, SLACK_BOT_TOKEN for Slack (see bots/slack/), \
+             DISCORD_BOT_TOKEN for Discord (see bots/discord/), or set up the GitHub App (github.app_id, see bots/github/)"
         );
     }
     let store = Store::open(&config.database.url, config.database.max_connections).await?;
@@ -114,6 +118,30 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             )));
             let app = slack::connect(config, token).await?;
             tracing::info!("Slack bot <@{}> is ready", app.me.user_id);
+            Some(app)
+        }
+        None => None,
+    };
+    let discord_app = match &secrets.discord.bot_token {
+        Some(token) => {
+            let config = &config.discord;
+            if config.allows_nobody() {
+                tracing::warn!(
+                    "nobody is allowed to use the Discord bot yet: set discord.allowed_users, \
+                     allowed_roles or allowed_guilds (or DISCORD_ALLOWED_USERS); refusals show \
+                     each user's id"
+                );
+            }
+            frontends.push(Arc::new(DiscordFrontend::new(
+                &config.allowed_users,
+                &config.allowed_roles,
+                &config.allowed_guilds,
+            )));
+            let app = discord::connect(config, token).await?;
+            tracing::info!("Discord bot {} is ready", app.me.user_id);
+            if let Err(e) = app.register_commands(config).await {
+                tracing::warn!("{e:#}; the slash commands may be out of date");
+            }
             Some(app)
         }
         None => None,
@@ -202,6 +230,16 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                 http_needed = true;
             }
         }
+    }
+    if let Some(app) = discord_app {
+        let pacer = Arc::new(Pacer::new(discord::limits()));
+        spawn(
+            &mut tasks,
+            "discord outbox",
+            outlet::run(core.clone(), Arc::new(app.outlet()), pacer),
+        );
+        spawn(&mut tasks, "discord typing", app.typing());
+        spawn(&mut tasks, "discord gateway", app.gateway(core.clone()));
     }
     if http_needed {
         let listener = tokio::net::TcpListener::bind(config.http.listen)

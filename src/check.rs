@@ -104,7 +104,28 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
     lines.push(check_telegram(config, secrets).await);
     lines.push(check_github(config, secrets).await);
     lines.push(check_slack(config, secrets).await);
+    lines.push(check_discord(config, secrets).await);
     lines
+}
+
+async fn check_discord(config: &Config, secrets: &Secrets) -> CheckLine {
+    let Some(token) = &secrets.discord.bot_token else {
+        return CheckLine {
+            name: "discord".into(),
+            verdict: Verdict::Skipped("not configured (set DISCORD_BOT_TOKEN to enable it)".into()),
+        };
+    };
+    match crate::bots::discord::identify(&config.discord, token).await {
+        Ok(bot) => CheckLine::ok(
+            "discord",
+            format!("bot {bot} at {}", config.discord.api_url),
+        ),
+        Err(e) => CheckLine::failed(
+            "discord",
+            format!("{e:#}"),
+            "check DISCORD_BOT_TOKEN (Developer Portal → Bot → Reset Token) and discord.api_url",
+        ),
+    }
 }
 
 async fn check_slack(config: &Config, secrets: &Secrets) -> CheckLine {

@@ -21,7 +21,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+mod discord;
 mod slack;
+pub use discord::{DiscordConfig, DiscordSecrets};
 pub use slack::{SlackConfig, SlackMode, SlackSecrets};
 
 /// Name of the host that always exists and runs agents on this machine.
@@ -78,6 +80,16 @@ impl Env {
             .map(String::as_str)
             .filter(|v| !v.is_empty())
     }
+
+    /// A comma-separated variable's items, trimmed, empty ones left out.
+    pub fn list(&self, key: &str) -> Vec<&str> {
+        self.get(key)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
 }
 
 /// The whole configuration file.
@@ -96,6 +108,9 @@ pub struct Config {
     /// Slack; enabled when a bot token is given.
     #[serde(default)]
     pub slack: SlackConfig,
+    /// Discord; enabled when a bot token is given.
+    #[serde(default)]
+    pub discord: DiscordConfig,
     #[serde(default)]
     pub defaults: Defaults,
     /// Workspace hosts by name. `local` exists even when not listed.
@@ -580,6 +595,7 @@ pub struct Secrets {
     /// Every accepted GitHub webhook secret (more than one while rotating).
     pub github_webhook_secrets: Vec<Secret>,
     pub slack: SlackSecrets,
+    pub discord: DiscordSecrets,
 }
 
 impl Config {
@@ -617,6 +633,7 @@ impl Config {
             .allowed_chats
             .extend(parse_id_list(env, "TELEGRAM_ALLOWED_CHATS")?);
         self.slack.apply_env(env);
+        self.discord.apply_env(env);
         self.local_is_implicit = !self.hosts.contains_key(LOCAL_HOST);
         self.hosts.entry(LOCAL_HOST.to_owned()).or_default();
         Ok(())
@@ -688,7 +705,8 @@ impl Config {
         if limits.per_group_per_minute == 0 || limits.global_per_second == 0 {
             bail!("telegram.limits.* must be greater than zero");
         }
-        self.slack.validate()
+        self.slack.validate()?;
+        self.discord.validate()
     }
 
     fn resolve_secrets(&self, env: &Env) -> Result<Secrets> {
@@ -725,11 +743,8 @@ impl Config {
                 .map(Secret::new)
                 .collect(),
             None => env
-                .get("GITHUB_WEBHOOK_SECRET")
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
+                .list("GITHUB_WEBHOOK_SECRET")
+                .into_iter()
                 .map(Secret::new)
                 .collect(),
         };
@@ -753,6 +768,7 @@ impl Config {
             github_private_key,
             github_webhook_secrets,
             slack: self.slack.resolve_secrets(env)?,
+            discord: self.discord.resolve_secrets(env)?,
         })
     }
 
@@ -856,13 +872,8 @@ fn validate_env(key: &str, env: &BTreeMap<String, String>) -> Result<()> {
 }
 
 fn parse_id_list(env: &Env, key: &str) -> Result<Vec<i64>> {
-    let Some(value) = env.get(key) else {
-        return Ok(Vec::new());
-    };
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    env.list(key)
+        .into_iter()
         .map(|s| {
             s.parse::<i64>()
                 .with_context(|| format!("{key}: {s:?} is not a numeric Telegram id"))

@@ -3,6 +3,7 @@
 //! What every platform needs — pacing within published limits and draining the outbox — lives
 //! here, generic over an [`outlet::Outlet`].
 
+pub mod discord;
 pub mod github;
 pub mod outlet;
 pub mod pacing;

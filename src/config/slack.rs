@@ -88,10 +88,16 @@ pub struct SlackSecrets {
 
 impl SlackConfig {
     pub(super) fn apply_env(&mut self, env: &Env) {
-        self.allowed_users
-            .extend(id_list(env, "SLACK_ALLOWED_USERS"));
-        self.allowed_teams
-            .extend(id_list(env, "SLACK_ALLOWED_TEAMS"));
+        self.allowed_users.extend(
+            env.list("SLACK_ALLOWED_USERS")
+                .into_iter()
+                .map(str::to_owned),
+        );
+        self.allowed_teams.extend(
+            env.list("SLACK_ALLOWED_TEAMS")
+                .into_iter()
+                .map(str::to_owned),
+        );
     }
 
     pub(super) fn validate(&self) -> Result<()> {
@@ -161,16 +167,6 @@ impl SlackConfig {
         }
         Ok(secrets)
     }
-}
-
-fn id_list(env: &Env, key: &str) -> Vec<String> {
-    env.get(key)
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[cfg(test)]

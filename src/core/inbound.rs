@@ -37,6 +37,29 @@ pub enum InboundBody {
     Invalid(Invalid),
 }
 
+impl InboundBody {
+    /// What a message addressed to the bot by a mention asks (the mention removed): a command
+    /// when it is exactly one (`new devbox`, `stop all`), otherwise a prompt — so "help me with
+    /// the tests" reaches the agent. Chat platforms without a command syntax of their own (Slack,
+    /// Discord) read mentions this way.
+    pub fn of_mention(request: &str) -> InboundBody {
+        if request.is_empty() {
+            return InboundBody::Invalid(Invalid::EmptyMention);
+        }
+        let (name, args) = request
+            .split_once(char::is_whitespace)
+            .unwrap_or((request, ""));
+        match super::command::parse(name, args) {
+            Ok(Command::Help) if !args.trim().is_empty() => {}
+            Ok(parsed) => return InboundBody::Command(parsed),
+            Err(_) => {}
+        }
+        InboundBody::Prompt {
+            text: request.to_owned(),
+        }
+    }
+}
+
 /// Why an inbound message cannot be acted on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Invalid {

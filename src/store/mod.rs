@@ -14,6 +14,7 @@
 mod audit;
 pub mod inbound;
 pub mod outbox;
+mod platform_state;
 pub mod sessions;
 pub mod turns;
 

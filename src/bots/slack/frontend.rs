@@ -8,12 +8,11 @@ use anyhow::Result;
 
 use crate::core::access::Access;
 use crate::core::frontend::{
-    Admission, Ending, Frontend, Refusal, chat_acknowledgement, chat_ending,
+    Admission, Ending, Frontend, reacting_acknowledgement, reacting_ending,
 };
 use crate::core::ids::TurnId;
 use crate::core::inbound::Inbound;
-use crate::core::outbox::{Outbound, OutboundOp, Reaction, keys};
-use crate::core::outcome::Outcome;
+use crate::core::outbox::Outbound;
 use crate::core::thread::Platform;
 use crate::runner::transport::BoxFuture;
 
@@ -39,67 +38,22 @@ impl SlackFrontend {
     }
 }
 
-fn react(
-    event_thread: &crate::core::thread::ThreadRef,
-    key: String,
-    message: &str,
-    reaction: Reaction,
-) -> Outbound {
-    Outbound {
-        key,
-        thread: event_thread.clone(),
-        op: OutboundOp::React {
-            message_id: message.to_owned(),
-            reaction,
-        },
-    }
-}
-
 impl Frontend for SlackFrontend {
     fn platform(&self) -> Platform {
         Platform::Slack
     }
 
     fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
-        let admission =
-            if self.users.allows(&event.thread, &event.author) || self.team_allowed(event) {
-                Admission::Allowed
-            } else {
-                Admission::Refused(Refusal::NotAllowed {
-                    user_id: event.author.id.clone(),
-                })
-            };
+        let allowed = self.users.allows(&event.thread, &event.author) || self.team_allowed(event);
+        let admission = Admission::by_allowlist(allowed, event);
         Box::pin(async move { Ok(admission) })
     }
 
     fn acknowledge(&self, event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<Outbound> {
-        let mut out = Vec::new();
-        if let Some(message) = &event.message_id {
-            out.push(react(
-                &event.thread,
-                keys::reaction(turn),
-                message,
-                Reaction::Eyes,
-            ));
-        }
-        out.extend(chat_acknowledgement(event, turn, ahead));
-        out
+        reacting_acknowledgement(event, turn, ahead, |_| true)
     }
 
     fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
-        let mut out = chat_ending(ending);
-        if let Some(message) = &ending.turn.reply_to {
-            let reaction = match ending.outcome {
-                Outcome::Success { .. } => Reaction::Done,
-                _ => Reaction::Failed,
-            };
-            out.push(react(
-                ending.thread,
-                keys::ending_reaction(&ending.turn.id),
-                message,
-                reaction,
-            ));
-        }
-        out
+        reacting_ending(ending, |_| true)
     }
 }

@@ -95,7 +95,7 @@ pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Add
             display: format!("<@{user}>"),
         },
         message_id: Some(ts.to_owned()),
-        body: body(&request),
+        body: InboundBody::of_mention(&request),
         context: Some(json!({
             "team": event.user_team.as_deref().or(event.team.as_deref()).unwrap_or(team_id),
         })),
@@ -139,24 +139,6 @@ pub fn translate_command(command: &SlashCommand) -> Inbound {
         message_id: None,
         body,
         context: Some(json!({ "team": command.team_id })),
-    }
-}
-
-/// What a message asks: a command when it is exactly one, otherwise a prompt.
-fn body(request: &str) -> InboundBody {
-    if request.is_empty() {
-        return InboundBody::Invalid(Invalid::EmptyMention);
-    }
-    let (name, args) = request
-        .split_once(char::is_whitespace)
-        .unwrap_or((request, ""));
-    match command::parse(name, args) {
-        Ok(Command::Help) if !args.trim().is_empty() => {}
-        Ok(parsed) => return InboundBody::Command(parsed),
-        Err(_) => {}
-    }
-    InboundBody::Prompt {
-        text: request.to_owned(),
     }
 }
 
@@ -436,14 +418,29 @@ mod fixtures {
         for (name, json) in [
             ("bot_message", fixture!("events_api/bot_message.json")),
             ("channel_join", fixture!("events_api/channel_join.json")),
-            ("message_changed", fixture!("events_api/message_changed.json")),
-            ("changed by a bot", fixture!("events_api/message_changed_by_bot.json")),
+            (
+                "message_changed",
+                fixture!("events_api/message_changed.json"),
+            ),
+            (
+                "changed by a bot",
+                fixture!("events_api/message_changed_by_bot.json"),
+            ),
             ("unfurl", fixture!("events_api/message_changed_unfurl.json")),
-            ("message_deleted", fixture!("events_api/message_deleted.json")),
-            ("own reply", fixture!("events_api/message_own_bot_thread_reply.json")),
+            (
+                "message_deleted",
+                fixture!("events_api/message_deleted.json"),
+            ),
+            (
+                "own reply",
+                fixture!("events_api/message_own_bot_thread_reply.json"),
+            ),
             // Channel chatter without a mention, outside any thread.
             ("chatter", fixture!("events_api/message_channel.json")),
-            ("rich chatter", fixture!("events_api/message_rich_text.json")),
+            (
+                "rich chatter",
+                fixture!("events_api/message_rich_text.json"),
+            ),
         ] {
             assert_eq!(translated(json), None, "{name}");
         }
@@ -466,7 +463,12 @@ mod fixtures {
         };
         assert_eq!(dm.thread.chat, "D0442US94JD");
         assert_eq!(dm.thread.topic, None);
-        assert_eq!(dm.body, InboundBody::Prompt { text: "test".into() });
+        assert_eq!(
+            dm.body,
+            InboundBody::Prompt {
+                text: "test".into()
+            }
+        );
 
         // This one's ids are redacted, but for the bot's in the mention.
         let (callback, mut me) = callback(fixture!("socket_mode/events_api_app_mention.json"));
@@ -477,7 +479,12 @@ mod fixtures {
         let Some(Addressed::Directly(socket)) = translate_event(&team_id, &event, &me) else {
             panic!("an app_mention over Socket Mode is a request");
         };
-        assert_eq!(socket.body, InboundBody::Prompt { text: "test".into() });
+        assert_eq!(
+            socket.body,
+            InboundBody::Prompt {
+                text: "test".into()
+            }
+        );
     }
 
     #[test]

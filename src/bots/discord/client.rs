@@ -1,0 +1,668 @@
+//! A small Discord REST client (API v10): the calls Switchboard makes, on the reqwest already in
+//! the tree.
+//!
+//! Discord limits every route per bucket (a route family and its major parameter: a channel, a
+//! guild, an interaction token) and every bot globally (50 requests a second, interaction
+//! routes exempt), and bans clients that keep calling into an exhausted bucket. So the client
+//! keeps its own book: after every answer it reads `X-RateLimit-Remaining` and
+//! `X-RateLimit-Reset-After`, and a request to a bucket with nothing left waits for its reset
+//! before it is sent. A 429 (`retry_after` in fractional seconds, `global` for the global
+//! limit) closes the bucket — or, when global, every route the global limit counts — until it
+//! has passed, and is returned as [`DiscordError::RateLimited`] so the outbox can pause the
+//! chat (or everything). The book is per process and only ever delays calls: it can make the
+//! bot slower than Discord allows, never faster.
+//!
+//! The token travels only in the `Authorization` header and never appears in errors; interaction
+//! tokens sit in paths, so errors never carry URLs (`without_url`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::payload::{Channel, User};
+use crate::config::Secret;
+
+const USER_AGENT: &str = concat!(
+    "DiscordBot (https://github.com/switchboard, ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
+/// Added to every wait, against clock granularity on either side.
+const MARGIN: Duration = Duration::from_millis(50);
+/// Discord's "A thread has already been created for this message".
+pub const THREAD_ALREADY_CREATED: u64 = 160_004;
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DiscordError {
+    /// Rate limited: wait this long (every route, when `global`).
+    #[error("rate limited by Discord for {:.3}s{}", .retry_after.as_secs_f64(), if *.global { " (global)" } else { "" })]
+    RateLimited { retry_after: Duration, global: bool },
+    /// Discord refused: HTTP status, its JSON error code and message.
+    #[error("Discord said {status}: {message} (code {code})")]
+    Api {
+        status: u16,
+        code: u64,
+        message: String,
+    },
+    /// No answer, or a server error.
+    #[error("Discord unreachable: {0}")]
+    Network(String),
+}
+
+impl DiscordError {
+    /// Errors worth retrying later.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            DiscordError::Network(_) | DiscordError::RateLimited { .. }
+        )
+    }
+
+    pub fn code(&self) -> Option<u64> {
+        match self {
+            DiscordError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            DiscordError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A rate-limit bucket as the client keys it: a route family and its major parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Bucket {
+    family: &'static str,
+    major: String,
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    /// No request to the bucket before this instant.
+    buckets: HashMap<Bucket, Instant>,
+    /// No globally counted request before this instant.
+    global_until: Option<Instant>,
+}
+
+/// A file sent with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileUpload<'a> {
+    pub name: &'a str,
+    pub content: &'a [u8],
+}
+
+/// One request.
+struct Call<'a> {
+    method: Method,
+    path: String,
+    family: &'static str,
+    major: String,
+    /// Counted by the global limit (interaction routes are not).
+    global: bool,
+    /// Sends the bot token (interaction routes authenticate with their own token).
+    auth: bool,
+    body: Option<Value>,
+    file: Option<FileUpload<'a>>,
+}
+
+impl<'a> Call<'a> {
+    fn new(method: Method, path: String, family: &'static str, major: &str) -> Call<'a> {
+        Call {
+            method,
+            path,
+            family,
+            major: major.to_owned(),
+            global: true,
+            auth: true,
+            body: None,
+            file: None,
+        }
+    }
+
+    fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    fn interaction(mut self) -> Self {
+        self.global = false;
+        self.auth = false;
+        self
+    }
+}
+
+pub struct DiscordClient {
+    http: reqwest::Client,
+    /// Without a trailing `/`; paths start with one.
+    api: String,
+    token: Secret,
+    book: Mutex<Book>,
+}
+
+/// Nothing the bot posts may ping anyone.
+fn no_pings() -> Value {
+    json!({ "parse": [] })
+}
+
+impl DiscordClient {
+    pub fn new(api_url: &str, token: Secret) -> anyhow::Result<DiscordClient> {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(DiscordClient {
+            http,
+            api: api_url.trim_end_matches('/').to_owned(),
+            token,
+            book: Mutex::default(),
+        })
+    }
+
+    pub fn token(&self) -> &Secret {
+        &self.token
+    }
+
+    /// How long a request must wait before it may go out.
+    fn wait_needed(&self, bucket: &Bucket, global: bool) -> Duration {
+        let book = self.book.lock().expect("rate-limit book");
+        let now = Instant::now();
+        let mut until = book.buckets.get(bucket).copied();
+        if global && let Some(g) = book.global_until {
+            until = Some(until.map_or(g, |u| u.max(g)));
+        }
+        until.map_or(Duration::ZERO, |u| u.saturating_duration_since(now))
+    }
+
+    fn close_bucket(&self, bucket: Bucket, wait: Duration) {
+        let until = Instant::now() + wait + MARGIN;
+        let mut book = self.book.lock().expect("rate-limit book");
+        let entry = book.buckets.entry(bucket).or_insert(until);
+        *entry = (*entry).max(until);
+        let now = Instant::now();
+        book.buckets.retain(|_, u| *u > now);
+    }
+
+    fn close_global(&self, wait: Duration) {
+        let until = Instant::now() + wait + MARGIN;
+        let mut book = self.book.lock().expect("rate-limit book");
+        book.global_until = Some(book.global_until.map_or(until, |u| u.max(until)));
+    }
+
+    async fn send(&self, call: Call<'_>) -> Result<Value, DiscordError> {
+        let bucket = Bucket {
+            family: call.family,
+            major: call.major.clone(),
+        };
+        loop {
+            let wait = self.wait_needed(&bucket, call.global);
+            if wait.is_zero() {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+        }
+        let mut request = self
+            .http
+            .request(call.method.clone(), format!("{}{}", self.api, call.path));
+        if call.auth {
+            request = request.header(
+                reqwest::header::AUTHORIZATION,
+                format!("Bot {}", self.token.expose()),
+            );
+        }
+        request = match (&call.file, &call.body) {
+            (Some(file), body) => {
+                let (content_type, bytes) = multipart(body.as_ref().unwrap_or(&Value::Null), file);
+                request
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(bytes)
+            }
+            (None, Some(body)) => request.json(body),
+            (None, None) => request,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| DiscordError::Network(e.without_url().to_string()))?;
+        self.read(bucket, response).await
+    }
+
+    /// Reads an answer: the rate-limit headers into the book, then the status and body.
+    async fn read(
+        &self,
+        bucket: Bucket,
+        response: reqwest::Response,
+    ) -> Result<Value, DiscordError> {
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let remaining = header("x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
+        let reset_after = header("x-ratelimit-reset-after").and_then(|v| seconds(&v));
+        let retry_header = header("retry-after").and_then(|v| seconds(&v));
+        let global_header = header("x-ratelimit-global").is_some_and(|v| v == "true");
+        if let (Some(0), Some(reset)) = (remaining, reset_after) {
+            self.close_bucket(bucket.clone(), reset);
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| DiscordError::Network(e.without_url().to_string()))?;
+        let body: Value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let retry_after = body["retry_after"]
+                .as_f64()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64)
+                .or(retry_header)
+                .unwrap_or(Duration::from_secs(5));
+            let global = body["global"].as_bool().unwrap_or(global_header);
+            if global {
+                self.close_global(retry_after);
+            } else {
+                self.close_bucket(bucket, retry_after);
+            }
+            return Err(DiscordError::RateLimited {
+                retry_after,
+                global,
+            });
+        }
+        if status.is_server_error() {
+            return Err(DiscordError::Network(format!("HTTP {status}")));
+        }
+        if !status.is_success() {
+            return Err(DiscordError::Api {
+                status: status.as_u16(),
+                code: body["code"].as_u64().unwrap_or(0),
+                message: body["message"].as_str().unwrap_or("no message").to_owned(),
+            });
+        }
+        Ok(body)
+    }
+
+    /// `GET /users/@me`: the bot user.
+    pub async fn current_user(&self) -> Result<User, DiscordError> {
+        let v = self
+            .send(Call::new(Method::GET, "/users/@me".into(), "other", ""))
+            .await?;
+        parse(v)
+    }
+
+    /// `GET /applications/@me`: the application's id.
+    pub async fn application_id(&self) -> Result<String, DiscordError> {
+        let v = self
+            .send(Call::new(
+                Method::GET,
+                "/applications/@me".into(),
+                "other",
+                "",
+            ))
+            .await?;
+        v["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| bad_answer("no id in the application"))
+    }
+
+    /// `GET /gateway/bot`: where to connect.
+    pub async fn gateway_url(&self) -> Result<String, DiscordError> {
+        let v = self
+            .send(Call::new(Method::GET, "/gateway/bot".into(), "other", ""))
+            .await?;
+        v["url"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| bad_answer("no url in /gateway/bot"))
+    }
+
+    /// `GET /channels/{id}`.
+    pub async fn channel(&self, id: &str) -> Result<Channel, DiscordError> {
+        let v = self
+            .send(Call::new(
+                Method::GET,
+                format!("/channels/{id}"),
+                "get_channel",
+                id,
+            ))
+            .await?;
+        parse(v)
+    }
+
+    /// `POST /channels/{id}/messages`: returns the new message's id. `reply_to` must be in the
+    /// same channel; a reply whose target is gone is sent as a plain message.
+    pub async fn create_message(
+        &self,
+        channel: &str,
+        content: &str,
+        reply_to: Option<&str>,
+        file: Option<FileUpload<'_>>,
+    ) -> Result<String, DiscordError> {
+        let mut body = json!({ "content": content, "allowed_mentions": no_pings() });
+        if let Some(message) = reply_to {
+            body["message_reference"] = json!({
+                "message_id": message,
+                "fail_if_not_exists": false,
+            });
+        }
+        if file.is_some() {
+            body["attachments"] = json!([{ "id": 0, "filename": file.as_ref().map(|f| f.name) }]);
+        }
+        let mut call = Call::new(
+            Method::POST,
+            format!("/channels/{channel}/messages"),
+            "create_message",
+            channel,
+        )
+        .json(body);
+        call.file = file;
+        message_id(self.send(call).await?)
+    }
+
+    /// `PATCH /channels/{id}/messages/{id}`: replaces a message's content.
+    pub async fn edit_message(
+        &self,
+        channel: &str,
+        message: &str,
+        content: &str,
+    ) -> Result<(), DiscordError> {
+        let body = json!({ "content": content, "allowed_mentions": no_pings() });
+        self.send(
+            Call::new(
+                Method::PATCH,
+                format!("/channels/{channel}/messages/{message}"),
+                "edit_message",
+                channel,
+            )
+            .json(body),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `PUT /channels/{id}/messages/{id}/reactions/{emoji}/@me` (a reaction already there is
+    /// fine: Discord answers 204 again).
+    pub async fn react(
+        &self,
+        channel: &str,
+        message: &str,
+        emoji: &str,
+    ) -> Result<(), DiscordError> {
+        let emoji = percent_encode(emoji);
+        self.send(Call::new(
+            Method::PUT,
+            format!("/channels/{channel}/messages/{message}/reactions/{emoji}/@me"),
+            "reaction",
+            channel,
+        ))
+        .await
+        .map(drop)
+    }
+
+    /// `POST /channels/{id}/typing`: "typing…" for ten seconds or until the next message.
+    pub async fn typing(&self, channel: &str) -> Result<(), DiscordError> {
+        self.send(Call::new(
+            Method::POST,
+            format!("/channels/{channel}/typing"),
+            "typing",
+            channel,
+        ))
+        .await
+        .map(drop)
+    }
+
+    /// `POST /channels/{id}/messages/{id}/threads`: a public thread under a message (its id is
+    /// the message's).
+    pub async fn start_thread(
+        &self,
+        channel: &str,
+        message: &str,
+        name: &str,
+    ) -> Result<(), DiscordError> {
+        let body = json!({ "name": name, "auto_archive_duration": 10080 });
+        self.send(
+            Call::new(
+                Method::POST,
+                format!("/channels/{channel}/messages/{message}/threads"),
+                "create_thread",
+                channel,
+            )
+            .json(body),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `PUT /applications/{app}/commands` or `…/guilds/{guild}/commands`: replaces the
+    /// registered commands with `commands`.
+    pub async fn overwrite_commands(
+        &self,
+        application: &str,
+        guild: Option<&str>,
+        commands: &Value,
+    ) -> Result<(), DiscordError> {
+        let path = match guild {
+            Some(guild) => format!("/applications/{application}/guilds/{guild}/commands"),
+            None => format!("/applications/{application}/commands"),
+        };
+        let major = guild.unwrap_or(application).to_owned();
+        self.send(Call::new(Method::PUT, path, "commands", &major).json(commands.clone()))
+            .await
+            .map(drop)
+    }
+
+    /// `POST /interactions/{id}/{token}/callback` with type 5: "thinking…", to be filled by
+    /// [`Self::edit_original`] or a follow-up.
+    pub async fn defer_interaction(&self, id: &str, token: &str) -> Result<(), DiscordError> {
+        self.send(
+            Call::new(
+                Method::POST,
+                format!("/interactions/{id}/{token}/callback"),
+                "interaction_callback",
+                id,
+            )
+            .json(json!({ "type": 5 }))
+            .interaction(),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `PATCH /webhooks/{app}/{token}/messages/@original`: the interaction's answer.
+    pub async fn edit_original(
+        &self,
+        application: &str,
+        token: &str,
+        content: &str,
+        file: Option<FileUpload<'_>>,
+    ) -> Result<String, DiscordError> {
+        let path = format!("/webhooks/{application}/{token}/messages/@original");
+        self.webhook_message(Method::PATCH, path, token, content, file)
+            .await
+    }
+
+    /// `POST /webhooks/{app}/{token}`: a follow-up message to an interaction.
+    pub async fn followup(
+        &self,
+        application: &str,
+        token: &str,
+        content: &str,
+        file: Option<FileUpload<'_>>,
+    ) -> Result<String, DiscordError> {
+        let path = format!("/webhooks/{application}/{token}");
+        self.webhook_message(Method::POST, path, token, content, file)
+            .await
+    }
+
+    /// A message through an interaction's webhook, with an optional file.
+    async fn webhook_message(
+        &self,
+        method: Method,
+        path: String,
+        token: &str,
+        content: &str,
+        file: Option<FileUpload<'_>>,
+    ) -> Result<String, DiscordError> {
+        let mut body = json!({ "content": content, "allowed_mentions": no_pings() });
+        if let Some(f) = &file {
+            body["attachments"] = json!([{ "id": 0, "filename": f.name }]);
+        }
+        let mut call = Call::new(method, path, "webhook", token)
+            .json(body)
+            .interaction();
+        call.file = file;
+        message_id(self.send(call).await?)
+    }
+}
+
+fn bad_answer(what: &str) -> DiscordError {
+    DiscordError::Network(format!("unexpected answer: {what}"))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, DiscordError> {
+    serde_json::from_value(v).map_err(|e| bad_answer(&e.to_string()))
+}
+
+fn message_id(v: Value) -> Result<String, DiscordError> {
+    v["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| bad_answer("no message id"))
+}
+
+/// Fractional seconds as Discord writes them (`"1.234"`).
+fn seconds(text: &str) -> Option<Duration> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// Percent-encodes an emoji for a path segment.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A `multipart/form-data` body of `payload_json` and `files[0]`, as Discord takes uploads.
+fn multipart(payload: &Value, file: &FileUpload<'_>) -> (String, Vec<u8>) {
+    let boundary = format!("switchboard-{}", uuid::Uuid::new_v4().simple());
+    let mut out = Vec::with_capacity(file.content.len() + 512);
+    let name = file.name.replace(['"', '\r', '\n'], "_");
+    out.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"payload_json\"\r\n\
+             Content-Type: application/json\r\n\r\n{payload}\r\n"
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"files[0]\"; \
+             filename=\"{name}\"\r\nContent-Type: text/markdown; charset=utf-8\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(file.content);
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emoji_are_encoded_for_paths() {
+        assert_eq!(percent_encode("👀"), "%F0%9F%91%80");
+        assert_eq!(percent_encode("name:123"), "name:123");
+    }
+
+    #[test]
+    fn retry_after_is_fractional_seconds() {
+        assert_eq!(seconds("0.25"), Some(Duration::from_millis(250)));
+        assert_eq!(seconds("64.57"), Some(Duration::from_secs_f64(64.57)));
+        assert_eq!(seconds("-1"), None);
+        assert_eq!(seconds("soon"), None);
+    }
+
+    #[test]
+    fn the_429_fixtures_read_as_discord_means_them() {
+        for (file, global) in [
+            ("rest_429_user.json", false),
+            ("rest_429_shared.json", false),
+            ("rest_429_global.json", true),
+        ] {
+            let path = format!(
+                "{}/tests/fixtures/discord/{file}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            assert!(v["retry_after"].as_f64().unwrap() > 60.0, "{file}");
+            assert_eq!(v["global"].as_bool(), Some(global), "{file}");
+        }
+    }
+
+    #[test]
+    fn uploads_are_payload_json_plus_files_0() {
+        let (content_type, body) = multipart(
+            &json!({"content": "x"}),
+            &FileUpload {
+                name: "answer.md",
+                content: b"# hi",
+            },
+        );
+        let boundary = content_type.split("boundary=").nth(1).unwrap();
+        let text = String::from_utf8(body).unwrap();
+        assert!(text.starts_with(&format!("--{boundary}\r\n")));
+        assert!(text.contains("name=\"payload_json\""));
+        assert!(text.contains("{\"content\":\"x\"}"));
+        assert!(text.contains("name=\"files[0]\"; filename=\"answer.md\""));
+        assert!(text.ends_with(&format!("# hi\r\n--{boundary}--\r\n")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_closed_bucket_holds_its_requests_only() {
+        let client = DiscordClient::new("http://127.0.0.1:9", Secret::new("t")).unwrap();
+        let a = Bucket {
+            family: "create_message",
+            major: "1".into(),
+        };
+        let b = Bucket {
+            family: "create_message",
+            major: "2".into(),
+        };
+        client.close_bucket(a.clone(), Duration::from_secs(2));
+        assert!(client.wait_needed(&a, true) > Duration::from_secs(1));
+        assert_eq!(client.wait_needed(&b, true), Duration::ZERO);
+        client.close_global(Duration::from_secs(5));
+        assert!(client.wait_needed(&b, true) > Duration::from_secs(4));
+        assert_eq!(
+            client.wait_needed(&b, false),
+            Duration::ZERO,
+            "interaction routes ignore the global limit"
+        );
+    }
+}

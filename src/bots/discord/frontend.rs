@@ -1,0 +1,141 @@
+//! Discord's decisions: allowlists of users, roles and guilds decide who may ask; prompts go to
+//! the agent as typed; a request gets 👀 when it is queued and ✅ or ❌ when its turn ends,
+//! around the usual status message and answer in the thread. Slash commands have no message to
+//! react to: their answer fills the interaction's deferred response.
+
+use std::collections::HashSet;
+
+use anyhow::Result;
+
+use super::translate::InteractionRef;
+use crate::core::frontend::{
+    Admission, Ending, Frontend, reacting_acknowledgement, reacting_ending,
+};
+use crate::core::ids::TurnId;
+use crate::core::inbound::Inbound;
+use crate::core::outbox::Outbound;
+use crate::core::thread::Platform;
+use crate::runner::transport::BoxFuture;
+
+pub struct DiscordFrontend {
+    users: HashSet<String>,
+    roles: HashSet<String>,
+    guilds: HashSet<String>,
+}
+
+impl DiscordFrontend {
+    pub fn new(users: &[String], roles: &[String], guilds: &[String]) -> DiscordFrontend {
+        let set = |ids: &[String]| ids.iter().cloned().collect();
+        DiscordFrontend {
+            users: set(users),
+            roles: set(roles),
+            guilds: set(guilds),
+        }
+    }
+
+    /// A user on the list anywhere; in a guild, everyone in an allowed guild and everyone
+    /// holding an allowed role.
+    pub fn allows(&self, event: &Inbound) -> bool {
+        if self.users.contains(&event.author.id) {
+            return true;
+        }
+        let Some(context) = &event.context else {
+            return false;
+        };
+        let guild_allowed = context["guild"]
+            .as_str()
+            .is_some_and(|g| self.guilds.contains(g));
+        let role_allowed = context["roles"].as_array().is_some_and(|roles| {
+            roles
+                .iter()
+                .filter_map(|r| r.as_str())
+                .any(|r| self.roles.contains(r))
+        });
+        guild_allowed || role_allowed
+    }
+}
+
+/// Slash commands have no message to react to.
+fn reactable(message: &str) -> bool {
+    InteractionRef::parse(message).is_none()
+}
+
+impl Frontend for DiscordFrontend {
+    fn platform(&self) -> Platform {
+        Platform::Discord
+    }
+
+    fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
+        let admission = Admission::by_allowlist(self.allows(event), event);
+        Box::pin(async move { Ok(admission) })
+    }
+
+    fn acknowledge(&self, event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<Outbound> {
+        reacting_acknowledgement(event, turn, ahead, reactable)
+    }
+
+    fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
+        reacting_ending(ending, reactable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::inbound::InboundBody;
+    use crate::core::outbox::{OutboundOp, Reaction};
+    use crate::core::thread::Author;
+    use crate::core::thread::ThreadRef;
+    use serde_json::json;
+
+    fn event(user: &str, context: serde_json::Value, message_id: &str) -> Inbound {
+        Inbound {
+            external_id: "msg:1".into(),
+            thread: ThreadRef {
+                platform: Platform::Discord,
+                chat: "20".into(),
+                topic: Some("1".into()),
+            },
+            author: Author {
+                id: user.into(),
+                display: "x".into(),
+            },
+            message_id: Some(message_id.into()),
+            body: InboundBody::Prompt { text: "hi".into() },
+            context: Some(context),
+        }
+    }
+
+    #[test]
+    fn users_roles_and_guilds_are_allowlists_and_nobody_is_allowed_by_default() {
+        let frontend = DiscordFrontend::new(&["10".into()], &["77".into()], &["5".into()]);
+        let in_guild = |roles: serde_json::Value| json!({"guild": "1", "roles": roles});
+        assert!(frontend.allows(&event("10", json!({"guild": null, "roles": []}), "1")));
+        assert!(frontend.allows(&event("11", in_guild(json!(["76", "77"])), "1")));
+        assert!(!frontend.allows(&event("11", in_guild(json!(["76"])), "1")));
+        assert!(frontend.allows(&event("11", json!({"guild": "5", "roles": []}), "1")));
+        assert!(!frontend.allows(&event("11", json!({"guild": null, "roles": []}), "1")));
+        let nobody = DiscordFrontend::new(&[], &[], &[]);
+        assert!(!nobody.allows(&event("10", in_guild(json!(["77"])), "1")));
+    }
+
+    #[test]
+    fn requests_get_eyes_but_slash_commands_no_reaction() {
+        let frontend = DiscordFrontend::new(&["10".into()], &[], &[]);
+        let turn = TurnId::generate();
+        let message = event("10", json!({}), "1");
+        let acks = frontend.acknowledge(&message, &turn, 0);
+        assert!(matches!(
+            acks[0].op,
+            OutboundOp::React {
+                reaction: Reaction::Eyes,
+                ..
+            }
+        ));
+        assert_eq!(acks.len(), 2);
+        let interaction = event("10", json!({}), &InteractionRef::encode("42", "tok"));
+        let acks = frontend.acknowledge(&interaction, &turn, 0);
+        assert_eq!(acks.len(), 1, "{acks:#?}");
+        assert!(matches!(acks[0].op, OutboundOp::Post(_)));
+    }
+}

@@ -1,0 +1,506 @@
+//! Discord end to end: the real binary against the fake Discord (REST with Discord's rate limits,
+//! the gateway with heartbeats and RESUME, interactions with their three-second deadline), the
+//! agent on an sshd host.
+
+use std::time::Duration;
+
+use switchboard::core::ids::TurnId;
+use switchboard::core::outbox::keys;
+
+use crate::support::db::{Db, on_both_databases};
+use crate::support::discord_world::{DiscordSetup, DiscordWorld};
+use crate::support::fake_discord::{
+    ClosedBy, FakeChannel, FakeDiscord, FakeDiscordConfig, HandshakeOutcome, RouteKind,
+};
+use crate::support::harness::{Harness, Options, WAIT};
+
+on_both_databases!(
+    a_mention_starts_a_thread_that_is_a_session,
+    five_fast_messages_are_answered_in_order,
+    stop_stops_the_running_turn,
+    an_unauthorized_user_is_refused_once_and_nothing_runs,
+    a_bot_killed_mid_turn_resumes_and_answers_once,
+    a_dropped_gateway_loses_no_message,
+    rate_limit_storms_lose_nothing,
+    slash_commands_are_acknowledged_in_time_and_answered,
+    a_long_answer_becomes_an_attachment,
+    the_gateway_heartbeats_and_follows_reconnect_and_invalid_session,
+    a_refused_intent_stops_the_bot_and_check_names_the_bot,
+);
+
+async fn start(db: Db) -> Harness {
+    let mut options = Options::new(db);
+    options.discord = Some(DiscordSetup::default());
+    Harness::start_with(options).await
+}
+
+fn world(t: &Harness) -> &DiscordWorld {
+    t.discord.as_ref().expect("the fake Discord")
+}
+
+fn fake(t: &Harness) -> &FakeDiscord {
+    &world(t).fake
+}
+
+/// How many of the bot's messages in `channel` contain `needle`.
+fn count(d: &DiscordWorld, channel: &FakeChannel, needle: &str) -> usize {
+    d.bot_texts(channel)
+        .iter()
+        .filter(|t| t.contains(needle))
+        .count()
+}
+
+/// Waits until the outbox recorded `key` as posted.
+async fn wait_recorded(t: &Harness, key: &str) {
+    let store = t.store().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while store
+        .posted_parts(key)
+        .await
+        .expect("read posted")
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{key} was never recorded as posted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    store.close().await;
+}
+
+/// A mention in a channel gets 👀, a thread started from it (named after the request) with a
+/// status message and the answer, then ✅; "typing…" shows while the agent works. A message in
+/// the thread without a mention resumes the agent's session; edits and chatter in the channel
+/// are never read; `new` in the thread starts afresh.
+async fn a_mention_starts_a_thread_that_is_a_session(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+
+    let root = d.mention("@fake sleep 1\n**hello** there");
+    let thread = d.thread_of(&root).await;
+    let answer = d.wait_text(&thread, "Echo #1").await;
+    assert_eq!(
+        answer.content.lines().next(),
+        Some("Echo #1: **hello** there")
+    );
+    d.wait_reaction(&d.channel, &root, "👀").await;
+    d.wait_reaction(&d.channel, &root, "✅").await;
+    let status = d.wait_text(&thread, "Done in").await;
+    assert!(
+        status.versions[0].content.contains("Starting"),
+        "{status:#?}"
+    );
+    let threads = fake(&t).threads();
+    let started = threads
+        .iter()
+        .find(|th| th.channel.id == thread.id)
+        .expect("the thread");
+    assert!(started.by_bot);
+    assert_eq!(started.name, "@fake sleep 1");
+    assert_eq!(thread.parent_id.as_deref(), Some(d.channel.id.as_str()));
+    assert!(
+        !fake(&t).typing_calls(&thread).is_empty(),
+        "typing while the agent worked"
+    );
+    let runs = t.wait_agent_runs(1).await;
+    assert_eq!(runs[0].prompt, b"@fake sleep 1\n**hello** there");
+    assert!(runs[0].resume_id().is_none());
+
+    fake(&t).user_edits(&root, &format!("{} an edited prompt", d.bot.mention()));
+    fake(&t).user_says(&d.channel, &d.alice, "just chatting, no mention");
+    fake(&t).user_says(&thread, &d.alice, "and a follow-up");
+    d.wait_text(&thread, "Echo #2: and a follow-up").await;
+    let runs = t.wait_agent_runs(2).await;
+    assert_eq!(
+        runs.len(),
+        2,
+        "neither the edit nor the chatter reached the agent"
+    );
+    assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+
+    fake(&t).user_says(&thread, &d.alice, "new");
+    d.wait_text(&thread, "New session").await;
+    fake(&t).user_says(&thread, &d.alice, "fresh start");
+    d.wait_text(&thread, "fresh start").await;
+    let runs = t.wait_agent_runs(3).await;
+    assert!(runs[2].resume_id().is_none(), "{:?}", runs[2].argv);
+    assert!(
+        d.bot_texts(&d.channel).is_empty(),
+        "nothing at the channel's top level: {:#?}",
+        d.bot_texts(&d.channel)
+    );
+    assert_eq!(count(d, &thread, "Echo #"), 3);
+    d.assert_no_violations();
+}
+
+/// Five prompts sent at once in a DM (every DM message is for the bot): all answered, in
+/// order, one agent run at a time, each resuming the conversation.
+async fn five_fast_messages_are_answered_in_order(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+    let dm = fake(&t).dm_channel(&d.alice);
+
+    for i in 1..=5 {
+        fake(&t).user_says(&dm, &d.alice, &format!("@fake sleep 0.3\nprompt {i}"));
+    }
+    d.wait_text(&dm, "Echo #5: prompt 5").await;
+    let answers: Vec<String> = d
+        .bot_texts(&dm)
+        .into_iter()
+        .filter(|m| m.starts_with("Echo"))
+        .map(|m| m.lines().next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        answers,
+        (1..=5)
+            .map(|i| format!("Echo #{i}: prompt {i}"))
+            .collect::<Vec<_>>()
+    );
+    let runs = t.agent_runs();
+    assert_eq!(runs.len(), 5);
+    for (i, run) in runs.iter().enumerate().skip(1) {
+        assert_eq!(
+            run.resume_id(),
+            Some(runs[0].session_id.as_str()),
+            "run {i}"
+        );
+        assert!(run.started_at_ns > runs[i - 1].started_at_ns);
+    }
+    let statuses: Vec<String> = fake(&t)
+        .wait_for(WAIT, |f| {
+            let done: Vec<String> = f
+                .bot_messages(&dm)
+                .into_iter()
+                .filter(|m| m.content.starts_with("✅ Done"))
+                .map(|m| m.versions[0].content.clone())
+                .collect();
+            (done.len() == 5).then_some(done)
+        })
+        .await
+        .expect("five statuses end done");
+    assert_eq!(statuses[0], "⏳ Starting…");
+    assert!(statuses[4].contains("Queued, position 4"), "{statuses:#?}");
+    d.assert_no_violations();
+}
+
+/// `stop` in the thread cancels the running turn: the agent's answer never comes, the request
+/// gets ❌, and the thread goes on.
+async fn stop_stops_the_running_turn(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+
+    let root = d.mention("@fake tool-sleep 60\nlong job");
+    let thread = d.thread_of(&root).await;
+    t.wait_agent_runs(1).await;
+    d.wait_text(&thread, "Starting").await;
+    fake(&t).user_says(&thread, &d.alice, "stop");
+    d.wait_text(&thread, "Stopped the running turn").await;
+    d.wait_reaction(&d.channel, &root, "❌").await;
+    assert_eq!(count(d, &thread, "long job"), 0, "the turn gave no answer");
+
+    fake(&t).user_says(&thread, &d.alice, "still there?");
+    d.wait_text(&thread, "still there?").await;
+    let runs = t.wait_agent_runs(2).await;
+    assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+    d.assert_no_violations();
+}
+
+/// Bob, on no allowlist, is told so once per thread, however often he asks; nothing runs for
+/// him. Alice's request afterwards is the sync point: the outbox posts in order.
+async fn an_unauthorized_user_is_refused_once_and_nothing_runs(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+    let bob = fake(&t).user("bob");
+    fake(&t).add_member(&d.guild, &bob, &[]);
+
+    let first = d.mention_by(&bob, "rm -rf / please");
+    let refused_in = d.thread_of(&first).await;
+    let refusal = d.wait_text(&refused_in, "not allowed").await;
+    assert!(refusal.content.contains(&bob.id), "{}", refusal.content);
+    fake(&t).user_says(&refused_in, &bob, "pretty please");
+    fake(&t).user_says(
+        &refused_in,
+        &bob,
+        &format!("{} with a mention", d.bot.mention()),
+    );
+    let dm = fake(&t).dm_channel(&bob);
+    fake(&t).user_says(&dm, &bob, "in private then");
+    fake(&t).user_says(&dm, &bob, "still no?");
+
+    let root = d.mention("my turn");
+    let thread = d.thread_of(&root).await;
+    d.wait_text(&thread, "Echo #1: my turn").await;
+    let in_channel: usize = fake(&t)
+        .threads()
+        .iter()
+        .map(|th| count(d, &th.channel, "not allowed"))
+        .sum();
+    assert_eq!(in_channel, 1, "one refusal per user, thread and hour");
+    d.wait_text(&dm, "not allowed").await;
+    assert_eq!(count(d, &dm, "not allowed"), 1, "and one in the DM");
+    let runs = t.agent_runs();
+    assert_eq!(runs.len(), 1, "only Alice's prompt ran");
+    assert_eq!(runs[0].prompt, b"my turn");
+    d.assert_no_violations();
+}
+
+/// The bot is SIGKILLed while the agent works, and Alice writes in the thread while it is down.
+/// The restarted bot resumes its gateway session (Discord replays what it missed), reattaches
+/// to the turn, posts its answer exactly once, and answers the message sent meanwhile.
+async fn a_bot_killed_mid_turn_resumes_and_answers_once(db: Db) {
+    let mut t = start(db).await;
+    let root = world(&t).mention("@fake sleep 4\nsurvive a crash");
+    let thread = world(&t).thread_of(&root).await;
+    t.wait_agent_runs(1).await;
+    let (turn_id, _) = t.running_turn();
+    wait_recorded(&t, &keys::status(&TurnId::from_string(turn_id))).await;
+    t.kill_bot();
+    let d = world(&t);
+    assert_eq!(count(d, &thread, "Echo"), 0, "killed before the answer");
+    fake(&t).user_says(&thread, &d.alice, "and while you were away");
+
+    t.start_bot().await;
+    let d = world(&t);
+    d.wait_text(&thread, "Echo #1: survive a crash").await;
+    d.wait_text(&thread, "Echo #2: and while you were away")
+        .await;
+    let gateway = fake(&t).gateway();
+    assert_eq!(gateway.identifies.len(), 1, "{gateway:#?}");
+    let resume = gateway.resumes.last().expect("the restarted bot resumed");
+    assert!(
+        matches!(resume.outcome, HandshakeOutcome::Accepted { replayed } if replayed >= 1),
+        "{resume:#?}"
+    );
+    assert_eq!(count(d, &thread, "survive a crash"), 1, "answered once");
+    let runs = t.agent_runs();
+    assert_eq!(runs.len(), 2, "the first turn ran once");
+    assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+    d.assert_no_violations();
+}
+
+/// The gateway connection drops without a close frame; messages sent before the bot is back
+/// are replayed by RESUME and answered.
+async fn a_dropped_gateway_loses_no_message(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+    let root = d.mention("before the drop");
+    let thread = d.thread_of(&root).await;
+    d.wait_text(&thread, "Echo #1: before the drop").await;
+
+    fake(&t).drop_gateway();
+    fake(&t).user_says(&thread, &d.alice, "during the drop");
+    let dm = fake(&t).dm_channel(&d.alice);
+    fake(&t).user_says(&dm, &d.alice, "a DM during the drop");
+    d.wait_text(&thread, "Echo #2: during the drop").await;
+    d.wait_text(&dm, "a DM during the drop").await;
+    let gateway = fake(&t).gateway();
+    assert_eq!(gateway.identifies.len(), 1, "resumed, not restarted");
+    assert!(
+        gateway
+            .resumes
+            .iter()
+            .any(|r| matches!(r.outcome, HandshakeOutcome::Accepted { .. })),
+        "{gateway:#?}"
+    );
+    d.assert_no_violations();
+}
+
+/// 429 storms on posting (per channel) and globally on reactions and edits: every message is
+/// still delivered, and the bot never calls inside a window Discord announced.
+async fn rate_limit_storms_lose_nothing(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+    fake(&t).storm(RouteKind::CreateMessage, 3, Duration::from_millis(1500));
+    fake(&t).global_storm(RouteKind::Reaction, 2, Duration::from_millis(800));
+    fake(&t).storm(RouteKind::CreateThread, 1, Duration::from_millis(500));
+
+    let root = d.mention("@fake sleep 0.5\nthrough the storm");
+    let thread = d.thread_of(&root).await;
+    d.wait_text(&thread, "Echo #1: through the storm").await;
+    d.wait_reaction(&d.channel, &root, "✅").await;
+    fake(&t).user_says(&thread, &d.alice, "and again");
+    d.wait_text(&thread, "Echo #2: and again").await;
+    let throttled = fake(&t).calls().iter().filter(|c| c.status == 429).count();
+    assert!(throttled >= 6, "the storms happened: {throttled} 429s");
+    assert_eq!(count(d, &thread, "through the storm"), 1);
+    d.assert_no_violations();
+}
+
+/// The slash commands are registered in the guild; each use is acknowledged (deferred) within
+/// Discord's three seconds and then answered in the interaction's response. `/stop` in a
+/// session's thread acts on that session.
+async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+    let commands = fake(&t)
+        .wait_for_commands(Some(&d.guild), |c| c.len() == 5, WAIT)
+        .await;
+    let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["new", "status", "stop", "sessions", "help"]);
+
+    let help = fake(&t).invoke_command("help", serde_json::json!([]), &d.alice, &d.channel);
+    let acked = fake(&t).wait_for_interaction_response(&help, WAIT).await;
+    let callback = acked.callback.expect("a response");
+    assert_eq!(callback.kind, 5, "deferred");
+    assert!(
+        callback.after < Duration::from_secs(3),
+        "{:?}",
+        callback.after
+    );
+    let answered = fake(&t)
+        .wait_for(WAIT, |f| {
+            let s = f.interaction_responses(&help.id);
+            s.original
+                .filter(|m| m.content.contains("/stop"))
+                .map(|m| m.content)
+        })
+        .await;
+    assert!(
+        answered.is_some(),
+        "{:#?}",
+        fake(&t).interaction_responses(&help.id)
+    );
+
+    let root = d.mention("@fake tool-sleep 60\nsomething long");
+    let thread = d.thread_of(&root).await;
+    t.wait_agent_runs(1).await;
+    d.wait_text(&thread, "Starting").await;
+    let stop = fake(&t).invoke_command("stop", serde_json::json!([]), &d.alice, &thread);
+    let stopped = fake(&t)
+        .wait_for(WAIT, |f| {
+            let s = f.interaction_responses(&stop.id);
+            s.original
+                .filter(|m| m.content.contains("Stopped"))
+                .map(|m| m.content)
+        })
+        .await;
+    assert!(
+        stopped.is_some(),
+        "{:#?}",
+        fake(&t).interaction_responses(&stop.id)
+    );
+    d.wait_reaction(&d.channel, &root, "❌").await;
+    d.assert_no_violations();
+}
+
+/// An answer longer than three messages comes as its first part plus the whole text as a
+/// Markdown attachment.
+async fn a_long_answer_becomes_an_attachment(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+    let root = d.mention("@fake answer-bytes 12000\nwrite a lot");
+    let thread = d.thread_of(&root).await;
+    let with_file = fake(&t)
+        .wait_for_bot_message(&thread, |m| !m.attachments.is_empty(), WAIT)
+        .await;
+    let file = &with_file.attachments[0];
+    assert!(file.filename.ends_with(".md"), "{}", file.filename);
+    assert!(file.bytes.len() >= 12000, "{}", file.bytes.len());
+    assert!(
+        with_file.content.contains("characters"),
+        "{}",
+        with_file.content
+    );
+    for message in fake(&t).bot_messages(&thread) {
+        assert!(message.content.chars().count() <= 2000);
+    }
+    d.wait_reaction(&d.channel, &root, "✅").await;
+    d.assert_no_violations();
+}
+
+/// With a short heartbeat: the bot beats on time (with its last sequence number, so the fake
+/// never closes it as a zombie), leaves on op 7 RECONNECT with a resumable close and resumes,
+/// starts a new session after op 9 INVALID_SESSION, and answers after each.
+async fn the_gateway_heartbeats_and_follows_reconnect_and_invalid_session(db: Db) {
+    let mut options = Options::new(db);
+    options.discord = Some(DiscordSetup {
+        fake: FakeDiscordConfig::default().with_heartbeat(Duration::from_millis(400)),
+    });
+    let t = Harness::start_with(options).await;
+    let d = world(&t);
+    let dm = fake(&t).dm_channel(&d.alice);
+    fake(&t).wait_for_heartbeats(4, WAIT).await;
+    let gateway = fake(&t).gateway();
+    assert!(
+        gateway.heartbeats.iter().skip(1).all(|h| h.seq.is_some()),
+        "{:#?}",
+        gateway.heartbeats
+    );
+    assert!(gateway.closes.is_empty(), "no zombie closes: {gateway:#?}");
+
+    fake(&t).send_reconnect();
+    let resume = fake(&t).wait_for_resume(1, WAIT).await;
+    assert!(
+        matches!(resume.outcome, HandshakeOutcome::Accepted { .. }),
+        "{resume:#?}"
+    );
+    let closes = fake(&t).gateway().closes;
+    assert!(
+        closes
+            .iter()
+            .any(|c| c.by == ClosedBy::Client && c.code == Some(4000)),
+        "left with a resumable close: {closes:#?}"
+    );
+    fake(&t).user_says(&dm, &d.alice, "after the reconnect");
+    d.wait_text(&dm, "after the reconnect").await;
+
+    fake(&t).invalidate_session(false);
+    let identify = fake(&t).wait_for_identify(2, WAIT).await;
+    assert!(matches!(
+        identify.outcome,
+        HandshakeOutcome::Accepted { .. }
+    ));
+    assert_eq!(identify.intents, 37377);
+    fake(&t).wait_for_session(WAIT).await;
+    fake(&t).user_says(&dm, &d.alice, "after a new session");
+    d.wait_text(&dm, "after a new session").await;
+    assert!(
+        fake(&t)
+            .gateway()
+            .closes
+            .iter()
+            .all(|c| c.code != Some(4009)),
+        "never a zombie"
+    );
+    d.assert_no_violations();
+}
+
+/// Without the Message Content intent enabled for the application, Discord closes the gateway
+/// with 4014: the bot stops and says what to enable. `switchboard check` signs in and names
+/// the bot.
+async fn a_refused_intent_stops_the_bot_and_check_names_the_bot(db: Db) {
+    let mut options = Options::new(db);
+    options.discord = Some(DiscordSetup {
+        fake: FakeDiscordConfig {
+            message_content_enabled: false,
+            ..FakeDiscordConfig::default()
+        },
+    });
+    let t = Harness::prepare(options).await;
+    let check = tokio::task::block_in_place(|| t.cli(&["check"]));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("discord"))
+        .unwrap_or_else(|| panic!("no discord line:\n{stdout}"));
+    assert!(line.starts_with("✓ discord: "), "{line}");
+    assert!(line.contains("Switchboard"), "{line}");
+
+    let serve = tokio::task::block_in_place(|| {
+        let mut cmd = t.command();
+        cmd.arg("serve");
+        cmd.output()
+    })
+    .expect("run the bot");
+    let stderr = String::from_utf8_lossy(&serve.stderr);
+    let stdout = String::from_utf8_lossy(&serve.stdout);
+    assert!(!serve.status.success(), "the bot must stop");
+    assert!(
+        stderr.contains("Privileged Gateway Intents")
+            || stdout.contains("Privileged Gateway Intents"),
+        "{stderr}\n{stdout}"
+    );
+    let identify = &fake(&t).gateway().identifies[0];
+    assert_eq!(identify.outcome, HandshakeOutcome::Closed(4014));
+}
