@@ -51,7 +51,7 @@ pub const MAX_MESSAGES: usize = 3;
 
 /// A post's messages, or — past [`MAX_MESSAGES`] — its first message and then `file(name,
 /// caption)` carrying the whole Markdown text. `None` when the post rendered to nothing.
-pub fn messages_or_file<P>(
+fn messages_or_file<P>(
     rendered: Vec<P>,
     post: &Post,
     file: impl FnOnce(String, String) -> P,
@@ -63,6 +63,60 @@ pub fn messages_or_file<P>(
     let name = post.document_name.as_deref().unwrap_or("message");
     let caption = crate::core::replies::long_answer_caption(post.markdown.chars().count());
     Some(vec![first, file(format!("{name}.md"), caption)])
+}
+
+/// A post as a platform sends it: its messages (see [`messages_or_file`]; `empty` when it
+/// rendered to nothing), then each of its attachments as a file. `file(name, content, caption)`
+/// makes the platform's file part.
+pub fn post_parts<P>(
+    rendered: Vec<P>,
+    post: &Post,
+    empty: impl FnOnce() -> P,
+    file: impl Fn(String, String, String) -> P,
+) -> Vec<P> {
+    let mut parts = messages_or_file(rendered, post, |name, caption| {
+        file(name, post.markdown.clone(), caption)
+    })
+    .unwrap_or_else(|| vec![empty()]);
+    parts.extend(
+        post.attachments
+            .iter()
+            .map(|a| file(a.name.clone(), a.content.clone(), a.caption.clone())),
+    );
+    parts
+}
+
+/// A message of a platform that reads its markup from plain text and never rejects it (Slack,
+/// Discord): rendered text, or a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarkupPart {
+    Text(String),
+    File {
+        file_name: String,
+        content: String,
+        comment: String,
+    },
+}
+
+impl OutletPart for MarkupPart {
+    /// The platform does not reject its markup: there is no fallback to fall back to.
+    fn plain(&self) -> Option<MarkupPart> {
+        None
+    }
+}
+
+/// A post as [`MarkupPart`]s: `rendered` (the text's messages), as [`post_parts`] arranges them.
+pub fn markup_parts(rendered: Vec<String>, post: &Post) -> Vec<MarkupPart> {
+    post_parts(
+        rendered.into_iter().map(MarkupPart::Text).collect(),
+        post,
+        || MarkupPart::Text(crate::core::replies::empty_message()),
+        |file_name, content, comment| MarkupPart::File {
+            file_name,
+            content,
+            comment,
+        },
+    )
 }
 
 /// One message of a post as a platform sends it.

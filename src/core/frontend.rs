@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::TurnId;
 use super::inbound::Inbound;
-use super::outbox::{Outbound, OutboundOp, Post, keys};
+use super::outbox::{Attachment, Outbound, OutboundOp, Post, Reaction, keys};
 use super::outcome::Outcome;
 use super::replies;
 use super::thread::{Platform, ThreadRef};
@@ -71,6 +71,18 @@ pub trait Frontend: Send + Sync + 'static {
 pub enum Admission {
     Allowed,
     Refused(Refusal),
+}
+
+impl Admission {
+    /// Allowed, or refused as not on the allowlists.
+    pub fn by_allowlist(allowed: bool, event: &Inbound) -> Admission {
+        match allowed {
+            true => Admission::Allowed,
+            false => Admission::Refused(Refusal::NotAllowed {
+                user_id: event.author.id.clone(),
+            }),
+        }
+    }
 }
 
 /// Why an author was refused (the replies module words it; every refusal is audited).
@@ -143,6 +155,8 @@ pub struct Ending<'a> {
     /// The answer, or what went wrong and what to do.
     pub message: String,
     pub outcome: &'a Outcome,
+    /// Files that go with the answer (the turn's patch).
+    pub attachments: Vec<Attachment>,
 }
 
 /// The chat way to acknowledge a prompt: a quiet reply that becomes the turn's progress and
@@ -179,11 +193,63 @@ pub fn chat_ending(ending: &Ending<'_>) -> Vec<Outbound> {
     };
     let message = Post::text(ending.message.clone())
         .replying_to(turn.reply_to.clone())
-        .document_name(format!("answer-{}", turn.id.short()));
+        .document_name(format!("answer-{}", turn.id.short()))
+        .attach(ending.attachments.clone());
     let result = Outbound {
         key: keys::result(&turn.id),
         thread: ending.thread.clone(),
         op: OutboundOp::Post(message),
     };
     vec![status, result]
+}
+
+/// [`chat_acknowledgement`] with 👀 on the request first, for platforms with reactions
+/// (Slack, Discord). `reactable` says which message ids can take one.
+pub fn reacting_acknowledgement(
+    event: &Inbound,
+    turn: &TurnId,
+    ahead: i64,
+    reactable: impl Fn(&str) -> bool,
+) -> Vec<Outbound> {
+    let eyes = event
+        .message_id
+        .as_deref()
+        .filter(|m| reactable(m))
+        .map(|message| react(&event.thread, keys::reaction(turn), message, Reaction::Eyes));
+    eyes.into_iter()
+        .chain(chat_acknowledgement(event, turn, ahead))
+        .collect()
+}
+
+/// [`chat_ending`] and then ✅ or ❌ on the request, for platforms with reactions.
+pub fn reacting_ending(ending: &Ending<'_>, reactable: impl Fn(&str) -> bool) -> Vec<Outbound> {
+    let reaction = match ending.outcome {
+        Outcome::Success { .. } => Reaction::Done,
+        _ => Reaction::Failed,
+    };
+    let mark = ending
+        .turn
+        .reply_to
+        .as_deref()
+        .filter(|m| reactable(m))
+        .map(|message| {
+            react(
+                ending.thread,
+                keys::ending_reaction(&ending.turn.id),
+                message,
+                reaction,
+            )
+        });
+    chat_ending(ending).into_iter().chain(mark).collect()
+}
+
+fn react(thread: &ThreadRef, key: String, message: &str, reaction: Reaction) -> Outbound {
+    Outbound {
+        key,
+        thread: thread.clone(),
+        op: OutboundOp::React {
+            message_id: message.to_owned(),
+            reaction,
+        },
+    }
 }

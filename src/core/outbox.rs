@@ -77,6 +77,19 @@ pub struct Post {
     /// File name (without extension) for the full text, should the platform have to send a
     /// very long message as a document.
     pub document_name: Option<String>,
+    /// Files that go with the text, after it (a turn's patch).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A text file sent with a post: a Telegram document, a Slack file, a Discord attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The file name, with its extension (`turn-0a1b2c3d.diff`).
+    pub name: String,
+    pub content: String,
+    /// A line shown with it.
+    pub caption: String,
 }
 
 impl Post {
@@ -86,6 +99,7 @@ impl Post {
             reply_to: None,
             silent: false,
             document_name: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -101,6 +115,11 @@ impl Post {
 
     pub fn document_name(mut self, name: impl Into<String>) -> Post {
         self.document_name = Some(name.into());
+        self
+    }
+
+    pub fn attach(mut self, attachments: Vec<Attachment>) -> Post {
+        self.attachments = attachments;
         self
     }
 }

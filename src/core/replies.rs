@@ -12,6 +12,7 @@ use crate::core::inbound::Invalid;
 use crate::core::outcome::Outcome;
 use crate::core::thread::Platform;
 use crate::render::escape_markdown as esc;
+use crate::runner::changes::{ChangeKind, Changes};
 use crate::runner::health::Health;
 use crate::store::{SessionRow, SessionSummary, TurnRow};
 
@@ -330,6 +331,73 @@ pub fn pushed(branch: &str, commits: &[String]) -> String {
     text
 }
 
+/// How many files a turn's summary lists before "and N more".
+pub const CHANGED_FILES_SHOWN: usize = 15;
+
+/// What a turn changed in its workspace, compact: the totals, up to
+/// [`CHANGED_FILES_SHOWN`] files, the new commits. The full patch travels as a file.
+pub fn workspace_changes(changes: &Changes) -> String {
+    if changes.is_empty() {
+        return "No files changed.".to_owned();
+    }
+    let code = |path: &str| format!("`{}`", path.replace('`', ""));
+    let (added, removed) = changes
+        .files
+        .iter()
+        .filter_map(|f| f.lines)
+        .fold((0, 0), |(a, r), (fa, fr)| (a + fa, r + fr));
+    let mut text = format!(
+        "**Changes:** {} file{}, +{added} −{removed}",
+        changes.files.len(),
+        plural(changes.files.len()),
+    );
+    if !changes.commits.is_empty() {
+        let n = changes.commits.len();
+        text.push_str(&format!(" · {n} new commit{}", plural(n)));
+    }
+    for file in changes.files.iter().take(CHANGED_FILES_SHOWN) {
+        let what = match (&file.submodule, file.lines, file.kind) {
+            (_, _, ChangeKind::Deleted) => "deleted".to_owned(),
+            (Some(commit), _, _) => format!("submodule at {}", commit.get(..7).unwrap_or(commit)),
+            (None, None, _) => "binary".to_owned(),
+            (None, Some((a, r)), ChangeKind::Added) => format!("new, +{a} −{r}"),
+            (None, Some((a, r)), _) => format!("+{a} −{r}"),
+        };
+        match &file.renamed_from {
+            Some(from) => text.push_str(&format!(
+                "\n- {} → {} ({what})",
+                code(from),
+                code(&file.path)
+            )),
+            None => text.push_str(&format!("\n- {} ({what})", code(&file.path))),
+        }
+    }
+    if changes.files.len() > CHANGED_FILES_SHOWN {
+        text.push_str(&format!(
+            "\n- …and {} more",
+            changes.files.len() - CHANGED_FILES_SHOWN
+        ));
+    }
+    for commit in &changes.commits {
+        text.push_str(&format!(
+            "\n- commit `{}` {}",
+            commit.id.get(..7).unwrap_or(&commit.id),
+            esc(&commit.subject)
+        ));
+    }
+    text
+}
+
+/// The caption of a turn's patch file.
+pub fn patch_caption(files: usize) -> String {
+    format!("The patch: {files} file{} changed.", plural(files))
+}
+
+/// The workspace has no git repository, so there is nothing to compare.
+pub fn workspace_not_a_repository() -> String {
+    "The workspace is not a git repository, so its changes are not shown.".to_owned()
+}
+
 pub fn push_failed(branch: &str, reason: &str) -> String {
     format!(
         "⚠️ The agent's commits could not be pushed to `{}`: {}",
@@ -540,6 +608,61 @@ pub fn sessions(list: &[SessionSummary], now_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runner::changes::{Commit, FileChange};
+
+    fn file(path: &str, kind: ChangeKind, lines: Option<(u64, u64)>) -> FileChange {
+        FileChange {
+            path: path.into(),
+            renamed_from: None,
+            kind,
+            lines,
+            submodule: None,
+        }
+    }
+
+    #[test]
+    fn workspace_changes_are_summed_up_then_listed() {
+        let mut changes = Changes {
+            files: vec![
+                file("src/a`b.rs", ChangeKind::Modified, Some((3, 1))),
+                file("new.rs", ChangeKind::Added, Some((10, 0))),
+                file("gone.rs", ChangeKind::Deleted, Some((0, 4))),
+                file("logo.png", ChangeKind::Added, None),
+                FileChange {
+                    renamed_from: Some("old.txt".into()),
+                    ..file("new.txt", ChangeKind::Renamed, Some((0, 0)))
+                },
+                FileChange {
+                    submodule: Some("0123456789abcdef0123456789abcdef01234567".into()),
+                    ..file("vendor/lib", ChangeKind::Modified, None)
+                },
+            ],
+            commits: vec![Commit {
+                id: "89abcdef0123456789abcdef0123456789abcdef".into(),
+                subject: "Fix *it*".into(),
+            }],
+            patch: String::new(),
+        };
+        assert_eq!(
+            workspace_changes(&changes),
+            "**Changes:** 6 files, +13 −5 · 1 new commit\n\
+             - `src/ab.rs` (+3 −1)\n\
+             - `new.rs` (new, +10 −0)\n\
+             - `gone.rs` (deleted)\n\
+             - `logo.png` (binary)\n\
+             - `old.txt` → `new.txt` (+0 −0)\n\
+             - `vendor/lib` (submodule at 0123456)\n\
+             - commit `89abcde` Fix \\*it\\*"
+        );
+        changes.files = (0..20)
+            .map(|n| file(&format!("f{n}"), ChangeKind::Modified, Some((1, 1))))
+            .collect();
+        changes.commits.clear();
+        let text = workspace_changes(&changes);
+        assert_eq!(text.lines().count(), 1 + CHANGED_FILES_SHOWN + 1, "{text}");
+        assert!(text.ends_with("- …and 5 more"), "{text}");
+        assert_eq!(workspace_changes(&Changes::default()), "No files changed.");
+    }
 
     #[test]
     fn durations_read_naturally() {

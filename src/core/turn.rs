@@ -27,11 +27,12 @@ use super::Core;
 use super::agent_event::{AgentEvent, AgentResult};
 use super::frontend::{Ending, Workspace};
 use super::ids::now_ms;
-use super::outbox::{Outbound, OutboundOp, keys};
+use super::outbox::{Attachment, Outbound, OutboundOp, keys};
 use super::outcome::Outcome;
 use super::progress::Progress;
 use super::replies;
 use crate::agents::claude;
+use crate::runner::changes::{self, Baseline};
 use crate::runner::git::{self, GitError, Pushed};
 use crate::runner::hosts::Host;
 use crate::runner::remote_turn::{
@@ -48,6 +49,8 @@ const CANCEL_ATTEMPTS: usize = 25;
 /// First and longest pause between reconnect attempts while following.
 const RECONNECT_MIN: Duration = Duration::from_millis(500);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
+/// A turn's patch is cut at this size: past it, a file is for `git`, not for a chat.
+const MAX_PATCH_BYTES: usize = 4 << 20;
 
 /// Runs `turn` to completion (or picks it up where a previous run of the bot left it).
 pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
@@ -108,6 +111,10 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             Ok(workdir) => workdir,
             Err(outcome) => return finish(core, &session, &turn, outcome, None, 0).await,
         };
+        if turn.changes_base.is_none() && !turn.quiet {
+            let base = Baseline::take(&*host.transport, &workdir).await;
+            core.store.set_changes_base(&turn.id, &base).await?;
+        }
         if let Err(outcome) = launch(core, &host, &session, &turn, &files, &workdir).await {
             return finish(core, &session, &turn, outcome, None, 0).await;
         }
@@ -136,10 +143,15 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     };
     let tools = follower.progress.tool_calls;
     let result = follower.result.take();
-    let pushed = match &outcome {
-        Outcome::Success { .. } => push_workspace(core, &host, &turn).await,
-        _ => None,
-    };
+    let mut notes = Vec::new();
+    let mut attachments = Vec::new();
+    if let Some((summary, patch)) = workspace_changes(core, &host, &session, &turn).await {
+        notes.push(summary);
+        attachments.extend(patch);
+    }
+    if let Outcome::Success { .. } = &outcome {
+        notes.extend(push_workspace(core, &host, &turn).await);
+    }
     finish_with(
         core,
         &session,
@@ -147,7 +159,7 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         outcome,
         result.as_ref(),
         tools,
-        pushed,
+        Extras { notes, attachments },
     )
     .await?;
     if let Err(e) = remote_turn::remove(&*host.transport, &files).await {
@@ -163,6 +175,51 @@ async fn reload(core: &Core, turn: &TurnRow) -> Result<TurnRow> {
         .context("the turn disappeared from the store")
 }
 
+/// The directory the agent works in: the session's, or the turn's own checkout.
+fn workdir(host: &Host, session: &SessionRow, turn: &TurnRow) -> String {
+    match &turn.workspace {
+        Some(Workspace::Git(checkout)) => checkout.path_in(&host.workdir),
+        None => session.workdir.clone(),
+    }
+}
+
+/// What the turn changed in its workspace: the summary for the answer, and the patch as a file.
+/// Nothing when nothing changed. That the workspace is no repository is said once, on the first
+/// turn that finds it so (not on every turn after).
+async fn workspace_changes(
+    core: &Core,
+    host: &Host,
+    session: &SessionRow,
+    turn: &TurnRow,
+) -> Option<(String, Option<Attachment>)> {
+    let base = match turn.changes_base.as_ref()? {
+        Baseline::Snapshot(snapshot) => snapshot,
+        Baseline::NotARepository => {
+            let previous = core.store.last_finished_turn(&session.id).await.ok()?;
+            let said = previous.is_some_and(|p| p.changes_base == Some(Baseline::NotARepository));
+            return (!said).then(|| (replies::workspace_not_a_repository(), None));
+        }
+        Baseline::Unknown => return None,
+    };
+    let dir = workdir(host, session, turn);
+    let changes = match changes::since(&*host.transport, &dir, base).await {
+        Ok(changes) => changes,
+        Err(e) => {
+            tracing::warn!(turn = %turn.id, "could not read the turn's changes: {e}");
+            return None;
+        }
+    };
+    if changes.is_empty() {
+        return None;
+    }
+    let patch = (!changes.patch.is_empty()).then(|| Attachment {
+        name: format!("turn-{}.diff", turn.id.short()),
+        caption: replies::patch_caption(changes.files.len()),
+        content: changes::capped(changes.patch.clone(), MAX_PATCH_BYTES),
+    });
+    Some((replies::workspace_changes(&changes), patch))
+}
+
 /// Prepares the turn's workspace (a Git checkout) and returns the directory the agent works in.
 async fn prepare_workspace(
     core: &Core,
@@ -171,7 +228,7 @@ async fn prepare_workspace(
     turn: &TurnRow,
 ) -> std::result::Result<String, Outcome> {
     let Some(Workspace::Git(checkout)) = &turn.workspace else {
-        return Ok(session.workdir.clone());
+        return Ok(workdir(host, session, turn));
     };
     let failed = |reason: String| Outcome::LaunchFailed { reason };
     let token = core
@@ -180,7 +237,7 @@ async fn prepare_workspace(
         .credential(&checkout.credential)
         .await
         .map_err(|e| failed(format!("no credential for the repository: {e:#}")))?;
-    let dir = checkout.path_in(&host.workdir);
+    let dir = workdir(host, session, turn);
     match git::prepare(&*host.transport, &dir, checkout, &token).await {
         Ok(prepared) => {
             if let Err(e) = core
@@ -570,10 +627,27 @@ async fn finish(
     result: Option<&AgentResult>,
     tools: usize,
 ) -> Result<()> {
-    finish_with(core, session, turn, outcome, result, tools, None).await
+    finish_with(
+        core,
+        session,
+        turn,
+        outcome,
+        result,
+        tools,
+        Extras::default(),
+    )
+    .await
 }
 
-/// [`finish`], with a note for the end of the message (what was pushed).
+/// What goes with a turn's answer besides the agent's words.
+#[derive(Default)]
+struct Extras {
+    /// Paragraphs for the end of the message (what changed, what was pushed).
+    notes: Vec<String>,
+    attachments: Vec<Attachment>,
+}
+
+/// [`finish`], with notes and files for the answer.
 async fn finish_with(
     core: &Core,
     session: &SessionRow,
@@ -581,7 +655,7 @@ async fn finish_with(
     outcome: Outcome,
     result: Option<&AgentResult>,
     tools: usize,
-    note: Option<String>,
+    extras: Extras,
 ) -> Result<()> {
     let elapsed_ms = now_ms() - turn.started_at.unwrap_or(turn.created_at);
     let mut stats = TurnStats {
@@ -606,13 +680,15 @@ async fn finish_with(
         thread: &session.thread,
         status: replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
         outcome: &outcome,
-        message: match note {
-            Some(note) => format!(
-                "{}\n\n{note}",
-                replies::outcome_message(session.thread.platform, &outcome, &turn.host)
-            ),
-            None => replies::outcome_message(session.thread.platform, &outcome, &turn.host),
-        },
+        message: std::iter::once(replies::outcome_message(
+            session.thread.platform,
+            &outcome,
+            &turn.host,
+        ))
+        .chain(extras.notes)
+        .collect::<Vec<_>>()
+        .join("\n\n"),
+        attachments: extras.attachments,
     };
     for out in core.frontend(session.thread.platform)?.present(&ending) {
         crate::store::outbox::enqueue(&mut tx, &out).await?;

@@ -6,6 +6,17 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag};
 
+/// `code` as a fenced code block in `language`, its fence longer than any run of backticks in
+/// it, so nothing inside can close the block.
+pub fn fenced(code: &str, language: &str) -> String {
+    let longest = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    format!(
+        "{fence}{language}\n{}\n{fence}",
+        code.trim_end_matches('\n')
+    )
+}
+
 /// Cuts `markdown` into pieces of at most `limit` characters (`limit` ≥ 20).
 pub fn split(markdown: &str, limit: usize) -> Vec<String> {
     let limit = limit.max(20);
@@ -137,6 +148,12 @@ fn hard_cut(line: &str, limit: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fences_outlast_the_backticks_inside() {
+        assert_eq!(fenced("a\n", "diff"), "```diff\na\n```");
+        assert_eq!(fenced("x ```` y", ""), "`````\nx ```` y\n`````");
+    }
 
     #[test]
     fn short_text_is_one_piece() {

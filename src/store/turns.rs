@@ -17,6 +17,7 @@ use crate::core::agent_event::AgentEvent;
 use crate::core::frontend::Workspace;
 use crate::core::ids::{InboundId, SessionId, TurnId, now_ms};
 use crate::core::outcome::Outcome;
+use crate::runner::changes::Baseline;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,6 +83,8 @@ pub struct TurnRow {
     pub memo: Option<serde_json::Value>,
     /// No status message: progress is not shown.
     pub quiet: bool,
+    /// The workspace when the agent started, to measure the turn's changes against.
+    pub changes_base: Option<Baseline>,
 }
 
 /// One stored agent event of a turn.
@@ -124,13 +127,14 @@ pub struct TurnStats {
 const COLUMNS: &str = "id, session_id, prompt, author_id, author_name, reply_to, state, host, \
     remote_files, read_offset, cancel_reason, created_at, started_at, finished_at, outcome, \
     cost_usd, duration_ms, num_turns, input_tokens, output_tokens, activity, workspace, \
-    workspace_head, memo, quiet";
+    workspace_head, memo, quiet, changes_base";
 
 fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
     let state: String = col(row, "state")?;
     let outcome: Option<String> = col(row, "outcome")?;
     let workspace: Option<String> = col(row, "workspace")?;
     let memo: Option<String> = col(row, "memo")?;
+    let changes_base: Option<String> = col(row, "changes_base")?;
     Ok(TurnRow {
         id: TurnId::from_string(col(row, "id")?),
         session_id: SessionId::from_string(col(row, "session_id")?),
@@ -166,6 +170,10 @@ fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
             .transpose()
             .context("unreadable memo")?,
         quiet: bool_col(row, "quiet")?,
+        changes_base: changes_base
+            .map(|b| serde_json::from_str(&b))
+            .transpose()
+            .context("unreadable changes base")?,
     })
 }
 
@@ -290,6 +298,17 @@ impl Store {
     }
 
     /// Records the commit a turn's checkout was prepared at.
+    /// Records the workspace as the agent found it (once: a relaunch after a restart keeps the
+    /// first, taken before anything ran).
+    pub async fn set_changes_base(&self, turn: &TurnId, base: &Baseline) -> Result<()> {
+        sqlx::query("UPDATE turns SET changes_base = $1 WHERE id = $2 AND changes_base IS NULL")
+            .bind(serde_json::to_string(base)?)
+            .bind(turn.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_workspace_head(&self, turn: &TurnId, head: &str) -> Result<()> {
         sqlx::query("UPDATE turns SET workspace_head = $1 WHERE id = $2")
             .bind(head)

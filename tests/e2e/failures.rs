@@ -249,6 +249,7 @@ async fn hostile_prompts_reach_the_agent_byte_exact(db: Db) {
     let stray: Vec<_> = std::fs::read_dir(&workdir)
         .expect("workdir")
         .map(|e| e.expect("entry").file_name())
+        .filter(|name| name != ".git")
         .collect();
     assert!(stray.is_empty(), "files appeared in the workdir: {stray:?}");
     t.tg.assert_all_read();

@@ -59,18 +59,7 @@ fn repo_with_pr(gh: &FakeGitHub, author: &FakeUser) -> (FakeRepo, FakePr, String
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", &format!("safe.directory={}", dir.display())])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    crate::support::git::git(dir, args).trim().to_owned()
 }
 
 /// Every token the fake issued is absent from the bot's log and from the host's disk (the

@@ -7,6 +7,8 @@
 #[allow(dead_code)]
 mod support;
 
+mod changes;
+mod discord;
 mod durability;
 mod failures;
 mod fake_agent;

@@ -376,7 +376,9 @@ async fn dropped_and_refreshed_sockets_lose_nothing(db: Db) {
         .await;
     assert!(f.connections().len() >= 3, "{:#?}", f.connections());
     // The echo of the bot's last message may still be on its way: every envelope is acked soon.
-    let all_acked = f.wait_for(WAIT, |f| f.unacked().is_empty().then_some(())).await;
+    let all_acked = f
+        .wait_for(WAIT, |f| f.unacked().is_empty().then_some(()))
+        .await;
     assert!(all_acked.is_some(), "{:#?}", f.unacked());
     assert!(f.envelopes().iter().all(|e| !e.given_up));
     s.assert_no_violations();

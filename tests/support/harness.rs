@@ -46,6 +46,9 @@ pub struct Options {
     pub telegram_toml: String,
     /// Run the GitHub App too, against a fake GitHub.
     pub github: Option<GitHubSetup>,
+    /// The remote workspace (`work/`) is a git repository with one commit, as an agent's
+    /// workspace usually is (default); otherwise a plain directory.
+    pub git_workspace: bool,
     /// Run the Slack bot too, against a fake Slack.
     pub slack: Option<SlackSetup>,
     /// Run the Discord bot too, against a fake Discord.
@@ -72,6 +75,7 @@ impl Options {
             webhook_secret: None,
             telegram_toml: String::new(),
             github: None,
+            git_workspace: true,
             slack: None,
             discord: None,
         }
@@ -154,6 +158,9 @@ impl Harness {
             let path = host_dir.path().join(sub);
             std::fs::create_dir(&path).expect("host dir");
             chown_like(&path, host_dir.path());
+        }
+        if options.git_workspace {
+            init_repository(&host_dir.path().join("work"));
         }
         let dir = tempfile::tempdir().expect("bot dir");
         let alice = tg.user(1001, "Alice", Some("alice"));
@@ -521,6 +528,19 @@ fn chown_like(path: &Path, like: &Path) {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(like).expect("stat workspace");
     std::os::unix::fs::chown(path, Some(meta.uid()), Some(meta.gid())).expect("chown");
+}
+
+/// Makes `dir` a git repository with one commit, owned like `dir`.
+fn init_repository(dir: &Path) {
+    super::git::git(dir, &["init", "-q"]);
+    super::git::git(dir, &["commit", "-q", "--allow-empty", "-m", "workspace"]);
+    let status = Command::new("chown")
+        .arg("-R")
+        .arg(format!("--reference={}", dir.display()))
+        .arg(dir)
+        .status()
+        .expect("chown");
+    assert!(status.success(), "chown the workspace");
 }
 
 /// Nanoseconds since the epoch, as the fake agent records its start.

@@ -6,6 +6,7 @@ pub mod fake_discord;
 pub mod fake_github;
 pub mod fake_slack;
 pub mod fake_telegram;
+pub mod git;
 pub mod harness;
 pub mod slack_world;
 pub mod sshd;

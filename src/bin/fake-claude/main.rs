@@ -24,6 +24,7 @@
 //! | `tool NAME JSON` | tool_use with that input, result `(NAME completed with no output)`, nothing run |
 //! | `write PATH TEXT…` | Write tool_use; really writes PATH (relative to the cwd, `\n` escapes) |
 //! | `commit MESSAGE…` | Bash tool_use; really commits everything in the cwd's Git repository |
+//! | `mv FROM TO`, `rm PATH` | Bash tool_use; really moves or removes the file (no shell) |
 //! | `text TEXT…` | an intermediate assistant text block |
 //! | `answer TEXT…` | the final answer (`\n` escapes) |
 //! | `answer-follows` | every later prompt line, verbatim, is the final answer |

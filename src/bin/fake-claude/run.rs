@@ -175,6 +175,16 @@ impl Runner {
             }
             Step::Write { path, content } => self.write_file(&path, &content).await,
             Step::Commit(message) => self.commit(&message).await,
+            Step::Move { from, to } => {
+                let cwd = self.cfg.cwd.clone();
+                let command = format!("mv {from} {to}");
+                let moved = std::fs::rename(cwd.join(&from), cwd.join(&to));
+                self.file_operation(&command, moved).await
+            }
+            Step::Remove(path) => {
+                let removed = std::fs::remove_file(self.cfg.cwd.join(&path));
+                self.file_operation(&format!("rm {path}"), removed).await
+            }
             Step::Text(text) => self.block(Block::Text(&text)).await,
             Step::ApiError(status) => {
                 self.check_turn_limit().await?;
@@ -485,6 +495,21 @@ impl Runner {
                 let message = format!("Error writing file: {e}");
                 let output = Node::from(format!("Error: {message}"));
                 lines::tool_result(ctx, &id, &message, ToolEnd::Failed, output)
+            }
+        };
+        self.emit(node).await
+    }
+
+    /// A file operation as the Bash tool reports it: the command, then no output or the error.
+    async fn file_operation(&mut self, command: &str, done: std::io::Result<()>) -> Flow {
+        let input = Node::obj([("command", command.into()), ("description", command.into())]);
+        let id = self.tool_use("Bash", &input).await?;
+        let ctx = &self.cfg.ctx;
+        let node = match done {
+            Ok(()) => lines::tool_result(ctx, &id, "", ToolEnd::Ok, Node::from("")),
+            Err(e) => {
+                let text = format!("Error: {e}");
+                lines::tool_result(ctx, &id, &text, ToolEnd::Failed, Node::from(text.clone()))
             }
         };
         self.emit(node).await

@@ -32,6 +32,13 @@ pub enum Step {
     },
     /// A `Bash` tool_use committing everything in the cwd's Git repository, really run.
     Commit(String),
+    /// A `Bash` tool_use `mv FROM TO`, really done (without a shell).
+    Move {
+        from: String,
+        to: String,
+    },
+    /// A `Bash` tool_use `rm PATH`, really done (without a shell).
+    Remove(String),
     /// An intermediate assistant text block.
     Text(String),
     ApiError(u16),
@@ -114,6 +121,17 @@ pub fn parse(prompt: &str) -> Result<Script, String> {
                     content: unescape(text),
                 });
             }
+            "mv" => {
+                let (from, to) = split_word(args);
+                if from.is_empty() || to.trim().is_empty() {
+                    return Err(fail("expected FROM TO"));
+                }
+                steps.push(Step::Move {
+                    from: from.to_owned(),
+                    to: to.trim().to_owned(),
+                });
+            }
+            "rm" if !args.trim().is_empty() => steps.push(Step::Remove(args.trim().to_owned())),
             "commit" => {
                 if args.trim().is_empty() {
                     return Err(fail("expected a commit message"));
@@ -316,6 +334,19 @@ mod tests {
         assert!(parse("@fake sleep x").is_err());
         assert!(parse("@fake tool Bash [1]").is_err());
         assert!(parse("@fakeish is prose").is_ok());
+        assert!(parse("@fake mv only-one").is_err());
+        assert!(parse("@fake rm").is_err());
+        let script = parse("@fake mv a.txt b/c.txt\n@fake rm d.txt").unwrap();
+        assert_eq!(
+            script.steps,
+            [
+                Step::Move {
+                    from: "a.txt".into(),
+                    to: "b/c.txt".into()
+                },
+                Step::Remove("d.txt".into())
+            ]
+        );
     }
 
     #[test]

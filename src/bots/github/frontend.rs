@@ -442,12 +442,15 @@ impl Frontend for GitHubFrontend {
                 progress: false,
             },
         }];
-        if !rest.is_empty() {
+        if !rest.is_empty() || !ending.attachments.is_empty() {
+            // The rest of a long answer, then the files (the patch), in comments of their own.
             out.push(Outbound {
                 key: keys::result(&turn.id),
                 thread: ending.thread.clone(),
                 op: OutboundOp::Post(
-                    Post::text(rest.join("\n\n")).replying_to(turn.reply_to.clone()),
+                    Post::text(rest.join("\n\n"))
+                        .replying_to(turn.reply_to.clone())
+                        .attach(ending.attachments.clone()),
                 ),
             });
         }

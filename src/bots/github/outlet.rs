@@ -118,6 +118,11 @@ fn message_ref(message_id: &str) -> Result<(&str, u64), SendError> {
         .ok_or_else(|| SendError::Rejected(format!("not a GitHub message id: {message_id}")))
 }
 
+/// A `<details>` block: `summary`, and `body` shown when opened.
+fn collapsed(summary: &str, body: &str) -> String {
+    format!("<details><summary>{summary}</summary>\n\n{body}\n\n</details>")
+}
+
 impl Outlet for GitHubOutlet {
     type Part = CommentPart;
 
@@ -129,22 +134,34 @@ impl Outlet for GitHubOutlet {
         false
     }
 
+    /// The text in one comment, or in collapsed comments when it is longer than one; then each
+    /// attachment in a collapsed comment of its own, as a code block.
     fn parts(&self, post: &Post) -> Vec<CommentPart> {
         let pieces = markdown::split(&post.markdown, COMMENT_ROOM);
         let count = pieces.len();
-        if count == 1 {
-            return vec![CommentPart(pieces.into_iter().next().unwrap_or_default())];
-        }
-        pieces
-            .into_iter()
-            .enumerate()
-            .map(|(i, piece)| {
-                CommentPart(format!(
-                    "<details><summary>{}</summary>\n\n{piece}\n\n</details>",
-                    crate::core::replies::continued(i + 1, count)
-                ))
-            })
-            .collect()
+        let mut parts: Vec<CommentPart> = match count {
+            1 => pieces.into_iter().map(CommentPart).collect(),
+            _ => pieces
+                .into_iter()
+                .enumerate()
+                .map(|(i, piece)| {
+                    CommentPart(collapsed(
+                        &crate::core::replies::continued(i + 1, count),
+                        &piece,
+                    ))
+                })
+                .collect(),
+        };
+        parts.retain(|p| !p.0.trim().is_empty() || post.attachments.is_empty());
+        parts.extend(post.attachments.iter().map(|a| {
+            let content = crate::runner::changes::capped(a.content.clone(), COMMENT_ROOM - 200);
+            let language = a.name.rsplit_once('.').map_or("", |(_, ext)| ext);
+            CommentPart(collapsed(
+                &format!("{} (`{}`)", a.caption, a.name.replace('`', "")),
+                &markdown::fenced(&content, language),
+            ))
+        }));
+        parts
     }
 
     fn send<'a>(

@@ -5,30 +5,12 @@
 use std::sync::Arc;
 
 use super::client::{SlackClient, SlackError, Upload};
-use crate::bots::outlet::{Outlet, OutletPart, SendError, messages_or_file};
+use crate::bots::outlet::{MarkupPart, Outlet, SendError, markup_parts};
 use crate::core::outbox::{Post, Reaction};
 use crate::core::replies;
 use crate::core::thread::{Platform, ThreadRef};
 use crate::render::slack::{MESSAGE_LIMIT, render};
 use crate::runner::transport::BoxFuture;
-
-/// One Slack message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SlackPart {
-    Text(String),
-    File {
-        file_name: String,
-        content: String,
-        comment: String,
-    },
-}
-
-impl OutletPart for SlackPart {
-    /// Slack does not reject mrkdwn: there is no fallback to fall back to.
-    fn plain(&self) -> Option<SlackPart> {
-        None
-    }
-}
 
 pub struct SlackOutlet {
     client: Arc<SlackClient>,
@@ -69,7 +51,7 @@ fn first_part(markdown: &str) -> String {
 }
 
 impl Outlet for SlackOutlet {
-    type Part = SlackPart;
+    type Part = MarkupPart;
 
     fn platform(&self) -> Platform {
         Platform::Slack
@@ -80,35 +62,30 @@ impl Outlet for SlackOutlet {
         !chat.starts_with('D')
     }
 
-    fn parts(&self, post: &Post) -> Vec<SlackPart> {
+    fn parts(&self, post: &Post) -> Vec<MarkupPart> {
         let rendered = render(&post.markdown, MESSAGE_LIMIT)
             .into_iter()
-            .map(|p| SlackPart::Text(p.mrkdwn))
+            .map(|p| p.mrkdwn)
             .collect();
-        messages_or_file(rendered, post, |file_name, comment| SlackPart::File {
-            file_name,
-            content: post.markdown.clone(),
-            comment,
-        })
-        .unwrap_or_else(|| vec![SlackPart::Text(replies::empty_message())])
+        markup_parts(rendered, post)
     }
 
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
         _key: &'a str,
-        part: &'a SlackPart,
+        part: &'a MarkupPart,
         _post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
             let thread_ts = thread.topic.as_deref();
             match part {
-                SlackPart::Text(text) => self
+                MarkupPart::Text(text) => self
                     .client
                     .post_message(&thread.chat, thread_ts, text)
                     .await
                     .map_err(classify),
-                SlackPart::File {
+                MarkupPart::File {
                     file_name,
                     content,
                     comment,

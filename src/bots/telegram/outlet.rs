@@ -7,7 +7,7 @@ use teloxide::types::{
     ChatId, InputFile, LinkPreviewOptions, MessageId, ParseMode, ReplyParameters, ThreadId,
 };
 
-use crate::bots::outlet::{Outlet, OutletPart, SendError, messages_or_file};
+use crate::bots::outlet::{Outlet, OutletPart, SendError, post_parts};
 use crate::core::outbox::Post;
 use crate::core::replies;
 use crate::core::thread::{Platform, ThreadRef};
@@ -120,14 +120,16 @@ impl Outlet for TelegramOutlet {
                 plain: p.plain,
             })
             .collect();
-        messages_or_file(rendered, post, |file_name, caption| {
-            TelegramPart::Document {
+        post_parts(
+            rendered,
+            post,
+            || TelegramPart::Plain(replies::empty_message()),
+            |file_name, content, caption| TelegramPart::Document {
                 file_name,
-                content: post.markdown.clone(),
+                content,
                 caption,
-            }
-        })
-        .unwrap_or_else(|| vec![TelegramPart::Plain(replies::empty_message())])
+            },
+        )
     }
 
     fn send<'a>(

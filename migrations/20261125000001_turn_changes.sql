@@ -1,0 +1,4 @@
+-- What the workspace looked like when the turn's agent started (a git commit and a tree of the
+-- whole working tree, or "not a repository"), as JSON: the turn's changes are measured against
+-- it when the turn ends, also after a restart.
+ALTER TABLE turns ADD COLUMN changes_base TEXT;

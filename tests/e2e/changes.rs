@@ -1,0 +1,100 @@
+//! What a turn changed in its workspace, shown with the answer: a summary of the files and
+//! commits, and the whole patch as a file — checked against `git diff` run independently.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::db::{Db, on_both_databases};
+use crate::support::git::git;
+use crate::support::harness::{Harness, Options};
+
+on_both_databases!(
+    a_turn_shows_its_changes_and_sends_the_patch,
+    a_workspace_without_git_says_so,
+);
+
+/// Gives the workspace back to the SSH login user after the test wrote into it as itself.
+fn hand_over(t: &Harness, dir: &Path) {
+    let status = Command::new("chown")
+        .arg("-R")
+        .arg(format!("--reference={}", t.host_dir.path().display()))
+        .arg(dir)
+        .status()
+        .expect("chown");
+    assert!(status.success());
+}
+
+/// The agent edits, adds, renames and deletes files and commits part of it; the answer lists
+/// each file with its counts and the commit, and the patch file is exactly `git diff` between
+/// the workspace before and after.
+async fn a_turn_shows_its_changes_and_sends_the_patch(db: Db) {
+    let t = Harness::start(db).await;
+    let work = t.host_dir.path().join("work");
+    std::fs::write(work.join("a.txt"), "one\ntwo\n").unwrap();
+    std::fs::write(work.join("b.txt"), "to be removed\n").unwrap();
+    std::fs::write(work.join("old.txt"), "a file\nthat moves\nwhole\n").unwrap();
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-qm", "start"]);
+    let start = git(&work, &["rev-parse", "HEAD"]).trim().to_owned();
+    hand_over(&t, &work);
+
+    t.say(
+        "@fake write a.txt one\\nthree\\nfour\n@fake commit Rewrite a\n@fake write new.txt fresh\n\
+         @fake mv old.txt moved.txt\n@fake rm b.txt\ntidy up",
+    );
+    t.next().await;
+    let answer = t.next().await;
+    let patch = t.next().await;
+    assert!(
+        answer.text.starts_with("Echo #1: tidy up"),
+        "{}",
+        answer.text
+    );
+    for line in [
+        "Changes: 4 files, +3 −2 · 1 new commit",
+        "a.txt (+2 −1)",
+        "new.txt (new, +1 −0)",
+        "old.txt → moved.txt (+0 −0)",
+        "b.txt (deleted)",
+        "Rewrite a",
+    ] {
+        assert!(answer.text.contains(line), "{line:?} in {}", answer.text);
+    }
+    let document = patch.document.expect("the patch as a document");
+    assert!(document.file_name.starts_with("turn-") && document.file_name.ends_with(".diff"));
+    assert_eq!(patch.text, "The patch: 4 files changed.");
+
+    // Independently: everything staged, compared with the commit the turn started from.
+    git(&work, &["add", "-A"]);
+    let expected = git(
+        &work,
+        &["diff", "--no-color", "--find-renames", "--cached", &start],
+    );
+    assert_eq!(String::from_utf8_lossy(&document.bytes), expected);
+    assert_eq!(
+        git(&work, &["log", "--format=%s", &format!("{start}..HEAD")]).trim(),
+        "Rewrite a"
+    );
+    t.tg.assert_all_read();
+    t.assert_no_violations();
+}
+
+/// A workspace that is no repository: the first answer says so (no error, no file), later ones
+/// do not repeat it.
+async fn a_workspace_without_git_says_so(db: Db) {
+    let mut options = Options::new(db);
+    options.git_workspace = false;
+    let t = Harness::start_with(options).await;
+    t.say("@fake write notes.txt hi\nwrite it");
+    t.next().await;
+    let answer = t.next().await;
+    assert_eq!(
+        answer.text,
+        "Echo #1: write it\n\nThe workspace is not a git repository, so its changes are not shown."
+    );
+    assert!(answer.document.is_none());
+    t.say("@fake write notes.txt again\nand again");
+    t.next().await;
+    assert_eq!(t.next().await.text, "Echo #2: and again");
+    t.tg.assert_all_read();
+}
