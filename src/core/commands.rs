@@ -80,6 +80,7 @@ async fn status(core: &Core, event: &Inbound) -> Result<String> {
         .map(|started| Duration::from_millis((now_ms() - started).max(0) as u64));
     let queued = core.store.queued_count(&session.id).await?;
     let last = core.store.last_finished_turn(&session.id).await?;
+    let totals = core.store.session_totals(&session.id).await?;
     let health = match core.hosts.get(&session.host) {
         Some(host) => {
             let version = core.claude.version_argv(host.claude());
@@ -97,6 +98,7 @@ async fn status(core: &Core, event: &Inbound) -> Result<String> {
         running_for,
         queued,
         last: last.as_ref(),
+        totals: &totals,
         health: &health,
     }))
 }

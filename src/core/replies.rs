@@ -12,9 +12,9 @@ use crate::core::inbound::Invalid;
 use crate::core::outcome::Outcome;
 use crate::core::thread::Platform;
 use crate::render::escape_markdown as esc;
-use crate::runner::changes::{ChangeKind, Changes};
+use crate::runner::changes::{ChangeKind, ChangeStats, Changes};
 use crate::runner::health::Health;
-use crate::store::{SessionRow, SessionSummary, TurnRow};
+use crate::store::{SessionRow, SessionSummary, SessionTotals, TurnRow};
 
 /// `1m 05s`, `12s`, `2h 03m`.
 pub fn duration(d: Duration) -> String {
@@ -341,20 +341,7 @@ pub fn workspace_changes(changes: &Changes) -> String {
         return "No files changed.".to_owned();
     }
     let code = |path: &str| format!("`{}`", path.replace('`', ""));
-    let (added, removed) = changes
-        .files
-        .iter()
-        .filter_map(|f| f.lines)
-        .fold((0, 0), |(a, r), (fa, fr)| (a + fa, r + fr));
-    let mut text = format!(
-        "**Changes:** {} file{}, +{added} −{removed}",
-        changes.files.len(),
-        plural(changes.files.len()),
-    );
-    if !changes.commits.is_empty() {
-        let n = changes.commits.len();
-        text.push_str(&format!(" · {n} new commit{}", plural(n)));
-    }
+    let mut text = format!("**Changes:** {}", change_figures(&changes.stats()));
     for file in changes.files.iter().take(CHANGED_FILES_SHOWN) {
         let what = match (&file.submodule, file.lines, file.kind) {
             (_, _, ChangeKind::Deleted) => "deleted".to_owned(),
@@ -391,6 +378,25 @@ pub fn workspace_changes(changes: &Changes) -> String {
 /// The caption of a turn's patch file.
 pub fn patch_caption(files: usize) -> String {
     format!("The patch: {files} file{} changed.", plural(files))
+}
+
+/// `3 files, +10 −2 · 1 new commit`.
+fn change_figures(stats: &ChangeStats) -> String {
+    let mut text = format!(
+        "{} file{}, +{} −{}",
+        stats.files,
+        plural(stats.files),
+        stats.added,
+        stats.removed
+    );
+    if stats.commits > 0 {
+        text.push_str(&format!(
+            " · {} new commit{}",
+            stats.commits,
+            plural(stats.commits)
+        ));
+    }
+    text
 }
 
 /// The workspace has no git repository, so there is nothing to compare.
@@ -502,6 +508,7 @@ pub struct StatusView<'a> {
     pub running_for: Option<Duration>,
     pub queued: i64,
     pub last: Option<&'a TurnRow>,
+    pub totals: &'a SessionTotals,
     pub health: &'a Health,
 }
 
@@ -531,7 +538,7 @@ pub fn status(view: &StatusView<'_>) -> String {
     if let Some(last) = view.last {
         let outcome = last.outcome.as_ref().map(|o| o.name()).unwrap_or("unknown");
         text.push_str(&format!(
-            "- Last turn: {}, {}, {}\n",
+            "- Last turn: {}, {}, {}",
             outcome.replace('_', " "),
             last.duration_ms
                 .map(duration_ms)
@@ -540,8 +547,23 @@ pub fn status(view: &StatusView<'_>) -> String {
                 .map(cost)
                 .unwrap_or_else(|| "no cost reported".into()),
         ));
+        match &last.changes {
+            Some(stats) if stats.files > 0 || stats.commits > 0 => {
+                text.push_str(&format!(" · changed {}", change_figures(stats)));
+            }
+            _ => {}
+        }
+        text.push('\n');
     }
-    text.push_str(&format!("- Total cost: {}\n\n", cost(s.total_cost_usd)));
+    let t = view.totals;
+    text.push_str(&format!(
+        "- Total: {} turn{}, {} · tokens {} in, {} out\n\n",
+        t.turns,
+        plural(t.turns as usize),
+        cost(s.total_cost_usd),
+        t.input_tokens,
+        t.output_tokens
+    ));
     text.push_str(&health_line(&s.host, view.health));
     text
 }

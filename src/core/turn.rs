@@ -32,7 +32,7 @@ use super::outcome::Outcome;
 use super::progress::Progress;
 use super::replies;
 use crate::agents::claude;
-use crate::runner::changes::{self, Baseline};
+use crate::runner::changes::{self, Baseline, ChangeStats};
 use crate::runner::git::{self, GitError, Pushed};
 use crate::runner::hosts::Host;
 use crate::runner::remote_turn::{
@@ -145,9 +145,11 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     let result = follower.result.take();
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
-    if let Some((summary, patch)) = workspace_changes(core, &host, &session, &turn).await {
-        notes.push(summary);
-        attachments.extend(patch);
+    let mut changes = None;
+    if let Some(found) = workspace_changes(core, &host, &session, &turn).await {
+        notes.push(found.summary);
+        attachments.extend(found.patch);
+        changes = found.stats;
     }
     if let Outcome::Success { .. } = &outcome {
         notes.extend(push_workspace(core, &host, &turn).await);
@@ -159,7 +161,11 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         outcome,
         result.as_ref(),
         tools,
-        Extras { notes, attachments },
+        Extras {
+            notes,
+            attachments,
+            changes,
+        },
     )
     .await?;
     if let Err(e) = remote_turn::remove(&*host.transport, &files).await {
@@ -183,6 +189,13 @@ fn workdir(host: &Host, session: &SessionRow, turn: &TurnRow) -> String {
     }
 }
 
+/// What a turn changed, as the answer shows it.
+struct FoundChanges {
+    summary: String,
+    patch: Option<Attachment>,
+    stats: Option<ChangeStats>,
+}
+
 /// What the turn changed in its workspace: the summary for the answer, and the patch as a file.
 /// Nothing when nothing changed. That the workspace is no repository is said once, on the first
 /// turn that finds it so (not on every turn after).
@@ -191,13 +204,17 @@ async fn workspace_changes(
     host: &Host,
     session: &SessionRow,
     turn: &TurnRow,
-) -> Option<(String, Option<Attachment>)> {
+) -> Option<FoundChanges> {
     let base = match turn.changes_base.as_ref()? {
         Baseline::Snapshot(snapshot) => snapshot,
         Baseline::NotARepository => {
             let previous = core.store.last_finished_turn(&session.id).await.ok()?;
             let said = previous.is_some_and(|p| p.changes_base == Some(Baseline::NotARepository));
-            return (!said).then(|| (replies::workspace_not_a_repository(), None));
+            return (!said).then(|| FoundChanges {
+                summary: replies::workspace_not_a_repository(),
+                patch: None,
+                stats: None,
+            });
         }
         Baseline::Unknown => return None,
     };
@@ -217,7 +234,11 @@ async fn workspace_changes(
         caption: replies::patch_caption(changes.files.len()),
         content: changes::capped(changes.patch.clone(), MAX_PATCH_BYTES),
     });
-    Some((replies::workspace_changes(&changes), patch))
+    Some(FoundChanges {
+        summary: replies::workspace_changes(&changes),
+        patch,
+        stats: Some(changes.stats()),
+    })
 }
 
 /// Prepares the turn's workspace (a Git checkout) and returns the directory the agent works in.
@@ -645,6 +666,8 @@ struct Extras {
     /// Paragraphs for the end of the message (what changed, what was pushed).
     notes: Vec<String>,
     attachments: Vec<Attachment>,
+    /// What the turn changed, in figures, to keep with it.
+    changes: Option<ChangeStats>,
 }
 
 /// [`finish`], with notes and files for the answer.
@@ -674,6 +697,9 @@ async fn finish_with(
         _ => None,
     };
     turns::finish_turn(&mut tx, &turn.id, &outcome, result_text, &stats).await?;
+    if let Some(changes) = &extras.changes {
+        turns::set_changes(&mut tx, &turn.id, changes).await?;
+    }
     let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
     let ending = Ending {
         turn,

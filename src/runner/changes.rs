@@ -103,6 +103,30 @@ impl Changes {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty() && self.commits.is_empty()
     }
+
+    pub fn stats(&self) -> ChangeStats {
+        let (added, removed) = self
+            .files
+            .iter()
+            .filter_map(|f| f.lines)
+            .fold((0, 0), |(a, r), (fa, fr)| (a + fa, r + fr));
+        ChangeStats {
+            files: self.files.len(),
+            added,
+            removed,
+            commits: self.commits.len(),
+        }
+    }
+}
+
+/// A turn's changes in figures, kept with the turn (for `/status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChangeStats {
+    pub files: usize,
+    /// Lines added and removed, over the files with line counts (not binaries, submodules).
+    pub added: u64,
+    pub removed: u64,
+    pub commits: usize,
 }
 
 #[derive(Debug, thiserror::Error)]

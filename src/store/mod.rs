@@ -27,7 +27,7 @@ use sqlx::{Any, AnyPool, Transaction};
 pub use audit::AuditRow;
 pub use outbox::OutboxRow;
 pub use sessions::{NewSession, SessionRow, SessionSummary};
-pub use turns::{NewTurn, TurnEventRow, TurnRow, TurnState, TurnStats};
+pub use turns::{NewTurn, SessionTotals, TurnEventRow, TurnRow, TurnState, TurnStats};
 
 /// A write transaction; the free functions in the submodules take `&mut *tx`.
 pub type Tx = Transaction<'static, Any>;

@@ -17,7 +17,7 @@ use crate::core::agent_event::AgentEvent;
 use crate::core::frontend::Workspace;
 use crate::core::ids::{InboundId, SessionId, TurnId, now_ms};
 use crate::core::outcome::Outcome;
-use crate::runner::changes::Baseline;
+use crate::runner::changes::{Baseline, ChangeStats};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,6 +85,17 @@ pub struct TurnRow {
     pub quiet: bool,
     /// The workspace when the agent started, to measure the turn's changes against.
     pub changes_base: Option<Baseline>,
+    /// What the turn changed, in figures.
+    pub changes: Option<ChangeStats>,
+}
+
+/// A session's turns so far, in figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionTotals {
+    /// Finished turns.
+    pub turns: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
 }
 
 /// One stored agent event of a turn.
@@ -127,7 +138,7 @@ pub struct TurnStats {
 const COLUMNS: &str = "id, session_id, prompt, author_id, author_name, reply_to, state, host, \
     remote_files, read_offset, cancel_reason, created_at, started_at, finished_at, outcome, \
     cost_usd, duration_ms, num_turns, input_tokens, output_tokens, activity, workspace, \
-    workspace_head, memo, quiet, changes_base";
+    workspace_head, memo, quiet, changes_base, changes";
 
 fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
     let state: String = col(row, "state")?;
@@ -135,6 +146,7 @@ fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
     let workspace: Option<String> = col(row, "workspace")?;
     let memo: Option<String> = col(row, "memo")?;
     let changes_base: Option<String> = col(row, "changes_base")?;
+    let changes: Option<String> = col(row, "changes")?;
     Ok(TurnRow {
         id: TurnId::from_string(col(row, "id")?),
         session_id: SessionId::from_string(col(row, "session_id")?),
@@ -174,6 +186,10 @@ fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
             .map(|b| serde_json::from_str(&b))
             .transpose()
             .context("unreadable changes base")?,
+        changes: changes
+            .map(|c| serde_json::from_str(&c))
+            .transpose()
+            .context("unreadable changes")?,
     })
 }
 
@@ -224,6 +240,23 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(turn_from_row).transpose()
+    }
+
+    /// How many turns of a session finished, and the tokens they used.
+    pub async fn session_totals(&self, session: &SessionId) -> Result<SessionTotals> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS turns, COALESCE(SUM(input_tokens), 0) AS input_tokens, \
+             COALESCE(SUM(output_tokens), 0) AS output_tokens \
+             FROM turns WHERE session_id = $1 AND state = 'done'",
+        )
+        .bind(session.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(SessionTotals {
+            turns: col(&row, "turns")?,
+            input_tokens: col(&row, "input_tokens")?,
+            output_tokens: col(&row, "output_tokens")?,
+        })
     }
 
     /// A session's turns, oldest first.
@@ -418,6 +451,20 @@ pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<(
 }
 
 /// (started unfinished turns, queued turns) of a session.
+/// Records what a finished turn changed, in the transaction that finishes it.
+pub async fn set_changes(
+    conn: &mut AnyConnection,
+    turn: &TurnId,
+    stats: &ChangeStats,
+) -> Result<()> {
+    sqlx::query("UPDATE turns SET changes = $1 WHERE id = $2")
+        .bind(serde_json::to_string(stats)?)
+        .bind(turn.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn queue_counts(conn: &mut AnyConnection, session: &SessionId) -> Result<(i64, i64)> {
     use sqlx::Row;
     let row = sqlx::query(

@@ -75,6 +75,12 @@ async fn a_turn_shows_its_changes_and_sends_the_patch(db: Db) {
         git(&work, &["log", "--format=%s", &format!("{start}..HEAD")]).trim(),
         "Rewrite a"
     );
+    t.say("/status");
+    let status = t.next().await.text;
+    assert!(
+        status.contains("· changed 4 files, +3 −2 · 1 new commit"),
+        "{status}"
+    );
     t.tg.assert_all_read();
     t.assert_no_violations();
 }

@@ -256,6 +256,7 @@ async fn read_only_commands_and_the_menu(db: Db) {
         "State: idle",
         "Queue: 0 waiting",
         "Last turn: success",
+        "Total: 1 turn, $",
         "Host remote: reachable",
         "load ",
         "GiB free in the workspace",
@@ -266,6 +267,19 @@ async fn read_only_commands_and_the_menu(db: Db) {
             "/status lacks {expected:?}:\n{status}"
         );
     }
+    let tokens = status
+        .lines()
+        .find_map(|l| l.split_once("tokens ").map(|(_, t)| t.to_owned()))
+        .unwrap_or_else(|| panic!("no tokens in {status}"));
+    let (input, output) = tokens.split_once(" in, ").expect("tokens in and out");
+    assert!(input.parse::<u64>().expect("a number") > 0, "{status}");
+    assert!(
+        output
+            .trim_end_matches(" out")
+            .parse::<u64>()
+            .expect("a number")
+            > 0
+    );
     let run = &t.agent_runs()[0];
     assert!(
         status.contains(&run.session_id),

@@ -57,3 +57,50 @@ impl Frontend for SlackFrontend {
         reacting_ending(ending, |_| true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::core::frontend::Refusal;
+    use crate::core::inbound::InboundBody;
+    use crate::core::thread::{Author, ThreadRef};
+
+    fn event(user: &str, team: &str) -> Inbound {
+        Inbound {
+            external_id: "msg:C1:1.1".into(),
+            thread: ThreadRef {
+                platform: Platform::Slack,
+                chat: "C1".into(),
+                topic: Some("1.1".into()),
+            },
+            author: Author {
+                id: user.into(),
+                display: format!("<@{user}>"),
+            },
+            message_id: Some("1.1".into()),
+            body: InboundBody::Prompt { text: "hi".into() },
+            context: Some(json!({ "team": team })),
+        }
+    }
+
+    async fn admitted(frontend: &SlackFrontend, user: &str, team: &str) -> Admission {
+        frontend.admit(&event(user, team)).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn listed_users_and_everyone_in_listed_workspaces_nobody_else() {
+        let frontend = SlackFrontend::new(&["U1".into()], &["T9".into()]);
+        assert_eq!(admitted(&frontend, "U1", "T1").await, Admission::Allowed);
+        assert_eq!(admitted(&frontend, "U2", "T9").await, Admission::Allowed);
+        assert_eq!(
+            admitted(&frontend, "U2", "T1").await,
+            Admission::Refused(Refusal::NotAllowed {
+                user_id: "U2".into()
+            })
+        );
+        let nobody = SlackFrontend::new(&[], &[]);
+        assert_ne!(admitted(&nobody, "U1", "T9").await, Admission::Allowed);
+    }
+}
