@@ -151,6 +151,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         hosts,
         Claude::new(config.agents.claude.clone()),
         config.defaults.clone(),
+        config.budgets.clone(),
         frontends,
     );
 

@@ -21,8 +21,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+mod budgets;
 mod discord;
 mod slack;
+pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
 pub use slack::{SlackConfig, SlackMode, SlackSecrets};
 
@@ -113,6 +115,9 @@ pub struct Config {
     pub discord: DiscordConfig,
     #[serde(default)]
     pub defaults: Defaults,
+    /// Spending limits; none by default.
+    #[serde(default)]
+    pub budgets: Budgets,
     /// Workspace hosts by name. `local` exists even when not listed.
     #[serde(default)]
     pub hosts: BTreeMap<String, HostConfig>,
@@ -706,6 +711,7 @@ impl Config {
             bail!("telegram.limits.* must be greater than zero");
         }
         self.slack.validate()?;
+        self.budgets.validate()?;
         self.discord.validate()
     }
 

@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use anyhow::Context;
 
 use crate::agents::claude::Claude;
-use crate::config::Defaults;
+use crate::config::{Budgets, Defaults};
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
 use frontend::Frontend;
@@ -41,6 +41,7 @@ pub struct Core {
     pub hosts: Hosts,
     pub claude: Claude,
     pub defaults: Defaults,
+    pub budgets: Budgets,
     frontends: HashMap<Platform, Arc<dyn Frontend>>,
     workers: workers::Workers,
     /// Bumped whenever the outbox gains work; each platform's scheduler watches it.
@@ -55,6 +56,7 @@ impl Core {
         hosts: Hosts,
         claude: Claude,
         defaults: Defaults,
+        budgets: Budgets,
         frontends: Vec<Arc<dyn Frontend>>,
     ) -> Arc<Core> {
         Arc::new(Core {
@@ -62,6 +64,7 @@ impl Core {
             hosts,
             claude,
             defaults,
+            budgets,
             frontends: frontends.into_iter().map(|f| (f.platform(), f)).collect(),
             workers: workers::Workers::default(),
             outbox_changed: watch::Sender::new(0),

@@ -39,6 +39,22 @@ pub enum Outcome {
         exit_code: Option<i64>,
         stderr_tail: String,
     },
+    /// A spending limit was reached before the turn started: nothing ran.
+    OverBudget {
+        budget: Budget,
+        spent_usd: f64,
+        limit_usd: f64,
+    },
+}
+
+/// Which spending limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Budget {
+    /// One person's spending today (UTC).
+    UserDaily,
+    /// One session's cost.
+    Session,
 }
 
 impl Outcome {
@@ -57,6 +73,7 @@ impl Outcome {
             Outcome::LaunchFailed { .. } => "launch_failed",
             Outcome::AgentError { .. } => "agent_error",
             Outcome::Crashed { .. } => "crashed",
+            Outcome::OverBudget { .. } => "over_budget",
         }
     }
 }

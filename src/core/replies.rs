@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::core::command::{COMMANDS, CommandError, help_for};
 use crate::core::frontend::Refusal;
 use crate::core::inbound::Invalid;
-use crate::core::outcome::Outcome;
+use crate::core::outcome::{Budget, Outcome};
 use crate::core::thread::Platform;
 use crate::render::escape_markdown as esc;
 use crate::runner::changes::{ChangeKind, ChangeStats, Changes};
@@ -222,6 +222,7 @@ pub fn final_status(
             line
         }
         Outcome::Cancelled => format!("🛑 Cancelled after {took}"),
+        Outcome::OverBudget { .. } => "💸 Not run: over budget".to_owned(),
         Outcome::TimedOut { .. } => format!("⏱ Timed out after {took}"),
         other => format!("❌ Failed after {took}: {}", failure_title(other)),
     }
@@ -241,6 +242,7 @@ fn failure_title(outcome: &Outcome) -> &'static str {
         Outcome::LaunchFailed { .. } => "could not start",
         Outcome::AgentError { .. } => "agent error",
         Outcome::Crashed { .. } => "agent stopped unexpectedly",
+        Outcome::OverBudget { .. } => "over budget",
     }
 }
 
@@ -314,6 +316,27 @@ pub fn outcome_message(platform: Platform, outcome: &Outcome, host: &str) -> Str
             }
             text
         }
+        Outcome::OverBudget {
+            budget: Budget::UserDaily,
+            spent_usd,
+            limit_usd,
+        } => format!(
+            "💸 Not run: you have spent {} today, and your daily budget is {}. It starts afresh at \
+             midnight UTC; the prompt was not queued for later, so send it again then.",
+            cost(*spent_usd),
+            cost(*limit_usd)
+        ),
+        Outcome::OverBudget {
+            budget: Budget::Session,
+            spent_usd,
+            limit_usd,
+        } => format!(
+            "💸 Not run: this session has cost {}, and a session's budget is {}. Send `{}` to \
+             start a new session with a fresh budget.",
+            cost(*spent_usd),
+            cost(*limit_usd),
+            platform.command("new")
+        ),
     }
 }
 

@@ -28,7 +28,7 @@ use super::agent_event::{AgentEvent, AgentResult};
 use super::frontend::{Ending, Workspace};
 use super::ids::now_ms;
 use super::outbox::{Attachment, Outbound, OutboundOp, keys};
-use super::outcome::Outcome;
+use super::outcome::{Budget, Outcome};
 use super::progress::Progress;
 use super::replies;
 use crate::agents::claude;
@@ -71,6 +71,11 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         )
         .await;
     };
+    if turn.state == TurnState::Queued
+        && let Some(outcome) = over_budget(core, &session, &turn).await?
+    {
+        return finish(core, &session, &turn, outcome, None, 0).await;
+    }
     let mut turn = turn;
     let _slot = match host.try_slot() {
         Some(slot) => slot,
@@ -172,6 +177,32 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         tracing::warn!(turn = %turn.id, "could not remove the turn's files on {}: {e}", host.name);
     }
     Ok(())
+}
+
+/// The spending limit a turn about to start finds reached, if any.
+async fn over_budget(core: &Core, session: &SessionRow, turn: &TurnRow) -> Result<Option<Outcome>> {
+    let over = |budget, spent_usd: f64, limit_usd: f64| {
+        (spent_usd >= limit_usd).then_some(Outcome::OverBudget {
+            budget,
+            spent_usd,
+            limit_usd,
+        })
+    };
+    if let Some(limit) = core.budgets.session_usd
+        && let Some(outcome) = over(Budget::Session, session.total_cost_usd, limit)
+    {
+        return Ok(Some(outcome));
+    }
+    let Some(limit) = core.budgets.user_daily_usd else {
+        return Ok(None);
+    };
+    let now = now_ms();
+    let midnight_utc = now - now.rem_euclid(24 * 3600 * 1000);
+    let spent = core
+        .store
+        .user_spend_since(session.thread.platform, &turn.author_id, midnight_utc)
+        .await?;
+    Ok(over(Budget::UserDaily, spent, limit))
 }
 
 async fn reload(core: &Core, turn: &TurnRow) -> Result<TurnRow> {

@@ -17,6 +17,7 @@ use crate::core::agent_event::AgentEvent;
 use crate::core::frontend::Workspace;
 use crate::core::ids::{InboundId, SessionId, TurnId, now_ms};
 use crate::core::outcome::Outcome;
+use crate::core::thread::Platform;
 use crate::runner::changes::{Baseline, ChangeStats};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -240,6 +241,27 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(turn_from_row).transpose()
+    }
+
+    /// What one person's turns finished since `since_ms` cost, over all their sessions on a
+    /// platform.
+    pub async fn user_spend_since(
+        &self,
+        platform: Platform,
+        author_id: &str,
+        since_ms: i64,
+    ) -> Result<f64> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(t.cost_usd), 0.0) AS spent FROM turns t \
+             JOIN sessions s ON s.id = t.session_id \
+             WHERE s.platform = $1 AND t.author_id = $2 AND t.finished_at >= $3",
+        )
+        .bind(platform.as_str())
+        .bind(author_id)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        col(&row, "spent")
     }
 
     /// How many turns of a session finished, and the tokens they used.

@@ -8,6 +8,7 @@
 mod support;
 
 mod changes;
+mod costs;
 mod discord;
 mod durability;
 mod failures;
