@@ -3,11 +3,13 @@
 //! The layout follows the data: platform adapters (`bots`) store inbound events and deliver the
 //! outbox; the platform-neutral `core` turns events into sessions, queued turns and replies;
 //! `runner` starts and follows turns on hosts; `agents` knows each agent CLI; `store` keeps
-//! everything durable; `render` formats Markdown per platform. `app` wires it all together.
+//! everything durable; `render` formats Markdown per platform; `audit` reads the trail back.
+//! `app` wires it all together.
 //! See docs/design.md for the invariants and how each is kept.
 
 pub mod agents;
 pub mod app;
+pub mod audit;
 pub mod bots;
 pub mod check;
 pub mod config;

@@ -1,4 +1,4 @@
-//! The `switchboard` command line: `serve`, `check`, `migrate`, `sessions list|show`.
+//! The `switchboard` command line: `serve`, `check`, `migrate`, `sessions list|show`, `audit`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +35,19 @@ enum Command {
     /// Inspect sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Print or export the audit trail: every finished turn and every refusal or rejected
+    /// request, oldest first.
+    Audit {
+        /// From this day (YYYY-MM-DD, UTC) or time (RFC 3339) on. Default: everything.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this platform user id's turns and refusals.
+        #[arg(long)]
+        user: Option<String>,
+        /// JSON (an array of records) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -98,6 +111,21 @@ async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
         Command::Migrate => {
             Store::open(&config.database.url, 1).await?;
             println!("the database schema is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { since, user, json } => {
+            let since_ms = since
+                .as_deref()
+                .map(switchboard::audit::parse_since)
+                .transpose()?
+                .unwrap_or(0);
+            let store = Store::open(&config.database.url, 2).await?;
+            let entries = switchboard::audit::collect(&store, since_ms, user.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else {
+                print!("{}", switchboard::audit::render_text(&entries));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Sessions(command) => {

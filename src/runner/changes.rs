@@ -115,18 +115,30 @@ impl Changes {
             added,
             removed,
             commits: self.commits.len(),
+            paths: self
+                .files
+                .iter()
+                .take(PATHS_KEPT)
+                .map(|f| f.path.clone())
+                .collect(),
         }
     }
 }
 
-/// A turn's changes in figures, kept with the turn (for `/status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// How many changed paths a turn's [`ChangeStats`] names.
+const PATHS_KEPT: usize = 100;
+
+/// A turn's changes in figures, kept with the turn (for `/status` and the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ChangeStats {
     pub files: usize,
     /// Lines added and removed, over the files with line counts (not binaries, submodules).
     pub added: u64,
     pub removed: u64,
     pub commits: usize,
+    /// The changed paths (the first hundred).
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

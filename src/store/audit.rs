@@ -42,6 +42,19 @@ impl Store {
         Ok(())
     }
 
+    /// Audit records from `since_ms` on, oldest first; only `actor`'s when given.
+    pub async fn audit_since(&self, since_ms: i64, actor: Option<&str>) -> Result<Vec<AuditRow>> {
+        let rows = sqlx::query(
+            "SELECT at, platform, actor, chat, action, detail FROM audit \
+             WHERE at >= $1 AND ($2 = '' OR actor = $2) ORDER BY at, id",
+        )
+        .bind(since_ms)
+        .bind(actor.unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(audit_row).collect()
+    }
+
     /// Audit records, oldest first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>> {
         let rows = sqlx::query(
@@ -50,17 +63,17 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditRow {
-                    at: col(row, "at")?,
-                    platform: col(row, "platform")?,
-                    actor: col(row, "actor")?,
-                    chat: col(row, "chat")?,
-                    action: col(row, "action")?,
-                    detail: col(row, "detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_row).collect()
     }
+}
+
+fn audit_row(row: &sqlx::any::AnyRow) -> Result<AuditRow> {
+    Ok(AuditRow {
+        at: col(row, "at")?,
+        platform: col(row, "platform")?,
+        actor: col(row, "actor")?,
+        chat: col(row, "chat")?,
+        action: col(row, "action")?,
+        detail: col(row, "detail")?,
+    })
 }

@@ -281,6 +281,23 @@ impl Store {
         })
     }
 
+    /// Turns that finished from `since_ms` on, oldest first; only `author`'s when given.
+    pub async fn finished_turns_since(
+        &self,
+        since_ms: i64,
+        author: Option<&str>,
+    ) -> Result<Vec<TurnRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM turns WHERE state = 'done' AND finished_at >= $1 \
+             AND ($2 = '' OR author_id = $2) ORDER BY finished_at, id"
+        )))
+        .bind(since_ms)
+        .bind(author.unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(turn_from_row).collect()
+    }
+
     /// A session's turns, oldest first.
     pub async fn session_turns(&self, session: &SessionId) -> Result<Vec<TurnRow>> {
         let rows = sqlx::query(AssertSqlSafe(format!(

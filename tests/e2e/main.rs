@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod support;
 
+mod audit;
 mod changes;
 mod costs;
 mod discord;
