@@ -267,8 +267,10 @@ impl Store {
     /// How many turns of a session finished, and the tokens they used.
     pub async fn session_totals(&self, session: &SessionId) -> Result<SessionTotals> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS turns, COALESCE(SUM(input_tokens), 0) AS input_tokens, \
-             COALESCE(SUM(output_tokens), 0) AS output_tokens \
+            // Postgres sums BIGINTs as NUMERIC, which the Any driver cannot read.
+            "SELECT COUNT(*) AS turns, \
+             CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens, \
+             CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens \
              FROM turns WHERE session_id = $1 AND state = 'done'",
         )
         .bind(session.as_str())
