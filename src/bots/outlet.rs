@@ -16,7 +16,7 @@ use anyhow::Result;
 use super::pacing::Pacer;
 use crate::core::Core;
 use crate::core::ids::now_ms;
-use crate::core::outbox::{OutboundOp, Post, Reaction};
+use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::runner::transport::BoxFuture;
 use crate::store::OutboxRow;
@@ -66,23 +66,19 @@ fn messages_or_file<P>(
 }
 
 /// A post as a platform sends it: its messages (see [`messages_or_file`]; `empty` when it
-/// rendered to nothing), then each of its attachments as a file. `file(name, content, caption)`
-/// makes the platform's file part.
+/// rendered to nothing), then each of its attachments. `file` makes the platform's part for a
+/// file (the long text's, or an attachment).
 pub fn post_parts<P>(
     rendered: Vec<P>,
     post: &Post,
     empty: impl FnOnce() -> P,
-    file: impl Fn(String, String, String) -> P,
+    file: impl Fn(Attachment) -> P,
 ) -> Vec<P> {
     let mut parts = messages_or_file(rendered, post, |name, caption| {
-        file(name, post.markdown.clone(), caption)
+        file(Attachment::text(name, post.markdown.clone(), caption))
     })
     .unwrap_or_else(|| vec![empty()]);
-    parts.extend(
-        post.attachments
-            .iter()
-            .map(|a| file(a.name.clone(), a.content.clone(), a.caption.clone())),
-    );
+    parts.extend(post.attachments.iter().cloned().map(file));
     parts
 }
 
@@ -93,7 +89,7 @@ pub enum MarkupPart {
     Text(String),
     File {
         file_name: String,
-        content: String,
+        content: Vec<u8>,
         comment: String,
     },
 }
@@ -111,10 +107,10 @@ pub fn markup_parts(rendered: Vec<String>, post: &Post) -> Vec<MarkupPart> {
         rendered.into_iter().map(MarkupPart::Text).collect(),
         post,
         || MarkupPart::Text(crate::core::replies::empty_message()),
-        |file_name, content, comment| MarkupPart::File {
-            file_name,
-            content,
-            comment,
+        |file| MarkupPart::File {
+            file_name: file.name,
+            content: file.data,
+            comment: file.caption,
         },
     )
 }

@@ -82,14 +82,55 @@ pub struct Post {
     pub attachments: Vec<Attachment>,
 }
 
-/// A text file sent with a post: a Telegram document, a Slack file, a Discord attachment.
+/// A file sent with a post: a Telegram document or photo, a Slack file, a Discord attachment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
-    /// The file name, with its extension (`turn-0a1b2c3d.diff`).
+    /// The file name, with its extension (`turn-0a1b2c3d.diff`, `chart.png`).
     pub name: String,
-    pub content: String,
+    /// The bytes (base64 in the stored outbox row).
+    #[serde(with = "base64_bytes")]
+    pub data: Vec<u8>,
     /// A line shown with it.
     pub caption: String,
+    /// An image to show as one (a photo), not a file to download.
+    #[serde(default)]
+    pub image: bool,
+}
+
+impl Attachment {
+    pub fn text(name: String, content: String, caption: String) -> Attachment {
+        Attachment {
+            name,
+            data: content.into_bytes(),
+            caption,
+            image: false,
+        }
+    }
+
+    pub fn image(name: String, data: Vec<u8>, caption: String) -> Attachment {
+        Attachment {
+            name,
+            data,
+            caption,
+            image: true,
+        }
+    }
+}
+
+/// Bytes as base64 text in JSON.
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Post {

@@ -398,6 +398,14 @@ pub fn workspace_changes(changes: &Changes) -> String {
     text
 }
 
+/// Where an image the agent made is, on a platform that cannot show it (GitHub).
+pub fn image_not_shown(path: &str) -> String {
+    format!(
+        "🖼 The agent made the image `{}` in its workspace (images cannot be attached here).",
+        path.replace('`', "")
+    )
+}
+
 /// The caption of a turn's patch file.
 pub fn patch_caption(files: usize) -> String {
     format!("The patch: {files} file{} changed.", plural(files))

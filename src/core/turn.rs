@@ -51,6 +51,10 @@ const RECONNECT_MIN: Duration = Duration::from_millis(500);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
 /// A turn's patch is cut at this size: past it, a file is for `git`, not for a chat.
 const MAX_PATCH_BYTES: usize = 4 << 20;
+/// Images the agent made are attached, this many at most, each up to this size (Telegram takes
+/// photos up to 10 MB, Discord files up to 10 MB).
+const MAX_IMAGES: usize = 4;
+const MAX_IMAGE_BYTES: usize = 8 << 20;
 
 /// Runs `turn` to completion (or picks it up where a previous run of the bot left it).
 pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
@@ -153,7 +157,7 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     let mut changes = None;
     if let Some(found) = workspace_changes(core, &host, &session, &turn).await {
         notes.push(found.summary);
-        attachments.extend(found.patch);
+        attachments.extend(found.attachments);
         changes = found.stats;
     }
     if let Outcome::Success { .. } = &outcome {
@@ -223,7 +227,8 @@ fn workdir(host: &Host, session: &SessionRow, turn: &TurnRow) -> String {
 /// What a turn changed, as the answer shows it.
 struct FoundChanges {
     summary: String,
-    patch: Option<Attachment>,
+    /// The patch, then the images the agent made.
+    attachments: Vec<Attachment>,
     stats: Option<ChangeStats>,
 }
 
@@ -243,7 +248,7 @@ async fn workspace_changes(
             let said = previous.is_some_and(|p| p.changes_base == Some(Baseline::NotARepository));
             return (!said).then(|| FoundChanges {
                 summary: replies::workspace_not_a_repository(),
-                patch: None,
+                attachments: Vec::new(),
                 stats: None,
             });
         }
@@ -260,14 +265,29 @@ async fn workspace_changes(
     if changes.is_empty() {
         return None;
     }
-    let patch = (!changes.patch.is_empty()).then(|| Attachment {
-        name: format!("turn-{}.diff", turn.id.short()),
-        caption: replies::patch_caption(changes.files.len()),
-        content: changes::capped(changes.patch.clone(), MAX_PATCH_BYTES),
-    });
+    let mut attachments: Vec<Attachment> = (!changes.patch.is_empty())
+        .then(|| {
+            Attachment::text(
+                format!("turn-{}.diff", turn.id.short()),
+                changes::capped(changes.patch.clone(), MAX_PATCH_BYTES),
+                replies::patch_caption(changes.files.len()),
+            )
+        })
+        .into_iter()
+        .collect();
+    for path in changes::images(&changes).take(MAX_IMAGES) {
+        match changes::read_file(&*host.transport, &dir, path, MAX_IMAGE_BYTES).await {
+            Ok(Some(data)) => {
+                let name = path.rsplit('/').next().unwrap_or(path).to_owned();
+                attachments.push(Attachment::image(name, data, path.to_owned()));
+            }
+            Ok(None) => tracing::info!(turn = %turn.id, path, "an image too large to attach"),
+            Err(e) => tracing::warn!(turn = %turn.id, "{e}"),
+        }
+    }
     Some(FoundChanges {
         summary: replies::workspace_changes(&changes),
-        patch,
+        attachments,
         stats: Some(changes.stats()),
     })
 }

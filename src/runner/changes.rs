@@ -262,6 +262,50 @@ pub fn capped(mut patch: String, max: usize) -> String {
     patch
 }
 
+/// Image files chats can show as images.
+const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "gif", "webp"];
+
+/// The images among the changes that still exist: added, modified or renamed, in order.
+pub fn images(changes: &Changes) -> impl Iterator<Item = &str> {
+    changes
+        .files
+        .iter()
+        .filter(|f| f.kind != ChangeKind::Deleted && f.submodule.is_none())
+        .map(|f| f.path.as_str())
+        .filter(|path| {
+            path.rsplit_once('.').is_some_and(|(_, ext)| {
+                IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+            })
+        })
+}
+
+/// The bytes of `path` (relative to the repository's top) in the workspace `dir`; `None` when
+/// the file is larger than `max` bytes.
+pub async fn read_file(
+    host: &dyn Transport,
+    dir: &str,
+    path: &str,
+    max: usize,
+) -> Result<Option<Vec<u8>>, ChangesError> {
+    let script = format!(
+        "{prelude}f={path}\n\
+         [ -f \"$f\" ] || {{ echo \"no such file\" >&2; exit 4; }}\n\
+         [ \"$(wc -c < \"$f\")\" -le {max} ] || exit 5\n\
+         cat \"$f\"\n",
+        prelude = prelude(dir),
+        path = super::shell::quote(path),
+    );
+    let out = host.exec(&script, b"").await?;
+    match out.status {
+        Some(0) => Ok(Some(out.stdout)),
+        Some(5) => Ok(None),
+        _ => Err(ChangesError::Git(format!(
+            "reading {path}: {}",
+            out.stderr_text()
+        ))),
+    }
+}
+
 async fn run(host: &dyn Transport, dir: &str, command: &str) -> Result<String, ChangesError> {
     let script = format!("{}{command}\n", prelude(dir));
     let out = host.exec(&script, b"").await?;
@@ -523,6 +567,27 @@ mod tests {
             None
         );
         assert!(snapshot(&host(), "/no/such/dir").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn images_are_found_and_read_within_a_size() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = repo(root.path());
+        let d = dir.to_str().unwrap();
+        let before = snapshot(&host(), d).await.unwrap().unwrap();
+        write(&dir, "out/Chart 1.PNG", &[0x89, b'P', b'N', b'G', 1, 2, 3]);
+        write(&dir, "photo.jpg", &[0xff; 64]);
+        write(&dir, "notes.md", b"not an image");
+        let changes = since(&host(), d, &before).await.unwrap();
+        let found: Vec<&str> = images(&changes).collect();
+        assert_eq!(found, ["out/Chart 1.PNG", "photo.jpg"]);
+        let bytes = read_file(&host(), d, "out/Chart 1.PNG", 100).await.unwrap();
+        assert_eq!(
+            bytes.as_deref(),
+            Some(&[0x89, b'P', b'N', b'G', 1, 2, 3][..])
+        );
+        assert_eq!(read_file(&host(), d, "photo.jpg", 63).await.unwrap(), None);
+        assert!(read_file(&host(), d, "gone.png", 100).await.is_err());
     }
 
     #[test]

@@ -10,8 +10,12 @@ use crate::support::harness::{Harness, Options};
 
 on_both_databases!(
     a_turn_shows_its_changes_and_sends_the_patch,
+    images_the_agent_makes_come_as_photos,
     a_workspace_without_git_says_so,
 );
+
+/// A 1×1 PNG.
+const PIXEL_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 /// Gives the workspace back to the SSH login user after the test wrote into it as itself.
 fn hand_over(t: &Harness, dir: &Path) {
@@ -103,4 +107,33 @@ async fn a_workspace_without_git_says_so(db: Db) {
     t.next().await;
     assert_eq!(t.next().await.text, "Echo #2: and again");
     t.tg.assert_all_read();
+}
+
+/// An image the agent writes during the turn comes after the answer and the patch as a photo,
+/// byte for byte, captioned with its path.
+async fn images_the_agent_makes_come_as_photos(db: Db) {
+    let t = Harness::start(db).await;
+    t.say(&format!(
+        "@fake write-base64 out/pixel.png {PIXEL_PNG}\ndraw a pixel"
+    ));
+    t.next().await;
+    let answer = t.next().await;
+    assert!(
+        answer.text.contains("out/pixel.png (binary)"),
+        "{}",
+        answer.text
+    );
+    let patch = t.next().await;
+    assert!(patch.document.is_some());
+    let photo = t.next().await;
+    let image = photo.photo.expect("a photo");
+    assert_eq!((image.width, image.height), (1, 1));
+    use base64::Engine;
+    let expected = base64::engine::general_purpose::STANDARD
+        .decode(PIXEL_PNG)
+        .unwrap();
+    assert_eq!(image.bytes.as_ref(), expected.as_slice());
+    assert_eq!(photo.text, "out/pixel.png");
+    t.tg.assert_all_read();
+    t.assert_no_violations();
 }

@@ -402,6 +402,32 @@ async fn a_long_answer_becomes_an_attachment(db: Db) {
         assert!(message.content.chars().count() <= 2000);
     }
     d.wait_reaction(&d.channel, &root, "✅").await;
+
+    // What the agent changed: the patch and the image it made, as attachments in the thread.
+    let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0];
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(png);
+    let root = d.mention(&format!(
+        "@fake write-base64 chart.png {encoded}\n@fake write notes.txt hi\nmake files"
+    ));
+    let thread = d.thread_of(&root).await;
+    let patch = fake(&t)
+        .wait_for_bot_message(
+            &thread,
+            |m| m.attachments.iter().any(|a| a.filename.ends_with(".diff")),
+            WAIT,
+        )
+        .await;
+    let diff = String::from_utf8_lossy(&patch.attachments[0].bytes).into_owned();
+    assert!(diff.contains("+++ b/notes.txt"), "{diff}");
+    let image = fake(&t)
+        .wait_for_bot_message(
+            &thread,
+            |m| m.attachments.iter().any(|a| a.filename == "chart.png"),
+            WAIT,
+        )
+        .await;
+    assert_eq!(image.attachments[0].bytes.as_ref(), png.as_slice());
     d.assert_no_violations();
 }
 

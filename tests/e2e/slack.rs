@@ -157,6 +157,20 @@ async fn direct_messages_slash_commands_and_long_answers(db: Db) {
     let first = s.wait_text(&dm, None, "Section 1").await;
     assert!(first.text.chars().count() <= 3000, "{}", first.text.len());
 
+    // What the agent changed comes as a file: the patch.
+    f.user_says(&dm, &s.alice, "@fake write notes.txt hi\nmake notes")
+        .await;
+    let patch = f
+        .wait_for(WAIT, |f| {
+            f.files(&dm)
+                .into_iter()
+                .find(|file| file.filename.ends_with(".diff"))
+        })
+        .await
+        .expect("the patch as a file");
+    let diff = String::from_utf8_lossy(&patch.bytes.expect("uploaded")).into_owned();
+    assert!(diff.contains("+++ b/notes.txt"), "{diff}");
+
     // `check` signs in and names the bot; the token is in neither its output nor the log.
     let out = tokio::task::block_in_place(|| t.cli(&["check"]));
     let stdout = String::from_utf8_lossy(&out.stdout);

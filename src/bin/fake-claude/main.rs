@@ -25,6 +25,7 @@
 //! | `write PATH TEXT…` | Write tool_use; really writes PATH (relative to the cwd, `\n` escapes) |
 //! | `commit MESSAGE…` | Bash tool_use; really commits everything in the cwd's Git repository |
 //! | `mv FROM TO`, `rm PATH` | Bash tool_use; really moves or removes the file (no shell) |
+//! | `write-base64 PATH DATA` | Bash tool_use; really writes the decoded bytes to PATH (images) |
 //! | `text TEXT…` | an intermediate assistant text block |
 //! | `answer TEXT…` | the final answer (`\n` escapes) |
 //! | `answer-follows` | every later prompt line, verbatim, is the final answer |

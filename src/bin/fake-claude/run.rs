@@ -181,6 +181,15 @@ impl Runner {
                 let moved = std::fs::rename(cwd.join(&from), cwd.join(&to));
                 self.file_operation(&command, moved).await
             }
+            Step::WriteBytes { path, bytes } => {
+                let target = self.cfg.cwd.join(&path);
+                let written = target
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| std::fs::write(&target, &bytes));
+                self.file_operation(&format!("base64 -d > {path}"), written)
+                    .await
+            }
             Step::Remove(path) => {
                 let removed = std::fs::remove_file(self.cfg.cwd.join(&path));
                 self.file_operation(&format!("rm {path}"), removed).await

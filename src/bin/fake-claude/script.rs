@@ -39,6 +39,11 @@ pub enum Step {
     },
     /// A `Bash` tool_use `rm PATH`, really done (without a shell).
     Remove(String),
+    /// A `Bash` tool_use writing bytes (given as base64) to a file, really done.
+    WriteBytes {
+        path: String,
+        bytes: Vec<u8>,
+    },
     /// An intermediate assistant text block.
     Text(String),
     ApiError(u16),
@@ -132,6 +137,20 @@ pub fn parse(prompt: &str) -> Result<Script, String> {
                 });
             }
             "rm" if !args.trim().is_empty() => steps.push(Step::Remove(args.trim().to_owned())),
+            "write-base64" => {
+                use base64::Engine;
+                let (path, encoded) = split_word(args);
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded.trim())
+                    .map_err(|e| fail(&format!("expected PATH BASE64: {e}")))?;
+                if path.is_empty() {
+                    return Err(fail("expected PATH BASE64"));
+                }
+                steps.push(Step::WriteBytes {
+                    path: path.to_owned(),
+                    bytes,
+                });
+            }
             "commit" => {
                 if args.trim().is_empty() {
                     return Err(fail("expected a commit message"));

@@ -95,7 +95,7 @@ impl DiscordOutlet {
             } => {
                 let file = FileUpload {
                     name: file_name,
-                    content: content.as_bytes(),
+                    content,
                 };
                 self.client
                     .create_message(channel, comment, reply_to, Some(file))
@@ -126,7 +126,7 @@ impl DiscordOutlet {
                 comment.as_str(),
                 Some(FileUpload {
                     name: file_name,
-                    content: content.as_bytes(),
+                    content,
                 }),
             ),
         };
@@ -330,7 +330,7 @@ mod tests {
                 file_name, content, ..
             } => {
                 assert_eq!(file_name, "answer-1.md");
-                assert_eq!(content, &long);
+                assert_eq!(content, long.as_bytes());
             }
             other => panic!("{other:?}"),
         }

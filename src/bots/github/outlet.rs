@@ -153,11 +153,18 @@ impl Outlet for GitHubOutlet {
                 .collect(),
         };
         parts.retain(|p| !p.0.trim().is_empty() || post.attachments.is_empty());
+        // Text files as collapsed code blocks; images cannot be uploaded through the API, so they
+        // are named.
         parts.extend(post.attachments.iter().map(|a| {
-            let content = crate::runner::changes::capped(a.content.clone(), COMMENT_ROOM - 200);
+            let name = a.name.replace('`', "");
+            if a.image {
+                return CommentPart(crate::core::replies::image_not_shown(&a.caption));
+            }
+            let text = String::from_utf8_lossy(&a.data).into_owned();
+            let content = crate::runner::changes::capped(text, COMMENT_ROOM - 200);
             let language = a.name.rsplit_once('.').map_or("", |(_, ext)| ext);
             CommentPart(collapsed(
-                &format!("{} (`{}`)", a.caption, a.name.replace('`', "")),
+                &format!("{} (`{name}`)", a.caption),
                 &markdown::fenced(&content, language),
             ))
         }));

@@ -95,7 +95,7 @@ impl Outlet for SlackOutlet {
                         channel: &thread.chat,
                         thread_ts,
                         filename: file_name,
-                        content: content.as_bytes(),
+                        content,
                         comment,
                     })
                     .await

@@ -24,7 +24,13 @@ pub enum TelegramPart {
     Plain(String),
     Document {
         file_name: String,
-        content: String,
+        content: Vec<u8>,
+        caption: String,
+    },
+    /// An image, shown in the chat.
+    Photo {
+        file_name: String,
+        content: Vec<u8>,
         caption: String,
     },
 }
@@ -124,10 +130,17 @@ impl Outlet for TelegramOutlet {
             rendered,
             post,
             || TelegramPart::Plain(replies::empty_message()),
-            |file_name, content, caption| TelegramPart::Document {
-                file_name,
-                content,
-                caption,
+            |file| match file.image {
+                true => TelegramPart::Photo {
+                    file_name: file.name,
+                    content: file.data,
+                    caption: file.caption,
+                },
+                false => TelegramPart::Document {
+                    file_name: file.name,
+                    content: file.data,
+                    caption: file.caption,
+                },
             },
         )
     }
@@ -159,17 +172,30 @@ impl Outlet for TelegramOutlet {
                     file_name,
                     content,
                     caption,
+                }
+                | TelegramPart::Photo {
+                    file_name,
+                    content,
+                    caption,
                 } => {
-                    let file = InputFile::memory(content.clone().into_bytes())
-                        .file_name(file_name.clone());
-                    let mut req = self
-                        .bot
-                        .send_document(chat, file)
-                        .caption(caption)
-                        .disable_notification(post.silent);
-                    req.message_thread_id = topic(thread);
-                    req.reply_parameters = reply_parameters(post);
-                    req.await
+                    let file = InputFile::memory(content.clone()).file_name(file_name.clone());
+                    // The two requests are different types with the same setters.
+                    macro_rules! send_file {
+                        ($method:ident) => {{
+                            let mut req = self
+                                .bot
+                                .$method(chat, file)
+                                .caption(caption)
+                                .disable_notification(post.silent);
+                            req.message_thread_id = topic(thread);
+                            req.reply_parameters = reply_parameters(post);
+                            req.await
+                        }};
+                    }
+                    match part {
+                        TelegramPart::Photo { .. } => send_file!(send_photo),
+                        _ => send_file!(send_document),
+                    }
                 }
             };
             sent.map(|message| message.id.0.to_string())
@@ -234,7 +260,7 @@ mod tests {
         assert_eq!(parts.len(), 2);
         assert!(
             matches!(&parts[1], TelegramPart::Document { file_name, content, .. }
-            if file_name == "answer-1.md" && *content == post.markdown)
+            if file_name == "answer-1.md" && *content == post.markdown.as_bytes())
         );
         assert!(parts[0].plain().is_some() && parts[1].plain().is_none());
     }
