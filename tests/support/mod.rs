@@ -11,3 +11,4 @@ pub mod harness;
 pub mod slack_world;
 pub mod sshd;
 pub mod telegram_html;
+pub mod waiting;

@@ -11,7 +11,6 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -682,17 +681,7 @@ impl FakeDiscord {
         timeout: Duration,
         mut check: impl FnMut(&Self) -> Option<T>,
     ) -> Option<T> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let mut changed = pin!(self.shared().changed.notified());
-            changed.as_mut().enable();
-            if let Some(found) = check(self) {
-                return Some(found);
-            }
-            if tokio::time::timeout_at(deadline, changed).await.is_err() {
-                return check(self);
-            }
-        }
+        crate::support::waiting::until(&self.shared().changed, timeout, || check(self)).await
     }
 
     /// Waits until a message of `channel` currently matches; returns the

@@ -14,7 +14,6 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +21,6 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
 use super::config::FakeGitHubConfig;
 use super::handlers::add_review_comment;
@@ -566,17 +564,7 @@ impl FakeGitHub {
         timeout: Duration,
         mut check: impl FnMut(&Self) -> Option<T>,
     ) -> Option<T> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let mut changed = pin!(self.shared().changed.notified());
-            changed.as_mut().enable();
-            if let Some(found) = check(self) {
-                return Some(found);
-            }
-            if tokio::time::timeout_at(deadline, changed).await.is_err() {
-                return check(self);
-            }
-        }
+        crate::support::waiting::until(&self.shared().changed, timeout, || check(self)).await
     }
 
     /// Waits until a conversation comment of `number` currently matches;

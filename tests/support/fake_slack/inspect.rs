@@ -7,10 +7,7 @@
 //! calls failed, which is usually the whole diagnosis.
 
 use std::fmt::Write as _;
-use std::pin::pin;
 use std::time::Duration;
-
-use tokio::time::Instant;
 
 use super::api::FakeSlack;
 use super::types::{
@@ -154,17 +151,7 @@ impl FakeSlack {
         timeout: Duration,
         mut check: impl FnMut(&Self) -> Option<T>,
     ) -> Option<T> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let mut changed = pin!(self.shared().changed.notified());
-            changed.as_mut().enable();
-            if let Some(found) = check(self) {
-                return Some(found);
-            }
-            if tokio::time::timeout_at(deadline, changed).await.is_err() {
-                return check(self);
-            }
-        }
+        crate::support::waiting::until(&self.shared().changed, timeout, || check(self)).await
     }
 
     /// Waits until a bot message at the top level (`thread: None`) or in a
