@@ -255,10 +255,15 @@ async fn workspace_changes(
         Baseline::Unknown => return None,
     };
     let dir = workdir(host, session, turn);
-    let changes = match changes::since(&*host.transport, &dir, base).await {
-        Ok(changes) => changes,
-        Err(e) => {
+    let reading = changes::since(&*host.transport, &dir, base);
+    let changes = match tokio::time::timeout(changes::TIME_LIMIT, reading).await {
+        Ok(Ok(changes)) => changes,
+        Ok(Err(e)) => {
             tracing::warn!(turn = %turn.id, "could not read the turn's changes: {e}");
+            return None;
+        }
+        Err(_) => {
+            tracing::warn!(turn = %turn.id, "reading the turn's changes took too long");
             return None;
         }
     };

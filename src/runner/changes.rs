@@ -40,22 +40,26 @@ pub enum Baseline {
     Unknown,
 }
 
+/// How long reading a workspace's git state may take: a workspace with huge untracked files
+/// (hashed by `git add`) must not hold up the turn.
+pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Baseline {
-    /// Takes the baseline of `dir`; a failure is logged and becomes [`Baseline::Unknown`], as
-    /// the turn runs either way.
+    /// Takes the baseline of `dir`; a failure (or taking longer than [`TIME_LIMIT`]) is logged
+    /// and becomes [`Baseline::Unknown`], as the turn runs either way.
     pub async fn take(host: &dyn Transport, dir: &str) -> Baseline {
-        match snapshot(host, dir).await {
-            Ok(Some(snapshot)) => Baseline::Snapshot(snapshot),
-            Ok(None) => Baseline::NotARepository,
-            Err(e) => {
-                tracing::warn!(
-                    host = host.name(),
-                    dir,
-                    "could not read the workspace's git state: {e}"
-                );
-                Baseline::Unknown
-            }
-        }
+        let problem = match tokio::time::timeout(TIME_LIMIT, snapshot(host, dir)).await {
+            Ok(Ok(Some(snapshot))) => return Baseline::Snapshot(snapshot),
+            Ok(Ok(None)) => return Baseline::NotARepository,
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "it took too long".to_owned(),
+        };
+        tracing::warn!(
+            host = host.name(),
+            dir,
+            "could not read the workspace's git state: {problem}"
+        );
+        Baseline::Unknown
     }
 }
 
