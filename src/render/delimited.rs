@@ -523,6 +523,38 @@ impl<D: Dialect> Writer<'_, D> {
 /// generated Markdown to hold them to their invariants.
 #[cfg(test)]
 pub(super) mod testing {
+    /// Asserts what must hold for every rendered part, given as `(markup, plain)`: the markup
+    /// shows (by `check`) exactly the plain text (compared through `fold`), fits `limit` (at
+    /// least `floor`, the longest escape), is no longer than its plain text is, is not blank,
+    /// and has no carriage return.
+    pub(crate) fn assert_parts(
+        markdown: &str,
+        limit: usize,
+        floor: usize,
+        parts: &[(&str, &str)],
+        check: impl Fn(&str) -> Result<String, String>,
+        fold: impl Fn(&str) -> String,
+    ) {
+        for (markup, plain) in parts {
+            let shown = check(markup)
+                .map(|shown| shown.trim_end_matches('\n').to_owned())
+                .unwrap_or_else(|e| panic!("{e}\nin {markup:?}\nfrom {markdown:?}"));
+            assert_eq!(
+                shown,
+                fold(plain).trim_end_matches('\n'),
+                "plain differs from visible text of {markup:?}"
+            );
+            let len = markup.chars().count();
+            assert!(
+                len <= limit.max(floor),
+                "part of {len} over {limit}: {markup:?}"
+            );
+            assert!(plain.chars().count() <= len);
+            assert!(!plain.trim().is_empty(), "blank part");
+            assert!(!markup.contains('\r'));
+        }
+    }
+
     /// The visible text of `markup` by the structure Slack and Discord share, or why they would
     /// not show it as meant: lines, each maybe quoted (`> `), and code blocks between fence lines
     /// (a quoted block has every line quoted). A line outside code goes through `inline`, a line of

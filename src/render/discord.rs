@@ -173,7 +173,9 @@ impl Dialect for DiscordMarkdown {
 #[cfg(test)]
 mod tests {
     use super::super::delimited::bare_url_len;
-    use super::super::delimited::testing::{assert_content_kept, generated_markdown, visible};
+    use super::super::delimited::testing::{
+        assert_content_kept, assert_parts, generated_markdown, visible,
+    };
     use super::{MESSAGE_LIMIT, Part, render};
 
     const ZWSP: char = '\u{200B}';
@@ -340,22 +342,11 @@ mod tests {
     /// Renders and asserts what must hold for every output.
     fn checked(markdown: &str, limit: usize) -> Vec<Part> {
         let parts = render(markdown, limit);
-        for part in &parts {
-            let shown = check(&part.content)
-                .map(|shown| shown.trim_end_matches('\n').to_owned())
-                .unwrap_or_else(|e| panic!("{e}\nin {:?}\nfrom {markdown:?}", part.content));
-            assert_eq!(
-                shown,
-                part.plain.trim_end_matches('\n'),
-                "plain differs from visible text of {:?}",
-                part.content
-            );
-            let len = part.content.chars().count();
-            assert!(len <= limit.max(2), "part of {len} over {limit}: {part:?}");
-            assert!(part.plain.chars().count() <= len);
-            assert!(!part.plain.trim().is_empty(), "blank part");
-            assert!(!part.content.contains('\r'));
-        }
+        let pairs: Vec<(&str, &str)> = parts
+            .iter()
+            .map(|p| (p.content.as_str(), p.plain.as_str()))
+            .collect();
+        assert_parts(markdown, limit, 2, &pairs, check, str::to_owned);
         assert_eq!(render(markdown, limit), parts, "not deterministic");
         parts
     }

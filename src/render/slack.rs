@@ -192,7 +192,9 @@ impl Dialect for Mrkdwn {
 #[cfg(test)]
 mod tests {
     use super::super::delimited::bare_url_len;
-    use super::super::delimited::testing::{assert_content_kept, generated_markdown, visible};
+    use super::super::delimited::testing::{
+        assert_content_kept, assert_parts, generated_markdown, visible,
+    };
     use super::{MESSAGE_LIMIT, Part, escape, render};
 
     const ZWSP: char = '\u{200B}';
@@ -325,22 +327,11 @@ mod tests {
     /// Renders and asserts what must hold for every output.
     fn checked(markdown: &str, limit: usize) -> Vec<Part> {
         let parts = render(markdown, limit);
-        for part in &parts {
-            let shown = check(&part.mrkdwn)
-                .map(|shown| shown.trim_end_matches('\n').to_owned())
-                .unwrap_or_else(|e| panic!("{e}\nin {:?}\nfrom {markdown:?}", part.mrkdwn));
-            assert_eq!(
-                shown,
-                fold(&part.plain).trim_end_matches('\n'),
-                "plain differs from visible text of {:?}",
-                part.mrkdwn
-            );
-            let len = part.mrkdwn.chars().count();
-            assert!(len <= limit.max(5), "part of {len} over {limit}: {part:?}");
-            assert!(part.plain.chars().count() <= len);
-            assert!(!part.plain.trim().is_empty(), "blank part");
-            assert!(!part.mrkdwn.contains('\r'));
-        }
+        let pairs: Vec<(&str, &str)> = parts
+            .iter()
+            .map(|p| (p.mrkdwn.as_str(), p.plain.as_str()))
+            .collect();
+        assert_parts(markdown, limit, 5, &pairs, check, fold);
         assert_eq!(render(markdown, limit), parts, "not deterministic");
         parts
     }
