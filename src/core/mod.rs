@@ -90,6 +90,27 @@ impl Core {
         self.outbox_changed.subscribe()
     }
 
+    /// Stores an inbound event (DESIGN invariant 1) and wakes the router; false for a duplicate.
+    pub async fn accept(&self, event: &inbound::Inbound) -> anyhow::Result<bool> {
+        let stored = self.store.insert_inbound(event).await?.is_some();
+        if stored {
+            self.inbound_stored();
+        }
+        Ok(stored)
+    }
+
+    /// Whether a chat thread is a session, so that its messages are for the bot without a
+    /// mention: it has one, or the mention that starts it (stored under `starter`) is stored
+    /// already and will make one — replies sent right after it are not lost to that race.
+    pub async fn is_session_thread(
+        &self,
+        thread: &thread::ThreadRef,
+        starter: &str,
+    ) -> anyhow::Result<bool> {
+        Ok(self.store.active_session(thread).await?.is_some()
+            || self.store.inbound_known(thread.platform, starter).await?)
+    }
+
     /// Tells the router that an inbound event was stored.
     pub fn inbound_stored(&self) {
         self.inbound_changed.send_modify(|n| *n = n.wrapping_add(1));

@@ -204,6 +204,11 @@ pub mod keys {
         format!("turn:{turn}:result")
     }
 
+    /// Whether a key is some turn's result (`turn:<id>:result`).
+    pub fn is_result(key: &str) -> bool {
+        key.starts_with("turn:") && key.ends_with(":result")
+    }
+
     /// The refusal for an unauthorized user: at most one per user, chat and hour.
     pub fn refusal(platform: &str, chat: &str, user: &str, hour: i64) -> String {
         format!("refuse:{platform}:{chat}:{user}:{hour}")

@@ -19,7 +19,7 @@ use super::translate::{
 };
 use crate::core::Core;
 use crate::core::inbound::Inbound;
-use crate::core::thread::{Platform, ThreadRef};
+use crate::core::thread::ThreadRef;
 
 /// What the intake works with.
 #[derive(Clone)]
@@ -117,25 +117,18 @@ impl Intake {
         }
     }
 
-    /// Whether a thread is a session: it has one, or the mention that starts it is stored (and
-    /// will make one: messages sent right after the mention are not lost to that race).
+    /// Whether a thread is a session (its starting message is the thread's id).
     async fn is_session(&self, thread: &ThreadRef) -> Result<bool> {
         let Some(topic) = &thread.topic else {
             return Ok(false);
         };
-        let store = &self.core.store;
-        Ok(store.active_session(thread).await?.is_some()
-            || store
-                .inbound_known(Platform::Discord, &message_key(topic))
-                .await?)
+        self.core
+            .is_session_thread(thread, &message_key(topic))
+            .await
     }
 
     async fn store(&self, inbound: &Inbound) -> Result<bool> {
-        let stored = self.core.store.insert_inbound(inbound).await?.is_some();
-        if stored {
-            self.core.inbound_stored();
-        }
-        Ok(stored)
+        self.core.accept(inbound).await
     }
 }
 

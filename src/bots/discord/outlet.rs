@@ -189,11 +189,6 @@ fn first_part(markdown: &str) -> String {
         .unwrap_or_else(replies::empty_message)
 }
 
-/// Whether an outbox key is a turn's result (its last message).
-fn is_result(key: &str) -> bool {
-    key.starts_with("turn:") && key.ends_with(":result")
-}
-
 impl Outlet for DiscordOutlet {
     type Part = MarkupPart;
 
@@ -234,7 +229,7 @@ impl Outlet for DiscordOutlet {
             let channel = channel_of(thread);
             if keys::status_turn(key).is_some() {
                 self.typing.working(channel);
-            } else if is_result(key) {
+            } else if keys::is_result(key) {
                 self.typing.done(channel);
             }
             Ok(id)
@@ -384,8 +379,8 @@ mod tests {
             ..thread
         };
         assert_eq!(channel_of(&dm), "20");
-        assert!(is_result("turn:abc:result"));
-        assert!(!is_result("turn:abc:status"));
-        assert!(!is_result("in:abc:reply"));
+        assert!(keys::is_result("turn:abc:result"));
+        assert!(!keys::is_result("turn:abc:status"));
+        assert!(!keys::is_result("in:abc:reply"));
     }
 }

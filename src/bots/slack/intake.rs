@@ -9,7 +9,6 @@ use super::payload::{Callback, SlashCommand};
 use super::translate::{Addressed, SlackMe, message_key, translate_command, translate_event};
 use crate::core::Core;
 use crate::core::inbound::Inbound;
-use crate::core::thread::{Platform, ThreadRef};
 
 /// Stores an Events API callback's event, if it is for the bot.
 pub async fn accept_callback(core: &Core, me: &SlackMe, callback: &Callback) -> Result<()> {
@@ -24,26 +23,17 @@ pub async fn accept_callback(core: &Core, me: &SlackMe, callback: &Callback) -> 
         None => return Ok(()),
         Some(Addressed::Directly(inbound)) => inbound,
         Some(Addressed::IfSession(inbound)) => {
-            if !is_session(core, &inbound.thread).await? {
+            let Some(root) = &inbound.thread.topic else {
+                return Ok(());
+            };
+            let starter = message_key(&inbound.thread.chat, root);
+            if !core.is_session_thread(&inbound.thread, &starter).await? {
                 return Ok(());
             }
             inbound
         }
     };
     store(core, &inbound).await
-}
-
-/// Whether a channel thread is a session: it has one, or the mention that starts it is stored
-/// (and will make one: replies sent right after the mention are not lost to that race).
-async fn is_session(core: &Core, thread: &ThreadRef) -> Result<bool> {
-    let Some(root) = &thread.topic else {
-        return Ok(false);
-    };
-    Ok(core.store.active_session(thread).await?.is_some()
-        || core
-            .store
-            .inbound_known(Platform::Slack, &message_key(&thread.chat, root))
-            .await?)
 }
 
 /// Stores a slash command.
@@ -59,8 +49,5 @@ pub async fn accept_command(core: &Core, me: &SlackMe, command: &SlashCommand) -
 }
 
 async fn store(core: &Core, inbound: &Inbound) -> Result<()> {
-    if core.store.insert_inbound(inbound).await?.is_some() {
-        core.inbound_stored();
-    }
-    Ok(())
+    core.accept(inbound).await.map(drop)
 }
