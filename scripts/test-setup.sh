@@ -8,7 +8,10 @@
 #   is /bin/sh so that no ~/.bashrc slows down every exec; its password field is `*` (no
 #   password, but not locked: sshd with `UsePAM no` refuses accounts locked with `!`);
 # - makes sure PostgreSQL answers on 127.0.0.1:5432 (the suite runs on SQLite and Postgres),
-#   installing and starting it if needed.
+#   installing and starting it if needed;
+# - installs what the screenshot tests' host needs (the same as a real workspace host with a
+#   display): Xvfb, ImageMagick with its SVG coder, x11-utils (xwininfo, for the tests to see
+#   windows appear), Chromium and a font.
 set -eu
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -20,6 +23,17 @@ if [ ! -x /usr/sbin/sshd ]; then
     echo "installing openssh-server"
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server
+fi
+
+missing=""
+for package in xvfb imagemagick libmagickcore-6.q16-6-extra x11-utils chromium fonts-dejavu-core; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+    echo "installing$missing"
+    apt-get update
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
 fi
 
 # sshd refuses to start without its privilege-separation directory.
@@ -58,4 +72,5 @@ if ! psql -q -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1;
     exit 1
 fi
 
-echo "test setup done: sshd at /usr/sbin/sshd, login user sbtest, PostgreSQL on 127.0.0.1:5432"
+echo "test setup done: sshd at /usr/sbin/sshd, login user sbtest, PostgreSQL on 127.0.0.1:5432," \
+    "Xvfb, ImageMagick and Chromium"

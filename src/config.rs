@@ -464,6 +464,14 @@ pub struct HostConfig {
     /// SSH keepalive interval; three missed replies close the connection. Default `15s`.
     #[serde(default = "default_keepalive_interval", with = "humantime_serde")]
     pub keepalive_interval: Duration,
+    /// The X display `/screenshot` captures (an Xvfb the host runs, e.g. `:99`). Default: none,
+    /// and `/screenshot` without a URL says how to set one up.
+    #[serde(default)]
+    pub display: Option<String>,
+    /// The browser `/screenshot URL` runs on the host, as a command and its own arguments.
+    /// Default `["chromium"]`.
+    #[serde(default = "default_browser")]
+    pub browser: Vec<String>,
     /// Per-agent overrides on this host (`[hosts.NAME.agents.claude]`).
     #[serde(default)]
     pub agents: BTreeMap<String, HostAgentConfig>,
@@ -485,6 +493,8 @@ impl Default for HostConfig {
             max_channels_per_connection: default_max_channels(),
             connect_timeout: default_connect_timeout(),
             keepalive_interval: default_keepalive_interval(),
+            display: None,
+            browser: default_browser(),
             agents: BTreeMap::new(),
         }
     }
@@ -496,6 +506,10 @@ fn default_workdir() -> String {
 
 fn default_state_dir() -> String {
     "~/.switchboard".to_owned()
+}
+
+fn default_browser() -> Vec<String> {
+    vec!["chromium".to_owned()]
 }
 
 fn default_max_concurrent_turns() -> u32 {
@@ -800,6 +814,14 @@ fn validate_host(name: &str, host: &HostConfig) -> Result<()> {
     }
     if host.workdir.trim().is_empty() || host.state_dir.trim().is_empty() {
         bail!("hosts.{name}.workdir and state_dir must not be empty");
+    }
+    if host.browser.first().is_none_or(|b| b.trim().is_empty()) {
+        bail!("hosts.{name}.browser must name a command, e.g. [\"chromium\"]");
+    }
+    if let Some(display) = &host.display
+        && !display.contains(':')
+    {
+        bail!("hosts.{name}.display {display:?} is not an X display name such as \":99\"");
     }
     for (agent, settings) in &host.agents {
         if agent != CLAUDE {

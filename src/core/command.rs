@@ -20,6 +20,8 @@ pub enum Command {
     Stop { all: bool },
     /// List this chat's sessions.
     Sessions,
+    /// Capture the host's display, or with a URL, a web page as the host sees it.
+    Screenshot { url: Option<String> },
     /// Show the commands.
     Help,
 }
@@ -55,6 +57,11 @@ pub const COMMANDS: &[CommandHelp] = &[
         name: "sessions",
         args: "",
         summary: "List this chat's sessions",
+    },
+    CommandHelp {
+        name: "screenshot",
+        args: "[url]",
+        summary: "Capture the host's display, or a web page (http/https) as the host sees it",
     },
     CommandHelp {
         name: "help",
@@ -96,6 +103,7 @@ impl Command {
             Command::Status => "status",
             Command::Stop { .. } => "stop",
             Command::Sessions => "sessions",
+            Command::Screenshot { .. } => "screenshot",
             Command::Help => "help",
         }
     }
@@ -116,9 +124,20 @@ pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
         ("stop", []) => Ok(Command::Stop { all: false }),
         ("stop", [all]) if all.eq_ignore_ascii_case("all") => Ok(Command::Stop { all: true }),
         ("sessions", []) => Ok(Command::Sessions),
+        ("screenshot", []) => Ok(Command::Screenshot { url: None }),
+        ("screenshot", [url]) if is_web_url(url) => Ok(Command::Screenshot {
+            url: Some((*url).to_owned()),
+        }),
         ("help", _) => Ok(Command::Help),
         _ => Err(usage()),
     }
+}
+
+/// An absolute `http` or `https` URL with a host: what a browser can be sent to. Other schemes
+/// (`file:`, `javascript:`, `chrome:`) are refused.
+fn is_web_url(text: &str) -> bool {
+    url::Url::parse(text)
+        .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
 }
 
 #[cfg(test)]
@@ -140,6 +159,14 @@ mod tests {
             ("STOP", "", Command::Stop { all: false }),
             ("stop", "ALL", Command::Stop { all: true }),
             ("sessions", "", Command::Sessions),
+            ("screenshot", "", Command::Screenshot { url: None }),
+            (
+                "screenshot",
+                " http://localhost:3000/a?b=c ",
+                Command::Screenshot {
+                    url: Some("http://localhost:3000/a?b=c".into()),
+                },
+            ),
             ("help", "anything", Command::Help),
         ];
         for (name, args, expected) in samples {
@@ -169,6 +196,20 @@ mod tests {
             Err(CommandError::Usage("stop".into()))
         );
         assert_eq!(parse("new", "a b"), Err(CommandError::Usage("new".into())));
+        for url in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "localhost:3000",
+            "http://",
+            "chrome://settings",
+            "http://a b",
+        ] {
+            assert_eq!(
+                parse("screenshot", url),
+                Err(CommandError::Usage("screenshot".into())),
+                "{url}"
+            );
+        }
         assert_eq!(
             parse("status", "x"),
             Err(CommandError::Usage("status".into()))

@@ -9,9 +9,10 @@ use super::Core;
 use super::command::Command;
 use super::ids::{InboundId, now_ms};
 use super::inbound::Inbound;
-use super::outbox::{Outbound, OutboundOp, keys};
+use super::outbox::{Attachment, Outbound, OutboundOp, Post, keys};
 use super::replies;
-use super::router::reply;
+use super::router::{reply, reply_post};
+use crate::runner::capture::{self, display, page};
 use crate::runner::health::{self, Health};
 use crate::runner::remote_turn::{self, CANCEL_GRACE, Cancelled};
 use crate::store::{NewSession, outbox, turns};
@@ -37,6 +38,10 @@ pub(super) async fn run(
         Command::New { host } => new_session(core, event, host.as_deref()).await?,
         Command::Status => status(core, event).await?,
         Command::Stop { all } => stop(core, event, *all).await?,
+        Command::Screenshot { url } => {
+            let post = screenshot(core, event, url.as_deref()).await?;
+            return reply_post(core, id, event, post).await;
+        }
     };
     reply(core, id, event, text).await
 }
@@ -144,4 +149,57 @@ async fn stop(core: &Core, event: &Inbound, all: bool) -> Result<String> {
             Err(e) => replies::stop_failed(event.platform(), &host.name, &e.to_string()),
         },
     )
+}
+
+/// Captures the display of the thread's host (the session's, else the default one), or a page
+/// as that host sees it.
+async fn screenshot(core: &Core, event: &Inbound, url: Option<&str>) -> Result<Post> {
+    let name = match core.store.active_session(&event.thread).await? {
+        Some(session) => session.host,
+        None => core.defaults.host.clone(),
+    };
+    let Some(host) = core.hosts.get(&name) else {
+        return Ok(Post::text(replies::unknown_host(
+            &name,
+            &core.hosts.names(),
+        )));
+    };
+    let transport = &*host.transport;
+    let taken = match url {
+        None => capture::within_limit(display::capture(transport, host.display.as_deref()))
+            .await
+            .map(|png| {
+                let display = host.display.as_deref().unwrap_or_default();
+                let text =
+                    replies::screenshot(&host.name, &replies::Shot::Display { display }, &png);
+                (png, text)
+            }),
+        Some(url) => capture::within_limit(page::capture(transport, &host.browser, url))
+            .await
+            .map(|shot| {
+                let what = replies::Shot::Page {
+                    url,
+                    cut: shot.cut,
+                    unfinished: shot.unfinished,
+                };
+                let text = replies::screenshot(&host.name, &what, &shot.png);
+                (shot.png, text)
+            }),
+    };
+    Ok(match taken {
+        Ok((png, text)) => {
+            let mut post = Post::text(text);
+            let caption = url.unwrap_or("display").to_owned();
+            post.attachments = vec![Attachment::image(
+                "screenshot.png".to_owned(),
+                png.data,
+                caption,
+            )];
+            post
+        }
+        Err(e) => {
+            tracing::info!(host = %host.name, url, "screenshot failed: {e}");
+            Post::text(replies::screenshot_failed(&host.name, url, &e))
+        }
+    })
 }

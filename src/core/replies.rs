@@ -12,6 +12,7 @@ use crate::core::inbound::Invalid;
 use crate::core::outcome::{Budget, Outcome};
 use crate::core::thread::Platform;
 use crate::render::escape_markdown as esc;
+use crate::runner::capture::{self, CaptureError, Png, page};
 use crate::runner::changes::{ChangeKind, ChangeStats, Changes};
 use crate::runner::health::Health;
 use crate::store::{SessionRow, SessionSummary, SessionTotals, TurnRow};
@@ -441,6 +442,80 @@ pub fn push_failed(branch: &str, reason: &str) -> String {
         branch.replace('`', ""),
         esc(reason)
     )
+}
+
+/// What a `/screenshot` shows, said with the picture.
+pub enum Shot<'a> {
+    Display {
+        display: &'a str,
+    },
+    Page {
+        url: &'a str,
+        cut: bool,
+        unfinished: bool,
+    },
+}
+
+/// The text posted with a screenshot.
+pub fn screenshot(host: &str, shot: &Shot<'_>, png: &Png) -> String {
+    let size = format!("{}×{}", png.width, png.height);
+    match shot {
+        Shot::Display { display } => {
+            format!("🖥 The display `{display}` on {} ({size}).", esc(host))
+        }
+        Shot::Page {
+            url,
+            cut,
+            unfinished,
+        } => {
+            let mut text = format!("🌐 {} as {} sees it ({size}).", esc(url), esc(host));
+            if *cut {
+                text.push_str(&format!(
+                    " The page is taller: it was cut at {} pixels.",
+                    page::MAX_HEIGHT
+                ));
+            }
+            if *unfinished {
+                text.push_str(&format!(
+                    " It had not finished loading after {} s; this is what it showed.",
+                    page::LOAD_WAIT.as_secs()
+                ));
+            }
+            text
+        }
+    }
+}
+
+/// Why a `/screenshot` has no picture, and what to do about it.
+pub fn screenshot_failed(host: &str, url: Option<&str>, error: &CaptureError) -> String {
+    let host = esc(host);
+    match error {
+        CaptureError::NoDisplayConfigured => format!(
+            "📷 {host} has no display to capture. Run an X server there (`Xvfb :99 -screen 0 \
+             1280x800x24`) and set `display = \":99\"` under `[hosts.{host}]`, or give a URL to \
+             capture a web page instead."
+        ),
+        CaptureError::DisplayDown { display, .. } => format!(
+            "📷 The display `{display}` on {host} is not running: start its X server (Xvfb) \
+             and try again."
+        ),
+        CaptureError::Missing { program } => {
+            format!("📷 {} is not installed on {host}.", esc(program))
+        }
+        CaptureError::PageFailed { reason } => format!(
+            "📷 {} did not load on {host}: `{}`. Is the server running there?",
+            esc(url.unwrap_or_default()),
+            reason.replace('`', "")
+        ),
+        CaptureError::TimedOut => format!(
+            "📷 The capture on {host} took longer than {} s and was given up.",
+            capture::TIME_LIMIT.as_secs()
+        ),
+        CaptureError::Transport(e) => format!("📷 Could not reach {host}: {}", esc(&e.to_string())),
+        CaptureError::Failed(detail) => {
+            format!("📷 The capture on {host} failed: {}", esc(detail))
+        }
+    }
 }
 
 pub fn unknown_host(name: &str, hosts: &[String]) -> String {

@@ -133,7 +133,7 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
         &event.author.id,
         now_ms() / 3_600_000,
     );
-    respond(core, id, event, key, text).await
+    respond(core, id, event, key, Post::text(text)).await
 }
 
 /// Queues a prompt as a turn of the thread's session and acknowledges it.
@@ -233,7 +233,17 @@ pub(super) async fn reply(
     event: &Inbound,
     markdown: String,
 ) -> Result<()> {
-    respond(core, id, event, keys::reply(id), markdown).await
+    reply_post(core, id, event, Post::text(markdown)).await
+}
+
+/// Answers an event with a post (text and files) and marks it processed, in one transaction.
+pub(super) async fn reply_post(
+    core: &Core,
+    id: &InboundId,
+    event: &Inbound,
+    post: Post,
+) -> Result<()> {
+    respond(core, id, event, keys::reply(id), post).await
 }
 
 async fn respond(
@@ -241,9 +251,9 @@ async fn respond(
     id: &InboundId,
     event: &Inbound,
     key: String,
-    markdown: String,
+    post: Post,
 ) -> Result<()> {
-    let post = Post::text(markdown).replying_to(event.message_id.clone());
+    let post = post.replying_to(event.message_id.clone());
     let mut tx = core.store.write_tx().await?;
     outbox::enqueue(&mut tx, &outbound(key, event, post)).await?;
     inbound::mark_processed(&mut tx, id).await?;

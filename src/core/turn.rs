@@ -32,6 +32,7 @@ use super::outcome::{Budget, Outcome};
 use super::progress::Progress;
 use super::replies;
 use crate::agents::claude;
+use crate::runner::capture::{self, svg};
 use crate::runner::changes::{self, Baseline, ChangeStats};
 use crate::runner::git::{self, GitError, Pushed};
 use crate::runner::hosts::Host;
@@ -281,6 +282,10 @@ async fn workspace_changes(
         .into_iter()
         .collect();
     for path in changes::images(&changes).take(MAX_IMAGES) {
+        if changes::is_svg(path) {
+            attachments.extend(rendered_svg(host, &dir, path).await);
+            continue;
+        }
         match changes::read_file(&*host.transport, &dir, path, MAX_IMAGE_BYTES).await {
             Ok(Some(data)) => {
                 let name = path.rsplit('/').next().unwrap_or(path).to_owned();
@@ -295,6 +300,27 @@ async fn workspace_changes(
         attachments,
         stats: Some(changes.stats()),
     })
+}
+
+/// An SVG the agent made, rendered to PNG on the host (chats do not show SVG); nothing, logged,
+/// when it cannot be.
+async fn rendered_svg(host: &Host, dir: &str, path: &str) -> Option<Attachment> {
+    let enter = changes::prelude(dir);
+    let rendering = svg::render(&*host.transport, &enter, path);
+    match capture::within_limit(rendering).await {
+        Ok(png) => {
+            let file = path.rsplit('/').next().unwrap_or(path);
+            let name = format!(
+                "{}.png",
+                file.rsplit_once('.').map_or(file, |(stem, _)| stem)
+            );
+            Some(Attachment::image(name, png.data, path.to_owned()))
+        }
+        Err(e) => {
+            tracing::warn!(host = %host.name, path, "could not render an SVG: {e}");
+            None
+        }
+    }
 }
 
 /// Prepares the turn's workspace (a Git checkout) and returns the directory the agent works in.

@@ -154,7 +154,9 @@ pub enum ChangesError {
 }
 
 /// The shell prelude: into the workspace's top level, or exit 0 saying it is not a repository.
-fn prelude(dir: &str) -> String {
+/// A script fragment that enters the top of the repository holding `dir`, where the paths of
+/// [`Changes`] are relative to (it exits early outside a repository).
+pub fn prelude(dir: &str) -> String {
     format!(
         "cd {dir} || exit 3\n\
          top=$(git rev-parse --show-toplevel 2>/dev/null) || {{ echo not-a-repository; exit 0; }}\n\
@@ -266,8 +268,14 @@ pub fn capped(mut patch: String, max: usize) -> String {
     patch
 }
 
-/// Image files chats can show as images.
-const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "gif", "webp"];
+/// Image files chats can show as images, and SVG, which is rendered to PNG first.
+const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "gif", "webp", "svg"];
+
+/// Whether an image path is an SVG file (to be rendered before it is shown).
+pub fn is_svg(path: &str) -> bool {
+    path.rsplit_once('.')
+        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("svg"))
+}
 
 /// The images among the changes that still exist: added, modified or renamed, in order.
 pub fn images(changes: &Changes) -> impl Iterator<Item = &str> {

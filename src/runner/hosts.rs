@@ -18,6 +18,10 @@ pub struct Host {
     pub workdir: String,
     pub state_dir: String,
     pub max_turns: u32,
+    /// The X display `/screenshot` captures, if the host has one.
+    pub display: Option<String>,
+    /// The browser command `/screenshot URL` runs.
+    pub browser: Vec<String>,
     slots: Arc<Semaphore>,
     agents: BTreeMap<String, HostAgentConfig>,
 }
@@ -38,6 +42,8 @@ impl Host {
             workdir: config.workdir.clone(),
             state_dir: config.state_dir.clone(),
             max_turns: config.max_concurrent_turns,
+            display: config.display.clone(),
+            browser: config.browser.clone(),
             slots: Arc::new(Semaphore::new(config.max_concurrent_turns as usize)),
             agents: config.agents.clone(),
         }

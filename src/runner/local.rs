@@ -12,10 +12,12 @@ use std::process::Stdio;
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, Command};
+use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 
-use crate::runner::transport::{BoxFuture, ExecOutput, StreamEvent, Transport, TransportError};
+use crate::runner::transport::{
+    BoxFuture, Conversation, ExecOutput, INPUT_BUFFER, StreamEvent, Transport, TransportError,
+};
 
 /// How many stream events may wait for a slow reader before the reading task pauses.
 const STREAM_BUFFER: usize = 64;
@@ -70,19 +72,28 @@ impl LocalTransport {
         })
     }
 
-    async fn start_stream(
-        &self,
-        command: &str,
-    ) -> Result<mpsc::Receiver<StreamEvent>, TransportError> {
-        let child = Self::shell(command)
-            .stdin(Stdio::null())
+    async fn start_conversation(&self, command: &str) -> Result<Conversation, TransportError> {
+        let mut child = Self::shell(command)
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| self.spawn_error(e))?;
-        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let (tx, output) = mpsc::channel(STREAM_BUFFER);
+        let (input, rx) = mpsc::channel(INPUT_BUFFER);
+        tokio::spawn(feed(stdin, rx));
         tokio::spawn(forward(child, tx));
-        Ok(rx)
+        Ok(Conversation { input, output })
+    }
+}
+
+/// Writes a conversation's input to the child's stdin, closing it when the sender is dropped.
+async fn feed(mut stdin: ChildStdin, mut input: mpsc::Receiver<Bytes>) {
+    while let Some(bytes) = input.recv().await {
+        if stdin.write_all(&bytes).await.is_err() {
+            return; // the command closed its stdin: its output and exit tell the rest
+        }
     }
 }
 
@@ -141,10 +152,10 @@ impl Transport for LocalTransport {
         Box::pin(self.run(command, stdin))
     }
 
-    fn stream<'a>(
+    fn converse<'a>(
         &'a self,
         command: &'a str,
-    ) -> BoxFuture<'a, Result<mpsc::Receiver<StreamEvent>, TransportError>> {
-        Box::pin(self.start_stream(command))
+    ) -> BoxFuture<'a, Result<Conversation, TransportError>> {
+        Box::pin(self.start_conversation(command))
     }
 }

@@ -94,10 +94,33 @@ pub trait Transport: Send + Sync + 'static {
         stdin: &'a [u8],
     ) -> BoxFuture<'a, Result<ExecOutput, TransportError>>;
 
-    /// Starts `command` with stdin closed and streams its stdout. Dropping the receiver closes
-    /// the channel (or kills the local child). Stderr is discarded.
+    /// Starts `command` and talks to it: bytes sent on [`Conversation::input`] reach its stdin
+    /// as they come (dropping the sender sends EOF), and its stdout arrives on
+    /// [`Conversation::output`]. Dropping the output receiver closes the channel (or kills the
+    /// local child). Stderr is discarded.
+    fn converse<'a>(
+        &'a self,
+        command: &'a str,
+    ) -> BoxFuture<'a, Result<Conversation, TransportError>>;
+
+    /// Starts `command` with stdin closed and streams its stdout: a conversation that says
+    /// nothing.
     fn stream<'a>(
         &'a self,
         command: &'a str,
-    ) -> BoxFuture<'a, Result<mpsc::Receiver<StreamEvent>, TransportError>>;
+    ) -> BoxFuture<'a, Result<mpsc::Receiver<StreamEvent>, TransportError>> {
+        Box::pin(async move { Ok(self.converse(command).await?.output) })
+    }
 }
+
+/// A running command's two directions (see [`Transport::converse`]).
+#[derive(Debug)]
+pub struct Conversation {
+    /// To its stdin, in order; dropping it closes stdin.
+    pub input: mpsc::Sender<Bytes>,
+    /// Its stdout, then its exit (as [`Transport::stream`] describes).
+    pub output: mpsc::Receiver<StreamEvent>,
+}
+
+/// How many chunks of input may wait for a command that is slow to read them.
+pub const INPUT_BUFFER: usize = 16;

@@ -7,6 +7,7 @@ use std::process::Command;
 use crate::support::db::{Db, on_both_databases};
 use crate::support::git::git;
 use crate::support::harness::{Harness, Options};
+use crate::support::screens::Pixels;
 
 on_both_databases!(
     a_turn_shows_its_changes_and_sends_the_patch,
@@ -16,6 +17,9 @@ on_both_databases!(
 
 /// A 1×1 PNG.
 const PIXEL_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+/// A 50×40 blue SVG.
+const BLUE_SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg" width="50" height="40"><rect width="50" height="40" fill="blue"/></svg>"#;
 
 /// Gives the workspace back to the SSH login user after the test wrote into it as itself.
 fn hand_over(t: &Harness, dir: &Path) {
@@ -109,12 +113,13 @@ async fn a_workspace_without_git_says_so(db: Db) {
     t.tg.assert_all_read();
 }
 
-/// An image the agent writes during the turn comes after the answer and the patch as a photo,
-/// byte for byte, captioned with its path.
+/// Images the agent writes during the turn come after the answer and the patch as photos: a PNG
+/// byte for byte, an SVG rendered to PNG on the host; each captioned with its path.
 async fn images_the_agent_makes_come_as_photos(db: Db) {
     let t = Harness::start(db).await;
     t.say(&format!(
-        "@fake write-base64 out/pixel.png {PIXEL_PNG}\ndraw a pixel"
+        "@fake write-base64 out/pixel.png {PIXEL_PNG}\n@fake write out/chart.svg {BLUE_SVG}\n\
+         draw a pixel and a chart"
     ));
     t.next().await;
     let answer = t.next().await;
@@ -125,6 +130,14 @@ async fn images_the_agent_makes_come_as_photos(db: Db) {
     );
     let patch = t.next().await;
     assert!(patch.document.is_some());
+    // The SVG, rendered to PNG on the host at its own size.
+    let chart = t.next().await;
+    assert_eq!(chart.text, "out/chart.svg");
+    let rendered = chart.photo.expect("the SVG as a photo");
+    let pixels = Pixels::decode(&rendered.bytes);
+    assert_eq!((pixels.width, pixels.height), (50, 40));
+    // Blue all over, but for the anti-aliased edge.
+    assert_eq!(pixels.count([0, 0, 255], (2, 2), (46, 36)), 46 * 36);
     let photo = t.next().await;
     let image = photo.photo.expect("a photo");
     assert_eq!((image.width, image.height), (1, 1));

@@ -13,6 +13,7 @@ use crate::support::fake_discord::{
     ClosedBy, FakeChannel, FakeDiscord, FakeDiscordConfig, HandshakeOutcome, RouteKind,
 };
 use crate::support::harness::{Harness, Options, WAIT};
+use crate::support::screens::{assert_is_the_test_page, serve_page};
 
 on_both_databases!(
     a_mention_starts_a_thread_that_is_a_session,
@@ -330,10 +331,13 @@ async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
     let t = start(db).await;
     let d = world(&t);
     let commands = fake(&t)
-        .wait_for_commands(Some(&d.guild), |c| c.len() == 5, WAIT)
+        .wait_for_commands(Some(&d.guild), |c| c.len() == 6, WAIT)
         .await;
     let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["new", "status", "stop", "sessions", "help"]);
+    assert_eq!(
+        names,
+        ["new", "status", "stop", "sessions", "screenshot", "help"]
+    );
 
     let help = fake(&t).invoke_command("help", serde_json::json!([]), &d.alice, &d.channel);
     let acked = fake(&t).wait_for_interaction_response(&help, WAIT).await;
@@ -377,6 +381,32 @@ async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
         fake(&t).interaction_responses(&stop.id)
     );
     d.wait_reaction(&d.channel, &root, "❌").await;
+
+    // A page as the host sees it: the text in the response, the picture in a follow-up.
+    let url = serve_page().await;
+    let shot = fake(&t).invoke_command(
+        "screenshot",
+        serde_json::json!([{"name": "url", "type": 3, "value": url}]),
+        &d.alice,
+        &thread,
+    );
+    let picture = fake(&t)
+        .wait_for(WAIT, |f| {
+            let s = f.interaction_responses(&shot.id);
+            s.followups
+                .into_iter()
+                .find_map(|m| m.attachments.into_iter().next())
+        })
+        .await
+        .expect("the screenshot in a follow-up");
+    assert_eq!(picture.filename, "screenshot.png");
+    assert_is_the_test_page(&picture.bytes);
+    let text = fake(&t).interaction_responses(&shot.id).original.unwrap();
+    assert!(
+        text.content.contains("as remote sees it (1280×2800)"),
+        "{}",
+        text.content
+    );
     d.assert_no_violations();
 }
 

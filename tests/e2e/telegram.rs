@@ -234,7 +234,10 @@ async fn read_only_commands_and_the_menu(db: Db) {
     let t = Harness::start(db).await;
     let commands = t.tg.commands();
     let names: Vec<&str> = commands.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names, ["new", "status", "stop", "sessions", "help"]);
+    assert_eq!(
+        names,
+        ["new", "status", "stop", "sessions", "screenshot", "help"]
+    );
 
     t.say("/status");
     assert!(

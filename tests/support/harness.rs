@@ -36,6 +36,8 @@ pub struct Options {
     pub host_slots: u32,
     /// Extra TOML appended to the generated config (more hosts, say).
     pub extra_config: String,
+    /// More keys for the remote host's table (`display = ":5"`, say).
+    pub host_toml: String,
     /// The agent command on the remote host (the fake agent by default).
     pub agent_command: String,
     /// Pin this key instead of the sshd's real one.
@@ -70,6 +72,7 @@ impl Options {
             max_queue: 20,
             host_slots: 4,
             extra_config: String::new(),
+            host_toml: String::new(),
             agent_command: FAKE_CLAUDE.to_owned(),
             pinned_host_key: None,
             webhook_secret: None,
@@ -252,6 +255,7 @@ workdir = "{host}/work"
 state_dir = "{host}/state"
 connect_timeout = "5s"
 max_concurrent_turns = {slots}
+{host_toml}
 
 [hosts.remote.agents.claude]
 command = "{agent}"
@@ -275,6 +279,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             host = host.display(),
             agent = o.agent_command,
             extra = o.extra_config,
+            host_toml = o.host_toml,
         )
     }
 

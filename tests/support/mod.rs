@@ -8,6 +8,7 @@ pub mod fake_slack;
 pub mod fake_telegram;
 pub mod git;
 pub mod harness;
+pub mod screens;
 pub mod slack_world;
 pub mod sshd;
 pub mod telegram_html;

@@ -29,7 +29,7 @@
 use serde_json::json;
 
 use super::payload::{Interaction, Message, is_thread};
-use crate::core::command::{Command, CommandError};
+use crate::core::command::{Command, CommandError, parse};
 use crate::core::inbound::{Inbound, InboundBody, Invalid};
 use crate::core::thread::{Author, Platform, ThreadRef};
 
@@ -212,6 +212,14 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
             all: option("all").and_then(|o| o.value.as_bool()) == Some(true),
         }),
         "sessions" => InboundBody::Command(Command::Sessions),
+        // Parsed like a typed command, so a URL that is not a web address gets the usage.
+        "screenshot" => {
+            let url = option("url").and_then(|o| o.value.as_str()).unwrap_or("");
+            match parse("screenshot", url) {
+                Ok(command) => InboundBody::Command(command),
+                Err(e) => InboundBody::Invalid(Invalid::Command(e)),
+            }
+        }
         "help" => InboundBody::Command(Command::Help),
         other => InboundBody::Invalid(Invalid::Command(CommandError::Unknown(other.to_owned()))),
     };

@@ -62,7 +62,11 @@ use tokio::sync::mpsc;
 use self::connection::{ChannelGuard, Target, parse_address};
 pub use self::host_keys::{HostKeyPolicy, fingerprint};
 use self::pool::Pool;
-use crate::runner::transport::{BoxFuture, ExecOutput, StreamEvent, Transport, TransportError};
+use bytes::Bytes;
+
+use crate::runner::transport::{
+    BoxFuture, Conversation, ExecOutput, INPUT_BUFFER, StreamEvent, Transport, TransportError,
+};
 
 /// How many stream events may wait for a slow reader before the channel's reader pauses.
 const STREAM_BUFFER: usize = 64;
@@ -255,33 +259,49 @@ impl SshTransport {
         }
     }
 
-    async fn start_stream(
-        &self,
-        command: &str,
-    ) -> Result<mpsc::Receiver<StreamEvent>, TransportError> {
+    async fn start_conversation(&self, command: &str) -> Result<Conversation, TransportError> {
         let mut guard = self.open_channel().await?;
-        let channel = guard.channel();
-        let started = async {
-            channel.exec(true, command).await?;
-            channel.eof().await
-        };
-        started
+        guard
+            .channel()
+            .exec(true, command)
             .await
             .map_err(|e| self.disconnected(format_args!("starting the command: {e}")))?;
-        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        tokio::spawn(pump(guard, tx));
-        Ok(rx)
+        let (tx, output) = mpsc::channel(STREAM_BUFFER);
+        let (input, rx) = mpsc::channel(INPUT_BUFFER);
+        tokio::spawn(pump(guard, rx, tx));
+        Ok(Conversation { input, output })
     }
 }
 
-/// Forwards a streamed channel's stdout, then its exit. Ends without `Exit` when the
-/// connection drops; kills the command and closes the channel when the receiver is dropped.
-async fn pump(mut guard: ChannelGuard, tx: mpsc::Sender<StreamEvent>) {
+/// Carries a conversation's input to the channel and its stdout, then its exit, back. Ends
+/// without `Exit` when the connection drops; kills the command and closes the channel when the
+/// output receiver is dropped.
+async fn pump(
+    mut guard: ChannelGuard,
+    mut input: mpsc::Receiver<Bytes>,
+    tx: mpsc::Sender<StreamEvent>,
+) {
     let mut status = None;
     let mut ended = false;
+    let mut writing = true;
     loop {
         let msg = tokio::select! {
             _ = tx.closed() => return guard.abandon().await,
+            chunk = input.recv(), if writing => {
+                // Input is small and sent whole; `data` waits for window space.
+                let sent = match chunk {
+                    Some(bytes) => guard.channel().data_bytes(bytes).await,
+                    None => {
+                        writing = false;
+                        guard.channel().eof().await
+                    }
+                };
+                if let Err(e) = sent {
+                    tracing::debug!(error = %e, "input not fully written");
+                    writing = false;
+                }
+                continue;
+            }
             msg = guard.channel().wait() => msg,
         };
         match msg {
@@ -329,10 +349,10 @@ impl Transport for SshTransport {
         Box::pin(self.run(command, stdin))
     }
 
-    fn stream<'a>(
+    fn converse<'a>(
         &'a self,
         command: &'a str,
-    ) -> BoxFuture<'a, Result<mpsc::Receiver<StreamEvent>, TransportError>> {
-        Box::pin(self.start_stream(command))
+    ) -> BoxFuture<'a, Result<Conversation, TransportError>> {
+        Box::pin(self.start_conversation(command))
     }
 }

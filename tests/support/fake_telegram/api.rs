@@ -197,9 +197,9 @@ impl FakeTelegram {
             let (update_id, message_id) = updates::user_message(
                 &mut st,
                 &self.shared().bot,
-                chat.id,
-                user.id,
+                (chat.id, user.id),
                 &message.text,
+                message.file.as_ref(),
                 (thread, message.reply_to),
                 at,
             );

@@ -267,7 +267,7 @@ fn check_upload(upload: Upload, kind: FileKind) -> Result<CheckedUpload, ApiErro
 }
 
 /// Telegram derives a document's MIME type mostly from its extension.
-fn mime_for(file_name: &str, part_type: Option<&str>) -> String {
+pub(super) fn mime_for(file_name: &str, part_type: Option<&str>) -> String {
     let ext = file_name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
@@ -297,7 +297,7 @@ fn mime_for(file_name: &str, part_type: Option<&str>) -> String {
 
 /// Width and height of a PNG or JPEG; `None` for anything else, which
 /// Telegram would fail to process as a photo.
-fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
+pub(super) fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
     let be32 = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
     let be16 = |at: usize| {
         Some(u32::from(u16::from_be_bytes(

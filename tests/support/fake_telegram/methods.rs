@@ -21,7 +21,7 @@ use super::params::Params;
 use super::rate_limit::Decision;
 use super::state::{Attachment, Formatted, Sender, Shared, State, StoredMessage};
 use super::types::{CallRecord, Violation};
-use super::{commands, json, messages, polling};
+use super::{commands, files, json, messages, polling};
 
 /// A failed call: `error_code` (also the HTTP status), `description`, and
 /// `retry_after` for 429.
@@ -98,10 +98,11 @@ pub(super) enum Method {
     SendPhoto,
     SendChatAction,
     DeleteMessage,
+    GetFile,
 }
 
 impl Method {
-    const ALL: [Method; 14] = [
+    const ALL: [Method; 15] = [
         Self::GetMe,
         Self::GetUpdates,
         Self::SetWebhook,
@@ -116,6 +117,7 @@ impl Method {
         Self::SendPhoto,
         Self::SendChatAction,
         Self::DeleteMessage,
+        Self::GetFile,
     ];
 
     pub fn name(self) -> &'static str {
@@ -134,6 +136,7 @@ impl Method {
             Self::SendPhoto => "sendPhoto",
             Self::SendChatAction => "sendChatAction",
             Self::DeleteMessage => "deleteMessage",
+            Self::GetFile => "getFile",
         }
     }
 
@@ -194,6 +197,7 @@ pub(super) async fn call(shared: &Shared, method: Method, params: Params) -> Rep
             Method::SendPhoto => messages::send_photo(&mut cx, p),
             Method::SendChatAction => messages::send_chat_action(&mut cx, p),
             Method::DeleteMessage => messages::delete_message(&mut cx, p),
+            Method::GetFile => files::get_file(&mut cx, p),
             Method::GetUpdates => unreachable!("handled above"),
         };
         record_call(

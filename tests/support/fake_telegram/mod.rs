@@ -68,6 +68,7 @@ mod client_entities;
 mod commands;
 mod config;
 mod delivery;
+mod files;
 mod json;
 mod messages;
 mod methods;

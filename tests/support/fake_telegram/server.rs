@@ -12,9 +12,10 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use serde_json::{Value, json};
 
+use super::files;
 use super::methods::{self, ApiError, Method, Reply};
 use super::params::Params;
 use super::state::Shared;
@@ -25,6 +26,7 @@ const MAX_UPLOAD: usize = 50 * 1024 * 1024;
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/{bot_token}/{method}", any(handle))
+        .route("/file/{bot_token}/{*path}", get(files::download))
         .fallback(|| async { envelope(Err(ApiError::not_found())) })
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
         .with_state(shared)

@@ -41,12 +41,22 @@ pub struct Sent {
     pub message_id: i32,
 }
 
-/// A message a user sends, with the optional topic and reply.
+/// A message a user sends, with the optional topic, reply and file.
 #[derive(Debug, Clone)]
 pub struct UserMessage {
+    /// The text, or the file's caption (empty: none).
     pub(super) text: String,
     pub(super) thread_id: Option<i32>,
     pub(super) reply_to: Option<i32>,
+    pub(super) file: Option<UserFile>,
+}
+
+/// A photo or document a user sends.
+#[derive(Debug, Clone)]
+pub struct UserFile {
+    pub(super) name: String,
+    pub(super) bytes: Bytes,
+    pub(super) photo: bool,
 }
 
 impl UserMessage {
@@ -55,7 +65,28 @@ impl UserMessage {
             text: text.into(),
             thread_id: None,
             reply_to: None,
+            file: None,
         }
+    }
+
+    /// Sends a photo (a PNG or JPEG), with the text as its caption.
+    pub fn with_photo(mut self, bytes: impl Into<Bytes>) -> Self {
+        self.file = Some(UserFile {
+            name: "photo.jpg".to_owned(),
+            bytes: bytes.into(),
+            photo: true,
+        });
+        self
+    }
+
+    /// Sends a document named `name`, with the text as its caption.
+    pub fn with_document(mut self, name: &str, bytes: impl Into<Bytes>) -> Self {
+        self.file = Some(UserFile {
+            name: name.to_owned(),
+            bytes: bytes.into(),
+            photo: false,
+        });
+        self
     }
 
     /// Sends into a forum topic (its thread id, from `create_topic`).

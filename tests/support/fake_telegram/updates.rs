@@ -9,28 +9,43 @@ use std::time::SystemTime;
 
 use super::client_entities;
 use super::json;
-use super::state::{BotIdentity, Formatted, Sender, State, StoredMessage};
+use super::messages;
+use super::state::{Attachment, BotIdentity, Formatted, Sender, State, StoredMessage};
+use super::types::UserFile;
 
-/// Builds a user's message and its update.
+/// Builds a user's message (a text, or a file with `text` as its caption) and its update.
 pub(super) fn user_message(
     state: &mut State,
     bot: &BotIdentity,
-    chat_id: i64,
-    user_id: i64,
+    (chat_id, user_id): (i64, i64),
     text: &str,
+    file: Option<&UserFile>,
     (thread, reply): (Option<i32>, Option<i32>),
     at: SystemTime,
 ) -> (i64, i32) {
+    let attachment = file.map(|file| {
+        let dimensions = file
+            .photo
+            .then(|| messages::image_size(&file.bytes).expect("a user's photo is a PNG or JPEG"));
+        let mime = messages::mime_for(&file.name, None);
+        let stored = state.new_file(file.name.clone(), mime, file.bytes.clone(), dimensions);
+        if file.photo {
+            Attachment::Photo(stored)
+        } else {
+            Attachment::Document(stored)
+        }
+    });
     let chat = state.chat_mut(chat_id);
     let id = chat.allocate_message_id();
     let mut msg = StoredMessage::new(id, Sender::User(user_id), at);
     msg.thread_id = thread;
     msg.reply_to = reply;
-    msg.text = Some(Formatted {
+    msg.text = (attachment.is_none() || !text.is_empty()).then(|| Formatted {
         text: text.to_string(),
         entities: client_entities::detect(text),
         html: None,
     });
+    msg.attachment = attachment;
     chat.messages.insert(id, msg);
     let chat = &state.chats[&chat_id];
     let payload = json::message(state, bot, chat, &chat.messages[&id]);
