@@ -70,8 +70,8 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                      TELEGRAM_ALLOWED_USERS); refusals show each user's id"
                 );
             }
-            frontends.push(Arc::new(TelegramFrontend::new(access)));
             let bot = telegram::client(&config.telegram, token)?;
+            frontends.push(Arc::new(TelegramFrontend::new(access, bot.clone())));
             let me = telegram::identify_with_retry(&bot).await;
             tracing::info!("Telegram bot @{} is ready", me.username);
             if let Err(e) = telegram::register_commands(&bot).await {

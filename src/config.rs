@@ -386,6 +386,17 @@ pub struct Defaults {
     /// How often the progress message is refreshed at most. Default `3s`.
     #[serde(default = "default_progress_interval", with = "humantime_serde")]
     pub progress_interval: Duration,
+    /// The largest file (in MB) a user may send for the agent; larger ones are refused.
+    /// Default 20 (Telegram's own limit for bots).
+    #[serde(default = "default_max_file_mb")]
+    pub max_file_mb: u32,
+}
+
+impl Defaults {
+    /// [`Defaults::max_file_mb`] in bytes.
+    pub fn max_file_bytes(&self) -> u64 {
+        u64::from(self.max_file_mb) * 1024 * 1024
+    }
 }
 
 impl Default for Defaults {
@@ -396,6 +407,7 @@ impl Default for Defaults {
             turn_timeout: default_turn_timeout(),
             max_queue: default_max_queue(),
             progress_interval: default_progress_interval(),
+            max_file_mb: default_max_file_mb(),
         }
     }
 }
@@ -410,6 +422,10 @@ fn default_agent() -> String {
 
 fn default_turn_timeout() -> Duration {
     Duration::from_secs(30 * 60)
+}
+
+fn default_max_file_mb() -> u32 {
+    20
 }
 
 fn default_max_queue() -> u32 {

@@ -17,7 +17,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use super::ids::TurnId;
-use super::inbound::Inbound;
+use super::inbound::{Inbound, IncomingFile};
 use super::outbox::{Attachment, Outbound, OutboundOp, Post, Reaction, keys};
 use super::outcome::Outcome;
 use super::replies;
@@ -58,6 +58,21 @@ pub trait Frontend: Send + Sync + 'static {
     /// The messages that end a turn.
     fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
         chat_ending(ending)
+    }
+
+    /// The bytes of a file a user sent; `None` when it turns out larger than `max` bytes.
+    fn fetch<'a>(
+        &'a self,
+        file: &'a IncomingFile,
+        _max: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
+        Box::pin(async move {
+            anyhow::bail!(
+                "{} cannot be fetched: files sent on {} are not supported",
+                file.name,
+                self.platform()
+            )
+        })
     }
 
     /// A fresh secret for a credential a workspace names (an installation token, say).

@@ -18,6 +18,21 @@ pub struct Inbound {
     /// What the platform's frontend needs back about the event (opaque to the core).
     #[serde(default)]
     pub context: Option<serde_json::Value>,
+    /// Photos and files sent with the message, for the agent's inbox.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<IncomingFile>,
+}
+
+/// A file a user sent, as the platform names it; its bytes are fetched when the prompt is
+/// queued (see [`inbox`](super::inbox)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomingFile {
+    /// The file's name as sent (`photo.jpg` for photos without one).
+    pub name: String,
+    /// Its size in bytes, when the platform says.
+    pub size: Option<u64>,
+    /// What the platform's frontend fetches it by: a Telegram `file_id`, a Slack or Discord URL.
+    pub source: String,
 }
 
 impl Inbound {

@@ -12,6 +12,7 @@ mod commands;
 pub mod frontend;
 pub mod ids;
 pub mod inbound;
+pub mod inbox;
 pub mod outbox;
 pub mod outcome;
 mod progress;

@@ -444,6 +444,51 @@ pub fn push_failed(branch: &str, reason: &str) -> String {
     )
 }
 
+/// The prompt with where the user's files are (paths relative to the agent's workspace).
+pub fn prompt_with_files(text: &str, paths: &[String]) -> String {
+    let list = paths
+        .iter()
+        .map(|p| format!("- {p}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.trim().is_empty() {
+        format!("The user sent these files, saved in the workspace:\n{list}")
+    } else {
+        format!(
+            "{text}\n\n(Files the user sent with this message, saved in the workspace:\n{list})"
+        )
+    }
+}
+
+/// A file over the size limit: refused, nothing queued.
+pub fn file_too_large(name: &str, limit: u64) -> String {
+    format!(
+        "📎 {} is larger than {} MB, the most I take; nothing was sent to the agent. Send a \
+         smaller file, or put it on the host another way.",
+        esc(name),
+        limit / (1024 * 1024)
+    )
+}
+
+/// A file the platform did not hand over: nothing queued.
+pub fn file_not_fetched(name: &str, reason: &str) -> String {
+    format!(
+        "📎 I could not download {}: {}. Nothing was sent to the agent; please send it again.",
+        esc(name),
+        esc(reason)
+    )
+}
+
+/// A file that could not be written to the host: nothing queued.
+pub fn file_not_stored(name: &str, host: &str, reason: &str) -> String {
+    format!(
+        "📎 I could not store {} on {}: {}. Nothing was sent to the agent; please send it again.",
+        esc(name),
+        esc(host),
+        esc(reason)
+    )
+}
+
 /// What a `/screenshot` shows, said with the picture.
 pub enum Shot<'a> {
     Display {

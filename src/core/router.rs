@@ -89,10 +89,16 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         return refuse(core, id, event, &refusal).await;
     }
     match &event.body {
-        InboundBody::Prompt { text } => match frontend.prepare(event, text).await? {
-            Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
-            None => core.store.mark_inbound_processed(id).await,
-        },
+        InboundBody::Prompt { text } => {
+            let text = match super::inbox::deliver(core, id, event, text).await? {
+                Ok(text) => text,
+                Err(refusal) => return reply(core, id, event, refusal).await,
+            };
+            match frontend.prepare(event, &text).await? {
+                Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
+                None => core.store.mark_inbound_processed(id).await,
+            }
+        }
         InboundBody::Invalid(invalid) => {
             let text = replies::invalid(event.platform(), invalid);
             reply(core, id, event, text).await

@@ -22,6 +22,7 @@ mod github;
 mod github_client;
 mod github_deps;
 mod hosts;
+mod inbox;
 mod screenshots;
 mod slack;
 mod ssh_transport;

@@ -60,6 +60,7 @@ fn inbound(update: &str, text: &str) -> Inbound {
         },
         message_id: Some("3".into()),
         body: InboundBody::Prompt { text: text.into() },
+        files: Vec::new(),
         context: None,
     }
 }

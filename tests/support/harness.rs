@@ -38,6 +38,8 @@ pub struct Options {
     pub extra_config: String,
     /// More keys for the remote host's table (`display = ":5"`, say).
     pub host_toml: String,
+    /// More keys for the `[defaults]` table.
+    pub defaults_toml: String,
     /// The agent command on the remote host (the fake agent by default).
     pub agent_command: String,
     /// Pin this key instead of the sshd's real one.
@@ -73,6 +75,7 @@ impl Options {
             host_slots: 4,
             extra_config: String::new(),
             host_toml: String::new(),
+            defaults_toml: String::new(),
             agent_command: FAKE_CLAUDE.to_owned(),
             pinned_host_key: None,
             webhook_secret: None,
@@ -245,6 +248,7 @@ host = "remote"
 turn_timeout = "{timeout}"
 max_queue = {max_queue}
 progress_interval = "1s"
+{defaults_toml}
 
 [hosts.remote]
 address = "{address}"
@@ -280,6 +284,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             agent = o.agent_command,
             extra = o.extra_config,
             host_toml = o.host_toml,
+            defaults_toml = o.defaults_toml,
         )
     }
 

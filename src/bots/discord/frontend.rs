@@ -102,6 +102,7 @@ mod tests {
             },
             message_id: Some(message_id.into()),
             body: InboundBody::Prompt { text: "hi".into() },
+            files: Vec::new(),
             context: Some(context),
         }
     }

@@ -108,6 +108,7 @@ pub fn translate_message(message: &Message, place: &Place, me: &DiscordMe) -> Op
         },
         message_id: Some(message.id.clone()),
         body: InboundBody::of_mention(request),
+        files: Vec::new(),
         context: Some(context(
             message.guild_id.as_deref(),
             message.member.as_ref().map(|m| m.roles.as_slice()),
@@ -232,6 +233,7 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
         },
         message_id: Some(InteractionRef::encode(&interaction.id, &interaction.token)),
         body,
+        files: Vec::new(),
         context: Some(context(
             interaction.guild_id.as_deref(),
             interaction.member.as_ref().map(|m| m.roles.as_slice()),

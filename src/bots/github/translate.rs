@@ -206,6 +206,7 @@ fn request(
         author: author(sender),
         message_id: Some(trigger.message_id()),
         body: InboundBody::Prompt { text },
+        files: Vec::new(),
         context: Some(context(Context {
             installation,
             repo: repo.full_name.clone(),
@@ -245,6 +246,7 @@ fn dependency_review_inbound(
         body: InboundBody::Prompt {
             text: REVIEW_DEPS.to_owned(),
         },
+        files: Vec::new(),
         context: Some(context(Context {
             installation,
             repo: repo.full_name.clone(),

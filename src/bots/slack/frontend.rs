@@ -81,6 +81,7 @@ mod tests {
             },
             message_id: Some("1.1".into()),
             body: InboundBody::Prompt { text: "hi".into() },
+            files: Vec::new(),
             context: Some(json!({ "team": team })),
         }
     }

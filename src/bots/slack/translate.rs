@@ -96,6 +96,7 @@ pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Add
         },
         message_id: Some(ts.to_owned()),
         body: InboundBody::of_mention(&request),
+        files: Vec::new(),
         context: Some(json!({
             "team": event.user_team.as_deref().or(event.team.as_deref()).unwrap_or(team_id),
         })),
@@ -138,6 +139,7 @@ pub fn translate_command(command: &SlashCommand) -> Inbound {
         },
         message_id: None,
         body,
+        files: Vec::new(),
         context: Some(json!({ "team": command.team_id })),
     }
 }

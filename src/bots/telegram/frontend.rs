@@ -1,21 +1,48 @@
 //! Telegram's decisions: the allowlists decide who may ask; prompts go to the agent as typed;
-//! turns end the chat way (the status message shows the outcome, the answer follows).
+//! turns end the chat way (the status message shows the outcome, the answer follows). Files
+//! users send are fetched the Bot API's way: `getFile`, then the download URL it names.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use futures_util::StreamExt;
+use teloxide::Bot;
+use teloxide::net::Download;
+use teloxide::prelude::Requester;
+use teloxide::types::FileId;
 
 use crate::core::access::Access;
 use crate::core::frontend::{Admission, Frontend, Refusal};
-use crate::core::inbound::Inbound;
+use crate::core::inbound::{Inbound, IncomingFile};
 use crate::core::thread::Platform;
 use crate::runner::transport::BoxFuture;
 
 pub struct TelegramFrontend {
     access: Access,
+    bot: Bot,
 }
 
 impl TelegramFrontend {
-    pub fn new(access: Access) -> TelegramFrontend {
-        TelegramFrontend { access }
+    pub fn new(access: Access, bot: Bot) -> TelegramFrontend {
+        TelegramFrontend { access, bot }
+    }
+
+    async fn download(&self, file: &IncomingFile, max: u64) -> Result<Option<Vec<u8>>> {
+        let found = self
+            .bot
+            .get_file(FileId(file.source.clone()))
+            .await
+            .context("Telegram would not hand the file over")?;
+        if u64::from(found.size) > max {
+            return Ok(None);
+        }
+        let mut data = Vec::with_capacity(found.size as usize);
+        let mut chunks = self.bot.download_file_stream(&found.path);
+        while let Some(chunk) = chunks.next().await {
+            data.extend_from_slice(&chunk.context("downloading from Telegram failed")?);
+            if data.len() as u64 > max {
+                return Ok(None);
+            }
+        }
+        Ok(Some(data))
     }
 }
 
@@ -33,5 +60,13 @@ impl Frontend for TelegramFrontend {
             })
         };
         Box::pin(async move { Ok(admission) })
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        file: &'a IncomingFile,
+        max: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
+        Box::pin(self.download(file, max))
     }
 }

@@ -8,7 +8,7 @@
 use teloxide::types::{Message, MessageEntityKind, Update, UpdateKind};
 
 use crate::core::command::{self, CommandError};
-use crate::core::inbound::{Inbound, InboundBody, Invalid};
+use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid};
 use crate::core::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is (from getMe).
@@ -28,19 +28,23 @@ pub fn translate(update: &Update, me: &BotIdentity) -> Option<Inbound> {
         return None;
     }
     let private = msg.chat.is_private();
-    let body = match msg.text() {
-        Some(text) if text.starts_with('/') => command_body(text, me, private)?,
+    let files = files(msg);
+    let body = match msg.text().or(msg.caption()) {
+        Some(text) if text.starts_with('/') && files.is_empty() => command_body(text, me, private)?,
         Some(text) => {
             if !private && !mentions(msg, me) && !replies_to_bot(msg, me) {
                 return None;
             }
             let prompt = strip_mention(text, &me.username);
-            if prompt.is_empty() {
+            if prompt.is_empty() && files.is_empty() {
                 InboundBody::Invalid(Invalid::EmptyMention)
             } else {
                 InboundBody::Prompt { text: prompt }
             }
         }
+        None if !files.is_empty() && (private || replies_to_bot(msg, me)) => InboundBody::Prompt {
+            text: String::new(),
+        },
         None if private || replies_to_bot(msg, me) => InboundBody::Invalid(Invalid::NotText),
         None => return None,
     };
@@ -65,6 +69,7 @@ pub fn translate(update: &Update, me: &BotIdentity) -> Option<Inbound> {
         },
         message_id: Some(msg.id.0.to_string()),
         body,
+        files,
         context: None,
     })
 }
@@ -95,10 +100,37 @@ fn command_body(text: &str, me: &BotIdentity, private: bool) -> Option<InboundBo
     }
 }
 
+/// The photo (its largest size) or document of a message, for the agent's inbox.
+fn files(msg: &Message) -> Vec<IncomingFile> {
+    if let Some(largest) = msg
+        .photo()
+        .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
+    {
+        return vec![IncomingFile {
+            name: "photo.jpg".to_owned(),
+            size: Some(u64::from(largest.file.size)),
+            source: largest.file.id.0.clone(),
+        }];
+    }
+    if let Some(document) = msg.document() {
+        return vec![IncomingFile {
+            name: document
+                .file_name
+                .clone()
+                .unwrap_or_else(|| "document".to_owned()),
+            size: Some(u64::from(document.file.size)),
+            source: document.file.id.0.clone(),
+        }];
+    }
+    Vec::new()
+}
+
+/// Whether the text or caption mentions the bot.
 fn mentions(msg: &Message, me: &BotIdentity) -> bool {
     let at_name = format!("@{}", me.username);
     msg.parse_entities()
         .into_iter()
+        .chain(msg.parse_caption_entities())
         .flatten()
         .any(|entity| match entity.kind() {
             MessageEntityKind::Mention => entity.text().eq_ignore_ascii_case(&at_name),
