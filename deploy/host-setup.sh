@@ -9,6 +9,10 @@
 # What it does:
 # - installs git, tmux, OpenSSH's server, GNU coreutils/util-linux (Switchboard's turn protocol
 #   uses `setsid -f` and `tail --pid`), Node.js and npm;
+# - installs what /screenshot and image answers use: Xvfb, ImageMagick (with its recommended
+#   SVG coder), Chromium and a font, and runs a display :99 for USER as the systemd unit
+#   switchboard-xvfb — set hosts.NAME.display = ":99", and DISPLAY = ":99" in
+#   hosts.NAME.agents.claude.env so the agent's GUI programs and browsers draw on it;
 # - creates USER with /bin/sh as login shell (Debian's bash reads ~/.bashrc even for `ssh host
 #   cmd`, which slows every command), a workspace ~/switchboard and the state dir ~/.switchboard;
 # - installs Claude Code from npm into ~/.local (so no root is needed to update it) and links it
@@ -30,7 +34,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    git tmux openssh-server coreutils util-linux ca-certificates nodejs npm
+    git tmux openssh-server coreutils util-linux ca-certificates nodejs npm \
+    xvfb chromium fonts-dejavu-core
+# With its recommends: they carry the SVG coder.
+apt-get install -y -qq imagemagick
 
 if ! id "$user" >/dev/null 2>&1; then
     useradd --create-home --shell /bin/sh "$user"
@@ -49,6 +56,24 @@ if [ -n "$public_key" ]; then
     fi
     chown "$user:$user" "$home/.ssh/authorized_keys"
     chmod 0600 "$home/.ssh/authorized_keys"
+fi
+
+cat > /etc/systemd/system/switchboard-xvfb.service <<EOF
+[Unit]
+Description=X display :99 for Switchboard's agent and /screenshot
+After=network.target
+
+[Service]
+User=$user
+ExecStart=/usr/bin/Xvfb :99 -screen 0 1280x800x24 -nolisten tcp
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+EOF
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable --now switchboard-xvfb.service
 fi
 
 su -s /bin/sh "$user" -c 'npm install --silent --global --prefix "$HOME/.local" @anthropic-ai/claude-code'

@@ -112,11 +112,12 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                      slack.allowed_teams (or SLACK_ALLOWED_USERS); refusals show each user's id"
                 );
             }
+            let app = slack::connect(config, token).await?;
             frontends.push(Arc::new(SlackFrontend::new(
                 &config.allowed_users,
                 &config.allowed_teams,
+                app.client.clone(),
             )));
-            let app = slack::connect(config, token).await?;
             tracing::info!("Slack bot <@{}> is ready", app.me.user_id);
             Some(app)
         }
@@ -132,12 +133,13 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                      each user's id"
                 );
             }
+            let app = discord::connect(config, token).await?;
             frontends.push(Arc::new(DiscordFrontend::new(
                 &config.allowed_users,
                 &config.allowed_roles,
                 &config.allowed_guilds,
+                app.client.clone(),
             )));
-            let app = discord::connect(config, token).await?;
             tracing::info!("Discord bot {} is ready", app.me.user_id);
             if let Err(e) = app.register_commands(config).await {
                 tracing::warn!("{e:#}; the slash commands may be out of date");

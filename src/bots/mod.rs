@@ -4,6 +4,7 @@
 //! here, generic over an [`outlet::Outlet`].
 
 pub mod discord;
+pub mod download;
 pub mod github;
 pub mod outlet;
 pub mod pacing;

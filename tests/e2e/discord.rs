@@ -10,7 +10,7 @@ use switchboard::core::outbox::keys;
 use crate::support::db::{Db, on_both_databases};
 use crate::support::discord_world::{DiscordSetup, DiscordWorld};
 use crate::support::fake_discord::{
-    ClosedBy, FakeChannel, FakeDiscord, FakeDiscordConfig, HandshakeOutcome, RouteKind,
+    ClosedBy, FakeChannel, FakeDiscord, FakeDiscordConfig, HandshakeOutcome, RouteKind, UserMessage,
 };
 use crate::support::harness::{Harness, Options, WAIT};
 use crate::support::screens::{assert_is_the_test_page, serve_page};
@@ -27,6 +27,7 @@ on_both_databases!(
     a_long_answer_becomes_an_attachment,
     the_gateway_heartbeats_and_follows_reconnect_and_invalid_session,
     a_refused_intent_stops_the_bot_and_check_names_the_bot,
+    attachments_reach_the_agent,
 );
 
 async fn start(db: Db) -> Harness {
@@ -555,4 +556,52 @@ async fn a_refused_intent_stops_the_bot_and_check_names_the_bot(db: Db) {
     );
     let identify = &fake(&t).gateway().identifies[0];
     assert_eq!(identify.outcome, HandshakeOutcome::Closed(4014));
+}
+
+/// A mention with an attachment starts a thread like any mention; the attachment, fetched from
+/// the CDN, lands in the workspace inbox and its path reaches the agent. One sent in the thread
+/// without text continues the session.
+async fn attachments_reach_the_agent(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+    let work = t.host_dir.path().join("work");
+
+    let trace = b"Traceback: boom\n".to_vec();
+    let root = fake(&t).user_says_with(
+        &d.channel,
+        &d.alice,
+        UserMessage::new(&format!("{} why does this fail?", d.bot.mention()))
+            .with_file("trace.txt", trace.clone()),
+    );
+    let thread = d.thread_of(&root).await;
+    d.wait_text(&thread, "Echo #1").await;
+    let runs = t.wait_agent_runs(1).await;
+    let prompt = String::from_utf8(runs[0].prompt.clone()).unwrap();
+    assert!(
+        prompt.starts_with("why does this fail?\n\n(Files the user sent"),
+        "{prompt}"
+    );
+    let path = prompt
+        .lines()
+        .find_map(|l| l.strip_prefix("- "))
+        .expect("a file in the prompt")
+        .trim_end_matches(')');
+    assert!(path.ends_with("/trace.txt"), "{path}");
+    assert_eq!(std::fs::read(work.join(path)).unwrap(), trace);
+
+    let shot = vec![9u8; 5000];
+    fake(&t).user_says_with(
+        &thread,
+        &d.alice,
+        UserMessage::new("").with_file("screen.png", shot.clone()),
+    );
+    d.wait_text(&thread, "Echo #2").await;
+    let runs = t.wait_agent_runs(2).await;
+    let prompt = String::from_utf8(runs[1].prompt.clone()).unwrap();
+    let path = prompt
+        .strip_prefix("The user sent these files, saved in the workspace:\n- ")
+        .unwrap_or_else(|| panic!("{prompt}"));
+    assert_eq!(std::fs::read(work.join(path)).unwrap(), shot);
+    assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+    d.assert_no_violations();
 }

@@ -21,6 +21,7 @@ on_both_databases!(
     dropped_and_refreshed_sockets_lose_nothing,
     events_api_refuses_forged_stale_and_replayed_requests,
     rate_limit_storms_lose_nothing,
+    files_shared_with_the_bot_reach_the_agent,
 );
 
 async fn start(db: Db, setup: SlackSetup) -> Harness {
@@ -566,5 +567,60 @@ async fn rate_limit_storms_lose_nothing(db: Db) {
         assert!(tokio::time::Instant::now() < deadline, "the outbox drained");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    s.assert_no_violations();
+}
+
+/// A file shared with a mention starts a thread like any mention, and one shared in the thread
+/// continues it: each is fetched with the bot token and stored in the workspace inbox, its
+/// path in the prompt. A caption that reads like a command is the agent's, with its file.
+async fn files_shared_with_the_bot_reach_the_agent(db: Db) {
+    let t = start(db, SlackSetup::default()).await;
+    let s = slack(&t);
+    let bot = fake(&t).bot_user();
+    let work = t.host_dir.path().join("work");
+
+    let log = b"error: it broke\n".to_vec();
+    let root = fake(&t)
+        .user_shares(
+            &s.channel,
+            &s.alice,
+            &format!("{} status", bot.mention()),
+            None,
+            ("build log.txt", log.clone()),
+        )
+        .await;
+    s.wait_text(&s.channel, Some(&root), "Echo #1").await;
+    let runs = t.wait_agent_runs(1).await;
+    let prompt = String::from_utf8(runs[0].prompt.clone()).unwrap();
+    let path = prompt
+        .lines()
+        .find_map(|l| l.strip_prefix("- "))
+        .expect("a file in the prompt")
+        .trim_end_matches(')');
+    assert!(
+        prompt.starts_with("status\n\n(Files the user sent"),
+        "{prompt}"
+    );
+    assert!(path.ends_with("/build_log.txt"), "{path}");
+    assert_eq!(std::fs::read(work.join(path)).unwrap(), log);
+
+    let picture = vec![7u8; 3000];
+    fake(&t)
+        .user_shares(
+            &s.channel,
+            &s.alice,
+            "",
+            Some(&root),
+            ("chart.png", picture.clone()),
+        )
+        .await;
+    s.wait_text(&s.channel, Some(&root), "Echo #2").await;
+    let runs = t.wait_agent_runs(2).await;
+    let prompt = String::from_utf8(runs[1].prompt.clone()).unwrap();
+    let path = prompt.strip_prefix("The user sent these files, saved in the workspace:\n- ");
+    let path = path.unwrap_or_else(|| panic!("{prompt}"));
+    assert!(path.ends_with("/chart.png"), "{path}");
+    assert_eq!(std::fs::read(work.join(path)).unwrap(), picture);
+    assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
     s.assert_no_violations();
 }

@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::payload::{Channel, User};
+use crate::bots::download;
 use crate::config::Secret;
 
 const USER_AGENT: &str = concat!(
@@ -140,6 +141,9 @@ impl<'a> Call<'a> {
     }
 }
 
+/// Where Discord serves attachments.
+const CDN_HOSTS: [&str; 2] = ["cdn.discordapp.com", "media.discordapp.net"];
+
 pub struct DiscordClient {
     http: reqwest::Client,
     /// Without a trailing `/`; paths start with one.
@@ -169,6 +173,19 @@ impl DiscordClient {
 
     pub fn token(&self) -> &Secret {
         &self.token
+    }
+
+    /// The bytes of an attachment a user sent (from Discord's CDN, which needs no token);
+    /// `None` once it passes `max` bytes.
+    pub async fn download(&self, url: &str, max: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        if !download::is_trusted(url, &CDN_HOSTS, &self.api) {
+            anyhow::bail!("the file is not on Discord's CDN");
+        }
+        let response =
+            self.http.get(url).send().await.map_err(|e| {
+                anyhow::anyhow!("downloading from Discord failed: {}", e.without_url())
+            })?;
+        download::capped(response, max).await
     }
 
     /// How long a request must wait before it may go out.

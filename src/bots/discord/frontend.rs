@@ -1,18 +1,20 @@
 //! Discord's decisions: allowlists of users, roles and guilds decide who may ask; prompts go to
-//! the agent as typed; a request gets 👀 when it is queued and ✅ or ❌ when its turn ends,
+//! the agent as typed, attachments fetched from the CDN for its inbox; a request gets 👀 when it is queued and ✅ or ❌ when its turn ends,
 //! around the usual status message and answer in the thread. Slash commands have no message to
 //! react to: their answer fills the interaction's deferred response.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use anyhow::Result;
 
+use super::client::DiscordClient;
 use super::translate::InteractionRef;
 use crate::core::frontend::{
     Admission, Ending, Frontend, reacting_acknowledgement, reacting_ending,
 };
 use crate::core::ids::TurnId;
-use crate::core::inbound::Inbound;
+use crate::core::inbound::{Inbound, IncomingFile};
 use crate::core::outbox::Outbound;
 use crate::core::thread::Platform;
 use crate::runner::transport::BoxFuture;
@@ -21,15 +23,22 @@ pub struct DiscordFrontend {
     users: HashSet<String>,
     roles: HashSet<String>,
     guilds: HashSet<String>,
+    client: Arc<DiscordClient>,
 }
 
 impl DiscordFrontend {
-    pub fn new(users: &[String], roles: &[String], guilds: &[String]) -> DiscordFrontend {
+    pub fn new(
+        users: &[String],
+        roles: &[String],
+        guilds: &[String],
+        client: Arc<DiscordClient>,
+    ) -> DiscordFrontend {
         let set = |ids: &[String]| ids.iter().cloned().collect();
         DiscordFrontend {
             users: set(users),
             roles: set(roles),
             guilds: set(guilds),
+            client,
         }
     }
 
@@ -77,6 +86,14 @@ impl Frontend for DiscordFrontend {
     fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
         reacting_ending(ending, reactable)
     }
+
+    fn fetch<'a>(
+        &'a self,
+        file: &'a IncomingFile,
+        max: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
+        Box::pin(self.client.download(&file.source, max))
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +104,15 @@ mod tests {
     use crate::core::thread::Author;
     use crate::core::thread::ThreadRef;
     use serde_json::json;
+
+    use crate::config::Secret;
+
+    /// A frontend whose client is never called (admission needs no I/O).
+    fn discord(users: &[String], roles: &[String], guilds: &[String]) -> DiscordFrontend {
+        let client =
+            DiscordClient::new("http://127.0.0.1:9/api/v10", Secret::new("unused")).unwrap();
+        DiscordFrontend::new(users, roles, guilds, Arc::new(client))
+    }
 
     fn event(user: &str, context: serde_json::Value, message_id: &str) -> Inbound {
         Inbound {
@@ -109,20 +135,20 @@ mod tests {
 
     #[test]
     fn users_roles_and_guilds_are_allowlists_and_nobody_is_allowed_by_default() {
-        let frontend = DiscordFrontend::new(&["10".into()], &["77".into()], &["5".into()]);
+        let frontend = discord(&["10".into()], &["77".into()], &["5".into()]);
         let in_guild = |roles: serde_json::Value| json!({"guild": "1", "roles": roles});
         assert!(frontend.allows(&event("10", json!({"guild": null, "roles": []}), "1")));
         assert!(frontend.allows(&event("11", in_guild(json!(["76", "77"])), "1")));
         assert!(!frontend.allows(&event("11", in_guild(json!(["76"])), "1")));
         assert!(frontend.allows(&event("11", json!({"guild": "5", "roles": []}), "1")));
         assert!(!frontend.allows(&event("11", json!({"guild": null, "roles": []}), "1")));
-        let nobody = DiscordFrontend::new(&[], &[], &[]);
+        let nobody = discord(&[], &[], &[]);
         assert!(!nobody.allows(&event("10", in_guild(json!(["77"])), "1")));
     }
 
     #[test]
     fn requests_get_eyes_but_slash_commands_no_reaction() {
-        let frontend = DiscordFrontend::new(&["10".into()], &[], &[]);
+        let frontend = discord(&["10".into()], &[], &[]);
         let turn = TurnId::generate();
         let message = event("10", json!({}), "1");
         let acks = frontend.acknowledge(&message, &turn, 0);

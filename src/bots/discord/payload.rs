@@ -101,6 +101,19 @@ pub struct Message {
     /// Set on messages posted by webhooks (and interaction responses).
     #[serde(default)]
     pub webhook_id: Option<String>,
+    /// Files sent with the message.
+    #[serde(default)]
+    pub attachments: Vec<MessageAttachment>,
+}
+
+/// A file sent with a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MessageAttachment {
+    pub filename: String,
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Where the CDN serves it.
+    pub url: String,
 }
 
 /// A channel, as GUILD_CREATE, THREAD_CREATE and `GET /channels/{id}` carry it.

@@ -30,7 +30,7 @@ use serde_json::json;
 
 use super::payload::{Interaction, Message, is_thread};
 use crate::core::command::{Command, CommandError, parse};
-use crate::core::inbound::{Inbound, InboundBody, Invalid};
+use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid};
 use crate::core::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is, and whose messages it reads.
@@ -99,6 +99,23 @@ pub fn translate_message(message: &Message, place: &Place, me: &DiscordMe) -> Op
         request = request.replace(m, " ");
     }
     let request = request.trim();
+    let files: Vec<IncomingFile> = message
+        .attachments
+        .iter()
+        .map(|a| IncomingFile {
+            name: a.filename.clone(),
+            size: a.size,
+            source: a.url.clone(),
+        })
+        .collect();
+    // With files, the text is a caption for the agent, even when it reads like a command.
+    let body = if files.is_empty() {
+        InboundBody::of_mention(request)
+    } else {
+        InboundBody::Prompt {
+            text: request.to_owned(),
+        }
+    };
     let inbound = Inbound {
         external_id: message_key(&message.id),
         thread,
@@ -107,8 +124,8 @@ pub fn translate_message(message: &Message, place: &Place, me: &DiscordMe) -> Op
             display: message.author.display(),
         },
         message_id: Some(message.id.clone()),
-        body: InboundBody::of_mention(request),
-        files: Vec::new(),
+        body,
+        files,
         context: Some(context(
             message.guild_id.as_deref(),
             message.member.as_ref().map(|m| m.roles.as_slice()),

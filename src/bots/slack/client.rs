@@ -11,6 +11,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::bots::download;
 use crate::config::Secret;
 
 /// What the client is told to say about itself.
@@ -63,6 +64,9 @@ pub struct Upload<'a> {
     /// The message the file is shared with.
     pub comment: &'a str,
 }
+
+/// Where Slack serves the files people share.
+const FILE_HOST: &str = "files.slack.com";
 
 pub struct SlackClient {
     http: reqwest::Client,
@@ -164,6 +168,23 @@ impl SlackClient {
             Err(SlackError::Api(code)) if code == "already_reacted" => Ok(()),
             other => other.map(drop),
         }
+    }
+
+    /// The bytes of a file a user shared (its `url_private_download`, fetched with the bot
+    /// token); `None` once it passes `max` bytes. Only Slack's file host, or the API server's
+    /// origin, is given the token.
+    pub async fn download(&self, url: &str, max: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        if !download::is_trusted(url, &[FILE_HOST], &self.api) {
+            anyhow::bail!("the file is not on Slack's file server");
+        }
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(self.token.expose())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("downloading from Slack failed: {}", e.without_url()))?;
+        download::capped(response, max).await
     }
 
     /// Shares a file in a channel: `files.getUploadURLExternal`, the upload itself, then

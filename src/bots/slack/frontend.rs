@@ -1,17 +1,19 @@
 //! Slack's decisions: allowlists of users and workspaces decide who may ask; prompts go to the
-//! agent as typed; a request gets 👀 when it is queued and ✅ or ❌ when its turn ends, around
+//! agent as typed, shared files fetched with the bot token for its inbox; a request gets 👀 when it is queued and ✅ or ❌ when its turn ends, around
 //! the usual status message and answer in the thread.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use anyhow::Result;
 
+use super::client::SlackClient;
 use crate::core::access::Access;
 use crate::core::frontend::{
     Admission, Ending, Frontend, reacting_acknowledgement, reacting_ending,
 };
 use crate::core::ids::TurnId;
-use crate::core::inbound::Inbound;
+use crate::core::inbound::{Inbound, IncomingFile};
 use crate::core::outbox::Outbound;
 use crate::core::thread::Platform;
 use crate::runner::transport::BoxFuture;
@@ -19,13 +21,15 @@ use crate::runner::transport::BoxFuture;
 pub struct SlackFrontend {
     users: Access,
     teams: HashSet<String>,
+    client: Arc<SlackClient>,
 }
 
 impl SlackFrontend {
-    pub fn new(users: &[String], teams: &[String]) -> SlackFrontend {
+    pub fn new(users: &[String], teams: &[String], client: Arc<SlackClient>) -> SlackFrontend {
         SlackFrontend {
             users: Access::new(users, std::iter::empty::<String>()),
             teams: teams.iter().cloned().collect(),
+            client,
         }
     }
 
@@ -56,6 +60,14 @@ impl Frontend for SlackFrontend {
     fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
         reacting_ending(ending, |_| true)
     }
+
+    fn fetch<'a>(
+        &'a self,
+        file: &'a IncomingFile,
+        max: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
+        Box::pin(self.client.download(&file.source, max))
+    }
 }
 
 #[cfg(test)]
@@ -63,6 +75,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::config::Secret;
     use crate::core::frontend::Refusal;
     use crate::core::inbound::InboundBody;
     use crate::core::thread::{Author, ThreadRef};
@@ -86,13 +99,20 @@ mod tests {
         }
     }
 
+    /// A frontend whose client is never called (admission needs no I/O).
+    fn slack(users: &[String], teams: &[String]) -> SlackFrontend {
+        let client =
+            SlackClient::new("http://127.0.0.1:9/api/", Secret::new("xoxb-unused")).unwrap();
+        SlackFrontend::new(users, teams, Arc::new(client))
+    }
+
     async fn admitted(frontend: &SlackFrontend, user: &str, team: &str) -> Admission {
         frontend.admit(&event(user, team)).await.unwrap()
     }
 
     #[tokio::test]
     async fn listed_users_and_everyone_in_listed_workspaces_nobody_else() {
-        let frontend = SlackFrontend::new(&["U1".into()], &["T9".into()]);
+        let frontend = slack(&["U1".into()], &["T9".into()]);
         assert_eq!(admitted(&frontend, "U1", "T1").await, Admission::Allowed);
         assert_eq!(admitted(&frontend, "U2", "T9").await, Admission::Allowed);
         assert_eq!(
@@ -101,7 +121,7 @@ mod tests {
                 user_id: "U2".into()
             })
         );
-        let nobody = SlackFrontend::new(&[], &[]);
+        let nobody = slack(&[], &[]);
         assert_ne!(admitted(&nobody, "U1", "T9").await, Admission::Allowed);
     }
 }

@@ -123,6 +123,7 @@ mod tests {
             "mpim:history",
             "chat:write",
             "reactions:write",
+            "files:read",
             "files:write",
             "commands",
         ] {

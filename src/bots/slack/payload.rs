@@ -67,6 +67,21 @@ pub struct Event {
     pub user_team: Option<String>,
     #[serde(default)]
     pub team: Option<String>,
+    /// Files shared with the message (subtype `file_share`).
+    #[serde(default)]
+    pub files: Vec<SharedFile>,
+}
+
+/// A file shared in a message, as the event describes it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct SharedFile {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Absent for files the workspace hides (`mode: hidden_by_limit`, `tombstone`).
+    #[serde(default)]
+    pub url_private_download: Option<String>,
 }
 
 /// A slash command, as form fields (Events API) or as a Socket Mode payload.

@@ -11,7 +11,8 @@
 //! (`channel` + `ts`), so every copy lands on the same stored event.
 //!
 //! What is never read: the bot's own messages, other bots' (unless allowed), edits and
-//! deletions (`message_changed`, `message_deleted`), joins and other subtypes.
+//! deletions (`message_changed`, `message_deleted`), joins and other subtypes. Messages with
+//! files (`file_share`) are read, their files handed to the agent's inbox.
 //!
 //! A message that is exactly a command (`new [host]`, `status`, `stop [all]`, `sessions`,
 //! `help`, after the mention) is that command; anything else is a prompt, so "help me with the
@@ -21,7 +22,7 @@ use serde_json::json;
 
 use super::payload::{Event, SlashCommand};
 use crate::core::command::{self, Command};
-use crate::core::inbound::{Inbound, InboundBody, Invalid};
+use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid};
 use crate::core::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is, and whose messages it reads.
@@ -48,11 +49,11 @@ pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Add
     if !matches!(event.kind.as_str(), "message" | "app_mention") {
         return None;
     }
-    // Only plain messages (and their thread broadcasts) are requests.
+    // Only plain messages (with files, or broadcast from a thread) are requests.
     if event
         .subtype
         .as_deref()
-        .is_some_and(|s| s != "thread_broadcast")
+        .is_some_and(|s| !matches!(s, "thread_broadcast" | "file_share"))
     {
         return None;
     }
@@ -83,6 +84,23 @@ pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Add
             .replace(&format!("{mention} "), "")
             .replace(&mention, ""),
     );
+    let files: Vec<IncomingFile> = event
+        .files
+        .iter()
+        .filter_map(|f| {
+            Some(IncomingFile {
+                name: f.name.clone().unwrap_or_else(|| "file".to_owned()),
+                size: f.size,
+                source: f.url_private_download.clone()?,
+            })
+        })
+        .collect();
+    // With files, the text is a caption for the agent, even when it reads like a command.
+    let body = if files.is_empty() {
+        InboundBody::of_mention(&request)
+    } else {
+        InboundBody::Prompt { text: request }
+    };
     let inbound = Inbound {
         external_id: message_key(channel, ts),
         thread: ThreadRef {
@@ -95,8 +113,8 @@ pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Add
             display: format!("<@{user}>"),
         },
         message_id: Some(ts.to_owned()),
-        body: InboundBody::of_mention(&request),
-        files: Vec::new(),
+        body,
+        files,
         context: Some(json!({
             "team": event.user_team.as_deref().or(event.team.as_deref()).unwrap_or(team_id),
         })),

@@ -30,7 +30,7 @@ use super::sessions::{Event, Outbound};
 use super::state::{ChannelRec, GuildRec, MemberRec, RoleRec, Shared, State};
 use super::threads::{self, NewThread};
 use super::types::{
-    CallRecord, ChannelKind, FakeChannel, FakeGuild, FakeRole, FakeUser, GatewayFacts,
+    Attachment, CallRecord, ChannelKind, FakeChannel, FakeGuild, FakeRole, FakeUser, GatewayFacts,
     IdentifyRecord, InteractionCallback, InteractionHandle, InteractionState, MessageState,
     ReactionState, RegisteredCommand, ResumeRecord, SessionFacts, ThreadState, UserMessage,
     Violation,
@@ -389,11 +389,22 @@ impl FakeDiscord {
             );
             r
         });
+        let attachments = message
+            .files
+            .into_iter()
+            .map(|(filename, bytes)| Attachment {
+                id: st.next_id(now.1).to_string(),
+                content_type: None,
+                filename,
+                bytes,
+            })
+            .collect();
         let new = NewMessage {
             channel: cid,
             author: uid,
             content: message.content,
             reference,
+            attachments,
             nonce: Some(Value::String(st.next_id(now.1).to_string())),
             ..NewMessage::default()
         };

@@ -175,20 +175,19 @@ fn reference(st: &State, id: u64) -> Option<Value> {
     Some(r)
 }
 
-fn attachments(m: &MessageRec) -> Value {
+/// Attachments as messages show them; `url` is on the fake's own origin (standing in for
+/// `https://cdn.discordapp.com`), `proxy_url` as Discord's media proxy would have it.
+fn attachments(st: &State, m: &MessageRec) -> Value {
     m.attachments
         .iter()
         .map(|a| {
-            let url = format!(
-                "https://cdn.discordapp.com/attachments/{}/{}/{}",
-                m.channel_id, a.id, a.filename
-            );
+            let path = format!("attachments/{}/{}/{}", m.channel_id, a.id, a.filename);
             json!({
                 "id": a.id,
                 "filename": a.filename,
                 "size": a.bytes.len(),
-                "url": url,
-                "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+                "url": format!("{}/{path}", st.cdn_base),
+                "proxy_url": format!("https://media.discordapp.net/{path}"),
                 "content_type": a.content_type,
             })
         })
@@ -226,7 +225,7 @@ pub(super) fn message(st: &State, m: &MessageRec, gateway: bool) -> Value {
         "components": [],
         "channel_id": m.channel_id.to_string(),
         "author": user(st.user(m.author_id)),
-        "attachments": attachments(m),
+        "attachments": attachments(st, m),
     });
     if let Some(n) = &m.nonce {
         v["nonce"] = n.clone();

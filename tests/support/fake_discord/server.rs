@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -30,9 +30,32 @@ use super::types::{CallRecord, Violation, ViolationKind};
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", get(gateway::upgrade))
+        .route(
+            "/attachments/{channel}/{attachment}/{filename}",
+            get(attachment),
+        )
         .fallback(rest)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared)
+}
+
+/// `GET /attachments/<channel>/<attachment>/<filename>`: an attachment's bytes, as Discord's
+/// CDN serves them (no token needed).
+async fn attachment(
+    State(sh): State<Arc<Shared>>,
+    Path((channel, attachment, filename)): Path<(String, String, String)>,
+) -> Response {
+    let st = sh.lock();
+    let found = st
+        .messages
+        .values()
+        .filter(|m| m.channel_id.to_string() == channel)
+        .flat_map(|m| &m.attachments)
+        .find(|a| a.id == attachment && a.filename == filename);
+    match found {
+        Some(a) => (StatusCode::OK, a.bytes.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Decodes `%XX` escapes of one path segment (emoji in reaction paths).

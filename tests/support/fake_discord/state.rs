@@ -35,7 +35,7 @@ pub(super) struct Shared {
 impl Shared {
     pub fn new(config: FakeDiscordConfig, port: u16) -> Self {
         let clock = Clock::new();
-        let state = State::new(&config, clock.now().1);
+        let state = State::new(&config, clock.now().1, format!("http://127.0.0.1:{port}"));
         Self {
             config,
             clock,
@@ -217,10 +217,13 @@ pub(super) struct State {
     pub violations: Vec<Violation>,
     pub limiter: RateLimiter,
     pub gateway: Sessions,
+    /// Where attachments are served: the fake's own origin, standing in for
+    /// `https://cdn.discordapp.com`.
+    pub cdn_base: String,
 }
 
 impl State {
-    fn new(config: &FakeDiscordConfig, now: SystemTime) -> Self {
+    fn new(config: &FakeDiscordConfig, now: SystemTime, cdn_base: String) -> Self {
         let mut ids = Snowflakes::default();
         // The application (and its bot user) predate everything else.
         let bot_id = ids.next(now - std::time::Duration::from_secs(86_400));
@@ -235,6 +238,7 @@ impl State {
             },
         );
         Self {
+            cdn_base,
             ids,
             bot_id,
             users,

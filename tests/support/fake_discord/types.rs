@@ -126,6 +126,8 @@ impl MessageState {
 pub struct UserMessage {
     pub content: String,
     pub reply_to: Option<String>,
+    /// Files sent with it: name and bytes.
+    pub files: Vec<(String, Bytes)>,
 }
 
 impl UserMessage {
@@ -133,7 +135,14 @@ impl UserMessage {
         Self {
             content: content.to_string(),
             reply_to: None,
+            files: Vec::new(),
         }
+    }
+
+    /// Sends a file with the message.
+    pub fn with_file(mut self, name: &str, bytes: impl Into<Bytes>) -> Self {
+        self.files.push((name.to_owned(), bytes.into()));
+        self
     }
 
     pub fn replying_to(mut self, message_id: &str) -> Self {

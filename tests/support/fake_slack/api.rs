@@ -16,7 +16,8 @@ use super::http_delivery::{self, Attempt};
 use super::ids::{format_ts, parse_ts};
 use super::state::{Item, MessageRec, Shared, unix_secs};
 use super::types::{
-    ChannelKind, FakeChannel, FakeUser, HttpDelivery, SlashInvocation, TextVersion, UserKind,
+    ChannelKind, FakeChannel, FakeUser, HttpDelivery, SharedFile, SlashInvocation, TextVersion,
+    UserKind,
 };
 use super::{dispatch, events, json, methods, server, socket};
 
@@ -202,6 +203,52 @@ impl FakeSlack {
             channel.id
         );
         self.post_as(channel, user, text, Some(thread_ts))
+    }
+
+    /// `user` shares a file with `text` as its message (subtype `file_share`, the file in
+    /// `files`, served at its `url_private_download` to the bot token), at the top level or
+    /// in the thread of `thread_ts`.
+    pub async fn user_shares(
+        &self,
+        channel: &FakeChannel,
+        user: &FakeUser,
+        text: &str,
+        thread_ts: Option<&str>,
+        (filename, bytes): (&str, Vec<u8>),
+    ) -> String {
+        let sh = self.shared();
+        let mut st = sh.lock();
+        let (_, now) = sh.clock.now();
+        let ts = st.next_ts(now);
+        let id = st.next_id("F");
+        st.files.insert(
+            id.clone(),
+            SharedFile {
+                id: id.clone(),
+                filename: filename.to_owned(),
+                title: None,
+                declared_length: bytes.len() as u64,
+                bytes: Some(bytes.into()),
+                alt_txt: None,
+                snippet_type: None,
+                channel: Some(channel.id.clone()),
+                thread_ts: thread_ts.map(str::to_owned),
+                initial_comment: Some(text.to_owned()),
+                message_ts: Some(ts.clone()),
+                completed: true,
+            },
+        );
+        let mut rec = MessageRec::new(ts.clone(), Some(user.id.clone()), text, now);
+        rec.subtype = Some("file_share".into());
+        rec.files = vec![id];
+        rec.thread_ts = thread_ts.map(|t| format_ts(parse_ts(t).expect("a ts")));
+        rec.client_msg_id = Some(uuid::Uuid::new_v4().to_string());
+        st.insert_message(&channel.id, rec);
+        let items = events::for_new_message(sh, &mut st, &channel.id, &ts);
+        dispatch::enqueue(sh, &mut st, items);
+        drop(st);
+        sh.notify_changed();
+        ts
     }
 
     /// Another app's bot posts (a `message` with `bot_id`, `app_id` and

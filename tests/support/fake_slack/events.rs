@@ -85,7 +85,8 @@ pub(super) fn for_new_message(sh: &Shared, st: &mut State, channel: &str, ts: &s
     items.push(callback(sh, st, event.clone(), Some(channel)));
     let mentioned =
         m.text().contains(&format!("<@{bot}>")) || m.text().contains(&format!("<@{bot}|"));
-    if mentioned && !own && channel_type(st, channel) != ChannelKind::Im && m.subtype.is_none() {
+    let plain = matches!(m.subtype.as_deref(), None | Some("file_share"));
+    if mentioned && !own && channel_type(st, channel) != ChannelKind::Im && plain {
         let mut mention = event;
         mention["type"] = json!("app_mention");
         if let Some(o) = mention.as_object_mut() {

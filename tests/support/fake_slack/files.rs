@@ -182,7 +182,32 @@ pub(super) fn complete(cx: &mut Ctx<'_>) -> Reply {
     let at = message_ts.unwrap_or_else(|| cx.st.next_ts(cx.now));
     let files: Vec<Value> = ids
         .iter()
-        .map(|(id, _)| json::file(&cx.sh.config, &cx.st.files[id], &bot, &at))
+        .map(|(id, _)| json::file(&cx.sh.config, &cx.st.files_url, &cx.st.files[id], &bot, &at))
         .collect();
     Ok(fields(json!({ "files": files })))
+}
+
+/// `GET /files-pri/<team>-<file id>/<name>`: a file's bytes, for a request bearing a token of
+/// the workspace (Slack answers others with a sign-in page; the fake with 403).
+pub(super) async fn download(
+    State(sh): State<Arc<Shared>>,
+    Path((key, _name)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if bearer != Some(sh.config.bot_token.as_str()) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let st = sh.lock();
+    let file = key
+        .split_once('-')
+        .and_then(|(_, id)| st.files.get(id))
+        .and_then(|f| f.bytes.clone());
+    match file {
+        Some(bytes) => (StatusCode::OK, bytes).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }

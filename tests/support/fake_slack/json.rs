@@ -112,7 +112,10 @@ pub(super) fn message(cfg: &FakeSlackConfig, st: &State, channel: &str, m: &Mess
             .files
             .iter()
             .filter_map(|id| st.files.get(id))
-            .map(|f| file(cfg, f, m.user.as_deref().unwrap_or_default(), m.ts.as_str()))
+            .map(|f| {
+                let user = m.user.as_deref().unwrap_or_default();
+                file(cfg, &st.files_url, f, user, m.ts.as_str())
+            })
             .collect();
         put("files", json!(files));
         put("upload", json!(false));
@@ -177,18 +180,22 @@ pub(super) fn file_type(name: &str) -> (&'static str, &'static str, &'static str
     }
 }
 
-/// A file object as `files.completeUploadExternal` and messages show it.
-pub(super) fn file(cfg: &FakeSlackConfig, f: &SharedFile, user: &str, at_ts: &str) -> Value {
+/// A file object as `files.completeUploadExternal` and messages show it; `files_url` stands in
+/// for `https://files.slack.com/files-pri`.
+pub(super) fn file(
+    cfg: &FakeSlackConfig,
+    files_url: &str,
+    f: &SharedFile,
+    user: &str,
+    at_ts: &str,
+) -> Value {
     let (mimetype, filetype, pretty) = file_type(&f.filename);
     let created = at_ts
         .split('.')
         .next()
         .and_then(|s| s.parse::<i64>().ok())
         .unwrap_or_else(|| unix_secs(std::time::SystemTime::now()));
-    let private = format!(
-        "https://files.slack.com/files-pri/{}-{}/{}",
-        cfg.team_id, f.id, f.filename
-    );
+    let private = format!("{files_url}/{}-{}/{}", cfg.team_id, f.id, f.filename);
     let mut o = json!({
         "id": f.id,
         "created": created,

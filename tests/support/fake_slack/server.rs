@@ -33,6 +33,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/{method}", any(web_api))
         .route("/upload/{file_id}", post(files::upload))
+        .route("/files-pri/{key}/{name}", get(files::download))
         .route("/socket-mode", get(socket::upgrade))
         .route("/response-url/{trigger_id}", post(slash::response_url))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not Found") })

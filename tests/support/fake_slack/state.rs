@@ -202,6 +202,9 @@ pub(super) struct State {
     pub http_deliveries: Vec<HttpDelivery>,
     pub slash_invocations: Vec<SlashInvocation>,
     pub slash_responses: Vec<SlashResponse>,
+    /// Where files are served (`url_private`): the fake's own origin, standing in for
+    /// `https://files.slack.com`.
+    pub files_url: String,
 }
 
 impl State {
@@ -333,6 +336,7 @@ impl Shared {
         let mut state = State {
             limiter,
             delivery: config.delivery.clone(),
+            files_url: format!("{base_url}/files-pri"),
             ..State::default()
         };
         state.add_user(
