@@ -488,6 +488,9 @@ pub struct HostConfig {
     /// Default `["chromium"]`.
     #[serde(default = "default_browser")]
     pub browser: Vec<String>,
+    /// The longest a screenshot or an SVG rendering may take on this host. Default `45s`.
+    #[serde(default = "default_capture_timeout", with = "humantime_serde")]
+    pub capture_timeout: Duration,
     /// Per-agent overrides on this host (`[hosts.NAME.agents.claude]`).
     #[serde(default)]
     pub agents: BTreeMap<String, HostAgentConfig>,
@@ -511,6 +514,7 @@ impl Default for HostConfig {
             keepalive_interval: default_keepalive_interval(),
             display: None,
             browser: default_browser(),
+            capture_timeout: default_capture_timeout(),
             agents: BTreeMap::new(),
         }
     }
@@ -522,6 +526,10 @@ fn default_workdir() -> String {
 
 fn default_state_dir() -> String {
     "~/.switchboard".to_owned()
+}
+
+fn default_capture_timeout() -> Duration {
+    crate::runner::capture::TIME_LIMIT
 }
 
 fn default_browser() -> Vec<String> {

@@ -166,25 +166,30 @@ async fn screenshot(core: &Core, event: &Inbound, url: Option<&str>) -> Result<P
     };
     let transport = &*host.transport;
     let taken = match url {
-        None => capture::within_limit(display::capture(transport, host.display.as_deref()))
-            .await
-            .map(|png| {
-                let display = host.display.as_deref().unwrap_or_default();
-                let text =
-                    replies::screenshot(&host.name, &replies::Shot::Display { display }, &png);
-                (png, text)
-            }),
-        Some(url) => capture::within_limit(page::capture(transport, &host.browser, url))
-            .await
-            .map(|shot| {
-                let what = replies::Shot::Page {
-                    url,
-                    cut: shot.cut,
-                    unfinished: shot.unfinished,
-                };
-                let text = replies::screenshot(&host.name, &what, &shot.png);
-                (shot.png, text)
-            }),
+        None => capture::within(
+            host.capture_timeout,
+            display::capture(transport, host.display.as_deref()),
+        )
+        .await
+        .map(|png| {
+            let display = host.display.as_deref().unwrap_or_default();
+            let text = replies::screenshot(&host.name, &replies::Shot::Display { display }, &png);
+            (png, text)
+        }),
+        Some(url) => capture::within(
+            host.capture_timeout,
+            page::capture(transport, &host.browser, url),
+        )
+        .await
+        .map(|shot| {
+            let what = replies::Shot::Page {
+                url,
+                cut: shot.cut,
+                unfinished: shot.unfinished,
+            };
+            let text = replies::screenshot(&host.name, &what, &shot.png);
+            (shot.png, text)
+        }),
     };
     Ok(match taken {
         Ok((png, text)) => {

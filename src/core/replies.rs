@@ -12,7 +12,7 @@ use crate::core::inbound::Invalid;
 use crate::core::outcome::{Budget, Outcome};
 use crate::core::thread::Platform;
 use crate::render::escape_markdown as esc;
-use crate::runner::capture::{self, CaptureError, Png, page};
+use crate::runner::capture::{CaptureError, Png, page};
 use crate::runner::changes::{ChangeKind, ChangeStats, Changes};
 use crate::runner::health::Health;
 use crate::store::{SessionRow, SessionSummary, SessionTotals, TurnRow};
@@ -552,9 +552,9 @@ pub fn screenshot_failed(host: &str, url: Option<&str>, error: &CaptureError) ->
             esc(url.unwrap_or_default()),
             reason.replace('`', "")
         ),
-        CaptureError::TimedOut => format!(
+        CaptureError::TimedOut(limit) => format!(
             "📷 The capture on {host} took longer than {} s and was given up.",
-            capture::TIME_LIMIT.as_secs()
+            limit.as_secs()
         ),
         CaptureError::Transport(e) => format!("📷 Could not reach {host}: {}", esc(&e.to_string())),
         CaptureError::Failed(detail) => {

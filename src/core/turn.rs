@@ -307,7 +307,7 @@ async fn workspace_changes(
 async fn rendered_svg(host: &Host, dir: &str, path: &str) -> Option<Attachment> {
     let enter = changes::prelude(dir);
     let rendering = svg::render(&*host.transport, &enter, path);
-    match capture::within_limit(rendering).await {
+    match capture::within(host.capture_timeout, rendering).await {
         Ok(png) => {
             let file = path.rsplit('/').next().unwrap_or(path);
             let name = format!(

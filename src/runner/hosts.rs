@@ -22,6 +22,8 @@ pub struct Host {
     pub display: Option<String>,
     /// The browser command `/screenshot URL` runs.
     pub browser: Vec<String>,
+    /// The longest a capture may take here.
+    pub capture_timeout: std::time::Duration,
     slots: Arc<Semaphore>,
     agents: BTreeMap<String, HostAgentConfig>,
 }
@@ -44,6 +46,7 @@ impl Host {
             max_turns: config.max_concurrent_turns,
             display: config.display.clone(),
             browser: config.browser.clone(),
+            capture_timeout: config.capture_timeout,
             slots: Arc::new(Semaphore::new(config.max_concurrent_turns as usize)),
             agents: config.agents.clone(),
         }

@@ -118,3 +118,23 @@ async fn missing_displays_browsers_and_bad_urls_are_explained() {
     t.tg.assert_all_read();
     t.assert_no_violations();
 }
+
+/// A capture that does not finish within the host's `capture_timeout` is given up and said so
+/// (here a "browser" that never answers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_that_hangs_is_given_up_at_the_time_limit() {
+    let mut options = Options::new(Db::Sqlite);
+    options.host_toml =
+        "browser = [\"sh\", \"-c\", \"sleep 60\"]\ncapture_timeout = \"2s\"".to_owned();
+    let t = Harness::start_with(options).await;
+
+    t.say("/screenshot http://localhost:3000/");
+    assert_eq!(
+        t.next().await.text,
+        "📷 The capture on remote took longer than 2 s and was given up."
+    );
+    t.say("still answering?");
+    t.next().await;
+    assert!(t.next().await.text.starts_with("Echo #1: still answering?"));
+    t.tg.assert_all_read();
+}

@@ -6,8 +6,8 @@
 //! draw on, the dev server it started on `localhost:3000`. The host needs ImageMagick (display
 //! captures, SVG) and Chromium (pages); a missing tool is a clear message, not an error.
 //!
-//! Every capture is bounded by [`TIME_LIMIT`], and its result is checked to be a PNG before it
-//! is sent anywhere.
+//! Every capture is bounded by a time limit (the host's `capture_timeout`, [`TIME_LIMIT`] by
+//! default), and its result is checked to be a PNG before it is sent anywhere.
 
 pub mod cdp;
 pub mod display;
@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use super::transport::TransportError;
 
-/// The longest any capture may take, from connecting to the last byte.
+/// The longest a capture may take by default, from connecting to the last byte.
 pub const TIME_LIMIT: Duration = Duration::from_secs(45);
 
 /// A PNG image and its size in pixels (read from its header).
@@ -62,9 +62,9 @@ pub enum CaptureError {
     /// The page did not load (DNS, connection refused, bad certificate, …).
     #[error("the page did not load: {reason}")]
     PageFailed { reason: String },
-    /// The capture took longer than [`TIME_LIMIT`].
-    #[error("the capture took longer than {}s", TIME_LIMIT.as_secs())]
-    TimedOut,
+    /// The capture took longer than its time limit.
+    #[error("the capture took longer than {}s", .0.as_secs())]
+    TimedOut(Duration),
     /// The host could not be reached or the connection dropped.
     #[error(transparent)]
     Transport(#[from] TransportError),
@@ -73,14 +73,14 @@ pub enum CaptureError {
     Failed(String),
 }
 
-/// Runs `capture` within [`TIME_LIMIT`].
-pub async fn within_limit<T, F>(capture: F) -> Result<T, CaptureError>
+/// Runs `capture`, giving up after `limit`.
+pub async fn within<T, F>(limit: Duration, capture: F) -> Result<T, CaptureError>
 where
     F: std::future::Future<Output = Result<T, CaptureError>>,
 {
-    tokio::time::timeout(TIME_LIMIT, capture)
+    tokio::time::timeout(limit, capture)
         .await
-        .unwrap_or(Err(CaptureError::TimedOut))
+        .unwrap_or(Err(CaptureError::TimedOut(limit)))
 }
 
 /// The exit status a capture script uses for "the program is not installed".
