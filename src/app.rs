@@ -24,6 +24,9 @@ use crate::core::{Core, router};
 use crate::runner::hosts::Hosts;
 use crate::runner::remote_turn;
 use crate::store::Store;
+use crate::web::auth::Auth;
+use crate::web::frontend::{WebFrontend, WebOutlet};
+use crate::web::{self, Console};
 
 type Tasks = JoinSet<(&'static str, Result<()>)>;
 
@@ -43,20 +46,25 @@ fn spawn(
 /// Runs the service until a shutdown signal or a fatal error.
 pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     let github_app = config.github.app_id;
-    if secrets.telegram_token.is_none()
+    if !config.web.enabled
+        && secrets.telegram_token.is_none()
         && github_app.is_none()
         && secrets.slack.bot_token.is_none()
         && secrets.discord.bot_token.is_none()
     {
         bail!(
-            "no front end is configured: set TELEGRAM_BOT_TOKEN (or telegram.token_file) to the \
-             token BotFather gave you, SLACK_BOT_TOKEN for Slack (see bots/slack/), \
-             DISCORD_BOT_TOKEN for Discord (see bots/discord/), or set up the GitHub App (github.app_id, see bots/github/)"
+            "no front end is configured: the web console is off (web.enabled = false), so set \
+             TELEGRAM_BOT_TOKEN (or telegram.token_file) to the token BotFather gave you, \
+             SLACK_BOT_TOKEN for Slack (see bots/slack/), DISCORD_BOT_TOKEN for Discord (see \
+             bots/discord/), or set up the GitHub App (github.app_id, see bots/github/)"
         );
     }
     let store = Store::open(&config.database.url, config.database.max_connections).await?;
     let hosts = Hosts::from_config(&config)?;
     let mut frontends: Vec<Arc<dyn Frontend>> = Vec::new();
+    if config.web.enabled {
+        frontends.push(Arc::new(WebFrontend::new(&config.web.users)));
+    }
 
     let telegram_bot = match &secrets.telegram_token {
         Some(token) => {
@@ -161,6 +169,27 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     let mut http = Router::new();
     let mut http_needed = false;
     spawn(&mut tasks, "router", router::run(core.clone()));
+    if config.web.enabled {
+        let (auth, generated) = Auth::start(
+            core.store.clone(),
+            &config.web,
+            secrets.web_admin_token.as_ref(),
+        )
+        .await?;
+        announce_console(config.http.listen, generated.as_deref());
+        let console = Arc::new(Console {
+            core: core.clone(),
+            auth,
+        });
+        http = http.merge(web::routes(console));
+        http_needed = true;
+        let pacer = Arc::new(Pacer::new(web::frontend::limits()));
+        spawn(
+            &mut tasks,
+            "web outbox",
+            outlet::run(core.clone(), Arc::new(WebOutlet), pacer),
+        );
+    }
     if let Some((bot, me)) = telegram_bot {
         let pacer = Arc::new(Pacer::new(telegram::limits(&config.telegram)));
         let sender = Arc::new(TelegramOutlet::new(bot.clone()));
@@ -273,6 +302,28 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             tracing::info!("{signal}: shutting down; running turns continue on their hosts");
             Ok(())
         }
+    }
+}
+
+/// Says where the console is. At first start (a generated admin token) the sign-in link, with
+/// the token, is printed once on stdout — never logged.
+fn announce_console(listen: std::net::SocketAddr, generated: Option<&str>) {
+    let shown = match listen.ip() {
+        ip if ip.is_unspecified() => {
+            std::net::SocketAddr::new([127, 0, 0, 1].into(), listen.port())
+        }
+        _ => listen,
+    };
+    match generated {
+        Some(token) => {
+            println!(
+                "Switchboard web console: open http://{shown}/#token={token}\n\
+                 This sign-in link is printed once: it holds the admin token. Keep it, or set \
+                 SWITCHBOARD_WEB_TOKEN."
+            );
+            tracing::info!("web console on http://{shown}/ (sign-in link printed on stdout)");
+        }
+        None => tracing::info!("web console on http://{shown}/"),
     }
 }
 

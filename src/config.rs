@@ -24,9 +24,11 @@ use serde::Deserialize;
 mod budgets;
 mod discord;
 mod slack;
+mod web;
 pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
 pub use slack::{SlackConfig, SlackMode, SlackSecrets};
+pub use web::{ADMIN, WebConfig, WebUser};
 
 /// Name of the host that always exists and runs agents on this machine.
 pub const LOCAL_HOST: &str = "local";
@@ -113,6 +115,9 @@ pub struct Config {
     /// Discord; enabled when a bot token is given.
     #[serde(default)]
     pub discord: DiscordConfig,
+    /// The web console; on by default.
+    #[serde(default)]
+    pub web: WebConfig,
     #[serde(default)]
     pub defaults: Defaults,
     /// Spending limits; none by default.
@@ -639,6 +644,8 @@ pub struct Secrets {
     pub github_webhook_secrets: Vec<Secret>,
     pub slack: SlackSecrets,
     pub discord: DiscordSecrets,
+    /// The web console admin's sign-in token, when configured rather than generated.
+    pub web_admin_token: Option<Secret>,
 }
 
 impl Config {
@@ -750,6 +757,7 @@ impl Config {
         }
         self.slack.validate()?;
         self.budgets.validate()?;
+        self.web.validate()?;
         self.discord.validate()
     }
 
@@ -813,6 +821,7 @@ impl Config {
             github_webhook_secrets,
             slack: self.slack.resolve_secrets(env)?,
             discord: self.discord.resolve_secrets(env)?,
+            web_admin_token: self.web.resolve_admin_token(env)?,
         })
     }
 

@@ -17,3 +17,4 @@ pub mod core;
 pub mod render;
 pub mod runner;
 pub mod store;
+pub mod web;

@@ -1,4 +1,5 @@
-//! The `switchboard` command line: `serve`, `check`, `migrate`, `sessions list|show`, `audit`.
+//! The `switchboard` command line: `serve`, `check`, `migrate`, `sessions list|show`, `audit`,
+//! `web-token`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make a sign-in token for someone to use the web console: prints the token to give them
+    /// and the `[[web.users]]` entry (with only its hash) for the config.
+    WebToken {
+        /// The name they sign in as.
+        name: String,
+        /// Let them see and act on every session.
+        #[arg(long)]
+        admin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -91,6 +101,12 @@ fn init_logging(env: &Env) {
 }
 
 async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
+    if let Command::WebToken { name, admin } = &cli.command {
+        let (token, hash) = switchboard::web::auth::new_user_token();
+        println!("token for {name} (give it to them; it is not stored anywhere): {token}\n");
+        println!("[[web.users]]\nname = {name:?}\ntoken_sha256 = \"{hash}\"\nadmin = {admin}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let (config, secrets) = Config::load(cli.config.as_deref(), &env)?;
     match cli.command {
         Command::Serve => {
@@ -128,6 +144,7 @@ async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::WebToken { .. } => unreachable!("handled before the config is read"),
         Command::Sessions(command) => {
             let store = Store::open(&config.database.url, 2).await?;
             match command {

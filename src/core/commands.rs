@@ -14,8 +14,9 @@ use super::replies;
 use super::router::{reply, reply_post};
 use crate::runner::capture::{self, display, page};
 use crate::runner::health::{self, Health};
+use crate::runner::hosts::Host;
 use crate::runner::remote_turn::{self, CANCEL_GRACE, Cancelled};
-use crate::store::{NewSession, outbox, turns};
+use crate::store::{NewSession, SessionRow, outbox, turns};
 
 /// Sessions `/sessions` lists.
 const SESSIONS_SHOWN: i64 = 10;
@@ -87,11 +88,7 @@ async fn status(core: &Core, event: &Inbound) -> Result<String> {
     let last = core.store.last_finished_turn(&session.id).await?;
     let totals = core.store.session_totals(&session.id).await?;
     let health = match core.hosts.get(&session.host) {
-        Some(host) => {
-            let version = core.claude.version_argv(host.claude());
-            let env = core.claude.invocation(host.claude(), None).env;
-            health::probe(&host, &version, &env).await
-        }
+        Some(host) => probe(core, &host).await,
         None => Health {
             error: Some("the host is no longer configured".to_owned()),
             ..Health::default()
@@ -108,31 +105,49 @@ async fn status(core: &Core, event: &Inbound) -> Result<String> {
     }))
 }
 
+/// A host's health as `/status` shows it, probed with its agent's command and environment.
+pub async fn probe(core: &Core, host: &Host) -> Health {
+    let version = core.claude.version_argv(host.claude());
+    let env = core.claude.invocation(host.claude(), None).env;
+    health::probe(host, &version, &env).await
+}
+
 async fn stop(core: &Core, event: &Inbound, all: bool) -> Result<String> {
     let Some(session) = core.store.active_session(&event.thread).await? else {
         return Ok(replies::no_session());
     };
     let dropped = if all {
-        let mut tx = core.store.write_tx().await?;
-        let dropped = turns::drop_queued(&mut tx, &session.id).await?;
-        for turn in &dropped {
-            let edit = Outbound {
-                key: keys::status_edit(&turn.id),
-                thread: session.thread.clone(),
-                op: OutboundOp::Edit {
-                    target: keys::status(&turn.id),
-                    markdown: replies::dropped_from_queue(session.thread.platform),
-                    progress: false,
-                },
-            };
-            outbox::enqueue(&mut tx, &edit).await?;
-        }
-        tx.commit().await?;
-        core.outbox_changed();
-        dropped.len()
+        drop_queued(core, &session).await?
     } else {
         0
     };
+    stop_running(core, &session, dropped).await
+}
+
+/// Drops a session's queued prompts, marking each one's status so; returns how many.
+pub async fn drop_queued(core: &Core, session: &SessionRow) -> Result<usize> {
+    let mut tx = core.store.write_tx().await?;
+    let dropped = turns::drop_queued(&mut tx, &session.id).await?;
+    for turn in &dropped {
+        let edit = Outbound {
+            key: keys::status_edit(&turn.id),
+            thread: session.thread.clone(),
+            op: OutboundOp::Edit {
+                target: keys::status(&turn.id),
+                markdown: replies::dropped_from_queue(session.thread.platform),
+                progress: false,
+            },
+        };
+        outbox::enqueue(&mut tx, &edit).await?;
+    }
+    tx.commit().await?;
+    core.outbox_changed();
+    Ok(dropped.len())
+}
+
+/// Cancels a session's running turn on its host; says what happened (`dropped` queued prompts
+/// went with it).
+pub async fn stop_running(core: &Core, session: &SessionRow, dropped: usize) -> Result<String> {
     let Some(turn) = core.store.running_turn(&session.id).await? else {
         return Ok(replies::nothing_running(dropped));
     };
@@ -146,7 +161,7 @@ async fn stop(core: &Core, event: &Inbound, all: bool) -> Result<String> {
             Ok(Cancelled::Stopped) => replies::stopped(&host.name, dropped),
             Ok(Cancelled::NotStarted) => replies::stopped_before_start(dropped),
             Ok(Cancelled::Stuck) => replies::stop_stuck(&host.name),
-            Err(e) => replies::stop_failed(event.platform(), &host.name, &e.to_string()),
+            Err(e) => replies::stop_failed(session.thread.platform, &host.name, &e.to_string()),
         },
     )
 }

@@ -8,7 +8,7 @@
 pub mod access;
 pub mod agent_event;
 pub mod command;
-mod commands;
+pub mod commands;
 pub mod frontend;
 pub mod ids;
 pub mod inbound;

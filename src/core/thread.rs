@@ -16,6 +16,8 @@ pub enum Platform {
     GitHub,
     Slack,
     Discord,
+    /// The embedded web console.
+    Web,
 }
 
 impl Platform {
@@ -25,7 +27,9 @@ impl Platform {
     pub fn command(self, command: &str) -> String {
         match self {
             Platform::Slack => format!("@switchboard {command}"),
-            Platform::Telegram | Platform::GitHub | Platform::Discord => format!("/{command}"),
+            Platform::Telegram | Platform::GitHub | Platform::Discord | Platform::Web => {
+                format!("/{command}")
+            }
         }
     }
 
@@ -35,6 +39,7 @@ impl Platform {
             Platform::GitHub => "github",
             Platform::Slack => "slack",
             Platform::Discord => "discord",
+            Platform::Web => "web",
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod outbox;
 mod platform_state;
 pub mod sessions;
 pub mod turns;
+mod web;
 
 use std::str::FromStr;
 
@@ -28,6 +29,7 @@ pub use audit::AuditRow;
 pub use outbox::OutboxRow;
 pub use sessions::{NewSession, SessionRow, SessionSummary};
 pub use turns::{NewTurn, SessionTotals, TurnEventRow, TurnRow, TurnState, TurnStats};
+pub use web::WebLogin;
 
 /// A write transaction; the free functions in the submodules take `&mut *tx`.
 pub type Tx = Transaction<'static, Any>;

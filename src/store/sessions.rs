@@ -33,6 +33,8 @@ pub struct SessionSummary {
     pub turns: i64,
     pub queued: i64,
     pub running: i64,
+    /// When something last happened: its newest turn's last change, or its creation (ms).
+    pub last_activity: i64,
 }
 
 const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.agent_session_id, \
@@ -41,7 +43,9 @@ const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.agent_s
 const COUNTS: &str = "(SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turns, \
      (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id AND t.state = 'queued') AS queued, \
      (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id \
-        AND t.state IN ('starting', 'running')) AS running";
+        AND t.state IN ('starting', 'running')) AS running, \
+     COALESCE((SELECT MAX(COALESCE(t.finished_at, t.started_at, t.created_at)) FROM turns t \
+        WHERE t.session_id = s.id), s.created_at) AS last_activity";
 
 fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
     let thread: String = col(row, "thread_ref")?;
@@ -66,6 +70,7 @@ fn summary_from_row(row: &AnyRow) -> Result<SessionSummary> {
         turns: col(row, "turns")?,
         queued: col(row, "queued")?,
         running: col(row, "running")?,
+        last_activity: col(row, "last_activity")?,
     })
 }
 
@@ -149,6 +154,17 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(summary_from_row).collect()
+    }
+
+    /// One session with its counts.
+    pub async fn session_summary(&self, id: &SessionId) -> Result<Option<SessionSummary>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, {COUNTS} FROM sessions s WHERE s.id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(summary_from_row).transpose()
     }
 
     /// Every session, newest first (the CLI's `sessions list`).

@@ -29,3 +29,5 @@ mod ssh_transport;
 mod store;
 mod telegram;
 mod turns;
+mod web;
+mod web_browser;

@@ -22,6 +22,9 @@ use super::sshd::Sshd;
 /// The default wait for anything the bot should do.
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// The web console admin's token in tests (`Options::web_token`).
+pub const WEB_ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
 /// The fake agent built alongside the bot.
 pub const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
 pub const SWITCHBOARD: &str = env!("CARGO_BIN_EXE_switchboard");
@@ -40,6 +43,8 @@ pub struct Options {
     pub host_toml: String,
     /// More keys for the `[defaults]` table.
     pub defaults_toml: String,
+    /// The web console's admin token (`SWITCHBOARD_WEB_TOKEN`); `None`: generated and printed.
+    pub web_token: Option<&'static str>,
     /// The agent command on the remote host (the fake agent by default).
     pub agent_command: String,
     /// Pin this key instead of the sshd's real one.
@@ -76,6 +81,7 @@ impl Options {
             extra_config: String::new(),
             host_toml: String::new(),
             defaults_toml: String::new(),
+            web_token: Some(WEB_ADMIN_TOKEN),
             agent_command: FAKE_CLAUDE.to_owned(),
             pinned_host_key: None,
             webhook_secret: None,
@@ -127,6 +133,7 @@ pub struct Harness {
     /// Where the bot's HTTP server listens (webhook mode).
     pub http_port: u16,
     webhook_secret: Option<String>,
+    web_token: Option<&'static str>,
     bot: Option<Child>,
 }
 
@@ -186,6 +193,7 @@ impl Harness {
             config_path,
             http_port: free_port(),
             webhook_secret: options.webhook_secret.clone(),
+            web_token: options.web_token,
             bot: None,
         };
         if let Some(gh) = &harness.gh {
@@ -310,6 +318,9 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         if let Some(secret) = &self.webhook_secret {
             cmd.env("TELEGRAM_WEBHOOK_SECRET", secret);
         }
+        if let Some(token) = self.web_token {
+            cmd.env("SWITCHBOARD_WEB_TOKEN", token);
+        }
         if let Some(gh) = &self.gh {
             cmd.env("GITHUB_WEBHOOK_SECRET", gh.webhook_secret());
         }
@@ -371,7 +382,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
     }
 
     /// Waits until the bot's HTTP server accepts connections.
-    async fn wait_for_http(&self) {
+    pub async fn wait_for_http(&self) {
         let deadline = tokio::time::Instant::now() + WAIT;
         while tokio::net::TcpStream::connect(("127.0.0.1", self.http_port))
             .await
@@ -383,6 +394,11 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// The web console's address.
+    pub fn web_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
     }
 
     /// The bot's GitHub webhook endpoint.

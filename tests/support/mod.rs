@@ -1,5 +1,6 @@
 //! The test harness: real sshd hosts, fake platform servers, databases, and the running bot.
 
+pub mod browser;
 pub mod db;
 pub mod discord_world;
 pub mod fake_discord;
@@ -13,3 +14,4 @@ pub mod slack_world;
 pub mod sshd;
 pub mod telegram_html;
 pub mod waiting;
+pub mod web_client;

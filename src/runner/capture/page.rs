@@ -56,16 +56,7 @@ pub async fn capture(
     url: &str,
 ) -> Result<PageShot, CaptureError> {
     let program = browser.first().map(String::as_str).unwrap_or("chromium");
-    // fd 3 and 4 are the DevTools pipe: our stdin and stdout. The browser's own output is
-    // discarded, and its profile directory removed when it exits.
-    let script = format!(
-        "{require}d=$(mktemp -d) || exit 1\n\
-         {browser} {flags} --user-data-dir=\"$d\" about:blank 3<&0 4>&1 </dev/null >/dev/null 2>&1\n\
-         s=$?; rm -rf \"$d\"; exit $s\n",
-        require = super::require(program),
-        browser = join(browser),
-        flags = FLAGS.iter().map(|f| quote(f)).collect::<Vec<_>>().join(" "),
-    );
+    let script = launch_script(browser);
     let conversation = host.converse(&script).await?;
     let mut cdp = Cdp::new(conversation);
     drive(&mut cdp, url).await.map_err(|e| match e {
@@ -74,6 +65,20 @@ pub async fn capture(
         },
         other => other,
     })
+}
+
+/// The script that runs `browser` headless with the DevTools protocol on its stdin and stdout
+/// (fd 3 and 4), its own output discarded and its throwaway profile removed when it exits.
+pub fn launch_script(browser: &[String]) -> String {
+    let program = browser.first().map(String::as_str).unwrap_or("chromium");
+    format!(
+        "{require}d=$(mktemp -d) || exit 1\n\
+         {browser} {flags} --user-data-dir=\"$d\" about:blank 3<&0 4>&1 </dev/null >/dev/null 2>&1\n\
+         s=$?; rm -rf \"$d\"; exit $s\n",
+        require = super::require(program),
+        browser = join(browser),
+        flags = FLAGS.iter().map(|f| quote(f)).collect::<Vec<_>>().join(" "),
+    )
 }
 
 async fn drive(cdp: &mut Cdp, url: &str) -> Result<PageShot, CaptureError> {

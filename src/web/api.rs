@@ -1,0 +1,422 @@
+//! The console's JSON API under `/api`. Every route but sign-in needs a sign-in cookie (401
+//! without), and every state-changing one its CSRF token too (403 without). Sessions the viewer
+//! may not see answer 404, as if they did not exist; sessions they may see but not act on
+//! answer 403 to actions.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Console;
+use super::auth::{self, Denied, Viewer};
+use super::frontend::new_thread;
+use super::view::{self, SessionDetail};
+use crate::core::commands;
+use crate::core::ids::{SessionId, TurnId, new_id};
+use crate::core::inbound::{Inbound, InboundBody};
+use crate::core::outbox::keys;
+use crate::core::thread::{Author, Platform};
+use crate::store::{NewSession, SessionRow};
+
+/// The longest prompt the console accepts, in bytes.
+const MAX_PROMPT: usize = 100_000;
+/// Sessions the list shows at most.
+const LIST_LIMIT: i64 = 500;
+
+type Reply = Result<Response, Response>;
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn internal(e: anyhow::Error) -> Response {
+    let reference = new_id()[..13].to_owned();
+    tracing::error!(reference, "web console request failed: {e:#}");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!("something went wrong (reference {reference})"),
+    )
+}
+
+fn denied(denied: Denied) -> Response {
+    match denied {
+        Denied::SignedOut => error(StatusCode::UNAUTHORIZED, "sign in first"),
+        Denied::Forgery => error(
+            StatusCode::FORBIDDEN,
+            "the request did not come from this console",
+        ),
+        Denied::Throttled => error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many wrong tokens: wait a minute",
+        ),
+    }
+}
+
+/// The viewer of a read-only request.
+async fn viewer(console: &Console, headers: &HeaderMap) -> Result<Viewer, Response> {
+    console
+        .auth
+        .viewer(headers)
+        .await
+        .map_err(internal)?
+        .map_err(denied)
+}
+
+/// The viewer of a state-changing request (CSRF checked).
+async fn actor(console: &Console, headers: &HeaderMap) -> Result<Viewer, Response> {
+    let viewer = viewer(console, headers).await?;
+    auth::check_csrf(&viewer, headers).map_err(denied)?;
+    Ok(viewer)
+}
+
+/// A session the viewer may see (404 otherwise).
+async fn visible(console: &Console, viewer: &Viewer, id: &str) -> Result<SessionRow, Response> {
+    let not_found = || error(StatusCode::NOT_FOUND, "no such session");
+    let session = console
+        .core
+        .store
+        .session(&SessionId::from_string(id.to_owned()))
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
+    if view::can_see(viewer, &session) {
+        Ok(session)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// A session the viewer may act on (404 if unseen, 403 if read-only).
+async fn actionable(console: &Console, viewer: &Viewer, id: &str) -> Result<SessionRow, Response> {
+    let session = visible(console, viewer, id).await?;
+    if view::can_act(viewer, &session) {
+        Ok(session)
+    } else {
+        Err(error(
+            StatusCode::FORBIDDEN,
+            "this session belongs to another platform: it is read-only here",
+        ))
+    }
+}
+
+/// Who is signed in, their CSRF token, and what a new session may be started on.
+fn me(console: &Console, viewer: &Viewer) -> serde_json::Value {
+    let core = &console.core;
+    json!({
+        "user": viewer.user,
+        "admin": viewer.admin,
+        "csrf": viewer.csrf,
+        "hosts": core.hosts.names(),
+        "default_host": core.defaults.host,
+        "agents": [core.defaults.agent],
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    token: String,
+}
+
+pub async fn sign_in(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Json(body): Json<SignIn>,
+) -> Reply {
+    auth::same_origin(&headers).map_err(denied)?;
+    match console
+        .auth
+        .sign_in(body.token.trim())
+        .await
+        .map_err(internal)?
+    {
+        Ok((cookie, viewer)) => Ok((
+            [(header::SET_COOKIE, console.auth.set_cookie(&cookie))],
+            Json(me(&console, &viewer)),
+        )
+            .into_response()),
+        Err(refused) => {
+            let detail = format!("{refused:?}");
+            console
+                .core
+                .store
+                .audit("web", "unknown", "console", "sign-in refused", &detail)
+                .await
+                .map_err(internal)?;
+            Err(denied(refused))
+        }
+    }
+}
+
+pub async fn sign_out(State(console): State<Arc<Console>>, headers: HeaderMap) -> Reply {
+    let viewer = actor(&console, &headers).await?;
+    console.auth.sign_out(&viewer).await.map_err(internal)?;
+    Ok((
+        [(header::SET_COOKIE, console.auth.clear_cookie())],
+        Json(json!({})),
+    )
+        .into_response())
+}
+
+pub async fn whoami(State(console): State<Arc<Console>>, headers: HeaderMap) -> Reply {
+    let viewer = viewer(&console, &headers).await?;
+    Ok(Json(me(&console, &viewer)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ListFilter {
+    platform: Option<String>,
+    state: Option<String>,
+}
+
+pub async fn list_sessions(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Query(filter): Query<ListFilter>,
+) -> Reply {
+    let viewer = viewer(&console, &headers).await?;
+    let all = console
+        .core
+        .store
+        .all_sessions(LIST_LIMIT)
+        .await
+        .map_err(internal)?;
+    let wanted = |value: &str, filter: &Option<String>| {
+        filter.as_deref().is_none_or(|f| f.is_empty() || f == value)
+    };
+    let items: Vec<_> = all
+        .iter()
+        .filter(|s| view::can_see(&viewer, &s.session))
+        .map(|s| view::session_item(&viewer, s))
+        .filter(|item| {
+            wanted(item.platform.as_str(), &filter.platform) && wanted(item.state, &filter.state)
+        })
+        .collect();
+    Ok(Json(json!({ "sessions": items })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NewWebSession {
+    host: Option<String>,
+    agent: Option<String>,
+}
+
+pub async fn create_session(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Json(body): Json<NewWebSession>,
+) -> Reply {
+    let viewer = actor(&console, &headers).await?;
+    let core = &console.core;
+    let name = body.host.unwrap_or_else(|| core.defaults.host.clone());
+    let host = core.hosts.get(&name).ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "no host named {name:?}; hosts: {}",
+                core.hosts.names().join(", ")
+            ),
+        )
+    })?;
+    let agent = body.agent.unwrap_or_else(|| core.defaults.agent.clone());
+    if agent != core.defaults.agent {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            &format!("no agent named {agent:?}; agents: {}", core.defaults.agent),
+        ));
+    }
+    let thread = new_thread(&viewer, &new_id());
+    let session = core
+        .store
+        .replace_session(NewSession {
+            thread: &thread,
+            host: &host.name,
+            agent: &agent,
+            workdir: &host.workdir,
+            created_by: &viewer.user,
+        })
+        .await
+        .map_err(internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": session.id.to_string() })),
+    )
+        .into_response())
+}
+
+pub async fn show_session(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    let viewer = viewer(&console, &headers).await?;
+    let session = visible(&console, &viewer, &id).await?;
+    let store = &console.core.store;
+    let summary = store
+        .session_summary(&session.id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "no such session"))?;
+    let detail = SessionDetail {
+        session: view::session_item(&viewer, &summary),
+        turns: view::turns(store, &session).await.map_err(internal)?,
+    };
+    Ok(Json(detail).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NewPrompt {
+    text: String,
+}
+
+pub async fn send_prompt(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<NewPrompt>,
+) -> Reply {
+    let viewer = actor(&console, &headers).await?;
+    let session = actionable(&console, &viewer, &id).await?;
+    if session.thread.platform != Platform::Web {
+        return Err(error(
+            StatusCode::CONFLICT,
+            &format!(
+                "prompts for a {} session are sent in {}",
+                session.thread.platform, session.thread.platform
+            ),
+        ));
+    }
+    if !session.active {
+        return Err(error(
+            StatusCode::CONFLICT,
+            "this session was replaced by a newer one: start a new session",
+        ));
+    }
+    let text = body.text.trim();
+    if text.is_empty() {
+        return Err(error(StatusCode::BAD_REQUEST, "the prompt is empty"));
+    }
+    if text.len() > MAX_PROMPT {
+        return Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the prompt is longer than {MAX_PROMPT} bytes"),
+        ));
+    }
+    let event = Inbound {
+        external_id: format!("prompt:{}", new_id()),
+        thread: session.thread.clone(),
+        author: Author {
+            id: viewer.user.clone(),
+            display: viewer.user.clone(),
+        },
+        message_id: None,
+        body: InboundBody::Prompt {
+            text: text.to_owned(),
+        },
+        context: None,
+        files: Vec::new(),
+    };
+    console.core.accept(&event).await.map_err(internal)?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": true }))).into_response())
+}
+
+pub async fn stop_turn(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    let viewer = actor(&console, &headers).await?;
+    let session = actionable(&console, &viewer, &id).await?;
+    let message = commands::stop_running(&console.core, &session, 0)
+        .await
+        .map_err(internal)?;
+    Ok(Json(json!({ "message": message })).into_response())
+}
+
+pub async fn cancel_queued(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    let viewer = actor(&console, &headers).await?;
+    let session = actionable(&console, &viewer, &id).await?;
+    let dropped = commands::drop_queued(&console.core, &session)
+        .await
+        .map_err(internal)?;
+    Ok(Json(json!({ "dropped": dropped })).into_response())
+}
+
+pub async fn hosts(State(console): State<Arc<Console>>, headers: HeaderMap) -> Reply {
+    viewer(&console, &headers).await?;
+    let core = &console.core;
+    let probes = core.hosts.iter().map(|host| async move {
+        let health = commands::probe(core, host).await;
+        view::host_view(&host.name, host.running(), host.max_turns, health)
+    });
+    let hosts = futures_util::future::join_all(probes).await;
+    Ok(Json(json!({ "hosts": hosts })).into_response())
+}
+
+/// A file that came with a turn's answer: its patch, an image.
+pub async fn turn_file(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Path((turn, index)): Path<(String, usize)>,
+) -> Reply {
+    let viewer = viewer(&console, &headers).await?;
+    let store = &console.core.store;
+    let not_found = || error(StatusCode::NOT_FOUND, "no such file");
+    let turn = store
+        .turn(&TurnId::from_string(turn))
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
+    visible(&console, &viewer, turn.session_id.as_str())
+        .await
+        .map_err(|_| not_found())?;
+    let post = store
+        .outbox_post(&keys::result(&turn.id))
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
+    let file = post.attachments.get(index).ok_or_else(not_found)?;
+    let content_type = content_type(&file.name);
+    let disposition = if content_type.starts_with("image/") {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let safe_name: String = file
+        .name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("{disposition}; filename=\"{safe_name}\""),
+            ),
+        ],
+        file.data.clone(),
+    )
+        .into_response())
+}
+
+/// What a file is served as, by its extension; anything unknown is a download.
+fn content_type(name: &str) -> &'static str {
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("diff" | "patch" | "md" | "txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}

@@ -1,0 +1,258 @@
+// The Switchboard console: a few views rendered from the JSON API, refreshed when the server's
+// event stream says something changed. Untrusted text is only ever set as textContent; the
+// prompt and answer HTML comes rendered and defused by the server.
+"use strict";
+
+const state = { me: null, events: null };
+const main = () => document.getElementById("main");
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "text") node.textContent = value;
+    else if (key === "html") node.innerHTML = value; // server-rendered, sanitized HTML only
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+async function api(path, options = {}) {
+  const headers = { "Accept": "application/json" };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (state.me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = state.me.csrf;
+  const response = await fetch(path, {
+    method: options.method || "GET",
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => ({}));
+  if (response.status === 401 && path !== "/api/login") {
+    state.me = null;
+    showLogin();
+    throw new Error(data.error || "sign in first");
+  }
+  if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+  return data;
+}
+
+function when(ms) {
+  if (!ms) return "";
+  return new Date(ms).toLocaleString();
+}
+
+function dollars(value) {
+  return value === null || value === undefined ? "" : `$${Number(value).toFixed(4)}`;
+}
+
+function notice(text, kind = "error") {
+  const box = el("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status", text });
+  main().prepend(box);
+  setTimeout(() => box.remove(), 8000);
+}
+
+// ---- Sign-in -------------------------------------------------------------------------------
+
+function showLogin(message) {
+  document.getElementById("nav").hidden = true;
+  if (state.events) { state.events.close(); state.events = null; }
+  const input = el("input", { id: "token", type: "password", autocomplete: "current-password", required: true, "aria-label": "Sign-in token" });
+  const form = el("form", { class: "login", onsubmit: async (e) => {
+    e.preventDefault();
+    await signIn(input.value).catch((err) => notice(err.message));
+  } },
+    el("h1", { text: "Sign in" }),
+    el("p", { class: "muted", text: "Paste the token Switchboard printed when it first started (or your own from web.users)." }),
+    el("label", { for: "token", text: "Token" }), input,
+    el("button", { type: "submit", text: "Sign in" }));
+  main().replaceChildren(form);
+  if (message) notice(message);
+  input.focus();
+}
+
+async function signIn(token) {
+  state.me = await api("/api/login", { method: "POST", body: { token } });
+  start();
+}
+
+// ---- Views ---------------------------------------------------------------------------------
+
+async function render() {
+  if (!state.me) return;
+  const hash = location.hash || "#/";
+  try {
+    if (hash.startsWith("#/s/")) await renderSession(decodeURIComponent(hash.slice(4)));
+    else if (hash === "#/hosts") await renderHosts();
+    else await renderSessions();
+  } catch (err) {
+    if (state.me) notice(err.message);
+  }
+}
+
+function filterValue(id) {
+  const node = document.getElementById(id);
+  return node ? node.value : "";
+}
+
+async function renderSessions() {
+  const platform = filterValue("f-platform");
+  const status = filterValue("f-state");
+  const query = new URLSearchParams({ platform, state: status });
+  const data = await api(`/api/sessions?${query}`);
+  const select = (id, label, options, value) => el("label", {}, label + " ",
+    el("select", { id, onchange: render }, options.map(([v, text]) => el("option", { value: v, selected: v === value, text }))));
+  const filters = el("div", { class: "filters" },
+    select("f-platform", "Platform", [["", "all"], ["web", "web"], ["telegram", "telegram"], ["slack", "slack"], ["discord", "discord"], ["github", "github"]], platform),
+    select("f-state", "State", [["", "all"], ["running", "running"], ["queued", "queued"], ["idle", "idle"], ["retired", "retired"]], status));
+  const host = el("select", { id: "new-host", "aria-label": "Host" }, state.me.hosts.map((h) => el("option", { value: h, selected: h === state.me.default_host, text: h })));
+  const agent = el("select", { id: "new-agent", "aria-label": "Agent" }, state.me.agents.map((a) => el("option", { value: a, text: a })));
+  const create = el("form", { class: "new-session", onsubmit: async (e) => {
+    e.preventDefault();
+    const made = await api("/api/sessions", { method: "POST", body: { host: host.value, agent: agent.value } }).catch((err) => notice(err.message));
+    if (made) location.hash = `#/s/${made.id}`;
+  } }, el("h2", { text: "New session" }), "on ", host, " with ", agent, " ", el("button", { id: "new-session", type: "submit", text: "Start" }));
+  const rows = data.sessions.map((s) => el("tr", {},
+    el("td", {}, el("a", { href: `#/s/${s.id}`, text: s.id.slice(0, 8) })),
+    el("td", { text: s.platform }), el("td", { text: s.thread }), el("td", { text: s.host }),
+    el("td", { text: s.agent }), el("td", {}, el("span", { class: `state ${s.state}`, text: s.state })),
+    el("td", { class: "num", text: String(s.queued) }), el("td", { text: when(s.last_activity) }),
+    el("td", { class: "num", text: dollars(s.cost_usd) })));
+  const table = rows.length === 0 ? el("p", { class: "muted", text: "No sessions yet." }) :
+    el("table", { class: "sessions" },
+      el("thead", {}, el("tr", {}, ["Session", "Platform", "Thread", "Host", "Agent", "State", "Queued", "Last activity", "Cost"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, rows));
+  const focused = document.activeElement && document.activeElement.id;
+  main().replaceChildren(el("h1", { text: "Sessions" }), create, filters, table);
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+}
+
+function diffView(patch) {
+  const pre = el("pre", { class: "diff" });
+  for (const line of patch.split("\n")) {
+    let kind = "ctx";
+    if (line.startsWith("+++") || line.startsWith("---") || line.startsWith("diff ") || line.startsWith("index ")) kind = "meta";
+    else if (line.startsWith("@@")) kind = "hunk";
+    else if (line.startsWith("+")) kind = "add";
+    else if (line.startsWith("-")) kind = "del";
+    pre.append(el("span", { class: kind, text: line + "\n" }));
+  }
+  return pre;
+}
+
+function turnView(turn) {
+  const status = turn.outcome ? turn.outcome : turn.state;
+  const parts = [
+    el("div", { class: "prompt" },
+      el("div", { class: "meta" }, el("strong", { text: turn.author }), " ", el("span", { class: "muted", text: when(turn.created_at) }),
+        " ", el("span", { class: `state ${status}`, text: status }), turn.cost_usd ? el("span", { class: "muted", text: ` ${dollars(turn.cost_usd)}` }) : null),
+      el("div", { class: "markdown", html: turn.prompt_html })),
+  ];
+  if (turn.activity) parts.push(el("p", { class: "activity", "aria-live": "polite", text: `⏳ ${turn.activity}` }));
+  if (turn.tool_calls.length) {
+    parts.push(el("details", { class: "tools" }, el("summary", { text: `${turn.tool_calls.length} tool call${turn.tool_calls.length === 1 ? "" : "s"}` }),
+      el("ul", {}, turn.tool_calls.map((c) => el("li", {}, el("code", { text: c.name }), " ", c.summary)))));
+  }
+  if (turn.answer_html) parts.push(el("div", { class: "answer markdown", html: turn.answer_html }));
+  if (turn.patch) parts.push(el("details", { class: "patch", open: true }, el("summary", { text: "Changes" }), diffView(turn.patch)));
+  for (const file of turn.files) {
+    if (file.image) parts.push(el("figure", {}, el("img", { src: file.url, alt: file.caption || file.name, loading: "lazy" }), el("figcaption", { text: file.caption })));
+    else if (!file.name.endsWith(".diff")) parts.push(el("p", {}, el("a", { href: file.url, text: file.name })));
+  }
+  return el("article", { class: "turn", id: `turn-${turn.id}` }, parts);
+}
+
+async function renderSession(id) {
+  const data = await api(`/api/sessions/${encodeURIComponent(id)}`);
+  const s = data.session;
+  const actions = [];
+  const running = data.turns.some((t) => t.state === "running" || t.state === "starting");
+  if (s.can_act && running) actions.push(el("button", { id: "stop", type: "button", onclick: async () => {
+    const done = await api(`/api/sessions/${s.id}/stop`, { method: "POST", body: {} }).catch((err) => notice(err.message));
+    if (done) notice(done.message.replace(/[*_`]/g, ""), "info");
+  }, text: "Stop the running turn" }));
+  if (s.can_act && s.queued > 0) actions.push(el("button", { id: "cancel", type: "button", onclick: async () => {
+    const done = await api(`/api/sessions/${s.id}/cancel`, { method: "POST", body: {} }).catch((err) => notice(err.message));
+    if (done) notice(`Dropped ${done.dropped} queued prompt(s).`, "info");
+  }, text: `Cancel ${s.queued} queued` }));
+  const header = el("div", { class: "session-head" },
+    el("h1", { text: `${s.platform} · ${s.thread}` }),
+    el("p", { class: "muted" }, `${s.host} · ${s.agent} · `, el("span", { class: `state ${s.state}`, text: s.state }), ` · ${dollars(s.cost_usd)} · ${s.turns} turn(s)`),
+    s.can_act ? null : el("p", { class: "notice info", text: "Read-only: this session belongs to another platform." }),
+    el("div", { class: "actions" }, actions));
+  const turns = el("section", { class: "turns", "aria-label": "Conversation" }, data.turns.map(turnView));
+  const keep = document.getElementById("prompt");
+  const draft = keep ? keep.value : "";
+  const hadFocus = keep && document.activeElement === keep;
+  let composer = null;
+  if (s.can_act && s.platform === "web" && s.state !== "retired") {
+    const box = el("textarea", { id: "prompt", rows: 4, placeholder: "Ask the agent… (Ctrl+Enter sends)", "aria-label": "Prompt" });
+    box.value = draft;
+    const send = async () => {
+      const text = box.value.trim();
+      if (!text) return;
+      const sent = await api(`/api/sessions/${s.id}/prompts`, { method: "POST", body: { text } }).catch((err) => notice(err.message));
+      if (sent) { box.value = ""; render(); }
+    };
+    box.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(); } });
+    composer = el("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); send(); } }, box, el("button", { id: "send", type: "submit", text: "Send" }));
+  }
+  main().replaceChildren(...[header, turns, composer].filter(Boolean));
+  if (hadFocus) document.getElementById("prompt").focus();
+}
+
+async function renderHosts() {
+  main().replaceChildren(el("h1", { text: "Hosts" }), el("p", { class: "muted", text: "Probing hosts…" }));
+  const data = await api("/api/hosts");
+  const kb = (v) => (v === null || v === undefined ? "" : `${(v / 1048576).toFixed(1)} GB`);
+  const cards = data.hosts.map((h) => el("section", { class: `host ${h.reachable ? "up" : "down"}` },
+    el("h2", { text: h.name }),
+    el("dl", {},
+      el("dt", { text: "Reachable" }), el("dd", { text: h.reachable ? `yes (${h.latency_ms} ms)` : `no: ${h.error || "unknown"}` }),
+      el("dt", { text: "Turns" }), el("dd", { text: `${h.running} of ${h.max_turns} running` }),
+      el("dt", { text: "Load" }), el("dd", { text: h.load || "" }),
+      el("dt", { text: "Memory free" }), el("dd", { text: `${kb(h.mem_available_kb)} of ${kb(h.mem_total_kb)}` }),
+      el("dt", { text: "Disk free" }), el("dd", { text: kb(h.disk_free_kb) }),
+      el("dt", { text: "Agent" }), el("dd", { text: h.agent_version || "not found" }),
+      h.missing_tools.length ? [el("dt", { text: "Missing" }), el("dd", { text: h.missing_tools.join(", ") })] : null)));
+  main().replaceChildren(el("h1", { text: "Hosts" }), ...cards);
+}
+
+// ---- Start ---------------------------------------------------------------------------------
+
+function start() {
+  document.getElementById("nav").hidden = false;
+  document.getElementById("who").textContent = `${state.me.user}${state.me.admin ? " (admin)" : ""}`;
+  if (!state.events) {
+    state.events = new EventSource("/api/events");
+    state.events.addEventListener("changed", () => { if (location.hash !== "#/hosts") render(); });
+  }
+  render();
+}
+
+window.addEventListener("hashchange", () => { render(); main().focus({ preventScroll: true }); });
+
+document.addEventListener("DOMContentLoaded", async () => {
+  document.getElementById("logout").addEventListener("click", async () => {
+    await api("/api/logout", { method: "POST", body: {} }).catch(() => {});
+    state.me = null;
+    showLogin("Signed out.");
+  });
+  // The printed sign-in link carries the token in the fragment, which never reaches a server.
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (token) {
+    history.replaceState(null, "", location.pathname);
+    await signIn(token).catch((err) => showLogin(err.message));
+    return;
+  }
+  try {
+    state.me = await api("/api/me");
+    start();
+  } catch (_) {
+    // showLogin ran on 401
+  }
+});

@@ -1,0 +1,111 @@
+//! The console as a platform: its prompts go through the core like any chat's (admitted,
+//! queued, acknowledged, ended by the same code), and its "delivery" is the outbox itself —
+//! the pages read each answer's post from there — so the outlet only marks posts as delivered.
+
+use anyhow::Result;
+
+use super::auth::Viewer;
+use crate::bots::outlet::{MarkupPart, Outlet, SendError};
+use crate::bots::pacing::Limits;
+use crate::config::{ADMIN, WebUser};
+use crate::core::frontend::{Admission, Frontend, Refusal};
+use crate::core::inbound::Inbound;
+use crate::core::outbox::Post;
+use crate::core::thread::{Platform, ThreadRef};
+use crate::runner::transport::BoxFuture;
+
+/// Who may use the console's sessions: the admin and the configured users.
+pub struct WebFrontend {
+    users: Vec<String>,
+}
+
+impl WebFrontend {
+    pub fn new(users: &[WebUser]) -> WebFrontend {
+        WebFrontend {
+            users: users.iter().map(|u| u.name.clone()).collect(),
+        }
+    }
+}
+
+impl Frontend for WebFrontend {
+    fn platform(&self) -> Platform {
+        Platform::Web
+    }
+
+    /// The API already checked the sign-in; this checks again that the author still exists and
+    /// writes in a thread of their own (an admin may write anywhere).
+    fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
+        let author = &event.author.id;
+        let known = author == ADMIN || self.users.contains(author);
+        let own = author == ADMIN || event.thread.chat == *author;
+        let admission = if known && own {
+            Admission::Allowed
+        } else {
+            Admission::Refused(Refusal::NotAllowed {
+                user_id: author.clone(),
+            })
+        };
+        Box::pin(async move { Ok(admission) })
+    }
+}
+
+/// The thread of a new console session of `viewer`.
+pub fn new_thread(viewer: &Viewer, id: &str) -> ThreadRef {
+    ThreadRef {
+        platform: Platform::Web,
+        chat: viewer.user.clone(),
+        topic: Some(id.to_owned()),
+    }
+}
+
+/// Marks the console's posts delivered: the outbox row is what its pages show.
+pub struct WebOutlet;
+
+/// No platform behind it: nothing to pace.
+pub fn limits() -> Limits {
+    Limits {
+        per_chat_interval: std::time::Duration::ZERO,
+        per_group: u32::MAX,
+        group_window: std::time::Duration::from_secs(1),
+        global: u32::MAX,
+        global_window: std::time::Duration::from_secs(1),
+    }
+}
+
+impl Outlet for WebOutlet {
+    type Part = MarkupPart;
+
+    fn platform(&self) -> Platform {
+        Platform::Web
+    }
+
+    fn is_group(&self, _chat: &str) -> bool {
+        false
+    }
+
+    /// One part: the post is shown whole.
+    fn parts(&self, post: &Post) -> Vec<MarkupPart> {
+        vec![MarkupPart::Text(post.markdown.clone())]
+    }
+
+    fn send<'a>(
+        &'a self,
+        _thread: &'a ThreadRef,
+        key: &'a str,
+        _part: &'a MarkupPart,
+        _post: &'a Post,
+    ) -> BoxFuture<'a, Result<String, SendError>> {
+        Box::pin(async move { Ok(key.to_owned()) })
+    }
+
+    fn edit<'a>(
+        &'a self,
+        _thread: &'a ThreadRef,
+        _target: &'a str,
+        _message_id: &'a str,
+        _markdown: &'a str,
+        _plain: bool,
+    ) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async { Ok(()) })
+    }
+}

@@ -1,0 +1,309 @@
+//! What the console's pages show, as JSON: sessions in a list, a session's conversation turn by
+//! turn (prompt, live activity, tool calls, the answer as HTML, the change figures, the patch
+//! and images), and hosts. Built from what the bot already keeps — sessions, turns, their
+//! events, and each answer's post in the outbox — so the console shows exactly what the chat
+//! platforms were sent.
+//!
+//! Markdown becomes HTML here, on the server: raw HTML in it is shown as text and only `http`,
+//! `https` and `mailto` links are kept, so nothing an agent or a user writes runs in the page.
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
+use serde::Serialize;
+
+use super::auth::Viewer;
+use crate::core::agent_event::AgentEvent;
+use crate::core::outbox::{Post, keys};
+use crate::core::thread::Platform;
+use crate::runner::health::Health;
+use crate::store::{SessionRow, SessionSummary, Store, TurnRow, TurnState};
+
+/// One session in the list.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionItem {
+    pub id: String,
+    pub platform: Platform,
+    /// The thread, as its platform names it.
+    pub thread: String,
+    pub host: String,
+    pub agent: String,
+    /// `running`, `queued`, `idle` or `retired`.
+    pub state: &'static str,
+    pub queued: i64,
+    pub turns: i64,
+    /// Unix milliseconds.
+    pub last_activity: i64,
+    pub cost_usd: f64,
+    pub created_by: String,
+    /// The viewer may send prompts and stop turns here.
+    pub can_act: bool,
+}
+
+/// Whether `viewer` may see a session at all: their own web sessions and every other
+/// platform's; an admin sees everything.
+pub fn can_see(viewer: &Viewer, session: &SessionRow) -> bool {
+    viewer.admin || session.thread.platform != Platform::Web || session.thread.chat == viewer.user
+}
+
+/// Whether `viewer` may act on a session: their own web sessions; an admin, any.
+pub fn can_act(viewer: &Viewer, session: &SessionRow) -> bool {
+    viewer.admin || (session.thread.platform == Platform::Web && session.thread.chat == viewer.user)
+}
+
+pub fn session_item(viewer: &Viewer, summary: &SessionSummary) -> SessionItem {
+    let session = &summary.session;
+    let state = if !session.active {
+        "retired"
+    } else if summary.running > 0 {
+        "running"
+    } else if summary.queued > 0 {
+        "queued"
+    } else {
+        "idle"
+    };
+    SessionItem {
+        id: session.id.to_string(),
+        platform: session.thread.platform,
+        thread: session.thread.key(),
+        host: session.host.clone(),
+        agent: session.agent.clone(),
+        state,
+        queued: summary.queued,
+        turns: summary.turns,
+        last_activity: summary.last_activity,
+        cost_usd: session.total_cost_usd,
+        created_by: session.created_by.clone(),
+        can_act: can_act(viewer, session),
+    }
+}
+
+/// A tool call the agent made.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ToolCall {
+    pub name: String,
+    pub summary: String,
+}
+
+/// A file that came with the answer.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileView {
+    pub name: String,
+    pub caption: String,
+    pub image: bool,
+    /// Where the page fetches it.
+    pub url: String,
+}
+
+/// One prompt and what became of it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TurnView {
+    pub id: String,
+    pub author: String,
+    pub prompt_html: String,
+    /// `queued`, `starting`, `running`, `done` or `dropped`.
+    pub state: &'static str,
+    /// How it ended (`success`, `cancelled`, …), once it has.
+    pub outcome: Option<&'static str>,
+    /// What the agent is doing now, while it runs.
+    pub activity: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub tool_calls: Vec<ToolCall>,
+    /// The answer as the chat got it (with the changes summary), as HTML.
+    pub answer_html: Option<String>,
+    /// The whole patch, when the turn changed files.
+    pub patch: Option<String>,
+    pub files: Vec<FileView>,
+}
+
+/// A session's page.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionDetail {
+    pub session: SessionItem,
+    pub turns: Vec<TurnView>,
+}
+
+/// The turns of a session, with their events and answers.
+pub async fn turns(store: &Store, session: &SessionRow) -> anyhow::Result<Vec<TurnView>> {
+    let mut views = Vec::new();
+    for turn in store.session_turns(&session.id).await? {
+        let events = store.turn_events(&turn.id).await?;
+        let tool_calls = events
+            .iter()
+            .filter_map(|e| match &e.event {
+                AgentEvent::ToolUse { name, summary, .. } => Some(ToolCall {
+                    name: name.clone(),
+                    summary: summary.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        let post = store.outbox_post(&keys::result(&turn.id)).await?;
+        views.push(turn_view(&turn, tool_calls, post.as_ref()));
+    }
+    Ok(views)
+}
+
+fn turn_view(turn: &TurnRow, tool_calls: Vec<ToolCall>, post: Option<&Post>) -> TurnView {
+    let running = matches!(turn.state, TurnState::Starting | TurnState::Running);
+    let patch = post.and_then(|p| {
+        p.attachments
+            .iter()
+            .find(|a| !a.image && a.name.ends_with(".diff"))
+            .map(|a| String::from_utf8_lossy(&a.data).into_owned())
+    });
+    let files = post
+        .map(|p| {
+            p.attachments
+                .iter()
+                .enumerate()
+                .map(|(i, a)| FileView {
+                    name: a.name.clone(),
+                    caption: a.caption.clone(),
+                    image: a.image,
+                    url: format!("/api/turns/{}/files/{i}", turn.id),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    TurnView {
+        id: turn.id.to_string(),
+        author: turn.author_name.clone(),
+        prompt_html: markdown_html(&turn.prompt),
+        state: turn.state.as_str(),
+        outcome: turn.outcome.as_ref().map(|o| o.name()),
+        activity: running.then(|| turn.activity.clone()).flatten(),
+        created_at: turn.created_at,
+        finished_at: turn.finished_at,
+        cost_usd: turn.cost_usd,
+        tool_calls,
+        answer_html: post.map(|p| markdown_html(&p.markdown)),
+        patch,
+        files,
+    }
+}
+
+/// A host's health, as `/status` reports it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HostView {
+    pub name: String,
+    pub reachable: bool,
+    pub latency_ms: Option<u64>,
+    pub error: Option<String>,
+    pub load: Option<String>,
+    pub mem_total_kb: Option<u64>,
+    pub mem_available_kb: Option<u64>,
+    pub disk_free_kb: Option<u64>,
+    pub agent_version: Option<String>,
+    pub missing_tools: Vec<String>,
+    pub running: u32,
+    pub max_turns: u32,
+}
+
+pub fn host_view(name: &str, running: u32, max_turns: u32, health: Health) -> HostView {
+    HostView {
+        name: name.to_owned(),
+        reachable: health.latency.is_some(),
+        latency_ms: health.latency.map(|l| l.as_millis() as u64),
+        error: health.error,
+        load: health.load,
+        mem_total_kb: health.mem_total_kb,
+        mem_available_kb: health.mem_available_kb,
+        disk_free_kb: health.disk_free_kb,
+        agent_version: health.agent_version,
+        missing_tools: health.missing_tools,
+        running,
+        max_turns,
+    }
+}
+
+/// Markdown as safe HTML (see the module docs).
+pub fn markdown_html(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let events = Parser::new_ext(markdown, options).map(|event| match event {
+        Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        other => other,
+    });
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
+}
+
+/// A link target, or nothing when it could run script or leave the web.
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let lower = url.trim_start().to_ascii_lowercase();
+    let has_scheme = lower
+        .split(['/', '?', '#'])
+        .next()
+        .is_some_and(|s| s.contains(':'));
+    let allowed = ["http:", "https:", "mailto:"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme));
+    if has_scheme && !allowed {
+        CowStr::Borrowed("")
+    } else {
+        url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_is_rendered_and_defused() {
+        assert_eq!(
+            markdown_html("**bold** and `code`"),
+            "<p><strong>bold</strong> and <code>code</code></p>\n"
+        );
+        assert_eq!(
+            markdown_html("```rust\nfn main() {}\n```"),
+            "<pre><code class=\"language-rust\">fn main() {}\n</code></pre>\n"
+        );
+        let html = markdown_html("<script>alert(1)</script> <img src=x onerror=alert(1)>");
+        assert!(
+            !html.contains("<script") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        for link in [
+            "[x](javascript:alert(1))",
+            "[x](JavaScript:alert(1))",
+            "[x]( data:text/html,hi)",
+            "[x](vbscript:x)",
+        ] {
+            let html = markdown_html(link);
+            assert!(html.contains("href=\"\""), "{link}: {html}");
+        }
+        for link in [
+            "[x](https://a.example/p)",
+            "[x](/api/x)",
+            "[x](#top)",
+            "[x](mailto:a@b.c)",
+        ] {
+            assert!(!markdown_html(link).contains("href=\"\""), "{link}");
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! The web console over HTTP: the real binary's API with the fake agent on the sshd host —
+//! sign-in, cookies, CSRF, who sees what, and web sessions that run prompts through the same
+//! queue as any chat thread.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::db::{Db, on_both_databases};
+use crate::support::harness::{Harness, Options, WEB_ADMIN_TOKEN};
+use crate::support::web_client::{Forged, WebClient};
+
+on_both_databases!(
+    every_request_needs_a_sign_in_and_forgeries_are_refused,
+    a_web_session_runs_prompts_like_any_thread,
+    a_long_turn_is_stopped_and_queued_prompts_cancelled,
+    other_users_sessions_are_hidden_and_other_platforms_read_only,
+    the_first_start_prints_a_sign_in_link_that_survives_restarts,
+);
+
+/// Bob's token (`web.users` gets its SHA-256).
+const BOB_TOKEN: &str = "bobs-secret-token-for-tests";
+
+async fn start(db: Db) -> Harness {
+    let t = Harness::start(db).await;
+    t.wait_for_http().await;
+    t
+}
+
+async fn admin(t: &Harness) -> WebClient {
+    let mut web = WebClient::new(&t.web_url());
+    let (status, _) = web.sign_in(WEB_ADMIN_TOKEN).await;
+    assert_eq!(status, StatusCode::OK);
+    web
+}
+
+async fn every_request_needs_a_sign_in_and_forgeries_are_refused(db: Db) {
+    let t = start(db).await;
+    let mut web = WebClient::new(&t.web_url());
+
+    // The page itself is public (it holds no data) and locked down by its headers.
+    let page = web.get_raw("/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(page.text().await.unwrap().contains("/assets/app.js"));
+
+    for path in ["/api/me", "/api/sessions", "/api/hosts", "/api/events"] {
+        assert_eq!(
+            web.get_raw(path).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+    }
+    let (status, _) = web.post("/api/sessions", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    web.cookie = Some("sb_session=made-up".into());
+    assert_eq!(web.get("/api/me").await.0, StatusCode::UNAUTHORIZED);
+
+    assert_eq!(web.sign_in("wrong-token").await.0, StatusCode::UNAUTHORIZED);
+    let (status, _) = web
+        .sign_in_from(WEB_ADMIN_TOKEN, Some("http://evil.example"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "sign-in from another site");
+    let (status, cookie) = web.sign_in(WEB_ADMIN_TOKEN).await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = cookie.unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let (status, me) = web.get("/api/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (me["user"].as_str(), me["admin"].as_bool()),
+        (Some("admin"), Some(true))
+    );
+    assert_eq!(me["hosts"], json!(["local", "remote"]));
+
+    for (forged, why) in [
+        (
+            Forged {
+                csrf: Some(""),
+                origin: None,
+            },
+            "no CSRF token",
+        ),
+        (
+            Forged {
+                csrf: Some("wrong"),
+                origin: None,
+            },
+            "a wrong CSRF token",
+        ),
+        (
+            Forged {
+                csrf: None,
+                origin: Some("http://evil.example"),
+            },
+            "another site's origin",
+        ),
+    ] {
+        let (status, body) = web.post_forged("/api/sessions", json!({}), forged).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{why}: {body}");
+    }
+    let (status, list) = web.get("/api/sessions").await;
+    assert_eq!(
+        (status, list["sessions"].as_array().unwrap().len()),
+        (StatusCode::OK, 0)
+    );
+    web.new_session().await;
+
+    let (status, _) = web.post("/api/logout", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        web.get("/api/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "signed out"
+    );
+
+    // Wrong tokens are throttled: five a minute, then even the right one waits.
+    let mut guesser = WebClient::new(&t.web_url());
+    for _ in 0..4 {
+        assert_eq!(guesser.sign_in("guess").await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        guesser.sign_in(WEB_ADMIN_TOKEN).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let refused = t
+        .store()
+        .await
+        .audit_log(100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|r| r.action == "sign-in refused")
+        .count();
+    assert_eq!(refused, 6, "every refused sign-in is audited");
+}
+
+async fn a_web_session_runs_prompts_like_any_thread(db: Db) {
+    let t = start(db).await;
+    let web = admin(&t).await;
+    let session = web.new_session().await;
+
+    let mut events = web.get_raw("/api/events").await;
+    assert_eq!(events.status(), StatusCode::OK);
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let first = events.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: ready"));
+
+    web.prompt(&session, "@fake write a.txt hello\nhi there")
+        .await;
+    // The stream says so, without being asked.
+    let changed = tokio::time::timeout(crate::support::harness::WAIT, async {
+        loop {
+            let chunk = events.chunk().await.unwrap().unwrap();
+            if String::from_utf8_lossy(&chunk).contains("event: changed") {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(changed.is_ok(), "no change event");
+
+    let turn = web.wait_turn_done(&session, 0).await;
+    assert_eq!(turn["outcome"], "success");
+    assert_eq!(turn["author"], "admin");
+    let answer = turn["answer_html"].as_str().unwrap();
+    assert!(answer.starts_with("<p>Echo #1: hi there</p>"), "{answer}");
+    assert!(
+        answer.contains("<code>a.txt</code> (new, +1 −0)"),
+        "{answer}"
+    );
+    assert_eq!(
+        turn["tool_calls"],
+        json!([{ "name": "Write", "summary": "a.txt" }])
+    );
+    let patch = turn["patch"].as_str().unwrap();
+    assert!(
+        patch.contains("+++ b/a.txt") && patch.contains("+hello"),
+        "{patch}"
+    );
+    let file = turn["files"][0]["url"].as_str().unwrap();
+    let served = web.get_raw(file).await;
+    assert_eq!(
+        served.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(served.text().await.unwrap(), patch);
+
+    web.prompt(&session, "and again").await;
+    let second = web.wait_turn_done(&session, 1).await;
+    assert!(
+        second["answer_html"]
+            .as_str()
+            .unwrap()
+            .contains("Echo #2: and again")
+    );
+    let runs = t.wait_agent_runs(2).await;
+    assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+
+    let (_, list) = web.get("/api/sessions?platform=web").await;
+    let item = &list["sessions"][0];
+    assert_eq!(item["id"], session.as_str());
+    assert_eq!(
+        (item["state"].as_str(), item["turns"].as_i64()),
+        (Some("idle"), Some(2))
+    );
+    assert!(item["cost_usd"].as_f64().unwrap() > 0.0);
+    let (_, none) = web.get("/api/sessions?platform=telegram").await;
+    assert_eq!(none["sessions"], json!([]));
+
+    let (status, body) = web
+        .post(
+            &format!("/api/sessions/{session}/prompts"),
+            json!({ "text": "  " }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = web
+        .post("/api/sessions", json!({ "host": "nowhere" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, hosts) = web.get("/api/hosts").await;
+    assert_eq!(status, StatusCode::OK);
+    let remote = hosts["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "remote")
+        .unwrap();
+    assert_eq!(remote["reachable"], true, "{remote}");
+    assert!(
+        remote["agent_version"]
+            .as_str()
+            .unwrap()
+            .contains("Claude Code")
+    );
+}
+
+async fn a_long_turn_is_stopped_and_queued_prompts_cancelled(db: Db) {
+    let t = start(db).await;
+    let web = admin(&t).await;
+    let session = web.new_session().await;
+
+    web.prompt(&session, "@fake tool-sleep 60\nsomething long")
+        .await;
+    web.wait_session(&session, |d| {
+        (d["turns"][0]["state"] == "running").then_some(())
+    })
+    .await;
+    t.wait_agent_runs(1).await;
+    web.prompt(&session, "waiting one").await;
+    web.prompt(&session, "waiting two").await;
+    web.wait_session(&session, |d| (d["session"]["queued"] == 2).then_some(()))
+        .await;
+
+    let (status, cancelled) = web
+        .post(&format!("/api/sessions/{session}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        (status, cancelled["dropped"].as_i64()),
+        (StatusCode::OK, Some(2))
+    );
+    let (status, stopped) = web
+        .post(&format!("/api/sessions/{session}/stop"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        stopped["message"].as_str().unwrap().contains("Stopped"),
+        "{stopped}"
+    );
+    let turn = web.wait_turn_done(&session, 0).await;
+    assert_eq!(turn["outcome"], "cancelled");
+    let detail = web
+        .wait_session(&session, |d| {
+            let states: Vec<_> = d["turns"]
+                .as_array()?
+                .iter()
+                .map(|t| t["state"].clone())
+                .collect();
+            (states == [json!("done"), json!("dropped"), json!("dropped")]).then(|| d.clone())
+        })
+        .await;
+    assert_eq!(detail["session"]["state"], "idle");
+    assert_eq!(t.agent_runs().len(), 1, "the dropped prompts never ran");
+}
+
+async fn other_users_sessions_are_hidden_and_other_platforms_read_only(db: Db) {
+    let mut options = Options::new(db);
+    options.extra_config = format!(
+        "[[web.users]]\nname = \"bob\"\ntoken_sha256 = \"{}\"\n",
+        sha256_hex(BOB_TOKEN)
+    );
+    let t = Harness::start_with(options).await;
+    t.wait_for_http().await;
+
+    // A Telegram session, and a web session of the admin's.
+    t.say("hello from telegram");
+    t.next().await;
+    t.next().await;
+    let admin = admin(&t).await;
+    let admins = admin.new_session().await;
+
+    let mut bob = WebClient::new(&t.web_url());
+    assert_eq!(bob.sign_in(BOB_TOKEN).await.0, StatusCode::OK);
+    let (_, me) = bob.get("/api/me").await;
+    assert_eq!(
+        (me["user"].as_str(), me["admin"].as_bool()),
+        (Some("bob"), Some(false))
+    );
+    let (_, list) = bob.get("/api/sessions").await;
+    let seen: Vec<_> = list["sessions"].as_array().unwrap().iter().collect();
+    assert_eq!(seen.len(), 1, "only the Telegram session: {list}");
+    assert_eq!(seen[0]["platform"], "telegram");
+    assert_eq!(seen[0]["can_act"], false);
+    let telegram = seen[0]["id"].as_str().unwrap().to_owned();
+
+    // The Telegram conversation is readable, not actionable.
+    let (status, detail) = bob.get(&format!("/api/sessions/{telegram}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        detail["turns"][0]["answer_html"]
+            .as_str()
+            .unwrap()
+            .contains("Echo #1: hello from telegram")
+    );
+    for action in ["stop", "cancel"] {
+        let (status, _) = bob
+            .post(&format!("/api/sessions/{telegram}/{action}"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{action}");
+    }
+    let (status, _) = bob
+        .post(
+            &format!("/api/sessions/{telegram}/prompts"),
+            json!({ "text": "hi" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The admin's web session does not exist for Bob.
+    assert_eq!(
+        bob.get(&format!("/api/sessions/{admins}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, _) = bob
+        .post(
+            &format!("/api/sessions/{admins}/prompts"),
+            json!({ "text": "hi" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Bob's own session works, and the admin sees it.
+    let bobs = bob.new_session().await;
+    bob.prompt(&bobs, "bob's question").await;
+    let turn = bob.wait_turn_done(&bobs, 0).await;
+    assert_eq!(turn["author"], "bob");
+    let (_, all) = admin.get("/api/sessions").await;
+    assert_eq!(all["sessions"].as_array().unwrap().len(), 3);
+    // An admin may not write into a Telegram thread from the console: that is Telegram's.
+    let (status, _) = admin
+        .post(
+            &format!("/api/sessions/{telegram}/prompts"),
+            json!({ "text": "hi" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+async fn the_first_start_prints_a_sign_in_link_that_survives_restarts(db: Db) {
+    let mut options = Options::new(db);
+    options.web_token = None;
+    let mut t = Harness::start_with(options).await;
+    t.wait_for_http().await;
+    let printed = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter_map(|l| l.split("/#token=").nth(1))
+            .map(|token| token.trim().to_owned())
+            .collect()
+    };
+    let tokens = printed(&t.log());
+    assert_eq!(tokens.len(), 1, "{}", t.log());
+    let mut web = WebClient::new(&t.web_url());
+    assert_eq!(web.sign_in(&tokens[0]).await.0, StatusCode::OK);
+    assert_eq!(
+        web.sign_in(WEB_ADMIN_TOKEN).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    t.kill_bot();
+    t.start_bot().await;
+    t.wait_for_http().await;
+    assert_eq!(
+        printed(&t.log()).len(),
+        1,
+        "printed once, not at every start"
+    );
+    assert_eq!(
+        web.get("/api/me").await.0,
+        StatusCode::OK,
+        "the sign-in outlives the restart"
+    );
+    let mut again = WebClient::new(&t.web_url());
+    assert_eq!(again.sign_in(&tokens[0]).await.0, StatusCode::OK);
+}
+
+fn sha256_hex(text: &str) -> String {
+    switchboard::web::auth::sha256_hex(text)
+}

@@ -1,0 +1,141 @@
+//! The web console in a real headless Chromium: sign in with the printed link, start a session
+//! on the sshd host, send a prompt, watch its progress arrive live, read the answer and the diff,
+//! stop a long turn, look at the hosts, sign out. Each page is kept as a screenshot (test
+//! artifacts) and checked.
+
+use crate::support::browser::{Browser, VIEWPORT};
+use crate::support::db::Db;
+use crate::support::harness::{Harness, WEB_ADMIN_TOKEN};
+use crate::support::screens::Pixels;
+
+/// The light theme's background of an added diff line (`--add`).
+const ADDED_LINE: [u8; 3] = [0xe6, 0xff, 0xec];
+
+/// A screenshot is the viewport's size and not blank.
+fn assert_is_a_page(png: &[u8], name: &str) -> Pixels {
+    let pixels = Pixels::decode(png);
+    assert_eq!((pixels.width, pixels.height), VIEWPORT, "{name}");
+    let background = pixels.at(VIEWPORT.0 - 1, VIEWPORT.1 - 1);
+    let (w, h) = VIEWPORT;
+    let drawn = (w * h) - pixels.count(background, (0, 0), (w, h));
+    assert!(drawn > 2_000, "{name} looks blank ({drawn} pixels drawn)");
+    pixels
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_driven_from_the_browser() {
+    let t = Harness::start(Db::Sqlite).await;
+    t.wait_for_http().await;
+    let mut browser = Browser::start().await;
+
+    // The printed sign-in link: the token rides in the fragment and is dropped from the URL.
+    browser
+        .goto(&format!("{}/#token={WEB_ADMIN_TOKEN}", t.web_url()))
+        .await;
+    browser
+        .wait_for(
+            "document.querySelector('h1')?.textContent === 'Sessions' && !!document.getElementById('new-session')",
+            "the sessions page",
+        )
+        .await;
+    assert_eq!(browser.eval("location.hash").await, "");
+    let who = browser
+        .eval("document.getElementById('who').textContent")
+        .await;
+    assert_eq!(who, "admin (admin)");
+    assert_is_a_page(&browser.screenshot("sessions").await, "sessions");
+
+    browser
+        .eval("document.getElementById('new-session').click()")
+        .await;
+    browser
+        .wait_for("!!document.getElementById('prompt')", "the composer")
+        .await;
+    browser
+        .eval(
+            "(() => { const p = document.getElementById('prompt'); \
+             p.value = '@fake tool-sleep 3\\n@fake write a.txt hello\\nhello there'; \
+             document.getElementById('send').click(); return true; })()",
+        )
+        .await;
+    // Progress arrives while the turn runs, pushed by the server.
+    let activity = browser
+        .wait_for(
+            "document.querySelector('.activity')?.textContent",
+            "the running turn's activity",
+        )
+        .await;
+    assert!(activity.as_str().unwrap().starts_with("⏳"), "{activity}");
+    assert_is_a_page(
+        &browser.screenshot("session-running").await,
+        "session-running",
+    );
+
+    browser
+        .wait_for(
+            "document.querySelector('.answer')?.textContent.includes('Echo #1: hello there')",
+            "the answer",
+        )
+        .await;
+    let added = browser
+        .eval("[...document.querySelectorAll('pre.diff .add')].map(e => e.textContent).join('')")
+        .await;
+    assert_eq!(added, "+hello\n");
+    let tools = browser
+        .eval("document.querySelector('.tools summary').textContent")
+        .await;
+    assert_eq!(tools, "2 tool calls");
+    let page = assert_is_a_page(
+        &browser.screenshot("session-answered").await,
+        "session-answered",
+    );
+    let (w, h) = VIEWPORT;
+    assert!(
+        page.count(ADDED_LINE, (0, 0), (w, h)) > 500,
+        "the added line is drawn as a diff"
+    );
+
+    // A long turn, stopped from the page.
+    browser
+        .eval(
+            "(() => { const p = document.getElementById('prompt'); \
+             p.value = '@fake tool-sleep 60\\nsomething long'; \
+             document.getElementById('send').click(); return true; })()",
+        )
+        .await;
+    browser
+        .wait_for("!!document.getElementById('stop')", "the stop button")
+        .await;
+    browser
+        .eval("document.getElementById('stop').click()")
+        .await;
+    browser
+        .wait_for(
+            "[...document.querySelectorAll('.turn .state')].some(e => e.textContent === 'cancelled')",
+            "the stopped turn",
+        )
+        .await;
+    assert_eq!(t.agent_runs().len(), 2);
+    assert_is_a_page(
+        &browser.screenshot("session-stopped").await,
+        "session-stopped",
+    );
+
+    browser.eval("location.hash = '#/hosts'").await;
+    let up = browser
+        .wait_for(
+            "document.querySelectorAll('.host.up').length",
+            "the hosts' health",
+        )
+        .await;
+    assert_eq!(up, 2, "local and the sshd host");
+    assert_is_a_page(&browser.screenshot("hosts").await, "hosts");
+
+    browser
+        .eval("document.getElementById('logout').click()")
+        .await;
+    browser
+        .wait_for("!!document.getElementById('token')", "the sign-in form")
+        .await;
+    assert_is_a_page(&browser.screenshot("signed-out").await, "signed-out");
+}
