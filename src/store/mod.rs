@@ -29,7 +29,7 @@ pub use audit::AuditRow;
 pub use outbox::OutboxRow;
 pub use sessions::{NewSession, SessionRow, SessionSummary};
 pub use turns::{NewTurn, SessionTotals, TurnEventRow, TurnRow, TurnState, TurnStats};
-pub use web::WebLogin;
+pub use web::{StoredPost, WebLogin};
 
 /// A write transaction; the free functions in the submodules take `&mut *tx`.
 pub type Tx = Transaction<'static, Any>;

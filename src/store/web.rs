@@ -6,6 +6,15 @@ use anyhow::{Context, Result};
 use super::{Store, col};
 use crate::core::ids::now_ms;
 use crate::core::outbox::{OutboundOp, Post};
+use crate::core::thread::ThreadRef;
+
+/// A post as the outbox keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPost {
+    pub key: String,
+    pub created_at: i64,
+    pub post: Post,
+}
 
 /// A signed-in browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,9 +75,9 @@ impl Store {
         Ok(())
     }
 
-    /// The post stored under an outbox key (a turn's answer, say), if it is one.
-    pub async fn outbox_post(&self, key: &str) -> Result<Option<Post>> {
-        let row = sqlx::query("SELECT op FROM outbox WHERE key = $1")
+    /// The post stored under an outbox key (a turn's answer, say) and its thread, if it is one.
+    pub async fn outbox_post(&self, key: &str) -> Result<Option<(ThreadRef, Post)>> {
+        let row = sqlx::query("SELECT thread_ref, op FROM outbox WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await
@@ -76,10 +85,41 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
+        let thread: String = col(&row, "thread_ref")?;
+        let thread = serde_json::from_str(&thread).context("unreadable outbox thread")?;
         let op: String = col(&row, "op")?;
         match serde_json::from_str(&op).context("unreadable outbox op")? {
-            OutboundOp::Post(post) => Ok(Some(post)),
+            OutboundOp::Post(post) => Ok(Some((thread, post))),
             _ => Ok(None),
         }
+    }
+
+    /// The replies to a thread's commands since `since` (ms), oldest first: `/status`,
+    /// `/screenshot` and the like, which are not turns.
+    pub async fn command_replies(&self, thread: &ThreadRef, since: i64) -> Result<Vec<StoredPost>> {
+        let rows = sqlx::query(
+            "SELECT key, op, created_at FROM outbox WHERE platform = $1 AND chat = $2 \
+             AND thread_ref = $3 AND key LIKE 'in:%:reply' AND created_at >= $4 \
+             ORDER BY created_at, id",
+        )
+        .bind(thread.platform.as_str())
+        .bind(&thread.chat)
+        .bind(serde_json::to_string(thread)?)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .context("reading a thread's replies")?;
+        let mut posts = Vec::new();
+        for row in rows {
+            let op: String = col(&row, "op")?;
+            if let OutboundOp::Post(post) = serde_json::from_str(&op).context("unreadable op")? {
+                posts.push(StoredPost {
+                    key: col(&row, "key")?,
+                    created_at: col(&row, "created_at")?,
+                    post,
+                });
+            }
+        }
+        Ok(posts)
     }
 }

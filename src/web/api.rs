@@ -16,10 +16,10 @@ use super::Console;
 use super::auth::{self, Denied, Viewer};
 use super::frontend::new_thread;
 use super::view::{self, SessionDetail};
+use crate::core::command;
 use crate::core::commands;
-use crate::core::ids::{SessionId, TurnId, new_id};
+use crate::core::ids::{SessionId, new_id};
 use crate::core::inbound::{Inbound, InboundBody};
-use crate::core::outbox::keys;
 use crate::core::thread::{Author, Platform};
 use crate::store::{NewSession, SessionRow};
 
@@ -264,6 +264,7 @@ pub async fn show_session(
     let detail = SessionDetail {
         session: view::session_item(&viewer, &summary),
         turns: view::turns(store, &session).await.map_err(internal)?,
+        replies: view::replies(store, &session).await.map_err(internal)?,
     };
     Ok(Json(detail).into_response())
 }
@@ -280,7 +281,74 @@ pub async fn send_prompt(
     Json(body): Json<NewPrompt>,
 ) -> Reply {
     let viewer = actor(&console, &headers).await?;
-    let session = actionable(&console, &viewer, &id).await?;
+    let session = web_session(&console, &viewer, &id).await?;
+    let text = body.text.trim();
+    if text.is_empty() {
+        return Err(error(StatusCode::BAD_REQUEST, "the prompt is empty"));
+    }
+    if text.len() > MAX_PROMPT {
+        return Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the prompt is longer than {MAX_PROMPT} bytes"),
+        ));
+    }
+    let body = InboundBody::Prompt {
+        text: text.to_owned(),
+    };
+    submit(&console, &viewer, &session, body).await
+}
+
+/// Hands an event of the viewer's to the core, like a chat message; 202 once it is stored.
+async fn submit(
+    console: &Console,
+    viewer: &Viewer,
+    session: &SessionRow,
+    body: InboundBody,
+) -> Reply {
+    let event = Inbound {
+        external_id: format!("web:{}", new_id()),
+        thread: session.thread.clone(),
+        author: Author {
+            id: viewer.user.clone(),
+            display: viewer.user.clone(),
+        },
+        message_id: None,
+        body,
+        context: None,
+        files: Vec::new(),
+    };
+    console.core.accept(&event).await.map_err(internal)?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": true }))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ScreenshotRequest {
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// `/screenshot [url]` in a web session: the picture arrives as a reply in its thread.
+pub async fn take_screenshot(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<ScreenshotRequest>,
+) -> Reply {
+    let viewer = actor(&console, &headers).await?;
+    let session = web_session(&console, &viewer, &id).await?;
+    let url = body.url.as_deref().map(str::trim).unwrap_or_default();
+    let command = command::parse("screenshot", url).map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "give an http:// or https:// URL, or none for the host's display",
+        )
+    })?;
+    submit(&console, &viewer, &session, InboundBody::Command(command)).await
+}
+
+/// A web session the viewer may act on, still active (prompts and commands go only there).
+async fn web_session(console: &Console, viewer: &Viewer, id: &str) -> Result<SessionRow, Response> {
+    let session = actionable(console, viewer, id).await?;
     if session.thread.platform != Platform::Web {
         return Err(error(
             StatusCode::CONFLICT,
@@ -296,32 +364,7 @@ pub async fn send_prompt(
             "this session was replaced by a newer one: start a new session",
         ));
     }
-    let text = body.text.trim();
-    if text.is_empty() {
-        return Err(error(StatusCode::BAD_REQUEST, "the prompt is empty"));
-    }
-    if text.len() > MAX_PROMPT {
-        return Err(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the prompt is longer than {MAX_PROMPT} bytes"),
-        ));
-    }
-    let event = Inbound {
-        external_id: format!("prompt:{}", new_id()),
-        thread: session.thread.clone(),
-        author: Author {
-            id: viewer.user.clone(),
-            display: viewer.user.clone(),
-        },
-        message_id: None,
-        body: InboundBody::Prompt {
-            text: text.to_owned(),
-        },
-        context: None,
-        files: Vec::new(),
-    };
-    console.core.accept(&event).await.map_err(internal)?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": true }))).into_response())
+    Ok(session)
 }
 
 pub async fn stop_turn(
@@ -361,28 +404,25 @@ pub async fn hosts(State(console): State<Arc<Console>>, headers: HeaderMap) -> R
     Ok(Json(json!({ "hosts": hosts })).into_response())
 }
 
-/// A file that came with a turn's answer: its patch, an image.
-pub async fn turn_file(
+/// A file that came with a post in a thread the viewer may see: a turn's patch, an image, a
+/// screenshot.
+pub async fn post_file(
     State(console): State<Arc<Console>>,
     headers: HeaderMap,
-    Path((turn, index)): Path<(String, usize)>,
+    Path((key, index)): Path<(String, usize)>,
 ) -> Reply {
     let viewer = viewer(&console, &headers).await?;
-    let store = &console.core.store;
     let not_found = || error(StatusCode::NOT_FOUND, "no such file");
-    let turn = store
-        .turn(&TurnId::from_string(turn))
+    let (thread, post) = console
+        .core
+        .store
+        .outbox_post(&key)
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
-    visible(&console, &viewer, turn.session_id.as_str())
-        .await
-        .map_err(|_| not_found())?;
-    let post = store
-        .outbox_post(&keys::result(&turn.id))
-        .await
-        .map_err(internal)?
-        .ok_or_else(not_found)?;
+    if !view::can_see_thread(&viewer, &thread) {
+        return Err(not_found());
+    }
     let file = post.attachments.get(index).ok_or_else(not_found)?;
     let content_type = content_type(&file.name);
     let disposition = if content_type.starts_with("image/") {

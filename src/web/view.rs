@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::auth::Viewer;
 use crate::core::agent_event::AgentEvent;
 use crate::core::outbox::{Post, keys};
-use crate::core::thread::Platform;
+use crate::core::thread::{Platform, ThreadRef};
 use crate::runner::health::Health;
 use crate::store::{SessionRow, SessionSummary, Store, TurnRow, TurnState};
 
@@ -41,7 +41,12 @@ pub struct SessionItem {
 /// Whether `viewer` may see a session at all: their own web sessions and every other
 /// platform's; an admin sees everything.
 pub fn can_see(viewer: &Viewer, session: &SessionRow) -> bool {
-    viewer.admin || session.thread.platform != Platform::Web || session.thread.chat == viewer.user
+    can_see_thread(viewer, &session.thread)
+}
+
+/// [`can_see`] for a thread (a session's, or a post's).
+pub fn can_see_thread(viewer: &Viewer, thread: &ThreadRef) -> bool {
+    viewer.admin || thread.platform != Platform::Web || thread.chat == viewer.user
 }
 
 /// Whether `viewer` may act on a session: their own web sessions; an admin, any.
@@ -116,11 +121,49 @@ pub struct TurnView {
     pub files: Vec<FileView>,
 }
 
+/// A reply to a command in the session's thread (`/screenshot`, `/status`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReplyView {
+    pub created_at: i64,
+    pub html: String,
+    pub files: Vec<FileView>,
+}
+
 /// A session's page.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SessionDetail {
     pub session: SessionItem,
     pub turns: Vec<TurnView>,
+    pub replies: Vec<ReplyView>,
+}
+
+/// The command replies in a session's thread since it began.
+pub async fn replies(store: &Store, session: &SessionRow) -> anyhow::Result<Vec<ReplyView>> {
+    let posts = store
+        .command_replies(&session.thread, session.created_at)
+        .await?;
+    Ok(posts
+        .iter()
+        .map(|stored| ReplyView {
+            created_at: stored.created_at,
+            html: markdown_html(&stored.post.markdown),
+            files: files(&stored.key, &stored.post),
+        })
+        .collect())
+}
+
+/// The files of a post, each with the URL the page fetches it from.
+fn files(key: &str, post: &Post) -> Vec<FileView> {
+    post.attachments
+        .iter()
+        .enumerate()
+        .map(|(i, a)| FileView {
+            name: a.name.clone(),
+            caption: a.caption.clone(),
+            image: a.image,
+            url: format!("/api/files/{key}/{i}"),
+        })
+        .collect()
 }
 
 /// The turns of a session, with their events and answers.
@@ -139,7 +182,7 @@ pub async fn turns(store: &Store, session: &SessionRow) -> anyhow::Result<Vec<Tu
             })
             .collect();
         let post = store.outbox_post(&keys::result(&turn.id)).await?;
-        views.push(turn_view(&turn, tool_calls, post.as_ref()));
+        views.push(turn_view(&turn, tool_calls, post.as_ref().map(|(_, p)| p)));
     }
     Ok(views)
 }
@@ -153,18 +196,7 @@ fn turn_view(turn: &TurnRow, tool_calls: Vec<ToolCall>, post: Option<&Post>) -> 
             .map(|a| String::from_utf8_lossy(&a.data).into_owned())
     });
     let files = post
-        .map(|p| {
-            p.attachments
-                .iter()
-                .enumerate()
-                .map(|(i, a)| FileView {
-                    name: a.name.clone(),
-                    caption: a.caption.clone(),
-                    image: a.image,
-                    url: format!("/api/turns/{}/files/{i}", turn.id),
-                })
-                .collect()
-        })
+        .map(|p| files(&keys::result(&turn.id), p))
         .unwrap_or_default();
     TurnView {
         id: turn.id.to_string(),

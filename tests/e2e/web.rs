@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::harness::{Harness, Options, WEB_ADMIN_TOKEN};
+use crate::support::screens::{assert_is_the_test_page, serve_page};
 use crate::support::web_client::{Forged, WebClient};
 
 on_both_databases!(
@@ -221,6 +222,32 @@ async fn a_web_session_runs_prompts_like_any_thread(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // A screenshot of a page on the host arrives as a reply in the session, inline.
+    let page = serve_page().await;
+    let (status, body) = web
+        .post(
+            &format!("/api/sessions/{session}/screenshot"),
+            json!({ "url": page }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let shot = web
+        .wait_session(&session, |d| {
+            let file = d["replies"].get(0)?["files"].get(0)?;
+            (file["image"] == true).then(|| file["url"].as_str().unwrap().to_owned())
+        })
+        .await;
+    let served = web.get_raw(&shot).await;
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_is_the_test_page(&served.bytes().await.unwrap());
+    let (status, _) = web
+        .post(
+            &format!("/api/sessions/{session}/screenshot"),
+            json!({ "url": "file:///etc/passwd" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = web
         .post("/api/sessions", json!({ "host": "nowhere" }))
         .await;
@@ -355,6 +382,17 @@ async fn other_users_sessions_are_hidden_and_other_platforms_read_only(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Nor do its files.
+    admin
+        .prompt(&admins, "@fake write b.txt secret\nkeep this")
+        .await;
+    let file = admin.wait_turn_done(&admins, 0).await["files"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(admin.get_raw(&file).await.status(), StatusCode::OK);
+    assert_eq!(bob.get_raw(&file).await.status(), StatusCode::NOT_FOUND);
 
     // Bob's own session works, and the admin sees it.
     let bobs = bob.new_session().await;

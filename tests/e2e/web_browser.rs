@@ -6,7 +6,7 @@
 use crate::support::browser::{Browser, VIEWPORT};
 use crate::support::db::Db;
 use crate::support::harness::{Harness, WEB_ADMIN_TOKEN};
-use crate::support::screens::Pixels;
+use crate::support::screens::{GREEN, Pixels, serve_page};
 
 /// The light theme's background of an added diff line (`--add`).
 const ADDED_LINE: [u8; 3] = [0xe6, 0xff, 0xec];
@@ -51,13 +51,14 @@ async fn a_session_is_driven_from_the_browser() {
     browser
         .wait_for("!!document.getElementById('prompt')", "the composer")
         .await;
+    // Typed and sent from the keyboard (Ctrl+Enter).
     browser
-        .eval(
-            "(() => { const p = document.getElementById('prompt'); \
-             p.value = '@fake tool-sleep 3\\n@fake write a.txt hello\\nhello there'; \
-             document.getElementById('send').click(); return true; })()",
-        )
+        .eval("document.getElementById('prompt').focus()")
         .await;
+    browser
+        .type_text("@fake tool-sleep 3\n@fake write a.txt hello\nhello there")
+        .await;
+    browser.ctrl_enter().await;
     // Progress arrives while the turn runs, pushed by the server.
     let activity = browser
         .wait_for(
@@ -95,6 +96,33 @@ async fn a_session_is_driven_from_the_browser() {
         "the added line is drawn as a diff"
     );
 
+    // A screenshot of a page as the host sees it, shown inline.
+    let page_url = serve_page().await;
+    browser
+        .eval(&format!(
+            "(() => {{ document.getElementById('shot-url').value = '{page_url}'; \
+             document.getElementById('shoot').click(); return true; }})()"
+        ))
+        .await;
+    let width = browser
+        .wait_for(
+            "(() => { const i = document.querySelector('.note img'); return i && i.complete && i.naturalWidth; })()",
+            "the screenshot",
+        )
+        .await;
+    assert_eq!(width, 1280);
+    browser
+        .eval("document.querySelector('.note img').scrollIntoView({block: 'start'})")
+        .await;
+    let with_shot = assert_is_a_page(
+        &browser.screenshot("session-screenshot").await,
+        "session-screenshot",
+    );
+    assert!(
+        with_shot.count(GREEN, (0, 0), (w, h)) > 1_000,
+        "the page's green block shows in the console"
+    );
+
     // A long turn, stopped from the page.
     browser
         .eval(
@@ -116,10 +144,23 @@ async fn a_session_is_driven_from_the_browser() {
         )
         .await;
     assert_eq!(t.agent_runs().len(), 2);
+    browser
+        .eval("[...document.querySelectorAll('.turn')].pop().scrollIntoView({block: 'start'})")
+        .await;
     assert_is_a_page(
         &browser.screenshot("session-stopped").await,
         "session-stopped",
     );
+
+    // The dark theme follows the system's preference.
+    browser.prefer_dark(true).await;
+    let dark = Pixels::decode(&browser.screenshot("session-dark").await);
+    let background = dark.at(VIEWPORT.0 - 2, VIEWPORT.1 / 2);
+    assert!(
+        background.iter().all(|&c| c < 0x30),
+        "a dark background: {background:?}"
+    );
+    browser.prefer_dark(false).await;
 
     browser.eval("location.hash = '#/hosts'").await;
     let up = browser

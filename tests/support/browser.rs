@@ -108,6 +108,29 @@ impl Browser {
         }
     }
 
+    /// Types `text` into the focused element, as a keyboard would.
+    pub async fn type_text(&mut self, text: &str) {
+        self.call("Input.insertText", json!({"text": text})).await;
+    }
+
+    /// Presses Ctrl+Enter.
+    pub async fn ctrl_enter(&mut self) {
+        for kind in ["rawKeyDown", "keyUp"] {
+            let key = json!({
+                "type": kind, "key": "Enter", "code": "Enter",
+                "windowsVirtualKeyCode": 13, "modifiers": 2,
+            });
+            self.call("Input.dispatchKeyEvent", key).await;
+        }
+    }
+
+    /// Shows pages as a system set to the dark (or light) colour scheme would.
+    pub async fn prefer_dark(&mut self, dark: bool) {
+        let scheme = if dark { "dark" } else { "light" };
+        let media = json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]});
+        self.call("Emulation.setEmulatedMedia", media).await;
+    }
+
     /// A PNG of the viewport, also kept as `<name>.png` among the test artifacts.
     pub async fn screenshot(&mut self, name: &str) -> Vec<u8> {
         use base64::Engine;

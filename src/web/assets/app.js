@@ -159,11 +159,26 @@ function turnView(turn) {
   }
   if (turn.answer_html) parts.push(el("div", { class: "answer markdown", html: turn.answer_html }));
   if (turn.patch) parts.push(el("details", { class: "patch", open: true }, el("summary", { text: "Changes" }), diffView(turn.patch)));
-  for (const file of turn.files) {
-    if (file.image) parts.push(el("figure", {}, el("img", { src: file.url, alt: file.caption || file.name, loading: "lazy" }), el("figcaption", { text: file.caption })));
-    else if (!file.name.endsWith(".diff")) parts.push(el("p", {}, el("a", { href: file.url, text: file.name })));
-  }
+  parts.push(...fileViews(turn.files));
   return el("article", { class: "turn", id: `turn-${turn.id}` }, parts);
+}
+
+// Images inline, other files (but the patch, shown as a diff) as links.
+function fileViews(files) {
+  return files.filter((f) => f.image || !f.name.endsWith(".diff")).map((file) => file.image
+    ? el("figure", {},
+      el("a", { href: file.url, target: "_blank", rel: "noopener", title: "Open at full size" },
+        el("img", { src: file.url, alt: file.caption || file.name, loading: "lazy" })),
+      el("figcaption", { text: file.caption }))
+    : el("p", {}, el("a", { href: file.url, text: file.name })));
+}
+
+// A reply to a command (a screenshot, say).
+function replyView(reply) {
+  return el("article", { class: "note" },
+    el("div", { class: "meta muted", text: when(reply.created_at) }),
+    el("div", { class: "markdown", html: reply.html }),
+    fileViews(reply.files));
 }
 
 async function renderSession(id) {
@@ -184,14 +199,18 @@ async function renderSession(id) {
     el("p", { class: "muted" }, `${s.host} · ${s.agent} · `, el("span", { class: `state ${s.state}`, text: s.state }), ` · ${dollars(s.cost_usd)} · ${s.turns} turn(s)`),
     s.can_act ? null : el("p", { class: "notice info", text: "Read-only: this session belongs to another platform." }),
     el("div", { class: "actions" }, actions));
-  const turns = el("section", { class: "turns", "aria-label": "Conversation" }, data.turns.map(turnView));
-  const keep = document.getElementById("prompt");
-  const draft = keep ? keep.value : "";
-  const hadFocus = keep && document.activeElement === keep;
+  const entries = [
+    ...data.turns.map((t) => ({ at: t.created_at, node: turnView(t) })),
+    ...data.replies.map((r) => ({ at: r.created_at, node: replyView(r) })),
+  ].sort((a, b) => a.at - b.at);
+  const turns = el("section", { class: "turns", "aria-label": "Conversation" }, entries.map((e) => e.node));
+  // A refresh must not lose what is being typed, nor the focus.
+  const drafts = Object.fromEntries(["prompt", "shot-url"].map((id) => [id, document.getElementById(id)?.value || ""]));
+  const focused = document.activeElement?.id;
   let composer = null;
   if (s.can_act && s.platform === "web" && s.state !== "retired") {
     const box = el("textarea", { id: "prompt", rows: 4, placeholder: "Ask the agent… (Ctrl+Enter sends)", "aria-label": "Prompt" });
-    box.value = draft;
+    box.value = drafts.prompt;
     const send = async () => {
       const text = box.value.trim();
       if (!text) return;
@@ -199,10 +218,20 @@ async function renderSession(id) {
       if (sent) { box.value = ""; render(); }
     };
     box.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(); } });
-    composer = el("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); send(); } }, box, el("button", { id: "send", type: "submit", text: "Send" }));
+    const shotUrl = el("input", { id: "shot-url", type: "url", placeholder: "http://localhost:3000 (empty: the host's display)", "aria-label": "Page to capture" });
+    shotUrl.value = drafts["shot-url"];
+    const shoot = el("form", { class: "screenshot", onsubmit: async (e) => {
+      e.preventDefault();
+      const body = shotUrl.value.trim() ? { url: shotUrl.value.trim() } : {};
+      const taken = await api(`/api/sessions/${s.id}/screenshot`, { method: "POST", body }).catch((err) => notice(err.message));
+      if (taken) { shotUrl.value = ""; notice("Taking the screenshot…", "info"); }
+    } }, shotUrl, el("button", { id: "shoot", type: "submit", text: "Screenshot" }));
+    composer = el("div", { class: "composer" },
+      el("form", { onsubmit: (e) => { e.preventDefault(); send(); } }, box, el("button", { id: "send", type: "submit", text: "Send" })),
+      shoot);
   }
   main().replaceChildren(...[header, turns, composer].filter(Boolean));
-  if (hadFocus) document.getElementById("prompt").focus();
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
 }
 
 async function renderHosts() {
