@@ -25,8 +25,13 @@ pub struct WebLogin {
 }
 
 impl Store {
-    /// Records a sign-in, keyed by the SHA-256 of its cookie value.
+    /// Records a sign-in, keyed by the SHA-256 of its cookie value (and forgets expired ones).
     pub async fn insert_web_login(&self, id_sha256: &str, login: &WebLogin) -> Result<()> {
+        sqlx::query("DELETE FROM web_logins WHERE expires_at <= $1")
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await
+            .context("removing expired sign-ins")?;
         sqlx::query(
             "INSERT INTO web_logins (id_sha256, user_name, csrf, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
