@@ -105,7 +105,31 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
     lines.push(check_github(config, secrets).await);
     lines.push(check_slack(config, secrets).await);
     lines.push(check_discord(config, secrets).await);
+    lines.push(check_web(config, secrets));
     lines
+}
+
+/// Where the web console is and how its admin signs in (nothing to reach: it is this binary).
+fn check_web(config: &Config, secrets: &Secrets) -> CheckLine {
+    if !config.web.enabled {
+        return CheckLine {
+            name: "web".into(),
+            verdict: Verdict::Skipped("off (web.enabled = false)".into()),
+        };
+    }
+    let admin = if secrets.web_admin_token.is_some() {
+        "the configured admin token"
+    } else {
+        "the admin link printed at first start"
+    };
+    CheckLine::ok(
+        "web",
+        format!(
+            "console on http://{}/; sign in with {admin} and {} more user(s)",
+            config.http.listen,
+            config.web.users.len()
+        ),
+    )
 }
 
 async fn check_discord(config: &Config, secrets: &Secrets) -> CheckLine {

@@ -110,6 +110,11 @@ async fn an_unreachable_host_is_told_and_checked(db: Db) {
         stdout.lines().any(|l| l.starts_with("✓ host remote")),
         "{stdout}"
     );
+    let web = format!(
+        "✓ web: console on {}/; sign in with the configured admin token and 0 more user(s)",
+        t.web_url()
+    );
+    assert!(stdout.lines().any(|l| l == web), "{stdout}");
     t.tg.assert_all_read();
 }
 
