@@ -261,9 +261,11 @@ pub async fn show_session(
         .await
         .map_err(internal)?
         .ok_or_else(|| error(StatusCode::NOT_FOUND, "no such session"))?;
+    let (turns, earlier_turns) = view::turns(store, &session).await.map_err(internal)?;
     let detail = SessionDetail {
         session: view::session_item(&viewer, &summary),
-        turns: view::turns(store, &session).await.map_err(internal)?,
+        turns,
+        earlier_turns,
         replies: view::replies(store, &session).await.map_err(internal)?,
     };
     Ok(Json(detail).into_response())

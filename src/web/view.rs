@@ -134,6 +134,8 @@ pub struct ReplyView {
 pub struct SessionDetail {
     pub session: SessionItem,
     pub turns: Vec<TurnView>,
+    /// Earlier turns the page leaves out.
+    pub earlier_turns: usize,
     pub replies: Vec<ReplyView>,
 }
 
@@ -166,10 +168,16 @@ fn files(key: &str, post: &Post) -> Vec<FileView> {
         .collect()
 }
 
-/// The turns of a session, with their events and answers.
-pub async fn turns(store: &Store, session: &SessionRow) -> anyhow::Result<Vec<TurnView>> {
+/// The most turns a session's page shows: the latest ones.
+pub const TURNS_SHOWN: usize = 100;
+
+/// The latest [`TURNS_SHOWN`] turns of a session with their events and answers, and how many
+/// earlier ones are left out.
+pub async fn turns(store: &Store, session: &SessionRow) -> anyhow::Result<(Vec<TurnView>, usize)> {
+    let all = store.session_turns(&session.id).await?;
+    let earlier = all.len().saturating_sub(TURNS_SHOWN);
     let mut views = Vec::new();
-    for turn in store.session_turns(&session.id).await? {
+    for turn in all.into_iter().skip(earlier) {
         let events = store.turn_events(&turn.id).await?;
         let tool_calls = events
             .iter()
@@ -184,7 +192,7 @@ pub async fn turns(store: &Store, session: &SessionRow) -> anyhow::Result<Vec<Tu
         let post = store.outbox_post(&keys::result(&turn.id)).await?;
         views.push(turn_view(&turn, tool_calls, post.as_ref().map(|(_, p)| p)));
     }
-    Ok(views)
+    Ok((views, earlier))
 }
 
 fn turn_view(turn: &TurnRow, tool_calls: Vec<ToolCall>, post: Option<&Post>) -> TurnView {

@@ -315,6 +315,7 @@ async fn a_long_turn_is_stopped_and_queued_prompts_cancelled(db: Db) {
         })
         .await;
     assert_eq!(detail["session"]["state"], "idle");
+    assert_eq!(detail["earlier_turns"], 0);
     assert_eq!(t.agent_runs().len(), 1, "the dropped prompts never ran");
 }
 

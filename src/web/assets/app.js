@@ -203,7 +203,8 @@ async function renderSession(id) {
     ...data.turns.map((t) => ({ at: t.created_at, node: turnView(t) })),
     ...data.replies.map((r) => ({ at: r.created_at, node: replyView(r) })),
   ].sort((a, b) => a.at - b.at);
-  const turns = el("section", { class: "turns", "aria-label": "Conversation" }, entries.map((e) => e.node));
+  const earlier = data.earlier_turns ? el("p", { class: "muted", text: `${data.earlier_turns} earlier turn(s) not shown (switchboard sessions show ${s.id} has them all).` }) : null;
+  const turns = el("section", { class: "turns", "aria-label": "Conversation" }, earlier, entries.map((e) => e.node));
   // A refresh must not lose what is being typed, nor the focus.
   const drafts = Object.fromEntries(["prompt", "shot-url"].map((id) => [id, document.getElementById(id)?.value || ""]));
   const focused = document.activeElement?.id;
