@@ -58,7 +58,7 @@ fn denied(denied: Denied) -> Response {
 }
 
 /// The viewer of a read-only request.
-async fn viewer(console: &Console, headers: &HeaderMap) -> Result<Viewer, Response> {
+pub(super) async fn viewer(console: &Console, headers: &HeaderMap) -> Result<Viewer, Response> {
     console
         .auth
         .viewer(headers)

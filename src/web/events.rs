@@ -20,7 +20,7 @@ use super::Console;
 const COALESCE: Duration = Duration::from_millis(200);
 
 pub async fn stream(State(console): State<Arc<Console>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = super::api::whoami(State(console.clone()), headers).await {
+    if let Err(refused) = super::api::viewer(&console, &headers).await {
         return refused;
     }
     let changes = console.core.watch_outbox();
