@@ -101,19 +101,22 @@ fn init_logging(env: &Env) {
 }
 
 async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
-    if let Command::WebToken { name, admin } = &cli.command {
-        let (token, hash) = switchboard::web::auth::new_user_token();
-        println!("token for {name} (give it to them; it is not stored anywhere): {token}\n");
-        println!("[[web.users]]\nname = {name:?}\ntoken_sha256 = \"{hash}\"\nadmin = {admin}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let (config, secrets) = Config::load(cli.config.as_deref(), &env)?;
+    // Every command but `web-token` needs the configuration.
+    let load = || Config::load(cli.config.as_deref(), &env);
     match cli.command {
+        Command::WebToken { name, admin } => {
+            let (token, hash) = switchboard::web::auth::new_user_token();
+            println!("token for {name} (give it to them; it is not stored anywhere): {token}\n");
+            println!("[[web.users]]\nname = {name:?}\ntoken_sha256 = \"{hash}\"\nadmin = {admin}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve => {
+            let (config, secrets) = load()?;
             switchboard::app::serve(config, secrets).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => {
+            let (config, secrets) = load()?;
             let lines = switchboard::check::run(&config, &secrets).await;
             for line in &lines {
                 println!("{}", line.render());
@@ -125,11 +128,13 @@ async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
             })
         }
         Command::Migrate => {
+            let (config, _) = load()?;
             Store::open(&config.database.url, 1).await?;
             println!("the database schema is up to date");
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { since, user, json } => {
+            let (config, _) = load()?;
             let since_ms = since
                 .as_deref()
                 .map(switchboard::audit::parse_since)
@@ -144,8 +149,8 @@ async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::WebToken { .. } => unreachable!("handled before the config is read"),
         Command::Sessions(command) => {
+            let (config, _) = load()?;
             let store = Store::open(&config.database.url, 2).await?;
             match command {
                 SessionsCommand::List { limit } => list_sessions(&store, limit).await?,

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::db::{Db, on_both_databases};
-use crate::support::harness::{Harness, Options, WEB_ADMIN_TOKEN};
+use crate::support::harness::{Harness, Options, SWITCHBOARD, WEB_ADMIN_TOKEN};
 use crate::support::screens::{assert_is_the_test_page, serve_page};
 use crate::support::web_client::{Forged, WebClient};
 
@@ -18,8 +18,23 @@ on_both_databases!(
     the_first_start_prints_a_sign_in_link_that_survives_restarts,
 );
 
-/// Bob's token (`web.users` gets its SHA-256).
-const BOB_TOKEN: &str = "bobs-secret-token-for-tests";
+/// A token for `name` from `switchboard web-token`, and the config entry it printed.
+fn web_token(name: &str) -> (String, String) {
+    let out = std::process::Command::new(SWITCHBOARD)
+        .args(["web-token", name])
+        .output()
+        .expect("switchboard web-token");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let token = text
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit_once(": "))
+        .map(|(_, token)| token.to_owned())
+        .expect("the token line");
+    let entry = text[text.find("[[web.users]]").expect("the entry")..].to_owned();
+    (token, entry)
+}
 
 async fn start(db: Db) -> Harness {
     let t = Harness::start(db).await;
@@ -320,11 +335,14 @@ async fn a_long_turn_is_stopped_and_queued_prompts_cancelled(db: Db) {
 }
 
 async fn other_users_sessions_are_hidden_and_other_platforms_read_only(db: Db) {
-    let mut options = Options::new(db);
-    options.extra_config = format!(
-        "[[web.users]]\nname = \"bob\"\ntoken_sha256 = \"{}\"\n",
-        sha256_hex(BOB_TOKEN)
+    let (bob_token, entry) = web_token("bob");
+    assert!(entry.contains(&sha256_hex(&bob_token)), "{entry}");
+    assert!(
+        !entry.contains(&bob_token),
+        "only the hash goes in the config"
     );
+    let mut options = Options::new(db);
+    options.extra_config = entry;
     let t = Harness::start_with(options).await;
     t.wait_for_http().await;
 
@@ -336,7 +354,7 @@ async fn other_users_sessions_are_hidden_and_other_platforms_read_only(db: Db) {
     let admins = admin.new_session().await;
 
     let mut bob = WebClient::new(&t.web_url());
-    assert_eq!(bob.sign_in(BOB_TOKEN).await.0, StatusCode::OK);
+    assert_eq!(bob.sign_in(&bob_token).await.0, StatusCode::OK);
     let (_, me) = bob.get("/api/me").await;
     assert_eq!(
         (me["user"].as_str(), me["admin"].as_bool()),
