@@ -53,6 +53,18 @@ pub enum InboundBody {
 }
 
 impl InboundBody {
+    /// What a mention with `files` asks: with files, the text is the agent's caption even when
+    /// it reads like a command ("status" under a log file is a question about the log).
+    pub fn of_mention_with(request: &str, files: &[IncomingFile]) -> InboundBody {
+        if files.is_empty() {
+            InboundBody::of_mention(request)
+        } else {
+            InboundBody::Prompt {
+                text: request.to_owned(),
+            }
+        }
+    }
+
     /// What a message addressed to the bot by a mention asks (the mention removed): a command
     /// when it is exactly one (`new devbox`, `stop all`), otherwise a prompt — so "help me with
     /// the tests" reaches the agent. Chat platforms without a command syntax of their own (Slack,
@@ -84,4 +96,34 @@ pub enum Invalid {
     NotText,
     /// The bot was mentioned with nothing else to do.
     EmptyMention,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caption_with_files_is_a_prompt_even_when_it_reads_like_a_command() {
+        let file = IncomingFile {
+            name: "build.log".into(),
+            size: Some(3),
+            source: "x".into(),
+        };
+        assert_eq!(
+            InboundBody::of_mention_with("status", &[]),
+            InboundBody::Command(Command::Status)
+        );
+        assert_eq!(
+            InboundBody::of_mention_with("status", std::slice::from_ref(&file)),
+            InboundBody::Prompt {
+                text: "status".into()
+            }
+        );
+        assert_eq!(
+            InboundBody::of_mention_with("", &[file]),
+            InboundBody::Prompt {
+                text: String::new()
+            }
+        );
+    }
 }

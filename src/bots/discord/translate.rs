@@ -108,14 +108,7 @@ pub fn translate_message(message: &Message, place: &Place, me: &DiscordMe) -> Op
             source: a.url.clone(),
         })
         .collect();
-    // With files, the text is a caption for the agent, even when it reads like a command.
-    let body = if files.is_empty() {
-        InboundBody::of_mention(request)
-    } else {
-        InboundBody::Prompt {
-            text: request.to_owned(),
-        }
-    };
+    let body = InboundBody::of_mention_with(request, &files);
     let inbound = Inbound {
         external_id: message_key(&message.id),
         thread,

@@ -95,12 +95,7 @@ pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Add
             })
         })
         .collect();
-    // With files, the text is a caption for the agent, even when it reads like a command.
-    let body = if files.is_empty() {
-        InboundBody::of_mention(&request)
-    } else {
-        InboundBody::Prompt { text: request }
-    };
+    let body = InboundBody::of_mention_with(&request, &files);
     let inbound = Inbound {
         external_id: message_key(channel, ts),
         thread: ThreadRef {
