@@ -20,8 +20,22 @@ pub fn is_trusted(url: &str, hosts: &[&str], api: &str) -> bool {
     same_origin || platform_host
 }
 
+/// Sends a download request to `platform` and returns the body of its successful response;
+/// `None` once it passes `max` bytes.
+pub async fn fetch(
+    request: reqwest::RequestBuilder,
+    platform: &str,
+    max: u64,
+) -> Result<Option<Vec<u8>>> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("downloading from {platform} failed: {}", e.without_url()))?;
+    capped(response, max).await
+}
+
 /// The body of a successful response; `None` once it passes `max` bytes.
-pub async fn capped(mut response: reqwest::Response, max: u64) -> Result<Option<Vec<u8>>> {
+async fn capped(mut response: reqwest::Response, max: u64) -> Result<Option<Vec<u8>>> {
     let status = response.status();
     if !status.is_success() {
         bail!("the file server answered {status}");

@@ -181,11 +181,7 @@ impl DiscordClient {
         if !download::is_trusted(url, &CDN_HOSTS, &self.api) {
             anyhow::bail!("the file is not on Discord's CDN");
         }
-        let response =
-            self.http.get(url).send().await.map_err(|e| {
-                anyhow::anyhow!("downloading from Discord failed: {}", e.without_url())
-            })?;
-        download::capped(response, max).await
+        download::fetch(self.http.get(url), "Discord", max).await
     }
 
     /// How long a request must wait before it may go out.

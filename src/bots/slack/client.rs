@@ -177,14 +177,8 @@ impl SlackClient {
         if !download::is_trusted(url, &[FILE_HOST], &self.api) {
             anyhow::bail!("the file is not on Slack's file server");
         }
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(self.token.expose())
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("downloading from Slack failed: {}", e.without_url()))?;
-        download::capped(response, max).await
+        let request = self.http.get(url).bearer_auth(self.token.expose());
+        download::fetch(request, "Slack", max).await
     }
 
     /// Shares a file in a channel: `files.getUploadURLExternal`, the upload itself, then
