@@ -135,12 +135,16 @@ impl WebClient {
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     }
 
-    /// Waits until the session's page shows what `check` looks for.
+    /// Waits until the session's page shows what `check` looks for, re-reading it whenever the
+    /// console's event stream says something changed (and at least every second, should a
+    /// change reach the page without one).
     pub async fn wait_session<T>(
         &self,
         session: &str,
         mut check: impl FnMut(&Value) -> Option<T>,
     ) -> T {
+        let mut events = self.get_raw("/api/events").await;
+        assert_eq!(events.status(), StatusCode::OK, "the event stream");
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let (status, detail) = self.get(&format!("/api/sessions/{session}")).await;
@@ -152,7 +156,10 @@ impl WebClient {
                 tokio::time::Instant::now() < deadline,
                 "the session never showed it: {detail:#}"
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            match tokio::time::timeout(Duration::from_secs(1), events.chunk()).await {
+                Ok(Ok(Some(_))) | Err(_) => {} // an event, or a quiet second
+                Ok(_) => panic!("the console's event stream ended"),
+            }
         }
     }
 
