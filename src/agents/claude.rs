@@ -98,7 +98,14 @@ impl Claude {
 /// Parses one output line into events. Lines that are not JSON objects, and types this
 /// adapter does not know, give nothing.
 pub fn parse_line(line: &[u8]) -> Vec<AgentEvent> {
-    let Ok(value) = serde_json::from_slice::<Value>(line) else {
+    let parsed =
+        serde_json::from_slice::<Value>(line).or_else(|e| match std::str::from_utf8(line) {
+            Ok(_) => Err(e),
+            // A tool's raw bytes (or a cut multi-byte character) in a line must not cost the
+            // answer: read it with the invalid bytes replaced.
+            Err(_) => serde_json::from_str(&String::from_utf8_lossy(line)),
+        });
+    let Ok(value) = parsed else {
         return Vec::new();
     };
     let kind = str_field(&value, "type");
@@ -465,6 +472,25 @@ mod tests {
             classify(result_of(&events), Some(0), "", "c"),
             Outcome::Success { .. }
         ));
+    }
+
+    /// Invalid UTF-8 inside a result line (a tool's raw bytes, a character cut in two) costs
+    /// only those bytes, not the answer.
+    #[test]
+    fn invalid_utf8_in_a_result_keeps_the_answer() {
+        let mut line =
+            br#"{"type":"result","subtype":"success","is_error":false,"result":"caf"#.to_vec();
+        line.extend_from_slice(&[0xC3, b' ', 0xFF]);
+        line.extend_from_slice(br#" done","session_id":"s1"}"#);
+        let events = parse_line(&line);
+        let result = result_of(&events).expect("the result survives");
+        assert_eq!(result.text.as_deref(), Some("caf\u{FFFD} \u{FFFD} done"));
+        assert_eq!(
+            classify(Some(result), Some(0), "", "c"),
+            Outcome::Success {
+                text: "caf\u{FFFD} \u{FFFD} done".into()
+            }
+        );
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub enum AgentEvent {
     },
     /// The agent was not allowed to use a tool.
     PermissionDenied { tool: String },
+    /// An output line longer than Switchboard reads was skipped (not the agent's own report:
+    /// the reader's, kept with the turn's events so a restart knows it too).
+    LineTooLong { bytes: u64 },
     /// The run's final report.
     Finished(AgentResult),
 }

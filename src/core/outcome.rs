@@ -39,6 +39,9 @@ pub enum Outcome {
         exit_code: Option<i64>,
         stderr_tail: String,
     },
+    /// The agent ended without a result Switchboard could read, after writing an output line
+    /// longer than it reads (the answer may have been that line).
+    OutputTooLong { line_bytes: u64, limit_bytes: u64 },
     /// A spending limit was reached before the turn started: nothing ran.
     OverBudget {
         budget: Budget,
@@ -73,6 +76,7 @@ impl Outcome {
             Outcome::LaunchFailed { .. } => "launch_failed",
             Outcome::AgentError { .. } => "agent_error",
             Outcome::Crashed { .. } => "crashed",
+            Outcome::OutputTooLong { .. } => "output_too_long",
             Outcome::OverBudget { .. } => "over_budget",
         }
     }

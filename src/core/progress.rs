@@ -53,6 +53,7 @@ impl Progress {
                 *max_retries,
                 *status,
             ))),
+            AgentEvent::LineTooLong { bytes } => self.push(replies::line_too_long_activity(*bytes)),
             AgentEvent::Text { .. } => self.set_note(None),
             AgentEvent::Started { .. }
             | AgentEvent::ToolResult { .. }

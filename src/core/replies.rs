@@ -192,6 +192,16 @@ pub fn api_retry_note(attempt: i64, max: i64, status: Option<i64>) -> String {
     }
 }
 
+/// An activity line for an agent output line too long to read.
+pub fn line_too_long_activity(bytes: u64) -> String {
+    format!("⚠️ skipped an output line of {}", megabytes(bytes))
+}
+
+/// `20.0 MB`.
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
 pub fn connection_lost_note(host: &str, reason: &str) -> String {
     format!(
         "⚠️ Lost the connection to {} ({}). The agent keeps working there; reconnecting…",
@@ -243,6 +253,7 @@ fn failure_title(outcome: &Outcome) -> &'static str {
         Outcome::LaunchFailed { .. } => "could not start",
         Outcome::AgentError { .. } => "agent error",
         Outcome::Crashed { .. } => "agent stopped unexpectedly",
+        Outcome::OutputTooLong { .. } => "output too long",
         Outcome::OverBudget { .. } => "over budget",
     }
 }
@@ -317,6 +328,16 @@ pub fn outcome_message(platform: Platform, outcome: &Outcome, host: &str) -> Str
             }
             text
         }
+        Outcome::OutputTooLong {
+            line_bytes,
+            limit_bytes,
+        } => format!(
+            "❌ The agent wrote an output line of {}, more than the {} I read, and I found no \
+             answer after it (it may have been that line). Your conversation is intact: ask it \
+             for a shorter answer, or to write long output to a file.",
+            megabytes(*line_bytes),
+            megabytes(*limit_bytes)
+        ),
         Outcome::OverBudget {
             budget: Budget::UserDaily,
             spent_usd,

@@ -36,6 +36,7 @@ use crate::runner::capture::{self, svg};
 use crate::runner::changes::{self, Baseline, ChangeStats};
 use crate::runner::git::{self, GitError, Pushed};
 use crate::runner::hosts::Host;
+use crate::runner::output_lines::{LineContent, MAX_LINE_BYTES, OutputLine, OutputLines};
 use crate::runner::remote_turn::{
     self, CANCEL_GRACE, Cancelled, Launch, LaunchError, LaunchSpec, RemoteStatus,
 };
@@ -143,6 +144,10 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             after_secs: core.defaults.turn_timeout.as_secs(),
         },
         (_, Some(_)) => Outcome::Cancelled,
+        (None, None) if let Some(line_bytes) = follower.skipped_line => Outcome::OutputTooLong {
+            line_bytes,
+            limit_bytes: MAX_LINE_BYTES as u64,
+        },
         (result, None) => {
             let stderr = remote_turn::stderr_tail(&*host.transport, &files)
                 .await
@@ -495,12 +500,12 @@ struct Follower<'a> {
     session: SessionRow,
     turn: &'a TurnRow,
     files: &'a str,
-    /// Bytes of the output file consumed (complete lines only).
-    offset: u64,
-    /// An incomplete last line, waiting for its newline.
-    partial: Vec<u8>,
+    /// The output file cut into lines; its `consumed` offset is where following resumes.
+    lines: OutputLines,
     progress: Progress,
     result: Option<AgentResult>,
+    /// The longest output line skipped for being over the limit.
+    skipped_line: Option<u64>,
     started_ms: i64,
     timeout_requested: bool,
 }
@@ -521,10 +526,10 @@ impl<'a> Follower<'a> {
             session: session.clone(),
             turn,
             files,
-            offset: turn.read_offset.max(0) as u64,
-            partial: Vec::new(),
+            lines: OutputLines::new(turn.read_offset.max(0) as u64, MAX_LINE_BYTES),
             progress: Progress::new(),
             result: None,
+            skipped_line: None,
             started_ms: turn.started_at.unwrap_or(turn.created_at),
             timeout_requested: turn.cancel_reason.is_some(),
         };
@@ -551,11 +556,11 @@ impl<'a> Follower<'a> {
         let mut backoff = RECONNECT_MIN;
         loop {
             self.check_timeout();
-            match remote_turn::follow(&*self.host.transport, self.files, self.offset).await {
+            match remote_turn::follow(&*self.host.transport, self.files, self.offset()).await {
                 Ok(mut stream) => {
-                    let before = self.offset;
+                    let before = self.offset();
                     self.stream(&mut stream).await?;
-                    if self.offset > before {
+                    if self.offset() > before {
                         backoff = RECONNECT_MIN;
                     }
                 }
@@ -574,7 +579,7 @@ impl<'a> Follower<'a> {
                 }
                 Ok(status) => {
                     let rest =
-                        remote_turn::read_rest(&*self.host.transport, self.files, self.offset)
+                        remote_turn::read_rest(&*self.host.transport, self.files, self.offset())
                             .await
                             .unwrap_or_default();
                     self.ingest(&rest).await?;
@@ -643,47 +648,51 @@ impl<'a> Follower<'a> {
         self.refresh_progress(true).await
     }
 
+    /// Bytes of the output file consumed (whole lines only).
+    fn offset(&self) -> u64 {
+        self.lines.consumed()
+    }
+
     /// Takes in a chunk of output: complete lines become stored events and move the offset.
     async fn ingest(&mut self, bytes: &[u8]) -> Result<()> {
-        self.partial.extend_from_slice(bytes);
-        let Some(last_newline) = self.partial.iter().rposition(|b| *b == b'\n') else {
+        let lines = self.lines.push(bytes);
+        if lines.is_empty() {
             return Ok(());
-        };
-        let complete: Vec<u8> = self.partial.drain(..=last_newline).collect();
-        self.consume_lines(&complete).await
+        }
+        self.consume_lines(lines).await
     }
 
     /// The agent has exited: a last line without a newline still counts.
     async fn ingest_final_line(&mut self) -> Result<()> {
-        if self.partial.is_empty() {
-            return Ok(());
+        match self.lines.finish() {
+            Some(line) => self.consume_lines(vec![line]).await,
+            None => Ok(()),
         }
-        let mut line = std::mem::take(&mut self.partial);
-        line.push(b'\n');
-        self.consume_lines(&line).await
     }
 
-    async fn consume_lines(&mut self, lines: &[u8]) -> Result<()> {
+    /// Stores the lines' events with the offset after them, in one transaction. Each event is
+    /// keyed by its line's offset, so a line read again after a restart inserts nothing twice.
+    async fn consume_lines(&mut self, lines: Vec<OutputLine>) -> Result<()> {
         let mut events = Vec::new();
-        let mut start = 0usize;
-        for line in lines.split_inclusive(|b| *b == b'\n') {
-            let seq = (self.offset + start as u64) as i64;
-            start += line.len();
-            for (idx, event) in claude::parse_line(line.trim_ascii_end())
-                .into_iter()
-                .enumerate()
-            {
+        for line in lines {
+            let parsed = match &line.content {
+                LineContent::Bytes(bytes) => claude::parse_line(bytes.trim_ascii_end()),
+                LineContent::TooLong { len } => {
+                    tracing::warn!(turn = %self.turn.id, bytes = len, "skipped an over-long output line");
+                    vec![AgentEvent::LineTooLong { bytes: *len }]
+                }
+            };
+            for (idx, event) in parsed.into_iter().enumerate() {
                 self.observe(&event).await?;
-                events.push((seq, idx as i64, event));
+                events.push((line.offset as i64, idx as i64, event));
             }
         }
-        self.offset += lines.len() as u64;
         self.core
             .store
             .record_progress(
                 &self.turn.id,
                 &events,
-                self.offset as i64,
+                self.offset() as i64,
                 self.progress.activity(),
             )
             .await
@@ -701,6 +710,9 @@ impl<'a> Follower<'a> {
                 self.session.agent_session_id = Some(agent_session_id.clone());
             }
             AgentEvent::Finished(result) => self.result = Some(result.clone()),
+            AgentEvent::LineTooLong { bytes } => {
+                self.skipped_line = self.skipped_line.max(Some(*bytes));
+            }
             _ => {}
         }
         self.progress.observe(event);

@@ -7,6 +7,7 @@ pub mod git;
 pub mod health;
 pub mod hosts;
 pub mod local;
+pub mod output_lines;
 pub mod remote_turn;
 pub mod shell;
 pub mod ssh;

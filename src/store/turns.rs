@@ -461,6 +461,7 @@ fn event_kind(event: &AgentEvent) -> &'static str {
         AgentEvent::ToolResult { .. } => "tool_result",
         AgentEvent::ApiRetry { .. } => "api_retry",
         AgentEvent::PermissionDenied { .. } => "permission_denied",
+        AgentEvent::LineTooLong { .. } => "line_too_long",
         AgentEvent::Finished(_) => "finished",
     }
 }

@@ -13,6 +13,7 @@ on_both_databases!(
     a_lost_conversation_is_told_and_the_next_prompt_starts_fresh,
     an_api_error_is_told_and_the_conversation_continues,
     the_turn_limit_is_told,
+    over_long_output_lines_are_skipped_and_told,
     a_timeout_stops_the_agent_on_the_host,
     a_missing_agent_is_named,
     hostile_prompts_reach_the_agent_byte_exact,
@@ -124,6 +125,31 @@ async fn the_turn_limit_is_told(db: Db) {
     assert_eq!(answer.text, "Echo #2: go on");
     let runs = t.agent_runs();
     assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+    t.tg.assert_all_read();
+    t.assert_no_violations();
+}
+
+/// An output line over the 16 MB Switchboard reads is skipped as it streams in (not held in
+/// memory, not rescanned): an intermediate one costs nothing but itself, and when the answer is
+/// such a line the user is told what happened instead of "the agent stopped".
+async fn over_long_output_lines_are_skipped_and_told(db: Db) {
+    let t = Harness::start(db).await;
+    let (_, answer) = turn(&t, "@fake text-bytes 17000000\nafter the long line").await;
+    assert_eq!(answer.text, "Echo #1: after the long line");
+
+    let (status, message) = turn(&t, "@fake answer-bytes 17000000\ntoo big").await;
+    assert!(
+        message
+            .text
+            .contains("output line of 17.1 MB, more than the 16.0 MB I read"),
+        "{}",
+        message.text
+    );
+    let status = t.wait_status(&status, "❌").await.text;
+    assert!(status.contains("output too long"), "{status}");
+
+    let (_, answer) = turn(&t, "still there?").await;
+    assert_eq!(answer.text, "Echo #3: still there?");
     t.tg.assert_all_read();
     t.assert_no_violations();
 }

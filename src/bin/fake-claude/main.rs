@@ -27,6 +27,7 @@
 //! | `mv FROM TO`, `rm PATH` | Bash tool_use; really moves or removes the file (no shell) |
 //! | `write-base64 PATH DATA` | Bash tool_use; really writes the decoded bytes to PATH (images) |
 //! | `text TEXT…` | an intermediate assistant text block |
+//! | `text-bytes N` | an intermediate text block of about N bytes (one long output line) |
 //! | `answer TEXT…` | the final answer (`\n` escapes) |
 //! | `answer-follows` | every later prompt line, verbatim, is the final answer |
 //! | `answer-bytes N` | a deterministic Markdown answer of about N bytes |

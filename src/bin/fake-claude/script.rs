@@ -158,6 +158,9 @@ pub fn parse(prompt: &str) -> Result<Script, String> {
                 steps.push(Step::Commit(args.trim().to_owned()));
             }
             "text" => steps.push(Step::Text(unescape(args))),
+            "text-bytes" => steps.push(Step::Text(markdown_of_size(
+                args.parse().map_err(|_| fail("expected a byte count"))?,
+            ))),
             "answer" => answer = Answer::Text(unescape(args)),
             "answer-follows" => {
                 // Everything after this line, verbatim, minus the one newline a sender adds.
