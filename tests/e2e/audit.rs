@@ -20,7 +20,8 @@ fn audit(t: &Harness, args: &[&str]) -> String {
 
 async fn the_trail_has_every_turn_and_refusal_in_full(db: Db) {
     let t = Harness::start(db).await;
-    let prompt = "@fake tool Bash {\"command\":\"cargo test\"}\n@fake write notes.txt hello\nwrite the notes";
+    // The sleep gives the turn a duration the agent can measure (a run can take under 1 ms).
+    let prompt = "@fake tool Bash {\"command\":\"cargo test\"}\n@fake write notes.txt hello\n@fake sleep 0.05\nwrite the notes";
     t.say(prompt);
     t.next().await;
     t.next().await;
@@ -66,7 +67,7 @@ async fn the_trail_has_every_turn_and_refusal_in_full(db: Db) {
     assert_eq!(turn["files_changed"], serde_json::json!(["notes.txt"]));
     assert!(turn["cost_usd"].as_f64().is_some_and(|c| c > 0.0), "{turn}");
     assert!(
-        turn["duration_ms"].as_i64().is_some_and(|d| d > 0),
+        turn["duration_ms"].as_i64().is_some_and(|d| d >= 50),
         "{turn}"
     );
     assert!(
