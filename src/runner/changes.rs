@@ -44,11 +44,19 @@ pub enum Baseline {
 /// (hashed by `git add`) must not hold up the turn.
 pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How often a baseline cut off by a lost connection is tried again, and the first pause
+/// (doubled each time): the SSH pool reconnects within seconds, and a host that stays away
+/// fails the launch that follows anyway.
+const BASELINE_RETRIES: u32 = 4;
+const BASELINE_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+
 impl Baseline {
     /// Takes the baseline of `dir`; a failure (or taking longer than [`TIME_LIMIT`]) is logged
-    /// and becomes [`Baseline::Unknown`], as the turn runs either way.
+    /// and becomes [`Baseline::Unknown`], as the turn runs either way. A connection lost on the
+    /// way is retried first: the baseline is taken once per turn, before the agent starts, so
+    /// a cut link must not cost the turn its changes.
     pub async fn take(host: &dyn Transport, dir: &str) -> Baseline {
-        let problem = match tokio::time::timeout(TIME_LIMIT, snapshot(host, dir)).await {
+        let problem = match tokio::time::timeout(TIME_LIMIT, snapshot_retrying(host, dir)).await {
             Ok(Ok(Some(snapshot))) => return Baseline::Snapshot(snapshot),
             Ok(Ok(None)) => return Baseline::NotARepository,
             Ok(Err(e)) => e.to_string(),
@@ -61,6 +69,30 @@ impl Baseline {
         );
         Baseline::Unknown
     }
+}
+
+/// [`snapshot`], tried again after a lost or not yet restored connection.
+async fn snapshot_retrying(
+    host: &dyn Transport,
+    dir: &str,
+) -> Result<Option<Snapshot>, ChangesError> {
+    let mut pause = BASELINE_RETRY_PAUSE;
+    for _ in 0..BASELINE_RETRIES {
+        match snapshot(host, dir).await {
+            Err(ChangesError::Transport(
+                e @ (TransportError::Disconnected { .. } | TransportError::Unreachable { .. }),
+            )) => {
+                tracing::info!(
+                    host = host.name(),
+                    "reading the workspace's git state: {e}; retrying"
+                );
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            done => return done,
+        }
+    }
+    snapshot(host, dir).await
 }
 
 /// One changed path.
@@ -391,6 +423,7 @@ fn parse_commits(log: &str) -> Vec<Commit> {
 mod tests {
     use super::*;
     use crate::runner::local::LocalTransport;
+    use crate::runner::transport::ExecOutput;
     use std::path::Path;
     use std::process::Command;
 
@@ -438,6 +471,72 @@ mod tests {
 
     fn host() -> LocalTransport {
         LocalTransport::new("local")
+    }
+
+    /// A host whose first `cuts` commands lose their connection, as a cut SSH link does.
+    struct CutLink {
+        inner: LocalTransport,
+        cuts: std::sync::atomic::AtomicU32,
+    }
+
+    impl Transport for CutLink {
+        fn name(&self) -> &str {
+            "cut"
+        }
+
+        fn exec<'a>(
+            &'a self,
+            command: &'a str,
+            stdin: &'a [u8],
+        ) -> crate::runner::transport::BoxFuture<'a, Result<ExecOutput, TransportError>> {
+            use std::sync::atomic::Ordering;
+            if self
+                .cuts
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Box::pin(async {
+                    Err(TransportError::Disconnected {
+                        host: "cut".into(),
+                        reason: "connection reset".into(),
+                    })
+                });
+            }
+            self.inner.exec(command, stdin)
+        }
+
+        fn converse<'a>(
+            &'a self,
+            command: &'a str,
+        ) -> crate::runner::transport::BoxFuture<
+            'a,
+            Result<crate::runner::transport::Conversation, TransportError>,
+        > {
+            self.inner.converse(command)
+        }
+    }
+
+    /// A connection cut while the baseline is read is retried, so the turn still shows its
+    /// changes; a link that stays down ends as `Unknown`, not a hang.
+    #[tokio::test]
+    async fn a_baseline_cut_off_by_a_lost_connection_is_taken_again() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = repo(root.path());
+        let d = dir.to_str().unwrap();
+        let flaky = CutLink {
+            inner: host(),
+            cuts: 2.into(),
+        };
+        let expected = snapshot(&host(), d).await.unwrap().expect("a repository");
+        assert_eq!(
+            Baseline::take(&flaky, d).await,
+            Baseline::Snapshot(expected)
+        );
+        let down = CutLink {
+            inner: host(),
+            cuts: u32::MAX.into(),
+        };
+        assert_eq!(Baseline::take(&down, d).await, Baseline::Unknown);
     }
 
     #[tokio::test]
