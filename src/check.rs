@@ -9,6 +9,7 @@ use crate::config::{Config, Secrets};
 use crate::runner::health;
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
+use crate::store::connect::DatabaseError;
 
 /// One check's verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,11 +73,14 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
             store.close().await;
             CheckLine::ok("database", backend_name(&config.database.url))
         }
-        Err(e) => CheckLine::failed(
-            "database",
-            format!("{e:#}"),
-            "check database.url (or SWITCHBOARD_DATABASE_URL) and that the server is running",
-        ),
+        Err(e) => match e.downcast_ref::<DatabaseError>() {
+            Some(DatabaseError { problem, fix }) => CheckLine::failed("database", problem, fix),
+            None => CheckLine::failed(
+                "database",
+                format!("{e:#}"),
+                "check database.url (or SWITCHBOARD_DATABASE_URL)",
+            ),
+        },
     });
     match Hosts::from_config(config) {
         Ok(hosts) => {

@@ -12,6 +12,7 @@
 //! upgrade.
 
 mod audit;
+pub mod connect;
 pub mod inbound;
 pub mod outbox;
 mod platform_state;
@@ -73,27 +74,21 @@ impl Store {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url).context("invalid database.url")?;
+        // Fail fast with the real cause, rather than in a pool's timeout (see `connect`).
+        connect::probe(&options, &url, backend).await?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                        )
-                        .execute(conn)
-                        .await?;
+                        sqlx::raw_sql(connect::SQLITE_PRAGMAS).execute(conn).await?;
                     }
                     Ok(())
                 })
             })
             .connect_with(options)
             .await
-            .with_context(|| match backend {
-                Backend::Sqlite => "cannot open the SQLite database".to_owned(),
-                Backend::Postgres => "cannot connect to Postgres".to_owned(),
-            })?;
+            .with_context(|| format!("cannot open {}", connect::describe(&url, backend)))?;
         Ok(Store { pool, backend })
     }
 
