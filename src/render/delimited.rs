@@ -664,18 +664,6 @@ pub(super) mod testing {
             "    ",
             "\r\n",
         ];
-        let mut state: u64 = 0x0dd5_eed5;
-        let mut next = move |bound: usize| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            usize::try_from(state >> 33).unwrap_or(0) % bound
-        };
-        (0..300)
-            .map(|_| {
-                let len = 1 + next(100);
-                (0..len).map(|_| PIECES[next(PIECES.len())]).collect()
-            })
-            .collect()
+        crate::render::random_markdown::token_soup(&PIECES, 0x0dd5_eed5, 300, 100)
     }
 }

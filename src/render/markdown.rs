@@ -17,7 +17,8 @@ pub fn fenced(code: &str, language: &str) -> String {
     )
 }
 
-/// Cuts `markdown` into pieces of at most `limit` characters (`limit` ≥ 20).
+/// Cuts `markdown` into pieces of at most `limit` characters (`limit` ≥ 20), losing nothing:
+/// every character of the source is in a piece, in order (a cut fence adds its lines).
 pub fn split(markdown: &str, limit: usize) -> Vec<String> {
     let limit = limit.max(20);
     if markdown.chars().count() <= limit {
@@ -43,10 +44,12 @@ pub fn split(markdown: &str, limit: usize) -> Vec<String> {
     pieces
 }
 
-/// The top-level blocks of a document, as source slices (trailing newlines trimmed).
+/// The top-level blocks of a document, as source slices (trailing newlines trimmed). What the
+/// parser reports no event for (link reference definitions, say) is a block of its own, so
+/// nothing between the blocks is lost.
 fn blocks(markdown: &str) -> Vec<&str> {
+    let mut ranges = Vec::new();
     let mut depth = 0usize;
-    let mut out = Vec::new();
     let mut start = None;
     for (event, range) in Parser::new_ext(markdown, Options::all()).into_offset_iter() {
         match event {
@@ -61,38 +64,45 @@ fn blocks(markdown: &str) -> Vec<&str> {
                 if depth == 0
                     && let Some(s) = start.take()
                 {
-                    out.push(markdown[s..range.end].trim_end_matches(['\n', '\r']));
+                    ranges.push(s..range.end);
                 }
             }
-            Event::Rule | Event::Html(_) | Event::Text(_) if depth == 0 => {
-                out.push(markdown[range].trim_end_matches(['\n', '\r']));
-            }
+            _ if depth == 0 => ranges.push(range),
             _ => {}
         }
     }
-    out
+    let mut out = Vec::new();
+    let mut covered = 0;
+    for range in ranges {
+        if range.start < covered {
+            continue;
+        }
+        out.push(&markdown[covered..range.start]);
+        out.push(&markdown[range.clone()]);
+        covered = range.end;
+    }
+    out.push(&markdown[covered..]);
+    out.into_iter()
+        .map(|block| block.trim_matches(['\n', '\r']))
+        .filter(|block| !block.trim().is_empty())
+        .collect()
 }
 
-/// A block as pieces of at most `limit` characters.
+/// A block as pieces of at most `limit` characters. A fenced code block is cut between lines,
+/// each piece closed and reopened with its fence — unless the fence's own lines would take
+/// more than half the room, when it is cut as plain lines like any other block.
 fn fit_block(block: &str, limit: usize) -> Vec<String> {
     if block.chars().count() <= limit {
         return vec![block.to_owned()];
     }
-    let fence = fence_of(block);
-    let budget = match &fence {
-        Some((open, close)) => {
-            limit.saturating_sub(open.chars().count() + close.chars().count() + 2)
-        }
-        None => limit,
-    }
-    .max(10);
-    let body = match &fence {
-        Some((open, close)) => block
-            .strip_prefix(open.as_str())
-            .and_then(|b| b.trim_end().strip_suffix(close.as_str()))
-            .unwrap_or(block)
-            .trim_matches('\n'),
-        None => block,
+    let fence = fence_of(block)
+        .filter(|(open, close, _)| open.chars().count() + close.chars().count() + 2 <= limit / 2);
+    let (budget, body) = match &fence {
+        Some((open, close, body)) => (
+            limit - open.chars().count() - close.chars().count() - 2,
+            *body,
+        ),
+        None => (limit, block),
     };
     let mut pieces = Vec::new();
     let mut current = String::new();
@@ -111,7 +121,7 @@ fn fit_block(block: &str, limit: usize) -> Vec<String> {
         pieces.push(current);
     }
     match fence {
-        Some((open, close)) => pieces
+        Some((open, close, _)) => pieces
             .into_iter()
             .map(|p| format!("{open}\n{p}\n{close}"))
             .collect(),
@@ -119,21 +129,38 @@ fn fit_block(block: &str, limit: usize) -> Vec<String> {
     }
 }
 
-/// The opening line and closing fence of a fenced code block.
-fn fence_of(block: &str) -> Option<(String, String)> {
+/// The opening line, closing line and body (the lines between) of a fenced code block. An
+/// unclosed fence runs to the end of the block and is closed with its opening marker.
+fn fence_of(block: &str) -> Option<(String, String, &str)> {
     let mut events = Parser::new_ext(block, Options::all());
     let Some(Event::Start(Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(_)))) =
         events.next()
     else {
         return None;
     };
-    let open = block.lines().next()?.trim_end().to_owned();
+    let (open, rest) = block.split_once('\n').unwrap_or((block, ""));
+    let open = open.trim_end().to_owned();
     let marker: String = open
         .trim_start()
         .chars()
         .take_while(|c| *c == '`' || *c == '~')
         .collect();
-    Some((open, marker))
+    let rest = rest.trim_end();
+    let (body, close) = match rest.rsplit_once('\n') {
+        Some((body, last)) if is_closing(last, &marker) => (body, last.trim()),
+        None if is_closing(rest, &marker) => ("", rest.trim()),
+        _ => (rest, marker.as_str()),
+    };
+    Some((open, close.to_owned(), body))
+}
+
+/// Whether `line` closes a fence opened with `marker`: the same character, at least as many.
+fn is_closing(line: &str, marker: &str) -> bool {
+    let line = line.trim();
+    let Some(c) = marker.chars().next() else {
+        return false;
+    };
+    line.chars().all(|x| x == c) && line.len() >= marker.len()
 }
 
 /// A line cut into pieces of at most `limit` characters.

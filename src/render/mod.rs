@@ -10,6 +10,8 @@ mod blocks;
 mod delimited;
 pub mod discord;
 pub mod markdown;
+#[cfg(test)]
+mod random_markdown;
 pub mod slack;
 pub mod telegram;
 
@@ -56,7 +58,9 @@ fn push_whitespace_references(out: &mut String, whitespace: &str) {
 #[cfg(test)]
 mod tests {
     use super::escape_markdown;
+    use super::random_markdown::{Rng, document};
     use super::telegram::{MESSAGE_LIMIT, render};
+    use super::{discord, markdown, slack, telegram};
 
     fn rendered_plain(markdown: &str) -> String {
         render(markdown, MESSAGE_LIMIT)
@@ -135,5 +139,88 @@ mod tests {
             parts[0].html,
             "Host <b>*evil* &lt;b&gt;&amp;</b> is unreachable"
         );
+    }
+
+    /// The non-whitespace characters of `text`, in order.
+    fn visible_chars(text: &str) -> Vec<char> {
+        text.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    /// Whether `small` appears in `big` in order (gaps allowed).
+    fn is_subsequence(small: &[char], big: &[char]) -> bool {
+        let mut big = big.iter();
+        small.iter().all(|c| big.any(|b| b == c))
+    }
+
+    /// Random Markdown (see `random_markdown`) through all four renderers at many limits: every
+    /// piece respects its limit as its platform counts it, no piece is blank, and GitHub's
+    /// pieces, which stay Markdown, keep every character of the source in order.
+    #[test]
+    fn every_piece_of_every_renderer_respects_its_limit() {
+        let mut sizes = Rng::new(7);
+        for seed in 0..300 {
+            let doc = document(seed);
+            let limit = [20, 40, 100, 300, 1000, 3000][sizes.below(6)];
+            let context = || format!("seed {seed}, limit {limit}: {doc:?}");
+
+            let pieces = markdown::split(&doc, limit);
+            for piece in &pieces {
+                assert!(
+                    piece.chars().count() <= limit,
+                    "GitHub {} chars; {}",
+                    piece.chars().count(),
+                    context()
+                );
+            }
+            let joined: Vec<char> = pieces.iter().flat_map(|p| visible_chars(p)).collect();
+            assert!(
+                is_subsequence(&visible_chars(&doc), &joined),
+                "GitHub lost text; {}",
+                context()
+            );
+
+            for part in telegram::render(&doc, limit) {
+                assert!(
+                    telegram::visible_len(&part.plain) <= limit,
+                    "Telegram; {}",
+                    context()
+                );
+                assert!(
+                    !part.plain.trim().is_empty(),
+                    "Telegram blank part; {}",
+                    context()
+                );
+            }
+            for part in slack::render(&doc, limit) {
+                assert!(part.mrkdwn.chars().count() <= limit, "Slack; {}", context());
+                assert!(
+                    !part.mrkdwn.trim().is_empty(),
+                    "Slack blank part; {}",
+                    context()
+                );
+            }
+            for part in discord::render(&doc, limit) {
+                assert!(
+                    part.content.chars().count() <= limit,
+                    "Discord; {}",
+                    context()
+                );
+                assert!(
+                    !part.content.trim().is_empty(),
+                    "Discord blank part; {}",
+                    context()
+                );
+            }
+        }
+    }
+
+    /// The case that produced 392 pieces and 1.5 MB from 4 kB: a fence whose opening line is
+    /// longer than the limit.
+    #[test]
+    fn a_fence_longer_than_the_limit_still_gives_pieces_within_it() {
+        let doc = format!("```{}\n{}\n```", "x".repeat(600), "line\n".repeat(700));
+        let pieces = markdown::split(&doc, 500);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 500));
+        assert!(pieces.len() < 20, "{} pieces", pieces.len());
     }
 }

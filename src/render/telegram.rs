@@ -1007,16 +1007,7 @@ mod tests {
             "\r\n",
             "![i](http://i)",
         ];
-        let mut seed: u64 = 0x5eed;
-        let mut next = move |bound: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            usize::try_from(seed >> 33).unwrap_or(0) % bound
-        };
-        for _ in 0..300 {
-            let len = 1 + next(120);
-            let markdown: String = (0..len).map(|_| TOKENS[next(TOKENS.len())]).collect();
+        for markdown in crate::render::random_markdown::token_soup(&TOKENS, 0x5eed, 300, 120) {
             for limit in [2, 7, 30, 300, MESSAGE_LIMIT] {
                 let parts = checked(&markdown, limit);
                 assert_content_kept(&markdown, &parts);
