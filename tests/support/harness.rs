@@ -492,6 +492,27 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         }
     }
 
+    /// Waits until the audit trail satisfies `check`; returns it.
+    pub async fn wait_audit(
+        &self,
+        mut check: impl FnMut(&[switchboard::store::AuditRow]) -> bool,
+    ) -> Vec<switchboard::store::AuditRow> {
+        let store = self.store().await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let audit = store.audit_log(10_000).await.expect("the audit trail");
+            if check(&audit) {
+                store.close().await;
+                return audit;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the audit trail never showed it: {audit:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The one running turn on the host: its id and the pid of its wrapper, the leader of its
     /// process group (from the turn's `.pid` file under the state dir).
     pub fn running_turn(&self) -> (String, u32) {

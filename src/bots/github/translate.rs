@@ -8,6 +8,11 @@
 //!
 //! A pull request's thread is `owner/repo` + `pr/N`; its dependency review is a thread of its
 //! own (`pr/N/deps`), so reviews never mix with the conversation people have with the agent.
+//!
+//! An event is stored under a key made of what the webhook signature covers ([`signed_key`]):
+//! the comment's or review's id and the action, or for a dependency bot's pull request the
+//! repository, number, head sha and action. Never the `X-GitHub-Delivery` header: it is not
+//! signed, so keyed on it the same signed body with a new delivery id would run again.
 
 use serde::{Deserialize, Serialize};
 
@@ -85,8 +90,27 @@ impl Trigger {
     }
 }
 
+/// The store's key for an event: only what the signature covers, so a signed body delivered
+/// again under any delivery id is the same event. `None` for events the bot never stores.
+fn signed_key(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::IssueComment(e) => format!("issue-comment:{}:{}", e.comment.id, e.action),
+        Event::PullRequestReviewComment(e) => {
+            format!("review-comment:{}:{}", e.comment.id, e.action)
+        }
+        Event::PullRequestReview(e) => format!("review:{}:{}", e.review.id, e.action),
+        Event::PullRequest(e) => format!(
+            "pull-request:{}:{}:{}:{}",
+            e.repository.id, e.pull_request.number, e.pull_request.head.sha, e.action
+        ),
+        Event::Ping(_) | Event::Other { .. } => return None,
+    })
+}
+
 /// The core event for a webhook delivery, or `None` when it is not for the bot.
-pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound> {
+pub fn translate(event: &Event, me: &Identity) -> Option<Inbound> {
+    let key = signed_key(event)?;
+    let key = key.as_str();
     match event {
         Event::IssueComment(e) if e.action == "created" => {
             let text = mention(&e.comment.body, &me.handle)?;
@@ -97,7 +121,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
             };
             request(
                 me,
-                delivery,
+                key,
                 &e.repository,
                 &e.sender,
                 e.installation.as_ref()?.id,
@@ -113,7 +137,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
             let c = &e.comment;
             request(
                 me,
-                delivery,
+                key,
                 &e.repository,
                 &e.sender,
                 e.installation.as_ref()?.id,
@@ -133,7 +157,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
             let text = mention(e.review.body.as_deref()?, &me.handle)?;
             request(
                 me,
-                delivery,
+                key,
                 &e.repository,
                 &e.sender,
                 e.installation.as_ref()?.id,
@@ -149,7 +173,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
                 && me.dependency_bots.contains(&e.pull_request.user.login) =>
         {
             Some(dependency_review_inbound(
-                delivery,
+                key,
                 &e.repository,
                 &e.pull_request.user,
                 e.installation.as_ref()?.id,
@@ -167,7 +191,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
 #[allow(clippy::too_many_arguments)]
 fn request(
     me: &Identity,
-    delivery: &str,
+    key: &str,
     repo: &Repository,
     sender: &User,
     installation: u64,
@@ -185,7 +209,7 @@ fn request(
             .map(|pr| pr.head.sha.clone())
             .unwrap_or_default();
         let mut inbound = dependency_review_inbound(
-            delivery,
+            key,
             repo,
             sender,
             installation,
@@ -197,7 +221,7 @@ fn request(
     }
     let topic = if is_pull_request { "pr" } else { "issue" };
     Some(Inbound {
-        external_id: delivery.to_owned(),
+        external_id: key.to_owned(),
         thread: ThreadRef {
             platform: Platform::GitHub,
             chat: repo.full_name.clone(),
@@ -227,7 +251,7 @@ fn request(
 }
 
 fn dependency_review_inbound(
-    delivery: &str,
+    key: &str,
     repo: &Repository,
     by: &User,
     installation: u64,
@@ -235,7 +259,7 @@ fn dependency_review_inbound(
     request: Request,
 ) -> Inbound {
     Inbound {
-        external_id: delivery.to_owned(),
+        external_id: key.to_owned(),
         thread: ThreadRef {
             platform: Platform::GitHub,
             chat: repo.full_name.clone(),
