@@ -14,6 +14,9 @@
 //! row, `other sources`. A source's count in its minute is also what a caller may throttle on
 //! (the console's sign-in answers 429 past the first few wrong tokens from one address).
 //!
+//! The log follows the same rule: a line per refusal recorded one by one, a line per count
+//! written.
+//!
 //! Known limit: counts not yet written when the process dies are lost (at most one
 //! [`FLUSH_INTERVAL`]'s worth).
 
@@ -221,7 +224,6 @@ impl Refusals {
     /// own, or counted (see the module docs).
     pub async fn refuse(&self, client: ClientAddr, detail: &str) -> Refused {
         let inner = &self.inner;
-        tracing::warn!(%client, "refused a {} request: {detail}", inner.platform.as_str());
         let refused = inner.tally.lock().unwrap_or_else(|e| e.into_inner()).note(
             client,
             Instant::now(),
@@ -230,6 +232,7 @@ impl Refusals {
         if refused.recorded {
             let actor = client.to_string();
             let platform = inner.platform.as_str();
+            tracing::warn!(%client, "refused a {platform} request: {detail}");
             if let Err(e) = inner
                 .store
                 .audit(platform, &actor, "", inner.action, detail)
@@ -257,6 +260,11 @@ impl Inner {
                 flush.source
             );
             let actor = flush.source.to_string();
+            tracing::warn!(
+                "refused {} more {platform} requests from {actor} ({})",
+                flush.times,
+                self.action
+            );
             let times = i64::try_from(flush.times).unwrap_or(i64::MAX);
             if let Err(e) = self
                 .store

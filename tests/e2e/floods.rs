@@ -14,7 +14,10 @@ use crate::support::harness::{GitHubSetup, Harness, Options, WEB_ADMIN_TOKEN};
 use crate::support::slack_world::SlackSetup;
 use crate::support::web_client::WebClient;
 
-on_both_databases!(forged_floods_leave_a_bounded_trail_that_counts_every_refusal);
+on_both_databases!(
+    forged_floods_leave_a_bounded_trail_that_counts_every_refusal,
+    behind_a_trusted_proxy_each_forwarded_client_counts_apart,
+);
 
 /// Forged requests sent to each entry point.
 const FLOOD: usize = 150;
@@ -40,6 +43,8 @@ async fn forged_floods_leave_a_bounded_trail_that_counts_every_refusal(db: Db) {
                 .header("X-GitHub-Event", "issue_comment")
                 .header("X-GitHub-Delivery", format!("forged-{n}"))
                 .header("X-Hub-Signature-256", format!("sha256={:064x}", n))
+                // Without a trusted proxy configured, a claimed address counts for nothing.
+                .header("X-Forwarded-For", format!("10.0.{}.{}", n / 256, n % 256))
                 .body(r#"{"action":"created"}"#)
                 .send()
                 .await
@@ -146,4 +151,47 @@ async fn forged_floods_leave_a_bounded_trail_that_counts_every_refusal(db: Db) {
     let mut admin = WebClient::new(&base);
     assert_eq!(admin.sign_in(WEB_ADMIN_TOKEN).await.0, StatusCode::OK);
     assert!(t.agent_runs().is_empty(), "nothing ran");
+}
+
+/// With the console behind a trusted reverse proxy (`http.trusted_proxies`), every request
+/// comes from the proxy's address: the client it names in `X-Forwarded-For` is who is counted
+/// and throttled, so one guesser behind the proxy cannot lock out everyone else behind it.
+async fn behind_a_trusted_proxy_each_forwarded_client_counts_apart(db: Db) {
+    let mut options = Options::new(db);
+    options.http_toml = r#"trusted_proxies = ["127.0.0.1"]"#.into();
+    let t = Harness::start_with(options).await;
+    t.wait_for_http().await;
+    let http = reqwest::Client::new();
+    let sign_in = |forwarded: &'static str, token: &'static str| {
+        http.post(format!("{}/api/login", t.web_url()))
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({ "token": token }))
+            .send()
+    };
+    for _ in 0..5 {
+        let answer = sign_in("198.51.100.7, 203.0.113.9", "guess").await.unwrap();
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let answer = sign_in("203.0.113.9", "guess").await.unwrap();
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+    let answer = sign_in("203.0.113.10", "guess").await.unwrap();
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "another client");
+    let answer = sign_in("203.0.113.9", WEB_ADMIN_TOKEN).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK, "the right token");
+
+    let audit = t
+        .wait_audit(|audit| audit.iter().map(|r| r.times).sum::<i64>() == 7)
+        .await;
+    let by = |actor: &str| -> i64 {
+        audit
+            .iter()
+            .filter(|r| r.action == "sign-in refused" && r.actor == actor)
+            .map(|r| r.times)
+            .sum()
+    };
+    assert_eq!(
+        (by("203.0.113.9"), by("203.0.113.10"), by("127.0.0.1")),
+        (6, 1, 0),
+        "{audit:#?}"
+    );
 }
