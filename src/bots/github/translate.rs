@@ -330,6 +330,43 @@ pub fn mention(text: &str, handle: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bots::github::payload;
+
+    /// Example `index` of `event` from the fixtures, with `edit` applied, parsed.
+    fn example(event: &str, index: usize, edit: impl FnOnce(&mut serde_json::Value)) -> Event {
+        let path = format!(
+            "{}/tests/fixtures/github/webhooks/{event}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let examples: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut raw = examples[index].clone();
+        edit(&mut raw);
+        payload::parse(event, &serde_json::to_vec(&raw).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn events_are_keyed_on_what_the_signature_covers() {
+        let created = example("issue_comment", 0, |_| {});
+        let key = signed_key(&created).unwrap();
+        assert_eq!(key, "issue-comment:492700400:created");
+        let edited = example("issue_comment", 0, |raw| raw["action"] = "edited".into());
+        assert_ne!(
+            signed_key(&edited).unwrap(),
+            key,
+            "an edit is another event"
+        );
+        let other = example("issue_comment", 0, |raw| raw["comment"]["id"] = 7.into());
+        assert_ne!(signed_key(&other).unwrap(), key);
+
+        let opened = example("pull_request", 0, |_| {});
+        let pushed = example("pull_request", 0, |raw| {
+            raw["pull_request"]["head"]["sha"] = "0123abc".into();
+        });
+        assert_ne!(signed_key(&opened), signed_key(&pushed), "a new head");
+        assert!(signed_key(&opened).unwrap().ends_with(":opened"));
+        assert_eq!(signed_key(&payload::parse("ping", b"{}").unwrap()), None);
+    }
 
     #[test]
     fn mentions_count_only_as_whole_words() {
