@@ -21,6 +21,7 @@ use crate::config::{Config, Secrets, SlackMode, TelegramMode};
 use crate::core::access::Access;
 use crate::core::frontend::Frontend;
 use crate::core::{Core, router};
+use crate::edge;
 use crate::runner::hosts::Hosts;
 use crate::runner::remote_turn;
 use crate::store::Store;
@@ -231,6 +232,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             app.client,
             app.me,
             secrets,
+            config.github.max_event_age,
         ));
         http_needed = true;
     }
@@ -278,10 +280,14 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;
         tracing::info!("HTTP server on {}", config.http.listen);
+        let http = edge::client::resolving(http, &config.http.trusted_proxies);
         spawn(&mut tasks, "http server", async move {
-            axum::serve(listener, http)
-                .await
-                .context("the HTTP server failed")
+            axum::serve(
+                listener,
+                http.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .context("the HTTP server failed")
         });
     }
     spawn(&mut tasks, "turn file sweeper", sweep_hosts(core.clone()));

@@ -28,6 +28,8 @@ pub enum AuditEntry {
         chat: String,
         action: String,
         detail: String,
+        /// How many events the line stands for (a flood of refusals is counted on one line).
+        times: i64,
     },
 }
 
@@ -120,6 +122,7 @@ pub async fn collect(store: &Store, since_ms: i64, user: Option<&str>) -> Result
             chat: row.chat,
             action: row.action,
             detail: row.detail,
+            times: row.times,
         });
     }
     // RFC 3339 in UTC with fixed precision sorts as text.
@@ -220,9 +223,16 @@ pub fn render_text(entries: &[AuditEntry]) -> String {
                 chat,
                 action,
                 detail,
-            } => out.push_str(&format!(
-                "{at} {action} {platform} {actor} in {chat}: {detail}\n"
-            )),
+                times,
+            } => {
+                out.push_str(&format!(
+                    "{at} {action} {platform} {actor} in {chat}: {detail}"
+                ));
+                if *times > 1 {
+                    out.push_str(&format!(" ({times} times)"));
+                }
+                out.push('\n');
+            }
         }
     }
     if out.is_empty() {

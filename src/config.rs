@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -169,12 +169,17 @@ pub struct HttpConfig {
     /// Where the HTTP server listens (Telegram webhook mode). Default `127.0.0.1:8080`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (refusals are counted and
+    /// throttled per client). Default: none, the peer address is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: default_listen(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -329,6 +334,11 @@ pub struct GitHubConfig {
     /// Time limit of a dependency review's test run. Default `10m`.
     #[serde(default = "default_test_timeout", with = "humantime_serde")]
     pub test_timeout: Duration,
+    /// A delivery whose event (a comment's or review's time, a pull request's `updated_at`) is
+    /// older than this is refused: a captured signed delivery cannot be replayed later.
+    /// Default `1h`.
+    #[serde(default = "default_max_event_age", with = "humantime_serde")]
+    pub max_event_age: Duration,
 }
 
 impl Default for GitHubConfig {
@@ -345,8 +355,13 @@ impl Default for GitHubConfig {
             diff_max_bytes: default_diff_max_bytes(),
             context_comments: default_context_comments(),
             test_timeout: default_test_timeout(),
+            max_event_age: default_max_event_age(),
         }
     }
+}
+
+fn default_max_event_age() -> Duration {
+    Duration::from_secs(60 * 60)
 }
 
 fn default_github_api_url() -> String {

@@ -3,7 +3,8 @@
 //! The layout follows the data: platform adapters (`bots`) store inbound events and deliver the
 //! outbox; the platform-neutral `core` turns events into sessions, queued turns and replies;
 //! `runner` starts and follows turns on hosts; `agents` knows each agent CLI; `store` keeps
-//! everything durable; `render` formats Markdown per platform; `audit` reads the trail back.
+//! everything durable; `render` formats Markdown per platform; `audit` reads the trail back;
+//! `edge` is what every HTTP entry point shares (who sent a request, how a refusal is recorded).
 //! `app` wires it all together.
 //! See docs/design.md for the invariants and how each is kept.
 
@@ -14,6 +15,7 @@ pub mod bots;
 pub mod check;
 pub mod config;
 pub mod core;
+pub mod edge;
 pub mod render;
 pub mod runner;
 pub mod store;

@@ -15,6 +15,8 @@ pub struct AuditRow {
     pub chat: String,
     pub action: String,
     pub detail: String,
+    /// How many events the row stands for: 1, or a flood's count ([`Store::count_refusals`]).
+    pub times: i64,
 }
 
 impl Store {
@@ -42,10 +44,40 @@ impl Store {
         Ok(())
     }
 
+    /// Adds `times` to the row `id` that counts refusals, creating it (at `at`) the first time:
+    /// how a flood of refusals from one source becomes one row instead of one per request.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn count_refusals(
+        &self,
+        id: &str,
+        at: i64,
+        platform: &str,
+        actor: &str,
+        action: &str,
+        detail: &str,
+        times: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit (id, at, platform, actor, chat, action, detail, times) \
+             VALUES ($1, $2, $3, $4, '', $5, $6, $7) \
+             ON CONFLICT (id) DO UPDATE SET times = audit.times + excluded.times",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(platform)
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .bind(times)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Audit records from `since_ms` on, oldest first; only `actor`'s when given.
     pub async fn audit_since(&self, since_ms: i64, actor: Option<&str>) -> Result<Vec<AuditRow>> {
         let rows = sqlx::query(
-            "SELECT at, platform, actor, chat, action, detail FROM audit \
+            "SELECT at, platform, actor, chat, action, detail, times FROM audit \
              WHERE at >= $1 AND ($2 = '' OR actor = $2) ORDER BY at, id",
         )
         .bind(since_ms)
@@ -58,7 +90,7 @@ impl Store {
     /// Audit records, oldest first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>> {
         let rows = sqlx::query(
-            "SELECT at, platform, actor, chat, action, detail FROM audit ORDER BY id LIMIT $1",
+            "SELECT at, platform, actor, chat, action, detail, times FROM audit ORDER BY id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -75,5 +107,6 @@ fn audit_row(row: &sqlx::any::AnyRow) -> Result<AuditRow> {
         chat: col(row, "chat")?,
         action: col(row, "action")?,
         detail: col(row, "detail")?,
+        times: col(row, "times")?,
     })
 }

@@ -21,6 +21,7 @@ use crate::core::commands;
 use crate::core::ids::{SessionId, new_id};
 use crate::core::inbound::{Inbound, InboundBody};
 use crate::core::thread::{Author, Platform};
+use crate::edge::client::ClientAddr;
 use crate::store::{NewSession, SessionRow};
 
 /// The longest prompt the console accepts, in bytes.
@@ -67,11 +68,32 @@ pub(super) async fn viewer(console: &Console, headers: &HeaderMap) -> Result<Vie
         .map_err(denied)
 }
 
-/// The viewer of a state-changing request (CSRF checked).
-async fn actor(console: &Console, headers: &HeaderMap) -> Result<Viewer, Response> {
+/// The viewer of a state-changing request from `client` (CSRF checked; a forgery audited).
+async fn actor(
+    console: &Console,
+    client: ClientAddr,
+    headers: &HeaderMap,
+) -> Result<Viewer, Response> {
     let viewer = viewer(console, headers).await?;
-    auth::check_csrf(&viewer, headers).map_err(denied)?;
+    if let Err(refused) = auth::check_csrf(&viewer, headers) {
+        let detail = format!(
+            "a request of {}'s sign-in with a wrong or missing CSRF token or from another \
+             site (Origin {:?})",
+            viewer.user,
+            origin(headers)
+        );
+        console.auth.refuse_forgery(client, &detail).await;
+        return Err(denied(refused));
+    }
     Ok(viewer)
+}
+
+/// The `Origin` a request names, for the audit trail.
+fn origin(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// A session the viewer may see (404 otherwise).
@@ -124,13 +146,21 @@ pub struct SignIn {
 
 pub async fn sign_in(
     State(console): State<Arc<Console>>,
+    client: ClientAddr,
     headers: HeaderMap,
     Json(body): Json<SignIn>,
 ) -> Reply {
-    auth::same_origin(&headers).map_err(denied)?;
+    if let Err(refused) = auth::same_origin(&headers) {
+        let detail = format!(
+            "a sign-in from another site (Origin {:?})",
+            origin(&headers)
+        );
+        console.auth.refuse_forgery(client, &detail).await;
+        return Err(denied(refused));
+    }
     match console
         .auth
-        .sign_in(body.token.trim())
+        .sign_in(client, body.token.trim())
         .await
         .map_err(internal)?
     {
@@ -139,21 +169,16 @@ pub async fn sign_in(
             Json(me(&console, &viewer)),
         )
             .into_response()),
-        Err(refused) => {
-            let detail = format!("{refused:?}");
-            console
-                .core
-                .store
-                .audit("web", "unknown", "console", "sign-in refused", &detail)
-                .await
-                .map_err(internal)?;
-            Err(denied(refused))
-        }
+        Err(refused) => Err(denied(refused)),
     }
 }
 
-pub async fn sign_out(State(console): State<Arc<Console>>, headers: HeaderMap) -> Reply {
-    let viewer = actor(&console, &headers).await?;
+pub async fn sign_out(
+    State(console): State<Arc<Console>>,
+    client: ClientAddr,
+    headers: HeaderMap,
+) -> Reply {
+    let viewer = actor(&console, client, &headers).await?;
     console.auth.sign_out(&viewer).await.map_err(internal)?;
     Ok((
         [(header::SET_COOKIE, console.auth.clear_cookie())],
@@ -207,10 +232,11 @@ pub struct NewWebSession {
 
 pub async fn create_session(
     State(console): State<Arc<Console>>,
+    client: ClientAddr,
     headers: HeaderMap,
     Json(body): Json<NewWebSession>,
 ) -> Reply {
-    let viewer = actor(&console, &headers).await?;
+    let viewer = actor(&console, client, &headers).await?;
     let core = &console.core;
     let name = body.host.unwrap_or_else(|| core.defaults.host.clone());
     let host = core.hosts.get(&name).ok_or_else(|| {
@@ -278,11 +304,12 @@ pub struct NewPrompt {
 
 pub async fn send_prompt(
     State(console): State<Arc<Console>>,
+    client: ClientAddr,
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(body): Json<NewPrompt>,
 ) -> Reply {
-    let viewer = actor(&console, &headers).await?;
+    let viewer = actor(&console, client, &headers).await?;
     let session = web_session(&console, &viewer, &id).await?;
     let text = body.text.trim();
     if text.is_empty() {
@@ -332,11 +359,12 @@ pub struct ScreenshotRequest {
 /// `/screenshot [url]` in a web session: the picture arrives as a reply in its thread.
 pub async fn take_screenshot(
     State(console): State<Arc<Console>>,
+    client: ClientAddr,
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(body): Json<ScreenshotRequest>,
 ) -> Reply {
-    let viewer = actor(&console, &headers).await?;
+    let viewer = actor(&console, client, &headers).await?;
     let session = web_session(&console, &viewer, &id).await?;
     let url = body.url.as_deref().map(str::trim).unwrap_or_default();
     let command = command::parse("screenshot", url).map_err(|_| {
@@ -371,10 +399,11 @@ async fn web_session(console: &Console, viewer: &Viewer, id: &str) -> Result<Ses
 
 pub async fn stop_turn(
     State(console): State<Arc<Console>>,
+    client: ClientAddr,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
-    let viewer = actor(&console, &headers).await?;
+    let viewer = actor(&console, client, &headers).await?;
     let session = actionable(&console, &viewer, &id).await?;
     let message = commands::stop_running(&console.core, &session, 0)
         .await
@@ -384,10 +413,11 @@ pub async fn stop_turn(
 
 pub async fn cancel_queued(
     State(console): State<Arc<Console>>,
+    client: ClientAddr,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
-    let viewer = actor(&console, &headers).await?;
+    let viewer = actor(&console, client, &headers).await?;
     let session = actionable(&console, &viewer, &id).await?;
     let dropped = commands::drop_queued(&console.core, &session)
         .await

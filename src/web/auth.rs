@@ -3,18 +3,21 @@
 //! - **Tokens.** The admin's token is `web.admin_token_file` / `SWITCHBOARD_WEB_TOKEN`, or one
 //!   generated at first start: printed once, and only its SHA-256 kept (in `platform_state`),
 //!   so it survives restarts without being stored. Other people are `web.users`, by the SHA-256
-//!   of their tokens. Hashes are compared in constant time; five wrong tokens in a minute make
-//!   sign-in wait for the rest of it.
+//!   of their tokens. Hashes are compared in constant time. Wrong tokens are counted per client
+//!   address (`edge::refusals`): past five in a minute from one address they are answered 429
+//!   and no longer audited one by one. The right token always signs in — from any address, at
+//!   any rate — so nobody can lock the admin out by guessing wrong; what makes guessing futile is
+//!   the token's 256 random bits (a configured admin token must be as long and as random).
 //! - **Cookies.** Signing in sets `sb_session` to 32 random bytes: `HttpOnly`,
 //!   `SameSite=Strict`, `Secure` when `web.secure_cookie` is set. The store keeps only its
 //!   SHA-256, with the user and an expiry (`web.session_ttl`). A user removed from the config is
 //!   signed out at their next request.
 //! - **CSRF.** Each sign-in has its own random CSRF token, handed to the page by `/api/me`; every
 //!   state-changing request must carry it in `X-CSRF-Token`, and one whose `Origin` is another
-//!   site is refused before that. Sign-in itself (no cookie yet) checks the `Origin` too.
+//!   site is refused before that. Sign-in itself (no cookie yet) checks the `Origin` too. These
+//!   refusals are audited, bounded the same way per client address.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Result;
 use axum::http::{HeaderMap, header};
@@ -25,6 +28,9 @@ use subtle::ConstantTimeEq;
 
 use crate::config::{ADMIN, Secret, WebConfig, WebUser};
 use crate::core::ids::now_ms;
+use crate::core::thread::Platform;
+use crate::edge::client::ClientAddr;
+use crate::edge::refusals::Refusals;
 use crate::store::{Store, WebLogin};
 
 /// The sign-in cookie.
@@ -33,8 +39,6 @@ pub const COOKIE: &str = "sb_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Where the generated admin token's hash is kept.
 const ADMIN_HASH_KEY: &str = "web:admin_token_sha256";
-/// Wrong tokens allowed per minute before sign-in waits.
-const FAILURES_PER_MINUTE: u32 = 5;
 
 /// A signed-in person, as a request shows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +58,7 @@ pub enum Denied {
     SignedOut,
     /// Signed in, but the CSRF token or the origin is wrong: 403.
     Forgery,
-    /// Too many wrong tokens: 429.
+    /// Too many wrong tokens from this address: 429.
     Throttled,
 }
 
@@ -65,7 +69,10 @@ pub struct Auth {
     ttl: Duration,
     secure_cookie: bool,
     rng: SystemRandom,
-    failures: Mutex<(Instant, u32)>,
+    /// Wrong tokens, per client address.
+    wrong_tokens: Refusals,
+    /// Requests refused for a wrong CSRF token or another site's `Origin`.
+    forgeries: Refusals,
 }
 
 impl Auth {
@@ -90,13 +97,14 @@ impl Auth {
             },
         };
         let auth = Auth {
+            wrong_tokens: Refusals::new(store.clone(), Platform::Web, "sign-in refused"),
+            forgeries: Refusals::new(store.clone(), Platform::Web, "forgery refused"),
             store,
             admin_sha256,
             users: config.users.clone(),
             ttl: config.session_ttl,
             secure_cookie: config.secure_cookie,
             rng,
-            failures: Mutex::new((Instant::now(), 0)),
         };
         Ok((auth, generated))
     }
@@ -122,21 +130,20 @@ impl Auth {
         self.users.iter().find(|u| u.name == user).map(|u| u.admin)
     }
 
-    /// Signs in with a token: the cookie to set and who it is.
-    pub async fn sign_in(&self, token: &str) -> Result<Result<(String, Viewer), Denied>> {
-        {
-            let mut failures = self.failures.lock().expect("failures lock");
-            if failures.0.elapsed() > Duration::from_secs(60) {
-                *failures = (Instant::now(), 0);
-            }
-            if failures.1 >= FAILURES_PER_MINUTE {
-                return Ok(Err(Denied::Throttled));
-            }
-        }
+    /// Signs in with a token sent from `client`: the cookie to set and who it is. A wrong token
+    /// is refused (and audited), throttled once `client` sent too many.
+    pub async fn sign_in(
+        &self,
+        client: ClientAddr,
+        token: &str,
+    ) -> Result<Result<(String, Viewer), Denied>> {
         let Some((user, admin)) = self.owner(token) else {
-            let mut failures = self.failures.lock().expect("failures lock");
-            failures.1 += 1;
-            return Ok(Err(Denied::SignedOut));
+            let refused = self.wrong_tokens.refuse(client, "a wrong token").await;
+            return Ok(Err(if refused.over_limit() {
+                Denied::Throttled
+            } else {
+                Denied::SignedOut
+            }));
         };
         let cookie = random_token(&self.rng);
         let login = WebLogin {
@@ -193,6 +200,11 @@ impl Auth {
 
     pub async fn sign_out(&self, viewer: &Viewer) -> Result<()> {
         self.store.delete_web_login(&viewer.login).await
+    }
+
+    /// Records a request from `client` refused by [`check_csrf`] or [`same_origin`].
+    pub async fn refuse_forgery(&self, client: ClientAddr, detail: &str) {
+        self.forgeries.refuse(client, detail).await;
     }
 }
 

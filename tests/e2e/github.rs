@@ -338,6 +338,25 @@ async fn nothing_runs_for_the_wrong_people_or_deliveries(db: Db) {
     let replay = gh.redeliver(&real).await;
     assert_eq!(replay.status, 200, "{replay:?}");
     assert_eq!(replay.id, real.id);
+    // The same signed body under a new delivery id (which the signature does not cover) is the
+    // same event: a duplicate too.
+    let captured = gh.replay_as_new(&real).await;
+    assert_ne!(captured.id, real.id);
+    assert_eq!(
+        (captured.status, captured.response.as_str()),
+        (200, "duplicate delivery\n")
+    );
+
+    // A signed event older than github.max_event_age (by the times inside the body) is
+    // refused and audited: a captured delivery cannot be replayed after the window.
+    let old = gh.comment(&repo, pr.number, &alice, "@switchboard from long ago");
+    let mut payload = gh.payload_issue_comment(&old, CommentAction::Created);
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    let then = humantime::format_rfc3339_seconds(two_hours_ago).to_string();
+    payload["comment"]["created_at"] = then.clone().into();
+    payload["comment"]["updated_at"] = then.clone().into();
+    let stale = gh.deliver(&url, "issue_comment", payload).await;
+    assert_eq!(stale.status, 403, "{stale:?}");
 
     // Only alice's real request reached the agent.
     assert_eq!(t.wait_agent_runs(1).await.len(), 1);
@@ -362,7 +381,15 @@ async fn nothing_runs_for_the_wrong_people_or_deliveries(db: Db) {
         .iter()
         .filter(|a| a.action == "webhook_rejected")
         .collect();
-    assert_eq!(rejected.len(), 2, "{audit:#?}");
+    assert_eq!(rejected.len(), 3, "{audit:#?}");
+    assert!(
+        rejected.iter().all(|a| a.actor == "127.0.0.1"),
+        "each refusal names its source: {rejected:#?}"
+    );
+    assert!(
+        rejected[2].detail.contains(&then) && rejected[2].detail.contains("max_event_age"),
+        "{rejected:#?}"
+    );
     assert!(
         gh.reviews(&bump).is_empty(),
         "the impostor's PR got no review"

@@ -19,6 +19,7 @@ mod fake_discord_tests;
 mod fake_github_tests;
 mod fake_slack_tests;
 mod fake_telegram_tests;
+mod floods;
 mod github;
 mod github_client;
 mod github_deps;

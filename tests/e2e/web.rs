@@ -136,25 +136,58 @@ async fn every_request_needs_a_sign_in_and_forgeries_are_refused(db: Db) {
         "signed out"
     );
 
-    // Wrong tokens are throttled: five a minute, then even the right one waits.
+    // Wrong tokens are throttled per address: five a minute (the first was `web`'s above),
+    // then 429 — but the right token still signs in, and another address is unaffected.
     let mut guesser = WebClient::new(&t.web_url());
     for _ in 0..4 {
         assert_eq!(guesser.sign_in("guess").await.0, StatusCode::UNAUTHORIZED);
     }
+    for _ in 0..2 {
+        assert_eq!(
+            guesser.sign_in("guess").await.0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+    assert_eq!(guesser.sign_in(WEB_ADMIN_TOKEN).await.0, StatusCode::OK);
+    let mut elsewhere = WebClient::from_address(&t.web_url(), [127, 0, 0, 2].into());
     assert_eq!(
-        guesser.sign_in(WEB_ADMIN_TOKEN).await.0,
-        StatusCode::TOO_MANY_REQUESTS
+        elsewhere.sign_in("guess").await.0,
+        StatusCode::UNAUTHORIZED,
+        "another address has its own count"
     );
-    let refused = t
-        .store()
-        .await
-        .audit_log(100)
-        .await
-        .expect("audit")
-        .into_iter()
-        .filter(|r| r.action == "sign-in refused")
-        .count();
-    assert_eq!(refused, 6, "every refused sign-in is audited");
+    assert_eq!(elsewhere.sign_in(WEB_ADMIN_TOKEN).await.0, StatusCode::OK);
+
+    // Every refusal is audited: the first five from an address one by one, the rest counted
+    // on one row; forgeries (three posts, one sign-in from another site) too.
+    let times = |audit: &[switchboard::store::AuditRow], action: &str, actor: &str| -> i64 {
+        audit
+            .iter()
+            .filter(|r| r.action == action && r.actor == actor)
+            .map(|r| r.times)
+            .sum()
+    };
+    let audit = t
+        .wait_audit(|audit| times(audit, "sign-in refused", "127.0.0.1") == 7)
+        .await;
+    let rows = |action: &str, actor: &str| {
+        audit
+            .iter()
+            .filter(|r| r.action == action && r.actor == actor)
+            .count()
+    };
+    assert_eq!(rows("sign-in refused", "127.0.0.1"), 6, "{audit:#?}");
+    assert_eq!(times(&audit, "sign-in refused", "127.0.0.2"), 1);
+    assert_eq!(
+        times(&audit, "forgery refused", "127.0.0.1"),
+        4,
+        "{audit:#?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.action == "forgery refused" && r.detail.contains("evil.example")),
+        "{audit:#?}"
+    );
 }
 
 async fn a_web_session_runs_prompts_like_any_thread(db: Db) {

@@ -43,6 +43,8 @@ pub struct Options {
     pub host_toml: String,
     /// More keys for the `[defaults]` table.
     pub defaults_toml: String,
+    /// More keys for the `[http]` table (`trusted_proxies`, say).
+    pub http_toml: String,
     /// The web console's admin token (`SWITCHBOARD_WEB_TOKEN`); `None`: generated and printed.
     pub web_token: Option<&'static str>,
     /// The agent command on the remote host (the fake agent by default).
@@ -81,6 +83,7 @@ impl Options {
             extra_config: String::new(),
             host_toml: String::new(),
             defaults_toml: String::new(),
+            http_toml: String::new(),
             web_token: Some(WEB_ADMIN_TOKEN),
             agent_command: FAKE_CLAUDE.to_owned(),
             pinned_host_key: None,
@@ -240,6 +243,7 @@ url = "{db}"
 
 [http]
 listen = "127.0.0.1:{http_port}"
+{http_toml}
 
 [telegram]
 api_url = "{api}"
@@ -275,6 +279,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
 {extra}"#,
             db = self.db.url,
             http_port = self.http_port,
+            http_toml = o.http_toml,
             telegram_toml = o.telegram_toml,
             api = self.tg.api_url(),
             alice = self.alice.id,
@@ -489,6 +494,27 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
                 runs.len()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the audit trail satisfies `check`; returns it.
+    pub async fn wait_audit(
+        &self,
+        mut check: impl FnMut(&[switchboard::store::AuditRow]) -> bool,
+    ) -> Vec<switchboard::store::AuditRow> {
+        let store = self.store().await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let audit = store.audit_log(10_000).await.expect("the audit trail");
+            if check(&audit) {
+                store.close().await;
+                return audit;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the audit trail never showed it: {audit:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

@@ -27,8 +27,22 @@ pub struct Forged<'a> {
 
 impl WebClient {
     pub fn new(base: &str) -> WebClient {
+        WebClient::with_http(base, reqwest::Client::new())
+    }
+
+    /// A client whose connections come from `address` (another loopback address, say, to be
+    /// another client to the console).
+    pub fn from_address(base: &str, address: std::net::IpAddr) -> WebClient {
+        let http = reqwest::Client::builder()
+            .local_address(address)
+            .build()
+            .expect("an HTTP client");
+        WebClient::with_http(base, http)
+    }
+
+    fn with_http(base: &str, http: reqwest::Client) -> WebClient {
         WebClient {
-            http: reqwest::Client::new(),
+            http,
             base: base.to_owned(),
             cookie: None,
             csrf: None,

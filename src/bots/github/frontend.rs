@@ -504,6 +504,7 @@ mod tests {
             "number": 7, "title": "t", "body": null, "user": user, "state": "open",
             "draft": false, "html_url": "https://github.com/octo/app/pull/7",
             "maintainer_can_modify": maintainer_can_modify,
+            "updated_at": "2024-01-01T00:00:00Z",
             "head": {"ref": branch, "sha": "abc", "label": "alice:x", "repo": repo},
             "base": {"ref": "main", "sha": "def", "label": "octo:main", "repo": null},
         }))

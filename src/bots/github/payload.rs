@@ -68,6 +68,26 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, serde_json::Error> {
     })
 }
 
+impl Event {
+    /// When what the delivery reports happened, as the signed body says (RFC 3339): a
+    /// comment's last change, a review's submission, a pull request's last update. `None` for
+    /// events that carry no such time (`ping`, events not consumed).
+    pub fn signed_time(&self) -> Option<&str> {
+        match self {
+            Event::IssueComment(e) => Some(&e.comment.updated_at),
+            Event::PullRequestReviewComment(e) => Some(&e.comment.updated_at),
+            Event::PullRequestReview(e) => Some(
+                e.review
+                    .submitted_at
+                    .as_deref()
+                    .unwrap_or(&e.pull_request.updated_at),
+            ),
+            Event::PullRequest(e) => Some(&e.pull_request.updated_at),
+            Event::Ping(_) | Event::Other { .. } => None,
+        }
+    }
+}
+
 /// A comment on an issue or a pull request's conversation tab was created, edited or deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssueCommentEvent {
@@ -198,6 +218,8 @@ pub struct PullRequest {
     pub html_url: String,
     /// Whether maintainers may push to a fork's head branch; absent for some actions.
     pub maintainer_can_modify: Option<bool>,
+    /// When the pull request last changed (a push, an edit, a reopening).
+    pub updated_at: String,
     pub head: Branch,
     pub base: Branch,
 }
@@ -347,6 +369,7 @@ mod tests {
         assert_eq!(pr.user.login, str_at(raw, "/pull_request/user/login"));
         assert_eq!(pr.user.kind, str_at(raw, "/pull_request/user/type"));
         assert_eq!(pr.head.sha, str_at(raw, "/pull_request/head/sha"));
+        assert_eq!(pr.updated_at, str_at(raw, "/pull_request/updated_at"));
         assert_eq!(pr.head.ref_name, str_at(raw, "/pull_request/head/ref"));
         assert_eq!(pr.base.ref_name, str_at(raw, "/pull_request/base/ref"));
         let head_repo = raw

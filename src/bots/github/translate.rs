@@ -8,6 +8,11 @@
 //!
 //! A pull request's thread is `owner/repo` + `pr/N`; its dependency review is a thread of its
 //! own (`pr/N/deps`), so reviews never mix with the conversation people have with the agent.
+//!
+//! An event is stored under a key made of what the webhook signature covers ([`signed_key`]):
+//! the comment's or review's id and the action, or for a dependency bot's pull request the
+//! repository, number, head sha and action. Never the `X-GitHub-Delivery` header: it is not
+//! signed, so keyed on it the same signed body with a new delivery id would run again.
 
 use serde::{Deserialize, Serialize};
 
@@ -85,8 +90,27 @@ impl Trigger {
     }
 }
 
+/// The store's key for an event: only what the signature covers, so a signed body delivered
+/// again under any delivery id is the same event. `None` for events the bot never stores.
+fn signed_key(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::IssueComment(e) => format!("issue-comment:{}:{}", e.comment.id, e.action),
+        Event::PullRequestReviewComment(e) => {
+            format!("review-comment:{}:{}", e.comment.id, e.action)
+        }
+        Event::PullRequestReview(e) => format!("review:{}:{}", e.review.id, e.action),
+        Event::PullRequest(e) => format!(
+            "pull-request:{}:{}:{}:{}",
+            e.repository.id, e.pull_request.number, e.pull_request.head.sha, e.action
+        ),
+        Event::Ping(_) | Event::Other { .. } => return None,
+    })
+}
+
 /// The core event for a webhook delivery, or `None` when it is not for the bot.
-pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound> {
+pub fn translate(event: &Event, me: &Identity) -> Option<Inbound> {
+    let key = signed_key(event)?;
+    let key = key.as_str();
     match event {
         Event::IssueComment(e) if e.action == "created" => {
             let text = mention(&e.comment.body, &me.handle)?;
@@ -97,7 +121,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
             };
             request(
                 me,
-                delivery,
+                key,
                 &e.repository,
                 &e.sender,
                 e.installation.as_ref()?.id,
@@ -113,7 +137,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
             let c = &e.comment;
             request(
                 me,
-                delivery,
+                key,
                 &e.repository,
                 &e.sender,
                 e.installation.as_ref()?.id,
@@ -133,7 +157,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
             let text = mention(e.review.body.as_deref()?, &me.handle)?;
             request(
                 me,
-                delivery,
+                key,
                 &e.repository,
                 &e.sender,
                 e.installation.as_ref()?.id,
@@ -149,7 +173,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
                 && me.dependency_bots.contains(&e.pull_request.user.login) =>
         {
             Some(dependency_review_inbound(
-                delivery,
+                key,
                 &e.repository,
                 &e.pull_request.user,
                 e.installation.as_ref()?.id,
@@ -167,7 +191,7 @@ pub fn translate(event: &Event, delivery: &str, me: &Identity) -> Option<Inbound
 #[allow(clippy::too_many_arguments)]
 fn request(
     me: &Identity,
-    delivery: &str,
+    key: &str,
     repo: &Repository,
     sender: &User,
     installation: u64,
@@ -185,7 +209,7 @@ fn request(
             .map(|pr| pr.head.sha.clone())
             .unwrap_or_default();
         let mut inbound = dependency_review_inbound(
-            delivery,
+            key,
             repo,
             sender,
             installation,
@@ -197,7 +221,7 @@ fn request(
     }
     let topic = if is_pull_request { "pr" } else { "issue" };
     Some(Inbound {
-        external_id: delivery.to_owned(),
+        external_id: key.to_owned(),
         thread: ThreadRef {
             platform: Platform::GitHub,
             chat: repo.full_name.clone(),
@@ -227,7 +251,7 @@ fn request(
 }
 
 fn dependency_review_inbound(
-    delivery: &str,
+    key: &str,
     repo: &Repository,
     by: &User,
     installation: u64,
@@ -235,7 +259,7 @@ fn dependency_review_inbound(
     request: Request,
 ) -> Inbound {
     Inbound {
-        external_id: delivery.to_owned(),
+        external_id: key.to_owned(),
         thread: ThreadRef {
             platform: Platform::GitHub,
             chat: repo.full_name.clone(),
@@ -306,6 +330,43 @@ pub fn mention(text: &str, handle: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bots::github::payload;
+
+    /// Example `index` of `event` from the fixtures, with `edit` applied, parsed.
+    fn example(event: &str, index: usize, edit: impl FnOnce(&mut serde_json::Value)) -> Event {
+        let path = format!(
+            "{}/tests/fixtures/github/webhooks/{event}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let examples: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut raw = examples[index].clone();
+        edit(&mut raw);
+        payload::parse(event, &serde_json::to_vec(&raw).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn events_are_keyed_on_what_the_signature_covers() {
+        let created = example("issue_comment", 0, |_| {});
+        let key = signed_key(&created).unwrap();
+        assert_eq!(key, "issue-comment:492700400:created");
+        let edited = example("issue_comment", 0, |raw| raw["action"] = "edited".into());
+        assert_ne!(
+            signed_key(&edited).unwrap(),
+            key,
+            "an edit is another event"
+        );
+        let other = example("issue_comment", 0, |raw| raw["comment"]["id"] = 7.into());
+        assert_ne!(signed_key(&other).unwrap(), key);
+
+        let opened = example("pull_request", 0, |_| {});
+        let pushed = example("pull_request", 0, |raw| {
+            raw["pull_request"]["head"]["sha"] = "0123abc".into();
+        });
+        assert_ne!(signed_key(&opened), signed_key(&pushed), "a new head");
+        assert!(signed_key(&opened).unwrap().ends_with(":opened"));
+        assert_eq!(signed_key(&payload::parse("ping", b"{}").unwrap()), None);
+    }
 
     #[test]
     fn mentions_count_only_as_whole_words() {

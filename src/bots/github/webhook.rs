@@ -2,11 +2,20 @@
 //!
 //! The signature (`X-Hub-Signature-256`, HMAC-SHA256 of the raw body) is checked in constant
 //! time against every configured secret — more than one while a secret is being rotated —
-//! *before* the body is parsed; a missing or wrong signature is answered 401 and audited. The
-//! delivery id is the event's key in the store, so a replayed delivery is recognised and dropped.
-//! The answer comes as soon as the event is stored; the work happens in the background.
+//! *before* the body is parsed; a missing or wrong signature is answered 401 and audited
+//! (through [`Refusals`], so a flood of forgeries writes a bounded number of rows).
+//!
+//! A valid signature proves the body came from GitHub once, not that it is new: the headers
+//! (the delivery id among them) are not signed. So an event is stored under a key taken from
+//! the signed body (the comment's or review's id and action, a pull request's head sha and
+//! action: `translate`), and the same body again under a new delivery id is a duplicate; and
+//! an event older than `github.max_event_age` by the times in its body is refused (403) and
+//! audited. A captured delivery thus runs at most once inside that window and never after it
+//! (GitHub's own "Redeliver" of an older delivery is refused the same way). The answer comes as
+//! soon as the event is stored; the work happens in the background.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -20,6 +29,9 @@ use super::translate::{Identity, translate};
 use crate::bots::signature::verify_sha256_hex;
 use crate::config::Secret;
 use crate::core::Core;
+use crate::core::thread::Platform;
+use crate::edge::client::ClientAddr;
+use crate::edge::refusals::Refusals;
 
 /// Where GitHub posts.
 pub const PATH: &str = "/github/webhook";
@@ -32,6 +44,8 @@ struct WebhookState {
     client: Arc<GitHubClient>,
     me: Arc<Identity>,
     secrets: Arc<Vec<Secret>>,
+    max_event_age: Duration,
+    refusals: Refusals,
 }
 
 pub fn routes(
@@ -39,7 +53,9 @@ pub fn routes(
     client: Arc<GitHubClient>,
     me: Identity,
     secrets: Vec<Secret>,
+    max_event_age: Duration,
 ) -> Router {
+    let refusals = Refusals::new(core.store.clone(), Platform::GitHub, "webhook_rejected");
     Router::new()
         .route(PATH, post(receive))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -48,6 +64,8 @@ pub fn routes(
             client,
             me: Arc::new(me),
             secrets: Arc::new(secrets),
+            max_event_age,
+            refusals,
         })
 }
 
@@ -67,35 +85,40 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Why an event is too old to run at `now`, if it is.
+fn staleness(event: &Event, max_age: Duration, now: SystemTime) -> Option<String> {
+    let Some(time) = event.signed_time() else {
+        return Some("an event without a time".to_owned());
+    };
+    let Ok(at) = humantime::parse_rfc3339(time) else {
+        return Some(format!("an event with an unreadable time {time:?}"));
+    };
+    // A time ahead of our clock is skew, not age.
+    let age = now.duration_since(at).unwrap_or_default();
+    (age > max_age).then(|| {
+        format!(
+            "an event from {time}, older than github.max_event_age ({}): a replay, or a \
+             redelivery too late",
+            humantime::format_duration(max_age)
+        )
+    })
+}
+
 async fn receive(
     State(state): State<WebhookState>,
+    client: ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, &'static str) {
     let delivery = header(&headers, "x-github-delivery").unwrap_or("");
     let event_name = header(&headers, "x-github-event").unwrap_or("");
     if let Some(problem) = signature_problem(&headers, &body, &state.secrets) {
-        tracing::warn!(
-            delivery,
-            event = event_name,
-            "rejected a GitHub webhook: {problem}"
-        );
         let detail = format!("{problem}; delivery {delivery:?}, event {event_name:?}");
-        if let Err(e) = state
-            .core
-            .store
-            .audit("github", "unknown", "", "webhook_rejected", &detail)
-            .await
-        {
-            tracing::error!("auditing a rejected webhook failed: {e:#}");
-        }
+        state.refusals.refuse(client, &detail).await;
         return (StatusCode::UNAUTHORIZED, "bad signature\n");
     }
-    if delivery.is_empty() || event_name.is_empty() {
-        return (
-            StatusCode::BAD_REQUEST,
-            "missing X-GitHub-Delivery or X-GitHub-Event\n",
-        );
+    if event_name.is_empty() {
+        return (StatusCode::BAD_REQUEST, "missing X-GitHub-Event\n");
     }
     let event = match payload::parse(event_name, &body) {
         Ok(event) => event,
@@ -116,9 +139,17 @@ async fn receive(
     if let Some((repo, installation)) = installation_of(&event) {
         state.client.remember_installation(repo, installation);
     }
-    let Some(inbound) = translate(&event, delivery, &state.me) else {
+    let Some(inbound) = translate(&event, &state.me) else {
         return (StatusCode::ACCEPTED, "not for the bot\n");
     };
+    if let Some(problem) = staleness(&event, state.max_event_age, SystemTime::now()) {
+        let detail = format!("{problem}; delivery {delivery:?}, event {event_name:?}");
+        state.refusals.refuse(client, &detail).await;
+        return (
+            StatusCode::FORBIDDEN,
+            "the event is older than github.max_event_age: nothing runs\n",
+        );
+    }
     match state.core.store.insert_inbound(&inbound).await {
         Ok(Some(_)) => {
             state.core.inbound_stored();
@@ -179,5 +210,21 @@ mod tests {
         let mut bad = HeaderMap::new();
         bad.insert("x-hub-signature-256", "sha256=zz".parse().unwrap());
         assert!(signature_problem(&bad, body, &secrets).is_some());
+    }
+
+    #[test]
+    fn events_older_than_the_window_are_stale() {
+        let raw = include_str!("../../../tests/fixtures/github/webhooks/issue_comment.json");
+        let examples: Vec<serde_json::Value> = serde_json::from_str(raw).unwrap();
+        let body = serde_json::to_vec(&examples[0]).unwrap();
+        let event = payload::parse("issue_comment", &body).unwrap();
+        // The example's comment was last changed at 2019-05-15T15:20:21Z.
+        let at = humantime::parse_rfc3339("2019-05-15T15:20:21Z").unwrap();
+        let hour = Duration::from_secs(3600);
+        assert_eq!(staleness(&event, hour, at + hour), None);
+        assert_eq!(staleness(&event, hour, at - hour), None, "clock skew");
+        let stale = staleness(&event, hour, at + hour + Duration::from_secs(1)).unwrap();
+        assert!(stale.contains("2019-05-15T15:20:21Z"), "{stale}");
+        assert!(staleness(&payload::parse("ping", b"{}").unwrap(), hour, at).is_some());
     }
 }

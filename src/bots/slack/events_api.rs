@@ -3,7 +3,8 @@
 //! Every request is checked before its body is read as anything: `X-Slack-Signature` must be
 //! `v0=` + HMAC-SHA256 of `v0:{timestamp}:{body}` under the signing secret (compared in
 //! constant time), and `X-Slack-Request-Timestamp` within five minutes of now, so a captured
-//! request cannot be replayed later. A failed check is answered 401 and audited. Slack retries a
+//! request cannot be replayed later. A failed check is answered 401 and audited (through
+//! [`Refusals`], so a flood of forgeries writes a bounded number of rows). Slack retries a
 //! delivery it got no quick 2xx for (`X-Slack-Retry-Num`), signed anew; the retry lands on the
 //! same stored event, since events are keyed by the message they carry. The very same signed
 //! request twice is a replay, refused like a forgery ([`Replays`]).
@@ -24,6 +25,9 @@ use super::translate::SlackMe;
 use crate::bots::signature::verify_sha256_hex;
 use crate::config::Secret;
 use crate::core::Core;
+use crate::core::thread::Platform;
+use crate::edge::client::ClientAddr;
+use crate::edge::refusals::Refusals;
 
 pub const EVENTS_PATH: &str = "/slack/events";
 pub const COMMANDS_PATH: &str = "/slack/commands";
@@ -36,6 +40,7 @@ struct EventsState {
     me: Arc<SlackMe>,
     secret: Arc<Secret>,
     replays: Arc<Mutex<Replays>>,
+    refusals: Refusals,
 }
 
 /// The signatures of the requests accepted in the last [`MAX_AGE`]: Slack signs every attempt
@@ -57,6 +62,7 @@ impl Replays {
 }
 
 pub fn routes(core: Arc<Core>, me: SlackMe, signing_secret: Secret) -> Router {
+    let refusals = Refusals::new(core.store.clone(), Platform::Slack, "webhook_rejected");
     Router::new()
         .route(EVENTS_PATH, post(events))
         .route(COMMANDS_PATH, post(commands))
@@ -65,6 +71,7 @@ pub fn routes(core: Arc<Core>, me: SlackMe, signing_secret: Secret) -> Router {
             me: Arc::new(me),
             secret: Arc::new(signing_secret),
             replays: Arc::default(),
+            refusals,
         })
 }
 
@@ -96,7 +103,12 @@ fn signature_problem(
 }
 
 /// Checks the signature and that the request is not a replay; a refusal is audited.
-async fn check(state: &EventsState, headers: &HeaderMap, body: &[u8]) -> Result<(), StatusCode> {
+async fn check(
+    state: &EventsState,
+    client: ClientAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), StatusCode> {
     let now = SystemTime::now();
     let problem = signature_problem(headers, body, &state.secret, now).or_else(|| {
         let signature = headers
@@ -110,24 +122,17 @@ async fn check(state: &EventsState, headers: &HeaderMap, body: &[u8]) -> Result<
     let Some(problem) = problem else {
         return Ok(());
     };
-    tracing::warn!("rejected a Slack request: {problem}");
-    if let Err(e) = state
-        .core
-        .store
-        .audit("slack", "unknown", "", "webhook_rejected", problem)
-        .await
-    {
-        tracing::error!("auditing a rejected Slack request failed: {e:#}");
-    }
+    state.refusals.refuse(client, problem).await;
     Err(StatusCode::UNAUTHORIZED)
 }
 
 async fn events(
     State(state): State<EventsState>,
+    client: ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
-    if let Err(status) = check(&state, &headers, &body).await {
+    if let Err(status) = check(&state, client, &headers, &body).await {
         return (status, "bad signature\n".into());
     }
     let callback: Callback = match serde_json::from_slice(&body) {
@@ -151,10 +156,11 @@ async fn events(
 
 async fn commands(
     State(state): State<EventsState>,
+    client: ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
-    if let Err(status) = check(&state, &headers, &body).await {
+    if let Err(status) = check(&state, client, &headers, &body).await {
         return (status, "bad signature\n".into());
     }
     let fields: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();

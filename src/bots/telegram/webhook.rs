@@ -1,7 +1,8 @@
 //! Webhook mode: Telegram POSTs each update to us with the secret token we registered.
 //!
 //! The token is compared in constant time before the body is even parsed; a wrong or missing
-//! token is answered 401 and audited. The update is stored before we answer 200, so Telegram
+//! token is answered 401 and audited (through [`Refusals`], so a flood of forgeries writes a
+//! bounded number of rows). The update is stored before we answer 200, so Telegram
 //! retries anything we failed to keep.
 
 use std::sync::Arc;
@@ -19,6 +20,9 @@ use teloxide::types::Update;
 use super::translate::{BotIdentity, translate};
 use crate::config::Secret;
 use crate::core::Core;
+use crate::core::thread::Platform;
+use crate::edge::client::ClientAddr;
+use crate::edge::refusals::Refusals;
 
 /// The header Telegram sends the secret token in.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -30,6 +34,7 @@ struct WebhookState {
     core: Arc<Core>,
     me: BotIdentity,
     secret: Secret,
+    refusals: Refusals,
 }
 
 pub async fn register(bot: &Bot, url: &str, secret: &Secret) -> Result<()> {
@@ -47,10 +52,16 @@ pub fn routes(core: Arc<Core>, me: BotIdentity, url: &str, secret: Secret) -> Re
         .context("telegram.webhook_url is not a URL")?
         .path()
         .to_owned();
+    let refusals = Refusals::new(core.store.clone(), Platform::Telegram, "webhook_rejected");
     Ok(Router::new()
         .route(&path, post(receive))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(WebhookState { core, me, secret }))
+        .with_state(WebhookState {
+            core,
+            me,
+            secret,
+            refusals,
+        }))
 }
 
 fn secret_matches(headers: &HeaderMap, secret: &Secret) -> bool {
@@ -61,22 +72,19 @@ fn secret_matches(headers: &HeaderMap, secret: &Secret) -> bool {
     given.ct_eq(secret.expose().as_bytes()).into()
 }
 
-async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(
+    State(state): State<WebhookState>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     if !secret_matches(&headers, &state.secret) {
-        tracing::warn!("rejected a Telegram webhook call with a wrong or missing secret token");
         let detail = if headers.contains_key(SECRET_HEADER) {
             "wrong secret token"
         } else {
             "missing secret token"
         };
-        if let Err(e) = state
-            .core
-            .store
-            .audit("telegram", "unknown", "", "webhook_rejected", detail)
-            .await
-        {
-            tracing::error!("auditing a rejected webhook call failed: {e:#}");
-        }
+        state.refusals.refuse(client, detail).await;
         return StatusCode::UNAUTHORIZED;
     }
     let update: Update = match serde_json::from_slice(&body) {

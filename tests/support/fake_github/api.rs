@@ -406,6 +406,14 @@ impl FakeGitHub {
         .await
     }
 
+    /// Sends a delivery's exact signed body again under a fresh delivery id, as someone who
+    /// captured it would (the delivery id is not covered by the signature).
+    pub async fn replay_as_new(&self, delivery: &Delivery) -> Delivery {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.send_delivery(&delivery.url, &delivery.event, id, delivery.body.clone())
+            .await
+    }
+
     async fn send_delivery(&self, url: &str, event: &str, id: String, body: Bytes) -> Delivery {
         let c = &self.shared().config;
         let headers =
