@@ -924,7 +924,8 @@ fn validate_host(name: &str, host: &HostConfig) -> Result<()> {
     Ok(())
 }
 
-/// Environment variable names must be plain identifiers: they are passed to `env NAME=VALUE`.
+/// Environment variable names must be plain identifiers: they become `sh` assignments on the
+/// host (`runner::agent_env`).
 fn validate_env(key: &str, env: &BTreeMap<String, String>) -> Result<()> {
     for name in env.keys() {
         let mut chars = name.chars();
