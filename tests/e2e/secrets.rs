@@ -144,6 +144,9 @@ async fn no_secret_reaches_an_agent_a_command_line_the_log_the_database_or_a_hos
     for dir in [&remote_dir, &local_dir] {
         assert_files_clean(dir, &secrets);
     }
+    if let Some(home) = login_home(t.sshd.user()) {
+        assert_files_clean(&home, &secrets);
+    }
     let log = t.log();
     assert!(log.contains("turn finished"), "the log was read: {log}");
     for s in &secrets {
@@ -273,6 +276,19 @@ fn assert_files_clean(dir: &Path, secrets: &[Secret]) {
             );
         }
     }
+}
+
+/// The SSH login user's home, when it is another user than the one running the tests (whose
+/// home is this machine's, not the host's).
+fn login_home(user: &str) -> Option<PathBuf> {
+    let out = std::process::Command::new("getent")
+        .args(["passwd", user])
+        .output()
+        .expect("run getent");
+    assert!(out.status.success(), "no passwd entry for {user}");
+    let entry = String::from_utf8(out.stdout).expect("UTF-8");
+    let home = PathBuf::from(entry.trim().split(':').nth(5).expect("a home field"));
+    (std::env::var_os("HOME").map(PathBuf::from) != Some(home.clone())).then_some(home)
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
