@@ -72,6 +72,21 @@ impl AgentEnv {
     pub fn line_count(&self) -> usize {
         self.text.matches('\n').count()
     }
+
+    /// A shell snippet reading exactly these lines from stdin (byte by byte, so what follows
+    /// stays unread) into `$sb_env`, for `printf '%s' "$sb_env"` to pass on; exits with
+    /// `truncated` when stdin ends first.
+    pub fn read_script(&self, truncated: u32) -> String {
+        format!(
+            r#"sb_env=; i=0
+while [ $i -lt {lines} ]; do
+  IFS= read -r sb_line || exit {truncated}
+  sb_env="$sb_env$sb_line
+"; i=$((i+1))
+done"#,
+            lines = self.line_count()
+        )
+    }
 }
 
 /// Values may be secrets: they are never printed.
@@ -87,8 +102,9 @@ mod tests {
     use std::io::Write;
     use std::process::{Command, Stdio};
 
-    /// Runs `script` under a real `sh` with `stdin`, in an environment of `env` only.
-    fn sh(script: &str, stdin: &[u8], env: &[(&str, &str)]) -> String {
+    /// Runs `script` under a real `sh` with `stdin`, in an environment of `env` only: its exit
+    /// status and stdout.
+    fn sh(script: &str, stdin: &[u8], env: &[(&str, &str)]) -> (i32, String) {
         let mut child = Command::new("/bin/sh")
             .arg("-c")
             .arg(script)
@@ -100,8 +116,8 @@ mod tests {
             .unwrap();
         child.stdin.take().unwrap().write_all(stdin).unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{script}");
-        String::from_utf8(out.stdout).unwrap()
+        let status = out.status.code().expect("an exit status");
+        (status, String::from_utf8(out.stdout).unwrap())
     }
 
     #[test]
@@ -122,14 +138,38 @@ mod tests {
             env.as_bytes(),
             &[("PATH", "/usr/bin:/bin")],
         );
-        assert_eq!(out, format!("{hostile}|"));
+        assert_eq!(out, (0, format!("{hostile}|")));
         assert!(!marker.exists(), "a value was run as a command");
         assert!(!format!("{env:?}").contains("second"), "{env:?}");
     }
 
     #[test]
+    fn the_reader_takes_exactly_the_variables_and_leaves_the_rest() {
+        let env = AgentEnv::new(&[("A".into(), "one\ntwo".into()), ("B".into(), "it's".into())]);
+        let mut input = env.as_bytes().to_vec();
+        input.extend_from_slice(b"the prompt\n");
+        let script = format!(
+            "{}\nprintf '%s' \"$sb_env\"; echo '|'; cat",
+            env.read_script(4)
+        );
+        let out = sh(&script, &input, &[("PATH", "/usr/bin:/bin")]);
+        let whole = String::from_utf8_lossy(env.as_bytes());
+        assert_eq!(out, (0, format!("{whole}|\nthe prompt\n")));
+        let cut = sh(
+            &format!("{}\necho read", env.read_script(4)),
+            &input[..5],
+            &[("PATH", "/usr/bin:/bin")],
+        );
+        assert_eq!(
+            cut,
+            (4, String::new()),
+            "a cut input exits before anything else"
+        );
+    }
+
+    #[test]
     fn the_clean_env_keeps_only_the_basics_that_are_set() {
-        let out = sh(
+        let (_, out) = sh(
             &format!("{} /usr/bin/env", clean_env()),
             b"",
             &[

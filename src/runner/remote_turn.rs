@@ -28,9 +28,9 @@
 //! - The prompt only ever travels as stdin bytes; every other value in these scripts goes
 //!   through [`shell::quote`](super::shell::quote).
 //! - The agent inherits nothing from the launching shell: `env -i` keeps only
-//!   [`agent_env::BASICS`], and its configured variables (an API key, say) come after them on
-//!   stdin, read by builtins and piped by the builtin `printf` to the wrapper, which exports
-//!   them. They are never in a process's arguments (`ps`) nor in a file.
+//!   [`agent_env::BASICS`], and its configured variables (an API key, say) arrive on stdin
+//!   ahead of the prompt, are read by builtins and piped by the builtin `printf` to the
+//!   wrapper, which exports them. They are never in a process's arguments (`ps`) nor in a file.
 //! - Every process on the launch path costs about a millisecond, so the path has as few as the
 //!   protocol allows: the shell sshd starts, `head`, `setsid` (which execs `env`, which execs
 //!   the wrapper) and the agent; the `printf` of the variables is a fork without an exec. The
@@ -146,12 +146,7 @@ if [ -e "$p.launched" ]; then cat > /dev/null; exit {already}; fi
 if ! command -v {program} > /dev/null 2>&1; then cat > /dev/null; exit {missing}; fi
 umask 077
 [ -d "$t" ] || mkdir -p "$t" || exit 6
-sb_env=; i=0
-while [ $i -lt {env_lines} ]; do
-  IFS= read -r sb_line || exit {truncated}
-  sb_env="$sb_env$sb_line
-"; i=$((i+1))
-done
+{read_env}
 if ! head -c {len} > "$p.prompt" || ! IFS= read -r end || [ "$end" != {marker} ]; then
   rm -f "$p.prompt"; exit {truncated}
 fi
@@ -165,7 +160,7 @@ printf '%s' "$sb_env" | setsid -f {clean_env} sh -c {wrapper} sb-turn "$p" {argv
         already = LAUNCH_ALREADY,
         missing = LAUNCH_AGENT_MISSING,
         program = quote(program),
-        env_lines = env.line_count(),
+        read_env = env.read_script(LAUNCH_TRUNCATED),
         len = spec.prompt.len(),
         marker = quote(
             std::str::from_utf8(END_MARKER)
