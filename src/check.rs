@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::agents::claude::Claude;
 use crate::bots::telegram;
-use crate::config::{Config, Secrets};
+use crate::config::{Config, HostConfig, Secrets};
 use crate::runner::health;
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
@@ -15,7 +15,15 @@ use crate::store::connect::DatabaseError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Ok(String),
-    Failed { problem: String, fix: String },
+    /// Works, but is a risk the operator should know about (the command still succeeds).
+    Warning {
+        problem: String,
+        fix: String,
+    },
+    Failed {
+        problem: String,
+        fix: String,
+    },
     Skipped(String),
 }
 
@@ -48,10 +56,12 @@ impl CheckLine {
         }
     }
 
-    /// `✓ name: detail`, `✗ name: problem — fix: …`, `- name: skipped because …`.
+    /// `✓ name: detail`, `⚠ name: risk — fix: …`, `✗ name: problem — fix: …`,
+    /// `- name: skipped because …`.
     pub fn render(&self) -> String {
         match &self.verdict {
             Verdict::Ok(detail) => format!("✓ {}: {detail}", self.name),
+            Verdict::Warning { problem, fix } => format!("⚠ {}: {problem} — fix: {fix}", self.name),
             Verdict::Failed { problem, fix } => format!("✗ {}: {problem} — fix: {fix}", self.name),
             Verdict::Skipped(why) => format!("- {}: {why}", self.name),
         }
@@ -86,7 +96,8 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
         Ok(hosts) => {
             let claude = Claude::new(config.agents.claude.clone());
             for host in hosts.iter() {
-                let mut line = check_host(&claude, host).await;
+                let settings = &config.hosts[&host.name];
+                let mut line = check_host(&claude, host, settings).await;
                 // The implicit `local` host only matters once someone moves a thread to it.
                 let unused_local = host.name == crate::config::LOCAL_HOST
                     && config.local_is_implicit
@@ -98,6 +109,7 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
                 }
                 lines.push(line);
             }
+            lines.extend(local_agents_with_github(config));
         }
         Err(e) => lines.push(CheckLine::failed(
             "hosts",
@@ -197,7 +209,49 @@ fn backend_name(url: &str) -> String {
     }
 }
 
-async fn check_host(claude: &Claude, host: &crate::runner::hosts::Host) -> CheckLine {
+/// Said of every working local host: what its agents can reach.
+const LOCAL_AGENT_NOTE: &str = "; agents here run as the bot's user and can read what it can \
+     (its token files, its database): for more than a personal install use an SSH host or a \
+     separate user";
+
+/// GitHub turns run what strangers wrote (issue text) through the agent; on a `local` host the
+/// agent is the bot's own user and can read the bot's secrets.
+fn local_agents_with_github(config: &Config) -> Option<CheckLine> {
+    config.github.app_id?;
+    let host = config.github.host.as_ref().unwrap_or(&config.defaults.host);
+    if config.hosts.get(host)?.address.is_some() {
+        return None;
+    }
+    Some(CheckLine {
+        name: "github".into(),
+        verdict: Verdict::Warning {
+            problem: format!(
+                "GitHub turns run on {host}, a local host: the agent runs as the bot's own user \
+                 and can read what it can (the token files, the database), and text in an issue \
+                 can ask it to"
+            ),
+            fix: "set github.host to an SSH host (or run the bot as another user than the agent's)"
+                .into(),
+        },
+    })
+}
+
+/// What to do when the host's key changed, in terms of the pin that was configured.
+fn repin_fix(settings: &HostConfig) -> &'static str {
+    if settings.host_key_fingerprint.is_some() {
+        "if the host was reinstalled, pin its new fingerprint (ssh-keyscan HOST | ssh-keygen -lf -) in hosts.NAME.host_key_fingerprint; otherwise investigate before connecting"
+    } else if settings.known_hosts.is_some() {
+        "if the host was reinstalled, replace its line in the file hosts.NAME.known_hosts names (ssh-keygen -R HOST, then ssh-keyscan HOST); otherwise investigate before connecting"
+    } else {
+        "if the host was reinstalled, pin its new key (ssh-keyscan HOST) in hosts.NAME.host_key; otherwise investigate before connecting"
+    }
+}
+
+async fn check_host(
+    claude: &Claude,
+    host: &crate::runner::hosts::Host,
+    settings: &HostConfig,
+) -> CheckLine {
     let name = format!("host {}", host.name);
     let version = claude.version_argv(host.claude());
     let env = claude.invocation(host.claude(), None).env;
@@ -205,7 +259,7 @@ async fn check_host(claude: &Claude, host: &crate::runner::hosts::Host) -> Check
     let Some(latency) = h.latency else {
         let problem = h.error.unwrap_or_else(|| "no answer".to_owned());
         let fix = if problem.contains("host key mismatch") {
-            "if the host was reinstalled, pin its new key (ssh-keyscan HOST) in hosts.NAME.host_key; otherwise investigate before connecting"
+            repin_fix(settings)
         } else if problem.contains("authentication") {
             "add the public half of hosts.NAME.key_file to ~/.ssh/authorized_keys of hosts.NAME.user on the host"
         } else {
@@ -238,6 +292,9 @@ async fn check_host(claude: &Claude, host: &crate::runner::hosts::Host) -> Check
             free as f64 / 1048576.0,
             host.workdir
         );
+    }
+    if settings.address.is_none() {
+        detail.push_str(LOCAL_AGENT_NOTE);
     }
     CheckLine::ok(name, detail)
 }

@@ -665,8 +665,16 @@ pub struct Secrets {
 
 impl Config {
     /// Reads and validates the file at `path` (or the defaults when `None`), applies the
-    /// environment overrides, and resolves the secrets.
+    /// environment overrides, and resolves the secrets (what `serve` and `check` need).
     pub fn load(path: Option<&Path>, env: &Env) -> Result<(Config, Secrets)> {
+        let config = Config::load_settings(path, env)?;
+        let secrets = config.resolve_secrets(env)?;
+        Ok((config, secrets))
+    }
+
+    /// [`Config::load`] without the platform secrets: what commands that only read the database
+    /// need (`audit`, `sessions`, `migrate`), so they run where no token is at hand.
+    pub fn load_settings(path: Option<&Path>, env: &Env) -> Result<Config> {
         let mut config = match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -678,8 +686,7 @@ impl Config {
         };
         config.apply_env(env)?;
         config.validate()?;
-        let secrets = config.resolve_secrets(env)?;
-        Ok((config, secrets))
+        Ok(config)
     }
 
     /// Parses TOML text (no environment, no validation).
@@ -932,7 +939,8 @@ fn validate_host(name: &str, host: &HostConfig) -> Result<()> {
     Ok(())
 }
 
-/// Environment variable names must be plain identifiers: they are passed to `env NAME=VALUE`.
+/// Environment variable names must be plain identifiers: they become `sh` assignments on the
+/// host (`runner::agent_env`).
 fn validate_env(key: &str, env: &BTreeMap<String, String>) -> Result<()> {
     for name in env.keys() {
         let mut chars = name.chars();

@@ -101,8 +101,10 @@ fn init_logging(env: &Env) {
 }
 
 async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
-    // Every command but `web-token` needs the configuration.
+    // Every command but `web-token` needs the configuration; only `serve` and `check` the
+    // platform secrets.
     let load = || Config::load(cli.config.as_deref(), &env);
+    let settings = || Config::load_settings(cli.config.as_deref(), &env);
     match cli.command {
         Command::WebToken { name, admin } => {
             let (token, hash) = switchboard::web::auth::new_user_token();
@@ -128,13 +130,13 @@ async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
             })
         }
         Command::Migrate => {
-            let (config, _) = load()?;
+            let config = settings()?;
             Store::open(&config.database.url, 1).await?;
             println!("the database schema is up to date");
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { since, user, json } => {
-            let (config, _) = load()?;
+            let config = settings()?;
             let since_ms = since
                 .as_deref()
                 .map(switchboard::audit::parse_since)
@@ -150,7 +152,7 @@ async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sessions(command) => {
-            let (config, _) = load()?;
+            let config = settings()?;
             let store = Store::open(&config.database.url, 2).await?;
             match command {
                 SessionsCommand::List { limit } => list_sessions(&store, limit).await?,

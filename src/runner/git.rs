@@ -2,9 +2,11 @@
 //!
 //! The token a platform hands out (a GitHub installation token) is given to git for the one
 //! command that needs it and nowhere else: it travels as the first line of the script's stdin,
-//! lives in one environment variable of that shell, and reaches git through a credential helper
-//! defined with `-c` on the command line — so it is never part of a remote URL, never written to
-//! a git config file or the disk, and never in a process's arguments.
+//! lives in a variable of that shell, is in the environment of the fetch or push alone, and
+//! reaches git through a credential helper defined with `-c` on the command line — so it is
+//! never part of a remote URL, never written to a git config file or the disk, and never in a
+//! process's arguments. The checkout is the agent's to write, hooks included: the fetch and the
+//! push run no hooks, and no other command of the script sees the token.
 //!
 //! The checkout keeps a local branch `switchboard` and a ref `refs/switchboard/base` naming the
 //! commit it was last brought to: commits after `base` are the agent's own. A new turn moves the
@@ -36,13 +38,13 @@ pub struct Prepared {
     pub moved: bool,
 }
 
-/// The shell prelude of every script here: reads the token, defines `gitc` (git with it).
+/// The shell prelude of every script here: reads the token, defines `gitc` (git with it, and
+/// without the checkout's hooks).
 fn prelude(dir: &str) -> String {
     format!(
         r#"set -e
-IFS= read -r SB_GIT_TOKEN
-export SB_GIT_TOKEN
-gitc() {{ git -c credential.helper= -c credential.helper={helper} -c core.askPass= "$@"; }}
+IFS= read -r sb_git_token
+gitc() {{ SB_GIT_TOKEN=$sb_git_token git -c core.hooksPath=/dev/null -c credential.helper= -c credential.helper={helper} -c core.askPass= "$@"; }}
 d={dir}
 mkdir -p "$d"
 cd "$d"
@@ -252,6 +254,15 @@ mod tests {
         let merge_base = git(co, &["merge-base", "HEAD", "refs/switchboard/base-branch"]);
         assert_eq!(git(co, &["log", "-1", "--format=%s", &merge_base]), "first");
 
+        // The agent may leave hooks in its checkout: they never see the token.
+        for hook in ["post-checkout", "reference-transaction", "pre-push"] {
+            let path = co.join(".git/hooks").join(hook);
+            let dump = root.path().join(format!("{hook}.env"));
+            std::fs::write(&path, format!("#!/bin/sh\nenv >> '{}'\n", dump.display())).unwrap();
+            let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+            std::fs::set_permissions(&path, mode).unwrap();
+        }
+
         // The agent commits; a new turn keeps its unpushed work.
         std::fs::write(co.join("b.txt"), "agent\n").unwrap();
         git(co, &["add", "."]);
@@ -274,7 +285,16 @@ mod tests {
             Pushed::Nothing
         );
 
-        // The token is nowhere on disk: not in the checkout's config or anywhere else.
+        // Pushed and clean: the next turn moves to the fetched commit (a checkout, whose hook runs).
+        let moved = prepare(&host, &dir, &checkout, &token).await.unwrap();
+        assert!(moved.moved);
+        assert!(
+            root.path().join("post-checkout.env").exists(),
+            "the hooks ran (for commands without the token)"
+        );
+
+        // The token is nowhere on disk: not in the checkout's config, not in what the hooks
+        // saw, nowhere else.
         let grep = Command::new("grep")
             .args(["-r", "-l", token.expose()])
             .arg(root.path())

@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::agent_env::{self, AgentEnv};
 use super::hosts::Host;
-use super::shell::{quote, quote_path};
+use super::shell::{self, quote, quote_path};
 
 /// How long a health probe may take before the host counts as unreachable.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
@@ -25,13 +26,9 @@ pub struct Health {
     pub missing_tools: Vec<String>,
 }
 
-fn probe_script(workdir: &str, version: &[String], env: &[(String, String)]) -> String {
-    let mut cmd: Vec<String> = Vec::new();
-    if !env.is_empty() {
-        cmd.push("env".to_owned());
-        cmd.extend(env.iter().map(|(k, v)| quote(&format!("{k}={v}"))));
-    }
-    cmd.extend(version.iter().map(|a| quote(a)));
+/// The probe; the agent's variables come on its stdin (see [`agent_env`]), read by the clean
+/// shell that asks the agent for its version.
+fn probe_script(workdir: &str, version: &[String]) -> String {
     let program = version.first().map(String::as_str).unwrap_or("");
     format!(
         r#"echo "load $(cut -d ' ' -f 1-3 /proc/loadavg 2> /dev/null)"
@@ -39,20 +36,27 @@ awk '/^MemTotal:/ {{ print "memtotal", $2 }} /^MemAvailable:/ {{ print "memavail
 w={workdir}
 mkdir -p "$w" 2> /dev/null
 echo "disk $(df -Pk "$w" 2> /dev/null | awk 'NR == 2 {{ print $4 }}')"
-if command -v {program} > /dev/null 2>&1; then echo "agent $({cmd} 2>&1 < /dev/null | head -n 1)"; fi
+if command -v {program} > /dev/null 2>&1; then echo "agent $({clean_env} sh -c {version_script} sb-probe {version} 2>&1 | head -n 1)"; fi
 setsid --help 2>&1 | grep -q -- --fork || echo "missing setsid-f"
 tail --help 2>&1 | grep -q -- --pid || echo "missing tail--pid""#,
         workdir = quote_path(workdir),
         program = quote(program),
-        cmd = cmd.join(" "),
+        clean_env = agent_env::clean_env(),
+        version_script = quote(&format!(
+            "{}\nexec \"$@\" < /dev/null",
+            agent_env::EXPORT_STDIN
+        )),
+        version = shell::join(version),
     )
 }
 
 /// Probes a host. Never fails: an unreachable host is a [`Health`] with an error.
 pub async fn probe(host: &Host, version: &[String], env: &[(String, String)]) -> Health {
-    let script = probe_script(&host.workdir, version, env);
+    let script = probe_script(&host.workdir, version);
+    let env = AgentEnv::new(env);
     let started = Instant::now();
-    let out = match tokio::time::timeout(PROBE_TIMEOUT, host.transport.exec(&script, b"")).await {
+    let exec = host.transport.exec(&script, env.as_bytes());
+    let out = match tokio::time::timeout(PROBE_TIMEOUT, exec).await {
         Err(_) => {
             return Health {
                 error: Some(format!("no answer within {}s", PROBE_TIMEOUT.as_secs())),

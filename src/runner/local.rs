@@ -7,6 +7,11 @@
 //! started. Like a closed SSH channel, that does not reach grandchildren directly: they see their
 //! stdout pipe closed and die of `SIGPIPE` on their next write. Detached work (`setsid … &` with
 //! redirected fds) is untouched, which is what turns rely on.
+//!
+//! The bot's environment holds its secrets (platform tokens, the database URL), so no command
+//! inherits it: each `sh` starts with only [`agent_env::BASICS`], as a command on an SSH host
+//! starts with only what sshd gives it. Whatever a command needs beyond them it is given
+//! explicitly (the agent its configured variables, git its token, both on stdin).
 
 use std::process::Stdio;
 
@@ -15,6 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 
+use crate::runner::agent_env;
 use crate::runner::transport::{
     BoxFuture, Conversation, ExecOutput, INPUT_BUFFER, StreamEvent, Transport, TransportError,
 };
@@ -39,7 +45,11 @@ impl LocalTransport {
 
     fn shell(command: &str) -> Command {
         let mut cmd = Command::new("sh");
-        cmd.arg("-c").arg(command).kill_on_drop(true);
+        cmd.arg("-c")
+            .arg(command)
+            .env_clear()
+            .envs(agent_env::basics_of_this_process())
+            .kill_on_drop(true);
         cmd
     }
 
@@ -157,5 +167,32 @@ impl Transport for LocalTransport {
         command: &'a str,
     ) -> BoxFuture<'a, Result<Conversation, TransportError>> {
         Box::pin(self.start_conversation(command))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The test runner's environment is full of variables (cargo's, say); a command sees none
+    /// but the basics.
+    #[tokio::test]
+    async fn commands_see_only_the_basic_variables() {
+        assert!(
+            std::env::vars().any(|(name, _)| !agent_env::BASICS.contains(&name.as_str())),
+            "this test needs a variable beyond the basics in its own environment"
+        );
+        let out = LocalTransport::new("local").exec("env", b"").await.unwrap();
+        let names: Vec<String> = out
+            .stdout_text()
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(name, _)| name.to_owned()))
+            .collect();
+        let extra: Vec<&String> = names
+            .iter()
+            .filter(|n| !agent_env::BASICS.contains(&n.as_str()) && *n != "PWD")
+            .collect();
+        assert!(extra.is_empty(), "inherited: {extra:?}");
+        assert!(names.iter().any(|n| n == "PATH"), "{names:?}");
     }
 }

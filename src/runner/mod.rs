@@ -1,6 +1,7 @@
 //! Running turns on workspace hosts: transports (local, SSH), the host registry, the turn
 //! protocol on a host, and health probes.
 
+pub mod agent_env;
 pub mod capture;
 pub mod changes;
 pub mod git;

@@ -4,9 +4,10 @@
 //!
 //! ```text
 //! files      <state_dir>/turns/<turn-id>.{prompt,out,err,pid,launched,exit}
-//! launch     one exec: the prompt's bytes and an end marker on stdin → `.prompt`, then
-//!            `setsid -f sh -c WRAPPER` runs the agent with stdin from `.prompt`, stdout to
-//!            `.out`; the wrapper writes the agent's exit status to `.exit` at the end
+//! launch     one exec: the agent's variables, the prompt's bytes and an end marker on stdin;
+//!            the prompt → `.prompt`, then `setsid -f env -i BASICS sh -c WRAPPER` (the
+//!            variables piped in) runs the agent with stdin from `.prompt`, stdout to `.out`;
+//!            the wrapper writes the agent's exit status to `.exit` at the end
 //! follow     `tail -c +OFFSET -F --pid=PID .out`: streams until the wrapper exits
 //! status     `.exit` present → finished; pid alive → running; else vanished
 //! cancel     SIGINT to the group, TERM after a grace period, then KILL; returns when the
@@ -26,10 +27,15 @@
 //!   (exit 4).
 //! - The prompt only ever travels as stdin bytes; every other value in these scripts goes
 //!   through [`shell::quote`](super::shell::quote).
+//! - The agent inherits nothing from the launching shell: `env -i` keeps only
+//!   [`agent_env::BASICS`], and its configured variables (an API key, say) arrive on stdin
+//!   ahead of the prompt, are read by builtins and piped by the builtin `printf` to the
+//!   wrapper, which exports them. They are never in a process's arguments (`ps`) nor in a file.
 //! - Every process on the launch path costs about a millisecond, so the path has as few as the
-//!   protocol allows: the shell sshd starts, `head`, `setsid`, the wrapper and the agent. The
-//!   files are flat (no `mkdir` per turn), environment variables are exported by the wrapper
-//!   (no `env`), and directories are only created when a builtin test finds them missing.
+//!   protocol allows: the shell sshd starts, `head`, `setsid` (which execs `env`, which execs
+//!   the wrapper) and the agent; the `printf` of the variables is a fork without an exec. The
+//!   files are flat (no `mkdir` per turn), the variables are read and exported by builtins, and
+//!   directories are only created when a builtin test finds them missing.
 //! - `tail --pid`, `head -c` reading exactly its count, and `setsid -f` need GNU coreutils and
 //!   util-linux, as on any Linux host; `switchboard check` verifies them.
 
@@ -37,19 +43,25 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::shell::{quote, quote_path};
+use super::agent_env::{self, AgentEnv};
+use super::shell::{self, quote, quote_path};
 use super::transport::{StreamEvent, Transport, TransportError};
 use crate::agents::Invocation;
 
-/// The wrapper that runs on the host as the leader of the turn's process group.
-/// `$1` is the turn's file prefix, `$2` the number of `NAME=VALUE` words that follow (exported
-/// for the agent), and the rest the agent's command line.
-const WRAPPER: &str = r#"p=$1; n=$2; shift 2
-while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
-echo $$ > "$p.pid"
+/// The wrapper that runs on the host as the leader of the turn's process group, in a clean
+/// environment (see [`agent_env`]): its stdin carries the agent's configured variables, which it
+/// exports. `$1` is the turn's file prefix, the rest the agent's command line.
+fn wrapper() -> String {
+    format!(
+        r#"{export}
+sb_p=$1; shift
+echo $$ > "$sb_p.pid"
 trap : INT TERM
-"$@" < "$p.prompt" > "$p.out" 2> "$p.err"
-echo $? > "$p.exit""#;
+"$@" < "$sb_p.prompt" > "$sb_p.out" 2> "$sb_p.err"
+echo $? > "$sb_p.exit""#,
+        export = agent_env::EXPORT_STDIN
+    )
+}
 
 /// The line that must follow the prompt's bytes on the launch script's stdin.
 const END_MARKER: &[u8] = b"sb-end\n";
@@ -119,11 +131,7 @@ fn parent(files: &str) -> &str {
     files.rsplit_once('/').map_or(".", |(dir, _)| dir)
 }
 
-fn launch_script(spec: &LaunchSpec<'_>) -> String {
-    let env = &spec.invocation.env;
-    let mut words: Vec<String> = vec![env.len().to_string()];
-    words.extend(env.iter().map(|(k, v)| quote(&format!("{k}={v}"))));
-    words.extend(spec.invocation.argv.iter().map(|a| quote(a)));
+fn launch_script(spec: &LaunchSpec<'_>, env: &AgentEnv) -> String {
     let program = spec
         .invocation
         .argv
@@ -138,12 +146,13 @@ if [ -e "$p.launched" ]; then cat > /dev/null; exit {already}; fi
 if ! command -v {program} > /dev/null 2>&1; then cat > /dev/null; exit {missing}; fi
 umask 077
 [ -d "$t" ] || mkdir -p "$t" || exit 6
+{read_env}
 if ! head -c {len} > "$p.prompt" || ! IFS= read -r end || [ "$end" != {marker} ]; then
   rm -f "$p.prompt"; exit {truncated}
 fi
 [ -d "$w" ] || mkdir -p "$w" || exit 7
 cd "$w" || exit 7
-setsid -f sh -c {wrapper} sb-turn "$p" {words} < /dev/null > /dev/null 2>&1 || exit 8
+printf '%s' "$sb_env" | setsid -f {clean_env} sh -c {wrapper} sb-turn "$p" {argv} > /dev/null 2>&1 || exit 8
 : > "$p.launched""#,
         dir = quote_path(parent(spec.files)),
         files = quote_path(spec.files),
@@ -151,6 +160,7 @@ setsid -f sh -c {wrapper} sb-turn "$p" {words} < /dev/null > /dev/null 2>&1 || e
         already = LAUNCH_ALREADY,
         missing = LAUNCH_AGENT_MISSING,
         program = quote(program),
+        read_env = env.read_script(LAUNCH_TRUNCATED),
         len = spec.prompt.len(),
         marker = quote(
             std::str::from_utf8(END_MARKER)
@@ -158,17 +168,27 @@ setsid -f sh -c {wrapper} sb-turn "$p" {words} < /dev/null > /dev/null 2>&1 || e
                 .trim_end()
         ),
         truncated = LAUNCH_TRUNCATED,
-        wrapper = quote(WRAPPER),
-        words = words.join(" "),
+        clean_env = agent_env::clean_env(),
+        wrapper = quote(&wrapper()),
+        argv = shell::join(&spec.invocation.argv),
     )
+}
+
+/// What the launch script reads from stdin: the agent's variables, the prompt, the end marker.
+fn launch_input(spec: &LaunchSpec<'_>, env: &AgentEnv) -> Vec<u8> {
+    let mut stdin = Vec::with_capacity(env.as_bytes().len() + spec.prompt.len() + END_MARKER.len());
+    stdin.extend_from_slice(env.as_bytes());
+    stdin.extend_from_slice(spec.prompt);
+    stdin.extend_from_slice(END_MARKER);
+    stdin
 }
 
 /// Starts the turn detached on the host (or finds it already started).
 pub async fn launch(host: &dyn Transport, spec: &LaunchSpec<'_>) -> Result<Launch, LaunchError> {
-    let mut stdin = Vec::with_capacity(spec.prompt.len() + END_MARKER.len());
-    stdin.extend_from_slice(spec.prompt);
-    stdin.extend_from_slice(END_MARKER);
-    let out = host.exec(&launch_script(spec), &stdin).await?;
+    let env = AgentEnv::new(&spec.invocation.env);
+    let out = host
+        .exec(&launch_script(spec, &env), &launch_input(spec, &env))
+        .await?;
     match out.status {
         Some(0) => Ok(Launch::Started),
         Some(LAUNCH_ALREADY) => Ok(Launch::AlreadyStarted),
@@ -342,26 +362,29 @@ mod tests {
     }
 
     #[test]
-    fn the_launch_script_quotes_every_value_and_carries_no_prompt() {
+    fn the_launch_script_quotes_every_value_and_carries_no_prompt_nor_env() {
         let invocation = Invocation {
             argv: vec!["claude".into(), "--resume".into(), "x'; rm -rf / #".into()],
-            env: vec![("K".into(), "v $(id)".into())],
+            env: vec![("API_KEY".into(), "sk-SECRET $(id)".into())],
         };
         let prompt = b"SECRET PROMPT $(reboot)";
-        let script = launch_script(&LaunchSpec {
+        let spec = LaunchSpec {
             files: "~/.sb/turns/t",
             workdir: "~/work dir",
             invocation: &invocation,
             prompt,
-        });
-        assert!(!script.contains("SECRET PROMPT"));
+        };
+        let env = AgentEnv::new(&invocation.env);
+        let script = launch_script(&spec, &env);
+        assert!(!script.contains("SECRET"), "{script}");
         assert!(script.contains(r#"'x'\''; rm -rf / #'"#), "{script}");
-        assert!(
-            script.contains(r#""$p" 1 'K=v $(id)' 'claude'"#),
-            "{script}"
-        );
+        assert!(script.contains(r#""$p" 'claude' '--resume'"#), "{script}");
         assert!(script.contains(r#"w="$HOME"/'work dir'"#), "{script}");
         assert!(script.contains(&format!("head -c {} ", prompt.len())));
+        assert!(script.contains("setsid -f env -i ${PATH+"), "{script}");
+        let input = launch_input(&spec, &env);
+        assert!(input.starts_with(b"API_KEY='sk-SECRET $(id)'\n"));
+        assert!(input.ends_with(b"SECRET PROMPT $(reboot)sb-end\n"));
     }
 
     /// The launch protocol run for real on this machine: the prompt arrives whole, a truncated
@@ -379,7 +402,7 @@ mod tests {
                 "-c".into(),
                 "cat; printf '%s' \"$GREETING\"".into(),
             ],
-            env: vec![("GREETING".into(), " hi there".into())],
+            env: vec![("GREETING".into(), " hi 'there'\n$(id)".into())],
         };
         let spec = LaunchSpec {
             files: &files,
@@ -387,9 +410,16 @@ mod tests {
             invocation: &invocation,
             prompt: b"line one\nline two",
         };
-        // An upload cut short (no end marker) starts nothing.
-        let truncated = host.exec(&launch_script(&spec), b"line one").await.unwrap();
-        assert_eq!(truncated.status, Some(LAUNCH_TRUNCATED));
+        // An upload cut short (no end marker, or not even the whole environment) starts nothing.
+        let env = AgentEnv::new(&invocation.env);
+        let input = launch_input(&spec, &env);
+        for cut in [input.len() - END_MARKER.len(), 5] {
+            let truncated = host
+                .exec(&launch_script(&spec, &env), &input[..cut])
+                .await
+                .unwrap();
+            assert_eq!(truncated.status, Some(LAUNCH_TRUNCATED));
+        }
         assert_eq!(status(&host, &files).await.unwrap(), RemoteStatus::Absent);
 
         assert_eq!(launch(&host, &spec).await.unwrap(), Launch::Started);
@@ -407,14 +437,14 @@ mod tests {
             RemoteStatus::Exited(0)
         );
         let all = read_rest(&host, &files, 0).await.unwrap();
-        assert_eq!(all, b"line one\nline two hi there");
+        assert_eq!(all, b"line one\nline two hi 'there'\n$(id)");
         assert!(
             all.starts_with(&out),
             "followed output is a prefix of the file"
         );
         assert_eq!(
             read_rest(&host, &files, 9).await.unwrap(),
-            b"line two hi there"
+            b"line two hi 'there'\n$(id)"
         );
         remove(&host, &files).await.unwrap();
         assert_eq!(std::fs::read_dir(parent(&files)).unwrap().count(), 0);

@@ -21,7 +21,10 @@ on_both_databases!(
 
 async fn start(db: Db, allow_push: bool) -> Harness {
     let mut options = Options::new(db);
-    options.github = Some(GitHubSetup { allow_push });
+    options.github = Some(GitHubSetup {
+        allow_push,
+        ..GitHubSetup::default()
+    });
     Harness::start_with(options).await
 }
 

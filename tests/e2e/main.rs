@@ -26,6 +26,7 @@ mod github_deps;
 mod hosts;
 mod inbox;
 mod screenshots;
+mod secrets;
 mod slack;
 mod ssh_transport;
 mod store;

@@ -70,6 +70,9 @@ pub struct Options {
 #[derive(Debug, Clone, Default)]
 pub struct GitHubSetup {
     pub allow_push: bool,
+    /// `github.host` (default: none, so `defaults.host`).
+    pub host: Option<String>,
+    pub fake: FakeGitHubConfig,
 }
 
 impl Options {
@@ -137,6 +140,8 @@ pub struct Harness {
     pub http_port: u16,
     webhook_secret: Option<String>,
     web_token: Option<&'static str>,
+    /// More environment for the bot and its commands (`SWITCHBOARD_DATABASE_URL`, say).
+    pub bot_env: Vec<(String, String)>,
     bot: Option<Child>,
 }
 
@@ -155,8 +160,8 @@ impl Harness {
     /// Everything set up, the bot not started yet.
     pub async fn prepare(options: Options) -> Harness {
         let tg = FakeTelegram::start(options.fake.clone()).await;
-        let gh = match options.github {
-            Some(_) => Some(FakeGitHub::start(FakeGitHubConfig::default()).await),
+        let gh = match &options.github {
+            Some(setup) => Some(FakeGitHub::start(setup.fake.clone()).await),
             None => None,
         };
         let slack = match &options.slack {
@@ -197,6 +202,7 @@ impl Harness {
             http_port: free_port(),
             webhook_secret: options.webhook_secret.clone(),
             web_token: options.web_token,
+            bot_env: Vec::new(),
             bot: None,
         };
         if let Some(gh) = &harness.gh {
@@ -222,11 +228,16 @@ impl Harness {
         let github = match (&self.gh, &o.github) {
             (Some(gh), Some(setup)) => format!(
                 "[github]\napp_id = {id}\napi_url = \"{api}\"\nprivate_key_file = \"{key}\"\n\
-                 allow_push = {push}\ntest_timeout = \"60s\"\n",
+                 allow_push = {push}\ntest_timeout = \"60s\"\n{host}",
                 id = gh.app_id(),
                 api = gh.api_url(),
                 key = self.dir.path().join("github-app.pem").display(),
                 push = setup.allow_push,
+                host = setup
+                    .host
+                    .as_ref()
+                    .map(|h| format!("host = \"{h}\"\n"))
+                    .unwrap_or_default(),
             ),
             _ => String::new(),
         };
@@ -335,6 +346,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         if let Some(discord) = &self.discord {
             discord.env(&mut cmd);
         }
+        cmd.envs(self.bot_env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -521,24 +533,12 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
     /// The one running turn on the host: its id and the pid of its wrapper, the leader of its
     /// process group (from the turn's `.pid` file under the state dir).
     pub fn running_turn(&self) -> (String, u32) {
-        let turns = self.host_dir.path().join("state/turns");
-        let pids: Vec<PathBuf> = std::fs::read_dir(&turns)
-            .expect("the host's turn files")
-            .map(|e| e.expect("entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "pid"))
-            .collect();
-        assert_eq!(pids.len(), 1, "one turn on the host: {pids:?}");
-        let id = pids[0]
-            .file_stem()
-            .expect("a turn id")
-            .to_string_lossy()
-            .into_owned();
-        let pid = std::fs::read_to_string(&pids[0])
-            .expect("the turn's pid file")
-            .trim()
-            .parse()
-            .expect("a pid");
-        (id, pid)
+        running_turn_in(&self.host_dir.path().join("state"))
+    }
+
+    /// The running bot's process id.
+    pub fn bot_pid(&self) -> u32 {
+        self.bot.as_ref().expect("the bot is not running").id()
     }
 
     /// Runs `switchboard ARGS…` to completion (the CLI, with this test's config).
@@ -573,6 +573,28 @@ impl Drop for Harness {
             eprintln!("----- bot log -----\n{}\n-------------------", self.log());
         }
     }
+}
+
+/// The one running turn under a host's state dir: its id and the pid of its wrapper.
+pub fn running_turn_in(state_dir: &Path) -> (String, u32) {
+    let turns = state_dir.join("turns");
+    let pids: Vec<PathBuf> = std::fs::read_dir(&turns)
+        .expect("the host's turn files")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pid"))
+        .collect();
+    assert_eq!(pids.len(), 1, "one turn on the host: {pids:?}");
+    let id = pids[0]
+        .file_stem()
+        .expect("a turn id")
+        .to_string_lossy()
+        .into_owned();
+    let pid = std::fs::read_to_string(&pids[0])
+        .expect("the turn's pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    (id, pid)
 }
 
 /// Gives `path` the owner of `like` (the SSH login user's workspace).

@@ -20,6 +20,7 @@
 //! | directive | effect |
 //! |---|---|
 //! | `sleep SECS` | wait as if on the API; SIGINT → `[Request interrupted by user]`, exit 0, no result |
+//! | `wait-for PATH` | wait as `sleep` does until PATH (relative to the cwd) exists; after 120 s stderr and exit 3 |
 //! | `tool-sleep SECS` | Bash tool_use `sleep SECS` that really sleeps; SIGINT → rejected tool + `aborted_tools` result (exit 0); SIGTERM/SIGHUP → killed-task lines, exit 143/129 |
 //! | `tool NAME JSON` | tool_use with that input, result `(NAME completed with no output)`, nothing run |
 //! | `write PATH TEXT…` | Write tool_use; really writes PATH (relative to the cwd, `\n` escapes) |

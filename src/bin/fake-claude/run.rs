@@ -127,6 +127,9 @@ const TOKENS_PER_CALL: u64 = 95;
 const INPUT_MICRO_USD: u64 = 4;
 const OUTPUT_MICRO_USD: u64 = 20;
 const DELTA_CHARS: usize = 64;
+/// How often `wait-for` looks, and for how long.
+const WAIT_FOR_POLL: Duration = Duration::from_millis(20);
+const WAIT_FOR_LIMIT: Duration = Duration::from_secs(120);
 
 impl Runner {
     pub fn new(cfg: Config, signals: Signals, transcript: Transcript) -> Runner {
@@ -168,6 +171,7 @@ impl Runner {
     async fn step(&mut self, step: Step) -> Flow {
         match step {
             Step::Sleep(duration) => self.pause(duration).await,
+            Step::WaitFor(path) => self.wait_for(&path).await,
             Step::ToolSleep { arg, duration } => self.tool_sleep(&arg, duration).await,
             Step::Tool { name, input } => {
                 let id = self.tool_use(&name, &input).await?;
@@ -284,6 +288,21 @@ impl Runner {
             Some(sig) => Err(self.interrupted_outside_tool(sig)),
             None => Ok(()),
         }
+    }
+
+    /// Waits like [`Runner::pause`] until `path` (relative to the cwd) exists; gives up, failing
+    /// the run loudly, after [`WAIT_FOR_LIMIT`].
+    async fn wait_for(&mut self, path: &str) -> Flow {
+        let path = self.cfg.cwd.join(path);
+        let started = Instant::now();
+        while !path.exists() {
+            if started.elapsed() > WAIT_FOR_LIMIT {
+                eprintln!("fake-claude: {} never appeared", path.display());
+                return Err(Exit(3));
+            }
+            self.pause(WAIT_FOR_POLL).await?;
+        }
+        Ok(())
     }
 
     fn interrupted_outside_tool(&mut self, sig: Sig) -> Exit {

@@ -15,6 +15,9 @@ use crate::tree::Node;
 pub enum Step {
     /// Wait as if on the API.
     Sleep(Duration),
+    /// Wait as if on the API until the file exists (what a test creates once it has looked at
+    /// the running agent).
+    WaitFor(String),
     /// A `Bash` tool that really sleeps; `arg` is the text as written, for the tool input.
     ToolSleep {
         arg: String,
@@ -102,6 +105,9 @@ pub fn parse(prompt: &str) -> Result<Script, String> {
         let fail = |why: &str| format!("line {line_no}: `{PREFIX} {name}`: {why}");
         match name {
             "sleep" => steps.push(Step::Sleep(seconds(args).map_err(|e| fail(&e))?)),
+            "wait-for" if !args.trim().is_empty() => {
+                steps.push(Step::WaitFor(args.trim().to_owned()))
+            }
             "tool-sleep" => steps.push(Step::ToolSleep {
                 arg: args.to_owned(),
                 duration: seconds(args).map_err(|e| fail(&e))?,
@@ -358,6 +364,11 @@ mod tests {
         assert!(parse("@fakeish is prose").is_ok());
         assert!(parse("@fake mv only-one").is_err());
         assert!(parse("@fake rm").is_err());
+        assert!(parse("@fake wait-for").is_err());
+        assert_eq!(
+            parse("@fake wait-for /tmp/go on").unwrap().steps,
+            [Step::WaitFor("/tmp/go on".into())]
+        );
         let script = parse("@fake mv a.txt b/c.txt\n@fake rm d.txt").unwrap();
         assert_eq!(
             script.steps,
