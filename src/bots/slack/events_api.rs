@@ -163,20 +163,9 @@ async fn commands(
     if let Err(status) = check(&state, client, &headers, &body).await {
         return (status, "bad signature\n".into());
     }
-    let fields: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    let command = SlashCommand {
-        team_id: field("team_id"),
-        channel_id: field("channel_id"),
-        user_id: field("user_id"),
-        user_name: field("user_name"),
-        command: field("command"),
-        text: field("text"),
-        trigger_id: field("trigger_id"),
-    };
-    if command.trigger_id.is_empty() || command.channel_id.is_empty() {
+    let Some(command) = SlashCommand::from_form(&body) else {
         return (StatusCode::BAD_REQUEST, "not a slash command\n".into());
-    }
+    };
     match intake::accept_command(&state.core, &state.me, &command).await {
         // An empty 200 shows nothing; the answer follows in the channel.
         Ok(()) => (StatusCode::OK, String::new()),

@@ -97,3 +97,23 @@ pub struct SlashCommand {
     pub text: String,
     pub trigger_id: String,
 }
+
+impl SlashCommand {
+    /// A slash command from the Events API's form body; `None` when it names no channel or
+    /// trigger (not a slash command at all).
+    pub fn from_form(body: &[u8]) -> Option<SlashCommand> {
+        let fields: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(body).into_owned().collect();
+        let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+        let command = SlashCommand {
+            team_id: field("team_id"),
+            channel_id: field("channel_id"),
+            user_id: field("user_id"),
+            user_name: field("user_name"),
+            command: field("command"),
+            text: field("text"),
+            trigger_id: field("trigger_id"),
+        };
+        (!command.trigger_id.is_empty() && !command.channel_id.is_empty()).then_some(command)
+    }
+}
