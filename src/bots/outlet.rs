@@ -13,13 +13,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::pacing::Pacer;
+use super::pacing::{Pacer, Ticket};
 use crate::core::Core;
 use crate::core::ids::now_ms;
 use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::runner::transport::BoxFuture;
-use crate::store::OutboxRow;
+use crate::store::{OutboxRow, PauseScope, RetryPause};
 
 /// How often the loop looks for work without a wake-up (work queued by another replica, and
 /// deferred retries).
@@ -169,6 +169,7 @@ pub trait Outlet: Send + Sync + 'static {
 
 /// Delivers the platform's outbox forever.
 pub async fn run<O: Outlet>(core: Arc<Core>, outlet: Arc<O>, pacer: Arc<Pacer>) -> Result<()> {
+    restore_pauses(&core, &pacer, outlet.platform()).await?;
     let platform = outlet.platform();
     let mut changed = core.watch_outbox();
     let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -196,6 +197,48 @@ pub async fn run<O: Outlet>(core: Arc<Core>, outlet: Arc<O>, pacer: Arc<Pacer>) 
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
         }
     }
+}
+
+/// Holds the pacer to the pauses stored before a restart, before any call is made.
+async fn restore_pauses(core: &Core, pacer: &Pacer, platform: Platform) -> Result<()> {
+    for pause in core.store.pending_pauses(platform).await? {
+        let chat = match &pause.scope {
+            PauseScope::Chat(chat) => Some(chat.as_str()),
+            PauseScope::Platform => None,
+        };
+        pacer.restore(chat, pause.until_ms);
+    }
+    Ok(())
+}
+
+/// The platform asked for a pause (`RetryAfter`, or `RetryAfterEverywhere` when `everywhere`):
+/// the pacer holds the chat (or the platform) back, and the pause is stored before the next
+/// call, so a restart keeps it.
+async fn pause(
+    core: &Core,
+    pacer: &Pacer,
+    row: &OutboxRow,
+    ticket: Ticket<'_>,
+    wait: Duration,
+    everywhere: bool,
+) -> Result<()> {
+    let (until_ms, scope) = match everywhere {
+        false => (
+            pacer.pause(ticket, wait),
+            PauseScope::Chat(row.thread.chat.clone()),
+        ),
+        true => (pacer.pause_all(ticket, wait), PauseScope::Platform),
+    };
+    tracing::info!(
+        key = row.key,
+        chat = row.thread.chat,
+        everywhere,
+        "rate limited for {:.1}s",
+        wait.as_secs_f64()
+    );
+    core.store
+        .save_pause(row.thread.platform, &RetryPause { scope, until_ms })
+        .await
 }
 
 /// Sends a chat's pending messages in order until none is due. Deferred work (a retry not yet
@@ -261,8 +304,12 @@ async fn deliver_post<O: Outlet>(
                         .await?;
                     break;
                 }
-                Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
-                Err(SendError::RetryAfterEverywhere(wait)) => pacer.pause_all(ticket, wait),
+                Err(SendError::RetryAfter(wait)) => {
+                    pause(core, pacer, row, ticket, wait, false).await?
+                }
+                Err(SendError::RetryAfterEverywhere(wait)) => {
+                    pause(core, pacer, row, ticket, wait, true).await?
+                }
                 Err(SendError::Markup(reason)) => {
                     pacer.done(ticket);
                     match (fallback.is_none(), part.plain()) {
@@ -314,8 +361,12 @@ async fn deliver_edit<O: Outlet>(
                 pacer.done(ticket);
                 return core.store.outbox_done(row).await;
             }
-            Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
-            Err(SendError::RetryAfterEverywhere(wait)) => pacer.pause_all(ticket, wait),
+            Err(SendError::RetryAfter(wait)) => {
+                pause(core, pacer, row, ticket, wait, false).await?
+            }
+            Err(SendError::RetryAfterEverywhere(wait)) => {
+                pause(core, pacer, row, ticket, wait, true).await?
+            }
             Err(SendError::Transient(reason)) => {
                 pacer.done(ticket);
                 return retry_later(core, row, &reason).await;
@@ -352,8 +403,12 @@ async fn deliver_reaction<O: Outlet>(
                 pacer.done(ticket);
                 return core.store.outbox_done(row).await;
             }
-            Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
-            Err(SendError::RetryAfterEverywhere(wait)) => pacer.pause_all(ticket, wait),
+            Err(SendError::RetryAfter(wait)) => {
+                pause(core, pacer, row, ticket, wait, false).await?
+            }
+            Err(SendError::RetryAfterEverywhere(wait)) => {
+                pause(core, pacer, row, ticket, wait, true).await?
+            }
             Err(SendError::Transient(reason)) => {
                 pacer.done(ticket);
                 return retry_later(core, row, &reason).await;

@@ -1,7 +1,9 @@
 //! Telegram specifics: flood limits and 429 storms, rendering and long answers, groups and
 //! forum topics, webhook mode, the command menu, and the commands that only read.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use switchboard::core::thread::Platform;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::fake_telegram::UserMessage;
@@ -10,6 +12,7 @@ use crate::support::telegram_html;
 
 on_both_databases!(
     storms_lose_nothing_and_respect_retry_after,
+    a_retry_after_outlives_a_restart,
     markdown_answers_render_split_and_fall_back,
     groups_and_forum_topics,
     webhook_mode_checks_the_secret,
@@ -37,6 +40,48 @@ async fn storms_lose_nothing_and_respect_retry_after(db: Db) {
     t.wait_text("✅ Done").await;
     let limited = t.tg.calls().iter().filter(|c| c.status == 429).count();
     assert!(limited >= 7, "the fake answered 429 {limited} times");
+    t.tg.assert_all_read();
+    t.assert_no_violations();
+}
+
+/// A 429 answered just before the bot is SIGKILLed: the restarted bot makes no call to the
+/// chat inside the window Telegram opened (the pause was stored with its end), and the message
+/// still arrives once it has passed.
+async fn a_retry_after_outlives_a_restart(db: Db) {
+    let mut t = Harness::start(db).await;
+    t.tg.storm(t.chat.id, 1, 6);
+    t.say("/help");
+    let limited = t.tg.wait_for_call_where(WAIT, |c| c.status == 429).await;
+    let store = t.store().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while store
+        .pending_pauses(Platform::Telegram)
+        .await
+        .expect("read the pauses")
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the pause was never stored"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    store.close().await;
+    t.kill_bot();
+    let window_end = limited.at + Duration::from_secs(6);
+    assert!(
+        SystemTime::now() < window_end,
+        "the bot is restarted inside the window"
+    );
+
+    t.start_bot().await;
+    let reply = t.next().await;
+    assert!(reply.text.contains("/status"), "{}", reply.text);
+    assert!(
+        reply.sent_at >= window_end,
+        "sent {:?} before the window's end",
+        window_end.duration_since(reply.sent_at).unwrap_or_default()
+    );
     t.tg.assert_all_read();
     t.assert_no_violations();
 }

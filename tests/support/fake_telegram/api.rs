@@ -354,6 +354,18 @@ impl FakeTelegram {
         })
     }
 
+    /// Waits for the first call that matches `pred`, already made or yet to come.
+    pub async fn wait_for_call_where(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&CallRecord) -> bool,
+    ) -> CallRecord {
+        let found = self
+            .wait(timeout, |st| st.calls.iter().find(|c| pred(c)).cloned())
+            .await;
+        found.unwrap_or_else(|| panic!("no such call within {timeout:?}: {:#?}", self.calls()))
+    }
+
     /// Waits until a getUpdates call is parked in the fake waiting for
     /// updates: the bot is idle and polling. Panics after `timeout`.
     pub async fn wait_until_polling(&self, timeout: Duration) {
