@@ -201,21 +201,19 @@ impl Pacer {
         drop(ticket);
     }
 
-    /// The platform said to wait `retry_after` before calling the ticket's chat again. Returns
-    /// when the pause ends, for the outlet to store.
-    pub fn pause(&self, ticket: Ticket<'_>, retry_after: Duration) -> PauseEnd {
+    /// The platform said to wait `retry_after` before calling `chat` again. Returns when the
+    /// pause ends, for the outlet to store.
+    pub fn pause(&self, chat: &str, retry_after: Duration) -> PauseEnd {
         let end = pause_end(retry_after);
-        self.restore(Some(&ticket.chat), end);
-        drop(ticket);
+        self.restore(Some(chat), end);
         end
     }
 
     /// The platform said to wait `retry_after` before calling it again at all. Returns when the
     /// pause ends, for the outlet to store.
-    pub fn pause_all(&self, ticket: Ticket<'_>, retry_after: Duration) -> PauseEnd {
+    pub fn pause_all(&self, retry_after: Duration) -> PauseEnd {
         let end = pause_end(retry_after);
         self.restore(None, end);
-        drop(ticket);
         end
     }
 
@@ -328,7 +326,8 @@ mod tests {
         });
         let start = Instant::now();
         let t = pacer.acquire("1", false, false).await;
-        pacer.pause(t, Duration::from_secs(7));
+        pacer.pause("1", Duration::from_secs(7));
+        pacer.done(t);
         let t = pacer.acquire("2", false, false).await;
         assert!(start.elapsed() < Duration::from_secs(1));
         pacer.done(t);
@@ -345,7 +344,8 @@ mod tests {
         });
         let start = Instant::now();
         let t = pacer.acquire("1", false, false).await;
-        pacer.pause_all(t, Duration::from_secs(7));
+        pacer.pause_all(Duration::from_secs(7));
+        pacer.done(t);
         let t = pacer.acquire("2", false, false).await;
         assert!(start.elapsed() >= Duration::from_secs(7));
         pacer.done(t);

@@ -28,7 +28,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditRow;
-pub use outbox::OutboxRow;
+pub use outbox::{OutboxRow, SendingPart};
 pub use pauses::{PauseScope, RetryPause};
 pub use sessions::{NewSession, SessionRow, SessionSummary};
 pub use turns::{NewTurn, SessionTotals, TurnEventRow, TurnRow, TurnState, TurnStats};

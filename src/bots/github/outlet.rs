@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::client::{ApiError, GitHubClient};
 use super::review::MARKER;
-use crate::bots::outlet::{Outlet, OutletPart, SendError};
+use crate::bots::outlet::{Outlet, OutletPart, PartId, SendError};
 use crate::core::outbox::{Post, Reaction, keys};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::render::markdown;
@@ -174,7 +174,7 @@ impl Outlet for GitHubOutlet {
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        key: &'a str,
+        id: PartId<'a>,
         part: &'a CommentPart,
         post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>> {
@@ -183,7 +183,7 @@ impl Outlet for GitHubOutlet {
             if target.review {
                 return self.post_review(&target, &part.0).await.map_err(classify);
             }
-            let body = format!("{}{}", part.0, turn_marker(key).unwrap_or_default());
+            let body = format!("{}{}", part.0, turn_marker(id.key).unwrap_or_default());
             let reply_in_review_thread = post
                 .reply_to
                 .as_deref()

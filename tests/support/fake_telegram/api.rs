@@ -436,6 +436,21 @@ impl FakeTelegram {
         self.shared().lock().calls.clone()
     }
 
+    /// The next calls that post a message (sendMessage, sendDocument,
+    /// sendPhoto), one per entry: `true` posts it, then answers 500 as if the
+    /// answer were lost on the way (Telegram accepted it).
+    pub fn fail_after_sending(&self, pattern: &[bool]) {
+        self.shared()
+            .lock()
+            .fail_after_sending
+            .extend(pattern.iter().copied());
+    }
+
+    /// `(chat, message id)` of the messages posted whose answer was a 500.
+    pub fn answers_lost(&self) -> Vec<(i64, i32)> {
+        self.shared().lock().answers_lost.clone()
+    }
+
     /// Counted calls made inside an open `retry_after` window.
     pub fn violations(&self) -> Vec<Violation> {
         self.shared().lock().violations.clone()
