@@ -4,8 +4,15 @@
 //! so a slow or rate-limited chat never holds up another, and messages to one chat go out in
 //! order. A post may need several platform messages ("parts"); each part is recorded in the
 //! store right after the platform accepted it, so a crash resumes at the next part instead of
-//! repeating the first (DESIGN invariant 4). The window for a duplicate is one HTTP round trip:
-//! a part accepted by the platform whose confirmation the bot did not live to record.
+//! repeating the first (DESIGN invariant 4).
+//!
+//! A part whose answer was lost — a 5xx or a timeout after the platform accepted it, a dropped
+//! connection, a crash before the record — may be there already. So each part is named
+//! ([`PartId`], the same on every attempt and after a restart) and noted as being sent before
+//! the first attempt; a later pass that finds the note asks the platform first
+//! ([`Outlet::find_sent`]: Slack finds its metadata, GitHub its marker) and records what it
+//! finds instead of sending again. Discord recognises a repeated part by its nonce itself.
+//! Telegram can do neither: there a lost answer can still show a part twice.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -19,7 +26,7 @@ use crate::core::ids::now_ms;
 use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::runner::transport::BoxFuture;
-use crate::store::OutboxRow;
+use crate::store::{OutboxRow, PauseScope, RetryPause};
 
 /// How often the loop looks for work without a wake-up (work queued by another replica, and
 /// deferred retries).
@@ -115,6 +122,29 @@ pub fn markup_parts(rendered: Vec<String>, post: &Post) -> Vec<MarkupPart> {
     )
 }
 
+/// One message of one post: the same on every attempt, also after a restart, so a platform
+/// that can recognise a repeated send is told which part it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartId<'a> {
+    /// The post's outbox key.
+    pub key: &'a str,
+    /// The part's place in the post.
+    pub index: usize,
+}
+
+impl PartId<'_> {
+    /// A token naming the part in 24 characters (Discord takes nonces of up to 25): hex of the
+    /// first 12 bytes of SHA-256 over the key and the index. 96 bits keep the bot's parts apart.
+    pub fn nonce(&self) -> String {
+        let text = format!("{}\n{}", self.key, self.index);
+        let hash = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+        hash.as_ref()[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 /// One message of a post as a platform sends it.
 pub trait OutletPart: Send + Sync {
     /// The same content without formatting, for when the platform rejects the markup.
@@ -136,14 +166,27 @@ pub trait Outlet: Send + Sync + 'static {
     /// again and continues at the first part not yet posted.
     fn parts(&self, post: &Post) -> Vec<Self::Part>;
 
-    /// Sends one part of the post queued under `key`; returns the platform's message id.
+    /// Sends one part of a post; returns the platform's message id.
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        key: &'a str,
+        id: PartId<'a>,
         part: &'a Self::Part,
         post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>>;
+
+    /// Looks for the message an earlier attempt at the part `id` (first tried at `since_ms`,
+    /// Unix ms) may have posted although its answer was lost; its message id if it is there.
+    /// `Ok(None)` when it is not, and by default: platforms that cannot tell send again.
+    fn find_sent<'a>(
+        &'a self,
+        _thread: &'a ThreadRef,
+        _id: PartId<'a>,
+        _part: &'a Self::Part,
+        _since_ms: i64,
+    ) -> BoxFuture<'a, Result<Option<String>, SendError>> {
+        Box::pin(async { Ok(None) })
+    }
 
     /// Reacts to a platform message. Platforms without reactions need not implement it.
     fn react<'a>(
@@ -169,6 +212,7 @@ pub trait Outlet: Send + Sync + 'static {
 
 /// Delivers the platform's outbox forever.
 pub async fn run<O: Outlet>(core: Arc<Core>, outlet: Arc<O>, pacer: Arc<Pacer>) -> Result<()> {
+    restore_pauses(&core, &pacer, outlet.platform()).await?;
     let platform = outlet.platform();
     let mut changed = core.watch_outbox();
     let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -196,6 +240,45 @@ pub async fn run<O: Outlet>(core: Arc<Core>, outlet: Arc<O>, pacer: Arc<Pacer>) 
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
         }
     }
+}
+
+/// Holds the pacer to the pauses stored before a restart, before any call is made.
+async fn restore_pauses(core: &Core, pacer: &Pacer, platform: Platform) -> Result<()> {
+    for pause in core.store.pending_pauses(platform).await? {
+        let chat = match &pause.scope {
+            PauseScope::Chat(chat) => Some(chat.as_str()),
+            PauseScope::Platform => None,
+        };
+        pacer.restore(chat, pause.until_ms);
+    }
+    Ok(())
+}
+
+/// The platform asked for a pause (`RetryAfter`, or `RetryAfterEverywhere` when `everywhere`):
+/// the pacer holds the chat (or the platform) back, and the pause is stored before the next
+/// call, so a restart keeps it.
+async fn pause(
+    core: &Core,
+    pacer: &Pacer,
+    row: &OutboxRow,
+    wait: Duration,
+    everywhere: bool,
+) -> Result<()> {
+    let chat = &row.thread.chat;
+    let (until_ms, scope) = match everywhere {
+        false => (pacer.pause(chat, wait), PauseScope::Chat(chat.clone())),
+        true => (pacer.pause_all(wait), PauseScope::Platform),
+    };
+    tracing::info!(
+        key = row.key,
+        chat,
+        everywhere,
+        "rate limited for {:.1}s",
+        wait.as_secs_f64()
+    );
+    core.store
+        .save_pause(row.thread.platform, &RetryPause { scope, until_ms })
+        .await
 }
 
 /// Sends a chat's pending messages in order until none is due. Deferred work (a retry not yet
@@ -248,11 +331,26 @@ async fn deliver_post<O: Outlet>(
     let already = core.store.posted_parts(&row.key).await?.len();
     let group = outlet.is_group(&row.thread.chat);
     for (index, part) in parts.iter().enumerate().skip(already) {
+        let id = PartId {
+            key: &row.key,
+            index,
+        };
+        match find_earlier(core, outlet, pacer, row, id, part).await? {
+            Earlier::Found(message_id) => {
+                core.store
+                    .record_posted(&row.key, index as i64, &message_id)
+                    .await?;
+                continue;
+            }
+            Earlier::Deferred => return Ok(()),
+            Earlier::NotFound => {}
+        }
+        core.store.mark_sending(row, index as i64).await?;
         let mut fallback = None;
         loop {
             let sending = fallback.as_ref().unwrap_or(part);
             let ticket = pacer.acquire(&row.thread.chat, group, false).await;
-            let result = outlet.send(&row.thread, &row.key, sending, post).await;
+            let result = outlet.send(&row.thread, id, sending, post).await;
             match result {
                 Ok(message_id) => {
                     pacer.done(ticket);
@@ -261,8 +359,10 @@ async fn deliver_post<O: Outlet>(
                         .await?;
                     break;
                 }
-                Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
-                Err(SendError::RetryAfterEverywhere(wait)) => pacer.pause_all(ticket, wait),
+                Err(SendError::RetryAfter(wait)) => pause(core, pacer, row, wait, false).await?,
+                Err(SendError::RetryAfterEverywhere(wait)) => {
+                    pause(core, pacer, row, wait, true).await?
+                }
                 Err(SendError::Markup(reason)) => {
                     pacer.done(ticket);
                     match (fallback.is_none(), part.plain()) {
@@ -290,6 +390,78 @@ async fn deliver_post<O: Outlet>(
     core.store.outbox_done(row).await
 }
 
+/// What became of an earlier attempt at a part.
+enum Earlier {
+    /// The platform has it: this message.
+    Found(String),
+    /// No earlier attempt, it is not there, or the platform cannot tell: send it.
+    NotFound,
+    /// The platform could not be asked now; the post waits for a later pass.
+    Deferred,
+}
+
+/// Asks the platform for the part an earlier pass started sending (and never saw accepted).
+/// A lookup the platform refuses for good (a missing scope, say) leaves only sending again.
+async fn find_earlier<O: Outlet>(
+    core: &Core,
+    outlet: &O,
+    pacer: &Pacer,
+    row: &OutboxRow,
+    id: PartId<'_>,
+    part: &O::Part,
+) -> Result<Earlier> {
+    let Some(since_ms) = row
+        .sending
+        .filter(|s| s.part == id.index as i64)
+        .map(|s| s.since_ms)
+    else {
+        return Ok(Earlier::NotFound);
+    };
+    let group = outlet.is_group(&row.thread.chat);
+    loop {
+        match outlet.find_sent(&row.thread, id, part, since_ms).await {
+            Ok(Some(message_id)) => {
+                tracing::info!(
+                    key = row.key,
+                    part = id.index,
+                    message_id,
+                    "an earlier attempt was posted after all: not sending it again"
+                );
+                return Ok(Earlier::Found(message_id));
+            }
+            Ok(None) => {
+                tracing::info!(
+                    key = row.key,
+                    part = id.index,
+                    "an earlier attempt may not have been posted: sending again"
+                );
+                return Ok(Earlier::NotFound);
+            }
+            // Lookups are not paced like sends, but wait out a pause they run into.
+            Err(SendError::RetryAfter(wait)) => {
+                pause(core, pacer, row, wait, false).await?;
+                pacer.done(pacer.acquire(&row.thread.chat, group, false).await);
+            }
+            Err(SendError::RetryAfterEverywhere(wait)) => {
+                pause(core, pacer, row, wait, true).await?;
+                pacer.done(pacer.acquire(&row.thread.chat, group, false).await);
+            }
+            Err(SendError::Transient(reason)) => {
+                retry_later(core, row, &reason).await?;
+                return Ok(Earlier::Deferred);
+            }
+            Err(SendError::Markup(reason) | SendError::Rejected(reason)) => {
+                tracing::warn!(
+                    key = row.key,
+                    part = id.index,
+                    "cannot look for an earlier attempt, sending again: {reason}"
+                );
+                return Ok(Earlier::NotFound);
+            }
+        }
+    }
+}
+
 async fn deliver_edit<O: Outlet>(
     core: &Core,
     outlet: &O,
@@ -314,8 +486,10 @@ async fn deliver_edit<O: Outlet>(
                 pacer.done(ticket);
                 return core.store.outbox_done(row).await;
             }
-            Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
-            Err(SendError::RetryAfterEverywhere(wait)) => pacer.pause_all(ticket, wait),
+            Err(SendError::RetryAfter(wait)) => pause(core, pacer, row, wait, false).await?,
+            Err(SendError::RetryAfterEverywhere(wait)) => {
+                pause(core, pacer, row, wait, true).await?
+            }
             Err(SendError::Transient(reason)) => {
                 pacer.done(ticket);
                 return retry_later(core, row, &reason).await;
@@ -352,8 +526,10 @@ async fn deliver_reaction<O: Outlet>(
                 pacer.done(ticket);
                 return core.store.outbox_done(row).await;
             }
-            Err(SendError::RetryAfter(wait)) => pacer.pause(ticket, wait),
-            Err(SendError::RetryAfterEverywhere(wait)) => pacer.pause_all(ticket, wait),
+            Err(SendError::RetryAfter(wait)) => pause(core, pacer, row, wait, false).await?,
+            Err(SendError::RetryAfterEverywhere(wait)) => {
+                pause(core, pacer, row, wait, true).await?
+            }
             Err(SendError::Transient(reason)) => {
                 pacer.done(ticket);
                 return retry_later(core, row, &reason).await;
@@ -385,4 +561,24 @@ async fn retry_later(core: &Core, row: &OutboxRow, reason: &str) -> Result<()> {
     core.store
         .outbox_defer(row, now_ms() + delay.as_millis() as i64, reason)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_nonce_is_short_stable_and_its_own() {
+        let id = |key, index| PartId { key, index };
+        let nonce = id("turn:0193:result", 0).nonce();
+        assert_eq!(nonce.len(), 24, "Discord takes at most 25 characters");
+        assert!(nonce.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(
+            nonce,
+            id("turn:0193:result", 0).nonce(),
+            "the same on every attempt"
+        );
+        assert_ne!(nonce, id("turn:0193:result", 1).nonce());
+        assert_ne!(nonce, id("turn:0194:result", 0).nonce());
+    }
 }

@@ -10,12 +10,19 @@
 //!
 //! Calls that can wait (progress edits) may only use the first quarter of a group's window, so
 //! busy turns' progress never eats the budget their answers and outcomes need.
+//!
+//! A pause ends at a wall-clock deadline ([`PauseEnd`]) the outlet stores, so a restarted bot
+//! restores it ([`Pacer::restore`]) before its first call: a window the platform opened before a
+//! crash is respected after it. A [`Ticket`] marks its chat busy until it is dropped — also when
+//! the task holding it panics or is cancelled — so no chat stays busy for good.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use crate::core::ids::now_ms;
 
 /// A platform's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,12 +67,32 @@ struct PacerState {
     paused_until: Option<Instant>,
 }
 
-/// Permission to make one call; report its end with [`Pacer::done`].
+/// Permission to make one call to a chat, which is busy until the ticket is gone. Dropping it
+/// records the call's end, as [`Pacer::done`] does: a call abandoned half-way (a panic, a
+/// cancelled task) may have reached the platform, so the spacing after it is kept.
 #[derive(Debug)]
 #[must_use]
-pub struct Ticket {
+pub struct Ticket<'a> {
+    pacer: &'a Pacer,
     chat: String,
 }
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        let mut state = self.pacer.lock();
+        let now = Instant::now();
+        let c = state
+            .chats
+            .entry(std::mem::take(&mut self.chat))
+            .or_default();
+        c.busy = false;
+        c.last_done = Some(now);
+        c.recent.push_back(now);
+    }
+}
+
+/// When a pause ends, in Unix milliseconds: a deadline that means the same after a restart.
+pub type PauseEnd = i64;
 
 impl Pacer {
     pub fn new(limits: Limits) -> Pacer {
@@ -75,18 +102,28 @@ impl Pacer {
         }
     }
 
+    /// The state, also after a panic elsewhere poisoned the lock: every update to it is a
+    /// single assignment or push, so it is never left half-changed, and a ticket dropped while
+    /// unwinding must not panic again.
+    fn lock(&self) -> MutexGuard<'_, PacerState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Waits until a call to `chat` is allowed, and reserves it. `deferrable` calls (progress
     /// edits) get only a quarter of a group's budget.
-    pub async fn acquire(&self, chat: &str, is_group: bool, deferrable: bool) -> Ticket {
+    pub async fn acquire(&self, chat: &str, is_group: bool, deferrable: bool) -> Ticket<'_> {
         loop {
             let wait = {
-                let mut state = self.state.lock().expect("pacer lock");
+                let mut state = self.lock();
                 let now = Instant::now();
                 let wait = self.wait_needed(&mut state, chat, is_group, deferrable, now);
                 if wait.is_zero() {
                     state.global.push_back(now);
                     state.chats.entry(chat.to_owned()).or_default().busy = true;
                     return Ticket {
+                        pacer: self,
                         chat: chat.to_owned(),
                     };
                 }
@@ -155,41 +192,54 @@ impl Pacer {
 
     /// How long a call to `chat` would have to wait now (nothing is reserved).
     pub fn wait_for(&self, chat: &str, is_group: bool, deferrable: bool) -> Duration {
-        let mut state = self.state.lock().expect("pacer lock");
+        let mut state = self.lock();
         self.wait_needed(&mut state, chat, is_group, deferrable, Instant::now())
     }
 
     /// Records the end of a call.
-    pub fn done(&self, ticket: Ticket) {
-        let mut state = self.state.lock().expect("pacer lock");
-        let now = Instant::now();
-        let c = state.chats.entry(ticket.chat).or_default();
-        c.busy = false;
-        c.last_done = Some(now);
-        c.recent.push_back(now);
+    pub fn done(&self, ticket: Ticket<'_>) {
+        drop(ticket);
     }
 
-    /// The platform said to wait `retry_after` before calling `chat` again.
-    pub fn pause(&self, ticket: Ticket, retry_after: Duration) {
-        let until = Instant::now() + retry_after + MARGIN;
-        let chat = ticket.chat.clone();
-        self.done(ticket);
-        let mut state = self.state.lock().expect("pacer lock");
-        let c = state.chats.entry(chat).or_default();
-        c.paused_until = Some(c.paused_until.map_or(until, |u| u.max(until)));
+    /// The platform said to wait `retry_after` before calling `chat` again. Returns when the
+    /// pause ends, for the outlet to store.
+    pub fn pause(&self, chat: &str, retry_after: Duration) -> PauseEnd {
+        let end = pause_end(retry_after);
+        self.restore(Some(chat), end);
+        end
     }
 
-    /// The platform said to wait `retry_after` before calling it again at all.
-    pub fn pause_all(&self, ticket: Ticket, retry_after: Duration) {
-        let until = Instant::now() + retry_after + MARGIN;
-        self.done(ticket);
-        let mut state = self.state.lock().expect("pacer lock");
-        state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
+    /// The platform said to wait `retry_after` before calling it again at all. Returns when the
+    /// pause ends, for the outlet to store.
+    pub fn pause_all(&self, retry_after: Duration) -> PauseEnd {
+        let end = pause_end(retry_after);
+        self.restore(None, end);
+        end
     }
+
+    /// No call to `chat` (to any chat, when `None`) before `end`: a pause stored before a
+    /// restart, or one just received. A pause never shortens a longer one.
+    pub fn restore(&self, chat: Option<&str>, end: PauseEnd) {
+        let remaining = u64::try_from(end - now_ms()).unwrap_or(0);
+        let until = Instant::now() + Duration::from_millis(remaining);
+        let mut state = self.lock();
+        let paused_until = match chat {
+            Some(chat) => &mut state.chats.entry(chat.to_owned()).or_default().paused_until,
+            None => &mut state.paused_until,
+        };
+        *paused_until = Some(paused_until.map_or(until, |u| u.max(until)));
+    }
+}
+
+/// The end of a `retry_after` starting now, with the margin, on the wall clock.
+fn pause_end(retry_after: Duration) -> PauseEnd {
+    now_ms() + i64::try_from((retry_after + MARGIN).as_millis()).unwrap_or(i64::MAX / 2)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn limits() -> Limits {
@@ -276,7 +326,8 @@ mod tests {
         });
         let start = Instant::now();
         let t = pacer.acquire("1", false, false).await;
-        pacer.pause(t, Duration::from_secs(7));
+        pacer.pause("1", Duration::from_secs(7));
+        pacer.done(t);
         let t = pacer.acquire("2", false, false).await;
         assert!(start.elapsed() < Duration::from_secs(1));
         pacer.done(t);
@@ -293,9 +344,61 @@ mod tests {
         });
         let start = Instant::now();
         let t = pacer.acquire("1", false, false).await;
-        pacer.pause_all(t, Duration::from_secs(7));
+        pacer.pause_all(Duration::from_secs(7));
+        pacer.done(t);
         let t = pacer.acquire("2", false, false).await;
         assert!(start.elapsed() >= Duration::from_secs(7));
+        pacer.done(t);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stored_pause_holds_a_fresh_pacer() {
+        let pacer = Pacer::new(Limits {
+            global: 100,
+            ..limits()
+        });
+        let start = Instant::now();
+        pacer.restore(Some("1"), now_ms() + 7_000);
+        pacer.restore(None, now_ms() + 3_000);
+        let t = pacer.acquire("2", false, false).await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(2_900),
+            "platform-wide"
+        );
+        pacer.done(t);
+        let t = pacer.acquire("1", false, false).await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(6_900),
+            "the chat's own"
+        );
+        pacer.done(t);
+        // A pause already over holds nothing.
+        pacer.restore(Some("3"), now_ms() - 1_000);
+        let before = Instant::now();
+        pacer.done(pacer.acquire("3", false, false).await);
+        assert_eq!(before.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ticket_dropped_by_a_panicking_task_frees_its_chat() {
+        let pacer = Arc::new(Pacer::new(Limits {
+            global: 100,
+            ..limits()
+        }));
+        let holder = pacer.clone();
+        let task = tokio::spawn(async move {
+            let _ticket = holder.acquire("1", false, false).await;
+            panic!("the delivery task dies holding the chat");
+        });
+        assert!(task.await.unwrap_err().is_panic());
+        let start = Instant::now();
+        let t = tokio::time::timeout(Duration::from_secs(60), pacer.acquire("1", false, false))
+            .await
+            .expect("the chat is free again");
+        assert!(
+            start.elapsed() >= Duration::from_secs(1),
+            "the abandoned call still counts for the spacing"
+        );
         pacer.done(t);
     }
 }

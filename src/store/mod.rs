@@ -15,6 +15,7 @@ mod audit;
 pub mod connect;
 pub mod inbound;
 pub mod outbox;
+mod pauses;
 mod platform_state;
 pub mod sessions;
 pub mod turns;
@@ -27,7 +28,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditRow;
-pub use outbox::OutboxRow;
+pub use outbox::{OutboxRow, SendingPart};
+pub use pauses::{PauseScope, RetryPause};
 pub use sessions::{NewSession, SessionRow, SessionSummary};
 pub use turns::{NewTurn, SessionTotals, TurnEventRow, TurnRow, TurnState, TurnStats};
 pub use web::{StoredPost, WebLogin};

@@ -28,6 +28,15 @@ pub struct OutboxRow {
     pub attempts: i64,
     /// Not to be sent before this time (ms): a retry after a transient failure.
     pub not_before: i64,
+    /// The part an earlier pass started sending and did not see accepted.
+    pub sending: Option<SendingPart>,
+}
+
+/// A part whose send was started: which, and when it was first tried (Unix ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendingPart {
+    pub part: i64,
+    pub since_ms: i64,
 }
 
 fn outbox_from_row(row: &AnyRow) -> Result<OutboxRow> {
@@ -41,6 +50,13 @@ fn outbox_from_row(row: &AnyRow) -> Result<OutboxRow> {
         version: col(row, "version")?,
         attempts: col(row, "attempts")?,
         not_before: col(row, "not_before")?,
+        sending: match (
+            col::<Option<i64>>(row, "sending_part")?,
+            col::<Option<i64>>(row, "sending_since")?,
+        ) {
+            (Some(part), Some(since_ms)) => Some(SendingPart { part, since_ms }),
+            _ => None,
+        },
     })
 }
 
@@ -102,7 +118,8 @@ impl Store {
     /// after it.
     pub async fn next_outbound(&self, platform: Platform, chat: &str) -> Result<Option<OutboxRow>> {
         let row = sqlx::query(
-            "SELECT o.id, o.key, o.thread_ref, o.op, o.version, o.attempts, o.not_before \
+            "SELECT o.id, o.key, o.thread_ref, o.op, o.version, o.attempts, o.not_before, \
+             o.sending_part, o.sending_since \
              FROM outbox o WHERE o.platform = $1 AND o.chat = $2 AND o.state = 'pending' \
              AND (o.target_key IS NULL \
                   OR EXISTS (SELECT 1 FROM posted p WHERE p.key = o.target_key)) \
@@ -122,6 +139,22 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|row| col(row, "message_id")).collect()
+    }
+
+    /// Notes that sending `part` of the row's post starts now, unless it was started before
+    /// (then its first start is kept: the platform may have the part since then).
+    pub async fn mark_sending(&self, row: &OutboxRow, part: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET sending_part = $1, sending_since = $2 \
+             WHERE id = $3 AND (sending_part IS NULL OR sending_part <> $1)",
+        )
+        .bind(part)
+        .bind(now_ms())
+        .bind(&row.id)
+        .execute(&self.pool)
+        .await
+        .context("noting a part being sent")?;
+        Ok(())
     }
 
     /// Records one posted part. Called right after the platform accepted it.

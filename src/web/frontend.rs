@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use super::auth::Viewer;
-use crate::bots::outlet::{MarkupPart, Outlet, SendError};
+use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError};
 use crate::bots::pacing::Limits;
 use crate::config::{ADMIN, WebUser};
 use crate::core::frontend::{Admission, Frontend, Refusal};
@@ -91,11 +91,11 @@ impl Outlet for WebOutlet {
     fn send<'a>(
         &'a self,
         _thread: &'a ThreadRef,
-        key: &'a str,
+        id: PartId<'a>,
         _part: &'a MarkupPart,
         _post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>> {
-        Box::pin(async move { Ok(key.to_owned()) })
+        Box::pin(async move { Ok(id.key.to_owned()) })
     }
 
     fn edit<'a>(

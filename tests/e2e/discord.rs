@@ -28,6 +28,7 @@ on_both_databases!(
     the_gateway_heartbeats_and_follows_reconnect_and_invalid_session,
     a_refused_intent_stops_the_bot_and_check_names_the_bot,
     attachments_reach_the_agent,
+    answers_lost_after_posting_show_each_message_once,
 );
 
 async fn start(db: Db) -> Harness {
@@ -603,5 +604,50 @@ async fn attachments_reach_the_agent(db: Db) {
         .unwrap_or_else(|| panic!("{prompt}"));
     assert_eq!(std::fs::read(work.join(path)).unwrap(), shot);
     assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+    d.assert_no_violations();
+}
+
+/// Discord accepts every message the bot creates but each answer is lost (HTTP 500): the bot
+/// creates each again with the same nonce and `enforce_nonce`, Discord hands back the message it
+/// already has, and every message shows exactly once — in a thread and in a DM.
+async fn answers_lost_after_posting_show_each_message_once(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+    fake(&t).fail_after_creating(&[true; 6]);
+    let root = d.mention("first");
+    let thread = d.thread_of(&root).await;
+    d.wait_text(&thread, "Echo #1: first").await;
+    fake(&t).user_says(&thread, &d.alice, "second");
+    d.wait_text(&thread, "Echo #2: second").await;
+    let dm = fake(&t).dm_channel(&d.alice);
+    fake(&t).user_says(&dm, &d.alice, "third");
+    d.wait_text(&dm, "Echo #1: third").await;
+    for (channel, turns) in [(&thread, 2), (&dm, 1)] {
+        fake(&t)
+            .wait_for(WAIT, |f| {
+                let done = f
+                    .bot_messages(channel)
+                    .iter()
+                    .filter(|m| m.content.starts_with("✅ Done"))
+                    .count();
+                (done == turns).then_some(())
+            })
+            .await
+            .expect("every status was finished");
+    }
+
+    let lost = fake(&t).calls().iter().filter(|c| c.status == 500).count();
+    assert_eq!(lost, 6, "every creation was accepted and its answer lost");
+    let thread_texts = d.bot_texts(&thread);
+    assert_eq!(
+        thread_texts.len(),
+        4,
+        "two statuses, two answers: {thread_texts:#?}"
+    );
+    assert_eq!(count(d, &thread, "Echo #1: first"), 1);
+    assert_eq!(count(d, &thread, "Echo #2: second"), 1);
+    let dm_texts = d.bot_texts(&dm);
+    assert_eq!(dm_texts.len(), 2, "a status and an answer: {dm_texts:#?}");
+    assert_eq!(count(d, &dm, "Echo #1: third"), 1);
     d.assert_no_violations();
 }

@@ -1967,3 +1967,60 @@ async fn fake_discord_payloads_have_the_real_shapes() {
     let (_, body) = call(&limited, Method::GET, "/users/@me", None).await;
     assert_has_keys("429", &body, &fixture("rest_429_global.json"), &[]);
 }
+
+#[tokio::test]
+async fn fake_discord_enforces_nonces_and_loses_answers_on_demand() {
+    let w = unlimited().await;
+    let (fake, ch) = (&w.fake, &w.general.id);
+    let path = format!("/channels/{ch}/messages");
+    let create = |body: Value| call(fake, Method::POST, &path, Some(body));
+
+    let (status, first) =
+        create(json!({"content": "a", "nonce": "n1", "enforce_nonce": true})).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["nonce"], "n1");
+    let (status, again) =
+        create(json!({"content": "b", "nonce": "n1", "enforce_nonce": true})).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["id"], first["id"], "the earlier message comes back");
+    assert_eq!(again["content"], "a");
+    let (_, as_number) = create(json!({"content": "c", "nonce": 77, "enforce_nonce": true})).await;
+    let (_, as_text) = create(json!({"content": "d", "nonce": "77", "enforce_nonce": true})).await;
+    assert_eq!(
+        as_text["id"], as_number["id"],
+        "77 and \"77\" are one nonce"
+    );
+    let (_, unenforced) = create(json!({"content": "e", "nonce": "n1"})).await;
+    assert_ne!(
+        unenforced["id"], first["id"],
+        "without enforce_nonce a nonce is only echoed"
+    );
+
+    let (status, body) = create(json!({"content": "f", "nonce": "x".repeat(26)})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], 50035, "{body}");
+    assert_eq!(
+        create(json!({"content": "g", "nonce": "x".repeat(25)}))
+            .await
+            .0,
+        200
+    );
+
+    fake.fail_after_creating(&[true]);
+    let (status, _) =
+        create(json!({"content": "lost", "nonce": "n2", "enforce_nonce": true})).await;
+    assert_eq!(status, 500);
+    let (status, found) =
+        create(json!({"content": "lost", "nonce": "n2", "enforce_nonce": true})).await;
+    assert_eq!(
+        status, 200,
+        "the retry finds the message the lost answer was about"
+    );
+    let contents: Vec<String> = fake
+        .bot_messages(&w.general)
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(contents, ["a", "c", "e", "g", "lost"]);
+    assert_eq!(found["content"], "lost");
+}

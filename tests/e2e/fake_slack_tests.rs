@@ -1770,3 +1770,92 @@ async fn fixtures_delivered_with_send_event_arrive_unchanged() {
     assert_eq!(env["payload"]["event"], real["event"]);
     assert_eq!(env["payload"]["event_id"], event_id);
 }
+
+#[tokio::test]
+async fn message_metadata_is_kept_and_shown_only_when_asked_and_answers_can_be_lost() {
+    let w = unlimited().await;
+    let metadata = json!({"event_type": "task_created", "event_payload": {"id": "TK-1", "n": 2}});
+    let posted = w
+        .api
+        .json(
+            "chat.postMessage",
+            json!({"channel": w.general.id, "text": "root", "metadata": metadata}),
+        )
+        .await;
+    assert_eq!(posted["ok"], true, "{posted}");
+    assert_eq!(posted["message"]["metadata"], metadata);
+    // In a form, metadata is JSON text.
+    let text = metadata.to_string();
+    let reply = w
+        .api
+        .form(
+            "chat.postMessage",
+            &[
+                ("channel", &w.general.id),
+                ("text", "reply"),
+                ("thread_ts", posted["ts"].as_str().unwrap()),
+                ("metadata", &text),
+            ],
+        )
+        .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let bad = w
+        .api
+        .json(
+            "chat.postMessage",
+            json!({"channel": w.general.id, "text": "x", "metadata": {"event_type": "t"}}),
+        )
+        .await;
+    assert_eq!(bad["error"], "invalid_metadata_format");
+
+    let ts = posted["ts"].as_str().unwrap();
+    let plain = w
+        .api
+        .form(
+            "conversations.replies",
+            &[("channel", &w.general.id), ("ts", ts)],
+        )
+        .await;
+    assert!(plain["messages"][1].get("metadata").is_none(), "{plain}");
+    let all = w
+        .api
+        .form(
+            "conversations.replies",
+            &[
+                ("channel", &w.general.id),
+                ("ts", ts),
+                ("include_all_metadata", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(all["messages"][1]["metadata"], metadata);
+    let history = w
+        .api
+        .form(
+            "conversations.history",
+            &[("channel", &w.general.id), ("include_all_metadata", "true")],
+        )
+        .await;
+    assert_eq!(history["messages"][0]["metadata"], metadata);
+
+    w.fake.fail_after_posting(&[true]);
+    let response = w
+        .api
+        .json_raw(
+            "chat.postMessage",
+            json!({"channel": w.general.id, "text": "lost"}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 500);
+    let texts: Vec<String> = w
+        .fake
+        .bot_messages(&w.general, None)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(
+        texts,
+        ["root", "lost"],
+        "the message was posted all the same"
+    );
+}

@@ -17,6 +17,7 @@ on_both_databases!(
     the_agents_commits_are_pushed_only_when_allowed,
     issues_reviews_and_long_answers,
     grouped_and_renovate_updates_are_reviewed,
+    a_comment_whose_answer_was_lost_is_found_not_repeated,
 );
 
 async fn start(db: Db, allow_push: bool) -> Harness {
@@ -895,4 +896,52 @@ async fn grouped_and_renovate_updates_are_reviewed(db: Db) {
     assert_eq!(t.agent_runs().len(), 2);
     assert!(gh.violations().is_empty(), "{:?}", gh.violations());
     assert_tokens_kept_secret(&t);
+}
+
+/// GitHub creates the tracking comment but its answer is lost (HTTP 500): before creating it
+/// again the bot finds it among the issue's comments by its hidden part marker, records it and
+/// edits it into the answer — one comment, not a stale "working on it" beside the answer.
+async fn a_comment_whose_answer_was_lost_is_found_not_repeated(db: Db) {
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let alice = gh.user("alice", UserKind::User);
+    let (repo, pr, _) = repo_with_pr(gh, &alice);
+    gh.fail_after_commenting(&[true]);
+    let ask = gh.comment(&repo, pr.number, &alice, "@switchboard what does f return?");
+    let delivery = gh
+        .deliver(
+            &t.github_webhook(),
+            "issue_comment",
+            gh.payload_issue_comment(&ask, CommentAction::Created),
+        )
+        .await;
+    assert_eq!(delivery.status, 202, "{delivery:?}");
+    gh.wait_for_comment(
+        &repo,
+        pr.number,
+        |c| c.author == app && c.body.contains("Echo #1"),
+        WAIT,
+    )
+    .await;
+
+    let lost = gh.calls().iter().filter(|c| c.status == 500).count();
+    assert_eq!(
+        lost, 1,
+        "the tracking comment was created and its answer lost"
+    );
+    let mine: Vec<_> = gh
+        .comments(&repo, pr.number)
+        .into_iter()
+        .filter(|c| c.author == app)
+        .collect();
+    assert_eq!(
+        mine.len(),
+        1,
+        "one comment, edited into the answer: {mine:#?}"
+    );
+    assert!(
+        mine[0].versions[0].body.contains("Working on it"),
+        "{mine:#?}"
+    );
 }

@@ -22,6 +22,7 @@ on_both_databases!(
     events_api_refuses_forged_stale_and_replayed_requests,
     rate_limit_storms_lose_nothing,
     files_shared_with_the_bot_reach_the_agent,
+    answers_lost_after_posting_show_each_message_once,
 );
 
 async fn start(db: Db, setup: SlackSetup) -> Harness {
@@ -622,5 +623,60 @@ async fn files_shared_with_the_bot_reach_the_agent(db: Db) {
     assert!(path.ends_with("/chart.png"), "{path}");
     assert_eq!(std::fs::read(work.join(path)).unwrap(), picture);
     assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+    s.assert_no_violations();
+}
+
+/// Slack posts every message the bot sends but each answer is lost (HTTP 500): before sending
+/// again the bot looks the thread (`conversations.replies`) or the DM (`conversations.history`)
+/// up for its message carrying the part's metadata, finds it, and records it — every message
+/// shows exactly once.
+async fn answers_lost_after_posting_show_each_message_once(db: Db) {
+    let t = start(db, SlackSetup::default()).await;
+    let s = slack(&t);
+    let f = fake(&t);
+    let bot = f.bot_user();
+    f.fail_after_posting(&[true; 6]);
+    let root = f
+        .user_says(&s.channel, &s.alice, &format!("{} first", bot.mention()))
+        .await;
+    s.wait_text(&s.channel, Some(&root), "Echo #1: first").await;
+    f.user_replies(&s.channel, &root, &s.alice, "second").await;
+    s.wait_text(&s.channel, Some(&root), "Echo #2: second")
+        .await;
+    let dm = f.open_dm(&s.alice);
+    f.user_says(&dm, &s.alice, "third").await;
+    f.wait_for_bot_message(&dm, None, |m| m.text == "Echo #1: third", WAIT)
+        .await;
+    for (channel, thread, turns) in [(&s.channel, Some(root.as_str()), 2), (&dm, None, 1)] {
+        f.wait_for(WAIT, |f| {
+            let done = f
+                .bot_messages(channel, thread)
+                .iter()
+                .filter(|m| m.text.starts_with("✅ Done"))
+                .count();
+            (done == turns).then_some(())
+        })
+        .await
+        .expect("every status was finished");
+    }
+
+    let lost = f.calls().iter().filter(|c| c.http_status == 500).count();
+    assert_eq!(lost, 6, "every post was accepted and its answer lost");
+    let in_thread = texts(&f.bot_messages(&s.channel, Some(&root)));
+    assert_eq!(
+        in_thread.len(),
+        4,
+        "two statuses, two answers: {in_thread:#?}"
+    );
+    assert_eq!(
+        in_thread.iter().filter(|m| m.starts_with("Echo #")).count(),
+        2
+    );
+    let in_dm = texts(&f.bot_messages(&dm, None));
+    assert_eq!(in_dm.len(), 2, "a status and an answer: {in_dm:#?}");
+    for m in f.bot_messages(&s.channel, Some(&root)) {
+        let metadata = m.metadata.expect("every post carries its part's metadata");
+        assert_eq!(metadata["event_type"], "switchboard_post");
+    }
     s.assert_no_violations();
 }

@@ -9,7 +9,8 @@ use switchboard::core::outbox::{Outbound, OutboundOp, Post};
 use switchboard::core::outcome::Outcome;
 use switchboard::core::thread::{Author, Platform, ThreadRef};
 use switchboard::store::{
-    NewSession, NewTurn, SessionRow, Store, TurnState, TurnStats, Tx, outbox, sessions, turns,
+    NewSession, NewTurn, PauseScope, RetryPause, SessionRow, Store, TurnState, TurnStats, Tx,
+    outbox, sessions, turns,
 };
 
 use crate::support::db::{Db, TestDb, on_both_databases};
@@ -19,6 +20,7 @@ on_both_databases!(
     turns_form_an_ordered_queue_per_session,
     posts_are_idempotent_and_edits_coalesce,
     costs_are_booked_from_cumulative_figures,
+    rate_limit_pauses_keep_their_latest_end,
 );
 
 async fn open(db: Db) -> (Store, TestDb) {
@@ -380,5 +382,51 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
         store.next_outbound(Platform::Telegram, "9").await.unwrap(),
         None,
         "rolled back"
+    );
+}
+
+/// A stored pause is kept until its end, a shorter one never shortens it, pauses of one platform
+/// are not another's, and pauses already over are forgotten.
+async fn rate_limit_pauses_keep_their_latest_end(db: Db) {
+    let (store, _db) = open(db).await;
+    let now = switchboard::core::ids::now_ms();
+    let chat = |c: &str, until_ms| RetryPause {
+        scope: PauseScope::Chat(c.into()),
+        until_ms,
+    };
+    let everywhere = RetryPause {
+        scope: PauseScope::Platform,
+        until_ms: now + 30_000,
+    };
+    store
+        .save_pause(Platform::Telegram, &chat("1", now + 60_000))
+        .await
+        .unwrap();
+    store
+        .save_pause(Platform::Telegram, &chat("1", now + 5_000))
+        .await
+        .unwrap();
+    store
+        .save_pause(Platform::Telegram, &chat("2", now - 1))
+        .await
+        .unwrap();
+    store
+        .save_pause(Platform::Slack, &everywhere)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pending_pauses(Platform::Telegram).await.unwrap(),
+        [chat("1", now + 60_000)]
+    );
+    assert_eq!(
+        store.pending_pauses(Platform::Slack).await.unwrap(),
+        [everywhere]
+    );
+    assert!(
+        store
+            .pending_pauses(Platform::Discord)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -358,15 +358,24 @@ impl DiscordClient {
     }
 
     /// `POST /channels/{id}/messages`: returns the new message's id. `reply_to` must be in the
-    /// same channel; a reply whose target is gone is sent as a plain message.
+    /// same channel; a reply whose target is gone is sent as a plain message. The `nonce` (at
+    /// most 25 characters) is enforced: if the bot created a message with the same nonce in the
+    /// past few minutes, Discord returns that message instead of creating another, so a send
+    /// repeated after a lost answer does not show twice.
     pub async fn create_message(
         &self,
         channel: &str,
         content: &str,
         reply_to: Option<&str>,
         file: Option<FileUpload<'_>>,
+        nonce: &str,
     ) -> Result<String, DiscordError> {
-        let mut body = json!({ "content": content, "allowed_mentions": no_pings() });
+        let mut body = json!({
+            "content": content,
+            "allowed_mentions": no_pings(),
+            "nonce": nonce,
+            "enforce_nonce": true,
+        });
         if let Some(message) = reply_to {
             body["message_reference"] = json!({
                 "message_id": message,

@@ -22,7 +22,7 @@ use super::client::{DiscordClient, DiscordError, FileUpload, THREAD_ALREADY_CREA
 use super::shared::Shared;
 use super::translate::{DiscordMe, InteractionRef};
 use super::typing::Typing;
-use crate::bots::outlet::{MarkupPart, Outlet, SendError, markup_parts};
+use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError, markup_parts};
 use crate::core::outbox::{Post, Reaction, keys};
 use crate::core::replies;
 use crate::core::thread::{Platform, ThreadRef};
@@ -75,17 +75,20 @@ impl DiscordOutlet {
         Ok(())
     }
 
+    /// Creates the part's message in the thread, with the part's nonce.
     async fn post(
         &self,
         thread: &ThreadRef,
+        id: PartId<'_>,
         part: &MarkupPart,
         reply_to: Option<&str>,
     ) -> Result<String, DiscordError> {
         let channel = channel_of(thread);
+        let nonce = id.nonce();
         match part {
             MarkupPart::Text(text) => {
                 self.client
-                    .create_message(channel, text, reply_to, None)
+                    .create_message(channel, text, reply_to, None, &nonce)
                     .await
             }
             MarkupPart::File {
@@ -98,7 +101,7 @@ impl DiscordOutlet {
                     content,
                 };
                 self.client
-                    .create_message(channel, comment, reply_to, Some(file))
+                    .create_message(channel, comment, reply_to, Some(file), &nonce)
                     .await
             }
         }
@@ -109,6 +112,7 @@ impl DiscordOutlet {
         &self,
         thread: &ThreadRef,
         interaction: InteractionRef<'_>,
+        id: PartId<'_>,
         part: &MarkupPart,
         post: &Post,
     ) -> Result<String, SendError> {
@@ -146,7 +150,7 @@ impl DiscordOutlet {
                     "the interaction can no longer be answered; posting in the channel"
                 );
                 self.ensure_thread(thread).await?;
-                self.post(thread, part, None).await.map_err(classify)
+                self.post(thread, id, part, None).await.map_err(classify)
             }
             Err(e) => Err(classify(e)),
         }
@@ -212,27 +216,31 @@ impl Outlet for DiscordOutlet {
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        key: &'a str,
+        id: PartId<'a>,
         part: &'a MarkupPart,
         post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
+            let key = id.key;
             if let Some(interaction) = post.reply_to.as_deref().and_then(InteractionRef::parse) {
-                return self.answer(thread, interaction, part, post).await;
+                return self.answer(thread, interaction, id, part, post).await;
             }
             self.ensure_thread(thread).await?;
             let reply_to = post
                 .reply_to
                 .as_deref()
                 .filter(|r| Some(*r) != thread.topic.as_deref());
-            let id = self.post(thread, part, reply_to).await.map_err(classify)?;
+            let message = self
+                .post(thread, id, part, reply_to)
+                .await
+                .map_err(classify)?;
             let channel = channel_of(thread);
             if keys::status_turn(key).is_some() {
                 self.typing.working(channel);
             } else if keys::is_result(key) {
                 self.typing.done(channel);
             }
-            Ok(id)
+            Ok(message)
         })
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::client::{ApiError, GitHubClient};
 use super::review::MARKER;
-use crate::bots::outlet::{Outlet, OutletPart, SendError};
+use crate::bots::outlet::{Outlet, OutletPart, PartId, SendError};
 use crate::core::outbox::{Post, Reaction, keys};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::render::markdown;
@@ -92,6 +92,12 @@ impl GitHubOutlet {
     }
 }
 
+/// The hidden marker of one part of one post, in every comment the outlet creates: a comment
+/// GitHub created though its answer was lost is found by it before the part is sent again.
+fn part_marker(id: PartId<'_>) -> String {
+    format!("\n<!-- switchboard:part {} -->", id.nonce())
+}
+
 /// The hidden marker of a turn's tracking comment, if `key` is a turn's status.
 fn turn_marker(key: &str) -> Option<String> {
     keys::status_turn(key).map(|turn| format!("\n\n<!-- switchboard:turn {turn} -->"))
@@ -116,6 +122,15 @@ fn message_ref(message_id: &str) -> Result<(&str, u64), SendError> {
         .split_once(':')
         .and_then(|(kind, id)| Some((kind, id.parse().ok()?)))
         .ok_or_else(|| SendError::Rejected(format!("not a GitHub message id: {message_id}")))
+}
+
+/// The inline review comment a post replies to, when it answers in a review thread.
+fn review_thread_of(post: &Post) -> Option<u64> {
+    post.reply_to
+        .as_deref()
+        .and_then(|m| message_ref(m).ok())
+        .filter(|(kind, _)| *kind == "review-comment")
+        .map(|(_, id)| id)
 }
 
 /// A `<details>` block: `summary`, and `body` shown when opened.
@@ -174,7 +189,7 @@ impl Outlet for GitHubOutlet {
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        key: &'a str,
+        id: PartId<'a>,
         part: &'a CommentPart,
         post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>> {
@@ -183,14 +198,14 @@ impl Outlet for GitHubOutlet {
             if target.review {
                 return self.post_review(&target, &part.0).await.map_err(classify);
             }
-            let body = format!("{}{}", part.0, turn_marker(key).unwrap_or_default());
-            let reply_in_review_thread = post
-                .reply_to
-                .as_deref()
-                .and_then(|m| message_ref(m).ok())
-                .filter(|(kind, _)| *kind == "review-comment");
-            let sent = match reply_in_review_thread {
-                Some((_, comment)) => self
+            let body = format!(
+                "{}{}{}",
+                part.0,
+                turn_marker(id.key).unwrap_or_default(),
+                part_marker(id)
+            );
+            let sent = match review_thread_of(post) {
+                Some(comment) => self
                     .client
                     .reply_to_review_comment(&target.repo, target.number, comment, &body)
                     .await
@@ -202,6 +217,35 @@ impl Outlet for GitHubOutlet {
                     .map(|id| format!("issue-comment:{id}")),
             };
             sent.map_err(classify)
+        })
+    }
+
+    /// A conversation comment is found by its part marker among the bot's comments on the
+    /// issue. Reviews need no lookup (the review is found by its own marker before it is
+    /// written); a reply in an inline review thread is not among those comments, so it is
+    /// sent again.
+    fn find_sent<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        id: PartId<'a>,
+        _part: &'a CommentPart,
+        _since_ms: i64,
+    ) -> BoxFuture<'a, Result<Option<String>, SendError>> {
+        Box::pin(async move {
+            let target = thread_target(thread)?;
+            if target.review {
+                return Ok(None);
+            }
+            let marker = part_marker(id);
+            let comments = self
+                .client
+                .issue_comments(&target.repo, target.number)
+                .await
+                .map_err(classify)?;
+            Ok(comments
+                .into_iter()
+                .find(|c| c.user.login == self.bot_login && c.body.contains(&marker))
+                .map(|c| format!("issue-comment:{}", c.id)))
         })
     }
 

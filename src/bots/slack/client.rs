@@ -54,6 +54,37 @@ pub struct SlackIdentity {
     pub bot_id: String,
 }
 
+/// What identifies one part of one post on Slack, carried as the message's metadata
+/// (`event_type` and `event_payload`, as Slack documents them): the outbox key and the part's
+/// index. Slack has no idempotency key; this lets the outlet find a message Slack accepted
+/// though its answer was lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostMark<'a> {
+    pub key: &'a str,
+    pub part: usize,
+}
+
+/// The metadata event type of the bot's posts.
+const POST_EVENT: &str = "switchboard_post";
+
+impl PostMark<'_> {
+    fn metadata(&self) -> Value {
+        json!({
+            "event_type": POST_EVENT,
+            "event_payload": { "key": self.key, "part": self.part },
+        })
+    }
+
+    /// Whether a message from `conversations.*` is a bot's and carries this mark.
+    fn is_on(&self, message: &Value) -> bool {
+        let metadata = &message["metadata"];
+        message["bot_id"].is_string()
+            && metadata["event_type"] == POST_EVENT
+            && metadata["event_payload"]["key"] == self.key
+            && metadata["event_payload"]["part"] == self.part
+    }
+}
+
 /// A file shared in a channel with [`SlackClient::upload`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload<'a> {
@@ -129,12 +160,14 @@ impl SlackClient {
             .ok_or_else(|| SlackError::Api("no url in apps.connections.open".into()))
     }
 
-    /// `chat.postMessage`: returns the new message's `ts`.
+    /// `chat.postMessage`: returns the new message's `ts`. `mark` goes with it as message
+    /// metadata, for [`Self::find_marked`] to recognise it by.
     pub async fn post_message(
         &self,
         channel: &str,
         thread_ts: Option<&str>,
         text: &str,
+        mark: &PostMark<'_>,
     ) -> Result<String, SlackError> {
         let mut body = json!({
             "channel": channel,
@@ -142,12 +175,54 @@ impl SlackClient {
             "mrkdwn": true,
             "unfurl_links": false,
             "unfurl_media": false,
+            "metadata": mark.metadata(),
         });
         if let Some(ts) = thread_ts {
             body["thread_ts"] = json!(ts);
         }
         let v = self.call("chat.postMessage", &body, None).await?;
         message_ts(&v)
+    }
+
+    /// The `ts` of a bot message carrying `mark` in the thread (or, without `thread_ts`, in the
+    /// conversation's top level) posted since `since_ms` (Unix ms, less a minute against clock
+    /// skew): `conversations.replies` or `conversations.history` with `include_all_metadata`,
+    /// newest pages first until the range is read.
+    pub async fn find_marked(
+        &self,
+        channel: &str,
+        thread_ts: Option<&str>,
+        since_ms: i64,
+        mark: &PostMark<'_>,
+    ) -> Result<Option<String>, SlackError> {
+        let oldest = since_ms.saturating_sub(60_000).max(0);
+        let mut body = json!({
+            "channel": channel,
+            "oldest": format!("{}.{:03}000", oldest / 1000, oldest % 1000),
+            "include_all_metadata": true,
+            "limit": 200,
+        });
+        let method = match thread_ts {
+            Some(ts) => {
+                body["ts"] = json!(ts);
+                "conversations.replies"
+            }
+            None => "conversations.history",
+        };
+        loop {
+            let v = self.call(method, &body, None).await?;
+            let messages = v["messages"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if let Some(found) = messages.iter().find(|m| mark.is_on(m)) {
+                return Ok(found["ts"].as_str().map(str::to_owned));
+            }
+            match v["response_metadata"]["next_cursor"].as_str() {
+                Some(cursor) if !cursor.is_empty() => body["cursor"] = json!(cursor),
+                _ => return Ok(None),
+            }
+        }
     }
 
     /// `chat.update`: replaces a message's text.

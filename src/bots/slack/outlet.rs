@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::client::{SlackClient, SlackError, Upload};
-use crate::bots::outlet::{MarkupPart, Outlet, SendError, markup_parts};
+use super::client::{PostMark, SlackClient, SlackError, Upload};
+use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError, markup_parts};
 use crate::core::outbox::{Post, Reaction};
 use crate::core::replies;
 use crate::core::thread::{Platform, ThreadRef};
@@ -28,6 +28,14 @@ fn emoji(reaction: Reaction) -> &'static str {
         Reaction::Eyes => "eyes",
         Reaction::Done => "white_check_mark",
         Reaction::Failed => "x",
+    }
+}
+
+/// A part's mark on Slack.
+fn mark(id: PartId<'_>) -> PostMark<'_> {
+    PostMark {
+        key: id.key,
+        part: id.index,
     }
 }
 
@@ -73,7 +81,7 @@ impl Outlet for SlackOutlet {
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        _key: &'a str,
+        id: PartId<'a>,
         part: &'a MarkupPart,
         _post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>> {
@@ -82,7 +90,7 @@ impl Outlet for SlackOutlet {
             match part {
                 MarkupPart::Text(text) => self
                     .client
-                    .post_message(&thread.chat, thread_ts, text)
+                    .post_message(&thread.chat, thread_ts, text, &mark(id))
                     .await
                     .map_err(classify),
                 MarkupPart::File {
@@ -100,6 +108,27 @@ impl Outlet for SlackOutlet {
                     })
                     .await
                     .map_err(classify),
+            }
+        })
+    }
+
+    /// Text parts carry their [`PostMark`]; files cannot (`files.completeUploadExternal` takes
+    /// no metadata), so a file whose answer was lost is shared again.
+    fn find_sent<'a>(
+        &'a self,
+        thread: &'a ThreadRef,
+        id: PartId<'a>,
+        part: &'a MarkupPart,
+        since_ms: i64,
+    ) -> BoxFuture<'a, Result<Option<String>, SendError>> {
+        Box::pin(async move {
+            match part {
+                MarkupPart::Text(_) => self
+                    .client
+                    .find_marked(&thread.chat, thread.topic.as_deref(), since_ms, &mark(id))
+                    .await
+                    .map_err(classify),
+                MarkupPart::File { .. } => Ok(None),
             }
         })
     }

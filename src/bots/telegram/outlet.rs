@@ -7,7 +7,7 @@ use teloxide::types::{
     ChatId, InputFile, LinkPreviewOptions, MessageId, ParseMode, ReplyParameters, ThreadId,
 };
 
-use crate::bots::outlet::{Outlet, OutletPart, SendError, post_parts};
+use crate::bots::outlet::{Outlet, OutletPart, PartId, SendError, post_parts};
 use crate::core::outbox::Post;
 use crate::core::replies;
 use crate::core::thread::{Platform, ThreadRef};
@@ -148,7 +148,7 @@ impl Outlet for TelegramOutlet {
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        _key: &'a str,
+        _id: PartId<'a>,
         part: &'a TelegramPart,
         post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>> {

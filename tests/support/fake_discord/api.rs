@@ -553,6 +553,16 @@ impl FakeDiscord {
             .storm(kind.name(), count, retry_after, true);
     }
 
+    /// The next message creations, one per entry: `true` creates the
+    /// message, then answers HTTP 500 as if the answer were lost on the way
+    /// (Discord accepted it).
+    pub fn fail_after_creating(&self, pattern: &[bool]) {
+        self.shared()
+            .lock()
+            .fail_after_creating
+            .extend(pattern.iter().copied());
+    }
+
     // ---- Inspection ----------------------------------------------------------
 
     /// Every message of `channel` (deleted ones too, flagged), oldest

@@ -123,9 +123,65 @@ fn reference(st: &State, channel: u64, body: &Value) -> Result<Option<u64>, Repl
     }
 }
 
+/// Longest string `nonce` Discord takes.
+const MAX_NONCE: usize = 25;
+
+/// `nonce`: an integer, or a string of at most 25 characters.
+fn nonce_of(body: &Value) -> Result<Option<Value>, Reply> {
+    match body.get("nonce") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() > MAX_NONCE => {
+            Err(Reply::too_long(&["nonce"], MAX_NONCE))
+        }
+        Some(n @ (Value::String(_) | Value::Number(_))) => Ok(Some(n.clone())),
+        Some(_) => Err(Reply::field(
+            &["nonce"],
+            "BASE_TYPE_REQUIRED",
+            "Must be a string or an integer.",
+        )),
+    }
+}
+
+/// A nonce as Discord compares them: `123` and `"123"` are one nonce.
+fn nonce_text(nonce: &Value) -> String {
+    match nonce {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// With `enforce_nonce`, the message the same author created with the same
+/// nonce within the nonce window, if any: Discord returns it instead of
+/// creating another.
+fn earlier_with_nonce(cx: &Ctx<'_>, author: u64, nonce: &Value) -> Option<u64> {
+    let wanted = nonce_text(nonce);
+    let window = cx.sh.config.nonce_window;
+    cx.st
+        .messages
+        .values()
+        .rev()
+        .filter(|m| m.author_id == author && !m.deleted)
+        .filter(|m| {
+            cx.now
+                .1
+                .duration_since(m.created_at())
+                .is_ok_and(|age| age < window)
+        })
+        .find(|m| m.nonce.as_ref().map(nonce_text).as_deref() == Some(wanted.as_str()))
+        .map(|m| m.id)
+}
+
 pub(super) fn create_message(cx: &mut Ctx<'_>, channel: &str) -> Reply {
     let c = tri!(visible_channel(cx.st, channel)).id;
     let body = cx.body.json();
+    let nonce = tri!(nonce_of(&body));
+    if body["enforce_nonce"] == Value::Bool(true)
+        && let Some(earlier) = nonce
+            .as_ref()
+            .and_then(|n| earlier_with_nonce(cx, cx.st.bot_id, n))
+    {
+        return Reply::ok(json::message(cx.st, &cx.st.messages[&earlier], false));
+    }
     let content = tri!(content_of(&body)).unwrap_or_default();
     let files = cx.body.files();
     if content.is_empty() && files.is_empty() && !has_other_parts(&body) {
@@ -140,11 +196,14 @@ pub(super) fn create_message(cx: &mut Ctx<'_>, channel: &str) -> Reply {
         reference: reply_to,
         attachments,
         flags: body["flags"].as_u64().unwrap_or(0) & SETTABLE_FLAGS,
-        nonce: body.get("nonce").filter(|n| !n.is_null()).cloned(),
+        nonce,
         allowed_mentions: body.get("allowed_mentions").cloned(),
         ..NewMessage::default()
     };
     let id = messages::post(cx.st, new, cx.now, cx.sh.config.resume_window);
+    if cx.st.fail_after_creating.pop_front() == Some(true) {
+        return Reply::error(500, 0, "500: Internal Server Error");
+    }
     Reply::ok(json::message(cx.st, &cx.st.messages[&id], false))
 }
 

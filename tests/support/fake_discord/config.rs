@@ -140,6 +140,9 @@ pub struct FakeDiscordConfig {
     /// Interaction tokens (follow-ups, original edits) live this long.
     /// Default 15 min.
     pub interaction_token_lifetime: Duration,
+    /// How far back `enforce_nonce` looks for a message with the same nonce.
+    /// Discord: "the past few minutes". Default 3 min.
+    pub nonce_window: Duration,
     /// Largest total upload of one message. Discord's default (unboosted
     /// guild) is 10 MiB since 2024; boosted guilds allow more. Default
     /// 10 MiB.
@@ -165,6 +168,7 @@ impl Default for FakeDiscordConfig {
             tolerance: Duration::from_millis(30),
             interaction_ack_deadline: Duration::from_secs(3),
             interaction_token_lifetime: Duration::from_secs(15 * 60),
+            nonce_window: Duration::from_secs(180),
             max_upload_bytes: 10 * 1024 * 1024,
         }
     }

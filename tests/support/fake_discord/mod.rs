@@ -89,7 +89,11 @@
 //! client ending the session, the 4,096-byte payload and 120-per-minute
 //! send limits; interaction callbacks (204, or 200 with `with_response`),
 //! the 3-second deadline, the 15-minute token, follow-ups filling a
-//! deferred response.
+//! deferred response; a message's `nonce` (an integer, or a string of at most
+//! 25 characters, else 50035) and `enforce_nonce`: a create whose nonce the
+//! same author used within `nonce_window` ("the past few minutes") returns
+//! that message and creates nothing. Faults on demand: `fail_after_creating`
+//! creates a message and answers 500, as an answer lost on the way.
 //!
 //! # Simplified
 //! One application whose bot user shares its id; one shard's worth of

@@ -220,6 +220,10 @@ pub(super) struct State {
     /// Where attachments are served: the fake's own origin, standing in for
     /// `https://cdn.discordapp.com`.
     pub cdn_base: String,
+    /// For the next message creations (`POST /channels/{id}/messages`), in
+    /// order: `true` creates the message, then answers HTTP 500 as if the
+    /// answer were lost (Discord accepted it).
+    pub fail_after_creating: std::collections::VecDeque<bool>,
 }
 
 impl State {
@@ -253,6 +257,7 @@ impl State {
             violations: Vec::new(),
             limiter: RateLimiter::new(config.global_per_second, config.tolerance),
             gateway: Sessions::new(config.session_start_limit),
+            fail_after_creating: Default::default(),
         }
     }
 

@@ -458,6 +458,16 @@ impl FakeGitHub {
         self.shared().lock().deliveries.clone()
     }
 
+    /// The next issue comments the App creates, one per entry: `true`
+    /// creates the comment, then answers HTTP 500 as if the answer were lost
+    /// on the way (GitHub accepted it).
+    pub fn fail_after_commenting(&self, pattern: &[bool]) {
+        self.shared()
+            .lock()
+            .fail_after_commenting
+            .extend(pattern.iter().copied());
+    }
+
     // ---- Inspection --------------------------------------------------------
 
     /// The conversation comments of issue or pull request `number`, oldest

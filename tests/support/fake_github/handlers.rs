@@ -275,6 +275,9 @@ fn create_issue_comment(cx: &mut Ctx<'_>, key: &str, number: u64) -> Reply {
     let id = cx
         .st
         .add_comment(key, number, CommentKind::Issue, &author, &body, None);
+    if cx.st.fail_after_commenting.pop_front() == Some(true) {
+        return Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "Server Error", "");
+    }
     Reply::created(comment_json(cx, key, id))
 }
 

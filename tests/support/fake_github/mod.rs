@@ -61,7 +61,9 @@
 //! `retry-after`; `x-ratelimit-*` headers; Hookshot's delivery headers and
 //! both HMAC signatures; webhook payload shapes for an App on a user-owned
 //! repository; `refs/pull/N/head`; Basic auth for git with the token as
-//! password and `WWW-Authenticate: Basic realm="GitHub"`.
+//! password and `WWW-Authenticate: Basic realm="GitHub"`. Faults on demand:
+//! `fail_after_commenting` creates an issue comment and answers 500, as an
+//! answer lost on the way.
 //!
 //! # Simplified
 //! One App with one installation covering every repository; repositories

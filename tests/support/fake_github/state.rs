@@ -304,6 +304,10 @@ pub(super) struct State {
     pub primary: HashMap<Bucket, Option<PrimaryWindow>>,
     /// The content clock's last reading.
     content_clock: SystemTime,
+    /// For the next issue comments the App creates, in order: `true` creates
+    /// the comment, then answers HTTP 500 (GitHub accepted it, the answer was
+    /// lost).
+    pub fail_after_commenting: std::collections::VecDeque<bool>,
 }
 
 /// Well-known bot accounts keep their real ids, so a bot that (wrongly)
@@ -341,6 +345,7 @@ impl State {
             limiter: SecondaryLimiter::new(config.content_per_minute, config.content_per_hour),
             primary: HashMap::new(),
             content_clock: SystemTime::UNIX_EPOCH + whole,
+            fail_after_commenting: Default::default(),
         }
     }
 

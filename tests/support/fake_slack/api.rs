@@ -549,6 +549,15 @@ impl FakeSlack {
         }
     }
 
+    /// The next `chat.postMessage` calls, one per entry: `true` posts the message, then
+    /// answers HTTP 500 as if the answer were lost on the way (Slack accepted it).
+    pub fn fail_after_posting(&self, pattern: &[bool]) {
+        self.shared()
+            .lock()
+            .fail_after_posting
+            .extend(pattern.iter().copied());
+    }
+
     /// Now, in unix seconds, as `X-Slack-Request-Timestamp` carries it.
     pub fn unix_now(&self) -> i64 {
         unix_secs(self.shared().clock.now().1)

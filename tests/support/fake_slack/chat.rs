@@ -37,9 +37,28 @@ fn content(cx: &Ctx<'_>) -> Result<(Option<String>, Option<serde_json::Value>), 
     Ok((text, blocks))
 }
 
+/// `metadata`: an object with a string `event_type` and an object `event_payload` (JSON, or
+/// JSON text in a form), else `invalid_metadata_format`.
+fn metadata(cx: &Ctx<'_>) -> Result<Option<serde_json::Value>, ApiError> {
+    let invalid = || ApiError::new("invalid_metadata_format");
+    let Some(m) = cx.p.json("metadata").map_err(|()| invalid())? else {
+        return Ok(None);
+    };
+    let well_formed =
+        m["event_type"].as_str().is_some_and(|t| !t.is_empty()) && m["event_payload"].is_object();
+    match well_formed {
+        true => Ok(Some(json!({
+            "event_type": m["event_type"],
+            "event_payload": m["event_payload"],
+        }))),
+        false => Err(invalid()),
+    }
+}
+
 pub(super) fn post_message(cx: &mut Ctx<'_>) -> Reply {
     let channel = cx.channel("channel", true)?;
     let (text, blocks) = content(cx)?;
+    let metadata = metadata(cx)?;
     let thread_ts = cx.thread_ts()?;
     let broadcast = thread_ts.is_some() && cx.p.bool("reply_broadcast").unwrap_or(false);
     let ts = cx.st.next_ts(cx.now);
@@ -50,6 +69,7 @@ pub(super) fn post_message(cx: &mut Ctx<'_>) -> Reply {
     rec.blocks = blocks;
     rec.thread_ts = thread_ts;
     rec.broadcast = broadcast;
+    rec.metadata = metadata.clone();
     if broadcast {
         rec.subtype = Some("thread_broadcast".into());
     }
@@ -57,7 +77,10 @@ pub(super) fn post_message(cx: &mut Ctx<'_>) -> Reply {
     let items = events::for_new_message(cx.sh, cx.st, &channel, &ts);
     cx.deliver(items);
     let m = cx.st.message(&channel, &ts).expect("just stored");
-    let message = json::message(&cx.sh.config, cx.st, &channel, m);
+    let mut message = json::message(&cx.sh.config, cx.st, &channel, m);
+    if let Some(metadata) = metadata {
+        message["metadata"] = metadata;
+    }
     Ok(fields(
         json!({ "channel": channel, "ts": ts, "message": message }),
     ))

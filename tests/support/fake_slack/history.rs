@@ -9,6 +9,7 @@
 //!   1000. Pages continue with `cursor` = the previous answer's
 //!   `response_metadata.next_cursor` (Slack's own `next_ts:` cursor), with
 //!   `has_more` telling whether there is one.
+//! * message metadata is shown only with `include_all_metadata`;
 //! * deleted messages are gone; a bot not in a public channel gets
 //!   `not_in_channel`, in a private one `channel_not_found`; an unknown
 //!   thread is `thread_not_found`; bad bounds are `invalid_ts_oldest` /
@@ -88,10 +89,17 @@ fn page(
         })
         .unwrap_or(listed.len());
     let rest = &listed[from..];
+    let with_metadata = cx.p.bool("include_all_metadata").unwrap_or(false);
     let shown: Vec<Value> = rest
         .iter()
         .take(limit)
-        .map(|(_, m)| json::message(&cx.sh.config, cx.st, channel, m))
+        .map(|(_, m)| {
+            let mut v = json::message(&cx.sh.config, cx.st, channel, m);
+            if let Some(metadata) = m.metadata.as_ref().filter(|_| with_metadata) {
+                v["metadata"] = metadata.clone();
+            }
+            v
+        })
         .collect();
     let next = rest.get(limit).map(|(_, m)| cursor_for(&m.ts));
     (shown, next)

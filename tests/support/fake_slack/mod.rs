@@ -92,6 +92,12 @@
 //! Slack's documented example), `X-Slack-Retry-Num`/`Reason`,
 //! `X-Slack-No-Retry`, `url_verification`, slash commands as forms.
 //!
+//! Message metadata: `chat.postMessage` takes `metadata` (`event_type`,
+//! `event_payload`; JSON or JSON text, else `invalid_metadata_format`), keeps
+//! it, shows it in its answer, and `conversations.history`/`replies` show it
+//! only with `include_all_metadata`. Faults on demand: `fail_after_posting`
+//! posts a message and answers HTTP 500, as an answer lost on the way.
+//!
 //! # Simplified
 //! One workspace, one app; no Enterprise Grid, shared channels, MPIMs,
 //! user groups, scopes (the bot has every scope it needs, but not

@@ -43,6 +43,14 @@ impl ApiError {
         }
     }
 
+    /// HTTP 500: Slack's own trouble.
+    pub fn server_error() -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            ..Self::new("internal_error")
+        }
+    }
+
     /// `invalid_arguments` with Slack's explanatory
     /// `response_metadata.messages`.
     pub fn invalid_arguments(message: &str) -> Self {

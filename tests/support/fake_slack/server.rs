@@ -82,7 +82,14 @@ async fn web_api(
                             p: &p,
                             now,
                         };
-                        methods::execute(&mut cx, m)
+                        let reply = methods::execute(&mut cx, m);
+                        let lose_answer = m == Method::PostMessage
+                            && reply.is_ok()
+                            && st.fail_after_posting.pop_front() == Some(true);
+                        match lose_answer {
+                            true => Err(ApiError::server_error()),
+                            false => reply,
+                        }
                     }
                 },
             };

@@ -104,6 +104,8 @@ pub(super) struct MessageRec {
     pub broadcast: bool,
     /// Further fields of the message object (`inviter` of a `channel_join`).
     pub extra: Vec<(String, Value)>,
+    /// The `metadata` it was posted with (`event_type`, `event_payload`).
+    pub metadata: Option<Value>,
 }
 
 impl MessageRec {
@@ -128,6 +130,7 @@ impl MessageRec {
             client_msg_id: None,
             broadcast: false,
             extra: Vec::new(),
+            metadata: None,
         }
     }
 
@@ -154,6 +157,7 @@ impl MessageRec {
             reactions: self.reactions.clone(),
             deleted: self.deleted,
             broadcast: self.broadcast,
+            metadata: self.metadata.clone(),
         }
     }
 }
@@ -205,6 +209,9 @@ pub(super) struct State {
     /// Where files are served (`url_private`): the fake's own origin, standing in for
     /// `https://files.slack.com`.
     pub files_url: String,
+    /// For the next `chat.postMessage` calls, in order: `true` posts the message and then
+    /// answers HTTP 500 (Slack accepted it, the answer was lost).
+    pub fail_after_posting: VecDeque<bool>,
 }
 
 impl State {

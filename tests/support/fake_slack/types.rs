@@ -101,6 +101,8 @@ pub struct SlackMessage {
     pub deleted: bool,
     /// Posted with `reply_broadcast` (also shown in the channel).
     pub broadcast: bool,
+    /// The message metadata it was posted with.
+    pub metadata: Option<Value>,
 }
 
 impl SlackMessage {

@@ -354,6 +354,18 @@ impl FakeTelegram {
         })
     }
 
+    /// Waits for the first call that matches `pred`, already made or yet to come.
+    pub async fn wait_for_call_where(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&CallRecord) -> bool,
+    ) -> CallRecord {
+        let found = self
+            .wait(timeout, |st| st.calls.iter().find(|c| pred(c)).cloned())
+            .await;
+        found.unwrap_or_else(|| panic!("no such call within {timeout:?}: {:#?}", self.calls()))
+    }
+
     /// Waits until a getUpdates call is parked in the fake waiting for
     /// updates: the bot is idle and polling. Panics after `timeout`.
     pub async fn wait_until_polling(&self, timeout: Duration) {
@@ -422,6 +434,21 @@ impl FakeTelegram {
     /// each arrived).
     pub fn calls(&self) -> Vec<CallRecord> {
         self.shared().lock().calls.clone()
+    }
+
+    /// The next calls that post a message (sendMessage, sendDocument,
+    /// sendPhoto), one per entry: `true` posts it, then answers 500 as if the
+    /// answer were lost on the way (Telegram accepted it).
+    pub fn fail_after_sending(&self, pattern: &[bool]) {
+        self.shared()
+            .lock()
+            .fail_after_sending
+            .extend(pattern.iter().copied());
+    }
+
+    /// `(chat, message id)` of the messages posted whose answer was a 500.
+    pub fn answers_lost(&self) -> Vec<(i64, i32)> {
+        self.shared().lock().answers_lost.clone()
     }
 
     /// Counted calls made inside an open `retry_after` window.

@@ -140,6 +140,14 @@ impl Method {
         }
     }
 
+    /// Whether the method posts a new message.
+    pub fn posts(self) -> bool {
+        matches!(
+            self,
+            Self::SendMessage | Self::SendDocument | Self::SendPhoto
+        )
+    }
+
     /// Method names are case-insensitive on Telegram (teloxide sends
     /// `SendMessage`).
     pub fn parse(name: &str) -> Option<Self> {
@@ -199,6 +207,15 @@ pub(super) async fn call(shared: &Shared, method: Method, params: Params) -> Rep
             Method::DeleteMessage => messages::delete_message(&mut cx, p),
             Method::GetFile => files::get_file(&mut cx, p),
             Method::GetUpdates => unreachable!("handled above"),
+        };
+        let reply = match reply {
+            Ok(sent) if method.posts() && state.fail_after_sending.pop_front() == Some(true) => {
+                let chat = sent.result["chat"]["id"].as_i64().unwrap_or_default();
+                let id = sent.result["message_id"].as_i64().unwrap_or_default();
+                state.answers_lost.push((chat, id as i32));
+                Err(ApiError::new(500, "Internal Server Error".to_string()))
+            }
+            other => other,
         };
         record_call(
             &mut state,

@@ -50,7 +50,9 @@
 //! Chat, Message (topics, `is_topic_message`, the implicit reply to the
 //! topic's creation message), Document, MessageEntity with UTF-16 offsets;
 //! whitespace trimming of texts; long polling; the webhook secret header; the
-//! three published flood limits.
+//! three published flood limits. Faults on demand: `fail_after_sending` posts
+//! a message and answers 500 (recorded in `answers_lost`), as an answer lost
+//! on the way.
 //!
 //! # Simplified
 //! Only the methods listed in `methods::Method` exist (others answer 404 like

@@ -348,6 +348,12 @@ pub(super) struct State {
     /// Per chat: how many more HTML texts to refuse as unparsable (a test
     /// forcing the bot's plain-text fallback).
     pub markup_rejections: HashMap<i64, u32>,
+    /// For the next sendMessage/sendDocument/sendPhoto calls, in order: `true`
+    /// posts the message, then answers 500 (Telegram accepted it, the answer
+    /// was lost).
+    pub fail_after_sending: VecDeque<bool>,
+    /// `(chat, message id)` of every message posted but answered 500.
+    pub answers_lost: Vec<(i64, i32)>,
 }
 
 impl State {
@@ -372,6 +378,8 @@ impl State {
             next_file_seq: 1,
             read_cursors: HashMap::new(),
             markup_rejections: HashMap::new(),
+            fail_after_sending: VecDeque::new(),
+            answers_lost: Vec::new(),
         }
     }
 
