@@ -14,6 +14,7 @@ pub mod bots;
 pub mod check;
 pub mod config;
 pub mod core;
+pub mod panics;
 pub mod render;
 pub mod runner;
 pub mod store;

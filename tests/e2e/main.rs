@@ -23,6 +23,7 @@ mod github_client;
 mod github_deps;
 mod hosts;
 mod inbox;
+mod poison;
 mod screenshots;
 mod slack;
 mod ssh_transport;
