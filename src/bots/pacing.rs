@@ -12,7 +12,7 @@
 //! busy turns' progress never eats the budget their answers and outcomes need.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -60,11 +60,19 @@ struct PacerState {
     paused_until: Option<Instant>,
 }
 
-/// Permission to make one call; report its end with [`Pacer::done`].
+/// Permission to make one call; report its end with [`Pacer::done`] (or a pause). A ticket
+/// dropped otherwise — its call panicked — counts as done too, so the chat is never left busy.
 #[derive(Debug)]
 #[must_use]
-pub struct Ticket {
+pub struct Ticket<'a> {
+    pacer: &'a Pacer,
     chat: String,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.pacer.finished(&self.chat);
+    }
 }
 
 impl Pacer {
@@ -77,16 +85,17 @@ impl Pacer {
 
     /// Waits until a call to `chat` is allowed, and reserves it. `deferrable` calls (progress
     /// edits) get only a quarter of a group's budget.
-    pub async fn acquire(&self, chat: &str, is_group: bool, deferrable: bool) -> Ticket {
+    pub async fn acquire(&self, chat: &str, is_group: bool, deferrable: bool) -> Ticket<'_> {
         loop {
             let wait = {
-                let mut state = self.state.lock().expect("pacer lock");
+                let mut state = self.lock();
                 let now = Instant::now();
                 let wait = self.wait_needed(&mut state, chat, is_group, deferrable, now);
                 if wait.is_zero() {
                     state.global.push_back(now);
                     state.chats.entry(chat.to_owned()).or_default().busy = true;
                     return Ticket {
+                        pacer: self,
                         chat: chat.to_owned(),
                     };
                 }
@@ -155,36 +164,50 @@ impl Pacer {
 
     /// How long a call to `chat` would have to wait now (nothing is reserved).
     pub fn wait_for(&self, chat: &str, is_group: bool, deferrable: bool) -> Duration {
-        let mut state = self.state.lock().expect("pacer lock");
+        let mut state = self.lock();
         self.wait_needed(&mut state, chat, is_group, deferrable, Instant::now())
     }
 
     /// Records the end of a call.
-    pub fn done(&self, ticket: Ticket) {
-        let mut state = self.state.lock().expect("pacer lock");
+    pub fn done(&self, ticket: Ticket<'_>) {
+        drop(ticket);
+    }
+
+    /// The platform said to wait `retry_after` before calling `chat` again.
+    pub fn pause(&self, ticket: Ticket<'_>, retry_after: Duration) {
+        let until = Instant::now() + retry_after + MARGIN;
+        {
+            let mut state = self.lock();
+            let c = state.chats.entry(ticket.chat.clone()).or_default();
+            c.paused_until = Some(c.paused_until.map_or(until, |u| u.max(until)));
+        }
+        drop(ticket);
+    }
+
+    /// The platform said to wait `retry_after` before calling it again at all.
+    pub fn pause_all(&self, ticket: Ticket<'_>, retry_after: Duration) {
+        let until = Instant::now() + retry_after + MARGIN;
+        {
+            let mut state = self.lock();
+            state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
+        }
+        drop(ticket);
+    }
+
+    /// A call to `chat` ended (its ticket was dropped).
+    fn finished(&self, chat: &str) {
         let now = Instant::now();
-        let c = state.chats.entry(ticket.chat).or_default();
+        let mut state = self.lock();
+        let c = state.chats.entry(chat.to_owned()).or_default();
         c.busy = false;
         c.last_done = Some(now);
         c.recent.push_back(now);
     }
 
-    /// The platform said to wait `retry_after` before calling `chat` again.
-    pub fn pause(&self, ticket: Ticket, retry_after: Duration) {
-        let until = Instant::now() + retry_after + MARGIN;
-        let chat = ticket.chat.clone();
-        self.done(ticket);
-        let mut state = self.state.lock().expect("pacer lock");
-        let c = state.chats.entry(chat).or_default();
-        c.paused_until = Some(c.paused_until.map_or(until, |u| u.max(until)));
-    }
-
-    /// The platform said to wait `retry_after` before calling it again at all.
-    pub fn pause_all(&self, ticket: Ticket, retry_after: Duration) {
-        let until = Instant::now() + retry_after + MARGIN;
-        self.done(ticket);
-        let mut state = self.state.lock().expect("pacer lock");
-        state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
+    /// The state; nothing panics while holding it, and a ticket must still be returned from a
+    /// panicking call's drop, so a poisoned lock is used as it is.
+    fn lock(&self) -> MutexGuard<'_, PacerState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -200,6 +223,19 @@ mod tests {
             global: 2,
             global_window: Duration::from_secs(1),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_panicked_leaves_the_chat_free() {
+        let pacer = Pacer::new(limits());
+        let ticket = pacer.acquire("1", false, false).await;
+        let panicked = crate::panics::catch(move || {
+            let _ticket = ticket;
+            panic!("the call panicked");
+        });
+        assert!(panicked.is_err());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(pacer.wait_for("1", false, false), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]
