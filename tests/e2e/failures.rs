@@ -199,9 +199,11 @@ async fn a_missing_agent_is_named(db: Db) {
     t.assert_no_violations();
 }
 
-/// Prompts full of shell syntax reach the agent byte for byte, and nothing in them runs.
+/// Prompts full of shell syntax, indentation or mentions of the bot reach the agent byte for
+/// byte, and nothing in them runs.
 async fn hostile_prompts_reach_the_agent_byte_exact(db: Db) {
     let t = Harness::start(db).await;
+    let bot = t.tg.bot_username();
     let markers = tempfile::tempdir().expect("marker dir");
     let marker = |n: usize| markers.path().join(format!("marker-{n}"));
     let m = |n: usize| marker(n).display().to_string();
@@ -225,6 +227,10 @@ async fn hostile_prompts_reach_the_agent_byte_exact(db: Db) {
         big,
         "👩‍💻 🚀 \u{202E}desrever\u{202C} \u{200F}שלום עולם\u{200F} مرحبا \u{200B}zero width e\u{301} 𝕏"
             .to_owned(),
+        // Pasted code keeps its indentation and trailing blanks; a mention of the bot that does
+        // not address it (in a private chat, or not at the start) is the user's text.
+        "    fn main() {\n        run();\n    }\n  ".to_owned(),
+        format!("ask @{bot} about it, then @{bot} again"),
     ];
     for (i, prompt) in prompts.iter().enumerate() {
         let (_, answer) = turn(&t, prompt).await;

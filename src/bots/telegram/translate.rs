@@ -19,7 +19,7 @@ use std::ops::Range;
 use teloxide::types::{Message, MessageEntity, MessageEntityKind, Update, UpdateKind};
 
 use crate::core::command::{self, CommandError};
-use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid};
+use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
 use crate::core::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is (from getMe).
@@ -240,10 +240,7 @@ fn without_leading_mention<'a>(text: &'a str, username: &str) -> &'a str {
     {
         return text; // a longer name: @ThisBotter
     }
-    let rest = rest.trim_start_matches([' ', '\t']);
-    rest.strip_prefix("\r\n")
-        .or_else(|| rest.strip_prefix('\n'))
-        .unwrap_or(rest)
+    after_addressing(rest)
 }
 
 #[cfg(test)]
