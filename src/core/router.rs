@@ -90,6 +90,11 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         return refuse(core, id, event, &refusal).await;
     }
     match &event.body {
+        // Refused at intake, on every backend alike (Postgres text cannot hold it), with a
+        // message that says what to change.
+        InboundBody::Prompt { text } if text.contains('\0') => {
+            reply(core, id, event, replies::prompt_has_nul()).await
+        }
         InboundBody::Prompt { text } => {
             let text = match super::inbox::deliver(core, id, event, text).await? {
                 Ok(text) => text,
@@ -114,7 +119,12 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
     let platform = event.platform().as_str();
     let asked = match &event.body {
         InboundBody::Prompt { text } => {
-            let head: String = text.chars().take(AUDIT_PROMPT_CHARS).collect();
+            // The audit's text column cannot hold NUL on Postgres: shown as its symbol.
+            let head: String = text
+                .chars()
+                .take(AUDIT_PROMPT_CHARS)
+                .map(|c| if c == '\0' { '␀' } else { c })
+                .collect();
             format!("prompt: {head}")
         }
         InboundBody::Command(command) => format!("command: /{}", command.name()),
