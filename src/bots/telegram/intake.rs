@@ -49,11 +49,12 @@ impl fmt::Display for Rejection {
     }
 }
 
-/// Takes one update: stores its event (if it is for the bot) or records why it was rejected.
+/// Takes one update (its bytes: text that is not UTF-8 is as unparsable as any other): stores
+/// its event (if it is for the bot) or records why it was rejected.
 /// Returns its `update_id` when one could be read. An error means the store failed: nothing
 /// was kept, and the caller must not confirm the update.
-pub async fn receive(core: &Core, me: &BotIdentity, raw: &str) -> Result<Option<u32>> {
-    let update = match serde_json::from_str::<Update>(raw) {
+pub async fn receive(core: &Core, me: &BotIdentity, raw: &[u8]) -> Result<Option<u32>> {
+    let update = match serde_json::from_slice::<Update>(raw) {
         Ok(update) => update,
         Err(error) => {
             let id = update_id(raw);
@@ -114,8 +115,8 @@ async fn reject(
 
 /// The top-level `update_id` of an update the parser could not read, found without parsing
 /// the rest (which may be nested too deep to parse at all).
-fn update_id(raw: &str) -> Option<u32> {
-    json_split::object_members(raw)
+fn update_id(raw: &[u8]) -> Option<u32> {
+    json_split::object_members(std::str::from_utf8(raw).ok()?)
         .ok()?
         .into_iter()
         .find(|(key, _)| key == "update_id")
@@ -131,10 +132,11 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
         let raw = format!(r#"{{"message": {{"text": {deep}}}, "update_id": 77}}"#);
         assert!(serde_json::from_str::<Update>(&raw).is_err());
-        assert_eq!(update_id(&raw), Some(77));
-        assert_eq!(update_id(r#"{"update_id": "77"}"#), None);
-        assert_eq!(update_id(r#"{"update_id": 1"#), None);
-        assert_eq!(update_id("[]"), None);
+        assert_eq!(update_id(raw.as_bytes()), Some(77));
+        assert_eq!(update_id(br#"{"update_id": "77"}"#), None);
+        assert_eq!(update_id(br#"{"update_id": 1"#), None);
+        assert_eq!(update_id(b"[]"), None);
+        assert_eq!(update_id(b"{\"update_id\": 9, \"x\": \"\xff\"}"), None);
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub async fn run(core: Arc<Core>, bot: Bot, me: BotIdentity, timeout: Duration) 
 async fn receive(core: &Core, me: &BotIdentity, raw: &str) -> Option<u32> {
     let mut delay = Duration::from_millis(200);
     loop {
-        match intake::receive(core, me, raw).await {
+        match intake::receive(core, me, raw.as_bytes()).await {
             Ok(id) => return id,
             Err(e) => {
                 tracing::error!("storing a Telegram update failed: {e:#}");

@@ -80,9 +80,7 @@ async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: By
         }
         return StatusCode::UNAUTHORIZED;
     }
-    // Not UTF-8 is as unreadable as any other bad update: intake records it as rejected.
-    let raw = String::from_utf8_lossy(&body);
-    match intake::receive(&state.core, &state.me, &raw).await {
+    match intake::receive(&state.core, &state.me, &body).await {
         Ok(_) => StatusCode::OK,
         Err(e) => {
             tracing::error!("storing a Telegram update failed: {e:#}");
