@@ -4,7 +4,7 @@
 //! outbox; the platform-neutral `core` turns events into sessions, queued turns and replies;
 //! `runner` starts and follows turns on hosts; `agents` knows each agent CLI; `store` keeps
 //! everything durable; `render` formats Markdown per platform; `audit` reads the trail back.
-//! `app` wires it all together.
+//! `app` wires it all together; `panics` lets a panic cost only the piece of work it hit.
 //! See docs/design.md for the invariants and how each is kept.
 
 pub mod agents;

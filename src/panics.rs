@@ -28,9 +28,9 @@ pub fn catch<T>(work: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|payload| message(&*payload))
 }
 
-/// Awaits `work`; a panic in it comes back as its message. The work's state is dropped with the
-/// panic: nothing it shared may be left half-changed (callers pass work whose shared state is
-/// the store, which a panic cannot leave half-written).
+/// Awaits `work`; a panic in it comes back as its message. The work's own state is dropped with
+/// the panic; what it shares with others must survive that — the store (an open transaction
+/// rolls back when dropped) and marks that are drop guards.
 pub async fn catch_async<F: Future>(work: F) -> Result<F::Output, String> {
     AssertUnwindSafe(work)
         .catch_unwind()
