@@ -59,7 +59,7 @@ where
 
 /// Runs a long-lived loop, starting it again (after a growing pause) whenever it panics;
 /// returns what the loop returned.
-pub async fn supervise<F, T>(name: &str, mut start: F) -> Result<()>
+async fn supervise<F, T>(name: &str, mut start: F) -> Result<()>
 where
     F: FnMut() -> T,
     T: Future<Output = Result<()>>,
