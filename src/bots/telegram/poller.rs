@@ -154,3 +154,29 @@ fn refused(body: &str) -> Failure {
         refused.description.unwrap_or_default()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_with_retry_after_is_a_pause_and_others_are_errors() {
+        let flood = r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}"#;
+        assert!(matches!(
+            refused(flood),
+            Failure::RetryAfter(wait) if wait == Duration::from_secs(3)
+        ));
+        let conflict = r#"{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request"}"#;
+        let Failure::Other(error) = refused(conflict) else {
+            panic!("a conflict is no pause");
+        };
+        assert_eq!(
+            error.to_string(),
+            "Telegram answered 409: Conflict: terminated by other getUpdates request"
+        );
+        assert!(matches!(
+            refused("<html>bad gateway</html>"),
+            Failure::Other(_)
+        ));
+    }
+}
