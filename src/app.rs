@@ -1,12 +1,18 @@
 //! One place wires everything: the store, the hosts, the core and each platform's loops, and
-//! watches them all so a loop that dies is reported by name (and takes the service down, for
-//! the supervisor to restart, rather than limping on without it).
+//! watches them all.
+//!
+//! A loop that panics is logged by name and started again after a backoff (a panic is an
+//! event, not a freeze): one bad payload or bug in one platform's loop must not take the others
+//! down, and a restart of the whole service would only meet the same payload again. A loop that
+//! returns — an error it cannot get past, such as a token Discord refuses — is reported by name
+//! and takes the service down, for the system's supervisor to restart, rather than limping on
+//! without it.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use axum::Router;
 use tokio::task::JoinSet;
 
@@ -31,17 +37,52 @@ use crate::web::{self, Console};
 
 type Tasks = JoinSet<(&'static str, Result<()>)>;
 
+/// The first pause before a panicked loop is started again; it doubles with each panic in a
+/// row, up to `RESTART_MAX`.
+const RESTART_MIN: Duration = Duration::from_secs(1);
+const RESTART_MAX: Duration = Duration::from_secs(60);
+/// A loop that ran this long before panicking starts the backoff afresh.
+const RESTART_RESET: Duration = Duration::from_secs(300);
+
 /// How often each host's leftover turn files are swept (see `remote_turn::sweep`).
 const SWEEP_INTERVAL: Duration = Duration::from_secs(6 * 3600);
 /// How old leftovers must be to go.
 const SWEEP_AGE: Duration = Duration::from_secs(24 * 3600);
 
-fn spawn(
-    tasks: &mut Tasks,
-    name: &'static str,
-    task: impl Future<Output = Result<()>> + Send + 'static,
-) {
-    tasks.spawn(async move { (name, task.await) });
+/// Runs the loop `start` makes, under [`supervise`].
+fn spawn<F, T>(tasks: &mut Tasks, name: &'static str, start: F)
+where
+    F: FnMut() -> T + Send + 'static,
+    T: Future<Output = Result<()>> + Send + 'static,
+{
+    tasks.spawn(async move { (name, supervise(name, start).await) });
+}
+
+/// Runs a long-lived loop, starting it again (after a growing pause) whenever it panics;
+/// returns what the loop returned.
+async fn supervise<F, T>(name: &str, mut start: F) -> Result<()>
+where
+    F: FnMut() -> T,
+    T: Future<Output = Result<()>>,
+{
+    let mut pause = RESTART_MIN;
+    loop {
+        let started = tokio::time::Instant::now();
+        let panic = match crate::panics::catch_async(start()).await {
+            Ok(returned) => return returned,
+            Err(panic) => panic,
+        };
+        if started.elapsed() >= RESTART_RESET {
+            pause = RESTART_MIN;
+        }
+        tracing::error!(
+            task = name,
+            "the {name} task panicked: {panic}; starting it again in {}s",
+            pause.as_secs()
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(RESTART_MAX);
+    }
 }
 
 /// Runs the service until a shutdown signal or a fatal error.
@@ -169,7 +210,10 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     let mut tasks = Tasks::new();
     let mut http = Router::new();
     let mut http_needed = false;
-    spawn(&mut tasks, "router", router::run(core.clone()));
+    spawn(&mut tasks, "router", {
+        let core = core.clone();
+        move || router::run(core.clone())
+    });
     if config.web.enabled {
         let (auth, generated) = Auth::start(
             core.store.clone(),
@@ -185,24 +229,18 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         http = http.merge(web::routes(console));
         http_needed = true;
         let pacer = Arc::new(Pacer::new(web::frontend::limits()));
-        spawn(
-            &mut tasks,
-            "web outbox",
-            outlet::run(core.clone(), Arc::new(WebOutlet), pacer),
-        );
+        spawn_outbox(&mut tasks, "web outbox", &core, Arc::new(WebOutlet), pacer);
     }
     if let Some((bot, me)) = telegram_bot {
         let pacer = Arc::new(Pacer::new(telegram::limits(&config.telegram)));
         let sender = Arc::new(TelegramOutlet::new(bot.clone()));
-        spawn(
-            &mut tasks,
-            "telegram outbox",
-            outlet::run(core.clone(), sender, pacer),
-        );
+        spawn_outbox(&mut tasks, "telegram outbox", &core, sender, pacer);
         match config.telegram.mode {
             TelegramMode::Polling => {
-                let poll = telegram::poll(core.clone(), bot, me, config.telegram.poll_timeout);
-                spawn(&mut tasks, "telegram polling", poll);
+                let (core, timeout) = (core.clone(), config.telegram.poll_timeout);
+                spawn(&mut tasks, "telegram polling", move || {
+                    telegram::poll(core.clone(), bot.clone(), me.clone(), timeout)
+                });
             }
             TelegramMode::Webhook => {
                 let url = config.telegram.webhook_url.clone().context("webhook_url")?;
@@ -221,11 +259,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             app.client.clone(),
             app.me.bot_login.clone(),
         ));
-        spawn(
-            &mut tasks,
-            "github outbox",
-            outlet::run(core.clone(), sender, pacer),
-        );
+        spawn_outbox(&mut tasks, "github outbox", &core, sender, pacer);
         let secrets = secrets.github_webhook_secrets.clone();
         http = http.merge(github::webhook::routes(
             core.clone(),
@@ -239,11 +273,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     if let Some(app) = slack_app {
         let pacer = Arc::new(Pacer::new(slack::limits()));
         let sender = Arc::new(SlackOutlet::new(app.client.clone()));
-        spawn(
-            &mut tasks,
-            "slack outbox",
-            outlet::run(core.clone(), sender, pacer),
-        );
+        spawn_outbox(&mut tasks, "slack outbox", &core, sender, pacer);
         match config.slack.mode {
             SlackMode::Socket => {
                 let token = secrets
@@ -251,8 +281,11 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                     .app_token
                     .clone()
                     .context("the Slack app token")?;
-                let socket = slack::socket_mode(core.clone(), app.client, token, app.me);
-                spawn(&mut tasks, "slack socket mode", socket);
+                let core = core.clone();
+                spawn(&mut tasks, "slack socket mode", move || {
+                    let (client, me) = (app.client.clone(), app.me.clone());
+                    slack::socket_mode(core.clone(), client, token.clone(), me)
+                });
             }
             SlackMode::Events => {
                 let secret = secrets
@@ -267,13 +300,22 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     }
     if let Some(app) = discord_app {
         let pacer = Arc::new(Pacer::new(discord::limits()));
-        spawn(
+        spawn_outbox(
             &mut tasks,
             "discord outbox",
-            outlet::run(core.clone(), Arc::new(app.outlet()), pacer),
+            &core,
+            Arc::new(app.outlet()),
+            pacer,
         );
-        spawn(&mut tasks, "discord typing", app.typing());
-        spawn(&mut tasks, "discord gateway", app.gateway(core.clone()));
+        let app = Arc::new(app);
+        spawn(&mut tasks, "discord typing", {
+            let app = app.clone();
+            move || app.typing()
+        });
+        let core = core.clone();
+        spawn(&mut tasks, "discord gateway", move || {
+            app.gateway(core.clone())
+        });
     }
     if http_needed {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
@@ -281,16 +323,29 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;
         tracing::info!("HTTP server on {}", config.http.listen);
         let http = edge::client::resolving(http, &config.http.trusted_proxies);
-        spawn(&mut tasks, "http server", async move {
-            axum::serve(
-                listener,
-                http.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-            .context("the HTTP server failed")
+        let (address, mut listener) = (config.http.listen, Some(listener));
+        spawn(&mut tasks, "http server", move || {
+            let (listener, http) = (listener.take(), http.clone());
+            async move {
+                let listener = match listener {
+                    Some(listener) => listener,
+                    None => tokio::net::TcpListener::bind(address)
+                        .await
+                        .with_context(|| format!("cannot listen on {address} again"))?,
+                };
+                axum::serve(
+                    listener,
+                    http.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
+                .await
+                .context("the HTTP server failed")
+            }
         });
     }
-    spawn(&mut tasks, "turn file sweeper", sweep_hosts(core.clone()));
+    spawn(&mut tasks, "turn file sweeper", {
+        let core = core.clone();
+        move || sweep_hosts(core.clone())
+    });
     let resumed = core.resume_pending_work().await?;
     if resumed > 0 {
         tracing::info!("resumed work in {resumed} session(s)");
@@ -298,7 +353,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
 
     tokio::select! {
         Some(joined) = tasks.join_next() => {
-            let (name, result) = joined.context("a service task panicked")?;
+            let (name, result) = joined.map_err(|e| anyhow!("a service task ended: {e}"))?;
             match result {
                 Ok(()) => bail!("the {name} task stopped"),
                 Err(e) => Err(e.context(format!("the {name} task failed"))),
@@ -309,6 +364,20 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Runs a platform's outbox loop.
+fn spawn_outbox<O: outlet::Outlet>(
+    tasks: &mut Tasks,
+    name: &'static str,
+    core: &Arc<Core>,
+    sender: Arc<O>,
+    pacer: Arc<Pacer>,
+) {
+    let core = core.clone();
+    spawn(tasks, name, move || {
+        outlet::run(core.clone(), sender.clone(), pacer.clone())
+    });
 }
 
 /// Says where the console is. At first start (a generated admin token) the sign-in link, with
@@ -351,5 +420,32 @@ async fn shutdown_signal() -> &'static str {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => "SIGINT",
         _ = term.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_loop_is_started_again_and_what_it_returns_ends_it() {
+        let starts = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let ended = supervise("test loop", || {
+            let n = starts.fetch_add(1, Ordering::SeqCst);
+            async move {
+                tokio::task::yield_now().await;
+                match n {
+                    0 | 1 => panic!("bug number {n}"),
+                    _ => Err(anyhow!("a fatal error")),
+                }
+            }
+        })
+        .await;
+        assert_eq!(starts.load(Ordering::SeqCst), 3);
+        assert_eq!(ended.unwrap_err().to_string(), "a fatal error");
+        assert_eq!(started.elapsed(), RESTART_MIN * 3, "paused 1 s, then 2 s");
     }
 }

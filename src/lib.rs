@@ -5,7 +5,7 @@
 //! `runner` starts and follows turns on hosts; `agents` knows each agent CLI; `store` keeps
 //! everything durable; `render` formats Markdown per platform; `audit` reads the trail back;
 //! `edge` is what every HTTP entry point shares (who sent a request, how a refusal is recorded).
-//! `app` wires it all together.
+//! `app` wires it all together; `panics` lets a panic cost only the piece of work it hit.
 //! See docs/design.md for the invariants and how each is kept.
 
 pub mod agents;
@@ -16,6 +16,7 @@ pub mod check;
 pub mod config;
 pub mod core;
 pub mod edge;
+pub mod panics;
 pub mod render;
 pub mod runner;
 pub mod store;

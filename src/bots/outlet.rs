@@ -2,9 +2,11 @@
 //!
 //! One loop per platform watches the outbox and runs one task per chat with pending messages,
 //! so a slow or rate-limited chat never holds up another, and messages to one chat go out in
-//! order. A post may need several platform messages ("parts"); each part is recorded in the
-//! store right after the platform accepted it, so a crash resumes at the next part instead of
-//! repeating the first (DESIGN invariant 4).
+//! order. A chat's claim and its pacing ticket are drop guards, and a panic while delivering a
+//! message gives that message up (logged, recorded as failed) and moves on to the next: a
+//! panic never jams the chat. A post may need several platform messages ("parts"); each part
+//! is recorded in the store right after the platform accepted it, so a crash resumes at the
+//! next part instead of repeating the first (DESIGN invariant 4).
 //!
 //! A part whose answer was lost — a 5xx or a timeout after the platform accepted it, a dropped
 //! connection, a crash before the record — may be there already. So each part is named
@@ -14,8 +16,7 @@
 //! finds instead of sending again. Discord recognises a repeated part by its nonce itself.
 //! Telegram can do neither: there a lost answer can still show a part twice.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -25,6 +26,7 @@ use crate::core::Core;
 use crate::core::ids::now_ms;
 use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction};
 use crate::core::thread::{Platform, ThreadRef};
+use crate::panics;
 use crate::runner::transport::BoxFuture;
 use crate::store::{OutboxRow, PauseScope, RetryPause};
 
@@ -215,22 +217,21 @@ pub async fn run<O: Outlet>(core: Arc<Core>, outlet: Arc<O>, pacer: Arc<Pacer>) 
     restore_pauses(&core, &pacer, outlet.platform()).await?;
     let platform = outlet.platform();
     let mut changed = core.watch_outbox();
-    let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
     loop {
         changed.borrow_and_update();
         match core.store.outbox_chats(platform).await {
             Ok(chats) => {
                 for chat in chats {
-                    if busy.lock().expect("outbox lock").insert(chat.clone()) {
-                        let (core, outlet, pacer, busy) =
-                            (core.clone(), outlet.clone(), pacer.clone(), busy.clone());
-                        tokio::spawn(async move {
-                            if let Err(e) = drain_chat(&core, &*outlet, &pacer, &chat).await {
-                                tracing::error!(%platform, chat, "delivering messages failed: {e:#}");
-                            }
-                            busy.lock().expect("outbox lock").remove(&chat);
-                        });
-                    }
+                    let Some(claim) = core.delivering.claim((platform, chat.clone())) else {
+                        continue; // a task is delivering this chat's messages
+                    };
+                    let (core, outlet, pacer) = (core.clone(), outlet.clone(), pacer.clone());
+                    tokio::spawn(async move {
+                        let _claim = claim;
+                        if let Err(e) = drain_chat(&core, &*outlet, &pacer, &chat).await {
+                            tracing::error!(%platform, chat, "delivering messages failed: {e:#}");
+                        }
+                    });
                 }
             }
             Err(e) => tracing::error!(%platform, "reading the outbox failed: {e:#}"),
@@ -290,34 +291,56 @@ async fn drain_chat<O: Outlet>(core: &Core, outlet: &O, pacer: &Pacer, chat: &st
         if row.not_before > now_ms() {
             return Ok(());
         }
-        match &row.op {
-            OutboundOp::Post(post) => deliver_post(core, outlet, pacer, &row, post).await?,
-            OutboundOp::React {
-                message_id,
-                reaction,
-            } => deliver_reaction(core, outlet, pacer, &row, message_id, *reaction).await?,
-            op @ OutboundOp::Edit { .. }
-                if pacer.wait_for(chat, group, op.is_progress()) > EDIT_WAIT_MAX =>
-            {
-                return Ok(());
+        let delivered = panics::catch_async(deliver(core, outlet, pacer, &row, group)).await;
+        match delivered {
+            Ok(delivery) => {
+                if let Delivery::Later = delivery? {
+                    return Ok(());
+                }
             }
-            op @ OutboundOp::Edit {
-                target, markdown, ..
-            } => {
-                deliver_edit(
-                    core,
-                    outlet,
-                    pacer,
-                    &row,
-                    target,
-                    markdown,
-                    op.is_progress(),
-                )
-                .await?
+            Err(panic) => {
+                give_up(core, &row, &format!("delivering it panicked: {panic}")).await?;
             }
         }
     }
     Ok(())
+}
+
+/// What became of an outbox row.
+enum Delivery {
+    /// Sent, refused for good, or deferred with a retry time: the next row may go.
+    Done,
+    /// Left for a later pass (an edit waiting for budget).
+    Later,
+}
+
+/// Delivers one outbox row.
+async fn deliver<O: Outlet>(
+    core: &Core,
+    outlet: &O,
+    pacer: &Pacer,
+    row: &OutboxRow,
+    group: bool,
+) -> Result<Delivery> {
+    match &row.op {
+        OutboundOp::Post(post) => deliver_post(core, outlet, pacer, row, post).await?,
+        OutboundOp::React {
+            message_id,
+            reaction,
+        } => deliver_reaction(core, outlet, pacer, row, message_id, *reaction).await?,
+        op @ OutboundOp::Edit { .. }
+            if pacer.wait_for(&row.thread.chat, group, op.is_progress()) > EDIT_WAIT_MAX =>
+        {
+            return Ok(Delivery::Later);
+        }
+        op @ OutboundOp::Edit {
+            target, markdown, ..
+        } => {
+            let progress = op.is_progress();
+            deliver_edit(core, outlet, pacer, row, target, markdown, progress).await?
+        }
+    }
+    Ok(Delivery::Done)
 }
 
 async fn deliver_post<O: Outlet>(
@@ -565,7 +588,13 @@ async fn retry_later(core: &Core, row: &OutboxRow, reason: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use tokio::sync::mpsc;
+
     use super::*;
+    use crate::core::outbox::Outbound;
+    use crate::core::testing;
 
     #[test]
     fn a_part_nonce_is_short_stable_and_its_own() {
@@ -580,5 +609,96 @@ mod tests {
         );
         assert_ne!(nonce, id("turn:0193:result", 1).nonce());
         assert_ne!(nonce, id("turn:0194:result", 0).nonce());
+    }
+
+    /// An outlet whose first send panics; it reports every message it sent.
+    struct PanicsOnce {
+        panicked: AtomicBool,
+        sent: mpsc::UnboundedSender<String>,
+    }
+
+    impl Outlet for PanicsOnce {
+        type Part = MarkupPart;
+
+        fn platform(&self) -> Platform {
+            Platform::Telegram
+        }
+
+        fn is_group(&self, _chat: &str) -> bool {
+            false
+        }
+
+        fn parts(&self, post: &Post) -> Vec<MarkupPart> {
+            markup_parts(vec![post.markdown.clone()], post)
+        }
+
+        fn send<'a>(
+            &'a self,
+            _thread: &'a ThreadRef,
+            id: PartId<'a>,
+            _part: &'a MarkupPart,
+            _post: &'a Post,
+        ) -> BoxFuture<'a, Result<String, SendError>> {
+            if !self.panicked.swap(true, Ordering::SeqCst) {
+                panic!("an injected bug");
+            }
+            let key = id.key;
+            let _ = self.sent.send(key.to_owned());
+            Box::pin(async move { Ok(format!("message of {key}")) })
+        }
+
+        fn edit<'a>(
+            &'a self,
+            _thread: &'a ThreadRef,
+            _target: &'a str,
+            _message_id: &'a str,
+            _markdown: &'a str,
+            _plain: bool,
+        ) -> BoxFuture<'a, Result<(), SendError>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_delivering_does_not_jam_the_chat() {
+        let (core, _dir) = testing::core(Vec::new()).await;
+        let (sent, mut delivered) = mpsc::unbounded_channel();
+        let outlet = Arc::new(PanicsOnce {
+            panicked: AtomicBool::new(false),
+            sent,
+        });
+        let thread = testing::event(
+            "1",
+            crate::core::inbound::InboundBody::Prompt {
+                text: String::new(),
+            },
+        )
+        .thread;
+        for key in ["first", "second", "third"] {
+            let out = Outbound {
+                key: key.to_owned(),
+                thread: thread.clone(),
+                op: OutboundOp::Post(Post::text(key)),
+            };
+            core.store.enqueue_outbound(&out).await.unwrap();
+        }
+        let limits = crate::bots::pacing::Limits {
+            per_chat_interval: Duration::ZERO,
+            per_group: 100,
+            group_window: Duration::from_secs(60),
+            global: 100,
+            global_window: Duration::from_secs(1),
+        };
+        let loop_ = tokio::spawn(run(core.clone(), outlet, Arc::new(Pacer::new(limits))));
+        let mut keys = Vec::new();
+        for _ in 0..2 {
+            let key = tokio::time::timeout(Duration::from_secs(20), delivered.recv()).await;
+            keys.push(key.expect("delivered in time").expect("a key"));
+        }
+        loop_.abort();
+        assert_eq!(keys, ["second", "third"], "the panicked one was given up");
+        // Each was recorded before the next was sent.
+        assert!(core.store.posted_parts("first").await.unwrap().is_empty());
+        assert_eq!(core.store.posted_parts("second").await.unwrap().len(), 1);
     }
 }

@@ -69,13 +69,15 @@ impl InboundBody {
     /// when it is exactly one (`new devbox`, `stop all`), otherwise a prompt — so "help me with
     /// the tests" reaches the agent. Chat platforms without a command syntax of their own (Slack,
     /// Discord) read mentions this way.
+    ///
+    /// Only recognising a command is lenient about blanks around it; a prompt is the request
+    /// byte for byte.
     pub fn of_mention(request: &str) -> InboundBody {
-        if request.is_empty() {
+        let words = request.trim();
+        if words.is_empty() {
             return InboundBody::Invalid(Invalid::EmptyMention);
         }
-        let (name, args) = request
-            .split_once(char::is_whitespace)
-            .unwrap_or((request, ""));
+        let (name, args) = words.split_once(char::is_whitespace).unwrap_or((words, ""));
         match super::command::parse(name, args) {
             Ok(Command::Help) if !args.trim().is_empty() => {}
             Ok(parsed) => return InboundBody::Command(parsed),
@@ -85,6 +87,17 @@ impl InboundBody {
             text: request.to_owned(),
         }
     }
+}
+
+/// What follows the mention that addresses the bot (`rest`: the text after it): without the
+/// blanks that separate it from the request and, when the mention stands alone on its line,
+/// that line's end. Everything after that is the user's, byte for byte — pasted code keeps its
+/// indentation.
+pub fn after_addressing(rest: &str) -> &str {
+    let rest = rest.trim_start_matches([' ', '\t']);
+    rest.strip_prefix("\r\n")
+        .or_else(|| rest.strip_prefix('\n'))
+        .unwrap_or(rest)
 }
 
 /// Why an inbound message cannot be acted on.
@@ -101,6 +114,30 @@ pub enum Invalid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_are_recognised_around_blanks_and_prompts_are_kept_as_written() {
+        assert_eq!(
+            InboundBody::of_mention("stop all\n"),
+            InboundBody::Command(Command::Stop { all: true })
+        );
+        assert_eq!(
+            InboundBody::of_mention(" \n"),
+            InboundBody::Invalid(Invalid::EmptyMention)
+        );
+        let code = "    fn main() {}\n  \n";
+        assert_eq!(
+            InboundBody::of_mention(code),
+            InboundBody::Prompt { text: code.into() }
+        );
+        assert_eq!(after_addressing("  \t fix it "), "fix it ");
+        assert_eq!(after_addressing(" \r\n    indented"), "    indented");
+        assert_eq!(
+            after_addressing("\n\nafter a blank line"),
+            "\nafter a blank line"
+        );
+        assert_eq!(after_addressing(", and more"), ", and more");
+    }
 
     #[test]
     fn a_caption_with_files_is_a_prompt_even_when_it_reads_like_a_command() {

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod agent_event;
+pub mod claims;
 pub mod command;
 pub mod commands;
 pub mod frontend;
@@ -18,6 +19,8 @@ pub mod outcome;
 mod progress;
 pub mod replies;
 pub mod router;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod thread;
 mod turn;
 mod workers;
@@ -45,6 +48,12 @@ pub struct Core {
     pub budgets: Budgets,
     frontends: HashMap<Platform, Arc<dyn Frontend>>,
     workers: workers::Workers,
+    /// Threads with an event being handled (the router's). Kept here rather than in the router
+    /// loop, so a loop started again after a panic sees the tasks the last one left running.
+    in_flight: claims::Claims<String>,
+    /// Chats whose outbox a task is delivering (each platform's outbox loop), here for the same
+    /// reason.
+    pub(crate) delivering: claims::Claims<(Platform, String)>,
     /// Bumped whenever the outbox gains work; each platform's scheduler watches it.
     outbox_changed: watch::Sender<u64>,
     /// Bumped whenever an inbound event is stored; the router watches it.
@@ -68,6 +77,8 @@ impl Core {
             budgets,
             frontends: frontends.into_iter().map(|f| (f.platform(), f)).collect(),
             workers: workers::Workers::default(),
+            in_flight: claims::Claims::default(),
+            delivering: claims::Claims::default(),
             outbox_changed: watch::Sender::new(0),
             inbound_changed: watch::Sender::new(0),
         })

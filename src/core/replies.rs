@@ -130,6 +130,13 @@ pub fn internal_error(reference: &str) -> String {
     )
 }
 
+/// A prompt with a NUL character (U+0000), which no agent command line or database text takes.
+pub fn prompt_has_nul() -> String {
+    "Your message contains a NUL character (U+0000), which cannot be passed to the agent. \
+     Remove it and send the message again."
+        .to_owned()
+}
+
 pub fn queue_full(platform: Platform, max: u32) -> String {
     format!(
         "The queue of this session is full ({max} prompts are waiting). Wait for some to finish, \

@@ -4,6 +4,8 @@
 //! Events of one thread are handled one at a time, in arrival order (a thread with an event in
 //! flight is skipped until that event is done), events of different threads concurrently, so a
 //! slow platform API or host (`/status`, a GitHub permission check) never holds up other chats.
+//! A thread's claim is a drop guard ([`claims`](super::claims)), and a panic while handling an
+//! event is caught and answered as an internal error, so a panic never jams its thread.
 //! Each event is marked processed in the same transaction that records its effect — the queued
 //! turn and its acknowledgement, or the reply to a command — so a crash can neither lose nor
 //! repeat it.
@@ -12,11 +14,10 @@
 //! [`Frontend`](super::frontend::Frontend): a refusal is audited and answered at most once per
 //! hour, author and thread.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 
 use super::Core;
 use super::frontend::{Admission, Prepared, Refusal, Workspace};
@@ -24,6 +25,7 @@ use super::ids::{InboundId, TurnId, new_id, now_ms};
 use super::inbound::{Inbound, InboundBody};
 use super::outbox::{Outbound, OutboundOp, Post, keys};
 use super::replies;
+use crate::panics;
 use crate::store::sessions::{self, NewSession};
 use crate::store::turns::{self, NewTurn};
 use crate::store::{inbound, outbox};
@@ -36,16 +38,13 @@ const BATCH: i64 = 64;
 /// Audit detail: how much of a refused prompt is kept.
 const AUDIT_PROMPT_CHARS: usize = 200;
 
-/// Events handed to a task and not yet marked processed, with their thread.
-type InFlight = Arc<Mutex<HashMap<InboundId, String>>>;
-
 /// Handles stored inbound events forever.
 pub async fn run(core: Arc<Core>) -> Result<()> {
     let mut changed = core.watch_inbound();
-    let in_flight: InFlight = Arc::default();
     loop {
         changed.borrow_and_update();
-        let skip = in_flight.lock().expect("in-flight lock").len() as i64;
+        // Each thread in flight has one event in flight: they may fill part of the batch.
+        let skip = core.in_flight.len() as i64;
         let batch = match core.store.unprocessed_inbound(BATCH + skip).await {
             Ok(batch) => batch,
             Err(e) => {
@@ -56,19 +55,21 @@ pub async fn run(core: Arc<Core>) -> Result<()> {
         };
         for (id, event) in batch {
             let thread = format!("{}:{}", event.platform(), event.thread.key());
-            {
-                let mut flying = in_flight.lock().expect("in-flight lock");
-                if flying.contains_key(&id) || flying.values().any(|t| *t == thread) {
-                    continue; // in flight, or behind an earlier event of its thread
-                }
-                flying.insert(id.clone(), thread);
-            }
-            let (core, in_flight) = (core.clone(), in_flight.clone());
+            // In flight, or behind an earlier event of its thread: skipped.
+            let Some(claim) = core.in_flight.claim(thread) else {
+                continue;
+            };
+            let core = core.clone();
             tokio::spawn(async move {
-                if let Err(e) = handle(&core, &id, &event).await {
+                // A panic is an internal error like any other: told, and the event is done.
+                let failure = match panics::catch_async(handle(&core, &id, &event)).await {
+                    Ok(handled) => handled.err(),
+                    Err(panic) => Some(anyhow!("handling it panicked: {panic}")),
+                };
+                if let Some(e) = failure {
                     internal_error(&core, &id, &event, e).await;
                 }
-                in_flight.lock().expect("in-flight lock").remove(&id);
+                drop(claim);
                 core.inbound_stored();
             });
         }
@@ -89,6 +90,11 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         return refuse(core, id, event, &refusal).await;
     }
     match &event.body {
+        // Refused at intake, on every backend alike (Postgres text cannot hold it), with a
+        // message that says what to change.
+        InboundBody::Prompt { text } if text.contains('\0') => {
+            reply(core, id, event, replies::prompt_has_nul()).await
+        }
         InboundBody::Prompt { text } => {
             let text = match super::inbox::deliver(core, id, event, text).await? {
                 Ok(text) => text,
@@ -113,7 +119,12 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
     let platform = event.platform().as_str();
     let asked = match &event.body {
         InboundBody::Prompt { text } => {
-            let head: String = text.chars().take(AUDIT_PROMPT_CHARS).collect();
+            // The audit's text column cannot hold NUL on Postgres: shown as its symbol.
+            let head: String = text
+                .chars()
+                .take(AUDIT_PROMPT_CHARS)
+                .map(|c| if c == '\0' { '␀' } else { c })
+                .collect();
             format!("prompt: {head}")
         }
         InboundBody::Command(command) => format!("command: /{}", command.name()),
@@ -274,5 +285,78 @@ async fn internal_error(core: &Core, id: &InboundId, event: &Inbound, error: any
     tracing::error!(inbound = %id, reference, "handling an inbound event failed: {error:#}");
     if let Err(e) = reply(core, id, event, replies::internal_error(&reference)).await {
         tracing::error!(inbound = %id, "could not even report the failure: {e:#}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::core::frontend::Frontend;
+    use crate::core::inbound::Invalid;
+    use crate::core::testing;
+    use crate::core::thread::Platform;
+    use crate::runner::transport::BoxFuture;
+
+    /// Telegram's frontend, but its first admission panics.
+    #[derive(Default)]
+    struct PanicsOnce {
+        panicked: AtomicBool,
+    }
+
+    impl Frontend for PanicsOnce {
+        fn platform(&self) -> Platform {
+            Platform::Telegram
+        }
+
+        fn admit<'a>(&'a self, _event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
+            if !self.panicked.swap(true, Ordering::SeqCst) {
+                panic!("an injected bug");
+            }
+            Box::pin(async { Ok(Admission::Allowed) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_handling_an_event_does_not_jam_its_thread() {
+        let (core, _dir) = testing::core(vec![Arc::new(PanicsOnce::default())]).await;
+        let empty = InboundBody::Invalid(Invalid::EmptyMention);
+        let mut ids = Vec::new();
+        for external_id in ["1", "2"] {
+            let event = testing::event(external_id, empty.clone());
+            ids.push(core.store.insert_inbound(&event).await.unwrap().unwrap());
+        }
+        let mut changed = core.watch_outbox();
+        let router = tokio::spawn(run(core.clone()));
+        core.inbound_stored();
+        let handled = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                changed.borrow_and_update();
+                let mut all = true;
+                for id in &ids {
+                    all &= core.store.inbound_processed(id).await.unwrap();
+                }
+                if all {
+                    return;
+                }
+                changed.changed().await.unwrap();
+            }
+        })
+        .await;
+        router.abort();
+        assert!(handled.is_ok(), "both events of the thread were handled");
+        assert!(core.in_flight.is_empty(), "and the thread is free");
+        let replies = core
+            .store
+            .next_outbound(Platform::Telegram, "100")
+            .await
+            .unwrap();
+        let reply = replies.expect("the panicked event was answered");
+        assert_eq!(reply.key, keys::reply(&ids[0]));
+        let OutboundOp::Post(post) = &reply.op else {
+            panic!("a post: {reply:?}");
+        };
+        assert!(post.markdown.contains("reference"), "{}", post.markdown);
     }
 }

@@ -6,15 +6,21 @@
 //! spawns a new one. A worker that finds its queue empty removes itself from the map — under the
 //! same lock `kick` takes, after checking for a wake-up that arrived meanwhile — so a turn queued
 //! at the moment a worker retires is never stranded.
+//!
+//! A panic while driving a turn is caught and handled like an internal error (logged, retried
+//! after a pause), and a worker's entry in the map is a drop guard: however a worker ends, the
+//! next `kick` finds no stale entry and starts a new one.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use anyhow::anyhow;
 use tokio::sync::mpsc;
 
 use super::Core;
 use super::ids::SessionId;
+use crate::panics;
 
 /// Pause after a worker hit an internal error (the store unreachable, say), before retrying.
 const ERROR_BACKOFF: Duration = Duration::from_secs(2);
@@ -24,38 +30,76 @@ pub(super) struct Workers {
     live: Mutex<HashMap<SessionId, mpsc::UnboundedSender<()>>>,
 }
 
+impl Workers {
+    /// The live workers; nothing panics while holding them, and a worker's entry must still be
+    /// removed from a panicking worker's drop, so a poisoned lock is used as it is.
+    fn live(&self) -> MutexGuard<'_, HashMap<SessionId, mpsc::UnboundedSender<()>>> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A worker's entry in the map, removed when the worker ends however it ends — unless a newer
+/// worker's has taken its place.
+struct Entry {
+    core: Arc<Core>,
+    session: SessionId,
+    wake: mpsc::UnboundedSender<()>,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let mut live = self.core.workers.live();
+        if live
+            .get(&self.session)
+            .is_some_and(|wake| wake.same_channel(&self.wake))
+        {
+            live.remove(&self.session);
+        }
+    }
+}
+
 impl Core {
     /// Ensures a worker is draining `session`'s queue.
     pub fn kick(self: &Arc<Self>, session: SessionId) {
-        let mut live = self.workers.live.lock().expect("workers lock");
+        let mut live = self.workers.live();
         if let Some(wake) = live.get(&session)
             && wake.send(()).is_ok()
         {
             return;
         }
         let (wake, sleep) = mpsc::unbounded_channel();
-        live.insert(session.clone(), wake);
-        tokio::spawn(run_worker(self.clone(), session, sleep));
+        live.insert(session.clone(), wake.clone());
+        let entry = Entry {
+            core: self.clone(),
+            session,
+            wake,
+        };
+        tokio::spawn(run_worker(entry, sleep));
     }
 }
 
-async fn run_worker(core: Arc<Core>, session: SessionId, mut wakes: mpsc::UnboundedReceiver<()>) {
+async fn run_worker(entry: Entry, mut wakes: mpsc::UnboundedReceiver<()>) {
+    let (core, session) = (&entry.core, &entry.session);
     loop {
-        match core.store.next_turn(&session).await {
+        match core.store.next_turn(session).await {
             Ok(Some(turn)) => {
                 let id = turn.id.clone();
-                if let Err(e) = super::turn::drive(&core, turn).await {
+                let failure = match panics::catch_async(super::turn::drive(core, turn)).await {
+                    Ok(driven) => driven.err(),
+                    Err(panic) => Some(anyhow!("driving it panicked: {panic}")),
+                };
+                if let Some(e) = failure {
                     tracing::error!(session = %session, turn = %id, "turn failed internally: {e:#}");
                     tokio::time::sleep(ERROR_BACKOFF).await;
                 }
             }
             Ok(None) => {
-                let mut live = core.workers.live.lock().expect("workers lock");
+                let mut live = core.workers.live();
                 if wakes.try_recv().is_ok() {
                     while wakes.try_recv().is_ok() {}
                     continue;
                 }
-                live.remove(&session);
+                live.remove(session);
                 return;
             }
             Err(e) => {
@@ -63,5 +107,93 @@ async fn run_worker(core: Arc<Core>, session: SessionId, mut wakes: mpsc::Unboun
                 tokio::time::sleep(ERROR_BACKOFF).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use anyhow::Result;
+
+    use super::*;
+    use crate::core::frontend::{Admission, Ending, Frontend, chat_ending};
+    use crate::core::ids::TurnId;
+    use crate::core::inbound::{Inbound, InboundBody};
+    use crate::core::outbox::Outbound;
+    use crate::core::testing;
+    use crate::core::thread::Platform;
+    use crate::runner::transport::BoxFuture;
+    use crate::store::sessions::{self, NewSession};
+    use crate::store::turns::{self, NewTurn};
+
+    /// Telegram's frontend, but the first turn it presents panics.
+    #[derive(Default)]
+    struct PanicsOnce {
+        panicked: AtomicBool,
+    }
+
+    impl Frontend for PanicsOnce {
+        fn platform(&self) -> Platform {
+            Platform::Telegram
+        }
+
+        fn admit<'a>(&'a self, _event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
+            Box::pin(async { Ok(Admission::Allowed) })
+        }
+
+        fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
+            if !self.panicked.swap(true, Ordering::SeqCst) {
+                panic!("an injected bug");
+            }
+            chat_ending(ending)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_driving_a_turn_does_not_strand_the_session_queue() {
+        let (core, _dir) = testing::core(vec![Arc::new(PanicsOnce::default())]).await;
+        let thread = testing::event("1", InboundBody::Prompt { text: "x".into() }).thread;
+        let mut tx = core.store.write_tx().await.unwrap();
+        // A host that is not configured: each turn ends at once, and is presented.
+        let new = NewSession {
+            thread: &thread,
+            host: "gone",
+            agent: "claude",
+            workdir: "/tmp",
+            created_by: "7",
+        };
+        let session = sessions::create_session(&mut tx, new).await.unwrap();
+        for prompt in ["first", "second"] {
+            let new = NewTurn {
+                id: &TurnId::generate(),
+                session_id: &session.id,
+                inbound_id: None,
+                prompt,
+                author_id: "7",
+                author_name: "@ann",
+                reply_to: None,
+                host: "gone",
+                workspace: None,
+                memo: None,
+                quiet: false,
+            };
+            turns::insert_turn(&mut tx, new).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let mut changed = core.watch_outbox();
+        core.kick(session.id.clone());
+        let drained = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                changed.borrow_and_update();
+                if core.store.next_turn(&session.id).await.unwrap().is_none() {
+                    return;
+                }
+                changed.changed().await.unwrap();
+            }
+        })
+        .await;
+        assert!(drained.is_ok(), "both turns ended after the panic");
     }
 }

@@ -311,8 +311,9 @@ pub async fn send_prompt(
 ) -> Reply {
     let viewer = actor(&console, client, &headers).await?;
     let session = web_session(&console, &viewer, &id).await?;
-    let text = body.text.trim();
-    if text.is_empty() {
+    // The prompt goes to the agent as typed: pasted code keeps its indentation.
+    let text = body.text.as_str();
+    if text.trim().is_empty() {
         return Err(error(StatusCode::BAD_REQUEST, "the prompt is empty"));
     }
     if text.len() > MAX_PROMPT {

@@ -17,6 +17,7 @@ on_both_databases!(
     a_timeout_stops_the_agent_on_the_host,
     a_missing_agent_is_named,
     hostile_prompts_reach_the_agent_byte_exact,
+    a_nul_in_a_prompt_is_refused_on_every_database,
     a_host_key_mismatch_refuses_the_host,
     strangers_get_one_refusal_per_chat_and_nothing_runs,
 );
@@ -225,9 +226,11 @@ async fn a_missing_agent_is_named(db: Db) {
     t.assert_no_violations();
 }
 
-/// Prompts full of shell syntax reach the agent byte for byte, and nothing in them runs.
+/// Prompts full of shell syntax, indentation or mentions of the bot reach the agent byte for
+/// byte, and nothing in them runs.
 async fn hostile_prompts_reach_the_agent_byte_exact(db: Db) {
     let t = Harness::start(db).await;
+    let bot = t.tg.bot_username();
     let markers = tempfile::tempdir().expect("marker dir");
     let marker = |n: usize| markers.path().join(format!("marker-{n}"));
     let m = |n: usize| marker(n).display().to_string();
@@ -251,6 +254,10 @@ async fn hostile_prompts_reach_the_agent_byte_exact(db: Db) {
         big,
         "👩‍💻 🚀 \u{202E}desrever\u{202C} \u{200F}שלום עולם\u{200F} مرحبا \u{200B}zero width e\u{301} 𝕏"
             .to_owned(),
+        // Pasted code keeps its indentation and trailing blanks; a mention of the bot that does
+        // not address it (in a private chat, or not at the start) is the user's text.
+        "    fn main() {\n        run();\n    }\n  ".to_owned(),
+        format!("ask @{bot} about it, then @{bot} again"),
     ];
     for (i, prompt) in prompts.iter().enumerate() {
         let (_, answer) = turn(&t, prompt).await;
@@ -278,6 +285,36 @@ async fn hostile_prompts_reach_the_agent_byte_exact(db: Db) {
         .filter(|name| name != ".git")
         .collect();
     assert!(stray.is_empty(), "files appeared in the workdir: {stray:?}");
+    t.tg.assert_all_read();
+    t.assert_no_violations();
+}
+
+/// A NUL character cannot reach the agent (Postgres text cannot even store it): the prompt is
+/// refused with a message that says what to change, on both databases alike, and the
+/// conversation goes on. A stranger's NUL is refused (and audited) like any other message.
+async fn a_nul_in_a_prompt_is_refused_on_every_database(db: Db) {
+    let t = Harness::start(db).await;
+    let sent = t.say("before\0after");
+    let refusal = t.next().await;
+    assert_eq!(refusal.reply_to, Some(sent.message_id));
+    assert!(refusal.text.contains("NUL character"), "{}", refusal.text);
+    let (_, answer) = turn(&t, "after").await;
+    assert_eq!(answer.text, "Echo #1: after");
+    assert_eq!(t.agent_runs().len(), 1, "the refused prompt ran nothing");
+
+    let mallory = t.tg.user(2002, "Mallory", Some("mallory"));
+    let private = t.tg.private_chat(&mallory);
+    t.tg.send_text(&private, &mallory, "let\0me in");
+    let refused = t.tg.next_bot_message(&private, None, WAIT).await;
+    assert!(refused.text.contains("not allowed"), "{}", refused.text);
+    let audit = t.store().await.audit_log(100).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "refused" && a.detail.contains("let␀me in")),
+        "{audit:#?}"
+    );
+    t.wait_text("✅ Done").await;
     t.tg.assert_all_read();
     t.assert_no_violations();
 }

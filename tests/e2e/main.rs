@@ -25,6 +25,7 @@ mod github_client;
 mod github_deps;
 mod hosts;
 mod inbox;
+mod poison;
 mod screenshots;
 mod secrets;
 mod slack;

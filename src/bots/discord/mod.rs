@@ -124,12 +124,12 @@ impl DiscordApp {
     }
 
     /// Renews the typing indicator in channels where a turn works, forever.
-    pub fn typing(&self) -> impl Future<Output = Result<()>> + Send + 'static {
+    pub fn typing(&self) -> impl Future<Output = Result<()>> + Send + use<> {
         typing::run(self.client.clone(), self.typing.clone())
     }
 
     /// Receives events over the gateway forever (or until a fatal close).
-    pub fn gateway(&self, core: Arc<Core>) -> impl Future<Output = Result<()>> + Send + 'static {
+    pub fn gateway(&self, core: Arc<Core>) -> impl Future<Output = Result<()>> + Send + use<> {
         gateway::run(intake::Intake {
             core,
             client: self.client.clone(),

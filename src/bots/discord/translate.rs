@@ -30,7 +30,7 @@ use serde_json::json;
 
 use super::payload::{Interaction, Message, is_thread};
 use crate::core::command::{Command, CommandError, parse};
-use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid};
+use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
 use crate::core::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is, and whose messages it reads.
@@ -94,11 +94,12 @@ pub fn translate_message(message: &Message, place: &Place, me: &DiscordMe) -> Op
         Place::Channel => return None,
         Place::Thread { parent } => (thread(parent, Some(&message.channel_id)), mentioned),
     };
-    let mut request = message.content.clone();
-    for m in &mentions {
-        request = request.replace(m, " ");
-    }
-    let request = request.trim();
+    // Only the mention that addresses the bot, at the start, is not the user's request.
+    let content = message.content.as_str();
+    let request = mentions
+        .iter()
+        .find_map(|m| content.strip_prefix(m.as_str()))
+        .map_or(content, after_addressing);
     let files: Vec<IncomingFile> = message
         .attachments
         .iter()
@@ -285,6 +286,30 @@ mod tests {
             Some(Addressed::Directly(inbound)) => inbound,
             other => panic!("expected a direct event, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn only_the_leading_mention_is_removed_and_the_prompt_is_kept_as_written() {
+        let prompt = |content: &str| {
+            let m = message(content, "500", "20");
+            match direct(translate_message(&m, &Place::Channel, &me())).body {
+                InboundBody::Prompt { text } => text,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            prompt("<@900>\n    fn main() {}\n  "),
+            "    fn main() {}\n  "
+        );
+        assert_eq!(prompt("<@!900>  ask <@900> again"), "ask <@900> again");
+        assert_eq!(prompt("please <@900>, look"), "please <@900>, look");
+        let dm = message("  indented\n", "501", "30");
+        assert_eq!(
+            direct(translate_message(&dm, &Place::Dm, &me())).body,
+            InboundBody::Prompt {
+                text: "  indented\n".into()
+            }
+        );
     }
 
     #[test]

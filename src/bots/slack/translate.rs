@@ -22,7 +22,7 @@ use serde_json::json;
 
 use super::payload::{Event, SlashCommand};
 use crate::core::command::{self, Command};
-use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid};
+use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
 use crate::core::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is, and whose messages it reads.
@@ -79,11 +79,8 @@ pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Add
         (false, None) if mentioned => Some(ts.to_owned()),
         (false, None) => return None,
     };
-    let request = readable(
-        &text
-            .replace(&format!("{mention} "), "")
-            .replace(&mention, ""),
-    );
+    // Only the mention that addresses the bot, at the start, is not the user's request.
+    let request = readable(text.strip_prefix(&mention).map_or(text, after_addressing));
     let files: Vec<IncomingFile> = event
         .files
         .iter()
@@ -180,8 +177,6 @@ fn readable(text: &str) -> String {
     out.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
-        .trim()
-        .to_owned()
 }
 
 #[cfg(test)]
@@ -238,6 +233,33 @@ mod tests {
             ..e
         };
         assert_eq!(direct(translate_event("T1", &copy, &me())), inbound);
+    }
+
+    #[test]
+    fn only_the_leading_mention_is_removed_and_the_prompt_is_kept_as_written() {
+        let prompt = |text: &str| {
+            let e = message("channel", text, "100.1", None);
+            match direct(translate_event("T1", &e, &me())).body {
+                InboundBody::Prompt { text } => text,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            prompt("<@UBOT>\n    fn main() {}\n  "),
+            "    fn main() {}\n  "
+        );
+        assert_eq!(
+            prompt("<@UBOT> ask <@UBOT> again &lt;T&gt;"),
+            "ask <@UBOT> again <T>"
+        );
+        assert_eq!(prompt("please <@UBOT>, look"), "please <@UBOT>, look");
+        let dm = message("im", "  indented\n", "5.1", None);
+        assert_eq!(
+            direct(translate_event("T1", &dm, &me())).body,
+            InboundBody::Prompt {
+                text: "  indented\n".into()
+            }
+        );
     }
 
     #[test]
@@ -351,7 +373,10 @@ mod tests {
         assert_eq!(readable("a <broken"), "a <broken");
         assert_eq!(readable("<mailto:a@b.c|a@b.c>"), "a@b.c (mailto:a@b.c)");
         // Line breaks and indentation are the prompt's: code, lists, directives.
-        assert_eq!(readable(" fix:\n  a()\n\nthanks "), "fix:\n  a()\n\nthanks");
+        assert_eq!(
+            readable(" fix:\n  a()\n\nthanks "),
+            " fix:\n  a()\n\nthanks "
+        );
     }
 
     #[test]

@@ -1,21 +1,30 @@
 //! Long polling with getUpdates.
 //!
 //! The offset sent to Telegram confirms every update below it, so it only moves past an update
-//! once that update is in the store. If storing fails, the loop retries the same update until it
-//! succeeds; the next getUpdates call waits for it.
+//! once that update is in the store — as an event, or as a rejection (see [`intake`]). If
+//! storing fails, the loop retries the same update until it succeeds; the next getUpdates call
+//! waits for it.
+//!
+//! getUpdates is called here over HTTP rather than through teloxide, because teloxide parses
+//! the whole answer at once: one update it cannot parse (nested deeper than serde_json's limit)
+//! would fail the batch, and the same offset would be asked for forever. The answer's `result`
+//! is cut into one text per update ([`json_split`]) and each is parsed on its own.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
-use teloxide::RequestError;
+use anyhow::{Context, Result, anyhow};
+use serde::Deserialize;
 use teloxide::prelude::*;
-use teloxide::types::Update;
 
-use super::translate::{BotIdentity, translate};
+use super::translate::BotIdentity;
+use super::{intake, json_split};
 use crate::core::Core;
 
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// How much longer than the long poll itself a getUpdates call may take before it counts as
+/// lost (the client's own timeout is shorter than a long poll).
+const POLL_GRACE: Duration = Duration::from_secs(15);
 
 pub async fn run(core: Arc<Core>, bot: Bot, me: BotIdentity, timeout: Duration) -> Result<()> {
     let mut backoff = Duration::from_millis(500);
@@ -24,25 +33,31 @@ pub async fn run(core: Arc<Core>, bot: Bot, me: BotIdentity, timeout: Duration) 
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }
-    let mut offset: i32 = 0;
+    let mut offset: i64 = 0;
     backoff = Duration::from_millis(500);
     loop {
-        let request = bot
-            .get_updates()
-            .offset(offset)
-            .timeout(timeout.as_secs() as u32)
-            .allowed_updates(super::allowed_updates());
-        match request.await {
-            Ok(updates) => {
-                backoff = Duration::from_millis(500);
-                for update in updates {
-                    store(&core, &update, &me).await;
-                    offset = offset.max(update.id.0 as i32 + 1);
+        match get_updates(&bot, offset, timeout).await {
+            Ok(result) => match json_split::array_elements(&result) {
+                Ok(updates) => {
+                    backoff = Duration::from_millis(500);
+                    for raw in updates {
+                        if let Some(id) = receive(&core, &me, raw).await {
+                            offset = offset.max(i64::from(id) + 1);
+                        }
+                    }
                 }
-            }
-            Err(RequestError::RetryAfter(wait)) => tokio::time::sleep(wait.duration()).await,
-            Err(e) => {
-                tracing::warn!("Telegram getUpdates failed: {e}; retrying in {:?}", backoff);
+                Err(e) => {
+                    tracing::warn!("Telegram getUpdates answered an unreadable result: {e}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            },
+            Err(Failure::RetryAfter(wait)) => tokio::time::sleep(wait).await,
+            Err(Failure::Other(e)) => {
+                tracing::warn!(
+                    "Telegram getUpdates failed: {e:#}; retrying in {:?}",
+                    backoff
+                );
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(BACKOFF_MAX);
             }
@@ -50,24 +65,118 @@ pub async fn run(core: Arc<Core>, bot: Bot, me: BotIdentity, timeout: Duration) 
     }
 }
 
-/// Stores an update (if it is for the bot), retrying until the store accepts it.
-async fn store(core: &Core, update: &Update, me: &BotIdentity) {
-    let Some(event) = translate(update, me) else {
-        return;
-    };
+/// Takes one update, retrying until the store accepts it; returns its id when it has one (an
+/// update without a readable id cannot be confirmed by itself, only by a later one's).
+async fn receive(core: &Core, me: &BotIdentity, raw: &str) -> Option<u32> {
     let mut delay = Duration::from_millis(200);
     loop {
-        match core.store.insert_inbound(&event).await {
-            Ok(_) => break,
+        match intake::receive(core, me, raw.as_bytes()).await {
+            Ok(id) => return id,
             Err(e) => {
-                tracing::error!(
-                    update = update.id.0,
-                    "storing a Telegram update failed: {e:#}"
-                );
+                tracing::error!("storing a Telegram update failed: {e:#}");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(BACKOFF_MAX);
             }
         }
     }
-    core.inbound_stored();
+}
+
+/// Why a getUpdates call brought nothing.
+enum Failure {
+    /// Telegram asked to wait this long first.
+    RetryAfter(Duration),
+    Other(anyhow::Error),
+}
+
+/// Telegram's answer envelope when it refuses a call.
+#[derive(Deserialize)]
+struct Refused {
+    description: Option<String>,
+    error_code: Option<u16>,
+    parameters: Option<Parameters>,
+}
+
+#[derive(Deserialize)]
+struct Parameters {
+    retry_after: Option<u64>,
+}
+
+/// One getUpdates call; the `result` array's text, unparsed.
+async fn get_updates(bot: &Bot, offset: i64, timeout: Duration) -> Result<String, Failure> {
+    let mut url = bot.api_url();
+    url.path_segments_mut()
+        .map_err(|()| Failure::Other(anyhow!("telegram.api_url cannot take a path")))?
+        .push(&format!("bot{}", bot.token()))
+        .push("getUpdates");
+    let request = serde_json::json!({
+        "offset": offset,
+        "timeout": timeout.as_secs(),
+        "allowed_updates": super::allowed_updates(),
+    });
+    let response = bot
+        .client()
+        .post(url)
+        .timeout(timeout + POLL_GRACE)
+        .json(&request)
+        .send()
+        .await
+        // The URL holds the token: it must not reach the log.
+        .map_err(|e| Failure::Other(e.without_url().into()))?;
+    let body = response
+        .text()
+        .await
+        .map_err(|e| Failure::Other(e.without_url().into()))?;
+    let members = json_split::object_members(&body)
+        .context("the answer is not a JSON object")
+        .map_err(Failure::Other)?;
+    let member = |name: &str| {
+        members
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| *value)
+    };
+    match (member("ok"), member("result")) {
+        (Some("true"), Some(result)) => Ok(result.to_owned()),
+        _ => Err(refused(&body)),
+    }
+}
+
+fn refused(body: &str) -> Failure {
+    let Ok(refused) = serde_json::from_str::<Refused>(body) else {
+        return Failure::Other(anyhow!("an unreadable answer"));
+    };
+    if let Some(wait) = refused.parameters.and_then(|p| p.retry_after) {
+        return Failure::RetryAfter(Duration::from_secs(wait));
+    }
+    Failure::Other(anyhow!(
+        "Telegram answered {}: {}",
+        refused.error_code.unwrap_or_default(),
+        refused.description.unwrap_or_default()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_with_retry_after_is_a_pause_and_others_are_errors() {
+        let flood = r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}"#;
+        assert!(matches!(
+            refused(flood),
+            Failure::RetryAfter(wait) if wait == Duration::from_secs(3)
+        ));
+        let conflict = r#"{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request"}"#;
+        let Failure::Other(error) = refused(conflict) else {
+            panic!("a conflict is no pause");
+        };
+        assert_eq!(
+            error.to_string(),
+            "Telegram answered 409: Conflict: terminated by other getUpdates request"
+        );
+        assert!(matches!(
+            refused("<html>bad gateway</html>"),
+            Failure::Other(_)
+        ));
+    }
 }

@@ -4,11 +4,22 @@
 //! addressed to another bot is ignored) and text that mentions the bot or replies to one of its
 //! messages; other chatter is not the bot's business and is not stored. Forum topics are their
 //! own threads. Messages from bots are ignored (no bot loops).
+//!
+//! The prompt is the text as typed, byte for byte: only a leading `@ThisBot` (the mention that
+//! addresses the bot) is removed, with the blank between it and the request. Pasted code keeps
+//! its indentation, and a mention of the bot anywhere else stays where it was written.
+//!
+//! Entities are read with bounds checks: their offsets count UTF-16 code units, and an entity
+//! that runs past its text or splits a character makes the update malformed ([`BadEntity`])
+//! rather than slicing the text blindly (teloxide's `parse_entities` panics on it).
 
-use teloxide::types::{Message, MessageEntityKind, Update, UpdateKind};
+use std::fmt;
+use std::ops::Range;
+
+use teloxide::types::{Message, MessageEntity, MessageEntityKind, Update, UpdateKind};
 
 use crate::core::command::{self, CommandError};
-use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid};
+use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
 use crate::core::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is (from getMe).
@@ -18,41 +29,71 @@ pub struct BotIdentity {
     pub username: String,
 }
 
-/// The core event for an update, or `None` when the update is not for the bot.
-pub fn translate(update: &Update, me: &BotIdentity) -> Option<Inbound> {
-    let UpdateKind::Message(msg) = &update.kind else {
-        return None;
-    };
-    let from = msg.from.as_ref()?;
-    if from.is_bot {
-        return None;
+/// An entity whose UTF-16 range does not fit its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadEntity {
+    pub offset: usize,
+    pub length: usize,
+    /// The text's length in UTF-16 code units.
+    pub text_units: usize,
+}
+
+impl fmt::Display for BadEntity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "an entity at UTF-16 offset {} of length {} does not fit its text of {} code units",
+            self.offset, self.length, self.text_units
+        )
     }
+}
+
+/// The core event for an update, `None` when the update is not for the bot, or why the update
+/// is malformed.
+pub fn translate(update: &Update, me: &BotIdentity) -> Result<Option<Inbound>, BadEntity> {
+    let UpdateKind::Message(msg) = &update.kind else {
+        return Ok(None);
+    };
+    let Some(from) = msg.from.as_ref() else {
+        return Ok(None);
+    };
+    if from.is_bot {
+        return Ok(None);
+    }
+    let mentioned = mentions(msg, me)?;
     let private = msg.chat.is_private();
     let files = files(msg);
     let body = match msg.text().or(msg.caption()) {
-        Some(text) if text.starts_with('/') && files.is_empty() => command_body(text, me, private)?,
-        Some(text) => {
-            if !private && !mentions(msg, me) && !replies_to_bot(msg, me) {
-                return None;
+        Some(text) if text.starts_with('/') && files.is_empty() => {
+            match command_body(text, me, private) {
+                Some(body) => body,
+                None => return Ok(None),
             }
-            let prompt = strip_mention(text, &me.username);
-            if prompt.is_empty() && files.is_empty() {
+        }
+        Some(text) => {
+            if !private && !mentioned && !replies_to_bot(msg, me) {
+                return Ok(None);
+            }
+            let prompt = without_leading_mention(text, &me.username);
+            if prompt.trim().is_empty() && files.is_empty() {
                 InboundBody::Invalid(Invalid::EmptyMention)
             } else {
-                InboundBody::Prompt { text: prompt }
+                InboundBody::Prompt {
+                    text: prompt.to_owned(),
+                }
             }
         }
         None if !files.is_empty() && (private || replies_to_bot(msg, me)) => InboundBody::Prompt {
             text: String::new(),
         },
         None if private || replies_to_bot(msg, me) => InboundBody::Invalid(Invalid::NotText),
-        None => return None,
+        None => return Ok(None),
     };
     let topic = msg
         .is_topic_message
         .then(|| msg.thread_id.map(|t| t.0.0.to_string()))
         .flatten();
-    Some(Inbound {
+    Ok(Some(Inbound {
         external_id: update.id.0.to_string(),
         thread: ThreadRef {
             platform: Platform::Telegram,
@@ -71,7 +112,7 @@ pub fn translate(update: &Update, me: &BotIdentity) -> Option<Inbound> {
         body,
         files,
         context: None,
-    })
+    }))
 }
 
 /// `/name@bot args` → a command, or `None` when it is addressed to another bot (or, in a group,
@@ -125,18 +166,53 @@ fn files(msg: &Message) -> Vec<IncomingFile> {
     Vec::new()
 }
 
-/// Whether the text or caption mentions the bot.
-fn mentions(msg: &Message, me: &BotIdentity) -> bool {
+/// Whether the text or caption mentions the bot; every entity is checked against its text.
+fn mentions(msg: &Message, me: &BotIdentity) -> Result<bool, BadEntity> {
     let at_name = format!("@{}", me.username);
-    msg.parse_entities()
-        .into_iter()
-        .chain(msg.parse_caption_entities())
-        .flatten()
-        .any(|entity| match entity.kind() {
-            MessageEntityKind::Mention => entity.text().eq_ignore_ascii_case(&at_name),
-            MessageEntityKind::TextMention { user } => user.id.0 == me.id,
-            _ => false,
-        })
+    let mut mentioned = false;
+    for (text, entities) in [
+        (msg.text(), msg.entities()),
+        (msg.caption(), msg.caption_entities()),
+    ] {
+        let (Some(text), Some(entities)) = (text, entities) else {
+            continue;
+        };
+        for entity in entities {
+            let range = utf16_range(text, entity).ok_or(BadEntity {
+                offset: entity.offset,
+                length: entity.length,
+                text_units: text.encode_utf16().count(),
+            })?;
+            mentioned |= match &entity.kind {
+                MessageEntityKind::Mention => text[range].eq_ignore_ascii_case(&at_name),
+                MessageEntityKind::TextMention { user } => user.id.0 == me.id,
+                _ => false,
+            };
+        }
+    }
+    Ok(mentioned)
+}
+
+/// The byte range of an entity (whose offset and length count UTF-16 code units), or `None`
+/// when it runs past the text or starts or ends inside a character.
+fn utf16_range(text: &str, entity: &MessageEntity) -> Option<Range<usize>> {
+    let end = entity.offset.checked_add(entity.length)?;
+    let mut units = 0;
+    let mut start = None;
+    let ends = text.char_indices().chain([(text.len(), '\0')]);
+    for (byte, c) in ends {
+        if units == entity.offset {
+            start = Some(byte);
+        }
+        if units == end {
+            return Some(start?..byte);
+        }
+        if units > end {
+            return None;
+        }
+        units += c.len_utf16();
+    }
+    None
 }
 
 fn replies_to_bot(msg: &Message, me: &BotIdentity) -> bool {
@@ -145,28 +221,26 @@ fn replies_to_bot(msg: &Message, me: &BotIdentity) -> bool {
         .is_some_and(|user| user.id.0 == me.id)
 }
 
-/// The text without `@botname` mentions, trimmed.
-fn strip_mention(text: &str, username: &str) -> String {
-    let needle = format!("@{}", username.to_ascii_lowercase());
-    let lower = text.to_ascii_lowercase();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = 0;
-    let mut search = 0;
-    while let Some(found) = lower[search..].find(&needle) {
-        let start = search + found;
-        let end = start + needle.len();
-        let boundary = text[end..]
-            .chars()
-            .next()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        if boundary {
-            out.push_str(&text[rest..start]);
-            rest = end;
-        }
-        search = end;
+/// The text without the mention that addresses the bot: a leading `@ThisBot` (any case), the
+/// blanks after it and, when it stands alone on its line, that line's end. Anything else is
+/// the user's, byte for byte.
+fn without_leading_mention<'a>(text: &'a str, username: &str) -> &'a str {
+    let Some(rest) = text
+        .strip_prefix('@')
+        .and_then(|rest| Some((rest.get(..username.len())?, rest.get(username.len()..)?)))
+        .filter(|(name, _)| name.eq_ignore_ascii_case(username))
+        .map(|(_, rest)| rest)
+    else {
+        return text;
+    };
+    if rest
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    {
+        return text; // a longer name: @ThisBotter
     }
-    out.push_str(&text[rest..]);
-    out.trim().to_owned()
+    after_addressing(rest)
 }
 
 #[cfg(test)]
@@ -179,6 +253,10 @@ mod tests {
             id: 42,
             username: "SwitchBot".into(),
         }
+    }
+
+    fn translated(update: Update) -> Option<Inbound> {
+        translate(&update, &me()).expect("a well-formed update")
     }
 
     /// Parsed from text, as updates arrive (teloxide's `Update` does not deserialize from a
@@ -206,7 +284,7 @@ mod tests {
 
     #[test]
     fn private_text_is_a_prompt_and_commands_parse() {
-        let ev = translate(&update(private("fix the build")), &me()).unwrap();
+        let ev = translated(update(private("fix the build"))).unwrap();
         assert_eq!(
             ev.body,
             InboundBody::Prompt {
@@ -217,14 +295,14 @@ mod tests {
         assert_eq!(ev.thread.chat, "10");
         assert_eq!(ev.author.display, "@ann");
         assert_eq!(ev.message_id.as_deref(), Some("3"));
-        let ev = translate(&update(private("/stop all")), &me()).unwrap();
+        let ev = translated(update(private("/stop all"))).unwrap();
         assert_eq!(
             ev.body,
             InboundBody::Command(command::Command::Stop { all: true })
         );
-        let ev = translate(&update(private("/start")), &me()).unwrap();
+        let ev = translated(update(private("/start"))).unwrap();
         assert_eq!(ev.body, InboundBody::Command(command::Command::Help));
-        let ev = translate(&update(private("/nope")), &me()).unwrap();
+        let ev = translated(update(private("/nope"))).unwrap();
         assert!(matches!(
             ev.body,
             InboundBody::Invalid(Invalid::Command(CommandError::Unknown(_)))
@@ -233,12 +311,12 @@ mod tests {
 
     #[test]
     fn groups_need_a_mention_a_reply_or_a_command() {
-        assert!(translate(&update(group("just chatting", json!([]))), &me()).is_none());
+        assert!(translated(update(group("just chatting", json!([])))).is_none());
         let mention = group(
             "@switchbot run the tests",
             json!([{"type": "mention", "offset": 0, "length": 10}]),
         );
-        let ev = translate(&update(mention), &me()).unwrap();
+        let ev = translated(update(mention)).unwrap();
         assert_eq!(
             ev.body,
             InboundBody::Prompt {
@@ -251,26 +329,26 @@ mod tests {
             "chat": {"id": -100, "type": "supergroup", "title": "T"},
             "from": {"id": 42, "is_bot": true, "first_name": "SB", "username": "SwitchBot"}
         });
-        assert!(translate(&update(reply), &me()).is_some());
+        assert!(translated(update(reply)).is_some());
         let cmd = group(
             "/status@SwitchBot",
             json!([{"type": "bot_command", "offset": 0, "length": 17}]),
         );
         assert_eq!(
-            translate(&update(cmd), &me()).unwrap().body,
+            translated(update(cmd)).unwrap().body,
             InboundBody::Command(command::Command::Status)
         );
         let other = group(
             "/status@OtherBot",
             json!([{"type": "bot_command", "offset": 0, "length": 16}]),
         );
-        assert!(translate(&update(other), &me()).is_none());
+        assert!(translated(update(other)).is_none());
         let foreign = group(
             "/deploy",
             json!([{"type": "bot_command", "offset": 0, "length": 7}]),
         );
         assert!(
-            translate(&update(foreign), &me()).is_none(),
+            translated(update(foreign)).is_none(),
             "another bot's command"
         );
         let bare = group(
@@ -278,7 +356,7 @@ mod tests {
             json!([{"type": "mention", "offset": 0, "length": 10}]),
         );
         assert_eq!(
-            translate(&update(bare), &me()).unwrap().body,
+            translated(update(bare)).unwrap().body,
             InboundBody::Invalid(Invalid::EmptyMention)
         );
     }
@@ -291,21 +369,88 @@ mod tests {
         );
         msg["message_thread_id"] = json!(77);
         msg["is_topic_message"] = json!(true);
-        let ev = translate(&update(msg), &me()).unwrap();
+        let ev = translated(update(msg)).unwrap();
         assert_eq!(ev.thread.topic.as_deref(), Some("77"));
         assert_eq!(ev.thread.key(), "-100/77");
         let mut bot = private("hello");
         bot["from"]["is_bot"] = json!(true);
-        assert!(translate(&update(bot), &me()).is_none());
+        assert!(translated(update(bot)).is_none());
     }
 
     #[test]
-    fn mentions_are_stripped_only_as_whole_names() {
-        assert_eq!(strip_mention("@SwitchBot  do it", "SwitchBot"), "do it");
-        assert_eq!(strip_mention("ask @switchbot now", "SwitchBot"), "ask  now");
+    fn only_the_leading_mention_is_removed_and_the_rest_is_kept_byte_exact() {
+        let strip = |text| without_leading_mention(text, "SwitchBot");
+        assert_eq!(strip("@SwitchBot  do it"), "do it");
         assert_eq!(
-            strip_mention("@SwitchBotter hi", "SwitchBot"),
-            "@SwitchBotter hi"
+            strip("@switchbot\n    fn main() {}\n"),
+            "    fn main() {}\n"
         );
+        assert_eq!(strip("@SWITCHBOT \t\r\n\tindented"), "\tindented");
+        assert_eq!(
+            strip("@SwitchBot\n\nsecond paragraph"),
+            "\nsecond paragraph"
+        );
+        assert_eq!(strip("ask @switchbot now "), "ask @switchbot now ");
+        assert_eq!(strip("@SwitchBotter hi"), "@SwitchBotter hi");
+        assert_eq!(strip("@Switch"), "@Switch");
+        assert_eq!(strip("@Swi\u{e9}tchBot"), "@Swi\u{e9}tchBot");
+        assert_eq!(strip("  leading blanks stay\t"), "  leading blanks stay\t");
+
+        let private = translated(update(private("  indented\nask @SwitchBot here  "))).unwrap();
+        assert_eq!(
+            private.body,
+            InboundBody::Prompt {
+                text: "  indented\nask @SwitchBot here  ".into()
+            }
+        );
+        let code = group(
+            "@SwitchBot\n    let x = 1;\n@SwitchBot is named again",
+            json!([
+                {"type": "mention", "offset": 0, "length": 10},
+                {"type": "mention", "offset": 26, "length": 10}
+            ]),
+        );
+        assert_eq!(
+            translated(update(code)).unwrap().body,
+            InboundBody::Prompt {
+                text: "    let x = 1;\n@SwitchBot is named again".into()
+            }
+        );
+        let blank = group(
+            "@SwitchBot \n ",
+            json!([{"type": "mention", "offset": 0, "length": 10}]),
+        );
+        assert_eq!(
+            translated(update(blank)).unwrap().body,
+            InboundBody::Invalid(Invalid::EmptyMention)
+        );
+    }
+
+    #[test]
+    fn entities_are_measured_in_utf16_and_bad_ones_make_the_update_malformed() {
+        // "🚀 @SwitchBot": the rocket is two UTF-16 units, so the mention starts at unit 3.
+        let rocket = group(
+            "🚀 @SwitchBot go",
+            json!([{"type": "mention", "offset": 3, "length": 10}]),
+        );
+        assert!(
+            translated(update(rocket)).is_some(),
+            "mentioned after an emoji"
+        );
+        for (offset, length) in [(0, 40), (12, 10), (1, 2), (0, usize::MAX), (usize::MAX, 1)] {
+            let broken = group(
+                "🚀 @SwitchBot go",
+                json!([{"type": "mention", "offset": offset, "length": length}]),
+            );
+            let error = translate(&update(broken), &me()).expect_err("a malformed update");
+            assert_eq!(
+                (error.offset, error.length, error.text_units),
+                (offset, length, 16)
+            );
+        }
+        // Also in a private chat, where no mention is needed.
+        let mut past_the_end = private("hi");
+        past_the_end["entities"] = json!([{"type": "bold", "offset": 1, "length": 5}]);
+        assert!(translate(&update(past_the_end), &me()).is_err());
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! The token is compared in constant time before the body is even parsed; a wrong or missing
 //! token is answered 401 and audited (through [`Refusals`], so a flood of forgeries writes a
-//! bounded number of rows). The update is stored before we answer 200, so Telegram
-//! retries anything we failed to keep.
+//! bounded number of rows). The update is stored before we answer 200, so Telegram retries
+//! anything we failed to keep; an update that cannot be read is stored as rejected
+//! ([`intake`]) and answered 200 too, since it will not get better.
 
 use std::sync::Arc;
 
@@ -15,9 +16,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use subtle::ConstantTimeEq;
 use teloxide::prelude::*;
-use teloxide::types::Update;
 
-use super::translate::{BotIdentity, translate};
+use super::intake;
+use super::translate::BotIdentity;
 use crate::config::Secret;
 use crate::core::Core;
 use crate::core::thread::Platform;
@@ -87,27 +88,10 @@ async fn receive(
         state.refusals.refuse(client, detail).await;
         return StatusCode::UNAUTHORIZED;
     }
-    let update: Update = match serde_json::from_slice(&body) {
-        Ok(update) => update,
+    match intake::receive(&state.core, &state.me, &body).await {
+        Ok(_) => StatusCode::OK,
         Err(e) => {
-            // Telegram would retry forever; a malformed update will not get better.
-            tracing::warn!("ignoring an unreadable Telegram update: {e}");
-            return StatusCode::OK;
-        }
-    };
-    let Some(event) = translate(&update, &state.me) else {
-        return StatusCode::OK;
-    };
-    match state.core.store.insert_inbound(&event).await {
-        Ok(_) => {
-            state.core.inbound_stored();
-            StatusCode::OK
-        }
-        Err(e) => {
-            tracing::error!(
-                update = update.id.0,
-                "storing a Telegram update failed: {e:#}"
-            );
+            tracing::error!("storing a Telegram update failed: {e:#}");
             StatusCode::INTERNAL_SERVER_ERROR
         }
     }

@@ -198,9 +198,8 @@ impl FakeTelegram {
                 &mut st,
                 &self.shared().bot,
                 (chat.id, user.id),
-                &message.text,
-                message.file.as_ref(),
-                (thread, message.reply_to),
+                &message,
+                thread,
                 at,
             );
             Sent {
@@ -210,6 +209,14 @@ impl FakeTelegram {
         };
         self.shared().notify_updates();
         sent
+    }
+
+    /// Queues an update of `kind` (`message`, say) with `payload` as given, however
+    /// malformed, and returns its `update_id`.
+    pub fn send_raw_update(&self, kind: &'static str, payload: serde_json::Value) -> i64 {
+        let update_id = updates::raw(&mut self.shared().lock(), kind, payload);
+        self.shared().notify_updates();
+        update_id
     }
 
     /// `user` edits their message `message_id`; the bot gets an

@@ -62,7 +62,9 @@
 //! queries or file downloads; webhooks must be `http://` and are delivered one
 //! update at a time; Telegram's punishments for ignoring `retry_after` are
 //! only recorded (as violations), not escalated; user-typed text gets only
-//! `bot_command` and `mention` entities; `allowed_updates` is applied when
+//! `bot_command` and `mention` entities (unless a test gives its own, which
+//! may not fit the text: `UserMessage::with_entities`); `send_raw_update`
+//! queues any payload, however malformed; `allowed_updates` is applied when
 //! updates are handed over, not when they are created.
 
 mod api;

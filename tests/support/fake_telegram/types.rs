@@ -49,6 +49,8 @@ pub struct UserMessage {
     pub(super) thread_id: Option<i32>,
     pub(super) reply_to: Option<i32>,
     pub(super) file: Option<UserFile>,
+    /// Entities as given, instead of the ones a client detects (a broken client's).
+    pub(super) entities: Option<Vec<Entity>>,
 }
 
 /// A photo or document a user sends.
@@ -66,7 +68,15 @@ impl UserMessage {
             thread_id: None,
             reply_to: None,
             file: None,
+            entities: None,
         }
+    }
+
+    /// Sends `entities` as they are, even ones that do not fit the text, instead of the
+    /// entities Telegram detects: what a broken or hostile client gets through.
+    pub fn with_entities(mut self, entities: Vec<Entity>) -> Self {
+        self.entities = Some(entities);
+        self
     }
 
     /// Sends a photo (a PNG or JPEG), with the text as its caption.

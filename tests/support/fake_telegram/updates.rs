@@ -7,23 +7,26 @@
 
 use std::time::SystemTime;
 
+use serde_json::Value;
+
 use super::client_entities;
 use super::json;
 use super::messages;
 use super::state::{Attachment, BotIdentity, Formatted, Sender, State, StoredMessage};
-use super::types::UserFile;
+use super::types::UserMessage;
 
-/// Builds a user's message (a text, or a file with `text` as its caption) and its update.
+/// Builds a user's message (a text, or a file with the text as its caption) and its update;
+/// `thread` is the topic it lands in.
 pub(super) fn user_message(
     state: &mut State,
     bot: &BotIdentity,
     (chat_id, user_id): (i64, i64),
-    text: &str,
-    file: Option<&UserFile>,
-    (thread, reply): (Option<i32>, Option<i32>),
+    message: &UserMessage,
+    thread: Option<i32>,
     at: SystemTime,
 ) -> (i64, i32) {
-    let attachment = file.map(|file| {
+    let text = &message.text;
+    let attachment = message.file.as_ref().map(|file| {
         let dimensions = file
             .photo
             .then(|| messages::image_size(&file.bytes).expect("a user's photo is a PNG or JPEG"));
@@ -39,10 +42,13 @@ pub(super) fn user_message(
     let id = chat.allocate_message_id();
     let mut msg = StoredMessage::new(id, Sender::User(user_id), at);
     msg.thread_id = thread;
-    msg.reply_to = reply;
+    msg.reply_to = message.reply_to;
     msg.text = (attachment.is_none() || !text.is_empty()).then(|| Formatted {
         text: text.to_string(),
-        entities: client_entities::detect(text),
+        entities: message
+            .entities
+            .clone()
+            .unwrap_or_else(|| client_entities::detect(text)),
         html: None,
     });
     msg.attachment = attachment;
@@ -50,6 +56,12 @@ pub(super) fn user_message(
     let chat = &state.chats[&chat_id];
     let payload = json::message(state, bot, chat, &chat.messages[&id]);
     (state.queue_update("message", payload), id)
+}
+
+/// Queues an update of `kind` whose payload is `payload` as given, however malformed: what
+/// a broken Telegram (or a hostile server in the middle) could send.
+pub(super) fn raw(state: &mut State, kind: &'static str, payload: Value) -> i64 {
+    state.queue_update(kind, payload)
 }
 
 /// Edits a user's message and queues the `edited_message` update.
