@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::payload::{Event, PullRequest, Repository, User};
+use crate::core::inbound::after_addressing;
 use crate::core::inbound::{Inbound, InboundBody};
 use crate::core::thread::{Author, Platform, ThreadRef};
 
@@ -304,27 +305,30 @@ fn context(context: Context) -> serde_json::Value {
     serde_json::to_value(context).expect("the GitHub context serializes")
 }
 
-/// The text after removing every whole-word `@handle`, if the text mentions it at all.
+/// The request in a comment that mentions `@handle` (as a whole word), or `None` without one.
+/// The request is the comment as written: a mention that opens it is what addresses the bot
+/// and is removed (with the blanks after it, and its line if it stands alone); a mention
+/// elsewhere stays where it is, and nothing is trimmed (pasted code keeps its indentation).
 pub fn mention(text: &str, handle: &str) -> Option<String> {
     let needle = format!("@{}", handle.to_ascii_lowercase());
     let lower = text.to_ascii_lowercase();
     let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    let mut out = String::with_capacity(text.len());
-    let (mut rest, mut search, mut found) = (0, 0, false);
+    let mut search = 0;
     while let Some(at) = lower[search..].find(&needle) {
         let start = search + at;
         let end = start + needle.len();
         let before_ok = text[..start].chars().next_back().is_none_or(|c| !word(c));
         let after_ok = text[end..].chars().next().is_none_or(|c| !word(c));
         if before_ok && after_ok {
-            out.push_str(&text[rest..start]);
-            rest = end;
-            found = true;
+            return Some(if text[..start].trim().is_empty() {
+                after_addressing(&text[end..]).to_owned()
+            } else {
+                text.to_owned()
+            });
         }
         search = end;
     }
-    out.push_str(&text[rest..]);
-    found.then(|| out.trim().to_owned())
+    None
 }
 
 #[cfg(test)]
@@ -376,7 +380,8 @@ mod tests {
         );
         assert_eq!(
             mention("hey @SwitchBoard, please", "switchboard").as_deref(),
-            Some("hey , please")
+            Some("hey @SwitchBoard, please"),
+            "a mention inside the text stays"
         );
         assert_eq!(mention("@switchboarder fix it", "switchboard"), None);
         assert_eq!(mention("me@switchboard.dev", "switchboard"), None);
@@ -384,7 +389,24 @@ mod tests {
         assert_eq!(mention("no mention", "switchboard"), None);
         assert_eq!(
             mention("(@switchboard)", "switchboard").as_deref(),
-            Some("()")
+            Some("(@switchboard)")
+        );
+    }
+
+    /// Only the mention that opens the comment goes; the rest is byte-exact.
+    #[test]
+    fn the_request_is_kept_as_written() {
+        assert_eq!(
+            mention("@switchboard\n    indented code\n\n", "switchboard").as_deref(),
+            Some("    indented code\n\n")
+        );
+        assert_eq!(
+            mention("  @switchboard  fix  it  ", "switchboard").as_deref(),
+            Some("fix  it  ")
+        );
+        assert_eq!(
+            mention("@switchboard ask @switchboard", "switchboard").as_deref(),
+            Some("ask @switchboard")
         );
     }
 }

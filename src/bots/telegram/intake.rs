@@ -21,6 +21,7 @@ use teloxide::types::{Update, UpdateKind};
 use super::json_split;
 use super::translate::{BadEntity, BotIdentity, translate};
 use crate::core::Core;
+use crate::core::inbound::Inbound;
 
 /// The audit action of a rejected update.
 const REJECTED: &str = "update_rejected";
@@ -49,38 +50,58 @@ impl fmt::Display for Rejection {
     }
 }
 
-/// Takes one update (its bytes: text that is not UTF-8 is as unparsable as any other): stores
-/// its event (if it is for the bot) or records why it was rejected.
-/// Returns its `update_id` when one could be read. An error means the store failed: nothing
-/// was kept, and the caller must not confirm the update.
-pub async fn receive(core: &Core, me: &BotIdentity, raw: &[u8]) -> Result<Option<u32>> {
+/// What one update's bytes say: its id when one could be read, the update when it parsed, and
+/// the event for the bot (`None`: not for the bot) or why it was rejected.
+#[derive(Debug)]
+pub struct Reading {
+    pub id: Option<u32>,
+    pub update: Option<Update>,
+    pub event: Result<Option<Inbound>, Rejection>,
+}
+
+/// Reads one update (its bytes: text that is not UTF-8 is as unparsable as any other) without
+/// storing anything: parsed, and translated with panics caught.
+pub fn read(raw: &[u8], me: &BotIdentity) -> Reading {
     let update = match serde_json::from_slice::<Update>(raw) {
         Ok(update) => update,
         Err(error) => {
-            let id = update_id(raw);
-            let rejection = Rejection::Unparsable(error.to_string());
-            reject(core, id, None, &rejection).await?;
-            return Ok(id);
+            return Reading {
+                id: update_id(raw),
+                update: None,
+                event: Err(Rejection::Unparsable(error.to_string())),
+            };
         }
     };
     let id = Some(update.id.0);
-    if let UpdateKind::Error(_) = update.kind {
-        reject(core, id, Some(&update), &Rejection::UnreadableMessage).await?;
-        return Ok(id);
-    }
-    let translated = match crate::panics::catch(|| translate(&update, me)) {
-        Ok(Ok(translated)) => Ok(translated),
-        Ok(Err(bad)) => Err(Rejection::BadEntity(bad)),
-        Err(panic) => Err(Rejection::Panicked(panic)),
+    let event = if let UpdateKind::Error(_) = update.kind {
+        Err(Rejection::UnreadableMessage)
+    } else {
+        match crate::panics::catch(|| translate(&update, me)) {
+            Ok(Ok(translated)) => Ok(translated),
+            Ok(Err(bad)) => Err(Rejection::BadEntity(bad)),
+            Err(panic) => Err(Rejection::Panicked(panic)),
+        }
     };
-    match translated {
+    Reading {
+        id,
+        update: Some(update),
+        event,
+    }
+}
+
+/// Takes one update: stores its event (if it is for the bot) or records why it was rejected.
+/// Returns its `update_id` when one could be read. An error means the store failed: nothing
+/// was kept, and the caller must not confirm the update.
+pub async fn receive(core: &Core, me: &BotIdentity, raw: &[u8]) -> Result<Option<u32>> {
+    let reading = read(raw, me);
+    match &reading.event {
         Ok(Some(event)) => {
-            core.accept(&event).await?;
+            core.accept(event).await?;
         }
         Ok(None) => {}
-        Err(rejection) => reject(core, id, Some(&update), &rejection).await?,
+        Err(rejection) => reject(core, reading.id, reading.update.as_ref(), rejection).await?,
     }
-    Ok(id)
+    Ok(reading.id)
 }
 
 /// Records a rejected update in the audit table, with who sent it when that could be read.
@@ -145,5 +166,45 @@ mod tests {
         let update: Update = serde_json::from_str(raw).expect("teloxide keeps the update");
         assert_eq!(update.id.0, 5);
         assert!(matches!(update.kind, UpdateKind::Error(_)));
+    }
+
+    /// Updates in the Bot API's documented shapes (tests/fixtures/telegram/), cut and read as
+    /// the poller and the webhook read them.
+    #[test]
+    fn real_updates_are_read_into_events() {
+        use crate::core::inbound::InboundBody;
+        let me = BotIdentity {
+            id: 42,
+            username: "switchboard_bot".into(),
+        };
+        let answer = include_str!("../../../tests/fixtures/telegram/get_updates.json");
+        let members = json_split::object_members(answer).unwrap();
+        let (_, result) = members.iter().find(|(k, _)| k == "result").unwrap();
+        let events: Vec<Inbound> = json_split::array_elements(result)
+            .unwrap()
+            .into_iter()
+            .map(|raw| read(raw.as_bytes(), &me))
+            .map(|reading| reading.event.expect("readable").expect("for the bot"))
+            .collect();
+        let prompt = |i: usize| match &events[i].body {
+            InboundBody::Prompt { text } => text.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(prompt(0), "    fn main() {}\nfix the build");
+        assert_eq!(prompt(1), "run the tests 🚀");
+        assert_eq!(events[1].thread.topic.as_deref(), Some("77"));
+        assert_eq!(prompt(2), "what is wrong here?");
+        assert_eq!(events[2].files[0].source, "AgACAgQAAxkBAAIC");
+        assert!(matches!(events[3].body, InboundBody::Command(_)));
+        let webhook = include_bytes!("../../../tests/fixtures/telegram/webhook_update.json");
+        let reading = read(webhook, &me);
+        assert_eq!(reading.id, Some(815602005));
+        let event = reading.event.unwrap().expect("a reply to the bot");
+        assert_eq!(
+            event.body,
+            InboundBody::Prompt {
+                text: "and the lint too, @Bob says 👍".into()
+            }
+        );
     }
 }

@@ -6,8 +6,8 @@
 //! must be compared in constant time (teloxide's own comparison is not).
 
 pub mod frontend;
-mod intake;
-mod json_split;
+pub mod intake;
+pub mod json_split;
 pub mod outlet;
 mod poller;
 pub mod translate;
