@@ -290,37 +290,17 @@ async fn internal_error(core: &Core, id: &InboundId, event: &Inbound, error: any
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
-
     use super::*;
-    use crate::core::frontend::Frontend;
     use crate::core::inbound::Invalid;
     use crate::core::testing;
     use crate::core::thread::Platform;
-    use crate::runner::transport::BoxFuture;
-
-    /// Telegram's frontend, but its first admission panics.
-    #[derive(Default)]
-    struct PanicsOnce {
-        panicked: AtomicBool,
-    }
-
-    impl Frontend for PanicsOnce {
-        fn platform(&self) -> Platform {
-            Platform::Telegram
-        }
-
-        fn admit<'a>(&'a self, _event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
-            if !self.panicked.swap(true, Ordering::SeqCst) {
-                panic!("an injected bug");
-            }
-            Box::pin(async { Ok(Admission::Allowed) })
-        }
-    }
 
     #[tokio::test]
     async fn a_panic_while_handling_an_event_does_not_jam_its_thread() {
-        let (core, _dir) = testing::core(vec![Arc::new(PanicsOnce::default())]).await;
+        let (core, _dir) = testing::core(vec![Arc::new(testing::PanicsOnce::new(
+            testing::Bug::InAdmit,
+        ))])
+        .await;
         let empty = InboundBody::Invalid(Invalid::EmptyMention);
         let mut ids = Vec::new();
         for external_id in ["1", "2"] {

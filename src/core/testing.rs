@@ -1,15 +1,21 @@
-//! A core on a fresh SQLite store, with the frontends a unit test gives it, and events to feed
-//! it: for tests of the loops that drive the core (the router, the outbox).
+//! A core on a fresh SQLite store, with the frontends a unit test gives it, events to feed it,
+//! and a frontend that panics once: for tests of the loops that drive the core (the router, the
+//! workers, the outbox).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Result;
 
 use super::Core;
-use super::frontend::Frontend;
+use super::frontend::{Admission, Ending, Frontend, chat_ending};
 use super::inbound::{Inbound, InboundBody};
+use super::outbox::Outbound;
 use super::thread::{Author, Platform, ThreadRef};
 use crate::agents::claude::Claude;
 use crate::config::Config;
 use crate::runner::hosts::Hosts;
+use crate::runner::transport::BoxFuture;
 use crate::store::Store;
 
 /// The core and the directory its database lives in (deleted when dropped).
@@ -46,5 +52,52 @@ pub fn event(external_id: &str, body: InboundBody) -> Inbound {
         body,
         files: Vec::new(),
         context: None,
+    }
+}
+
+/// Where [`PanicsOnce`] panics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bug {
+    /// In its first admission (while the router handles an event).
+    InAdmit,
+    /// In the first turn it presents (while a worker finishes a turn).
+    InPresent,
+}
+
+/// Telegram's frontend as a chat presents it, but with an injected bug: its first call of one
+/// kind panics, every later one works.
+pub struct PanicsOnce {
+    bug: Bug,
+    panicked: AtomicBool,
+}
+
+impl PanicsOnce {
+    pub fn new(bug: Bug) -> Self {
+        Self {
+            bug,
+            panicked: AtomicBool::new(false),
+        }
+    }
+
+    fn maybe_panic(&self, at: Bug) {
+        if at == self.bug && !self.panicked.swap(true, Ordering::SeqCst) {
+            panic!("an injected bug");
+        }
+    }
+}
+
+impl Frontend for PanicsOnce {
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    fn admit<'a>(&'a self, _event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
+        self.maybe_panic(Bug::InAdmit);
+        Box::pin(async { Ok(Admission::Allowed) })
+    }
+
+    fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
+        self.maybe_panic(Bug::InPresent);
+        chat_ending(ending)
     }
 }

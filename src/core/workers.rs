@@ -112,47 +112,19 @@ async fn run_worker(entry: Entry, mut wakes: mpsc::UnboundedReceiver<()>) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    use anyhow::Result;
-
     use super::*;
-    use crate::core::frontend::{Admission, Ending, Frontend, chat_ending};
     use crate::core::ids::TurnId;
-    use crate::core::inbound::{Inbound, InboundBody};
-    use crate::core::outbox::Outbound;
+    use crate::core::inbound::InboundBody;
     use crate::core::testing;
-    use crate::core::thread::Platform;
-    use crate::runner::transport::BoxFuture;
     use crate::store::sessions::{self, NewSession};
     use crate::store::turns::{self, NewTurn};
 
-    /// Telegram's frontend, but the first turn it presents panics.
-    #[derive(Default)]
-    struct PanicsOnce {
-        panicked: AtomicBool,
-    }
-
-    impl Frontend for PanicsOnce {
-        fn platform(&self) -> Platform {
-            Platform::Telegram
-        }
-
-        fn admit<'a>(&'a self, _event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
-            Box::pin(async { Ok(Admission::Allowed) })
-        }
-
-        fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
-            if !self.panicked.swap(true, Ordering::SeqCst) {
-                panic!("an injected bug");
-            }
-            chat_ending(ending)
-        }
-    }
-
     #[tokio::test]
     async fn a_panic_while_driving_a_turn_does_not_strand_the_session_queue() {
-        let (core, _dir) = testing::core(vec![Arc::new(PanicsOnce::default())]).await;
+        let (core, _dir) = testing::core(vec![Arc::new(testing::PanicsOnce::new(
+            testing::Bug::InPresent,
+        ))])
+        .await;
         let thread = testing::event("1", InboundBody::Prompt { text: "x".into() }).thread;
         let mut tx = core.store.write_tx().await.unwrap();
         // A host that is not configured: each turn ends at once, and is presented.
