@@ -18,6 +18,7 @@ on_both_databases!(
     issues_reviews_and_long_answers,
     grouped_and_renovate_updates_are_reviewed,
     a_comment_whose_answer_was_lost_is_found_not_repeated,
+    an_answer_whose_fence_is_longer_than_a_comment_stays_within_the_limit,
 );
 
 async fn start(db: Db, allow_push: bool) -> Harness {
@@ -944,4 +945,62 @@ async fn a_comment_whose_answer_was_lost_is_found_not_repeated(db: Db) {
         mine[0].versions[0].body.contains("Working on it"),
         "{mine:#?}"
     );
+}
+
+/// An answer that opens a code block with a line longer than a comment (GitHub takes 65,536
+/// characters): it used to be cut into one oversized comment per code line, which GitHub
+/// refuses, so the answer never arrived. Now every comment is within the limit, there are a
+/// few of them, and every line of the answer is in them, in order.
+async fn an_answer_whose_fence_is_longer_than_a_comment_stays_within_the_limit(db: Db) {
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let alice = gh.user("alice", UserKind::User);
+    let (repo, _, _) = repo_with_pr(gh, &alice);
+    let info = "ж".repeat(66_000);
+    let lines: Vec<String> = (0..300).map(|i| format!("line {i:03}")).collect();
+    let answer = format!("```{info}\n{}\n```", lines.join("\n"));
+    let issue = gh.create_issue(&repo, "Long fence", "Show the block.", &alice);
+    let ask = gh.comment(
+        &repo,
+        issue.number,
+        &alice,
+        &format!("@switchboard show it\n@fake answer-follows\n{answer}"),
+    );
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&ask, CommentAction::Created),
+    )
+    .await;
+    let mine = gh
+        .wait_for(WAIT, |f| {
+            let mine: Vec<_> = f
+                .comments(&repo, issue.number)
+                .into_iter()
+                .filter(|c| c.author == app)
+                .collect();
+            mine.iter()
+                .any(|c| c.body.contains("line 299"))
+                .then_some(mine)
+        })
+        .await
+        .expect("the whole answer arrives");
+    assert!(mine.len() <= 4, "{} comments", mine.len());
+    for comment in &mine {
+        assert!(
+            comment.body.chars().count() <= 65_536,
+            "{} characters",
+            comment.body.chars().count()
+        );
+    }
+    let all: String = mine.iter().map(|c| c.body.as_str()).collect();
+    let found: Vec<&str> = all.lines().filter(|l| l.starts_with("line ")).collect();
+    assert_eq!(found, lines, "every line once, in order");
+    assert_eq!(
+        all.matches("ж").count(),
+        66_000,
+        "the long line is all there"
+    );
+    assert!(gh.violations().is_empty(), "{:?}", gh.violations());
 }
