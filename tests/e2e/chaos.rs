@@ -71,6 +71,9 @@ const SERVER_ERROR_SHARE: f64 = 0.04;
 const DEFAULT_SEED: u64 = 11;
 /// The first person's Telegram id; the others follow.
 const FIRST_PERSON: i64 = 3001;
+/// The fake's clock runs on from the wall clock at its start, the bot stores pauses on the wall
+/// clock: this much apart they still name the same window.
+const CLOCK_SLACK_MS: i64 = 50;
 /// A guard, never a wait: how long one step may take before the run counts as stuck.
 const STUCK: Duration = Duration::from_secs(150);
 
@@ -624,7 +627,7 @@ fn check_violations(violations: &[Violation], calls: &[CallRecord], lives: &Live
             let stored = lives.ended_by_a_kill(life)
                 && lives.ends[life].pauses.iter().any(|p| {
                     p.scope == PauseScope::Chat(v.chat_id.to_string())
-                        && epoch_ms(v.window_end) <= p.until_ms + 50
+                        && epoch_ms(v.window_end) <= p.until_ms + CLOCK_SLACK_MS
                 });
             lives.ended_by_a_kill(life) && !went_on && !stored && lives.of(&calls[at]) > life
         });
