@@ -207,6 +207,12 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         frontends,
     );
 
+    // Before the router can queue anything: turns still under way keep their host slots.
+    let resumed = core.resume_pending_work().await?;
+    if resumed > 0 {
+        tracing::info!("resumed work in {resumed} session(s)");
+    }
+
     let mut tasks = Tasks::new();
     let mut http = Router::new();
     let mut http_needed = false;
@@ -346,11 +352,6 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         let core = core.clone();
         move || sweep_hosts(core.clone())
     });
-    let resumed = core.resume_pending_work().await?;
-    if resumed > 0 {
-        tracing::info!("resumed work in {resumed} session(s)");
-    }
-
     tokio::select! {
         Some(joined) = tasks.join_next() => {
             let (name, result) = joined.map_err(|e| anyhow!("a service task ended: {e}"))?;

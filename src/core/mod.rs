@@ -133,8 +133,15 @@ impl Core {
     }
 
     /// Starts a worker for every session with queued or unfinished turns: after a restart this
-    /// reattaches to turns that kept running on their hosts.
+    /// reattaches to turns that kept running on their hosts. Their host slots are taken first,
+    /// so no queued turn starts on a host before the turns already there are followed again.
+    /// Called before anything else can queue a turn.
     pub async fn resume_pending_work(self: &Arc<Self>) -> anyhow::Result<usize> {
+        for (host, started) in self.store.started_turns_by_host().await? {
+            if let Some(host) = self.hosts.get(&host) {
+                host.hold_for_turns_under_way(usize::try_from(started).unwrap_or(0));
+            }
+        }
         let sessions = self.store.sessions_with_work().await?;
         let count = sessions.len();
         for session in sessions {

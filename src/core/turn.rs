@@ -83,7 +83,11 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         return finish(core, &session, &turn, outcome, None, 0).await;
     }
     let mut turn = turn;
-    let _slot = match host.try_slot() {
+    let held = match turn.state {
+        TurnState::Queued => None,
+        _ => host.held_slot(),
+    };
+    let _slot = match held.or_else(|| host.try_slot()) {
         Some(slot) => slot,
         None => {
             edit_status(

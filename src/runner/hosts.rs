@@ -1,7 +1,7 @@
 //! The configured workspace hosts, each with its transport and its limit of concurrent turns.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -25,6 +25,10 @@ pub struct Host {
     /// The longest a capture may take here.
     pub capture_timeout: std::time::Duration,
     slots: Arc<Semaphore>,
+    /// Slots taken at start-up for the turns that were under way when the bot stopped, handed
+    /// to them as they are picked up again: a queued turn must not take their place (it would
+    /// run beside them, over the limit, and its changes would show in theirs).
+    held: Mutex<Vec<OwnedSemaphorePermit>>,
     agents: BTreeMap<String, HostAgentConfig>,
 }
 
@@ -48,6 +52,7 @@ impl Host {
             browser: config.browser.clone(),
             capture_timeout: config.capture_timeout,
             slots: Arc::new(Semaphore::new(config.max_concurrent_turns as usize)),
+            held: Mutex::new(Vec::new()),
             agents: config.agents.clone(),
         }
     }
@@ -55,6 +60,21 @@ impl Host {
     /// A turn slot if one is free now.
     pub fn try_slot(&self) -> Option<OwnedSemaphorePermit> {
         self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// Takes up to `count` free slots for turns under way, before any queued turn can (see
+    /// [`Self::held_slot`]).
+    pub fn hold_for_turns_under_way(&self, count: usize) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.extend((0..count).map_while(|_| self.try_slot()));
+    }
+
+    /// One of the slots held for turns under way, for a turn that was under way.
+    pub fn held_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
     }
 
     /// Waits for a turn slot.

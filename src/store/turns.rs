@@ -324,6 +324,19 @@ impl Store {
             .collect()
     }
 
+    /// How many turns are under way (started, not finished) on each host.
+    pub async fn started_turns_by_host(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT host, COUNT(*) AS started FROM turns \
+             WHERE state IN ('starting', 'running') GROUP BY host ORDER BY host",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((col(row, "host")?, col(row, "started")?)))
+            .collect()
+    }
+
     /// Number of queued turns in a session.
     pub async fn queued_count(&self, session: &SessionId) -> Result<i64> {
         let mut conn = self.pool.acquire().await?;

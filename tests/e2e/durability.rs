@@ -14,7 +14,7 @@ use switchboard::core::outbox::keys;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::fake_telegram::{BotMessage, Sent};
-use crate::support::harness::{Harness, WAIT};
+use crate::support::harness::{Harness, Options, WAIT};
 
 on_both_databases!(
     five_prompts_at_once_are_answered_in_order_one_run_at_a_time,
@@ -22,6 +22,7 @@ on_both_databases!(
     a_cut_ssh_connection_mid_turn_still_gets_the_answer_once,
     stop_kills_the_turns_process_group_and_the_session_goes_on,
     stop_all_cancels_the_running_turn_and_drops_the_queue,
+    a_turn_under_way_keeps_its_host_slot_across_a_restart,
 );
 
 /// Five prompts sent within a second in one thread: each acknowledged with its place, all five
@@ -315,6 +316,62 @@ async fn stop_all_cancels_the_running_turn_and_drops_the_queue(db: Db) {
         ["@fake tool-sleep 60\nrunning one", "fresh prompt"],
         "what reached the agent"
     );
+    t.tg.assert_all_read();
+    t.assert_no_violations();
+}
+
+/// A host that runs one turn at a time, the bot killed while Alice's turn runs there and Bob's
+/// waits for the slot: after the restart Alice's turn keeps the slot, so Bob's runs only after
+/// it — never beside it — and each answer shows its own file only. (Bob's session is the older
+/// one, so the restarted bot picks it up first: without the held slot, his queued turn took
+/// the host while hers was still running, and her changes showed his file too.)
+async fn a_turn_under_way_keeps_its_host_slot_across_a_restart(db: Db) {
+    let mut options = Options::new(db);
+    options.host_slots = 1;
+    options.more_allowed_users = vec![1002];
+    let mut t = Harness::start_with(options).await;
+    let bob = t.tg.user(1002, "Bob", None);
+    let bobs = t.tg.private_chat(&bob);
+    t.tg.send_text(&bobs, &bob, "first");
+    t.tg.next_bot_message(&bobs, None, WAIT).await;
+    let first = t.tg.next_bot_message(&bobs, None, WAIT).await;
+    assert_eq!(first.text, "Echo #1: first");
+
+    // Her agent waits for a file outside the workspace, so it is surely running at the kill.
+    let go = t.host_dir.path().join("go");
+    t.say("@fake wait-for ../go\n@fake write alice.txt hers\nalice's turn");
+    t.next().await;
+    t.wait_agent_runs(2).await;
+    t.tg.send_text(&bobs, &bob, "@fake write bob.txt his\nbob's turn");
+    let waiting = t.tg.next_bot_message(&bobs, None, WAIT).await;
+    t.tg.wait_for_message(
+        &bobs,
+        |m| m.message_id == waiting.message_id && m.text.starts_with("⏳ Waiting for a free slot"),
+        WAIT,
+    )
+    .await;
+    t.kill_bot();
+    t.start_bot().await;
+    std::fs::write(&go, "").expect("let her agent go on");
+
+    let hers = t.next().await;
+    assert!(
+        hers.text
+            .starts_with("Echo #1: alice's turn\n\nChanges: 1 file, +1 −0\n\n• alice.txt"),
+        "{}",
+        hers.text
+    );
+    assert_eq!(t.next().await.text, "The patch: 1 file changed.");
+    let his = t.tg.next_bot_message(&bobs, None, WAIT).await;
+    assert!(
+        his.text
+            .starts_with("Echo #2: bob's turn\n\nChanges: 1 file, +1 −0\n\n• bob.txt"),
+        "{}",
+        his.text
+    );
+    t.tg.next_bot_message(&bobs, None, WAIT).await;
+    let runs = t.agent_runs();
+    assert_eq!(runs.len(), 3, "each prompt ran once");
     t.tg.assert_all_read();
     t.assert_no_violations();
 }

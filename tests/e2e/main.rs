@@ -9,6 +9,7 @@ mod support;
 
 mod audit;
 mod changes;
+mod chaos;
 mod costs;
 mod database_errors;
 mod discord;

@@ -55,6 +55,8 @@ pub struct Options {
     pub webhook_secret: Option<String>,
     /// More TOML for the `[telegram]` table (its sub-tables, such as `[telegram.limits]`).
     pub telegram_toml: String,
+    /// Telegram users allowed besides Alice.
+    pub more_allowed_users: Vec<i64>,
     /// Run the GitHub App too, against a fake GitHub.
     pub github: Option<GitHubSetup>,
     /// The remote workspace (`work/`) is a git repository with one commit, as an agent's
@@ -92,6 +94,7 @@ impl Options {
             pinned_host_key: None,
             webhook_secret: None,
             telegram_toml: String::new(),
+            more_allowed_users: Vec::new(),
             github: None,
             git_workspace: true,
             slack: None,
@@ -258,7 +261,7 @@ listen = "127.0.0.1:{http_port}"
 
 [telegram]
 api_url = "{api}"
-allowed_users = [{alice}]
+allowed_users = [{allowed}]
 poll_timeout = "5s"
 {mode}
 {telegram_toml}
@@ -293,7 +296,11 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             http_toml = o.http_toml,
             telegram_toml = o.telegram_toml,
             api = self.tg.api_url(),
-            alice = self.alice.id,
+            allowed = std::iter::once(&self.alice.id)
+                .chain(&o.more_allowed_users)
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             timeout = o.turn_timeout,
             max_queue = o.max_queue,
             slots = o.host_slots,
@@ -494,7 +501,12 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
 
     /// Waits until the fake agent has been started `n` times in all.
     pub async fn wait_agent_runs(&self, n: usize) -> Vec<AgentRun> {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        self.wait_agent_runs_within(n, WAIT).await
+    }
+
+    /// [`Self::wait_agent_runs`] with a deadline of its own.
+    pub async fn wait_agent_runs_within(&self, n: usize, timeout: Duration) -> Vec<AgentRun> {
+        let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let runs = self.agent_runs();
             if runs.len() >= n {

@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod db;
 pub mod discord_world;
+pub mod draws;
 pub mod fake_discord;
 pub mod fake_github;
 pub mod fake_slack;

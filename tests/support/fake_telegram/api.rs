@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use super::commands::DEFAULT_COMMANDS_KEY;
 use super::config::FakeTelegramConfig;
+use super::connections::{ConnectionTag, TaggedListener};
 use super::polling::webhook_info;
 use super::state::{ChatState, Sender, Shared, State};
 use super::types::{
@@ -57,7 +58,9 @@ impl FakeTelegram {
             .await
             .expect("fake Telegram: bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("fake Telegram: local address");
-        let app = server::router(shared.clone());
+        let app =
+            server::router(shared.clone()).into_make_service_with_connect_info::<ConnectionTag>();
+        let listener = TaggedListener::new(listener, shared.clone());
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
                 .await
@@ -435,6 +438,30 @@ impl FakeTelegram {
             unread.is_empty(),
             "the bot posted messages the test never read:\n{unread}"
         );
+    }
+
+    /// Draws the line after a bot that is gone (killed and reaped): waits
+    /// until every connection accepted so far is closed, so nothing that bot
+    /// sent can still take effect, and returns the line — every call with a
+    /// lower `connection` was made before it, every later one after. (A probe
+    /// connection is accepted after every connection the bot had completed,
+    /// in the kernel's order; see `connections`.) Panics after `timeout`.
+    pub async fn seal_connections(&self, timeout: Duration) -> u64 {
+        let probe = tokio::net::TcpStream::connect(self.inner.addr)
+            .await
+            .expect("fake Telegram: connect a probe");
+        let local = probe.local_addr().expect("the probe's address");
+        let sealed = self
+            .wait(timeout, |st| {
+                let (&first, _) = st.open_connections.iter().next()?;
+                let (&serial, _) = st.open_connections.iter().find(|(_, p)| **p == local)?;
+                (first == serial).then_some(serial)
+            })
+            .await;
+        sealed.unwrap_or_else(|| {
+            let open = self.shared().lock().open_connections.clone();
+            panic!("connections still open after {timeout:?} (the probe is {local}): {open:?}")
+        })
     }
 
     /// Every API call so far, in the order they were answered (`at` is when

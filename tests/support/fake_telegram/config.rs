@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use super::faults::RandomFaults;
+
 #[derive(Debug, Clone)]
 pub struct FakeTelegramConfig {
     /// Bot token; the part before `:` is the bot's user id, as on Telegram.
@@ -29,6 +31,8 @@ pub struct FakeTelegramConfig {
     pub webhook_retry_initial: Duration,
     /// Longest pause between webhook retries. Default 1 s.
     pub webhook_retry_max: Duration,
+    /// Refuse a random share of posts and edits before they take effect. Default: never.
+    pub faults: Option<RandomFaults>,
 }
 
 impl Default for FakeTelegramConfig {
@@ -43,6 +47,7 @@ impl Default for FakeTelegramConfig {
             tolerance: Duration::from_millis(50),
             webhook_retry_initial: Duration::from_millis(50),
             webhook_retry_max: Duration::from_secs(1),
+            faults: None,
         }
     }
 }

@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::faults::Fault;
 use super::params::Params;
 use super::rate_limit::Decision;
 use super::state::{Attachment, Formatted, Sender, Shared, State, StoredMessage};
@@ -55,6 +56,15 @@ impl ApiError {
 
     pub fn conflict(detail: &str) -> Self {
         Self::new(409, format!("Conflict: {detail}"))
+    }
+
+    /// What Telegram's front answers when it fails: 500 or 502.
+    pub fn server_error(code: u16) -> Self {
+        let description = match code {
+            502 => "Bad Gateway",
+            _ => "Internal Server Error",
+        };
+        Self::new(code, description.to_string())
     }
 
     pub fn too_many_requests(retry_after: u32) -> Self {
@@ -157,14 +167,19 @@ impl Method {
     }
 }
 
-/// Appends a call record.
+/// Appends a call record. `reply` carries the message a post made, also when its answer was
+/// then lost (`fail_after_sending`).
 pub(super) fn record_call(
     state: &mut State,
-    method: &str,
+    (method, connection): (&str, u64),
     chat_id: Option<i64>,
     at: SystemTime,
-    error: Option<&ApiError>,
+    reply: Result<Option<i32>, (&ApiError, Option<i32>)>,
 ) {
+    let (error, message_id) = match reply {
+        Ok(posted) => (None, posted),
+        Err((error, posted)) => (Some(error), posted),
+    };
     state.calls.push(CallRecord {
         method: method.to_string(),
         chat_id,
@@ -172,13 +187,20 @@ pub(super) fn record_call(
         status: error.map_or(200, |e| e.code),
         description: error.map(|e| e.description.clone()),
         retry_after: error.and_then(|e| e.retry_after),
+        connection,
+        message_id,
     });
 }
 
-/// Runs `method` and records the call.
-pub(super) async fn call(shared: &Shared, method: Method, params: Params) -> Reply {
+/// Runs `method` (arrived on the connection numbered `connection`) and records the call.
+pub(super) async fn call(
+    shared: &Shared,
+    method: Method,
+    params: Params,
+    connection: u64,
+) -> Reply {
     if method == Method::GetUpdates {
-        return polling::get_updates(shared, &params).await;
+        return polling::get_updates(shared, &params, connection).await;
     }
     let (now, at) = shared.clock.now();
     let reply = {
@@ -208,21 +230,27 @@ pub(super) async fn call(shared: &Shared, method: Method, params: Params) -> Rep
             Method::GetFile => files::get_file(&mut cx, p),
             Method::GetUpdates => unreachable!("handled above"),
         };
+        let posted = match &reply {
+            Ok(sent) if method.posts() => sent.result["message_id"]
+                .as_i64()
+                .and_then(|id| i32::try_from(id).ok()),
+            _ => None,
+        };
         let reply = match reply {
             Ok(sent) if method.posts() && state.fail_after_sending.pop_front() == Some(true) => {
                 let chat = sent.result["chat"]["id"].as_i64().unwrap_or_default();
                 let id = sent.result["message_id"].as_i64().unwrap_or_default();
                 state.answers_lost.push((chat, id as i32));
-                Err(ApiError::new(500, "Internal Server Error".to_string()))
+                Err(ApiError::server_error(500))
             }
             other => other,
         };
         record_call(
             &mut state,
-            method.name(),
+            (method.name(), connection),
             params.chat_id_hint(),
             at,
-            reply.as_ref().err(),
+            reply.as_ref().map(|_| posted).map_err(|e| (e, posted)),
         );
         reply
     };
@@ -241,11 +269,20 @@ pub(super) struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    /// Asks the rate limiter; a 429 inside an open window is recorded as a
-    /// violation.
+    /// Asks the rate limiter (a 429 inside an open window is recorded as a
+    /// violation), then the random faults, when configured: a call they
+    /// refuse takes no effect.
     pub fn admit(&mut self, chat_id: i64) -> Result<(), ApiError> {
-        match self.st.limiter.check(chat_id, self.now) {
-            Decision::Accept => Ok(()),
+        let fault = self.st.faults.as_mut().and_then(|f| f.roll(self.method));
+        let decision = match fault {
+            Some(Fault::RetryAfter(secs)) => self.st.limiter.refuse(chat_id, self.now, secs),
+            _ => self.st.limiter.check(chat_id, self.now),
+        };
+        match decision {
+            Decision::Accept => match fault {
+                Some(Fault::ServerError(code)) => Err(ApiError::server_error(code)),
+                _ => Ok(()),
+            },
             Decision::Reject {
                 retry_after,
                 violated_window,

@@ -18,6 +18,9 @@
 //! * `json` — Bot API object shapes (User, Chat, Message, MessageEntity);
 //! * `updates`, `client_entities` — people's messages as real-shaped Updates;
 //! * `delivery` — webhook POSTs with retries;
+//! * `connections` — which TCP connection (so which bot process) made each
+//!   call, and the line between a killed bot and the next;
+//! * `faults` — random refusals of posts and edits, for chaos tests;
 //! * `api`, `types`, `config` — what tests use.
 //!
 //! HTML is checked by [`crate::support::telegram_html`], a strict parser of
@@ -52,7 +55,9 @@
 //! whitespace trimming of texts; long polling; the webhook secret header; the
 //! three published flood limits. Faults on demand: `fail_after_sending` posts
 //! a message and answers 500 (recorded in `answers_lost`), as an answer lost
-//! on the way.
+//! on the way; `FakeTelegramConfig::faults` refuses a random share of posts
+//! and edits before they take effect (429 with `retry_after` 1–2 s, or
+//! 500/502).
 //!
 //! # Simplified
 //! Only the methods listed in `methods::Method` exist (others answer 404 like
@@ -71,7 +76,9 @@ mod api;
 mod client_entities;
 mod commands;
 mod config;
+mod connections;
 mod delivery;
+mod faults;
 mod files;
 mod json;
 mod messages;
@@ -89,6 +96,8 @@ mod updates;
 #[allow(unused_imports)]
 pub use api::FakeTelegram;
 pub use config::FakeTelegramConfig;
+#[allow(unused_imports)]
+pub use faults::RandomFaults;
 #[allow(unused_imports)]
 pub use types::{
     BotDocument, BotMessage, BotPhoto, CallRecord, ChatKind, FakeChat, FakeUser, Sent, TextVersion,

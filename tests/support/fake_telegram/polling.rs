@@ -118,15 +118,15 @@ const TERMINATED: &str =
 
 /// Long polling. Each call takes a new generation; an older call still
 /// waiting sees the newer generation and answers 409, as Telegram does.
-pub(super) async fn get_updates(shared: &Shared, p: &Params) -> Reply {
+pub(super) async fn get_updates(shared: &Shared, p: &Params, connection: u64) -> Reply {
     let (arrived, at) = shared.clock.now();
     let finish = |state: &mut State, reply: Reply| {
         record_call(
             state,
-            Method::GetUpdates.name(),
+            (Method::GetUpdates.name(), connection),
             None,
             at,
-            reply.as_ref().err(),
+            reply.as_ref().map(|_| None).map_err(|e| (e, None)),
         );
         reply
     };

@@ -90,18 +90,36 @@ impl RateLimiter {
             (count > 0).then_some((count, retry_after_secs.max(1)));
     }
 
+    /// Rule 1: a call inside an open window is a violation.
+    fn breaks_window(&mut self, chat_id: i64, now: Instant) -> Option<Decision> {
+        let until = self.chats.get(&chat_id)?.blocked_until?;
+        (now + self.limits.tolerance < until).then(|| Decision::Reject {
+            retry_after: whole_seconds(until - now),
+            violated_window: Some(until),
+        })
+    }
+
+    /// A call refused with `retry_after_secs` whatever the pacing (a random fault), opening
+    /// that window — unless it breaks an open one, which is a violation as in [`Self::check`].
+    pub fn refuse(&mut self, chat_id: i64, now: Instant, retry_after_secs: u32) -> Decision {
+        if let Some(violation) = self.breaks_window(chat_id, now) {
+            return violation;
+        }
+        let retry_after = retry_after_secs.max(1);
+        self.chats.entry(chat_id).or_default().blocked_until =
+            Some(now + Duration::from_secs(retry_after.into()));
+        Decision::Reject {
+            retry_after,
+            violated_window: None,
+        }
+    }
+
     pub fn check(&mut self, chat_id: i64, now: Instant) -> Decision {
+        if let Some(violation) = self.breaks_window(chat_id, now) {
+            return violation;
+        }
         let tol = self.limits.tolerance;
         let chat = self.chats.entry(chat_id).or_default();
-
-        if let Some(until) = chat.blocked_until
-            && now + tol < until
-        {
-            return Decision::Reject {
-                retry_after: whole_seconds(until - now),
-                violated_window: Some(until),
-            };
-        }
 
         let reject = |chat: &mut ChatHistory, wait: Duration| {
             let retry_after = whole_seconds(wait);
@@ -267,6 +285,28 @@ mod tests {
                 violated_window: Some(_)
             }
         ));
+    }
+
+    #[test]
+    fn a_refusal_opens_its_window_and_one_inside_a_window_is_a_violation() {
+        let t0 = Instant::now();
+        let mut l = RateLimiter::new(limits());
+        assert_eq!(l.refuse(1, t0, 2), rejected(2));
+        assert!(matches!(
+            l.refuse(1, t0 + SECOND, 1),
+            Decision::Reject {
+                retry_after: 1,
+                violated_window: Some(_)
+            }
+        ));
+        assert!(matches!(
+            l.check(1, t0 + ms(1500)),
+            Decision::Reject {
+                violated_window: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(l.check(1, t0 + SECOND * 2), Decision::Accept);
     }
 
     #[test]

@@ -9,12 +9,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::{Value, json};
 
+use super::connections::ConnectionTag;
 use super::files;
 use super::methods::{self, ApiError, Method, Reply};
 use super::params::Params;
@@ -34,6 +35,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
 
 async fn handle(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(connection): ConnectInfo<ConnectionTag>,
     Path((bot_token, method_name)): Path<(String, String)>,
     req: Request,
 ) -> Response {
@@ -57,13 +59,14 @@ async fn handle(
         (method, Err(e)) => {
             let name = method.map_or_else(|| method_name.clone(), |m| m.name().to_string());
             let (_, at) = shared.clock.now();
-            methods::record_call(&mut shared.lock(), &name, None, at, Some(&e));
+            let call = (name.as_str(), connection.serial);
+            methods::record_call(&mut shared.lock(), call, None, at, Err((&e, None)));
             shared.notify_changed();
             return envelope(Err(e));
         }
         (None, Ok(_)) => unreachable!("an unknown method is an early error"),
     };
-    envelope(methods::call(&shared, method, params).await)
+    envelope(methods::call(&shared, method, params, connection.serial).await)
 }
 
 fn envelope(reply: Reply) -> Response {

@@ -7,6 +7,7 @@
 //! `.await`; waiters sleep on the `watch` channels in [`Shared`] instead.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -16,6 +17,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::config::FakeTelegramConfig;
+use super::faults::Faults;
 use super::rate_limit::{Limits, RateLimiter};
 use super::types::{
     BotDocument, BotMessage, BotPhoto, CallRecord, ChatKind, FakeChat, FakeUser, TextVersion,
@@ -90,11 +92,12 @@ impl Shared {
             global_per_second: config.global_per_second,
             tolerance: config.tolerance,
         };
+        let faults = config.faults.map(Faults::new);
         Self {
             config,
             bot,
             clock: Clock::new(),
-            state: Mutex::new(State::new(RateLimiter::new(limits))),
+            state: Mutex::new(State::new(RateLimiter::new(limits), faults)),
             changed: watch::channel(()).0,
             updates_changed: watch::channel(()).0,
         }
@@ -354,10 +357,16 @@ pub(super) struct State {
     pub fail_after_sending: VecDeque<bool>,
     /// `(chat, message id)` of every message posted but answered 500.
     pub answers_lost: Vec<(i64, i32)>,
+    /// Random refusals of posts and edits, when configured.
+    pub faults: Option<Faults>,
+    /// The serial number the next accepted connection gets.
+    pub next_connection: u64,
+    /// Connections accepted and not yet closed, by serial number.
+    pub open_connections: BTreeMap<u64, SocketAddr>,
 }
 
 impl State {
-    fn new(limiter: RateLimiter) -> Self {
+    fn new(limiter: RateLimiter, faults: Option<Faults>) -> Self {
         Self {
             users: HashMap::new(),
             chats: HashMap::new(),
@@ -380,6 +389,9 @@ impl State {
             markup_rejections: HashMap::new(),
             fail_after_sending: VecDeque::new(),
             answers_lost: Vec::new(),
+            faults,
+            next_connection: 1,
+            open_connections: BTreeMap::new(),
         }
     }
 

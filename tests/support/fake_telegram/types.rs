@@ -185,6 +185,11 @@ pub struct CallRecord {
     pub description: Option<String>,
     /// For 429 answers.
     pub retry_after: Option<u32>,
+    /// The serial number of the TCP connection the call came on (in accept order): a
+    /// connection belongs to one bot process.
+    pub connection: u64,
+    /// The message a post made (also when its answer was then lost).
+    pub message_id: Option<i32>,
 }
 
 /// A counted call that arrived while its chat was inside a `retry_after`
