@@ -88,6 +88,15 @@ fn no_preview() -> LinkPreviewOptions {
     }
 }
 
+/// The reason phrases of the server errors a Bot API answer may carry as its description
+/// (teloxide keeps the description, not the status): the server's trouble, worth a retry.
+const SERVER_ERRORS: [&str; 4] = [
+    "Internal Server Error",
+    "Bad Gateway",
+    "Service Unavailable",
+    "Gateway Timeout",
+];
+
 /// Maps teloxide's errors onto what the scheduler does about them.
 fn classify(error: RequestError) -> SendError {
     use teloxide::ApiError;
@@ -95,7 +104,7 @@ fn classify(error: RequestError) -> SendError {
         RequestError::RetryAfter(wait) => SendError::RetryAfter(wait.duration()),
         RequestError::Api(ApiError::CantParseEntities(reason)) => SendError::Markup(reason),
         RequestError::Api(ApiError::Unknown(reason))
-            if reason.contains("Internal Server Error") || reason.contains("Bad Gateway") =>
+            if SERVER_ERRORS.iter().any(|phrase| reason.contains(phrase)) =>
         {
             SendError::Transient(reason)
         }
@@ -263,6 +272,21 @@ mod tests {
             if file_name == "answer-1.md" && *content == post.markdown.as_bytes())
         );
         assert!(parts[0].plain().is_some() && parts[1].plain().is_none());
+    }
+
+    /// Every server error is retried, not only the two seen most; a refusal is final.
+    #[test]
+    fn server_errors_are_transient_and_refusals_final() {
+        use teloxide::ApiError;
+        for phrase in SERVER_ERRORS {
+            let error = RequestError::Api(ApiError::Unknown(phrase.to_owned()));
+            assert!(
+                matches!(classify(error), SendError::Transient(_)),
+                "{phrase}"
+            );
+        }
+        let refused = RequestError::Api(ApiError::Unknown("Bad Request: chat not found".into()));
+        assert!(matches!(classify(refused), SendError::Rejected(_)));
     }
 
     #[test]

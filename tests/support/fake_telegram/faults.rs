@@ -1,6 +1,7 @@
 //! Random refusals, for chaos tests: a share of the bot's posts and edits is refused before
 //! it takes effect — 429 with a `retry_after` of one or two seconds (opening that window, as any
-//! 429 does), or a server error (500 or 502, as Telegram's front answers when overloaded).
+//! 429 does), or a server error (500, 502, 503 or 504, as Telegram's front answers when
+//! overloaded).
 //! Nothing is delivered by a refused call: these are plain failures, not lost answers (for
 //! those see `fail_after_sending`).
 //!
@@ -16,7 +17,7 @@ pub struct RandomFaults {
     pub seed: u64,
     /// Share of counted posts and edits answered 429 (0.0–1.0).
     pub retry_after_share: f64,
-    /// Share answered 500 or 502.
+    /// Share answered 500, 502, 503 or 504.
     pub server_error_share: f64,
 }
 
@@ -59,10 +60,9 @@ impl Faults {
         if draw < retry_after_share {
             Some(Fault::RetryAfter(1 + self.draws.below(2) as u32))
         } else if draw < retry_after_share + server_error_share {
-            Some(Fault::ServerError(match self.draws.below(2) {
-                0 => 500,
-                _ => 502,
-            }))
+            Some(Fault::ServerError(
+                [500, 502, 503, 504][self.draws.below(4) as usize],
+            ))
         } else {
             None
         }
@@ -94,7 +94,7 @@ mod tests {
             .count();
         let failed = all
             .iter()
-            .filter(|f| matches!(f, Some(Fault::ServerError(500 | 502))))
+            .filter(|f| matches!(f, Some(Fault::ServerError(500 | 502 | 503 | 504))))
             .count();
         assert!((1300..1700).contains(&limited), "{limited} 429s");
         assert!((350..650).contains(&failed), "{failed} 5xx");

@@ -58,10 +58,13 @@ impl ApiError {
         Self::new(409, format!("Conflict: {detail}"))
     }
 
-    /// What Telegram's front answers when it fails: 500 or 502.
+    /// What Telegram's front answers when it fails: 500, 502, 503 or 504, with the status'
+    /// reason phrase as the description.
     pub fn server_error(code: u16) -> Self {
         let description = match code {
             502 => "Bad Gateway",
+            503 => "Service Unavailable",
+            504 => "Gateway Timeout",
             _ => "Internal Server Error",
         };
         Self::new(code, description.to_string())
