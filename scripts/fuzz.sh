@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 
 command -v cargo-fuzz > /dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
+# The fuzz builds share the project's target directory (their own triple subfolder), so a
+# cache kept for the tests keeps them too.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 seeds=$(mktemp -d)
 corpus=$(mktemp -d)
