@@ -29,7 +29,7 @@ use super::frontend::{Ending, Workspace};
 use super::ids::now_ms;
 use super::outbox::{Attachment, Outbound, OutboundOp, keys};
 use super::outcome::{Budget, Outcome};
-use super::progress::Progress;
+use super::progress::{self, Progress};
 use super::replies;
 use crate::agents::claude;
 use crate::runner::capture::{self, svg};
@@ -512,6 +512,8 @@ struct Follower<'a> {
     skipped_line: Option<u64>,
     started_ms: i64,
     timeout_requested: bool,
+    /// How often the progress message may be refreshed ([`progress::interval`]).
+    progress_interval: Duration,
 }
 
 impl<'a> Follower<'a> {
@@ -536,6 +538,7 @@ impl<'a> Follower<'a> {
             skipped_line: None,
             started_ms: turn.started_at.unwrap_or(turn.created_at),
             timeout_requested: turn.cancel_reason.is_some(),
+            progress_interval: progress::interval(core, session.thread.platform),
         };
         for stored in core.store.turn_events(&turn.id).await? {
             follower.observe(&stored.event).await?;
@@ -608,15 +611,15 @@ impl<'a> Follower<'a> {
         stream: &mut tokio::sync::mpsc::Receiver<StreamEvent>,
     ) -> Result<()> {
         self.progress.set_note(None);
-        let tick = self.core.defaults.progress_interval;
         loop {
             let deadline = self.deadline_in();
+            let refresh = self.progress.next_check(self.progress_interval);
             tokio::select! {
                 event = stream.recv() => match event {
                     Some(StreamEvent::Stdout(bytes)) => self.ingest(&bytes).await?,
                     Some(StreamEvent::Exit(_)) | None => return Ok(()),
                 },
-                _ = tokio::time::sleep(tick) => {}
+                _ = tokio::time::sleep_until(refresh) => {}
                 _ = tokio::time::sleep(deadline), if !self.timeout_requested => self.check_timeout(),
             }
             self.refresh_progress(false).await?;
@@ -727,7 +730,7 @@ impl<'a> Follower<'a> {
         let interval = if force {
             Duration::ZERO
         } else {
-            self.core.defaults.progress_interval
+            self.progress_interval
         };
         let elapsed = self.elapsed();
         if let Some(text) = self.progress.due(interval, elapsed, &self.host.name) {
