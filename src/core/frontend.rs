@@ -16,6 +16,7 @@
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use super::command::Spelling;
 use super::ids::TurnId;
 use super::inbound::{Inbound, IncomingFile};
 use super::outbox::{Attachment, Outbound, OutboundOp, Post, Reaction, keys};
@@ -73,6 +74,17 @@ pub trait Frontend: Send + Sync + 'static {
                 self.platform()
             )
         })
+    }
+
+    /// How commands are typed here (named in replies: `/new`, `@switchboard new`).
+    fn spelling(&self) -> Spelling {
+        Spelling::of(self.platform())
+    }
+
+    /// The host every turn here runs on, when the platform decides it rather than the thread
+    /// (GitHub: `github.host`); `new` then starts a fresh session there and takes no other.
+    fn pinned_host(&self) -> Option<&str> {
+        None
     }
 
     /// A fresh secret for a credential a workspace names (an installation token, say).

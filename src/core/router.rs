@@ -106,7 +106,7 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             }
         }
         InboundBody::Invalid(invalid) => {
-            let text = replies::invalid(event.platform(), invalid);
+            let text = replies::invalid(&core.spelling(event.platform()), invalid);
             reply(core, id, event, text).await
         }
         InboundBody::Command(command) => super::commands::run(core, id, event, command).await,
@@ -190,7 +190,7 @@ async fn enqueue_prompt(
     let (active, queued) = turns::queue_counts(&mut tx, &session.id).await?;
     if queued >= i64::from(core.defaults.max_queue) {
         let post = Post::text(replies::queue_full(
-            event.platform(),
+            &core.spelling(event.platform()),
             core.defaults.max_queue,
         ))
         .replying_to(event.message_id.clone());

@@ -805,7 +805,7 @@ async fn finish_with(
         status: replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
         outcome: &outcome,
         message: std::iter::once(replies::outcome_message(
-            session.thread.platform,
+            &core.spelling(session.thread.platform),
             &outcome,
             &turn.host,
         ))

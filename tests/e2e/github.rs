@@ -19,6 +19,7 @@ on_both_databases!(
     grouped_and_renovate_updates_are_reviewed,
     a_comment_whose_answer_was_lost_is_found_not_repeated,
     an_answer_whose_fence_is_longer_than_a_comment_stays_within_the_limit,
+    a_thread_over_budget_is_told_a_command_github_has_and_it_works,
 );
 
 async fn start(db: Db, allow_push: bool) -> Harness {
@@ -1003,4 +1004,77 @@ async fn an_answer_whose_fence_is_longer_than_a_comment_stays_within_the_limit(d
         "the long line is all there"
     );
     assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+}
+
+/// Replies name commands as GitHub spells them (a mention of the App), never a slash command
+/// GitHub does not have; and those commands work: a thread over its session budget gets out
+/// with `@switchboard new` (on GitHub's host, whichever host is asked for).
+async fn a_thread_over_budget_is_told_a_command_github_has_and_it_works(db: Db) {
+    let mut options = Options::new(db);
+    options.github = Some(GitHubSetup::default());
+    options.extra_config = "\n[budgets]\nsession_usd = 0.0001\n".into();
+    let t = Harness::start_with(options).await;
+    let gh = gh(&t);
+    let alice = gh.user("alice", UserKind::User);
+    let (repo, pr, _) = repo_with_pr(gh, &alice);
+    let mut seen = Vec::new();
+    let mut ask = async |text: &str, needle: &str| {
+        ask_and_wait(&t, &repo, &pr, &alice, &mut seen, text, needle).await
+    };
+    ask("@switchboard first", "Echo #1").await;
+    let refusal = ask("@switchboard second", "Not run: this session has cost").await;
+    assert!(
+        refusal.contains("Send `@switchboard new` to start a new session"),
+        "{refusal}"
+    );
+    assert!(
+        !refusal.contains("`/"),
+        "a slash command on GitHub: {refusal}"
+    );
+
+    let pinned = ask("@switchboard new local", "always run on").await;
+    assert!(pinned.contains("always run on remote"), "{pinned}");
+    assert!(pinned.contains("`@switchboard new`"), "{pinned}");
+    ask("@switchboard new", "New session").await;
+    ask("@switchboard third", "Echo #1").await;
+    let runs = t.agent_runs();
+    assert_eq!(runs.len(), 2, "the refused prompt never ran");
+    assert_eq!(runs[1].resume_id(), None, "a fresh agent conversation");
+
+    let help = ask("@switchboard help", "@switchboard stop [all]").await;
+    assert!(!help.contains("`/"), "{help}");
+    assert!(!help.contains("screenshot"), "{help}");
+    assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+}
+
+/// Alice comments `text` on the pull request; returns the body of the App's comment (a new one,
+/// or its tracking comment once the turn ends) that contains `needle` and was not `seen`.
+async fn ask_and_wait(
+    t: &Harness,
+    repo: &FakeRepo,
+    pr: &FakePr,
+    alice: &FakeUser,
+    seen: &mut Vec<u64>,
+    text: &str,
+    needle: &str,
+) -> String {
+    let gh = gh(t);
+    let app = gh.app_user().login;
+    let comment = gh.comment(repo, pr.number, alice, text);
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&comment, CommentAction::Created),
+    )
+    .await;
+    let found = gh
+        .wait_for_comment(
+            repo,
+            pr.number,
+            |c| c.author == app && c.body.contains(needle) && !seen.contains(&c.id),
+            WAIT,
+        )
+        .await;
+    seen.push(found.id);
+    found.body
 }

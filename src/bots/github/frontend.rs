@@ -26,6 +26,7 @@ use super::prompt::{self, InlineSpot, MentionContext, PastComment, PullRefs};
 use super::review::{self, Findings};
 use super::translate::{Context, Identity, Request, Trigger};
 use crate::config::{GitHubConfig, Secret};
+use crate::core::command::Spelling;
 use crate::core::frontend::{
     Admission, Ending, Frontend, GitCheckout, Prepared, PushTarget, Refusal, Workspace,
 };
@@ -324,6 +325,18 @@ fn nonce() -> String {
 impl Frontend for GitHubFrontend {
     fn platform(&self) -> Platform {
         Platform::GitHub
+    }
+
+    /// GitHub has no commands of its own: a comment that opens with the App's mention and is
+    /// exactly a command is one (`@switchboard new`).
+    fn spelling(&self) -> Spelling {
+        Spelling::Mention(self.me.handle.clone())
+    }
+
+    /// GitHub's turns run where `github.host` says: text from strangers must not move them to
+    /// another host (a local one, say).
+    fn pinned_host(&self) -> Option<&str> {
+        Some(&self.host.name)
     }
 
     fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
