@@ -134,6 +134,13 @@ async fn the_agent_writes_with_the_hosts_umask_and_the_turns_files_stay_private(
         0o666 & !umask,
         "notes.txt: host umask {umask:o}"
     );
+    // With no permission mode configured, the real CLI may edit files too.
+    let argv = &t.agent_runs()[0].argv;
+    assert!(
+        argv.windows(2)
+            .any(|w| w == ["--permission-mode", "acceptEdits"]),
+        "{argv:?}"
+    );
 
     assert_eq!(mode(&turns), 0o700);
     let files = turn_files();
