@@ -10,7 +10,7 @@ use super::command::Command;
 use super::ids::{InboundId, now_ms};
 use super::inbound::Inbound;
 use super::outbox::{Attachment, Outbound, OutboundOp, Post, keys};
-use super::replies;
+use super::replies::{self, HostChoice};
 use super::router::{reply, reply_post};
 use crate::runner::capture::{self, display, page};
 use crate::runner::health::{self, Health};
@@ -28,12 +28,18 @@ pub(super) async fn run(
     command: &Command,
 ) -> Result<()> {
     let text = match command {
-        Command::Help => replies::help(
-            event.platform(),
-            &core.spelling(event.platform()),
-            &core.defaults.host,
-            &core.hosts.names(),
-        ),
+        Command::Help => {
+            let frontend = core.frontend(event.platform())?;
+            let hosts = core.hosts.names();
+            let choice = match frontend.pinned_host() {
+                Some(host) => HostChoice::Pinned(host),
+                None => HostChoice::Any {
+                    default: &core.defaults.host,
+                    hosts: &hosts,
+                },
+            };
+            replies::help(event.platform(), &frontend.spelling(), choice)
+        }
         Command::Sessions => {
             let list = core
                 .store

@@ -36,30 +36,47 @@ pub fn cost(usd: f64) -> String {
     format!("${usd:.4}")
 }
 
+/// Which hosts a thread's turns may run on, as help tells it.
+#[derive(Debug, Clone, Copy)]
+pub enum HostChoice<'a> {
+    /// Any configured host (`new HOST`), `default` unless asked.
+    Any {
+        default: &'a str,
+        hosts: &'a [String],
+    },
+    /// Only this one: the platform decides (GitHub: `github.host`).
+    Pinned(&'a str),
+}
+
 /// The commands `platform` has, as they are typed there.
-pub fn help(
-    platform: Platform,
-    spelling: &Spelling,
-    default_host: &str,
-    hosts: &[String],
-) -> String {
+pub fn help(platform: Platform, spelling: &Spelling, hosts: HostChoice<'_>) -> String {
     let mut text = String::from(
         "**Switchboard** runs a coding agent for this chat on a workspace host.\n\n\
          Send any message and it becomes a prompt for this thread's session; follow-ups \
          continue the same conversation and wait their turn while the agent works.\n\n",
     );
     for c in COMMANDS.iter().filter(|c| c.offered_on(platform)) {
-        text.push_str(&format!("- `{}` — {}\n", c.usage(spelling), c.summary));
+        let line = match hosts {
+            HostChoice::Pinned(host) if c.name == "new" => format!(
+                "- `{}` — Start a fresh agent conversation (on {}, where turns here run)\n",
+                spelling.command(c.name),
+                esc(host)
+            ),
+            _ => format!("- `{}` — {}\n", c.usage(spelling), c.summary),
+        };
+        text.push_str(&line);
     }
-    text.push_str(&format!(
-        "\nHosts: {} (default `{}`).",
-        hosts
-            .iter()
-            .map(|h| format!("`{h}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        default_host
-    ));
+    if let HostChoice::Any { default, hosts } = hosts {
+        text.push_str(&format!(
+            "\nHosts: {} (default `{}`).",
+            hosts
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            default
+        ));
+    }
     text
 }
 
@@ -953,11 +970,14 @@ mod tests {
 
     #[test]
     fn help_lists_every_command() {
+        let hosts = ["local".to_owned(), "devbox".to_owned()];
         let text = help(
             Platform::Telegram,
             &Spelling::Slash,
-            "local",
-            &["local".into(), "devbox".into()],
+            HostChoice::Any {
+                default: "local",
+                hosts: &hosts,
+            },
         );
         for c in COMMANDS {
             assert!(text.contains(&format!("/{}", c.name)));
@@ -966,8 +986,10 @@ mod tests {
         let slack = help(
             Platform::Slack,
             &Spelling::of(Platform::Slack),
-            "local",
-            &["local".into()],
+            HostChoice::Any {
+                default: "local",
+                hosts: &hosts,
+            },
         );
         assert!(slack.contains("`@switchboard stop [all]`"), "{slack}");
         let invalid = invalid(
@@ -998,7 +1020,7 @@ mod tests {
             dropped_from_queue(&github),
             stop_failed(&github, "devbox", "gone"),
             invalid(&github, &Invalid::EmptyMention),
-            help(Platform::GitHub, &github, "devbox", &["devbox".into()]),
+            help(Platform::GitHub, &github, HostChoice::Pinned("devbox")),
         ];
         for text in &texts {
             assert!(text.contains("`@sb-app "), "{text}");
@@ -1007,6 +1029,12 @@ mod tests {
         assert!(texts[0].contains("Send `@sb-app new`"), "{}", texts[0]);
         assert!(texts[2].contains("`@sb-app stop all`"), "{}", texts[2]);
         assert!(!texts[6].contains("screenshot"), "{}", texts[6]);
+        assert!(
+            texts[6].contains("- `@sb-app new` — Start a fresh agent conversation (on devbox")
+                && !texts[6].contains("[host]"),
+            "{}",
+            texts[6]
+        );
         assert!(outcome_message(&Spelling::Slash, &over_budget, "devbox").contains("Send `/new`"));
     }
 }
