@@ -263,8 +263,8 @@ fn agent_permissions(config: &Config) -> CheckLine {
             "the agent reads and searches; file edits and shell commands are denied"
         }
         PermissionMode::AcceptEdits => {
-            "the agent edits and writes files without asking; other shell commands than making, \
-             moving or copying files are denied"
+            "the agent edits and writes files without asking, and runs simple filesystem \
+             commands (mkdir, mv, cp, …); other shell commands are denied"
         }
         PermissionMode::Plan => "the agent only plans: no edits, no commands",
         PermissionMode::BypassPermissions => "the agent runs any tool and command without asking",

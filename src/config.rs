@@ -654,9 +654,9 @@ fn default_claude_command() -> String {
 pub enum PermissionMode {
     /// The CLI's own default: reads and searches; no edits, no shell commands.
     Default,
-    /// Also edits and writes files in the workspace, and the shell commands that only make,
-    /// move or copy files. The default: a quick start's agent can change code, and nothing
-    /// else runs unasked.
+    /// Also edits and writes files in the workspace, and simple filesystem commands (`mkdir`,
+    /// `mv`, `cp`, …). The default: a quick start's agent can change code, and nothing else
+    /// runs unasked.
     #[default]
     AcceptEdits,
     /// Plans only: no edits, no commands.

@@ -125,7 +125,8 @@ async fn sessions_list_columns_line_up_across_platforms() {
     t.say("hello");
     t.wait_text("✅ Done").await;
     let mut web = WebClient::new(&t.web_url());
-    web.sign_in(crate::support::harness::WEB_ADMIN_TOKEN).await;
+    let (status, _) = web.sign_in(crate::support::harness::WEB_ADMIN_TOKEN).await;
+    assert!(status.is_success(), "{status}");
     web.new_session().await;
 
     let out = tokio::task::block_in_place(|| t.cli(&["sessions", "list"]));
