@@ -12,6 +12,7 @@ mod changes;
 mod chaos;
 mod costs;
 mod database_errors;
+mod deploy;
 mod discord;
 mod durability;
 mod failures;
