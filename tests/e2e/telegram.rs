@@ -463,3 +463,35 @@ async fn local_host_runs_without_ssh(db: Db) {
     .await;
     t.tg.assert_all_read();
 }
+
+/// An idle bot answers at once (issue 12): a long poll that ends empty, or that gets no answer
+/// at all (its connection died on the way, as idle ones do), is the poll's end, not a failure,
+/// so no backoff holds up the next message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_bot_polls_again_at_once_and_answers() {
+    let mut options = Options::new(Db::Sqlite);
+    options.poll_timeout = "1s";
+    let t = Harness::start_with(options).await;
+    // Idle for longer than a poll: long polls ended empty.
+    t.tg.wait_for_calls("getUpdates", 3, WAIT).await;
+    t.say("hello");
+    t.next().await;
+    assert_eq!(t.next().await.text, "Echo #1: hello");
+
+    // The next long poll is never answered: the bot gives up on it and polls again.
+    t.tg.lose_next_polls(1);
+    t.tg.wait_until_polls_lost(1, WAIT).await;
+    t.say("again");
+    t.next().await;
+    assert_eq!(t.next().await.text, "Echo #2: again");
+
+    let log = t.log();
+    assert!(
+        !log.contains("getUpdates failed"),
+        "a poll that ended counted as a failure (and backed off): {log}"
+    );
+    assert!(
+        log.contains("Telegram did not answer getUpdates within 16s; polling again"),
+        "the lost poll was noticed: {log}"
+    );
+}
