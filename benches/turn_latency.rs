@@ -71,10 +71,9 @@ fn main() {
         let small = start(false).await;
         let large = start(true).await;
         let master = Master::start(&large);
-        let mut turns = [0usize; 2];
         // Warm up: the first turn opens the bot's SSH connection.
-        for (t, n) in [&small, &large].into_iter().zip(&mut turns) {
-            turn(t, n, "warm up").await;
+        for t in [&small, &large] {
+            turn(t, "warm up").await;
         }
         control_master_start(&large, &master);
 
@@ -83,12 +82,12 @@ fn main() {
             for k in 0..VARIANTS.len() {
                 match VARIANTS[(round + k) % VARIANTS.len()] {
                     Variant::Small => {
-                        let (launch, answer) = turn(&small, &mut turns[0], "prompt").await;
+                        let (launch, answer) = turn(&small, "prompt").await;
                         s.small_launch.push(launch);
                         s.small_answer.push(answer);
                     }
                     Variant::Large => {
-                        let (launch, answer) = turn(&large, &mut turns[1], "prompt").await;
+                        let (launch, answer) = turn(&large, "prompt").await;
                         s.large_launch.push(launch);
                         s.large_answer.push(answer);
                     }
@@ -182,12 +181,12 @@ fn hand_over(dir: &Path, like: &Path) {
 }
 
 /// One prompt through the bot: (update delivered → agent started, agent exited → answer
-/// posted). `turns` counts the agent runs on this host.
-async fn turn(t: &Harness, turns: &mut usize, text: &str) -> (Duration, Duration) {
-    let sent = t.say(&format!("{text} {turns}"));
-    *turns += 1;
-    let runs = t.wait_agent_runs(*turns).await;
-    let run = &runs[*turns - 1];
+/// posted).
+async fn turn(t: &Harness, text: &str) -> (Duration, Duration) {
+    let before = t.agent_runs().len();
+    let sent = t.say(text);
+    let runs = t.wait_agent_runs(before + 1).await;
+    let run = &runs[before];
     let delivered =
         t.tg.update_delivered_at(sent.update_id)
             .expect("the update was delivered");
