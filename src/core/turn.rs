@@ -29,7 +29,7 @@ use super::frontend::{Ending, Workspace};
 use super::ids::now_ms;
 use super::outbox::{Attachment, Outbound, OutboundOp, keys};
 use super::outcome::{Budget, Outcome};
-use super::progress::Progress;
+use super::progress::{self, Progress};
 use super::replies;
 use crate::agents::claude;
 use crate::runner::capture::{self, svg};
@@ -519,6 +519,8 @@ struct Follower<'a> {
     ending: Option<Ended>,
     /// Reading the workspace's changes with the turn's end took too long: read it without.
     changes_too_slow: bool,
+    /// How often the progress message may be refreshed ([`progress::interval`]).
+    progress_interval: Duration,
 }
 
 impl<'a> Follower<'a> {
@@ -545,6 +547,7 @@ impl<'a> Follower<'a> {
             timeout_requested: turn.cancel_reason.is_some(),
             ending: None,
             changes_too_slow: false,
+            progress_interval: progress::interval(core, session.thread.platform),
         };
         for stored in core.store.turn_events(&turn.id).await? {
             follower.observe(&stored.event).await?;
@@ -649,15 +652,15 @@ impl<'a> Follower<'a> {
         stream: &mut tokio::sync::mpsc::Receiver<StreamEvent>,
     ) -> Result<()> {
         self.progress.set_note(None);
-        let tick = self.core.defaults.progress_interval;
         loop {
             let deadline = self.deadline_in();
+            let refresh = self.progress.next_check(self.progress_interval);
             tokio::select! {
                 event = stream.recv() => match event {
                     Some(StreamEvent::Stdout(bytes)) => self.ingest(&bytes).await?,
                     Some(StreamEvent::Exit(_)) | None => return Ok(()),
                 },
-                _ = tokio::time::sleep(tick) => {}
+                _ = tokio::time::sleep_until(refresh) => {}
                 _ = tokio::time::sleep(deadline), if !self.timeout_requested => self.check_timeout(),
             }
             self.refresh_progress(false).await?;
@@ -768,7 +771,7 @@ impl<'a> Follower<'a> {
         let interval = if force {
             Duration::ZERO
         } else {
-            self.core.defaults.progress_interval
+            self.progress_interval
         };
         let elapsed = self.elapsed();
         if let Some(text) = self.progress.due(interval, elapsed, &self.host.name) {

@@ -28,6 +28,7 @@ mod github_client;
 mod github_deps;
 mod hosts;
 mod inbox;
+mod pacing;
 mod poison;
 mod screenshots;
 mod secrets;
