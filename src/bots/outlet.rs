@@ -24,7 +24,7 @@ use anyhow::Result;
 use super::pacing::Pacer;
 use crate::core::Core;
 use crate::core::ids::now_ms;
-use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction};
+use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction, StatusWith};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::panics;
 use crate::runner::transport::BoxFuture;
@@ -350,7 +350,12 @@ async fn deliver_post<O: Outlet>(
     let parts = outlet.parts(post);
     let already = core.store.posted_parts(&row.key).await?.len();
     let group = outlet.is_group(&row.chat);
+    let mut status = post.status.as_ref();
     for (index, part) in parts.iter().enumerate().skip(already) {
+        if let Some(with) = status.filter(|s| index >= s.after_parts) {
+            deliver_status(core, outlet, pacer, with).await?;
+            status = None;
+        }
         let id = PartId {
             key: &row.key,
             index,
@@ -407,7 +412,33 @@ async fn deliver_post<O: Outlet>(
             }
         }
     }
+    if let Some(with) = status {
+        deliver_status(core, outlet, pacer, with).await?;
+    }
     core.store.outbox_done(row).await
+}
+
+/// Delivers the status edit that goes with a post ([`StatusWith`]), unless it is no longer
+/// pending (delivered before a restart) or a retry put it off: then the chat's queue has it.
+async fn deliver_status<O: Outlet>(
+    core: &Core,
+    outlet: &O,
+    pacer: &Pacer,
+    with: &StatusWith,
+) -> Result<()> {
+    let Some(edit) = core.store.pending_outbound(&with.key).await? else {
+        return Ok(());
+    };
+    match &edit.op {
+        OutboundOp::Edit {
+            target,
+            markdown,
+            progress,
+        } if edit.not_before <= now_ms() => {
+            deliver_edit(core, outlet, pacer, &edit, target, markdown, *progress).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What became of an earlier attempt at a part.

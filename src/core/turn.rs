@@ -822,10 +822,13 @@ async fn finish_with(
     tools: usize,
     extras: Extras,
 ) -> Result<()> {
-    let elapsed_ms = now_ms() - turn.started_at.unwrap_or(turn.created_at);
+    // One figure for how long the turn took, from its stored start and end: the status line
+    // and `/status` both show it (the agent's own figure leaves out the launch and the end).
+    let finished_at = now_ms();
+    let elapsed_ms = (finished_at - turn.started_at.unwrap_or(turn.created_at)).max(0);
     let mut stats = TurnStats {
         cost_usd: None,
-        duration_ms: Some(result.and_then(|r| r.duration_ms).unwrap_or(elapsed_ms)),
+        duration_ms: Some(elapsed_ms),
         num_turns: result.and_then(|r| r.num_turns),
         input_tokens: result.and_then(|r| r.input_tokens),
         output_tokens: result.and_then(|r| r.output_tokens),
@@ -838,11 +841,19 @@ async fn finish_with(
         Outcome::Success { text } => Some(text.as_str()),
         _ => None,
     };
-    turns::finish_turn(&mut tx, &turn.id, &outcome, result_text, &stats).await?;
+    turns::finish_turn(
+        &mut tx,
+        &turn.id,
+        finished_at,
+        &outcome,
+        result_text,
+        &stats,
+    )
+    .await?;
     if let Some(changes) = &extras.changes {
         turns::set_changes(&mut tx, &turn.id, changes).await?;
     }
-    let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
+    let elapsed = Duration::from_millis(elapsed_ms as u64);
     let ending = Ending {
         turn,
         thread: &session.thread,

@@ -197,6 +197,19 @@ impl Store {
         row.as_ref().map(outbox_from_row).transpose()
     }
 
+    /// The pending message queued under `key`, if there is one (a status edit that goes with
+    /// its answer, see [`crate::core::outbox::StatusWith`]).
+    pub async fn pending_outbound(&self, key: &str) -> Result<Option<OutboxRow>> {
+        let row = sqlx::query(
+            "SELECT id, key, thread_ref, op, version, attempts, not_before, sending_part, \
+             sending_since FROM outbox WHERE key = $1 AND state = 'pending'",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(outbox_from_row).transpose()
+    }
+
     /// Message ids already posted for a key, by part.
     pub async fn posted_parts(&self, key: &str) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT message_id FROM posted WHERE key = $1 ORDER BY part")
