@@ -431,11 +431,9 @@ async fn deliver_status<O: Outlet>(
     };
     match &edit.op {
         OutboundOp::Edit {
-            target,
-            markdown,
-            progress,
+            target, progress, ..
         } if edit.not_before <= now_ms() => {
-            deliver_edit(core, outlet, pacer, &edit, target, markdown, *progress).await
+            deliver_edit(core, outlet, pacer, &edit, target, *progress).await
         }
         _ => Ok(()),
     }

@@ -188,25 +188,13 @@ impl Store {
     }
 
     /// The message pending under `key` now: an edit waiting for its turn may have been replaced
-    /// by a newer text meanwhile, and only the latest is worth a call.
+    /// by a newer text meanwhile, and only the latest is worth a call; a status edit that goes
+    /// with its answer ([`crate::core::outbox::StatusWith`]) is looked up here too.
     pub async fn pending_outbound(&self, key: &str) -> Result<Option<OutboxRow>> {
         let row = sqlx::query(PENDING_BY_KEY)
             .bind(key)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(outbox_from_row).transpose()
-    }
-
-    /// The pending message queued under `key`, if there is one (a status edit that goes with
-    /// its answer, see [`crate::core::outbox::StatusWith`]).
-    pub async fn pending_outbound(&self, key: &str) -> Result<Option<OutboxRow>> {
-        let row = sqlx::query(
-            "SELECT id, key, thread_ref, op, version, attempts, not_before, sending_part, \
-             sending_since FROM outbox WHERE key = $1 AND state = 'pending'",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
         row.as_ref().map(outbox_from_row).transpose()
     }
 
