@@ -404,9 +404,10 @@ pub struct Defaults {
     /// Prompts that may wait behind a running turn in one session. Default 20.
     #[serde(default = "default_max_queue")]
     pub max_queue: u32,
-    /// How often the progress message is refreshed at most. Default `3s`.
-    #[serde(default = "default_progress_interval", with = "duration")]
-    pub progress_interval: Duration,
+    /// How often the progress message is refreshed at most. Default: the platform's own limit
+    /// on edits in one chat ([`crate::core::frontend::Frontend::progress_interval`]).
+    #[serde(default, with = "duration::optional")]
+    pub progress_interval: Option<Duration>,
     /// The largest file (in MB) a user may send for the agent; larger ones are refused.
     /// Default 20 (Telegram's own limit for bots).
     #[serde(default = "default_max_file_mb")]
@@ -427,7 +428,7 @@ impl Default for Defaults {
             agent: default_agent(),
             turn_timeout: default_turn_timeout(),
             max_queue: default_max_queue(),
-            progress_interval: default_progress_interval(),
+            progress_interval: None,
             max_file_mb: default_max_file_mb(),
         }
     }
@@ -451,10 +452,6 @@ fn default_max_file_mb() -> u32 {
 
 fn default_max_queue() -> u32 {
     20
-}
-
-fn default_progress_interval() -> Duration {
-    Duration::from_secs(3)
 }
 
 /// One workspace host. With `address` it is reached over SSH; without, commands run locally.

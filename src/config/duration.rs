@@ -13,6 +13,17 @@ pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duratio
     parse(&text).map_err(D::Error::custom)
 }
 
+/// For `#[serde(default, with = "duration::optional")]`: a key that may be left out.
+pub mod optional {
+    use super::*;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        super::deserialize(deserializer).map(Some)
+    }
+}
+
 /// A duration, or an error that says why not and shows how one is written.
 pub fn parse(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| {

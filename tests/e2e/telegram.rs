@@ -19,6 +19,7 @@ on_both_databases!(
     webhook_mode_checks_the_secret,
     read_only_commands_and_the_menu,
     local_host_runs_without_ssh,
+    the_final_status_goes_with_the_answer,
 );
 
 /// 429 storms (item 10): every message still arrives, none inside a retry_after window.
@@ -494,4 +495,63 @@ async fn an_idle_bot_polls_again_at_once_and_answers() {
         log.contains("Telegram did not answer getUpdates within 16s; polling again"),
         "the lost poll was noticed: {log}"
     );
+}
+
+/// A turn's final status goes with its answer (issue 12, item 4): the status message's edit to
+/// "✅ Done" is the chat's next call after the answer's message — before the patch that follows
+/// it — not one queued behind everything else. And `/status` gives the last turn the duration
+/// the status line gave, both read from the turn's stored start and end: the agent sleeps
+/// 2.95 s, so its own figure (under 3 s) and the bot's (launch and end-of-turn reads included,
+/// over 3 s) would show different seconds.
+async fn the_final_status_goes_with_the_answer(db: Db) {
+    let t = Harness::start(db).await;
+    t.say("@fake sleep 2.95\n@fake write notes.txt hello\nwrite it");
+    let status = t.next().await;
+    let answer = t.next().await;
+    assert!(
+        answer.text.starts_with("Echo #1: write it"),
+        "{}",
+        answer.text
+    );
+    let patch = t.next().await;
+    assert!(patch.document.is_some(), "the patch follows the answer");
+    let done = t.wait_status(&status, "✅ Done").await;
+
+    let calls: Vec<_> =
+        t.tg.calls()
+            .into_iter()
+            .filter(|c| c.chat_id == Some(t.chat.id) && c.status == 200)
+            .collect();
+    let answer_call = calls
+        .iter()
+        .position(|c| c.message_id == Some(answer.message_id))
+        .expect("the answer's call");
+    let next: Vec<&str> = calls[answer_call + 1..]
+        .iter()
+        .map(|c| c.method.as_str())
+        .collect();
+    assert_eq!(
+        next.first(),
+        Some(&"editMessageText"),
+        "the status edit is the chat's next call after the answer: {next:?}"
+    );
+    let done_at = done.versions.last().expect("a version").at;
+    assert!(
+        answer.sent_at <= done_at && done_at <= patch.sent_at,
+        "Done between the answer and the patch"
+    );
+
+    let took = done
+        .text
+        .strip_prefix("✅ Done in ")
+        .and_then(|rest| rest.split(' ').next())
+        .expect("the duration in the status line");
+    t.say("/status");
+    let reply = t.next().await.text;
+    assert!(
+        reply.contains(&format!("Last turn: success, {took},")),
+        "/status says what the status line said ({took}): {reply}"
+    );
+    t.tg.assert_all_read();
+    t.assert_no_violations();
 }

@@ -9,9 +9,12 @@ use switchboard::runner::ssh::{HostKeyPolicy, SshSettings, SshTransport};
 use switchboard::runner::transport::Transport;
 
 use crate::support::db::{Db, on_both_databases};
-use crate::support::harness::{Harness, WAIT};
+use crate::support::harness::{Harness, Options, WAIT};
 
-on_both_databases!(prompt_progress_answer_resume_and_new);
+on_both_databases!(
+    prompt_progress_answer_resume_and_new,
+    a_turn_is_three_commands_on_the_host,
+);
 
 /// Prompt → acknowledgement → progress → answer in the same chat; the second prompt resumes
 /// the agent conversation from the first; after /new the next prompt starts a new one.
@@ -153,4 +156,59 @@ async fn the_agent_writes_with_the_hosts_umask_and_the_turns_files_stay_private(
     }
     t.say("/stop");
     t.wait_text("Stopped").await;
+}
+
+/// What a command the bot ran on the host was.
+fn kind_of(command: &str) -> String {
+    let kind = if command.contains("setsid -f") {
+        "launch"
+    } else if command.contains(">> \"$p.followers\"") {
+        "follow"
+    } else if command.contains("stat -c %s") {
+        "end"
+    } else if command.starts_with("rm -f --") {
+        "cleanup"
+    } else if command.contains("-mmin +") {
+        "sweep"
+    } else {
+        return format!("other: {}", command.lines().next().unwrap_or(""));
+    };
+    kind.to_owned()
+}
+
+/// A turn costs its host three commands before the answer: the launch (which also takes the
+/// workspace's change baseline), the follow, and one read of everything at its end — the exit
+/// status, the output left, the end of stderr and the changes. Its files are removed after.
+async fn a_turn_is_three_commands_on_the_host(db: Db) {
+    let mut options = Options::new(db);
+    options.record_commands = true;
+    let t = Harness::start_with(options).await;
+    t.say("@fake write notes.txt hi\nwrite it");
+    t.next().await;
+    let answer = t.next().await;
+    assert!(
+        answer.text.contains("notes.txt (new, +1 −0)"),
+        "{}",
+        answer.text
+    );
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let kinds = loop {
+        let kinds: Vec<String> = t
+            .sshd
+            .commands()
+            .iter()
+            .map(|c| kind_of(c))
+            .filter(|k| k != "sweep")
+            .collect();
+        if kinds.iter().any(|k| k == "cleanup") {
+            break kinds;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no cleanup: {kinds:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(kinds, ["launch", "follow", "end", "cleanup"]);
+    t.tg.assert_all_read();
 }

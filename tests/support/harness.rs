@@ -68,6 +68,8 @@ pub struct Options {
     pub slack: Option<SlackSetup>,
     /// Run the Discord bot too, against a fake Discord.
     pub discord: Option<DiscordSetup>,
+    /// The host's sshd keeps every command it runs (`Sshd::commands`).
+    pub record_commands: bool,
 }
 
 /// How the GitHub App is configured in a test.
@@ -102,6 +104,7 @@ impl Options {
             git_workspace: true,
             slack: None,
             discord: None,
+            record_commands: false,
         }
     }
 }
@@ -178,7 +181,10 @@ impl Harness {
             Some(setup) => Some(DiscordWorld::start(setup).await),
             None => None,
         };
-        let sshd = Sshd::start();
+        let sshd = match options.record_commands {
+            true => Sshd::start_recording(),
+            false => Sshd::start(),
+        };
         let db = TestDb::create(options.db).await;
         let host_dir = sshd.workspace();
         for sub in ["work", "state", "claude", "records"] {
