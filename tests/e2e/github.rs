@@ -170,12 +170,16 @@ async fn a_mention_runs_the_agent_on_the_pr_head_and_answers_in_place(db: Db) {
     assert!(prompt.trim_end().ends_with("what does f return?"));
 
     // A second mention continues the same agent conversation; the tracking comment shows the
-    // agent's progress on the way.
+    // agent's progress on the way (the agent holds on after its tool call until it is shown).
+    let go = t.host_dir.path().join("go");
     let again = gh.comment(
         &repo,
         pr.number,
         &alice,
-        "@switchboard and now?\n@fake tool Bash {\"command\":\"cargo test\"}\n@fake sleep 2.5",
+        &format!(
+            "@switchboard and now?\n@fake tool Bash {{\"command\":\"cargo test\"}}\n@fake wait-for {}",
+            go.display()
+        ),
     );
     gh.deliver(
         &t.github_webhook(),
@@ -183,6 +187,16 @@ async fn a_mention_runs_the_agent_on_the_pr_head_and_answers_in_place(db: Db) {
         gh.payload_issue_comment(&again, CommentAction::Created),
     )
     .await;
+    gh.wait_for_comment(
+        &repo,
+        pr.number,
+        |c| {
+            c.author == app && c.body.contains("Working on remote") && c.body.contains("cargo test")
+        },
+        WAIT,
+    )
+    .await;
+    std::fs::write(&go, "").unwrap();
     let second = gh
         .wait_for_comment(
             &repo,
