@@ -79,6 +79,16 @@ pub trait Frontend: Send + Sync + 'static {
     fn credential<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Secret>> {
         Box::pin(async move { anyhow::bail!("no credential named {name:?} on this platform") })
     }
+
+    /// How often a turn's progress message may be refreshed: the platform's limit on edits to
+    /// one chat. One a second by default, which is Telegram's ("about one message a second" in a
+    /// chat), Slack's (one a second in a channel), Discord's (five edits per five seconds in a
+    /// channel) and GitHub's (one write a second in a thread); the web console has no limit and
+    /// refreshes at the same pace, which a reader follows easily. `defaults.progress_interval`
+    /// overrides it.
+    fn progress_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
 }
 
 /// Whether an event may be acted on.

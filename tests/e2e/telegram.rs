@@ -450,12 +450,17 @@ async fn local_host_runs_without_ssh(db: Db) {
     let written = std::fs::read_to_string(local.path().join("work/notes.txt")).unwrap();
     assert_eq!(written, "written locally");
     assert!(t.agent_runs().is_empty(), "nothing ran on the SSH host");
-    assert_eq!(
-        std::fs::read_dir(local.path().join("records"))
-            .unwrap()
-            .count(),
-        2
-    );
+    let runs = std::fs::read_dir(local.path().join("records"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert_eq!(runs, 1, "the agent ran once, on the local host");
     t.tg.wait_for_message(
         &t.chat,
         |m| m.text.starts_with("✅"),
@@ -463,6 +468,38 @@ async fn local_host_runs_without_ssh(db: Db) {
     )
     .await;
     t.tg.assert_all_read();
+}
+
+/// An idle bot answers at once (issue 12): a long poll that ends empty, or that gets no answer
+/// at all (its connection died on the way, as idle ones do), is the poll's end, not a failure,
+/// so no backoff holds up the next message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_bot_polls_again_at_once_and_answers() {
+    let mut options = Options::new(Db::Sqlite);
+    options.poll_timeout = "1s";
+    let t = Harness::start_with(options).await;
+    // Idle for longer than a poll: long polls ended empty.
+    t.tg.wait_for_calls("getUpdates", 3, WAIT).await;
+    t.say("hello");
+    t.next().await;
+    assert_eq!(t.next().await.text, "Echo #1: hello");
+
+    // The next long poll is never answered: the bot gives up on it and polls again.
+    t.tg.lose_next_polls(1);
+    t.tg.wait_until_polls_lost(1, WAIT).await;
+    t.say("again");
+    t.next().await;
+    assert_eq!(t.next().await.text, "Echo #2: again");
+
+    let log = t.log();
+    assert!(
+        !log.contains("getUpdates failed"),
+        "a poll that ended counted as a failure (and backed off): {log}"
+    );
+    assert!(
+        log.contains("Telegram did not answer getUpdates within 16s; polling again"),
+        "the lost poll was noticed: {log}"
+    );
 }
 
 /// A turn's final status goes with its answer (issue 12, item 4): the status message's edit to

@@ -133,8 +133,15 @@ async fn a_session_is_driven_from_the_browser() {
              document.getElementById('send').click(); return true; })()",
         )
         .await;
+    // Stop once the agent is at work (its tool call shows as the turn's activity): the button
+    // shows while the turn is still starting too, and a turn stopped then never reaches the
+    // agent — on a loaded machine the click landed there and the agent ran once, not twice.
     browser
-        .wait_for("!!document.getElementById('stop')", "the stop button")
+        .wait_for(
+            "[...document.querySelectorAll('.turn')].pop()?.querySelector('.activity')?.textContent \
+             && !!document.getElementById('stop')",
+            "the long turn's agent at work, and the stop button",
+        )
         .await;
     browser
         .eval("document.getElementById('stop').click()")
