@@ -531,9 +531,21 @@ async fn deliver_edit<O: Outlet>(
             pacer.unused(ticket); // delivered meanwhile (by another replica)
             return Ok(());
         };
-        let OutboundOp::Edit { markdown, .. } = &latest.op else {
+        let OutboundOp::Edit {
+            markdown,
+            progress: still_progress,
+            ..
+        } = &latest.op
+        else {
             return give_up(core, &latest, "an edit's row holds no edit").await;
         };
+        // A refresh that waited while its turn ended now holds the turn's final status, which
+        // goes with the answer queued meanwhile ([`StatusWith`]), not before it: the answer's
+        // post (next in the lane) delivers it, or the lane's next pass does when none does.
+        if progress && !still_progress {
+            pacer.unused(ticket);
+            return Ok(());
+        }
         match outlet
             .edit(&row.thread, target, &message_id, markdown, plain)
             .await
