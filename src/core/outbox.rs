@@ -227,9 +227,9 @@ pub mod keys {
         format!("turn:{turn}:result")
     }
 
-    /// Whether a key is some turn's result (`turn:<id>:result`).
-    pub fn is_result(key: &str) -> bool {
-        key.starts_with("turn:") && key.ends_with(":result")
+    /// The turn a result key belongs to (`turn:<id>:result`).
+    pub fn result_turn(key: &str) -> Option<&str> {
+        key.strip_prefix("turn:")?.strip_suffix(":result")
     }
 
     /// The refusal for an unauthorized user: at most one per user, chat and hour.
