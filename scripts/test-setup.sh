@@ -10,8 +10,8 @@
 # - makes sure PostgreSQL answers on 127.0.0.1:5432 (the suite runs on SQLite and Postgres),
 #   installing and starting it if needed;
 # - installs what the screenshot tests' host needs (the same as a real workspace host with a
-#   display): Xvfb, ImageMagick with its SVG coder, x11-utils (xwininfo, xev, xprop: for the tests to see
-#   windows appear), Chromium and a font. The SVG coder's package is named after ImageMagick's
+#   display): Xvfb, ImageMagick with its SVG coder, x11-utils (xwininfo, xev, xprop: for the
+#   tests to see windows appear), Chromium and a font. The SVG coder's package is named after ImageMagick's
 #   version (libmagickcore-6.q16-6-extra on Debian 12, -6.q16-7- on Ubuntu 24.04, -7.q16-10- on
 #   Debian 13), so it is found from the imagemagick package's dependencies rather than named;
 # - installs systemd's tools (systemd-analyze, for tests/e2e/deploy.rs: no running systemd needed)
