@@ -11,9 +11,9 @@
 #   installing and starting it if needed;
 # - installs what the screenshot tests' host needs (the same as a real workspace host with a
 #   display): Xvfb, ImageMagick with its SVG coder, x11-utils (xwininfo, xev, xprop: for the
-#   tests to see windows appear), Chromium and a font. The SVG coder's package is named after ImageMagick's
-#   version (libmagickcore-6.q16-6-extra on Debian 12, -6.q16-7- on Ubuntu 24.04, -7.q16-10- on
-#   Debian 13), so it is found from the imagemagick package's dependencies rather than named;
+#   tests to see windows appear), Chromium and a font. The SVG coder's package is named after
+#   ImageMagick's version (libmagickcore-6.q16-6-extra on Debian 12, -6.q16-7- on Ubuntu 24.04,
+#   -7.q16-10- on Debian 13), so it is found from the imagemagick package's dependencies;
 # - installs systemd's tools (systemd-analyze, for tests/e2e/deploy.rs: no running systemd needed)
 #   and shellcheck (CI checks the shell scripts with it).
 set -eu
