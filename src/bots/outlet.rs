@@ -24,7 +24,7 @@ use anyhow::Result;
 use super::pacing::Pacer;
 use crate::core::Core;
 use crate::core::ids::now_ms;
-use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction};
+use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction, StatusWith};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::panics;
 use crate::runner::transport::BoxFuture;
@@ -265,7 +265,7 @@ async fn pause(
     wait: Duration,
     everywhere: bool,
 ) -> Result<()> {
-    let chat = &row.thread.chat;
+    let chat = &row.chat;
     let (until_ms, scope) = match everywhere {
         false => (pacer.pause(chat, wait), PauseScope::Chat(chat.clone())),
         true => (pacer.pause_all(wait), PauseScope::Platform),
@@ -329,15 +329,12 @@ async fn deliver<O: Outlet>(
             reaction,
         } => deliver_reaction(core, outlet, pacer, row, message_id, *reaction).await?,
         op @ OutboundOp::Edit { .. }
-            if pacer.wait_for(&row.thread.chat, group, op.is_progress()) > EDIT_WAIT_MAX =>
+            if pacer.wait_for(&row.chat, group, op.is_progress()) > EDIT_WAIT_MAX =>
         {
             return Ok(Delivery::Later);
         }
-        op @ OutboundOp::Edit {
-            target, markdown, ..
-        } => {
-            let progress = op.is_progress();
-            deliver_edit(core, outlet, pacer, row, target, markdown, progress).await?
+        op @ OutboundOp::Edit { target, .. } => {
+            deliver_edit(core, outlet, pacer, row, target, op.is_progress()).await?
         }
     }
     Ok(Delivery::Done)
@@ -352,8 +349,13 @@ async fn deliver_post<O: Outlet>(
 ) -> Result<()> {
     let parts = outlet.parts(post);
     let already = core.store.posted_parts(&row.key).await?.len();
-    let group = outlet.is_group(&row.thread.chat);
+    let group = outlet.is_group(&row.chat);
+    let mut status = post.status.as_ref();
     for (index, part) in parts.iter().enumerate().skip(already) {
+        if let Some(with) = status.filter(|s| index >= s.after_parts) {
+            deliver_status(core, outlet, pacer, with).await?;
+            status = None;
+        }
         let id = PartId {
             key: &row.key,
             index,
@@ -372,7 +374,7 @@ async fn deliver_post<O: Outlet>(
         let mut fallback = None;
         loop {
             let sending = fallback.as_ref().unwrap_or(part);
-            let ticket = pacer.acquire(&row.thread.chat, group, false).await;
+            let ticket = pacer.acquire(&row.chat, group, false).await;
             let result = outlet.send(&row.thread, id, sending, post).await;
             match result {
                 Ok(message_id) => {
@@ -410,7 +412,31 @@ async fn deliver_post<O: Outlet>(
             }
         }
     }
+    if let Some(with) = status {
+        deliver_status(core, outlet, pacer, with).await?;
+    }
     core.store.outbox_done(row).await
+}
+
+/// Delivers the status edit that goes with a post ([`StatusWith`]), unless it is no longer
+/// pending (delivered before a restart) or a retry put it off: then the chat's queue has it.
+async fn deliver_status<O: Outlet>(
+    core: &Core,
+    outlet: &O,
+    pacer: &Pacer,
+    with: &StatusWith,
+) -> Result<()> {
+    let Some(edit) = core.store.pending_outbound(&with.key).await? else {
+        return Ok(());
+    };
+    match &edit.op {
+        OutboundOp::Edit {
+            target, progress, ..
+        } if edit.not_before <= now_ms() => {
+            deliver_edit(core, outlet, pacer, &edit, target, *progress).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What became of an earlier attempt at a part.
@@ -440,7 +466,7 @@ async fn find_earlier<O: Outlet>(
     else {
         return Ok(Earlier::NotFound);
     };
-    let group = outlet.is_group(&row.thread.chat);
+    let group = outlet.is_group(&row.chat);
     loop {
         match outlet.find_sent(&row.thread, id, part, since_ms).await {
             Ok(Some(message_id)) => {
@@ -463,11 +489,11 @@ async fn find_earlier<O: Outlet>(
             // Lookups are not paced like sends, but wait out a pause they run into.
             Err(SendError::RetryAfter(wait)) => {
                 pause(core, pacer, row, wait, false).await?;
-                pacer.done(pacer.acquire(&row.thread.chat, group, false).await);
+                pacer.done(pacer.acquire(&row.chat, group, false).await);
             }
             Err(SendError::RetryAfterEverywhere(wait)) => {
                 pause(core, pacer, row, wait, true).await?;
-                pacer.done(pacer.acquire(&row.thread.chat, group, false).await);
+                pacer.done(pacer.acquire(&row.chat, group, false).await);
             }
             Err(SendError::Transient(reason)) => {
                 retry_later(core, row, &reason).await?;
@@ -491,23 +517,30 @@ async fn deliver_edit<O: Outlet>(
     pacer: &Pacer,
     row: &OutboxRow,
     target: &str,
-    markdown: &str,
     progress: bool,
 ) -> Result<()> {
     let Some(message_id) = core.store.posted_parts(target).await?.into_iter().next() else {
         return give_up(core, row, "the message to edit was never posted").await;
     };
-    let group = outlet.is_group(&row.thread.chat);
+    let group = outlet.is_group(&row.chat);
     let mut plain = false;
     loop {
-        let ticket = pacer.acquire(&row.thread.chat, group, progress).await;
+        let ticket = pacer.acquire(&row.chat, group, progress).await;
+        // A newer text may have replaced this one while it waited: only the latest is sent.
+        let Some(latest) = core.store.pending_outbound(&row.key).await? else {
+            pacer.unused(ticket); // delivered meanwhile (by another replica)
+            return Ok(());
+        };
+        let OutboundOp::Edit { markdown, .. } = &latest.op else {
+            return give_up(core, &latest, "an edit's row holds no edit").await;
+        };
         match outlet
             .edit(&row.thread, target, &message_id, markdown, plain)
             .await
         {
             Ok(()) => {
                 pacer.done(ticket);
-                return core.store.outbox_done(row).await;
+                return core.store.outbox_done(&latest).await;
             }
             Err(SendError::RetryAfter(wait)) => pause(core, pacer, row, wait, false).await?,
             Err(SendError::RetryAfterEverywhere(wait)) => {
@@ -515,7 +548,7 @@ async fn deliver_edit<O: Outlet>(
             }
             Err(SendError::Transient(reason)) => {
                 pacer.done(ticket);
-                return retry_later(core, row, &reason).await;
+                return retry_later(core, &latest, &reason).await;
             }
             Err(SendError::Markup(reason)) if !plain => {
                 pacer.done(ticket);
@@ -527,7 +560,7 @@ async fn deliver_edit<O: Outlet>(
             }
             Err(SendError::Markup(reason) | SendError::Rejected(reason)) => {
                 pacer.done(ticket);
-                return give_up(core, row, &reason).await;
+                return give_up(core, &latest, &reason).await;
             }
         }
     }
@@ -541,9 +574,9 @@ async fn deliver_reaction<O: Outlet>(
     message_id: &str,
     reaction: Reaction,
 ) -> Result<()> {
-    let group = outlet.is_group(&row.thread.chat);
+    let group = outlet.is_group(&row.chat);
     loop {
-        let ticket = pacer.acquire(&row.thread.chat, group, false).await;
+        let ticket = pacer.acquire(&row.chat, group, false).await;
         match outlet.react(&row.thread, message_id, reaction).await {
             Ok(()) => {
                 pacer.done(ticket);
@@ -568,7 +601,7 @@ async fn deliver_reaction<O: Outlet>(
 async fn give_up(core: &Core, row: &OutboxRow, reason: &str) -> Result<()> {
     tracing::error!(
         key = row.key,
-        chat = row.thread.chat,
+        chat = row.chat,
         "message refused by the platform: {reason}"
     );
     core.store.outbox_failed(row, reason).await

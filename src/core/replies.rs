@@ -104,6 +104,11 @@ pub fn continued_below() -> String {
     "*(The answer is longer than one comment allows; it continues below.)*".to_owned()
 }
 
+/// The note closing a comment whose files do not fit in it and follow in the next ones.
+pub fn files_continue_below() -> String {
+    "*(The files are longer than this comment allows; they follow below.)*".to_owned()
+}
+
 /// A GitHub tracking comment while the request waits or starts.
 pub fn github_working(ahead: i64) -> String {
     match ahead {

@@ -19,6 +19,7 @@ on_both_databases!(
     grouped_and_renovate_updates_are_reviewed,
     a_comment_whose_answer_was_lost_is_found_not_repeated,
     an_answer_whose_fence_is_longer_than_a_comment_stays_within_the_limit,
+    the_patch_goes_in_the_answers_comment_while_it_fits,
 );
 
 async fn start(db: Db, allow_push: bool) -> Harness {
@@ -1002,5 +1003,113 @@ async fn an_answer_whose_fence_is_longer_than_a_comment_stays_within_the_limit(d
         66_000,
         "the long line is all there"
     );
+    assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+}
+
+/// The patch goes in the answer's comment, collapsed, while it fits (issue 12, item 6): the
+/// tracking comment — the only comment the bot makes, so watchers hear once — holds the answer
+/// and the patch in a `<details>` block. A patch too large for it (deleting a file of 90,000
+/// characters) continues in a comment of its own, made after the answer is in place.
+async fn the_patch_goes_in_the_answers_comment_while_it_fits(db: Db) {
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let alice = gh.user("alice", UserKind::User);
+    let big: String = (0..6_000).map(|i| format!("old line {i:05}\n")).collect();
+    let repo = gh.create_repo(
+        "octo",
+        "app",
+        &[("README.md", "hello\n"), ("big.txt", &big)],
+    );
+    gh.set_permission(&repo, &alice, "write");
+    let issue = gh.create_issue(&repo, "Notes", "Write notes.", &alice);
+    let mine = |f: &FakeGitHub| -> Vec<_> {
+        f.comments(&repo, issue.number)
+            .into_iter()
+            .filter(|c| c.author == app)
+            .collect()
+    };
+
+    let ask = gh.comment(
+        &repo,
+        issue.number,
+        &alice,
+        "@switchboard write the notes\n@fake write notes.txt hello notes",
+    );
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&ask, CommentAction::Created),
+    )
+    .await;
+    let answer = gh
+        .wait_for_comment(
+            &repo,
+            issue.number,
+            |c| c.author == app && c.body.starts_with("✅") && c.body.contains("Echo #1"),
+            WAIT,
+        )
+        .await;
+    let details = answer.body.find("<details>").expect("the patch, collapsed");
+    assert!(
+        answer.body.find("Echo #1").is_some_and(|at| at < details),
+        "the answer, then the patch: {}",
+        answer.body
+    );
+    assert!(
+        answer.body[details..].contains("+hello notes"),
+        "{}",
+        answer.body
+    );
+    // (Before, the patch's comment was made before the answer was in place.)
+    assert_eq!(mine(gh).len(), 1, "one comment: {:#?}", mine(gh));
+
+    let ask = gh.comment(
+        &repo,
+        issue.number,
+        &alice,
+        "@switchboard drop the big file\n@fake rm big.txt",
+    );
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&ask, CommentAction::Created),
+    )
+    .await;
+    let comments = gh
+        .wait_for(WAIT, |f| {
+            let comments = mine(f);
+            comments
+                .iter()
+                .any(|c| c.body.contains("-old line 00001"))
+                .then_some(comments)
+        })
+        .await
+        .expect("the patch continues in a comment of its own");
+    assert_eq!(comments.len(), 3, "{comments:#?}");
+    let (answer, patch) = (&comments[1], &comments[2]);
+    assert!(
+        answer.body.starts_with("✅") && answer.body.contains("Echo #2"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("they follow below") && !answer.body.contains("<details>"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        patch.body.starts_with("<details>"),
+        "{}",
+        &patch.body[..200]
+    );
+    let answered = &answer.versions.last().expect("a version").at;
+    assert!(
+        answered <= &patch.created_at,
+        "the answer is in place before the patch's comment"
+    );
+    for comment in &comments {
+        assert!(comment.body.chars().count() <= 65_536);
+    }
     assert!(gh.violations().is_empty(), "{:?}", gh.violations());
 }
