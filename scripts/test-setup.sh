@@ -10,10 +10,10 @@
 # - makes sure PostgreSQL answers on 127.0.0.1:5432 (the suite runs on SQLite and Postgres),
 #   installing and starting it if needed;
 # - installs what the screenshot tests' host needs (the same as a real workspace host with a
-#   display): Xvfb, ImageMagick with its SVG coder, x11-utils (xwininfo, for the tests to see
-#   windows appear), Chromium and a font. The SVG coder's package is named after ImageMagick's
-#   version (libmagickcore-6.q16-6-extra on Debian 12, -6.q16-7- on Ubuntu 24.04, -7.q16-10- on
-#   Debian 13), so it is looked up in apt's lists rather than named;
+#   display): Xvfb, ImageMagick with its SVG coder, x11-utils (xwininfo, xev, xprop: for the
+#   tests to see windows appear), Chromium and a font. The SVG coder's package is named after
+#   ImageMagick's version (libmagickcore-6.q16-6-extra on Debian 12, -6.q16-7- on Ubuntu 24.04,
+#   -7.q16-10- on Debian 13), so it is found from the imagemagick package's dependencies;
 # - installs systemd's tools (systemd-analyze, for tests/e2e/deploy.rs: no running systemd needed)
 #   and shellcheck (CI checks the shell scripts with it).
 set -eu
@@ -38,10 +38,15 @@ svg_coder_installed() {
         awk '$NF == "installed" { print $1; exit }'
 }
 
-# The newest 16-bit SVG coder package apt knows.
+# The SVG coder package of the ImageMagick apt would install: its libmagickcore's "-extra".
 svg_coder_available() {
-    apt-cache pkgnames libmagickcore- | grep -E '^libmagickcore-[0-9.]+q16-[0-9]+-extra$' |
-        sort -V | tail -n 1
+    core=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances imagemagick 2>/dev/null |
+        grep -oE '^ *Depends: libmagickcore-[0-9.]+q16-[0-9]+$' | sed 's/.*Depends: //' |
+        sort -V | tail -n 1)
+    if [ -n "$core" ] && apt-cache show "$core-extra" >/dev/null 2>&1; then
+        echo "$core-extra"
+    fi
 }
 
 if [ ! -x /usr/sbin/sshd ]; then

@@ -340,21 +340,14 @@ async fn routes_that_share_a_bucket_draw_no_429() {
     let t = Harness::start_with(options).await;
     let d = world(&t);
 
-    let root = d.mention(
-        "@fake sleep 0.3
-prompt 1",
-    );
+    let root = d.mention("@fake sleep 0.3\nprompt 1");
     let thread = d.thread_of(&root).await;
     d.wait_text(&thread, "Echo #1: prompt 1").await;
+    // The first turn has posted and edited its status: the bot has met both routes' bucket.
+    d.wait_text(&thread, "✅ Done").await;
     for i in 2..=4 {
-        fake(&t).user_says(
-            &thread,
-            &d.alice,
-            &format!(
-                "@fake sleep 0.3
-prompt {i}"
-            ),
-        );
+        let prompt = format!("@fake sleep 0.3\nprompt {i}");
+        fake(&t).user_says(&thread, &d.alice, &prompt);
     }
     d.wait_text(&thread, "Echo #4: prompt 4").await;
     fake(&t)

@@ -236,8 +236,7 @@ impl DiscordClient {
         if status == StatusCode::TOO_MANY_REQUESTS {
             let retry_after = body["retry_after"]
                 .as_f64()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64)
+                .and_then(duration)
                 .or(retry_header)
                 .unwrap_or(Duration::from_secs(5));
             let global = body["global"].as_bool().unwrap_or(global_header);
@@ -577,11 +576,19 @@ fn message_id(v: Value) -> Result<String, DiscordError> {
 
 /// Fractional seconds as Discord writes them (`"1.234"`).
 fn seconds(text: &str) -> Option<Duration> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    text.trim().parse::<f64>().ok().and_then(duration)
+}
+
+/// The longest wait an answer may impose; a larger figure (a fault, or worse) waits this long.
+const LONGEST_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// Seconds as a wait: none when negative or not a number, at most [`LONGEST_WAIT`].
+fn duration(secs: f64) -> Option<Duration> {
+    (secs.is_finite() && secs >= 0.0).then(|| {
+        Duration::try_from_secs_f64(secs)
+            .unwrap_or(LONGEST_WAIT)
+            .min(LONGEST_WAIT)
+    })
 }
 
 /// Percent-encodes an emoji for a path segment.
@@ -636,6 +643,11 @@ mod tests {
         assert_eq!(seconds("64.57"), Some(Duration::from_secs_f64(64.57)));
         assert_eq!(seconds("-1"), None);
         assert_eq!(seconds("soon"), None);
+        assert_eq!(seconds("NaN"), None);
+        // Figures no clock can add are a day's wait, not a panic.
+        assert_eq!(seconds("1e300"), Some(LONGEST_WAIT));
+        assert_eq!(duration(f64::MAX), Some(LONGEST_WAIT));
+        assert_eq!(duration(90_000.0), Some(LONGEST_WAIT));
     }
 
     #[test]
