@@ -24,7 +24,7 @@ use anyhow::Result;
 use super::pacing::Pacer;
 use crate::core::Core;
 use crate::core::ids::now_ms;
-use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction};
+use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction, StatusWith};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::panics;
 use crate::runner::transport::BoxFuture;
@@ -350,7 +350,12 @@ async fn deliver_post<O: Outlet>(
     let parts = outlet.parts(post);
     let already = core.store.posted_parts(&row.key).await?.len();
     let group = outlet.is_group(&row.chat);
+    let mut status = post.status.as_ref();
     for (index, part) in parts.iter().enumerate().skip(already) {
+        if let Some(with) = status.filter(|s| index >= s.after_parts) {
+            deliver_status(core, outlet, pacer, with).await?;
+            status = None;
+        }
         let id = PartId {
             key: &row.key,
             index,
@@ -407,7 +412,31 @@ async fn deliver_post<O: Outlet>(
             }
         }
     }
+    if let Some(with) = status {
+        deliver_status(core, outlet, pacer, with).await?;
+    }
     core.store.outbox_done(row).await
+}
+
+/// Delivers the status edit that goes with a post ([`StatusWith`]), unless it is no longer
+/// pending (delivered before a restart) or a retry put it off: then the chat's queue has it.
+async fn deliver_status<O: Outlet>(
+    core: &Core,
+    outlet: &O,
+    pacer: &Pacer,
+    with: &StatusWith,
+) -> Result<()> {
+    let Some(edit) = core.store.pending_outbound(&with.key).await? else {
+        return Ok(());
+    };
+    match &edit.op {
+        OutboundOp::Edit {
+            target, progress, ..
+        } if edit.not_before <= now_ms() => {
+            deliver_edit(core, outlet, pacer, &edit, target, *progress).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What became of an earlier attempt at a part.
@@ -502,9 +531,21 @@ async fn deliver_edit<O: Outlet>(
             pacer.unused(ticket); // delivered meanwhile (by another replica)
             return Ok(());
         };
-        let OutboundOp::Edit { markdown, .. } = &latest.op else {
+        let OutboundOp::Edit {
+            markdown,
+            progress: still_progress,
+            ..
+        } = &latest.op
+        else {
             return give_up(core, &latest, "an edit's row holds no edit").await;
         };
+        // A refresh that waited while its turn ended now holds the turn's final status, which
+        // goes with the answer queued meanwhile ([`StatusWith`]), not before it: the answer's
+        // post (next in the lane) delivers it, or the lane's next pass does when none does.
+        if progress && !still_progress {
+            pacer.unused(ticket);
+            return Ok(());
+        }
         match outlet
             .edit(&row.thread, target, &message_id, markdown, plain)
             .await
@@ -661,6 +702,145 @@ mod tests {
         ) -> BoxFuture<'a, Result<(), SendError>> {
             Box::pin(async { Ok(()) })
         }
+    }
+
+    /// An outlet that reports every call it gets, in order.
+    struct Recording {
+        calls: mpsc::UnboundedSender<String>,
+    }
+
+    impl Outlet for Recording {
+        type Part = MarkupPart;
+
+        fn platform(&self) -> Platform {
+            Platform::Telegram
+        }
+
+        fn is_group(&self, _chat: &str) -> bool {
+            false
+        }
+
+        fn parts(&self, post: &Post) -> Vec<MarkupPart> {
+            markup_parts(vec![post.markdown.clone()], post)
+        }
+
+        fn send<'a>(
+            &'a self,
+            _thread: &'a ThreadRef,
+            id: PartId<'a>,
+            _part: &'a MarkupPart,
+            _post: &'a Post,
+        ) -> BoxFuture<'a, Result<String, SendError>> {
+            let _ = self.calls.send(format!("send {} {}", id.key, id.index));
+            Box::pin(async move { Ok(format!("{}/{}", id.key, id.index)) })
+        }
+
+        fn edit<'a>(
+            &'a self,
+            _thread: &'a ThreadRef,
+            target: &'a str,
+            _message_id: &'a str,
+            markdown: &'a str,
+            _plain: bool,
+        ) -> BoxFuture<'a, Result<(), SendError>> {
+            let _ = self.calls.send(format!("edit {target} {markdown}"));
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn unpaced() -> crate::bots::pacing::Limits {
+        crate::bots::pacing::Limits {
+            per_chat_interval: Duration::ZERO,
+            per_group: 100,
+            group_window: Duration::from_secs(60),
+            global: 100,
+            global_window: Duration::from_secs(1),
+        }
+    }
+
+    /// A turn's status message, its final edit and its answer of two parts (text and a file), as
+    /// a chat's `present` queues them; `answered` parts of the answer already out (a restart).
+    async fn ending_delivered(answered: i64) -> Vec<String> {
+        let (core, _dir) = testing::core(Vec::new()).await;
+        let thread = testing::event(
+            "1",
+            crate::core::inbound::InboundBody::Prompt {
+                text: String::new(),
+            },
+        )
+        .thread;
+        let queue = |key: &str, op| Outbound {
+            key: key.to_owned(),
+            thread: thread.clone(),
+            op,
+        };
+        let status = queue("turn:1:status", OutboundOp::Post(Post::text("Working")));
+        core.store.enqueue_outbound(&status).await.unwrap();
+        core.store
+            .record_posted("turn:1:status", 0, "status message")
+            .await
+            .unwrap();
+        let done = OutboundOp::Edit {
+            target: "turn:1:status".into(),
+            markdown: "Done".into(),
+            progress: false,
+        };
+        core.store
+            .enqueue_outbound(&queue("turn:1:status:edit", done))
+            .await
+            .unwrap();
+        let file = Attachment::text("a.diff".into(), "+a".into(), "The patch".into());
+        let answer = Post::text("The answer")
+            .attach(vec![file])
+            .with_status("turn:1:status:edit".into(), 1);
+        core.store
+            .enqueue_outbound(&queue("turn:1:result", OutboundOp::Post(answer)))
+            .await
+            .unwrap();
+        for part in 0..answered {
+            core.store
+                .record_posted("turn:1:result", part, "sent before")
+                .await
+                .unwrap();
+        }
+        let (calls, mut made) = mpsc::unbounded_channel();
+        let outlet = Arc::new(Recording { calls });
+        let loop_ = tokio::spawn(run(core.clone(), outlet, Arc::new(Pacer::new(unpaced()))));
+        let delivered = async {
+            while !core
+                .store
+                .outbox_chats(Platform::Telegram)
+                .await
+                .unwrap()
+                .is_empty()
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), delivered)
+            .await
+            .expect("everything delivered in time");
+        loop_.abort();
+        std::iter::from_fn(|| made.try_recv().ok()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_turns_final_status_goes_right_after_its_answers_first_message() {
+        assert_eq!(
+            ending_delivered(0).await,
+            [
+                "send turn:1:result 0",
+                "edit turn:1:status Done",
+                "send turn:1:result 1"
+            ]
+        );
+        // A restart after the answer's first message: the status goes before the rest.
+        assert_eq!(
+            ending_delivered(1).await,
+            ["edit turn:1:status Done", "send turn:1:result 1"]
+        );
+        // After the whole answer: the status still goes, once.
+        assert_eq!(ending_delivered(2).await, ["edit turn:1:status Done"]);
     }
 
     #[tokio::test]

@@ -33,12 +33,12 @@ use super::progress::{self, Progress};
 use super::replies;
 use crate::agents::claude;
 use crate::runner::capture::{self, svg};
-use crate::runner::changes::{self, Baseline, ChangeStats};
+use crate::runner::changes::{self, Baseline, ChangeStats, Changes, ChangesError, Tracked};
 use crate::runner::git::{self, GitError, Pushed};
 use crate::runner::hosts::Host;
 use crate::runner::output_lines::{LineContent, MAX_LINE_BYTES, OutputLine, OutputLines};
 use crate::runner::remote_turn::{
-    self, CANCEL_GRACE, Cancelled, Launch, LaunchError, LaunchSpec, RemoteStatus,
+    self, CANCEL_GRACE, Cancelled, Ended, Launch, LaunchError, LaunchSpec, RemoteStatus,
 };
 use crate::runner::transport::{StreamEvent, TransportError};
 use crate::store::turns::{self, TurnStats};
@@ -126,12 +126,15 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             Ok(workdir) => workdir,
             Err(outcome) => return finish(core, &session, &turn, outcome, None, 0).await,
         };
-        if turn.changes_base.is_none() && !turn.quiet {
-            let base = Baseline::take(&*host.transport, &workdir).await;
-            core.store.set_changes_base(&turn.id, &base).await?;
-        }
-        if let Err(outcome) = launch(core, &host, &session, &turn, &files, &workdir).await {
-            return finish(core, &session, &turn, outcome, None, 0).await;
+        let index = changes::snapshot_index(&host.state_dir, &workdir);
+        let baseline = (turn.changes_base.is_none() && !turn.quiet).then_some(Tracked {
+            dir: &workdir,
+            index: &index,
+        });
+        match launch(core, &host, &session, &turn, &files, &workdir, baseline).await {
+            Ok(Some(base)) => core.store.set_changes_base(&turn.id, &base).await?,
+            Ok(None) => {}
+            Err(outcome) => return finish(core, &session, &turn, outcome, None, 0).await,
         }
         core.store.mark_turn_running(&turn.id).await?;
         turn = reload(core, &turn).await?;
@@ -141,6 +144,7 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     }
     let mut follower = Follower::resume(core, &host, &session, &turn, &files).await?;
     let ended = follower.run().await?;
+    let ending = follower.ending.take();
     let turn = reload(core, &turn).await?;
     let outcome = match (&follower.result, turn.cancel_reason.as_deref()) {
         (Some(result), _) if !result.is_error => claude::classify(Some(result), ended, "", ""),
@@ -153,11 +157,9 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             limit_bytes: MAX_LINE_BYTES as u64,
         },
         (result, None) => {
-            let stderr = remote_turn::stderr_tail(&*host.transport, &files)
-                .await
-                .unwrap_or_default();
+            let stderr = ending.as_ref().map_or("", |e| e.stderr_tail.as_str());
             let command = core.claude.command(host.claude());
-            claude::classify(result.as_ref(), ended, &stderr, command)
+            claude::classify(result.as_ref(), ended, stderr, command)
         }
     };
     let tools = follower.progress.tool_calls;
@@ -165,7 +167,8 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
     let mut changes = None;
-    if let Some(found) = workspace_changes(core, &host, &session, &turn).await {
+    let found = ending.and_then(|e| e.changes);
+    if let Some(found) = workspace_changes(core, &host, &session, &turn, found).await {
         notes.push(found.summary);
         attachments.extend(found.attachments);
         changes = found.stats;
@@ -242,17 +245,18 @@ struct FoundChanges {
     stats: Option<ChangeStats>,
 }
 
-/// What the turn changed in its workspace: the summary for the answer, and the patch as a file.
-/// Nothing when nothing changed. That the workspace is no repository is said once, on the first
-/// turn that finds it so (not on every turn after).
+/// What the turn changed in its workspace (`found`, read with the turn's end): the summary for
+/// the answer, and the patch as a file. Nothing when nothing changed. That the workspace is no
+/// repository is said once, on the first turn that finds it so (not on every turn after).
 async fn workspace_changes(
     core: &Core,
     host: &Host,
     session: &SessionRow,
     turn: &TurnRow,
+    found: Option<Result<Changes, ChangesError>>,
 ) -> Option<FoundChanges> {
-    let base = match turn.changes_base.as_ref()? {
-        Baseline::Snapshot(snapshot) => snapshot,
+    match turn.changes_base.as_ref()? {
+        Baseline::Snapshot(_) => {}
         Baseline::NotARepository => {
             let previous = core.store.last_finished_turn(&session.id).await.ok()?;
             let said = previous.is_some_and(|p| p.changes_base == Some(Baseline::NotARepository));
@@ -265,15 +269,10 @@ async fn workspace_changes(
         Baseline::Unknown => return None,
     };
     let dir = workdir(host, session, turn);
-    let reading = changes::since(&*host.transport, &dir, base);
-    let changes = match tokio::time::timeout(changes::TIME_LIMIT, reading).await {
-        Ok(Ok(changes)) => changes,
-        Ok(Err(e)) => {
+    let changes = match found? {
+        Ok(changes) => changes,
+        Err(e) => {
             tracing::warn!(turn = %turn.id, "could not read the turn's changes: {e}");
-            return None;
-        }
-        Err(_) => {
-            tracing::warn!(turn = %turn.id, "reading the turn's changes took too long");
             return None;
         }
     };
@@ -406,7 +405,8 @@ async fn launch(
     turn: &TurnRow,
     files: &str,
     workdir: &str,
-) -> std::result::Result<(), Outcome> {
+    baseline: Option<Tracked<'_>>,
+) -> std::result::Result<Option<Baseline>, Outcome> {
     let invocation = core
         .claude
         .invocation(host.claude(), session.agent_session_id.as_deref());
@@ -415,11 +415,14 @@ async fn launch(
         workdir,
         invocation: &invocation,
         prompt: turn.prompt.as_bytes(),
+        baseline,
     };
     let mut last_error = String::new();
     for _ in 0..LAUNCH_ATTEMPTS {
         match remote_turn::launch(&*host.transport, &spec).await {
-            Ok(Launch::Started | Launch::AlreadyStarted) => return Ok(()),
+            Ok(Launch::Started { baseline } | Launch::AlreadyStarted { baseline }) => {
+                return Ok(baseline);
+            }
             Ok(Launch::AgentMissing) => {
                 return Err(Outcome::AgentNotInstalled {
                     command: core.claude.command(host.claude()).to_owned(),
@@ -512,6 +515,10 @@ struct Follower<'a> {
     skipped_line: Option<u64>,
     started_ms: i64,
     timeout_requested: bool,
+    /// What the host held of the turn once it ended (see [`remote_turn::ending`]).
+    ending: Option<Ended>,
+    /// Reading the workspace's changes with the turn's end took too long: read it without.
+    changes_too_slow: bool,
     /// How often the progress message may be refreshed ([`progress::interval`]).
     progress_interval: Duration,
 }
@@ -538,6 +545,8 @@ impl<'a> Follower<'a> {
             skipped_line: None,
             started_ms: turn.started_at.unwrap_or(turn.created_at),
             timeout_requested: turn.cancel_reason.is_some(),
+            ending: None,
+            changes_too_slow: false,
             progress_interval: progress::interval(core, session.thread.platform),
         };
         for stored in core.store.turn_events(&turn.id).await? {
@@ -563,6 +572,7 @@ impl<'a> Follower<'a> {
         let mut backoff = RECONNECT_MIN;
         loop {
             self.check_timeout();
+            self.restart_lines();
             match remote_turn::follow(&*self.host.transport, self.files, self.offset()).await {
                 Ok(mut stream) => {
                     let before = self.offset();
@@ -578,29 +588,60 @@ impl<'a> Follower<'a> {
                     continue;
                 }
             }
-            match remote_turn::status(&*self.host.transport, self.files).await {
-                Ok(RemoteStatus::Running) => {
+            match self.read_ending().await {
+                Ok(None) => {
                     // The stream ended while the agent runs: a dropped connection. Follow again.
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(RECONNECT_MAX);
                 }
-                Ok(status) => {
-                    let rest =
-                        remote_turn::read_rest(&*self.host.transport, self.files, self.offset())
-                            .await
-                            .unwrap_or_default();
-                    self.ingest(&rest).await?;
+                Ok(Some(ending)) => {
+                    self.restart_lines();
+                    self.ingest(&ending.rest).await?;
                     self.ingest_final_line().await?;
-                    return Ok(match status {
+                    let code = match ending.status {
                         RemoteStatus::Exited(code) => Some(code),
                         _ => None,
-                    });
+                    };
+                    self.ending = Some(ending);
+                    return Ok(code);
                 }
                 Err(e) => {
                     self.connection_trouble(&e).await?;
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(RECONNECT_MAX);
                 }
+            }
+        }
+    }
+
+    /// Reading resumes at the end of the last whole line: a line only partly seen is read again.
+    fn restart_lines(&mut self) {
+        self.lines = OutputLines::new(self.offset(), MAX_LINE_BYTES);
+    }
+
+    /// Reads the turn's end in one exec, with the workspace's changes since the turn's baseline
+    /// (without them when they take too long). `None`: the agent is still running.
+    async fn read_ending(&mut self) -> std::result::Result<Option<Ended>, TransportError> {
+        let dir = workdir(self.host, &self.session, self.turn);
+        let index = changes::snapshot_index(&self.host.state_dir, &dir);
+        let since = match &self.turn.changes_base {
+            Some(Baseline::Snapshot(before)) if !self.changes_too_slow => Some((
+                Tracked {
+                    dir: &dir,
+                    index: &index,
+                },
+                before,
+            )),
+            _ => None,
+        };
+        let transport = &*self.host.transport;
+        let reading = remote_turn::ending(transport, self.files, self.offset(), since);
+        match tokio::time::timeout(changes::TIME_LIMIT, reading).await {
+            Ok(read) => read,
+            Err(_) => {
+                tracing::warn!(turn = %self.turn.id, "reading the turn's changes took too long");
+                self.changes_too_slow = true;
+                remote_turn::ending(transport, self.files, self.offset(), None).await
             }
         }
     }
@@ -781,10 +822,13 @@ async fn finish_with(
     tools: usize,
     extras: Extras,
 ) -> Result<()> {
-    let elapsed_ms = now_ms() - turn.started_at.unwrap_or(turn.created_at);
+    // One figure for how long the turn took, from its stored start and end: the status line
+    // and `/status` both show it (the agent's own figure leaves out the launch and the end).
+    let finished_at = now_ms();
+    let elapsed_ms = (finished_at - turn.started_at.unwrap_or(turn.created_at)).max(0);
     let mut stats = TurnStats {
         cost_usd: None,
-        duration_ms: Some(result.and_then(|r| r.duration_ms).unwrap_or(elapsed_ms)),
+        duration_ms: Some(elapsed_ms),
         num_turns: result.and_then(|r| r.num_turns),
         input_tokens: result.and_then(|r| r.input_tokens),
         output_tokens: result.and_then(|r| r.output_tokens),
@@ -797,18 +841,26 @@ async fn finish_with(
         Outcome::Success { text } => Some(text.as_str()),
         _ => None,
     };
-    turns::finish_turn(&mut tx, &turn.id, &outcome, result_text, &stats).await?;
+    turns::finish_turn(
+        &mut tx,
+        &turn.id,
+        finished_at,
+        &outcome,
+        result_text,
+        &stats,
+    )
+    .await?;
     if let Some(changes) = &extras.changes {
         turns::set_changes(&mut tx, &turn.id, changes).await?;
     }
-    let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
+    let elapsed = Duration::from_millis(elapsed_ms as u64);
     let ending = Ending {
         turn,
         thread: &session.thread,
         status: replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
         outcome: &outcome,
         message: std::iter::once(replies::outcome_message(
-            session.thread.platform,
+            &core.spelling(session.thread.platform),
             &outcome,
             &turn.host,
         ))

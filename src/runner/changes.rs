@@ -3,11 +3,19 @@
 //!
 //! A turn's "before" is a [`Snapshot`]: the commit checked out and a tree object of the whole
 //! working tree as it was — tracked changes, staged or not, and untracked files (`.gitignore`
-//! respected) — written with a throwaway index, so neither the user's index nor any ref is
-//! touched. The "after" is the same, taken when the turn ends, and the changes are the diff of
-//! the two trees (renames found), plus the commits between the two heads. Comparing trees rather
-//! than `git diff HEAD` means work the agent committed, work it left uncommitted and files it
-//! created all show, and a dirty workspace from earlier turns does not.
+//! respected) — written through an index of Switchboard's own, so neither the user's index nor
+//! any ref is touched. The "after" is the same, taken when the turn ends, and the changes are the
+//! diff of the two trees (renames found), plus the commits between the two heads. Comparing trees
+//! rather than `git diff HEAD` means work the agent committed, work it left uncommitted and files
+//! it created all show, and a dirty workspace from earlier turns does not.
+//!
+//! Snapshots sit on the launch path, so they must be cheap. Each workspace keeps its snapshot
+//! index in the host's state dir ([`snapshot_index`]) from one snapshot to the next: `git add -A`
+//! then rehashes only the files whose stat data changed (git's racy-timestamp check covers a file
+//! rewritten within the index's own timestamp granularity). Two turns of one workspace may take
+//! snapshots at once: the second finds the index locked by git and works on a copy of it. The
+//! "before" is taken by the launch command itself ([`snapshot_script`], in the same SSH exec as
+//! the agent's start) and the "after" by the turn's one end-of-turn read ([`since_script`]).
 //!
 //! Binary files are named, never dumped; submodules are named with their new commit. A
 //! workspace that is not a git repository has no snapshot, and the turn says so instead.
@@ -40,59 +48,90 @@ pub enum Baseline {
     Unknown,
 }
 
-/// How long reading a workspace's git state may take: a workspace with huge untracked files
-/// (hashed by `git add`) must not hold up the turn.
+/// How long reading a workspace's changes may take: a workspace with huge untracked files
+/// (hashed by `git add`) must not hold up the turn's answer.
 pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// How often a baseline cut off by a lost connection is tried again, and the first pause
-/// (doubled each time): the SSH pool reconnects within seconds, and a host that stays away
-/// fails the launch that follows anyway.
-const BASELINE_RETRIES: u32 = 4;
-const BASELINE_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
-
-impl Baseline {
-    /// Takes the baseline of `dir`; a failure (or taking longer than [`TIME_LIMIT`]) is logged
-    /// and becomes [`Baseline::Unknown`], as the turn runs either way. A connection lost on the
-    /// way is retried first: the baseline is taken once per turn, before the agent starts, so
-    /// a cut link must not cost the turn its changes.
-    pub async fn take(host: &dyn Transport, dir: &str) -> Baseline {
-        let problem = match tokio::time::timeout(TIME_LIMIT, snapshot_retrying(host, dir)).await {
-            Ok(Ok(Some(snapshot))) => return Baseline::Snapshot(snapshot),
-            Ok(Ok(None)) => return Baseline::NotARepository,
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => "it took too long".to_owned(),
-        };
-        tracing::warn!(
-            host = host.name(),
-            dir,
-            "could not read the workspace's git state: {problem}"
-        );
-        Baseline::Unknown
-    }
+/// A workspace whose snapshots are taken, and where its snapshot index lives on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracked<'a> {
+    /// The workspace (`~/` allowed); snapshots cover the repository holding it.
+    pub dir: &'a str,
+    /// Its snapshot index (see [`snapshot_index`]).
+    pub index: &'a str,
 }
 
-/// [`snapshot`], tried again after a lost or not yet restored connection.
-async fn snapshot_retrying(
-    host: &dyn Transport,
-    dir: &str,
-) -> Result<Option<Snapshot>, ChangesError> {
-    let mut pause = BASELINE_RETRY_PAUSE;
-    for _ in 0..BASELINE_RETRIES {
-        match snapshot(host, dir).await {
-            Err(ChangesError::Transport(
-                e @ (TransportError::Disconnected { .. } | TransportError::Unreachable { .. }),
-            )) => {
-                tracing::info!(
-                    host = host.name(),
-                    "reading the workspace's git state: {e}; retrying"
-                );
-                tokio::time::sleep(pause).await;
-                pause *= 2;
-            }
-            done => return done,
-        }
+/// The snapshot index of the workspace `dir` on a host whose state dir is `state_dir`: one file
+/// per workspace, named by a digest of its path.
+pub fn snapshot_index(state_dir: &str, dir: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, dir.as_bytes());
+    let key: String = digest.as_ref()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{}/snapshots/{key}.index", state_dir.trim_end_matches('/'))
+}
+
+/// A script that takes a snapshot of the workspace and prints it (`head …` and `tree …` lines),
+/// or `not-a-repository`. It changes directory and exits, so callers run it in a subshell;
+/// it writes objects into the repository, so it runs with the user's umask.
+pub fn snapshot_script(at: Tracked<'_>) -> String {
+    format!(
+        r#"cd {dir} || exit 3
+{{ read -r top; read -r head || head=none; }} <<SB_EOF
+$(git rev-parse --show-toplevel --verify -q HEAD 2> /dev/null)
+SB_EOF
+[ -n "$top" ] || {{ echo not-a-repository; exit 0; }}
+cd "$top" || exit 3
+set -e
+i={index}
+if [ ! -f "$i" ]; then
+  [ -d "${{i%/*}}" ] || mkdir -p "${{i%/*}}"
+  real=$(git rev-parse --git-path index)
+  if [ -f "$real" ]; then cp "$real" "$i.$$" && mv -f "$i.$$" "$i"; fi
+fi
+x=$i
+if ! GIT_INDEX_FILE=$x git add -A 2> /dev/null; then
+  find "$i.lock" -mmin +10 -exec rm -f {{}} + 2> /dev/null || true
+  x=$i.$$
+  trap 'rm -f "$x"' EXIT
+  if [ -f "$i" ]; then cp "$i" "$x"; fi
+  GIT_INDEX_FILE=$x git add -A
+fi
+tree=$(GIT_INDEX_FILE=$x git write-tree)
+echo "head $head"
+echo "tree $tree"
+"#,
+        dir = quote_path(at.dir),
+        index = quote_path(at.index),
+    )
+}
+
+/// Reads what a [`snapshot_script`] run printed (with its stderr) and whether it succeeded.
+pub fn parse_baseline(output: &str, succeeded: bool) -> Result<Baseline, ChangesError> {
+    if !succeeded {
+        return Err(ChangesError::Git(output.trim().to_owned()));
     }
-    snapshot(host, dir).await
+    Ok(match parse_snapshot(output)? {
+        Some(snapshot) => Baseline::Snapshot(snapshot),
+        None => Baseline::NotARepository,
+    })
+}
+
+/// Takes a snapshot of the workspace as its own command; `None` when it is not in a git
+/// repository.
+#[cfg(test)]
+pub async fn snapshot(
+    host: &dyn Transport,
+    at: Tracked<'_>,
+) -> Result<Option<Snapshot>, ChangesError> {
+    let out = host
+        .exec(&format!("(\n{})", snapshot_script(at)), b"")
+        .await?;
+    if !out.success() {
+        return Err(ChangesError::Git(out.stderr_text()));
+    }
+    parse_snapshot(&out.stdout_text())
 }
 
 /// One changed path.
@@ -197,30 +236,8 @@ pub fn prelude(dir: &str) -> String {
     )
 }
 
-/// Takes a snapshot of the workspace in `dir`; `None` when it is not in a git repository.
-pub async fn snapshot(host: &dyn Transport, dir: &str) -> Result<Option<Snapshot>, ChangesError> {
-    // The throwaway index starts as a copy of the real one, so unchanged files are not hashed
-    // again; `add -A` then takes in every change and every untracked file.
-    let script = format!(
-        "{prelude}set -e\n\
-         idx=$(mktemp)\n\
-         trap 'rm -f \"$idx\"' EXIT\n\
-         real=$(git rev-parse --git-path index)\n\
-         if [ -f \"$real\" ]; then cp \"$real\" \"$idx\"; else rm -f \"$idx\"; fi\n\
-         GIT_INDEX_FILE=$idx git add -A\n\
-         echo \"head $(git rev-parse -q --verify HEAD || echo none)\"\n\
-         echo \"tree $(GIT_INDEX_FILE=$idx git write-tree)\"\n",
-        prelude = prelude(dir),
-    );
-    let out = host.exec(&script, b"").await?;
-    if !out.success() {
-        return Err(ChangesError::Git(out.stderr_text()));
-    }
-    parse_snapshot(&out.stdout_text())
-}
-
 fn parse_snapshot(text: &str) -> Result<Option<Snapshot>, ChangesError> {
-    if text.trim() == "not-a-repository" {
+    if text.lines().any(|l| l == "not-a-repository") {
         return Ok(None);
     }
     let field = |name: &str| {
@@ -244,44 +261,90 @@ fn is_object_id(s: &str) -> bool {
     (40..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// What changed in `dir` since `before`, as of now.
-pub async fn since(
-    host: &dyn Transport,
-    dir: &str,
-    before: &Snapshot,
-) -> Result<Changes, ChangesError> {
-    let Some(after) = snapshot(host, dir).await? else {
+/// The line between the snapshot and commits a [`since_script`] prints and its diff.
+const DIFF_MARKER: &str = "diff";
+
+/// A script that prints what changed in the workspace since `before`, as of now: a snapshot
+/// ([`snapshot_script`]), the new commits (`commit ID<TAB>SUBJECT` lines), a `diff` line, then
+/// one `git diff -z` of the two trees with `--raw`, `--numstat` and the patch (git separates
+/// them: the raw entries, the numstat entries, a NUL, the patch). Read it with [`parse_since`];
+/// run it in a subshell, with its stderr apart from its stdout (git warns on stderr).
+pub fn since_script(at: Tracked<'_>, before: &Snapshot) -> String {
+    // Ids from the store are checked again here: they go into a command.
+    let (old_tree, old_head) =
+        if is_object_id(&before.tree) && before.head.as_deref().is_none_or(is_object_id) {
+            (before.tree.as_str(), before.head.as_deref())
+        } else {
+            return "echo 'the stored snapshot is not an object id' >&2; exit 1".into();
+        };
+    let commits = match old_head {
+        Some(old) => format!("{old}..$head"),
+        None => "$head".into(),
+    };
+    format!(
+        r#"{snapshot}case $head in none|{old_head}) ;; *) git log --reverse --format='commit %H%x09%s' {commits} ;; esac
+echo {marker}
+if [ "$tree" != {old_tree} ]; then
+  git -c core.quotePath=false -c diff.noprefix=false diff --no-color --no-ext-diff --find-renames --raw --numstat -p -z --no-abbrev {old_tree} "$tree"
+fi
+"#,
+        snapshot = snapshot_script(at),
+        old_head = old_head.unwrap_or("none"),
+        marker = DIFF_MARKER,
+    )
+}
+
+/// Reads what a [`since_script`] printed: the changes since `before`.
+pub fn parse_since(output: &[u8]) -> Result<Changes, ChangesError> {
+    let marker = format!("\n{DIFF_MARKER}\n");
+    let Some(cut) = output
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())
+    else {
+        return Err(ChangesError::Git(format!(
+            "no diff in {:?}",
+            String::from_utf8_lossy(output)
+        )));
+    };
+    let head = String::from_utf8_lossy(&output[..cut]);
+    if parse_snapshot(&head)?.is_none() {
         return Err(ChangesError::Git(
             "the workspace is no longer a repository".into(),
         ));
-    };
-    let trees = format!("{} {}", before.tree, after.tree);
-    let diff = "git -c core.quotePath=false -c diff.noprefix=false diff --no-color --no-ext-diff \
-                --find-renames";
-    let raw = run(host, dir, &format!("{diff} --raw --no-abbrev -z {trees}")).await?;
-    let numstat = run(host, dir, &format!("{diff} --numstat -z {trees}")).await?;
-    let patch = run(host, dir, &format!("{diff} {trees}")).await?;
-    let commits = match (&before.head, &after.head) {
-        (_, None) => String::new(),
-        (Some(old), Some(new)) if old == new => String::new(),
-        (old, Some(new)) => {
-            let range = match old {
-                Some(old) => format!("{old}..{new}"),
-                None => new.clone(),
-            };
-            run(
-                host,
-                dir,
-                &format!("git log --reverse -z --format=%H%x09%s {range}"),
-            )
-            .await?
-        }
-    };
+    }
+    let commits = head
+        .lines()
+        .filter_map(|l| l.strip_prefix("commit "))
+        .filter_map(|l| {
+            let (id, subject) = l.split_once('\t')?;
+            Some(Commit {
+                id: id.to_owned(),
+                subject: subject.to_owned(),
+            })
+        })
+        .collect();
+    let (files, patch) = parse_diff(&output[cut + marker.len()..])?;
     Ok(Changes {
-        files: parse_files(&raw, &numstat)?,
-        commits: parse_commits(&commits),
+        files,
+        commits,
         patch,
     })
+}
+
+/// What changed in the workspace since `before`, as of now, read as its own command.
+#[cfg(test)]
+pub async fn since(
+    host: &dyn Transport,
+    at: Tracked<'_>,
+    before: &Snapshot,
+) -> Result<Changes, ChangesError> {
+    let out = host
+        .exec(&format!("(\n{})", since_script(at, before)), b"")
+        .await?;
+    if !out.success() {
+        return Err(ChangesError::Git(out.stderr_text()));
+    }
+    parse_since(&out.stdout)
 }
 
 /// `patch`, cut to at most `max` bytes (on a line boundary) with a last line saying so.
@@ -350,48 +413,60 @@ pub async fn read_file(
     }
 }
 
-async fn run(host: &dyn Transport, dir: &str, command: &str) -> Result<String, ChangesError> {
-    let script = format!("{}{command}\n", prelude(dir));
-    let out = host.exec(&script, b"").await?;
-    if !out.success() {
-        return Err(ChangesError::Git(out.stderr_text()));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+/// NUL-terminated fields of `git diff -z` output, and what follows them.
+struct Fields<'a> {
+    bytes: &'a [u8],
 }
 
-/// Reads `git diff --raw -z` (modes and status) and `--numstat -z` (line counts), which list
-/// the same paths in the same order.
-fn parse_files(raw: &str, numstat: &str) -> Result<Vec<FileChange>, ChangesError> {
+impl<'a> Fields<'a> {
+    fn next(&mut self) -> Option<String> {
+        let end = self.bytes.iter().position(|b| *b == 0)?;
+        let field = String::from_utf8_lossy(&self.bytes[..end]).into_owned();
+        self.bytes = &self.bytes[end + 1..];
+        Some(field)
+    }
+
+    fn peek_is(&self, first: u8) -> bool {
+        self.bytes.first() == Some(&first)
+    }
+}
+
+/// Reads `git diff -z --raw --numstat -p`: the raw entries (modes and status), the numstat
+/// entries (line counts, the same paths in the same order), a NUL, then the patch.
+fn parse_diff(output: &[u8]) -> Result<(Vec<FileChange>, String), ChangesError> {
     let bad = |what: &str| ChangesError::Git(format!("unexpected git diff output: {what}"));
-    let mut raw = raw.split('\0').filter(|s| !s.is_empty());
-    let mut counts = numstat.split('\0').filter(|s| !s.is_empty());
-    let mut files = Vec::new();
-    while let Some(meta) = raw.next() {
-        // ":100644 100644 abc… def… M"
-        let fields: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
-        let [old_mode, new_mode, _, new_id, status] = fields[..] else {
-            return Err(bad(meta));
-        };
-        let first = raw.next().ok_or_else(|| bad("a path"))?.to_owned();
+    let mut fields = Fields { bytes: output };
+    let mut raw = Vec::new();
+    while fields.peek_is(b':') {
+        // ":100644 100644 abc… def… M", then the path (a rename: both paths).
+        let meta = fields.next().ok_or_else(|| bad("a raw entry"))?;
+        let parts: Vec<String> = meta[1..].split(' ').map(str::to_owned).collect();
+        let [old_mode, new_mode, _, new_id, status]: [String; 5] =
+            parts.try_into().map_err(|_| bad(&meta))?;
+        let first = fields.next().ok_or_else(|| bad("a path"))?;
         let (kind, renamed_from, path) = match status.chars().next() {
             Some('A') => (ChangeKind::Added, None, first),
             Some('D') => (ChangeKind::Deleted, None, first),
             Some('T') => (ChangeKind::TypeChanged, None, first),
             Some('R') => {
-                let to = raw.next().ok_or_else(|| bad("a rename's new path"))?;
-                (ChangeKind::Renamed, Some(first), to.to_owned())
+                let to = fields.next().ok_or_else(|| bad("a rename's new path"))?;
+                (ChangeKind::Renamed, Some(first), to)
             }
             _ => (ChangeKind::Modified, None, first),
         };
+        let submodule = [&old_mode, &new_mode].contains(&&"160000".to_owned());
+        raw.push((kind, renamed_from, path, submodule, new_mode, new_id));
+    }
+    let mut files = Vec::with_capacity(raw.len());
+    for (kind, renamed_from, path, submodule, new_mode, new_id) in raw {
         // "added\tremoved\tpath", or for a rename "added\tremoved\t" then both paths.
-        let stat = counts.next().ok_or_else(|| bad("a numstat line"))?;
+        let stat = fields.next().ok_or_else(|| bad("a numstat entry"))?;
         let mut parts = stat.splitn(3, '\t');
         let (added, removed) = (parts.next(), parts.next());
         if kind == ChangeKind::Renamed {
-            counts.next();
-            counts.next();
+            fields.next();
+            fields.next();
         }
-        let submodule = [old_mode, new_mode].contains(&"160000");
         let lines = match (added, removed) {
             (Some(a), Some(r)) if !submodule => a.parse().ok().zip(r.parse().ok()),
             _ => None,
@@ -401,29 +476,23 @@ fn parse_files(raw: &str, numstat: &str) -> Result<Vec<FileChange>, ChangesError
             renamed_from,
             kind,
             lines,
-            submodule: (submodule && new_mode == "160000").then(|| new_id.to_owned()),
+            submodule: (submodule && new_mode == "160000").then_some(new_id),
         });
     }
-    Ok(files)
-}
-
-fn parse_commits(log: &str) -> Vec<Commit> {
-    log.split('\0')
-        .filter_map(|entry| {
-            let (id, subject) = entry.trim_start_matches('\n').split_once('\t')?;
-            Some(Commit {
-                id: id.to_owned(),
-                subject: subject.to_owned(),
-            })
-        })
-        .collect()
+    let patch = match fields.next() {
+        None => String::new(),
+        Some(separator) if separator.is_empty() => {
+            String::from_utf8_lossy(fields.bytes).into_owned()
+        }
+        Some(other) => return Err(bad(&other)),
+    };
+    Ok((files, patch))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::runner::local::LocalTransport;
-    use crate::runner::transport::ExecOutput;
     use std::path::Path;
     use std::process::Command;
 
@@ -473,70 +542,17 @@ mod tests {
         LocalTransport::new("local")
     }
 
-    /// A host whose first `cuts` commands lose their connection, as a cut SSH link does.
-    struct CutLink {
-        inner: LocalTransport,
-        cuts: std::sync::atomic::AtomicU32,
+    /// The workspace `dir` with its snapshot index under `root`'s state dir.
+    fn tracked(root: &Path, dir: &str) -> (String, String) {
+        let state = root.join("state").display().to_string();
+        (dir.to_owned(), snapshot_index(&state, dir))
     }
 
-    impl Transport for CutLink {
-        fn name(&self) -> &str {
-            "cut"
+    fn at<'a>(t: &'a (String, String)) -> Tracked<'a> {
+        Tracked {
+            dir: &t.0,
+            index: &t.1,
         }
-
-        fn exec<'a>(
-            &'a self,
-            command: &'a str,
-            stdin: &'a [u8],
-        ) -> crate::runner::transport::BoxFuture<'a, Result<ExecOutput, TransportError>> {
-            use std::sync::atomic::Ordering;
-            if self
-                .cuts
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok()
-            {
-                return Box::pin(async {
-                    Err(TransportError::Disconnected {
-                        host: "cut".into(),
-                        reason: "connection reset".into(),
-                    })
-                });
-            }
-            self.inner.exec(command, stdin)
-        }
-
-        fn converse<'a>(
-            &'a self,
-            command: &'a str,
-        ) -> crate::runner::transport::BoxFuture<
-            'a,
-            Result<crate::runner::transport::Conversation, TransportError>,
-        > {
-            self.inner.converse(command)
-        }
-    }
-
-    /// A connection cut while the baseline is read is retried, so the turn still shows its
-    /// changes; a link that stays down ends as `Unknown`, not a hang.
-    #[tokio::test]
-    async fn a_baseline_cut_off_by_a_lost_connection_is_taken_again() {
-        let root = tempfile::tempdir().unwrap();
-        let dir = repo(root.path());
-        let d = dir.to_str().unwrap();
-        let flaky = CutLink {
-            inner: host(),
-            cuts: 2.into(),
-        };
-        let expected = snapshot(&host(), d).await.unwrap().expect("a repository");
-        assert_eq!(
-            Baseline::take(&flaky, d).await,
-            Baseline::Snapshot(expected)
-        );
-        let down = CutLink {
-            inner: host(),
-            cuts: u32::MAX.into(),
-        };
-        assert_eq!(Baseline::take(&down, d).await, Baseline::Unknown);
     }
 
     #[tokio::test]
@@ -550,7 +566,10 @@ mod tests {
             b"# R\n\nsome words\nthat stay\nearlier edit\n",
         );
         let d = dir.to_str().unwrap();
-        let before = snapshot(&host(), d).await.unwrap().expect("a repository");
+        let before = snapshot(&host(), at(&tracked(root.path(), d)))
+            .await
+            .unwrap()
+            .expect("a repository");
 
         write(
             &dir,
@@ -564,7 +583,9 @@ mod tests {
         write(&dir, "target/ignored.o", b"build output");
         git(&dir, &["add", "src/lib.rs"]);
         git(&dir, &["commit", "-qm", "Make b panic"]);
-        let changes = since(&host(), d, &before).await.unwrap();
+        let changes = since(&host(), at(&tracked(root.path(), d)), &before)
+            .await
+            .unwrap();
 
         let by_path = |p: &str| {
             changes
@@ -609,14 +630,101 @@ mod tests {
         assert_eq!(git(&dir, &["status", "--porcelain"]).lines().count(), 5);
     }
 
+    /// The snapshot index stays in the state dir from one snapshot to the next (so only files
+    /// whose stat data changed are hashed again), the user's own index is never touched, and a
+    /// later snapshot still sees every change: the last turn's, and a file rewritten with the
+    /// same size and its old modification time.
+    #[tokio::test]
+    async fn the_snapshot_index_persists_and_later_snapshots_see_every_change() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = repo(root.path());
+        let t = tracked(root.path(), dir.to_str().unwrap());
+        let users_index = std::fs::read(dir.join(".git/index")).unwrap();
+        write(&dir, "untracked.txt", b"kept\n");
+        let first = snapshot(&host(), at(&t)).await.unwrap().unwrap();
+        let listed = |index: &str| {
+            let out = Command::new("git")
+                .args(["ls-files"])
+                .env("GIT_INDEX_FILE", index)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        };
+        assert!(
+            listed(&t.1).lines().any(|l| l == "untracked.txt"),
+            "the snapshot index is kept at {}",
+            t.1
+        );
+
+        // A turn changes a file; its end reads the changes through the same index.
+        write(
+            &dir,
+            "src/lib.rs",
+            b"fn a() {}\nfn b() {}\nfn turn_one() {}\n",
+        );
+        let one = since(&host(), at(&t), &first).await.unwrap();
+        assert_eq!(one.files.len(), 1, "{one:#?}");
+        assert_eq!(one.files[0].path, "src/lib.rs");
+
+        // The next turn starts from there: nothing new yet.
+        let second = snapshot(&host(), at(&t)).await.unwrap().unwrap();
+        assert_ne!(second.tree, first.tree);
+        assert!(since(&host(), at(&t), &second).await.unwrap().is_empty());
+
+        // Rewritten in place: same size, same modification time as before.
+        let path = dir.join("README.md");
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let old = std::fs::read(&path).unwrap();
+        let mut new = old.clone();
+        new[2] = b'S';
+        std::fs::write(&path, &new).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let two = since(&host(), at(&t), &second).await.unwrap();
+        assert_eq!(two.files.len(), 1, "{two:#?}");
+        assert_eq!(two.files[0].path, "README.md");
+        assert_eq!(std::fs::read(dir.join(".git/index")).unwrap(), users_index);
+    }
+
+    /// Turns of one workspace may take snapshots at the same moment: each gets the whole tree,
+    /// whichever holds the index.
+    #[tokio::test]
+    async fn simultaneous_snapshots_of_one_workspace_all_succeed() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = repo(root.path());
+        for n in 0..200 {
+            write(&dir, &format!("many/{n}.txt"), format!("{n}\n").as_bytes());
+        }
+        let t = tracked(root.path(), dir.to_str().unwrap());
+        let host = host();
+        let taken = futures_util::future::join_all((0..6).map(|_| snapshot(&host, at(&t)))).await;
+        let trees: Vec<String> = taken
+            .into_iter()
+            .map(|s| s.expect("a snapshot").expect("a repository").tree)
+            .collect();
+        assert!(trees.iter().all(|tree| *tree == trees[0]), "{trees:?}");
+        git(&dir, &["add", "-A"]);
+        assert_eq!(git(&dir, &["write-tree"]).trim(), trees[0]);
+    }
+
     #[tokio::test]
     async fn nothing_changed_is_empty_and_repositories_without_commits_work() {
         let root = tempfile::tempdir().unwrap();
         let dir = repo(root.path());
         let d = dir.to_str().unwrap();
-        let before = snapshot(&host(), d).await.unwrap().unwrap();
+        let before = snapshot(&host(), at(&tracked(root.path(), d)))
+            .await
+            .unwrap()
+            .unwrap();
         let status_before = git(&dir, &["status", "--porcelain"]);
-        let changes = since(&host(), d, &before).await.unwrap();
+        let changes = since(&host(), at(&tracked(root.path(), d)), &before)
+            .await
+            .unwrap();
         assert!(changes.is_empty(), "{changes:#?}");
         assert_eq!(changes.patch, "");
         assert_eq!(git(&dir, &["status", "--porcelain"]), status_before);
@@ -625,12 +733,17 @@ mod tests {
         std::fs::create_dir(&fresh).unwrap();
         git(&fresh, &["init", "-q"]);
         let f = fresh.to_str().unwrap();
-        let before = snapshot(&host(), f).await.unwrap().unwrap();
+        let before = snapshot(&host(), at(&tracked(root.path(), f)))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(before.head, None);
         write(&fresh, "a.txt", b"a\n");
         git(&fresh, &["add", "a.txt"]);
         git(&fresh, &["commit", "-qm", "first"]);
-        let changes = since(&host(), f, &before).await.unwrap();
+        let changes = since(&host(), at(&tracked(root.path(), f)), &before)
+            .await
+            .unwrap();
         assert_eq!(changes.files.len(), 1);
         assert_eq!(changes.commits.len(), 1);
         assert_eq!(changes.commits[0].subject, "first");
@@ -647,7 +760,10 @@ mod tests {
         git(&app, &["add", "-A"]);
         git(&app, &["commit", "-qm", "app"]);
         let a = app.to_str().unwrap();
-        let before = snapshot(&host(), a).await.unwrap().unwrap();
+        let before = snapshot(&host(), at(&tracked(root.path(), a)))
+            .await
+            .unwrap()
+            .unwrap();
         git(
             &app,
             &[
@@ -658,7 +774,9 @@ mod tests {
                 "vendor/lib",
             ],
         );
-        let changes = since(&host(), a, &before).await.unwrap();
+        let changes = since(&host(), at(&tracked(root.path(), a)), &before)
+            .await
+            .unwrap();
         let sub = changes
             .files
             .iter()
@@ -674,10 +792,16 @@ mod tests {
         let plain = root.path().join("plain");
         std::fs::create_dir(&plain).unwrap();
         assert_eq!(
-            snapshot(&host(), plain.to_str().unwrap()).await.unwrap(),
+            snapshot(&host(), at(&tracked(root.path(), plain.to_str().unwrap())))
+                .await
+                .unwrap(),
             None
         );
-        assert!(snapshot(&host(), "/no/such/dir").await.is_err());
+        assert!(
+            snapshot(&host(), at(&tracked(root.path(), "/no/such/dir")))
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]
@@ -685,11 +809,16 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let dir = repo(root.path());
         let d = dir.to_str().unwrap();
-        let before = snapshot(&host(), d).await.unwrap().unwrap();
+        let before = snapshot(&host(), at(&tracked(root.path(), d)))
+            .await
+            .unwrap()
+            .unwrap();
         write(&dir, "out/Chart 1.PNG", &[0x89, b'P', b'N', b'G', 1, 2, 3]);
         write(&dir, "photo.jpg", &[0xff; 64]);
         write(&dir, "notes.md", b"not an image");
-        let changes = since(&host(), d, &before).await.unwrap();
+        let changes = since(&host(), at(&tracked(root.path(), d)), &before)
+            .await
+            .unwrap();
         let found: Vec<&str> = images(&changes).collect();
         assert_eq!(found, ["out/Chart 1.PNG", "photo.jpg"]);
         let bytes = read_file(&host(), d, "out/Chart 1.PNG", 100).await.unwrap();
@@ -718,6 +847,9 @@ mod tests {
         assert!(
             parse_snapshot("head $(x)\ntree 4b825dc642cb6eb9a060e54bf8d69288fbee4904").is_err()
         );
-        assert!(parse_files(":100644 100644 a b\0x\0", "1\t1\tx\0").is_err());
+        assert!(parse_diff(b":100644 100644 a b\0x\0\x31\t1\tx\0").is_err());
+        assert!(
+            parse_since(b"head none\ntree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n").is_err()
+        );
     }
 }

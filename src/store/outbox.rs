@@ -188,7 +188,8 @@ impl Store {
     }
 
     /// The message pending under `key` now: an edit waiting for its turn may have been replaced
-    /// by a newer text meanwhile, and only the latest is worth a call.
+    /// by a newer text meanwhile, and only the latest is worth a call; a status edit that goes
+    /// with its answer ([`crate::core::outbox::StatusWith`]) is looked up here too.
     pub async fn pending_outbound(&self, key: &str) -> Result<Option<OutboxRow>> {
         let row = sqlx::query(PENDING_BY_KEY)
             .bind(key)

@@ -3,7 +3,7 @@
 //! the latest text, and costs are booked from the agent's cumulative figures.
 
 use switchboard::core::agent_event::AgentEvent;
-use switchboard::core::ids::{InboundId, TurnId};
+use switchboard::core::ids::{InboundId, TurnId, now_ms};
 use switchboard::core::inbound::{Inbound, InboundBody};
 use switchboard::core::outbox::{Outbound, OutboundOp, Post};
 use switchboard::core::outcome::Outcome;
@@ -206,6 +206,7 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
     turns::finish_turn(
         &mut tx,
         &ids[0],
+        now_ms(),
         &Outcome::Cancelled,
         None,
         &TurnStats::default(),

@@ -9,7 +9,8 @@
 //! Several instances stand for several hosts. [`Sshd::kill_connections`] cuts every live
 //! connection the way a network drop would (the per-connection sshd processes die, the commands
 //! they ran are orphaned, not signalled); [`Sshd::restart`] restarts the listener on the same
-//! port with the same keys.
+//! port with the same keys. [`Sshd::start_recording`] starts one that also keeps every command
+//! it runs ([`Sshd::commands`]), to count what a turn costs the host.
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::collections::HashMap;
@@ -44,14 +45,26 @@ pub struct Sshd {
     child: Child,
     /// Commands orphaned by [`Sshd::kill_connections`], killed on drop so tests leave nothing.
     orphans: Mutex<Vec<u32>>,
+    /// Where [`Sshd::start_recording`] keeps the commands run, one file each.
+    recorded: Option<PathBuf>,
 }
 
 impl Sshd {
     /// Starts a fresh sshd and waits until it accepts connections.
     pub fn start() -> Sshd {
+        Sshd::start_with(false)
+    }
+
+    /// [`Sshd::start`], keeping every command run (see [`Sshd::commands`]). Each command then
+    /// goes through a recording `ForceCommand`, a few processes more per exec.
+    pub fn start_recording() -> Sshd {
+        Sshd::start_with(true)
+    }
+
+    fn start_with(record: bool) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
-            "OpenSSH's sshd is missing ({SSHD}); the SSH tests need it: run `sudo scripts/test-setup.sh`"
+            "OpenSSH's sshd is missing ({SSHD}); the SSH tests need it: run `scripts/test` (or `scripts/test-setup.sh` as root)"
         );
         let root = command_output("id", &["-u"]) == "0";
         let (user, owner) = if root {
@@ -64,7 +77,7 @@ impl Sshd {
             };
             assert!(
                 uid.status.success() && gid.status.success(),
-                "the test SSH user `{TEST_USER}` is missing: run `sudo scripts/test-setup.sh`"
+                "the test SSH user `{TEST_USER}` is missing: run `scripts/test` (or `scripts/test-setup.sh` as root)"
             );
             let parse = |out: Vec<u8>| String::from_utf8(out).unwrap().trim().parse().unwrap();
             (
@@ -107,6 +120,11 @@ impl Sshd {
             // sshd's privilege separation directory; absent on a machine where sshd never ran.
             fs::create_dir_all("/run/sshd").expect("create /run/sshd");
         }
+        let recorded = record.then(|| recorder(dir.path(), owner));
+        let force_command = match &recorded {
+            Some(commands) => format!("ForceCommand {}\n", commands.with_extension("sh").display()),
+            None => String::new(),
+        };
         let config = dir.path().join("sshd_config");
         let log = dir.path().join("sshd.log");
         let mut last_failure = String::new();
@@ -126,7 +144,8 @@ impl Sshd {
                      PermitRootLogin no\n\
                      PidFile none\n\
                      LogLevel ERROR\n\
-                     MaxStartups 100\n",
+                     MaxStartups 100\n\
+                     {force_command}",
                     host_key = host_key.display(),
                     authorized_keys = authorized_keys.display(),
                 ),
@@ -146,6 +165,7 @@ impl Sshd {
                         host_key_fingerprint,
                         child,
                         orphans: Mutex::new(Vec::new()),
+                        recorded,
                     };
                 }
                 Err(failure) => last_failure = failure,
@@ -197,6 +217,21 @@ impl Sshd {
     /// The sshd log so far (errors only), for assertion messages.
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The commands run so far, oldest first (only for [`Sshd::start_recording`]).
+    pub fn commands(&self) -> Vec<String> {
+        let dir = self.recorded.as_ref().expect("an sshd started recording");
+        let mut files: Vec<PathBuf> = fs::read_dir(dir)
+            .expect("the recorded commands")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        // Named by the nanosecond they started at (same number of digits until 2286).
+        files.sort();
+        files
+            .iter()
+            .map(|f| fs::read_to_string(f).expect("a recorded command"))
+            .collect()
     }
 
     /// Live connections: the per-connection sshd processes forked by the listener.
@@ -287,6 +322,31 @@ fn spawn_ready(config: &Path, log: &Path, port: u16) -> Result<Child, String> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Writes the `ForceCommand` that keeps each command in a file of its own (named by the
+/// nanosecond it started at and its pid) before running it as sshd would have; returns the
+/// directory of those files (the script sits beside it, `.sh`).
+fn recorder(dir: &Path, owner: Option<(u32, u32)>) -> PathBuf {
+    let commands = dir.join("commands");
+    fs::create_dir(&commands).unwrap();
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(&commands, Some(uid), Some(gid)).expect("chown the record dir");
+    }
+    let script = commands.with_extension("sh");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh
+             printf '%s' \"$SSH_ORIGINAL_COMMAND\" > {dir}/\"$(date +%s%N).$$\"
+             exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"
+",
+            dir = commands.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    commands
 }
 
 /// True when something on `addr` answers with an SSH banner.

@@ -45,7 +45,8 @@
 //! Environment: `CLAUDE_CONFIG_DIR` (default `$HOME/.claude`), `IS_SANDBOX`,
 //! `FAKE_CLAUDE_LINE_DELAY_MS` (pause between lines), `FAKE_CLAUDE_RECORD_DIR` (write what
 //! reached the agent: `<started_at_ns>-<pid>.json` with argv, cwd, session and
-//! `<same>.prompt` with the exact stdin bytes, before any output). All of it is read here, once.
+//! `<same>.prompt` with the exact stdin bytes, before any output, and `<same>.exited` with the
+//! nanosecond it exits at). All of it is read here, once (the record dir again at exit).
 //!
 //! Start-up is kept short because benchmarks time it: no runtime until the arguments are valid,
 //! a current-thread runtime, and only the sample lines a run needs are parsed.
@@ -82,6 +83,10 @@ fn main() {
         .map_or(0, |d| d.as_nanos());
     let started = Instant::now();
     let code = fake_claude(started_at_ns, started);
+    // Last thing: when it exits, for benchmarks that time what follows an agent's end.
+    if let Some(dir) = std::env::var_os("FAKE_CLAUDE_RECORD_DIR") {
+        session::write_exit(Path::new(&dir), started_at_ns);
+    }
     std::process::exit(code);
 }
 

@@ -169,6 +169,21 @@ pub fn write_record(record: &Record<'_>) -> std::io::Result<()> {
     fs::rename(&tmp, record.dir.join(format!("{base}.json")))
 }
 
+/// Records when this run exits (`<started_at_ns>-<pid>.exited`: nanoseconds since the epoch);
+/// a failure to write it is only said.
+pub fn write_exit(dir: &Path, started_at_ns: u128) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let file = dir.join(format!("{started_at_ns}-{}.exited", std::process::id()));
+    if let Err(e) = fs::write(&file, now.to_string()) {
+        eprintln!(
+            "fake-claude: cannot record the exit in {}: {e}",
+            dir.display()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
