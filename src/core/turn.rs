@@ -588,13 +588,16 @@ impl<'a> Follower<'a> {
                     continue;
                 }
             }
+            tracing::debug!(turn = %self.turn.id, "the follow stream ended");
             match self.read_ending().await {
                 Ok(None) => {
+                    tracing::debug!(turn = %self.turn.id, "the agent still runs: following again");
                     // The stream ended while the agent runs: a dropped connection. Follow again.
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(RECONNECT_MAX);
                 }
                 Ok(Some(ending)) => {
+                    tracing::debug!(turn = %self.turn.id, status = ?ending.status, "the turn's end read");
                     self.restart_lines();
                     self.ingest(&ending.rest).await?;
                     self.ingest_final_line().await?;

@@ -188,7 +188,7 @@ fn launch_script(spec: &LaunchSpec<'_>, env: &AgentEnv) -> String {
     let (snapshot, keep_base) = match spec.baseline {
         Some(at) => (
             format!(
-                "b=$( (\n{}) 2>&1 ) || b=\"{SNAPSHOT_FAILED}\n$b\"\n",
+                "b=$(exec 2>&1\n{}) || b=\"{SNAPSHOT_FAILED}\n$b\"\n",
                 changes::snapshot_script(at)
             ),
             "printf '%s\\n' \"$b\" > \"$p.base\" || exit 6\n",
