@@ -76,11 +76,15 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl enable --now switchboard-xvfb.service
 fi
 
+# $HOME is the user's, expanded by the user's shell: single quotes on purpose.
+# shellcheck disable=SC2016
 su -s /bin/sh "$user" -c 'npm install --silent --global --prefix "$HOME/.local" @anthropic-ai/claude-code'
+# shellcheck disable=SC2016
 echo "claude: $(su -s /bin/sh "$user" -c '"$HOME/.local/bin/claude" --version')"
 
 # The host key to pin in the bot's configuration (hosts.NAME.host_key):
-for key in /etc/ssh/ssh_host_ed25519_key.pub; do
-    [ -f "$key" ] && echo "host_key = \"$(cut -d' ' -f1,2 "$key")\""
-done
+key=/etc/ssh/ssh_host_ed25519_key.pub
+if [ -f "$key" ]; then
+    echo "host_key = \"$(cut -d' ' -f1,2 "$key")\""
+fi
 echo "agent command: $home/.local/bin/claude"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Prepares this machine for the SSH end-to-end tests (tests/support/sshd.rs).
-# Idempotent: safe to run again. Needs root (run with sudo).
+# Idempotent: safe to run again. Needs root (scripts/test runs it as root, or with sudo).
 #
 # - installs OpenSSH's sshd if /usr/sbin/sshd is missing (the tests start their own instance
 #   on a random loopback port; the system sshd does not need to run);
@@ -10,30 +10,74 @@
 # - makes sure PostgreSQL answers on 127.0.0.1:5432 (the suite runs on SQLite and Postgres),
 #   installing and starting it if needed;
 # - installs what the screenshot tests' host needs (the same as a real workspace host with a
-#   display): Xvfb, ImageMagick with its SVG coder, x11-utils (xwininfo, for the tests to see
-#   windows appear), Chromium and a font.
+#   display): Xvfb, ImageMagick with its SVG coder, x11-utils (xwininfo, xev, xprop: for the
+#   tests to see windows appear), Chromium and a font. The SVG coder's package is named after
+#   ImageMagick's version (libmagickcore-6.q16-6-extra on Debian 12, -6.q16-7- on Ubuntu 24.04,
+#   -7.q16-10- on Debian 13), so it is found from the imagemagick package's dependencies;
+# - installs systemd's tools (systemd-analyze, for tests/e2e/deploy.rs: no running systemd needed)
+#   and shellcheck (CI checks the shell scripts with it).
 set -eu
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "scripts/test-setup.sh must run as root: sudo $0" >&2
+    echo "scripts/test-setup.sh must run as root (sudo $0, or scripts/test which does so)" >&2
     exit 1
 fi
 
+apt_updated=""
+apt_install() {
+    if [ -z "$apt_updated" ]; then
+        apt-get update
+        apt_updated=yes
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+# The installed ImageMagick SVG coder package, if any.
+svg_coder_installed() {
+    dpkg-query -W -f '${Package} ${Status}\n' 'libmagickcore-*-extra' 2>/dev/null |
+        awk '$NF == "installed" { print $1; exit }'
+}
+
+# The SVG coder package of the ImageMagick apt would install: its libmagickcore's "-extra".
+svg_coder_available() {
+    core=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances imagemagick 2>/dev/null |
+        grep -oE '^ *Depends: libmagickcore-[0-9.]+q16-[0-9]+$' | sed 's/.*Depends: //' |
+        sort -V | tail -n 1)
+    if [ -n "$core" ] && apt-cache show "$core-extra" >/dev/null 2>&1; then
+        echo "$core-extra"
+    fi
+}
+
 if [ ! -x /usr/sbin/sshd ]; then
     echo "installing openssh-server"
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server
+    apt_install openssh-server
 fi
 
 missing=""
-for package in xvfb imagemagick libmagickcore-6.q16-6-extra x11-utils chromium fonts-dejavu-core; do
+for package in xvfb imagemagick x11-utils chromium fonts-dejavu-core shellcheck; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
 done
+command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+if [ -z "$(svg_coder_installed)" ]; then
+    coder=$(svg_coder_available)
+    if [ -z "$coder" ]; then
+        # Lists not fetched yet (a fresh container): fetch them and ask again.
+        apt-get update
+        apt_updated=yes
+        coder=$(svg_coder_available)
+    fi
+    if [ -z "$coder" ]; then
+        echo "apt knows no libmagickcore-*-extra package (ImageMagick's SVG coder)" >&2
+        exit 1
+    fi
+    missing="$missing $coder"
+fi
 if [ -n "$missing" ]; then
     echo "installing$missing"
-    apt-get update
+    # One word per package.
     # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+    apt_install $missing
 fi
 
 # sshd refuses to start without its privilege-separation directory.
@@ -53,12 +97,13 @@ fi
 
 if ! command -v pg_isready >/dev/null 2>&1; then
     echo "installing postgresql"
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql
+    apt_install postgresql
 fi
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     echo "starting postgresql"
-    for version in $(ls /etc/postgresql); do
+    for cluster in /etc/postgresql/*/main; do
+        [ -d "$cluster" ] || continue
+        version=$(basename "$(dirname "$cluster")")
         pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
     done
     for _ in $(seq 1 50); do
@@ -73,4 +118,4 @@ if ! psql -q -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1;
 fi
 
 echo "test setup done: sshd at /usr/sbin/sshd, login user sbtest, PostgreSQL on 127.0.0.1:5432," \
-    "Xvfb, ImageMagick and Chromium"
+    "Xvfb, ImageMagick and Chromium, systemd-analyze, shellcheck"

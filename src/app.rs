@@ -31,7 +31,7 @@ use crate::edge;
 use crate::runner::hosts::Hosts;
 use crate::runner::remote_turn;
 use crate::store::Store;
-use crate::web::auth::Auth;
+use crate::web::auth::{AdminToken, Auth};
 use crate::web::frontend::{WebFrontend, WebOutlet};
 use crate::web::{self, Console};
 
@@ -227,7 +227,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             secrets.web_admin_token.as_ref(),
         )
         .await?;
-        announce_console(config.http.listen, generated.as_deref());
+        announce_console(config.http.listen, &generated);
         let console = Arc::new(Console {
             core: core.clone(),
             auth,
@@ -381,17 +381,18 @@ fn spawn_outbox<O: outlet::Outlet>(
     });
 }
 
-/// Says where the console is. At first start (a generated admin token) the sign-in link, with
-/// the token, is printed once on stdout — never logged.
-fn announce_console(listen: std::net::SocketAddr, generated: Option<&str>) {
+/// Says where the console is and how the admin signs in. At first start (a generated admin
+/// token) the sign-in link, with the token, is printed once on stdout — never logged; at later
+/// starts the log says how to get in again without it.
+fn announce_console(listen: std::net::SocketAddr, admin: &AdminToken) {
     let shown = match listen.ip() {
         ip if ip.is_unspecified() => {
             std::net::SocketAddr::new([127, 0, 0, 1].into(), listen.port())
         }
         _ => listen,
     };
-    match generated {
-        Some(token) => {
+    match admin {
+        AdminToken::Generated(token) => {
             println!(
                 "Switchboard web console: open http://{shown}/#token={token}\n\
                  This sign-in link is printed once: it holds the admin token. Keep it, or set \
@@ -399,7 +400,12 @@ fn announce_console(listen: std::net::SocketAddr, generated: Option<&str>) {
             );
             tracing::info!("web console on http://{shown}/ (sign-in link printed on stdout)");
         }
-        None => tracing::info!("web console on http://{shown}/"),
+        AdminToken::GeneratedBefore => tracing::info!(
+            "web console on http://{shown}/; sign in with the link printed at first start. Lost \
+             it? Set SWITCHBOARD_WEB_TOKEN to a new admin token and restart, or add someone with \
+             `switchboard web-token NAME --admin`"
+        ),
+        AdminToken::Configured => tracing::info!("web console on http://{shown}/"),
     }
 }
 

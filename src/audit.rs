@@ -177,8 +177,27 @@ fn turn_record<'a>(
     }
 }
 
+/// What the trail was asked for (`--since`, `--user`), to say so when nothing matched.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Asked<'a> {
+    pub since: Option<&'a str>,
+    pub user: Option<&'a str>,
+}
+
+impl Asked<'_> {
+    /// The line that stands for an empty trail.
+    fn nothing(&self) -> String {
+        match (self.since, self.user) {
+            (None, None) => "nothing recorded yet".to_owned(),
+            (Some(since), None) => format!("nothing recorded since {since}"),
+            (None, Some(user)) => format!("nothing recorded for user {user}"),
+            (Some(since), Some(user)) => format!("nothing recorded for user {user} since {since}"),
+        }
+    }
+}
+
 /// The trail for a terminal: one block per turn, one line per decision.
-pub fn render_text(entries: &[AuditEntry]) -> String {
+pub fn render_text(entries: &[AuditEntry], asked: &Asked<'_>) -> String {
     let mut out = String::new();
     for entry in entries {
         match entry {
@@ -236,7 +255,8 @@ pub fn render_text(entries: &[AuditEntry]) -> String {
         }
     }
     if out.is_empty() {
-        out.push_str("nothing recorded in that time\n");
+        out.push_str(&asked.nothing());
+        out.push('\n');
     }
     out
 }
@@ -251,6 +271,21 @@ mod tests {
         assert_eq!(parse_since("1970-01-01T00:00:01Z").unwrap(), 1000);
         assert!(parse_since("yesterday").is_err());
         assert!(parse_since("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn an_empty_trail_says_what_was_asked_for() {
+        let text = |since, user| render_text(&[], &Asked { since, user });
+        assert_eq!(text(None, None), "nothing recorded yet\n");
+        assert_eq!(
+            text(Some("2026-01-02"), None),
+            "nothing recorded since 2026-01-02\n"
+        );
+        assert_eq!(text(None, Some("42")), "nothing recorded for user 42\n");
+        assert_eq!(
+            text(Some("2026-01-02"), Some("42")),
+            "nothing recorded for user 42 since 2026-01-02\n"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::agents::claude::Claude;
 use crate::bots::telegram;
-use crate::config::{Config, HostConfig, Secrets};
+use crate::config::{Config, HostConfig, PermissionMode, Secrets};
 use crate::runner::health;
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
@@ -87,7 +87,7 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
             Some(DatabaseError { problem, fix }) => CheckLine::failed("database", problem, fix),
             None => CheckLine::failed(
                 "database",
-                format!("{e:#}"),
+                causes(&e),
                 "check database.url (or SWITCHBOARD_DATABASE_URL)",
             ),
         },
@@ -113,10 +113,11 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
         }
         Err(e) => lines.push(CheckLine::failed(
             "hosts",
-            format!("{e:#}"),
+            causes(&e),
             "fix the host settings named above",
         )),
     }
+    lines.push(agent_permissions(config));
     lines.push(check_telegram(config, secrets).await);
     lines.push(check_github(config, secrets).await);
     lines.push(check_slack(config, secrets).await);
@@ -162,7 +163,7 @@ async fn check_discord(config: &Config, secrets: &Secrets) -> CheckLine {
         ),
         Err(e) => CheckLine::failed(
             "discord",
-            format!("{e:#}"),
+            causes(&e),
             "check DISCORD_BOT_TOKEN (Developer Portal → Bot → Reset Token) and discord.api_url",
         ),
     }
@@ -179,7 +180,7 @@ async fn check_slack(config: &Config, secrets: &Secrets) -> CheckLine {
         Ok(bot) => CheckLine::ok("slack", format!("bot {bot} at {}", config.slack.api_url)),
         Err(e) => CheckLine::failed(
             "slack",
-            format!("{e:#}"),
+            causes(&e),
             "check SLACK_BOT_TOKEN (the Bot User OAuth Token, xoxb-…) and slack.api_url",
         ),
     }
@@ -196,10 +197,27 @@ async fn check_github(config: &Config, secrets: &Secrets) -> CheckLine {
         Ok(bot) => CheckLine::ok("github", format!("App {bot} at {}", config.github.api_url)),
         Err(e) => CheckLine::failed(
             "github",
-            format!("{e:#}"),
+            causes(&e),
             "check github.app_id, the private key and github.api_url",
         ),
     }
+}
+
+/// An error and its causes, `: `-separated, each said once: HTTP clients wrap an error in one
+/// that repeats its message ("A network error: error sending request" over "error sending
+/// request"), which `{:#}` would print twice.
+fn causes(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain().map(ToString::to_string) {
+        if text.ends_with(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 fn backend_name(url: &str) -> String {
@@ -234,6 +252,30 @@ fn local_agents_with_github(config: &Config) -> Option<CheckLine> {
                 .into(),
         },
     })
+}
+
+/// What the agent may do without asking, so nobody is surprised by a denied edit or an
+/// unasked command.
+fn agent_permissions(config: &Config) -> CheckLine {
+    let mode = config.agents.claude.permission_mode;
+    let allows = match mode {
+        PermissionMode::Default => {
+            "the agent reads and searches; file edits and shell commands are denied"
+        }
+        PermissionMode::AcceptEdits => {
+            "the agent edits and writes files without asking, and runs simple filesystem \
+             commands (mkdir, mv, cp, …); other shell commands are denied"
+        }
+        PermissionMode::Plan => "the agent only plans: no edits, no commands",
+        PermissionMode::BypassPermissions => "the agent runs any tool and command without asking",
+    };
+    CheckLine::ok(
+        "agent",
+        format!(
+            "permission mode {}: {allows} (agents.claude.permission_mode sets another)",
+            mode.as_str()
+        ),
+    )
 }
 
 /// What to do when the host's key changed, in terms of the pin that was configured.
@@ -310,7 +352,7 @@ async fn check_telegram(config: &Config, secrets: &Secrets) -> CheckLine {
     };
     let bot = match telegram::client(&config.telegram, token) {
         Ok(bot) => bot,
-        Err(e) => return CheckLine::failed("telegram", format!("{e:#}"), "fix telegram.api_url"),
+        Err(e) => return CheckLine::failed("telegram", causes(&e), "fix telegram.api_url"),
     };
     match telegram::identify(&bot).await {
         Ok(me) => CheckLine::ok(
@@ -319,8 +361,29 @@ async fn check_telegram(config: &Config, secrets: &Secrets) -> CheckLine {
         ),
         Err(e) => CheckLine::failed(
             "telegram",
-            format!("{e:#}"),
+            causes(&e),
             "check TELEGRAM_BOT_TOKEN (from BotFather) and that telegram.api_url is reachable",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_its_wrapper_repeats_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("A network error: {0}")]
+        struct Wrapper(#[source] Inner);
+        #[derive(Debug, thiserror::Error)]
+        #[error("error sending request")]
+        struct Inner(#[source] std::io::Error);
+        let error = anyhow::Error::new(Wrapper(Inner(std::io::Error::other("connection refused"))))
+            .context("Telegram getMe failed");
+        assert_eq!(
+            causes(&error),
+            "Telegram getMe failed: A network error: error sending request: connection refused"
+        );
     }
 }

@@ -23,6 +23,7 @@ use serde::Deserialize;
 
 mod budgets;
 mod discord;
+mod duration;
 mod slack;
 mod web;
 pub use budgets::Budgets;
@@ -227,7 +228,7 @@ pub struct TelegramConfig {
     #[serde(default)]
     pub allowed_chats: Vec<i64>,
     /// Long-polling timeout of one getUpdates call. Default `30s`.
-    #[serde(default = "default_poll_timeout", with = "humantime_serde")]
+    #[serde(default = "default_poll_timeout", with = "duration")]
     pub poll_timeout: Duration,
     #[serde(default)]
     pub limits: TelegramLimits,
@@ -262,7 +263,7 @@ fn default_poll_timeout() -> Duration {
 #[serde(deny_unknown_fields)]
 pub struct TelegramLimits {
     /// Minimum spacing of messages (sends and edits) in one chat. Default `1s`.
-    #[serde(default = "default_per_chat_interval", with = "humantime_serde")]
+    #[serde(default = "default_per_chat_interval", with = "duration")]
     pub per_chat_interval: Duration,
     /// Messages per rolling minute in one group. Default 20.
     #[serde(default = "default_per_group_per_minute")]
@@ -332,12 +333,12 @@ pub struct GitHubConfig {
     #[serde(default = "default_context_comments")]
     pub context_comments: usize,
     /// Time limit of a dependency review's test run. Default `10m`.
-    #[serde(default = "default_test_timeout", with = "humantime_serde")]
+    #[serde(default = "default_test_timeout", with = "duration")]
     pub test_timeout: Duration,
     /// A delivery whose event (a comment's or review's time, a pull request's `updated_at`) is
     /// older than this is refused: a captured signed delivery cannot be replayed later.
     /// Default `1h`.
-    #[serde(default = "default_max_event_age", with = "humantime_serde")]
+    #[serde(default = "default_max_event_age", with = "duration")]
     pub max_event_age: Duration,
 }
 
@@ -398,14 +399,15 @@ pub struct Defaults {
     #[serde(default = "default_agent")]
     pub agent: String,
     /// A turn running longer than this is cancelled and reported as timed out. Default `30m`.
-    #[serde(default = "default_turn_timeout", with = "humantime_serde")]
+    #[serde(default = "default_turn_timeout", with = "duration")]
     pub turn_timeout: Duration,
     /// Prompts that may wait behind a running turn in one session. Default 20.
     #[serde(default = "default_max_queue")]
     pub max_queue: u32,
-    /// How often the progress message is refreshed at most. Default `3s`.
-    #[serde(default = "default_progress_interval", with = "humantime_serde")]
-    pub progress_interval: Duration,
+    /// How often the progress message is refreshed at most. Default: the platform's own limit
+    /// on edits in one chat ([`crate::core::frontend::Frontend::progress_interval`]).
+    #[serde(default, with = "duration::optional")]
+    pub progress_interval: Option<Duration>,
     /// The largest file (in MB) a user may send for the agent; larger ones are refused.
     /// Default 20 (Telegram's own limit for bots).
     #[serde(default = "default_max_file_mb")]
@@ -426,7 +428,7 @@ impl Default for Defaults {
             agent: default_agent(),
             turn_timeout: default_turn_timeout(),
             max_queue: default_max_queue(),
-            progress_interval: default_progress_interval(),
+            progress_interval: None,
             max_file_mb: default_max_file_mb(),
         }
     }
@@ -450,10 +452,6 @@ fn default_max_file_mb() -> u32 {
 
 fn default_max_queue() -> u32 {
     20
-}
-
-fn default_progress_interval() -> Duration {
-    Duration::from_secs(3)
 }
 
 /// One workspace host. With `address` it is reached over SSH; without, commands run locally.
@@ -495,10 +493,10 @@ pub struct HostConfig {
     #[serde(default = "default_max_channels")]
     pub max_channels_per_connection: u32,
     /// SSH connect and handshake timeout. Default `10s`.
-    #[serde(default = "default_connect_timeout", with = "humantime_serde")]
+    #[serde(default = "default_connect_timeout", with = "duration")]
     pub connect_timeout: Duration,
     /// SSH keepalive interval; three missed replies close the connection. Default `15s`.
-    #[serde(default = "default_keepalive_interval", with = "humantime_serde")]
+    #[serde(default = "default_keepalive_interval", with = "duration")]
     pub keepalive_interval: Duration,
     /// The X display `/screenshot` captures (an Xvfb the host runs, e.g. `:99`). Default: none,
     /// and `/screenshot` without a URL says how to set one up.
@@ -509,7 +507,7 @@ pub struct HostConfig {
     #[serde(default = "default_browser")]
     pub browser: Vec<String>,
     /// The longest a screenshot or an SVG rendering may take on this host. Default `45s`.
-    #[serde(default = "default_capture_timeout", with = "humantime_serde")]
+    #[serde(default = "default_capture_timeout", with = "duration")]
     pub capture_timeout: Duration,
     /// Per-agent overrides on this host (`[hosts.NAME.agents.claude]`).
     #[serde(default)]
@@ -605,10 +603,9 @@ pub struct ClaudeConfig {
     /// `--max-turns`. Default: none.
     #[serde(default)]
     pub max_turns: Option<u32>,
-    /// `--permission-mode` (`default`, `acceptEdits`, `plan`, `bypassPermissions`). Default:
-    /// none (the CLI's default, which denies tools that need approval).
+    /// `--permission-mode`. Default: `acceptEdits`.
     #[serde(default)]
-    pub permission_mode: Option<String>,
+    pub permission_mode: PermissionMode,
     /// `--allowedTools`. Default: none.
     #[serde(default)]
     pub allowed_tools: Vec<String>,
@@ -632,7 +629,7 @@ impl Default for ClaudeConfig {
             command: default_claude_command(),
             model: None,
             max_turns: None,
-            permission_mode: None,
+            permission_mode: PermissionMode::default(),
             allowed_tools: Vec::new(),
             disallowed_tools: Vec::new(),
             append_system_prompt: None,
@@ -646,7 +643,36 @@ fn default_claude_command() -> String {
     CLAUDE.to_owned()
 }
 
-const PERMISSION_MODES: &[&str] = &["default", "acceptEdits", "plan", "bypassPermissions"];
+/// `claude -p --permission-mode`: what the agent may do without asking. In `-p` there is nobody
+/// to ask, so whatever a mode leaves to approval is denied (the turn still succeeds and says what
+/// was denied).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PermissionMode {
+    /// The CLI's own default: reads and searches; no edits, no shell commands.
+    Default,
+    /// Also edits and writes files in the workspace, and simple filesystem commands (`mkdir`,
+    /// `mv`, `cp`, …). The default: a quick start's agent can change code, and nothing else
+    /// runs unasked.
+    #[default]
+    AcceptEdits,
+    /// Plans only: no edits, no commands.
+    Plan,
+    /// Everything, unasked (refused as root unless the host is a sandbox).
+    BypassPermissions,
+}
+
+impl PermissionMode {
+    /// As the CLI spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionMode::Default => "default",
+            PermissionMode::AcceptEdits => "acceptEdits",
+            PermissionMode::Plan => "plan",
+            PermissionMode::BypassPermissions => "bypassPermissions",
+        }
+    }
+}
 
 /// Secrets resolved from the environment and files.
 #[derive(Debug, Clone, Default)]
@@ -742,14 +768,6 @@ impl Config {
             validate_host(name, host)?;
         }
         validate_env("agents.claude.env", &self.agents.claude.env)?;
-        if let Some(mode) = &self.agents.claude.permission_mode
-            && !PERMISSION_MODES.contains(&mode.as_str())
-        {
-            bail!(
-                "agents.claude.permission_mode is {mode:?}; use one of {}",
-                PERMISSION_MODES.join(", ")
-            );
-        }
         if self.telegram.mode == TelegramMode::Webhook {
             let Some(url) = &self.telegram.webhook_url else {
                 bail!("telegram.mode is \"webhook\" but telegram.webhook_url is not set");

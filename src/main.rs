@@ -1,8 +1,10 @@
 //! The `switchboard` command line: `serve`, `check`, `migrate`, `sessions list|show`, `audit`,
 //! `web-token`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -29,7 +31,8 @@ struct Cli {
 enum Command {
     /// Run the bot.
     Serve,
-    /// Validate the configuration and try every host and the Telegram API.
+    /// Validate the configuration and try the database, every host and each configured platform
+    /// (Telegram, Slack, Discord, GitHub), and say where the web console is.
     Check,
     /// Create or upgrade the database schema.
     Migrate,
@@ -97,7 +100,14 @@ fn init_logging(env: &Env) {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(colour_logs(std::io::stderr().is_terminal(), env))
         .init();
+}
+
+/// Whether the log is coloured: only for a person at a terminal, and never when `NO_COLOR` is
+/// set (<https://no-color.org>). journald, a file or a pipe get plain text.
+fn colour_logs(stderr_is_terminal: bool, env: &Env) -> bool {
+    stderr_is_terminal && env.get("NO_COLOR").is_none()
 }
 
 async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
@@ -147,7 +157,11 @@ async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {
-                print!("{}", switchboard::audit::render_text(&entries));
+                let asked = switchboard::audit::Asked {
+                    since: since.as_deref(),
+                    user: user.as_deref(),
+                };
+                print!("{}", switchboard::audit::render_text(&entries, &asked));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -169,10 +183,19 @@ async fn list_sessions(store: &Store, limit: i64) -> Result<()> {
         println!("no sessions yet");
         return Ok(());
     }
-    println!(
-        "{:<36}  {:<9} {:<22} {:<10} {:>5} {:<9} {:>9}  LAST ACTIVE",
-        "SESSION", "PLATFORM", "THREAD", "HOST", "TURNS", "STATE", "COST"
-    );
+    let mut rows = vec![
+        [
+            "SESSION",
+            "PLATFORM",
+            "THREAD",
+            "HOST",
+            "TURNS",
+            "STATE",
+            "COST",
+            "LAST ACTIVE",
+        ]
+        .map(str::to_owned),
+    ];
     for summary in sessions {
         let s = &summary.session;
         let state = if summary.running > 0 {
@@ -184,21 +207,74 @@ async fn list_sessions(store: &Store, limit: i64) -> Result<()> {
         } else {
             "retired".to_owned()
         };
-        println!(
-            "{:<36}  {:<9} {:<22} {:<10} {:>5} {:<9} {:>9}  {} ago",
-            s.id,
-            s.thread.platform,
+        let idle_for = Duration::from_millis((now_ms() - s.updated_at).max(0) as u64);
+        rows.push([
+            s.id.to_string(),
+            s.thread.platform.to_string(),
             s.thread.key(),
-            s.host,
-            summary.turns,
+            s.host.clone(),
+            summary.turns.to_string(),
             state,
             replies::cost(s.total_cost_usd),
-            replies::duration(std::time::Duration::from_millis(
-                (now_ms() - s.updated_at).max(0) as u64
-            )),
-        );
+            format!("{} ago", replies::duration(idle_for)),
+        ]);
     }
+    print!(
+        "{}",
+        table(
+            &rows,
+            &[
+                Align::Left,
+                Align::Left,
+                Align::Left,
+                Align::Left,
+                Align::Right,
+                Align::Left,
+                Align::Right,
+                Align::Left
+            ]
+        )
+    );
     Ok(())
+}
+
+/// How a column's cells line up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// Rows as text columns, each as wide as its widest cell (a thread key's length depends on the
+/// platform: a web console thread's is a user name and a UUID), two blanks apart; the last
+/// column is not padded.
+fn table<const N: usize>(rows: &[[String; N]], align: &[Align; N]) -> String {
+    let widths: Vec<usize> = (0..N)
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            if column > 0 {
+                line.push_str("  ");
+            }
+            let width = widths[column];
+            match align[column] {
+                _ if column == N - 1 => line.push_str(cell),
+                Align::Left => line.push_str(&format!("{cell:<width$}")),
+                Align::Right => line.push_str(&format!("{cell:>width$}")),
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 async fn show_session(store: &Store, id: &str) -> Result<()> {
@@ -250,7 +326,7 @@ async fn show_session(store: &Store, id: &str) -> Result<()> {
             outcome,
             turn.author_name,
             turn.duration_ms
-                .map(|ms| replies::duration(std::time::Duration::from_millis(ms.max(0) as u64)))
+                .map(|ms| replies::duration(Duration::from_millis(ms.max(0) as u64)))
                 .unwrap_or_default(),
             turn.cost_usd.map(replies::cost).unwrap_or_default(),
         );
@@ -269,5 +345,46 @@ fn first_line(text: &str) -> String {
         format!("{}…", line.chars().take(159).collect::<String>())
     } else {
         line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logs_are_coloured_only_at_a_terminal_without_no_color() {
+        let plain = Env::from_pairs([("PATH", "/bin")]);
+        let no_color = Env::from_pairs([("NO_COLOR", "1")]);
+        assert!(colour_logs(true, &plain));
+        assert!(!colour_logs(false, &plain));
+        assert!(!colour_logs(true, &no_color));
+        // An empty NO_COLOR does not count (no-color.org).
+        assert!(colour_logs(true, &Env::from_pairs([("NO_COLOR", "")])));
+    }
+
+    #[test]
+    fn table_columns_are_as_wide_as_their_widest_cell() {
+        let rows = [
+            ["A", "THREAD", "N", "LAST"].map(str::to_owned),
+            [
+                "x",
+                "admin/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+                "12",
+                "now",
+            ]
+            .map(str::to_owned),
+            ["y", "1001", "3", "1m ago"].map(str::to_owned),
+        ];
+        let text = table(
+            &rows,
+            &[Align::Left, Align::Left, Align::Right, Align::Left],
+        );
+        assert_eq!(
+            text,
+            "A  THREAD                                       N  LAST\n\
+             x  admin/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b  12  now\n\
+             y  1001                                         3  1m ago\n"
+        );
     }
 }

@@ -66,9 +66,7 @@ impl Claude {
         if let Some(max_turns) = c.max_turns {
             flag("--max-turns", &max_turns.to_string());
         }
-        if let Some(mode) = &c.permission_mode {
-            flag("--permission-mode", mode);
-        }
+        flag("--permission-mode", c.permission_mode.as_str());
         if !c.allowed_tools.is_empty() {
             flag("--allowedTools", &c.allowed_tools.join(" "));
         }
@@ -190,7 +188,6 @@ fn parse_result(value: &Value) -> AgentResult {
         text: str_field(value, "result").map(str::to_owned),
         agent_session_id: str_field(value, "session_id").map(str::to_owned),
         total_cost_usd: value.get("total_cost_usd").and_then(Value::as_f64),
-        duration_ms: value.get("duration_ms").and_then(Value::as_i64),
         num_turns: value.get("num_turns").and_then(Value::as_i64),
         terminal_reason: str_field(value, "terminal_reason").map(str::to_owned),
         api_error_status: value.get("api_error_status").and_then(Value::as_i64),
@@ -314,6 +311,7 @@ fn tail(text: &str, lines: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::PermissionMode;
 
     const SAMPLES: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -493,12 +491,24 @@ mod tests {
         );
     }
 
+    /// Without configuration the agent may edit files (the CLI's own default would deny it).
+    #[test]
+    fn the_default_permission_mode_accepts_edits() {
+        let inv = Claude::new(ClaudeConfig::default()).invocation(None, None);
+        let at = inv
+            .argv
+            .iter()
+            .position(|a| a == "--permission-mode")
+            .expect("a permission mode is always passed");
+        assert_eq!(inv.argv[at + 1], "acceptEdits");
+    }
+
     #[test]
     fn the_command_line_carries_every_configured_flag() {
         let config = ClaudeConfig {
             model: Some("opus".into()),
             max_turns: Some(3),
-            permission_mode: Some("acceptEdits".into()),
+            permission_mode: PermissionMode::Plan,
             allowed_tools: vec!["Bash".into(), "Edit".into()],
             env: [("A".to_string(), "1".to_string())].into(),
             ..ClaudeConfig::default()
@@ -523,7 +533,7 @@ mod tests {
                 "--max-turns",
                 "3",
                 "--permission-mode",
-                "acceptEdits",
+                "plan",
                 "--allowedTools",
                 "Bash Edit"
             ]

@@ -24,7 +24,7 @@ use anyhow::Result;
 use super::pacing::Pacer;
 use crate::core::Core;
 use crate::core::ids::now_ms;
-use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction};
+use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction, StatusWith};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::panics;
 use crate::runner::transport::BoxFuture;
@@ -265,7 +265,7 @@ async fn pause(
     wait: Duration,
     everywhere: bool,
 ) -> Result<()> {
-    let chat = &row.thread.chat;
+    let chat = &row.chat;
     let (until_ms, scope) = match everywhere {
         false => (pacer.pause(chat, wait), PauseScope::Chat(chat.clone())),
         true => (pacer.pause_all(wait), PauseScope::Platform),
@@ -329,15 +329,12 @@ async fn deliver<O: Outlet>(
             reaction,
         } => deliver_reaction(core, outlet, pacer, row, message_id, *reaction).await?,
         op @ OutboundOp::Edit { .. }
-            if pacer.wait_for(&row.thread.chat, group, op.is_progress()) > EDIT_WAIT_MAX =>
+            if pacer.wait_for(&row.chat, group, op.is_progress()) > EDIT_WAIT_MAX =>
         {
             return Ok(Delivery::Later);
         }
-        op @ OutboundOp::Edit {
-            target, markdown, ..
-        } => {
-            let progress = op.is_progress();
-            deliver_edit(core, outlet, pacer, row, target, markdown, progress).await?
+        op @ OutboundOp::Edit { target, .. } => {
+            deliver_edit(core, outlet, pacer, row, target, op.is_progress()).await?
         }
     }
     Ok(Delivery::Done)
@@ -352,8 +349,13 @@ async fn deliver_post<O: Outlet>(
 ) -> Result<()> {
     let parts = outlet.parts(post);
     let already = core.store.posted_parts(&row.key).await?.len();
-    let group = outlet.is_group(&row.thread.chat);
+    let group = outlet.is_group(&row.chat);
+    let mut status = post.status.as_ref();
     for (index, part) in parts.iter().enumerate().skip(already) {
+        if let Some(with) = status.filter(|s| index >= s.after_parts) {
+            deliver_status(core, outlet, pacer, with).await?;
+            status = None;
+        }
         let id = PartId {
             key: &row.key,
             index,
@@ -372,7 +374,7 @@ async fn deliver_post<O: Outlet>(
         let mut fallback = None;
         loop {
             let sending = fallback.as_ref().unwrap_or(part);
-            let ticket = pacer.acquire(&row.thread.chat, group, false).await;
+            let ticket = pacer.acquire(&row.chat, group, false).await;
             let result = outlet.send(&row.thread, id, sending, post).await;
             match result {
                 Ok(message_id) => {
@@ -410,7 +412,31 @@ async fn deliver_post<O: Outlet>(
             }
         }
     }
+    if let Some(with) = status {
+        deliver_status(core, outlet, pacer, with).await?;
+    }
     core.store.outbox_done(row).await
+}
+
+/// Delivers the status edit that goes with a post ([`StatusWith`]), unless it is no longer
+/// pending (delivered before a restart) or a retry put it off: then the chat's queue has it.
+async fn deliver_status<O: Outlet>(
+    core: &Core,
+    outlet: &O,
+    pacer: &Pacer,
+    with: &StatusWith,
+) -> Result<()> {
+    let Some(edit) = core.store.pending_outbound(&with.key).await? else {
+        return Ok(());
+    };
+    match &edit.op {
+        OutboundOp::Edit {
+            target, progress, ..
+        } if edit.not_before <= now_ms() => {
+            deliver_edit(core, outlet, pacer, &edit, target, *progress).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What became of an earlier attempt at a part.
@@ -440,7 +466,7 @@ async fn find_earlier<O: Outlet>(
     else {
         return Ok(Earlier::NotFound);
     };
-    let group = outlet.is_group(&row.thread.chat);
+    let group = outlet.is_group(&row.chat);
     loop {
         match outlet.find_sent(&row.thread, id, part, since_ms).await {
             Ok(Some(message_id)) => {
@@ -463,11 +489,11 @@ async fn find_earlier<O: Outlet>(
             // Lookups are not paced like sends, but wait out a pause they run into.
             Err(SendError::RetryAfter(wait)) => {
                 pause(core, pacer, row, wait, false).await?;
-                pacer.done(pacer.acquire(&row.thread.chat, group, false).await);
+                pacer.done(pacer.acquire(&row.chat, group, false).await);
             }
             Err(SendError::RetryAfterEverywhere(wait)) => {
                 pause(core, pacer, row, wait, true).await?;
-                pacer.done(pacer.acquire(&row.thread.chat, group, false).await);
+                pacer.done(pacer.acquire(&row.chat, group, false).await);
             }
             Err(SendError::Transient(reason)) => {
                 retry_later(core, row, &reason).await?;
@@ -491,23 +517,42 @@ async fn deliver_edit<O: Outlet>(
     pacer: &Pacer,
     row: &OutboxRow,
     target: &str,
-    markdown: &str,
     progress: bool,
 ) -> Result<()> {
     let Some(message_id) = core.store.posted_parts(target).await?.into_iter().next() else {
         return give_up(core, row, "the message to edit was never posted").await;
     };
-    let group = outlet.is_group(&row.thread.chat);
+    let group = outlet.is_group(&row.chat);
     let mut plain = false;
     loop {
-        let ticket = pacer.acquire(&row.thread.chat, group, progress).await;
+        let ticket = pacer.acquire(&row.chat, group, progress).await;
+        // A newer text may have replaced this one while it waited: only the latest is sent.
+        let Some(latest) = core.store.pending_outbound(&row.key).await? else {
+            pacer.unused(ticket); // delivered meanwhile (by another replica)
+            return Ok(());
+        };
+        let OutboundOp::Edit {
+            markdown,
+            progress: still_progress,
+            ..
+        } = &latest.op
+        else {
+            return give_up(core, &latest, "an edit's row holds no edit").await;
+        };
+        // A refresh that waited while its turn ended now holds the turn's final status, which
+        // goes with the answer queued meanwhile ([`StatusWith`]), not before it: the answer's
+        // post (next in the lane) delivers it, or the lane's next pass does when none does.
+        if progress && !still_progress {
+            pacer.unused(ticket);
+            return Ok(());
+        }
         match outlet
             .edit(&row.thread, target, &message_id, markdown, plain)
             .await
         {
             Ok(()) => {
                 pacer.done(ticket);
-                return core.store.outbox_done(row).await;
+                return core.store.outbox_done(&latest).await;
             }
             Err(SendError::RetryAfter(wait)) => pause(core, pacer, row, wait, false).await?,
             Err(SendError::RetryAfterEverywhere(wait)) => {
@@ -515,7 +560,7 @@ async fn deliver_edit<O: Outlet>(
             }
             Err(SendError::Transient(reason)) => {
                 pacer.done(ticket);
-                return retry_later(core, row, &reason).await;
+                return retry_later(core, &latest, &reason).await;
             }
             Err(SendError::Markup(reason)) if !plain => {
                 pacer.done(ticket);
@@ -527,7 +572,7 @@ async fn deliver_edit<O: Outlet>(
             }
             Err(SendError::Markup(reason) | SendError::Rejected(reason)) => {
                 pacer.done(ticket);
-                return give_up(core, row, &reason).await;
+                return give_up(core, &latest, &reason).await;
             }
         }
     }
@@ -541,9 +586,9 @@ async fn deliver_reaction<O: Outlet>(
     message_id: &str,
     reaction: Reaction,
 ) -> Result<()> {
-    let group = outlet.is_group(&row.thread.chat);
+    let group = outlet.is_group(&row.chat);
     loop {
-        let ticket = pacer.acquire(&row.thread.chat, group, false).await;
+        let ticket = pacer.acquire(&row.chat, group, false).await;
         match outlet.react(&row.thread, message_id, reaction).await {
             Ok(()) => {
                 pacer.done(ticket);
@@ -568,7 +613,7 @@ async fn deliver_reaction<O: Outlet>(
 async fn give_up(core: &Core, row: &OutboxRow, reason: &str) -> Result<()> {
     tracing::error!(
         key = row.key,
-        chat = row.thread.chat,
+        chat = row.chat,
         "message refused by the platform: {reason}"
     );
     core.store.outbox_failed(row, reason).await
@@ -657,6 +702,145 @@ mod tests {
         ) -> BoxFuture<'a, Result<(), SendError>> {
             Box::pin(async { Ok(()) })
         }
+    }
+
+    /// An outlet that reports every call it gets, in order.
+    struct Recording {
+        calls: mpsc::UnboundedSender<String>,
+    }
+
+    impl Outlet for Recording {
+        type Part = MarkupPart;
+
+        fn platform(&self) -> Platform {
+            Platform::Telegram
+        }
+
+        fn is_group(&self, _chat: &str) -> bool {
+            false
+        }
+
+        fn parts(&self, post: &Post) -> Vec<MarkupPart> {
+            markup_parts(vec![post.markdown.clone()], post)
+        }
+
+        fn send<'a>(
+            &'a self,
+            _thread: &'a ThreadRef,
+            id: PartId<'a>,
+            _part: &'a MarkupPart,
+            _post: &'a Post,
+        ) -> BoxFuture<'a, Result<String, SendError>> {
+            let _ = self.calls.send(format!("send {} {}", id.key, id.index));
+            Box::pin(async move { Ok(format!("{}/{}", id.key, id.index)) })
+        }
+
+        fn edit<'a>(
+            &'a self,
+            _thread: &'a ThreadRef,
+            target: &'a str,
+            _message_id: &'a str,
+            markdown: &'a str,
+            _plain: bool,
+        ) -> BoxFuture<'a, Result<(), SendError>> {
+            let _ = self.calls.send(format!("edit {target} {markdown}"));
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn unpaced() -> crate::bots::pacing::Limits {
+        crate::bots::pacing::Limits {
+            per_chat_interval: Duration::ZERO,
+            per_group: 100,
+            group_window: Duration::from_secs(60),
+            global: 100,
+            global_window: Duration::from_secs(1),
+        }
+    }
+
+    /// A turn's status message, its final edit and its answer of two parts (text and a file), as
+    /// a chat's `present` queues them; `answered` parts of the answer already out (a restart).
+    async fn ending_delivered(answered: i64) -> Vec<String> {
+        let (core, _dir) = testing::core(Vec::new()).await;
+        let thread = testing::event(
+            "1",
+            crate::core::inbound::InboundBody::Prompt {
+                text: String::new(),
+            },
+        )
+        .thread;
+        let queue = |key: &str, op| Outbound {
+            key: key.to_owned(),
+            thread: thread.clone(),
+            op,
+        };
+        let status = queue("turn:1:status", OutboundOp::Post(Post::text("Working")));
+        core.store.enqueue_outbound(&status).await.unwrap();
+        core.store
+            .record_posted("turn:1:status", 0, "status message")
+            .await
+            .unwrap();
+        let done = OutboundOp::Edit {
+            target: "turn:1:status".into(),
+            markdown: "Done".into(),
+            progress: false,
+        };
+        core.store
+            .enqueue_outbound(&queue("turn:1:status:edit", done))
+            .await
+            .unwrap();
+        let file = Attachment::text("a.diff".into(), "+a".into(), "The patch".into());
+        let answer = Post::text("The answer")
+            .attach(vec![file])
+            .with_status("turn:1:status:edit".into(), 1);
+        core.store
+            .enqueue_outbound(&queue("turn:1:result", OutboundOp::Post(answer)))
+            .await
+            .unwrap();
+        for part in 0..answered {
+            core.store
+                .record_posted("turn:1:result", part, "sent before")
+                .await
+                .unwrap();
+        }
+        let (calls, mut made) = mpsc::unbounded_channel();
+        let outlet = Arc::new(Recording { calls });
+        let loop_ = tokio::spawn(run(core.clone(), outlet, Arc::new(Pacer::new(unpaced()))));
+        let delivered = async {
+            while !core
+                .store
+                .outbox_chats(Platform::Telegram)
+                .await
+                .unwrap()
+                .is_empty()
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), delivered)
+            .await
+            .expect("everything delivered in time");
+        loop_.abort();
+        std::iter::from_fn(|| made.try_recv().ok()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_turns_final_status_goes_right_after_its_answers_first_message() {
+        assert_eq!(
+            ending_delivered(0).await,
+            [
+                "send turn:1:result 0",
+                "edit turn:1:status Done",
+                "send turn:1:result 1"
+            ]
+        );
+        // A restart after the answer's first message: the status goes before the rest.
+        assert_eq!(
+            ending_delivered(1).await,
+            ["edit turn:1:status Done", "send turn:1:result 1"]
+        );
+        // After the whole answer: the status still goes, once.
+        assert_eq!(ending_delivered(2).await, ["edit turn:1:status Done"]);
     }
 
     #[tokio::test]

@@ -2,14 +2,17 @@
 //!
 //! Three rules, each checked before a call: a minimum spacing between calls to one chat, a
 //! maximum count per rolling window for group chats, and a maximum count per rolling window for
-//! the whole bot. Spacing is measured from the *end* of the previous call to the chat, which is
-//! never earlier than the platform saw it, so jitter cannot make two calls look closer than
-//! allowed. A `retry_after` from the platform pauses the chat until it has passed; nothing is
-//! sent to that chat inside the window. Some limits are not per chat (Slack's method tiers,
-//! Discord's global limit): their `retry_after` pauses every chat.
+//! the whole bot. Every rule counts a call from its *end* (and a call in flight as one that ends
+//! now or later): the platform saw it somewhere between its start and its end, never later, so
+//! latency cannot make two calls look closer to the platform than the pacer allowed. A
+//! `retry_after` from the platform pauses the chat until it has passed; nothing is sent to that
+//! chat inside the window. Some limits are not per chat (Slack's method tiers, Discord's global
+//! limit): their `retry_after` pauses every chat.
 //!
-//! Calls that can wait (progress edits) may only use the first quarter of a group's window, so
-//! busy turns' progress never eats the budget their answers and outcomes need.
+//! Calls that can wait (progress edits) get a share of each budget, and yield: they may only use
+//! the first quarter of a group's window and the first [`DEFERRABLE_SHARE`] of the bot's, and
+//! none of it while a call that cannot wait (a post, an answer, a reaction) is waiting for the
+//! bot's budget. So busy turns' progress never eats the budget their answers and outcomes need.
 //!
 //! A pause ends at a wall-clock deadline ([`PauseEnd`]) the outlet stores, so a restarted bot
 //! restores it ([`Pacer::restore`]) before its first call: a window the platform opened before a
@@ -40,6 +43,14 @@ pub struct Limits {
 /// Extra room added to every window, against clock granularity.
 const MARGIN: Duration = Duration::from_millis(20);
 
+/// The share of the bot's budget (numerator, denominator) calls that can wait may use; the rest
+/// is always there for calls that cannot.
+pub const DEFERRABLE_SHARE: (u32, u32) = (2, 3);
+
+/// How often a call that is held back by calls in flight (its chat's, or the bot's whole
+/// budget) or by waiting posts looks again.
+const RECHECK: Duration = Duration::from_millis(10);
+
 #[derive(Debug, Default)]
 struct ChatState {
     /// When the last call to the chat finished.
@@ -61,8 +72,12 @@ pub struct Pacer {
 #[derive(Debug, Default)]
 struct PacerState {
     chats: HashMap<String, ChatState>,
-    /// Starts of recent calls over all chats.
+    /// Ends of recent calls over all chats.
     global: VecDeque<Instant>,
+    /// Calls in flight over all chats: each counts against the bot's budget until it ends.
+    in_flight: usize,
+    /// Calls that cannot wait, waiting for the bot's budget: calls that can wait yield to them.
+    urgent_waiting: usize,
     /// No call to any chat before this instant (a platform-wide `retry_after`).
     paused_until: Option<Instant>,
 }
@@ -75,24 +90,50 @@ struct PacerState {
 pub struct Ticket<'a> {
     pacer: &'a Pacer,
     chat: String,
+    /// Whether a call was made (or may have been): only then does it count.
+    called: bool,
 }
 
 impl Drop for Ticket<'_> {
     fn drop(&mut self) {
         let mut state = self.pacer.lock();
         let now = Instant::now();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        if self.called {
+            state.global.push_back(now);
+        }
         let c = state
             .chats
             .entry(std::mem::take(&mut self.chat))
             .or_default();
         c.busy = false;
-        c.last_done = Some(now);
-        c.recent.push_back(now);
+        if self.called {
+            c.last_done = Some(now);
+            c.recent.push_back(now);
+        }
+    }
+}
+
+/// A call that cannot wait, counted as waiting for the bot's budget while it lives (also when
+/// the waiting task is cancelled).
+struct UrgentWaiting<'a>(&'a Pacer);
+
+impl Drop for UrgentWaiting<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.urgent_waiting = state.urgent_waiting.saturating_sub(1);
     }
 }
 
 /// When a pause ends, in Unix milliseconds: a deadline that means the same after a restart.
 pub type PauseEnd = i64;
+
+/// How long a call must wait, and whether the bot's budget (rather than its chat) holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wait {
+    total: Duration,
+    for_budget: bool,
+}
 
 impl Pacer {
     pub fn new(limits: Limits) -> Pacer {
@@ -112,22 +153,28 @@ impl Pacer {
     }
 
     /// Waits until a call to `chat` is allowed, and reserves it. `deferrable` calls (progress
-    /// edits) get only a quarter of a group's budget.
+    /// edits) get only a share of the budgets and yield to the others.
     pub async fn acquire(&self, chat: &str, is_group: bool, deferrable: bool) -> Ticket<'_> {
+        let mut urgent = None;
         loop {
             let wait = {
                 let mut state = self.lock();
                 let now = Instant::now();
                 let wait = self.wait_needed(&mut state, chat, is_group, deferrable, now);
-                if wait.is_zero() {
-                    state.global.push_back(now);
+                if wait.total.is_zero() {
+                    state.in_flight += 1;
                     state.chats.entry(chat.to_owned()).or_default().busy = true;
                     return Ticket {
                         pacer: self,
                         chat: chat.to_owned(),
+                        called: true,
                     };
                 }
-                wait
+                if !deferrable && wait.for_budget && urgent.is_none() {
+                    state.urgent_waiting += 1;
+                    urgent = Some(UrgentWaiting(self));
+                }
+                wait.total
             };
             tokio::time::sleep(wait).await;
         }
@@ -140,27 +187,16 @@ impl Pacer {
         is_group: bool,
         deferrable: bool,
         now: Instant,
-    ) -> Duration {
+    ) -> Wait {
         let l = &self.limits;
-        while state
-            .global
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= l.global_window + MARGIN)
-        {
-            state.global.pop_front();
-        }
-        let mut wait = Duration::ZERO;
-        if state.global.len() >= l.global as usize
-            && let Some(oldest) = state.global.front()
-        {
-            wait = wait.max((*oldest + l.global_window + MARGIN).saturating_duration_since(now));
-        }
+        let budget = self.budget_wait(state, deferrable, now);
+        let mut wait = budget;
         if let Some(until) = state.paused_until {
             wait = wait.max(until.saturating_duration_since(now));
         }
         let c = state.chats.entry(chat.to_owned()).or_default();
         if c.busy {
-            wait = wait.max(Duration::from_millis(10));
+            wait = wait.max(RECHECK);
         }
         if let Some(until) = c.paused_until {
             wait = wait.max(until.saturating_duration_since(now));
@@ -169,13 +205,7 @@ impl Pacer {
             wait = wait.max((last + l.per_chat_interval + MARGIN).saturating_duration_since(now));
         }
         if is_group {
-            while c
-                .recent
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= l.group_window + MARGIN)
-            {
-                c.recent.pop_front();
-            }
+            prune(&mut c.recent, now, l.group_window + MARGIN);
             let budget = if deferrable {
                 (l.per_group / 4).max(1)
             } else {
@@ -187,6 +217,37 @@ impl Pacer {
                     wait.max((frees_up + l.group_window + MARGIN).saturating_duration_since(now));
             }
         }
+        Wait {
+            total: wait,
+            for_budget: !budget.is_zero() && budget == wait,
+        }
+    }
+
+    /// How long the bot's budget holds a call back: calls ended within the window and calls in
+    /// flight count against it; calls that can wait have their share of it, and none while a
+    /// call that cannot wait is waiting.
+    fn budget_wait(&self, state: &mut PacerState, deferrable: bool, now: Instant) -> Duration {
+        let l = &self.limits;
+        prune(&mut state.global, now, l.global_window + MARGIN);
+        let cap = if deferrable {
+            let (share, of) = DEFERRABLE_SHARE;
+            (u64::from(l.global) * u64::from(share) / u64::from(of)).max(1) as usize
+        } else {
+            l.global as usize
+        };
+        let used = state.global.len() + state.in_flight;
+        let mut wait = Duration::ZERO;
+        if used >= cap {
+            // The oldest ends must leave the window until one more call fits; if calls in
+            // flight alone fill it, look again soon.
+            wait = match state.global.get(used - cap) {
+                Some(end) => (*end + l.global_window + MARGIN).saturating_duration_since(now),
+                None => RECHECK,
+            };
+        }
+        if deferrable && state.urgent_waiting > 0 {
+            wait = wait.max(RECHECK);
+        }
         wait
     }
 
@@ -194,11 +255,18 @@ impl Pacer {
     pub fn wait_for(&self, chat: &str, is_group: bool, deferrable: bool) -> Duration {
         let mut state = self.lock();
         self.wait_needed(&mut state, chat, is_group, deferrable, Instant::now())
+            .total
     }
 
     /// Records the end of a call.
     pub fn done(&self, ticket: Ticket<'_>) {
         drop(ticket);
+    }
+
+    /// Gives a ticket back without a call (there was nothing left to send): it counts for
+    /// nothing.
+    pub fn unused(&self, mut ticket: Ticket<'_>) {
+        ticket.called = false;
     }
 
     /// The platform said to wait `retry_after` before calling `chat` again. Returns when the
@@ -228,6 +296,13 @@ impl Pacer {
             None => &mut state.paused_until,
         };
         *paused_until = Some(paused_until.map_or(until, |u| u.max(until)));
+    }
+}
+
+/// Drops entries that are `span` or more in the past.
+fn prune(ends: &mut VecDeque<Instant>, now: Instant, span: Duration) {
+    while ends.front().is_some_and(|t| now.duration_since(*t) >= span) {
+        ends.pop_front();
     }
 }
 
@@ -316,6 +391,72 @@ mod tests {
             "progress used its half"
         );
         pacer.done(t);
+    }
+
+    /// A call counts against the bot's budget from when it ends: a slow call the platform may
+    /// have received late still fills the window after it.
+    #[tokio::test(start_paused = true)]
+    async fn the_bot_budget_counts_calls_from_their_end() {
+        let pacer = Pacer::new(limits()); // two calls a second over the bot
+        let start = Instant::now();
+        let slow = pacer.acquire("1", false, false).await;
+        let fast = pacer.acquire("2", false, false).await;
+        pacer.done(fast);
+        // Both in flight or just ended: the window is full.
+        assert!(pacer.wait_for("3", false, false) > Duration::ZERO);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        pacer.done(slow); // ends at 0.7 s
+        pacer.done(pacer.acquire("3", false, false).await); // the fast one's window ended
+        assert!(start.elapsed() >= Duration::from_secs(1));
+        let t = pacer.acquire("4", false, false).await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(1_700),
+            "a second after the slow call's end, not its start: {:?}",
+            start.elapsed()
+        );
+        pacer.done(t);
+    }
+
+    /// Progress edits get their share of the bot's budget and wait while an answer waits for
+    /// it; answers may use all of it.
+    #[tokio::test(start_paused = true)]
+    async fn calls_that_can_wait_keep_to_their_share_and_yield() {
+        let pacer = Arc::new(Pacer::new(Limits {
+            global: 3, // edits may use two
+            ..limits()
+        }));
+        let start = Instant::now();
+        for chat in ["1", "2"] {
+            pacer.done(pacer.acquire(chat, false, true).await);
+        }
+        assert!(
+            pacer.wait_for("3", false, true) > Duration::ZERO,
+            "edits' share used"
+        );
+        pacer.done(pacer.acquire("3", false, false).await);
+        assert_eq!(start.elapsed(), Duration::ZERO, "an answer takes the rest");
+
+        // The window is full: an edit and then an answer wait for it; the answer goes first.
+        let (order, mut went) = tokio::sync::mpsc::unbounded_channel();
+        let edit = {
+            let (pacer, order) = (pacer.clone(), order.clone());
+            tokio::spawn(async move {
+                pacer.done(pacer.acquire("4", false, true).await);
+                order.send("edit").unwrap();
+            })
+        };
+        tokio::task::yield_now().await;
+        let answer = {
+            let pacer = pacer.clone();
+            tokio::spawn(async move {
+                pacer.done(pacer.acquire("5", false, false).await);
+                order.send("answer").unwrap();
+            })
+        };
+        edit.await.unwrap();
+        answer.await.unwrap();
+        assert_eq!(went.recv().await, Some("answer"));
+        assert_eq!(went.recv().await, Some("edit"));
     }
 
     #[tokio::test(start_paused = true)]

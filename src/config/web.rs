@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use serde::Deserialize;
 
-use super::{Env, Secret, read_secret_file};
+use super::{Env, Secret, duration, read_secret_file};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,7 +27,7 @@ pub struct WebConfig {
     #[serde(default)]
     pub users: Vec<WebUser>,
     /// How long a sign-in lasts. Default `7d`.
-    #[serde(default = "default_session_ttl", with = "humantime_serde")]
+    #[serde(default = "default_session_ttl", with = "duration")]
     pub session_ttl: Duration,
     /// Mark the session cookie `Secure`: set it when the console is served over HTTPS (behind
     /// a reverse proxy). Default false (plain HTTP on loopback).

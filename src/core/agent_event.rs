@@ -48,7 +48,6 @@ pub struct AgentResult {
     pub agent_session_id: Option<String>,
     /// Cumulative over the agent session (Claude reports it that way).
     pub total_cost_usd: Option<f64>,
-    pub duration_ms: Option<i64>,
     pub num_turns: Option<i64>,
     pub terminal_reason: Option<String>,
     pub api_error_status: Option<i64>,

@@ -81,11 +81,52 @@ pub enum CommandError {
 
 impl CommandHelp {
     /// `/name args` (in the platform's syntax), as help and usage messages show it.
-    pub fn usage(&self, platform: Platform) -> String {
+    pub fn usage(&self, spelling: &Spelling) -> String {
         if self.args.is_empty() {
-            platform.command(self.name)
+            spelling.command(self.name)
         } else {
-            platform.command(&format!("{} {}", self.name, self.args))
+            spelling.command(&format!("{} {}", self.name, self.args))
+        }
+    }
+
+    /// Whether `platform` has this command. GitHub has no `screenshot`: a comment cannot show
+    /// the host's display, and a request that starts with the word is the agent's.
+    pub fn offered_on(&self, platform: Platform) -> bool {
+        !(platform == Platform::GitHub && self.name == "screenshot")
+    }
+}
+
+/// The handle a mention spells commands with where nothing more precise is known (the default
+/// of `github.handle`, and the name Slack apps are set up with in bots/slack/).
+pub const DEFAULT_HANDLE: &str = "switchboard";
+
+/// How people type a command where they are: every reply that names a command spells it this
+/// way, so the command it names is one they can send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spelling {
+    /// `/stop all`: the platform has a slash command per command (Telegram, Discord, the web
+    /// console).
+    Slash,
+    /// `@switchboard stop all`: a mention of this handle (without `@`) addresses the bot. Slack
+    /// (whose one slash command does not know the thread it was typed in) and GitHub (which has
+    /// no commands of its own).
+    Mention(String),
+}
+
+impl Spelling {
+    /// How a platform spells commands when its frontend says nothing more precise.
+    pub fn of(platform: Platform) -> Spelling {
+        match platform {
+            Platform::Slack | Platform::GitHub => Spelling::Mention(DEFAULT_HANDLE.to_owned()),
+            Platform::Telegram | Platform::Discord | Platform::Web => Spelling::Slash,
+        }
+    }
+
+    /// A command (`stop all`) as it is typed here.
+    pub fn command(&self, command: &str) -> String {
+        match self {
+            Spelling::Slash => format!("/{command}"),
+            Spelling::Mention(handle) => format!("@{handle} {command}"),
         }
     }
 }
@@ -215,15 +256,27 @@ mod tests {
             Err(CommandError::Usage("status".into()))
         );
         assert_eq!(
-            help_for("stop").unwrap().usage(Platform::Telegram),
+            help_for("stop")
+                .unwrap()
+                .usage(&Spelling::of(Platform::Telegram)),
             "/stop [all]"
         );
         assert_eq!(
-            help_for("status").unwrap().usage(Platform::Discord),
+            help_for("status")
+                .unwrap()
+                .usage(&Spelling::of(Platform::Discord)),
             "/status"
         );
         assert_eq!(
-            help_for("new").unwrap().usage(Platform::Slack),
+            help_for("stop")
+                .unwrap()
+                .usage(&Spelling::Mention("sb-app".into())),
+            "@sb-app stop [all]"
+        );
+        assert_eq!(
+            help_for("new")
+                .unwrap()
+                .usage(&Spelling::of(Platform::Slack)),
             "@switchboard new [host]"
         );
     }

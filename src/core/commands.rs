@@ -10,7 +10,7 @@ use super::command::Command;
 use super::ids::{InboundId, now_ms};
 use super::inbound::Inbound;
 use super::outbox::{Attachment, Outbound, OutboundOp, Post, keys};
-use super::replies;
+use super::replies::{self, HostChoice};
 use super::router::{reply, reply_post};
 use crate::runner::capture::{self, display, page};
 use crate::runner::health::{self, Health};
@@ -28,7 +28,18 @@ pub(super) async fn run(
     command: &Command,
 ) -> Result<()> {
     let text = match command {
-        Command::Help => replies::help(event.platform(), &core.defaults.host, &core.hosts.names()),
+        Command::Help => {
+            let frontend = core.frontend(event.platform())?;
+            let hosts = core.hosts.names();
+            let choice = match frontend.pinned_host() {
+                Some(host) => HostChoice::Pinned(host),
+                None => HostChoice::Any {
+                    default: &core.defaults.host,
+                    hosts: &hosts,
+                },
+            };
+            replies::help(event.platform(), &frontend.spelling(), choice)
+        }
         Command::Sessions => {
             let list = core
                 .store
@@ -49,10 +60,20 @@ pub(super) async fn run(
 
 async fn new_session(core: &Core, event: &Inbound, host: Option<&str>) -> Result<String> {
     let current = core.store.active_session(&event.thread).await?;
-    let name = host
-        .map(str::to_owned)
-        .or_else(|| current.as_ref().map(|s| s.host.clone()))
-        .unwrap_or_else(|| core.defaults.host.clone());
+    let frontend = core.frontend(event.platform())?;
+    let name = match (frontend.pinned_host(), host) {
+        (Some(pinned), Some(asked)) if asked != pinned => {
+            return Ok(replies::host_pinned(
+                &core.spelling(event.platform()),
+                pinned,
+            ));
+        }
+        (Some(pinned), _) => pinned.to_owned(),
+        (None, host) => host
+            .map(str::to_owned)
+            .or_else(|| current.as_ref().map(|s| s.host.clone()))
+            .unwrap_or_else(|| core.defaults.host.clone()),
+    };
     let Some(host) = core.hosts.get(&name) else {
         return Ok(replies::unknown_host(&name, &core.hosts.names()));
     };
@@ -134,7 +155,7 @@ pub async fn drop_queued(core: &Core, session: &SessionRow) -> Result<usize> {
             thread: session.thread.clone(),
             op: OutboundOp::Edit {
                 target: keys::status(&turn.id),
-                markdown: replies::dropped_from_queue(session.thread.platform),
+                markdown: replies::dropped_from_queue(&core.spelling(session.thread.platform)),
                 progress: false,
             },
         };
@@ -161,7 +182,11 @@ pub async fn stop_running(core: &Core, session: &SessionRow, dropped: usize) -> 
             Ok(Cancelled::Stopped) => replies::stopped(&host.name, dropped),
             Ok(Cancelled::NotStarted) => replies::stopped_before_start(dropped),
             Ok(Cancelled::Stuck) => replies::stop_stuck(&host.name),
-            Err(e) => replies::stop_failed(session.thread.platform, &host.name, &e.to_string()),
+            Err(e) => replies::stop_failed(
+                &core.spelling(session.thread.platform),
+                &host.name,
+                &e.to_string(),
+            ),
         },
     )
 }

@@ -16,6 +16,7 @@
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use super::command::Spelling;
 use super::ids::TurnId;
 use super::inbound::{Inbound, IncomingFile};
 use super::outbox::{Attachment, Outbound, OutboundOp, Post, Reaction, keys};
@@ -75,9 +76,30 @@ pub trait Frontend: Send + Sync + 'static {
         })
     }
 
+    /// How commands are typed here (named in replies: `/new`, `@switchboard new`).
+    fn spelling(&self) -> Spelling {
+        Spelling::of(self.platform())
+    }
+
+    /// The host every turn here runs on, when the platform decides it rather than the thread
+    /// (GitHub: `github.host`); `new` then starts a fresh session there and takes no other.
+    fn pinned_host(&self) -> Option<&str> {
+        None
+    }
+
     /// A fresh secret for a credential a workspace names (an installation token, say).
     fn credential<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Secret>> {
         Box::pin(async move { anyhow::bail!("no credential named {name:?} on this platform") })
+    }
+
+    /// How often a turn's progress message may be refreshed: the platform's limit on edits to
+    /// one chat. One a second by default, which is Telegram's ("about one message a second" in a
+    /// chat), Slack's (one a second in a channel), Discord's (five edits per five seconds in a
+    /// channel) and GitHub's (one write a second in a thread); the web console has no limit and
+    /// refreshes at the same pace, which a reader follows easily. `defaults.progress_interval`
+    /// overrides it.
+    fn progress_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
     }
 }
 
@@ -193,12 +215,14 @@ pub fn chat_acknowledgement(event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<O
     }]
 }
 
-/// The chat way to end a turn: the status message shows the outcome, the answer follows as a
-/// reply to the prompt (as a document too, if the platform needs one for a long answer).
+/// The chat way to end a turn: the answer follows as a reply to the prompt (as a document too,
+/// if the platform needs one for a long answer), and the status message shows the outcome right
+/// after the answer's first message, before its files.
 pub fn chat_ending(ending: &Ending<'_>) -> Vec<Outbound> {
     let turn = ending.turn;
+    let status_key = keys::status_edit(&turn.id);
     let status = Outbound {
-        key: keys::status_edit(&turn.id),
+        key: status_key.clone(),
         thread: ending.thread.clone(),
         op: OutboundOp::Edit {
             target: keys::status(&turn.id),
@@ -209,7 +233,8 @@ pub fn chat_ending(ending: &Ending<'_>) -> Vec<Outbound> {
     let message = Post::text(ending.message.clone())
         .replying_to(turn.reply_to.clone())
         .document_name(format!("answer-{}", turn.id.short()))
-        .attach(ending.attachments.clone());
+        .attach(ending.attachments.clone())
+        .with_status(status_key, 1);
     let result = Outbound {
         key: keys::result(&turn.id),
         thread: ending.thread.clone(),

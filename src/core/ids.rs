@@ -63,6 +63,16 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// A reference for an internal error, for the user to quote and the operator to find in the log:
+/// 12 hex digits drawn at random for each error. Not a row id's prefix, which is its creation
+/// time: two errors in one millisecond would share it.
+pub fn error_reference() -> String {
+    let mut reference = uuid::Uuid::new_v4().simple().to_string();
+    // A v4 UUID's first 12 digits are all random (its version digit is the 13th).
+    reference.truncate(12);
+    reference
+}
+
 /// Milliseconds since the Unix epoch: how every time is stored (portable across databases).
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -82,5 +92,19 @@ mod tests {
         sorted.sort();
         assert_eq!(ids, sorted);
         assert_eq!(ids[0].short().len(), 8);
+    }
+
+    /// Errors reported back to back (thousands within a few milliseconds) get references of
+    /// their own.
+    #[test]
+    fn error_references_made_in_the_same_millisecond_differ() {
+        let references: Vec<String> = (0..10_000).map(|_| error_reference()).collect();
+        let distinct: std::collections::HashSet<&String> = references.iter().collect();
+        assert_eq!(distinct.len(), references.len());
+        assert!(
+            references
+                .iter()
+                .all(|r| r.len() == 12 && r.chars().all(|c| c.is_ascii_hexdigit()))
+        );
     }
 }

@@ -36,6 +36,7 @@ use crate::agents::claude::Claude;
 use crate::config::{Budgets, Defaults};
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
+use command::Spelling;
 use frontend::Frontend;
 use thread::Platform;
 
@@ -90,6 +91,13 @@ impl Core {
             .get(&platform)
             .cloned()
             .with_context(|| format!("no frontend for {platform}"))
+    }
+
+    /// How commands are typed on a platform, for the replies that name them.
+    pub fn spelling(&self, platform: Platform) -> Spelling {
+        self.frontends
+            .get(&platform)
+            .map_or_else(|| Spelling::of(platform), |f| f.spelling())
     }
 
     /// Tells the platform schedulers that the outbox has new work.

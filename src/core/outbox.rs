@@ -80,6 +80,21 @@ pub struct Post {
     /// Files that go with the text, after it (a turn's patch).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// The edit of the thread's status message that goes with this post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusWith>,
+}
+
+/// A turn's final status goes with its answer, not behind it: the status edit — queued as its
+/// own row under `key`, so it still goes should the post never be delivered — is delivered as
+/// soon as `after_parts` of the post's parts are out, before the rest (a chat's answer, then
+/// "✅ Done", then the patch), instead of waiting for every part and reaction queued with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusWith {
+    /// The outbox key of the status edit.
+    pub key: String,
+    /// How many of the post's parts go before the edit.
+    pub after_parts: usize,
 }
 
 /// A file sent with a post: a Telegram document or photo, a Slack file, a Discord attachment.
@@ -141,6 +156,7 @@ impl Post {
             silent: false,
             document_name: None,
             attachments: Vec::new(),
+            status: None,
         }
     }
 
@@ -161,6 +177,13 @@ impl Post {
 
     pub fn attach(mut self, attachments: Vec<Attachment>) -> Post {
         self.attachments = attachments;
+        self
+    }
+
+    /// Has the status edit queued under `key` delivered once `after_parts` of this post's parts
+    /// are out (see [`StatusWith`]).
+    pub fn with_status(mut self, key: String, after_parts: usize) -> Post {
+        self.status = Some(StatusWith { key, after_parts });
         self
     }
 }
@@ -204,9 +227,9 @@ pub mod keys {
         format!("turn:{turn}:result")
     }
 
-    /// Whether a key is some turn's result (`turn:<id>:result`).
-    pub fn is_result(key: &str) -> bool {
-        key.starts_with("turn:") && key.ends_with(":result")
+    /// The turn a result key belongs to (`turn:<id>:result`).
+    pub fn result_turn(key: &str) -> Option<&str> {
+        key.strip_prefix("turn:")?.strip_suffix(":result")
     }
 
     /// The refusal for an unauthorized user: at most one per user, chat and hour.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::core::command::{COMMANDS, CommandError, help_for};
+use crate::core::command::{COMMANDS, CommandError, Spelling, help_for};
 use crate::core::frontend::Refusal;
 use crate::core::inbound::Invalid;
 use crate::core::outcome::{Budget, Outcome};
@@ -36,24 +36,47 @@ pub fn cost(usd: f64) -> String {
     format!("${usd:.4}")
 }
 
-pub fn help(platform: Platform, default_host: &str, hosts: &[String]) -> String {
+/// Which hosts a thread's turns may run on, as help tells it.
+#[derive(Debug, Clone, Copy)]
+pub enum HostChoice<'a> {
+    /// Any configured host (`new HOST`), `default` unless asked.
+    Any {
+        default: &'a str,
+        hosts: &'a [String],
+    },
+    /// Only this one: the platform decides (GitHub: `github.host`).
+    Pinned(&'a str),
+}
+
+/// The commands `platform` has, as they are typed there.
+pub fn help(platform: Platform, spelling: &Spelling, hosts: HostChoice<'_>) -> String {
     let mut text = String::from(
         "**Switchboard** runs a coding agent for this chat on a workspace host.\n\n\
          Send any message and it becomes a prompt for this thread's session; follow-ups \
          continue the same conversation and wait their turn while the agent works.\n\n",
     );
-    for c in COMMANDS {
-        text.push_str(&format!("- `{}` — {}\n", c.usage(platform), c.summary));
+    for c in COMMANDS.iter().filter(|c| c.offered_on(platform)) {
+        let line = match hosts {
+            HostChoice::Pinned(host) if c.name == "new" => format!(
+                "- `{}` — Start a fresh agent conversation (on {}, where turns here run)\n",
+                spelling.command(c.name),
+                esc(host)
+            ),
+            _ => format!("- `{}` — {}\n", c.usage(spelling), c.summary),
+        };
+        text.push_str(&line);
     }
-    text.push_str(&format!(
-        "\nHosts: {} (default `{}`).",
-        hosts
-            .iter()
-            .map(|h| format!("`{h}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        default_host
-    ));
+    if let HostChoice::Any { default, hosts } = hosts {
+        text.push_str(&format!(
+            "\nHosts: {} (default `{}`).",
+            hosts
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            default
+        ));
+    }
     text
 }
 
@@ -74,17 +97,17 @@ pub fn refusal(refusal: &Refusal) -> Option<String> {
 }
 
 /// Why the bot cannot act on a message.
-pub fn invalid(platform: Platform, invalid: &Invalid) -> String {
-    let help = platform.command("help");
+pub fn invalid(spelling: &Spelling, invalid: &Invalid) -> String {
+    let help = spelling.command("help");
     match invalid {
         Invalid::Command(CommandError::Unknown(name)) => {
             format!(
                 "There is no command `{}`. Send `{help}` for the commands.",
-                platform.command(&name.replace('`', ""))
+                spelling.command(&name.replace('`', ""))
             )
         }
         Invalid::Command(CommandError::Usage(name)) => match help_for(name) {
-            Some(entry) => format!("Usage: `{}` — {}", entry.usage(platform), entry.summary),
+            Some(entry) => format!("Usage: `{}` — {}", entry.usage(spelling), entry.summary),
             None => format!("Send `{help}` for the commands."),
         },
         Invalid::NotText => "I can only read text messages so far.".to_owned(),
@@ -102,6 +125,11 @@ pub fn continued(part: usize, parts: usize) -> String {
 /// The note closing a comment whose answer continues in the next ones.
 pub fn continued_below() -> String {
     "*(The answer is longer than one comment allows; it continues below.)*".to_owned()
+}
+
+/// The note closing a comment whose files do not fit in it and follow in the next ones.
+pub fn files_continue_below() -> String {
+    "*(The files are longer than this comment allows; they follow below.)*".to_owned()
 }
 
 /// A GitHub tracking comment while the request waits or starts.
@@ -137,11 +165,11 @@ pub fn prompt_has_nul() -> String {
         .to_owned()
 }
 
-pub fn queue_full(platform: Platform, max: u32) -> String {
+pub fn queue_full(spelling: &Spelling, max: u32) -> String {
     format!(
         "The queue of this session is full ({max} prompts are waiting). Wait for some to finish, \
          or drop them with `{}`.",
-        platform.command("stop all")
+        spelling.command("stop all")
     )
 }
 
@@ -266,7 +294,7 @@ fn failure_title(outcome: &Outcome) -> &'static str {
 }
 
 /// The message posted when a turn ends: the answer, or what went wrong and what to do.
-pub fn outcome_message(platform: Platform, outcome: &Outcome, host: &str) -> String {
+pub fn outcome_message(spelling: &Spelling, outcome: &Outcome, host: &str) -> String {
     let host = esc(host);
     match outcome {
         Outcome::Success { text } if text.trim().is_empty() => {
@@ -306,7 +334,7 @@ pub fn outcome_message(platform: Platform, outcome: &Outcome, host: &str) -> Str
             "❌ Host {host} is unavailable: {}. Your message was not run; send it again once the \
              host is back, or use `{}` with another host.",
             esc(reason),
-            platform.command("new")
+            spelling.command("new")
         ),
         Outcome::HostKeyMismatch { presented } => format!(
             "❌ Host {host} is unavailable: it presented an unexpected host key ({}), so I refused \
@@ -364,7 +392,7 @@ pub fn outcome_message(platform: Platform, outcome: &Outcome, host: &str) -> Str
              start a new session with a fresh budget.",
             cost(*spent_usd),
             cost(*limit_usd),
-            platform.command("new")
+            spelling.command("new")
         ),
     }
 }
@@ -632,10 +660,20 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-pub fn dropped_from_queue(platform: Platform) -> String {
+pub fn dropped_from_queue(spelling: &Spelling) -> String {
     format!(
         "🗑 Dropped from the queue (`{}`).",
-        platform.command("stop all")
+        spelling.command("stop all")
+    )
+}
+
+/// `new HOST` where the platform decides the host (GitHub: `github.host`).
+pub fn host_pinned(spelling: &Spelling, host: &str) -> String {
+    format!(
+        "Turns here always run on {} (the operator's choice). Send `{}` to start a fresh \
+         session there.",
+        esc(host),
+        spelling.command("new")
     )
 }
 
@@ -664,12 +702,12 @@ pub fn stopped_before_start(dropped: usize) -> String {
     text
 }
 
-pub fn stop_failed(platform: Platform, host: &str, reason: &str) -> String {
+pub fn stop_failed(spelling: &Spelling, host: &str, reason: &str) -> String {
     format!(
         "⚠️ Could not stop the turn on {}: {}. It may still be running there; try `{}` again.",
         esc(host),
         esc(reason),
-        platform.command("stop")
+        spelling.command("stop")
     )
 }
 
@@ -876,7 +914,7 @@ mod tests {
     #[test]
     fn outside_text_cannot_inject_markup() {
         let msg = outcome_message(
-            Platform::Telegram,
+            &Spelling::Slash,
             &Outcome::HostUnreachable {
                 reason: "*boom* [x](http://evil)".into(),
             },
@@ -929,7 +967,7 @@ mod tests {
             ),
         ];
         for (outcome, expected) in cases {
-            let text = outcome_message(Platform::Telegram, &outcome, "devbox");
+            let text = outcome_message(&Spelling::Slash, &outcome, "devbox");
             assert!(text.contains(expected), "{outcome:?}: {text}");
             assert!(final_status(&outcome, Duration::from_secs(3), None, 0).contains("3s"));
         }
@@ -937,22 +975,71 @@ mod tests {
 
     #[test]
     fn help_lists_every_command() {
+        let hosts = ["local".to_owned(), "devbox".to_owned()];
         let text = help(
             Platform::Telegram,
-            "local",
-            &["local".into(), "devbox".into()],
+            &Spelling::Slash,
+            HostChoice::Any {
+                default: "local",
+                hosts: &hosts,
+            },
         );
         for c in COMMANDS {
             assert!(text.contains(&format!("/{}", c.name)));
         }
         assert!(text.contains("`devbox`"));
-        let slack = help(Platform::Slack, "local", &["local".into()]);
+        let slack = help(
+            Platform::Slack,
+            &Spelling::of(Platform::Slack),
+            HostChoice::Any {
+                default: "local",
+                hosts: &hosts,
+            },
+        );
         assert!(slack.contains("`@switchboard stop [all]`"), "{slack}");
         let invalid = invalid(
-            Platform::Slack,
+            &Spelling::of(Platform::Slack),
             &Invalid::Command(CommandError::Unknown("frob".into())),
         );
         assert!(invalid.contains("`@switchboard frob`"), "{invalid}");
         assert!(invalid.contains("`@switchboard help`"), "{invalid}");
+    }
+
+    /// Every reply that names a command names it as the platform spells it: on GitHub a
+    /// mention of the App's handle, never a slash command GitHub does not have.
+    #[test]
+    fn replies_name_commands_as_the_platform_spells_them() {
+        let github = Spelling::Mention("sb-app".into());
+        let over_budget = Outcome::OverBudget {
+            budget: Budget::Session,
+            spent_usd: 2.0,
+            limit_usd: 1.0,
+        };
+        let unreachable = Outcome::HostUnreachable {
+            reason: "refused".into(),
+        };
+        let texts = [
+            outcome_message(&github, &over_budget, "devbox"),
+            outcome_message(&github, &unreachable, "devbox"),
+            queue_full(&github, 20),
+            dropped_from_queue(&github),
+            stop_failed(&github, "devbox", "gone"),
+            invalid(&github, &Invalid::EmptyMention),
+            help(Platform::GitHub, &github, HostChoice::Pinned("devbox")),
+        ];
+        for text in &texts {
+            assert!(text.contains("`@sb-app "), "{text}");
+            assert!(!text.contains("`/"), "a slash command on GitHub: {text}");
+        }
+        assert!(texts[0].contains("Send `@sb-app new`"), "{}", texts[0]);
+        assert!(texts[2].contains("`@sb-app stop all`"), "{}", texts[2]);
+        assert!(!texts[6].contains("screenshot"), "{}", texts[6]);
+        assert!(
+            texts[6].contains("- `@sb-app new` — Start a fresh agent conversation (on devbox")
+                && !texts[6].contains("[host]"),
+            "{}",
+            texts[6]
+        );
+        assert!(outcome_message(&Spelling::Slash, &over_budget, "devbox").contains("Send `/new`"));
     }
 }

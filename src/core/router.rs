@@ -21,7 +21,7 @@ use anyhow::{Context, Result, anyhow};
 
 use super::Core;
 use super::frontend::{Admission, Prepared, Refusal, Workspace};
-use super::ids::{InboundId, TurnId, new_id, now_ms};
+use super::ids::{InboundId, TurnId, error_reference, now_ms};
 use super::inbound::{Inbound, InboundBody};
 use super::outbox::{Outbound, OutboundOp, Post, keys};
 use super::replies;
@@ -106,7 +106,7 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             }
         }
         InboundBody::Invalid(invalid) => {
-            let text = replies::invalid(event.platform(), invalid);
+            let text = replies::invalid(&core.spelling(event.platform()), invalid);
             reply(core, id, event, text).await
         }
         InboundBody::Command(command) => super::commands::run(core, id, event, command).await,
@@ -190,7 +190,7 @@ async fn enqueue_prompt(
     let (active, queued) = turns::queue_counts(&mut tx, &session.id).await?;
     if queued >= i64::from(core.defaults.max_queue) {
         let post = Post::text(replies::queue_full(
-            event.platform(),
+            &core.spelling(event.platform()),
             core.defaults.max_queue,
         ))
         .replying_to(event.message_id.clone());
@@ -281,7 +281,7 @@ async fn respond(
 
 /// Logs an internal error with a reference the user can quote, and tells the user.
 async fn internal_error(core: &Core, id: &InboundId, event: &Inbound, error: anyhow::Error) {
-    let reference = new_id()[..13].to_owned();
+    let reference = error_reference();
     tracing::error!(inbound = %id, reference, "handling an inbound event failed: {error:#}");
     if let Err(e) = reply(core, id, event, replies::internal_error(&reference)).await {
         tracing::error!(inbound = %id, "could not even report the failure: {e:#}");

@@ -21,18 +21,6 @@ pub enum Platform {
 }
 
 impl Platform {
-    /// How people type a command here, e.g. `stop all`: `/stop all` where the platform has
-    /// slash commands per command, `@switchboard stop all` on Slack (a mention works in any
-    /// thread; Slack's one slash command does not know the thread it was typed in).
-    pub fn command(self, command: &str) -> String {
-        match self {
-            Platform::Slack => format!("@switchboard {command}"),
-            Platform::Telegram | Platform::GitHub | Platform::Discord | Platform::Web => {
-                format!("/{command}")
-            }
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Telegram => "telegram",

@@ -29,7 +29,7 @@ use super::frontend::{Ending, Workspace};
 use super::ids::now_ms;
 use super::outbox::{Attachment, Outbound, OutboundOp, keys};
 use super::outcome::{Budget, Outcome};
-use super::progress::Progress;
+use super::progress::{self, Progress};
 use super::replies;
 use crate::agents::claude;
 use crate::runner::capture::{self, svg};
@@ -519,6 +519,8 @@ struct Follower<'a> {
     ending: Option<Ended>,
     /// Reading the workspace's changes with the turn's end took too long: read it without.
     changes_too_slow: bool,
+    /// How often the progress message may be refreshed ([`progress::interval`]).
+    progress_interval: Duration,
 }
 
 impl<'a> Follower<'a> {
@@ -545,6 +547,7 @@ impl<'a> Follower<'a> {
             timeout_requested: turn.cancel_reason.is_some(),
             ending: None,
             changes_too_slow: false,
+            progress_interval: progress::interval(core, session.thread.platform),
         };
         for stored in core.store.turn_events(&turn.id).await? {
             follower.observe(&stored.event).await?;
@@ -652,15 +655,15 @@ impl<'a> Follower<'a> {
         stream: &mut tokio::sync::mpsc::Receiver<StreamEvent>,
     ) -> Result<()> {
         self.progress.set_note(None);
-        let tick = self.core.defaults.progress_interval;
         loop {
             let deadline = self.deadline_in();
+            let refresh = self.progress.next_check(self.progress_interval);
             tokio::select! {
                 event = stream.recv() => match event {
                     Some(StreamEvent::Stdout(bytes)) => self.ingest(&bytes).await?,
                     Some(StreamEvent::Exit(_)) | None => return Ok(()),
                 },
-                _ = tokio::time::sleep(tick) => {}
+                _ = tokio::time::sleep_until(refresh) => {}
                 _ = tokio::time::sleep(deadline), if !self.timeout_requested => self.check_timeout(),
             }
             self.refresh_progress(false).await?;
@@ -771,7 +774,7 @@ impl<'a> Follower<'a> {
         let interval = if force {
             Duration::ZERO
         } else {
-            self.core.defaults.progress_interval
+            self.progress_interval
         };
         let elapsed = self.elapsed();
         if let Some(text) = self.progress.due(interval, elapsed, &self.host.name) {
@@ -822,10 +825,13 @@ async fn finish_with(
     tools: usize,
     extras: Extras,
 ) -> Result<()> {
-    let elapsed_ms = now_ms() - turn.started_at.unwrap_or(turn.created_at);
+    // One figure for how long the turn took, from its stored start and end: the status line
+    // and `/status` both show it (the agent's own figure leaves out the launch and the end).
+    let finished_at = now_ms();
+    let elapsed_ms = (finished_at - turn.started_at.unwrap_or(turn.created_at)).max(0);
     let mut stats = TurnStats {
         cost_usd: None,
-        duration_ms: Some(result.and_then(|r| r.duration_ms).unwrap_or(elapsed_ms)),
+        duration_ms: Some(elapsed_ms),
         num_turns: result.and_then(|r| r.num_turns),
         input_tokens: result.and_then(|r| r.input_tokens),
         output_tokens: result.and_then(|r| r.output_tokens),
@@ -838,18 +844,26 @@ async fn finish_with(
         Outcome::Success { text } => Some(text.as_str()),
         _ => None,
     };
-    turns::finish_turn(&mut tx, &turn.id, &outcome, result_text, &stats).await?;
+    turns::finish_turn(
+        &mut tx,
+        &turn.id,
+        finished_at,
+        &outcome,
+        result_text,
+        &stats,
+    )
+    .await?;
     if let Some(changes) = &extras.changes {
         turns::set_changes(&mut tx, &turn.id, changes).await?;
     }
-    let elapsed = Duration::from_millis(elapsed_ms.max(0) as u64);
+    let elapsed = Duration::from_millis(elapsed_ms as u64);
     let ending = Ending {
         turn,
         thread: &session.thread,
         status: replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
         outcome: &outcome,
         message: std::iter::once(replies::outcome_message(
-            session.thread.platform,
+            &core.spelling(session.thread.platform),
             &outcome,
             &turn.host,
         ))

@@ -37,9 +37,13 @@
 //!   wrapper, which exports them. They are never in a process's arguments (`ps`) nor in a file.
 //! - Every process on the launch path costs about a millisecond, so the path has as few as the
 //!   protocol allows: the shell sshd starts, `head`, `setsid` (which execs `env`, which execs
-//!   the wrapper) and the agent; the `printf` of the variables is a fork without an exec. The
-//!   files are flat (no `mkdir` per turn), the variables are read and exported by builtins, and
-//!   directories are only created when a builtin test finds them missing.
+//!   the wrapper) and the agent; the `printf` of the variables and the `$(umask)` that reads
+//!   the host's umask are forks without an exec. The files are flat (no `mkdir` per turn), the
+//!   variables are read and exported by builtins, and directories are only created when a
+//!   builtin test finds them missing.
+//! - The turn's files (the prompt, the output) are written under `umask 077`: only the host
+//!   user reads them. The agent runs with the host's own umask, read before the launch narrows
+//!   it, so the files it writes in the workspace are as readable as any its user writes.
 //! - The end of a turn is the `.exit` file, not the wrapper's death: where PID 1 is slow to reap
 //!   orphans (a container without an init) the finished wrapper stays a zombie, which `kill -0`
 //!   and `tail --pid` take for alive. So the wrapper, once `.exit` is written, sends SIGURG to
@@ -66,14 +70,17 @@ use crate::agents::Invocation;
 
 /// The wrapper that runs on the host as the leader of the turn's process group, in a clean
 /// environment (see [`agent_env`]): its stdin carries the agent's configured variables, which it
-/// exports. `$1` is the turn's file prefix, the rest the agent's command line.
+/// exports. `$1` is the turn's file prefix, `$2` the host's umask, the rest the agent's command
+/// line. The wrapper runs under `umask 077`, so the turn's files are private; the agent gets the
+/// host's umask back (in the subshell it is exec'd from), so what it writes in the workspace is
+/// as readable as anything else its user writes.
 fn wrapper() -> String {
     format!(
         r#"{export}
-sb_p=$1; shift
+sb_p=$1; sb_umask=$2; shift 2
 echo $$ > "$sb_p.pid"
 trap : INT TERM
-"$@" < "$sb_p.prompt" > "$sb_p.out" 2> "$sb_p.err"
+(umask "$sb_umask"; exec "$@") < "$sb_p.prompt" > "$sb_p.out" 2> "$sb_p.err"
 echo $? > "$sb_p.exit"
 {{ while read -r f; do kill -URG "$f"; done < "$sb_p.followers"; }} 2> /dev/null"#,
         export = agent_env::EXPORT_STDIN
@@ -194,15 +201,16 @@ p={files}
 w={workdir}
 if [ -e "$p.launched" ]; then cat > /dev/null; exit {already}; fi
 if ! command -v {program} > /dev/null 2>&1; then cat > /dev/null; exit {missing}; fi
+sb_umask=$(umask)
 umask 077
 [ -d "$t" ] || mkdir -p "$t" || exit 6
 {read_env}
 if ! head -c {len} > "$p.prompt" || ! IFS= read -r end || [ "$end" != {marker} ]; then
   rm -f "$p.prompt"; exit {truncated}
 fi
-[ -d "$w" ] || mkdir -p "$w" || exit 7
+[ -d "$w" ] || (umask "$sb_umask"; mkdir -p "$w") || exit 7
 cd "$w" || exit 7
-{keep_base}printf '%s' "$sb_env" | setsid -f {clean_env} sh -c {wrapper} sb-turn "$p" {argv} > /dev/null 2>&1 || exit 8
+{keep_base}printf '%s' "$sb_env" | setsid -f {clean_env} sh -c {wrapper} sb-turn "$p" "$sb_umask" {argv} > /dev/null 2>&1 || exit 8
 : > "$p.launched"
 {show_base}"#,
         dir = quote_path(parent(spec.files)),
@@ -558,7 +566,10 @@ mod tests {
         let script = launch_script(&spec, &env);
         assert!(!script.contains("SECRET"), "{script}");
         assert!(script.contains(r#"'x'\''; rm -rf / #'"#), "{script}");
-        assert!(script.contains(r#""$p" 'claude' '--resume'"#), "{script}");
+        assert!(
+            script.contains(r#""$p" "$sb_umask" 'claude' '--resume'"#),
+            "{script}"
+        );
         assert!(script.contains(r#"w="$HOME"/'work dir'"#), "{script}");
         assert!(script.contains(&format!("head -c {} ", prompt.len())));
         assert!(script.contains("setsid -f env -i ${PATH+"), "{script}");

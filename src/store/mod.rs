@@ -14,6 +14,7 @@
 mod audit;
 pub mod connect;
 pub mod inbound;
+mod migrations;
 pub mod outbox;
 mod pauses;
 mod platform_state;
@@ -102,7 +103,7 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("./migrations")
+        migrations::migrator()
             .run(&self.pool)
             .await
             .context("database migration failed")

@@ -5,8 +5,13 @@
 //! bump `version`, so the scheduler always sends the latest text and a stale send cannot mark a
 //! newer text as delivered. New posts go before edits, and a new text takes a new id (queueing
 //! behind other messages' edits), so progress refreshed as fast as the chat's pacing allows
-//! can starve neither new posts nor other progress messages. `posted` records every message a key produced, part by part, so a
-//! long answer interrupted half-way resumes at the next part.
+//! can starve neither new posts nor other progress messages. `posted` records every message a
+//! key produced, part by part, so a long answer interrupted half-way resumes at the next part.
+//!
+//! Messages are delivered one at a time per *lane* (the `chat` column, see [`lane`]): a
+//! platform's chat, whose limits the pacer counts, or for the web console (no limits) one
+//! session. The next message of a lane is found with two `LIMIT 1` queries that walk an index
+//! in order ([`NEXT_POST`], [`NEXT_EDIT`]), so a lane with many pending rows is never sorted.
 
 use anyhow::{Context, Result};
 use sqlx::AnyConnection;
@@ -22,6 +27,8 @@ use crate::core::thread::{Platform, ThreadRef};
 pub struct OutboxRow {
     pub id: String,
     pub key: String,
+    /// The lane it is delivered in ([`lane`]).
+    pub chat: String,
     pub thread: ThreadRef,
     pub op: OutboundOp,
     pub version: i64,
@@ -45,6 +52,7 @@ fn outbox_from_row(row: &AnyRow) -> Result<OutboxRow> {
     Ok(OutboxRow {
         id: col(row, "id")?,
         key: col(row, "key")?,
+        chat: col(row, "chat")?,
         thread: serde_json::from_str(&thread).context("unreadable outbox thread")?,
         op: serde_json::from_str(&op).context("unreadable outbox op")?,
         version: col(row, "version")?,
@@ -59,6 +67,55 @@ fn outbox_from_row(row: &AnyRow) -> Result<OutboxRow> {
         },
     })
 }
+
+/// The lane a message to `thread` is delivered in: messages in one lane go out one at a time, in
+/// order. On a platform that is the chat, which its per-chat limits are counted on; the web
+/// console has no limits and each of its sessions is read on its own, so there it is the
+/// session's thread.
+pub fn lane(thread: &ThreadRef) -> String {
+    match thread.platform {
+        Platform::Web => thread.key(),
+        Platform::Telegram | Platform::GitHub | Platform::Slack | Platform::Discord => {
+            thread.chat.clone()
+        }
+    }
+}
+
+/// The columns of an [`OutboxRow`], for `concat!`.
+macro_rules! row_columns {
+    () => {
+        "id, key, chat, thread_ref, op, version, attempts, not_before, sending_part, \
+         sending_since"
+    };
+}
+
+/// A lane's first pending post or reaction (`$1` platform, `$2` lane): the first entry of the
+/// lane in the `outbox_pending_posts` index, which holds pending posts only.
+pub const NEXT_POST: &str = concat!(
+    "SELECT ",
+    row_columns!(),
+    " FROM outbox WHERE platform = $1 AND state = 'pending' AND chat = $2 \
+     AND target_key IS NULL ORDER BY id LIMIT 1"
+);
+
+/// A lane's first pending edit whose message is posted (`$1` platform, `$2` lane), asked only
+/// when the lane has no pending post, so every pending row is an edit (at most one per message):
+/// the `outbox_pending` index walked in `id` order, stopping at the first edit that can go.
+pub const NEXT_EDIT: &str = concat!(
+    "SELECT ",
+    row_columns!(),
+    " FROM outbox WHERE platform = $1 AND state = 'pending' AND chat = $2 \
+     AND target_key IS NOT NULL \
+     AND EXISTS (SELECT 1 FROM posted WHERE posted.key = outbox.target_key) \
+     ORDER BY id LIMIT 1"
+);
+
+/// The message pending under a key (`$1`).
+const PENDING_BY_KEY: &str = concat!(
+    "SELECT ",
+    row_columns!(),
+    " FROM outbox WHERE key = $1 AND state = 'pending'"
+);
 
 /// Queues an outbound message inside the caller's transaction.
 pub async fn enqueue(conn: &mut AnyConnection, out: &Outbound) -> Result<()> {
@@ -81,7 +138,7 @@ pub async fn enqueue(conn: &mut AnyConnection, out: &Outbound) -> Result<()> {
         .bind(new_id())
         .bind(&out.key)
         .bind(out.thread.platform.as_str())
-        .bind(&out.thread.chat)
+        .bind(lane(&out.thread))
         .bind(serde_json::to_string(&out.thread)?)
         .bind(serde_json::to_string(&out.op)?)
         .bind(out.op.target())
@@ -101,7 +158,7 @@ impl Store {
         Ok(())
     }
 
-    /// Chats of a platform with pending messages.
+    /// Lanes ([`lane`]) of a platform with pending messages.
     pub async fn outbox_chats(&self, platform: Platform) -> Result<Vec<String>> {
         let rows = sqlx::query(
             "SELECT DISTINCT chat FROM outbox WHERE platform = $1 AND state = 'pending'",
@@ -112,23 +169,32 @@ impl Store {
         rows.iter().map(|row| col(row, "chat")).collect()
     }
 
-    /// The chat's next pending message: new posts in order first, then edits (only once their
+    /// The lane's next pending message: new posts in order first, then edits (only once their
     /// target is posted), so progress edits never hold up a new message. It may not be due yet
-    /// (`not_before`): messages to a chat go out in order, so a deferred one holds back those
+    /// (`not_before`): messages to a lane go out in order, so a deferred one holds back those
     /// after it.
-    pub async fn next_outbound(&self, platform: Platform, chat: &str) -> Result<Option<OutboxRow>> {
-        let row = sqlx::query(
-            "SELECT o.id, o.key, o.thread_ref, o.op, o.version, o.attempts, o.not_before, \
-             o.sending_part, o.sending_since \
-             FROM outbox o WHERE o.platform = $1 AND o.chat = $2 AND o.state = 'pending' \
-             AND (o.target_key IS NULL \
-                  OR EXISTS (SELECT 1 FROM posted p WHERE p.key = o.target_key)) \
-             ORDER BY CASE WHEN o.target_key IS NULL THEN 0 ELSE 1 END, o.id LIMIT 1",
-        )
-        .bind(platform.as_str())
-        .bind(chat)
-        .fetch_optional(&self.pool)
-        .await?;
+    pub async fn next_outbound(&self, platform: Platform, lane: &str) -> Result<Option<OutboxRow>> {
+        for sql in [NEXT_POST, NEXT_EDIT] {
+            let row = sqlx::query(sql)
+                .bind(platform.as_str())
+                .bind(lane)
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(row) = row {
+                return outbox_from_row(&row).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// The message pending under `key` now: an edit waiting for its turn may have been replaced
+    /// by a newer text meanwhile, and only the latest is worth a call; a status edit that goes
+    /// with its answer ([`crate::core::outbox::StatusWith`]) is looked up here too.
+    pub async fn pending_outbound(&self, key: &str) -> Result<Option<OutboxRow>> {
+        let row = sqlx::query(PENDING_BY_KEY)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(outbox_from_row).transpose()
     }
 

@@ -35,6 +35,8 @@ pub struct SessionSummary {
     pub running: i64,
     /// When something last happened: its newest turn's last change, or its creation (ms).
     pub last_activity: i64,
+    /// The start of its first prompt (200 characters at most), if it has one.
+    pub first_prompt: Option<String>,
 }
 
 const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.agent_session_id, \
@@ -45,7 +47,9 @@ const COUNTS: &str = "(SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) A
      (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id \
         AND t.state IN ('starting', 'running')) AS running, \
      COALESCE((SELECT MAX(COALESCE(t.finished_at, t.started_at, t.created_at)) FROM turns t \
-        WHERE t.session_id = s.id), s.created_at) AS last_activity";
+        WHERE t.session_id = s.id), s.created_at) AS last_activity, \
+     (SELECT SUBSTR(t.prompt, 1, 200) FROM turns t WHERE t.session_id = s.id \
+        ORDER BY t.id LIMIT 1) AS first_prompt";
 
 fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
     let thread: String = col(row, "thread_ref")?;
@@ -71,6 +75,7 @@ fn summary_from_row(row: &AnyRow) -> Result<SessionSummary> {
         queued: col(row, "queued")?,
         running: col(row, "running")?,
         last_activity: col(row, "last_activity")?,
+        first_prompt: col(row, "first_prompt")?,
     })
 }
 

@@ -537,10 +537,11 @@ pub async fn queue_counts(conn: &mut AnyConnection, session: &SessionId) -> Resu
     ))
 }
 
-/// Marks a turn done with its outcome and figures.
+/// Marks a turn done at `finished_at` (Unix ms) with its outcome and figures.
 pub async fn finish_turn(
     conn: &mut AnyConnection,
     turn: &TurnId,
+    finished_at: i64,
     outcome: &Outcome,
     result_text: Option<&str>,
     stats: &TurnStats,
@@ -550,7 +551,7 @@ pub async fn finish_turn(
          cost_usd = $4, duration_ms = $5, num_turns = $6, input_tokens = $7, output_tokens = $8 \
          WHERE id = $9",
     )
-    .bind(now_ms())
+    .bind(finished_at)
     .bind(serde_json::to_string(outcome)?)
     .bind(result_text)
     .bind(stats.cost_usd)

@@ -103,12 +103,11 @@ impl Store {
     /// `/screenshot` and the like, which are not turns.
     pub async fn command_replies(&self, thread: &ThreadRef, since: i64) -> Result<Vec<StoredPost>> {
         let rows = sqlx::query(
-            "SELECT key, op, created_at FROM outbox WHERE platform = $1 AND chat = $2 \
-             AND thread_ref = $3 AND key LIKE 'in:%:reply' AND created_at >= $4 \
+            "SELECT key, op, created_at FROM outbox WHERE platform = $1 \
+             AND thread_ref = $2 AND key LIKE 'in:%:reply' AND created_at >= $3 \
              ORDER BY created_at, id",
         )
         .bind(thread.platform.as_str())
-        .bind(&thread.chat)
         .bind(serde_json::to_string(thread)?)
         .bind(since)
         .fetch_all(&self.pool)

@@ -18,7 +18,7 @@ use super::frontend::new_thread;
 use super::view::{self, SessionDetail};
 use crate::core::command;
 use crate::core::commands;
-use crate::core::ids::{SessionId, new_id};
+use crate::core::ids::{SessionId, error_reference, new_id};
 use crate::core::inbound::{Inbound, InboundBody};
 use crate::core::thread::{Author, Platform};
 use crate::edge::client::ClientAddr;
@@ -36,7 +36,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 fn internal(e: anyhow::Error) -> Response {
-    let reference = new_id()[..13].to_owned();
+    let reference = error_reference();
     tracing::error!(reference, "web console request failed: {e:#}");
     error(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -75,6 +75,17 @@ pub struct Auth {
     forgeries: Refusals,
 }
 
+/// Where the admin's token came from, which says how they sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminToken {
+    /// Configured (`SWITCHBOARD_WEB_TOKEN` or `web.admin_token_file`).
+    Configured,
+    /// Generated now, at first start: to be printed once (it is kept only as a hash).
+    Generated(String),
+    /// Generated at an earlier start; only its hash is left.
+    GeneratedBefore,
+}
+
 impl Auth {
     /// The console's sign-in, with the admin token configured or, at first start, generated —
     /// returned so it can be printed once.
@@ -82,17 +93,17 @@ impl Auth {
         store: Store,
         config: &WebConfig,
         admin_token: Option<&Secret>,
-    ) -> Result<(Auth, Option<String>)> {
+    ) -> Result<(Auth, AdminToken)> {
         let rng = SystemRandom::new();
         let (admin_sha256, generated) = match admin_token {
-            Some(token) => (sha256_hex(token.expose()), None),
+            Some(token) => (sha256_hex(token.expose()), AdminToken::Configured),
             None => match store.platform_state(ADMIN_HASH_KEY).await? {
-                Some(hash) => (hash, None),
+                Some(hash) => (hash, AdminToken::GeneratedBefore),
                 None => {
                     let token = random_token(&rng);
                     let hash = sha256_hex(&token);
                     store.set_platform_state(ADMIN_HASH_KEY, &hash).await?;
-                    (hash, Some(token))
+                    (hash, AdminToken::Generated(token))
                 }
             },
         };

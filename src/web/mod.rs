@@ -32,6 +32,7 @@ pub fn routes(console: Arc<Console>) -> Router {
         .route("/", get(assets::index))
         .route("/assets/app.js", get(assets::script))
         .route("/assets/app.css", get(assets::style))
+        .route("/favicon.ico", get(assets::icon))
         .route("/api/login", post(api::sign_in))
         .route("/api/logout", post(api::sign_out))
         .route("/api/me", get(api::whoami))

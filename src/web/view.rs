@@ -21,6 +21,10 @@ use crate::store::{SessionRow, SessionSummary, Store, TurnRow, TurnState};
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SessionItem {
     pub id: String,
+    /// The id as the console shows it (see [`shown_id`]).
+    pub short_id: String,
+    /// Its first prompt, on one line and cut short; `None` before the first prompt.
+    pub title: Option<String>,
     pub platform: Platform,
     /// The thread, as its platform names it.
     pub thread: String,
@@ -67,6 +71,8 @@ pub fn session_item(viewer: &Viewer, summary: &SessionSummary) -> SessionItem {
     };
     SessionItem {
         id: session.id.to_string(),
+        short_id: shown_id(session.id.as_str()).to_owned(),
+        title: summary.first_prompt.as_deref().and_then(title),
         platform: session.thread.platform,
         thread: session.thread.key(),
         host: session.host.clone(),
@@ -79,6 +85,30 @@ pub fn session_item(viewer: &Viewer, summary: &SessionSummary) -> SessionItem {
         created_by: session.created_by.clone(),
         can_act: can_act(viewer, session),
     }
+}
+
+/// How the console shows an id: its last 8 hex digits, which are random. The first 8 (what chats
+/// show) are the time it was made, shared by every session made within the same minute.
+pub fn shown_id(id: &str) -> &str {
+    &id[id.len().saturating_sub(8)..]
+}
+
+/// The most characters of a title.
+const TITLE_CHARS: usize = 80;
+
+/// A session's title from its first prompt: the words on one line, cut at [`TITLE_CHARS`]
+/// characters with an ellipsis; `None` when the prompt is blank.
+fn title(prompt: &str) -> Option<String> {
+    let words: Vec<&str> = prompt.split_whitespace().collect();
+    if words.is_empty() {
+        return None;
+    }
+    let line = words.join(" ");
+    if line.chars().count() <= TITLE_CHARS {
+        return Some(line);
+    }
+    let cut: String = line.chars().take(TITLE_CHARS - 1).collect();
+    Some(format!("{}…", cut.trim_end()))
 }
 
 /// A tool call the agent made.
@@ -108,8 +138,9 @@ pub struct TurnView {
     pub state: &'static str,
     /// How it ended (`success`, `cancelled`, …), once it has.
     pub outcome: Option<&'static str>,
-    /// What the agent is doing now, while it runs.
-    pub activity: Option<String>,
+    /// What the agent is doing now, while it runs, as HTML (its activity line is Markdown:
+    /// `` `Bash` npm test ``).
+    pub activity_html: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
     pub cost_usd: Option<f64>,
@@ -212,7 +243,10 @@ fn turn_view(turn: &TurnRow, tool_calls: Vec<ToolCall>, post: Option<&Post>) -> 
         prompt_html: markdown_html(&turn.prompt),
         state: turn.state.as_str(),
         outcome: turn.outcome.as_ref().map(|o| o.name()),
-        activity: running.then(|| turn.activity.clone()).flatten(),
+        activity_html: running
+            .then_some(turn.activity.as_deref())
+            .flatten()
+            .map(markdown_html),
         created_at: turn.created_at,
         finished_at: turn.finished_at,
         cost_usd: turn.cost_usd,
@@ -311,6 +345,19 @@ fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sessions_are_shown_by_the_random_end_of_their_id_and_their_first_prompt() {
+        assert_eq!(shown_id("01a2455b-a585-73ce-8b67-d7a6a4782183"), "a4782183");
+        assert_eq!(
+            title("  fix the\n\n  tests please "),
+            Some("fix the tests please".to_owned())
+        );
+        assert_eq!(title(" \n "), None);
+        let long = title(&"word ".repeat(40)).unwrap();
+        assert_eq!(long.chars().count(), TITLE_CHARS);
+        assert!(long.ends_with("word…"), "{long}");
+    }
 
     #[test]
     fn markdown_is_rendered_and_defused() {

@@ -326,6 +326,58 @@ async fn rate_limit_storms_lose_nothing(db: Db) {
     d.assert_no_violations();
 }
 
+/// Discord may put several routes in one bucket, named by `X-RateLimit-Bucket`: here posts and
+/// edits share one count per channel. The bot learns the bucket from the headers and paces both
+/// routes by it, so a busy thread — statuses posted and edited, answers posted — draws no 429.
+/// (The store plays no part: SQLite only.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_that_share_a_bucket_draw_no_429() {
+    let mut options = Options::new(Db::Sqlite);
+    options.discord = Some(DiscordSetup {
+        fake: FakeDiscordConfig::default()
+            .sharing(&[RouteKind::CreateMessage, RouteKind::EditMessage]),
+    });
+    let t = Harness::start_with(options).await;
+    let d = world(&t);
+
+    let root = d.mention("@fake sleep 0.3\nprompt 1");
+    let thread = d.thread_of(&root).await;
+    d.wait_text(&thread, "Echo #1: prompt 1").await;
+    // The first turn has posted and edited its status: the bot has met both routes' bucket.
+    d.wait_text(&thread, "✅ Done").await;
+    for i in 2..=4 {
+        let prompt = format!("@fake sleep 0.3\nprompt {i}");
+        fake(&t).user_says(&thread, &d.alice, &prompt);
+    }
+    d.wait_text(&thread, "Echo #4: prompt 4").await;
+    fake(&t)
+        .wait_for(WAIT, |f| {
+            let done = f
+                .bot_messages(&thread)
+                .iter()
+                .filter(|m| m.content.starts_with("✅ Done"))
+                .count();
+            (done == 4).then_some(())
+        })
+        .await
+        .expect("four statuses end done");
+    let calls = fake(&t).calls();
+    let shared = calls
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                Some(RouteKind::CreateMessage | RouteKind::EditMessage)
+            )
+        })
+        .count();
+    assert!(shared > 10, "the thread was busy: {shared} posts and edits");
+    let refused: Vec<_> = calls.iter().filter(|c| c.status == 429).collect();
+    assert!(refused.is_empty(), "{refused:#?}");
+    assert_eq!(count(d, &thread, "Echo #"), 4);
+    d.assert_no_violations();
+}
+
 /// The slash commands are registered in the guild; each use is acknowledged (deferred) within
 /// Discord's three seconds and then answered in the interaction's response. `/stop` in a
 /// session's thread acts on that session.

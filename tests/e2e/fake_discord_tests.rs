@@ -931,6 +931,68 @@ async fn fake_discord_rate_limit_headers_429_and_violations() {
     assert_eq!(fake.violations().len(), 1);
 }
 
+/// Two routes Discord puts in one bucket answer one `X-RateLimit-Bucket` and draw from one
+/// count per channel: posts use up what edits had left.
+#[tokio::test]
+async fn fake_discord_routes_sharing_a_bucket_share_its_hash_and_count() {
+    let config = FakeDiscordConfig {
+        routes: RouteLimits {
+            message_create: BucketLimit::new(3, Duration::from_secs(5)),
+            ..RouteLimits::default()
+        },
+        ..FakeDiscordConfig::default()
+    }
+    .sharing(&[RouteKind::CreateMessage, RouteKind::EditMessage]);
+    let w = world(config).await;
+    let (fake, ch) = (&w.fake, w.general.id.clone());
+    let other = fake.text_channel(&w.guild, "other");
+    let post = |ch: String| {
+        req(fake, Method::POST, &format!("/channels/{ch}/messages"))
+            .json(&json!({"content": "x"}))
+            .send()
+    };
+    let created = post(ch.clone()).await.unwrap();
+    let bucket = created.headers()["x-ratelimit-bucket"].clone();
+    assert_eq!(created.headers()["x-ratelimit-remaining"], "2");
+    let (_, message) = read(created).await;
+    let edit = || {
+        req(
+            fake,
+            Method::PATCH,
+            &format!(
+                "/channels/{ch}/messages/{}",
+                message["id"].as_str().unwrap()
+            ),
+        )
+        .json(&json!({"content": "y"}))
+        .send()
+    };
+    let edited = edit().await.unwrap();
+    assert_eq!(edited.status(), 200);
+    assert_eq!(edited.headers()["x-ratelimit-bucket"], bucket, "one bucket");
+    assert_eq!(edited.headers()["x-ratelimit-remaining"], "1", "one count");
+    assert_eq!(post(ch.clone()).await.unwrap().status(), 200);
+    let refused = edit().await.unwrap();
+    assert_eq!(refused.status(), 429, "the posts used the edits' window up");
+    assert_eq!(refused.headers()["x-ratelimit-bucket"], bucket);
+    // Per channel still; a route outside the group has its own bucket.
+    assert_eq!(post(other.id.clone()).await.unwrap().status(), 200);
+    let typing = req(fake, Method::POST, &format!("/channels/{ch}/typing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typing.status(), 204);
+    assert_ne!(typing.headers()["x-ratelimit-bucket"], bucket);
+    // Calling into the shared window by either route is a violation of that one bucket.
+    assert_eq!(post(ch.clone()).await.unwrap().status(), 429);
+    let v = fake.violations();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert!(
+        matches!(&v[0].kind, ViolationKind::RateLimit { bucket, global: false } if bucket == &format!("create_message:{ch}")),
+        "{v:#?}"
+    );
+}
+
 #[tokio::test]
 async fn fake_discord_global_limit_and_storms() {
     let config = FakeDiscordConfig {

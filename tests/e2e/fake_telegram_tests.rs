@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 use teloxide::prelude::*;
 use teloxide::types::{
-    BotCommand, ChatAction, ChatKind as TgChatKind, InputFile, MessageEntityKind, MessageId,
-    MessageKind, ParseMode, PublicChatKind, ReplyParameters, ThreadId, UpdateKind,
+    BotCommand, ChatAction, ChatKind as TgChatKind, InputFile, Message, MessageEntityKind,
+    MessageId, MessageKind, ParseMode, PublicChatKind, ReplyParameters, ThreadId, Update,
+    UpdateKind,
 };
 use teloxide::{ApiError, RequestError};
 

@@ -19,6 +19,8 @@ on_both_databases!(
     grouped_and_renovate_updates_are_reviewed,
     a_comment_whose_answer_was_lost_is_found_not_repeated,
     an_answer_whose_fence_is_longer_than_a_comment_stays_within_the_limit,
+    a_thread_over_budget_is_told_a_command_github_has_and_it_works,
+    the_patch_goes_in_the_answers_comment_while_it_fits,
 );
 
 async fn start(db: Db, allow_push: bool) -> Harness {
@@ -168,12 +170,16 @@ async fn a_mention_runs_the_agent_on_the_pr_head_and_answers_in_place(db: Db) {
     assert!(prompt.trim_end().ends_with("what does f return?"));
 
     // A second mention continues the same agent conversation; the tracking comment shows the
-    // agent's progress on the way.
+    // agent's progress on the way (the agent holds on after its tool call until it is shown).
+    let go = t.host_dir.path().join("go");
     let again = gh.comment(
         &repo,
         pr.number,
         &alice,
-        "@switchboard and now?\n@fake tool Bash {\"command\":\"cargo test\"}\n@fake sleep 2.5",
+        &format!(
+            "@switchboard and now?\n@fake tool Bash {{\"command\":\"cargo test\"}}\n@fake wait-for {}",
+            go.display()
+        ),
     );
     gh.deliver(
         &t.github_webhook(),
@@ -181,6 +187,16 @@ async fn a_mention_runs_the_agent_on_the_pr_head_and_answers_in_place(db: Db) {
         gh.payload_issue_comment(&again, CommentAction::Created),
     )
     .await;
+    gh.wait_for_comment(
+        &repo,
+        pr.number,
+        |c| {
+            c.author == app && c.body.contains("Working on remote") && c.body.contains("cargo test")
+        },
+        WAIT,
+    )
+    .await;
+    std::fs::write(&go, "").unwrap();
     let second = gh
         .wait_for_comment(
             &repo,
@@ -1002,5 +1018,190 @@ async fn an_answer_whose_fence_is_longer_than_a_comment_stays_within_the_limit(d
         66_000,
         "the long line is all there"
     );
+    assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+}
+
+/// Replies name commands as GitHub spells them (a mention of the App), never a slash command
+/// GitHub does not have; and those commands work: a thread over its session budget gets out
+/// with `@switchboard new` (on GitHub's host, whichever host is asked for).
+async fn a_thread_over_budget_is_told_a_command_github_has_and_it_works(db: Db) {
+    let mut options = Options::new(db);
+    options.github = Some(GitHubSetup::default());
+    options.extra_config = "\n[budgets]\nsession_usd = 0.0001\n".into();
+    let t = Harness::start_with(options).await;
+    let gh = gh(&t);
+    let alice = gh.user("alice", UserKind::User);
+    let (repo, pr, _) = repo_with_pr(gh, &alice);
+    let mut seen = Vec::new();
+    let mut ask = async |text: &str, needle: &str| {
+        ask_and_wait(&t, &repo, &pr, &alice, &mut seen, text, needle).await
+    };
+    ask("@switchboard first", "Echo #1").await;
+    let refusal = ask("@switchboard second", "Not run: this session has cost").await;
+    assert!(
+        refusal.contains("Send `@switchboard new` to start a new session"),
+        "{refusal}"
+    );
+    assert!(
+        !refusal.contains("`/"),
+        "a slash command on GitHub: {refusal}"
+    );
+
+    let pinned = ask("@switchboard new local", "always run on").await;
+    assert!(pinned.contains("always run on remote"), "{pinned}");
+    assert!(pinned.contains("`@switchboard new`"), "{pinned}");
+    ask("@switchboard new", "New session").await;
+    ask("@switchboard third", "Echo #1").await;
+    let runs = t.agent_runs();
+    assert_eq!(runs.len(), 2, "the refused prompt never ran");
+    assert_eq!(runs[1].resume_id(), None, "a fresh agent conversation");
+
+    let help = ask("@switchboard help", "@switchboard stop [all]").await;
+    assert!(!help.contains("`/"), "{help}");
+    assert!(!help.contains("screenshot"), "{help}");
+    assert!(
+        help.contains("`@switchboard new` — Start a fresh agent conversation (on remote"),
+        "{help}"
+    );
+    assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+}
+
+/// Alice comments `text` on the pull request; returns the body of the App's comment (a new one,
+/// or its tracking comment once the turn ends) that contains `needle` and was not `seen`.
+async fn ask_and_wait(
+    t: &Harness,
+    repo: &FakeRepo,
+    pr: &FakePr,
+    alice: &FakeUser,
+    seen: &mut Vec<u64>,
+    text: &str,
+    needle: &str,
+) -> String {
+    let gh = gh(t);
+    let app = gh.app_user().login;
+    let comment = gh.comment(repo, pr.number, alice, text);
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&comment, CommentAction::Created),
+    )
+    .await;
+    let found = gh
+        .wait_for_comment(
+            repo,
+            pr.number,
+            |c| c.author == app && c.body.contains(needle) && !seen.contains(&c.id),
+            WAIT,
+        )
+        .await;
+    seen.push(found.id);
+    found.body
+}
+
+/// The patch goes in the answer's comment, collapsed, while it fits (issue 12, item 6): the
+/// tracking comment — the only comment the bot makes, so watchers hear once — holds the answer
+/// and the patch in a `<details>` block. A patch too large for it (deleting a file of 90,000
+/// characters) continues in a comment of its own, made after the answer is in place.
+async fn the_patch_goes_in_the_answers_comment_while_it_fits(db: Db) {
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let alice = gh.user("alice", UserKind::User);
+    let big: String = (0..6_000).map(|i| format!("old line {i:05}\n")).collect();
+    let repo = gh.create_repo(
+        "octo",
+        "app",
+        &[("README.md", "hello\n"), ("big.txt", &big)],
+    );
+    gh.set_permission(&repo, &alice, "write");
+    let issue = gh.create_issue(&repo, "Notes", "Write notes.", &alice);
+    let mine = |f: &FakeGitHub| -> Vec<_> {
+        f.comments(&repo, issue.number)
+            .into_iter()
+            .filter(|c| c.author == app)
+            .collect()
+    };
+
+    let ask = gh.comment(
+        &repo,
+        issue.number,
+        &alice,
+        "@switchboard write the notes\n@fake write notes.txt hello notes",
+    );
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&ask, CommentAction::Created),
+    )
+    .await;
+    let answer = gh
+        .wait_for_comment(
+            &repo,
+            issue.number,
+            |c| c.author == app && c.body.starts_with("✅") && c.body.contains("Echo #1"),
+            WAIT,
+        )
+        .await;
+    let details = answer.body.find("<details>").expect("the patch, collapsed");
+    assert!(
+        answer.body.find("Echo #1").is_some_and(|at| at < details),
+        "the answer, then the patch: {}",
+        answer.body
+    );
+    assert!(
+        answer.body[details..].contains("+hello notes"),
+        "{}",
+        answer.body
+    );
+    // (Before, the patch's comment was made before the answer was in place.)
+    assert_eq!(mine(gh).len(), 1, "one comment: {:#?}", mine(gh));
+
+    let ask = gh.comment(
+        &repo,
+        issue.number,
+        &alice,
+        "@switchboard drop the big file\n@fake rm big.txt",
+    );
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&ask, CommentAction::Created),
+    )
+    .await;
+    let comments = gh
+        .wait_for(WAIT, |f| {
+            let comments = mine(f);
+            comments
+                .iter()
+                .any(|c| c.body.contains("-old line 00001"))
+                .then_some(comments)
+        })
+        .await
+        .expect("the patch continues in a comment of its own");
+    assert_eq!(comments.len(), 3, "{comments:#?}");
+    let (answer, patch) = (&comments[1], &comments[2]);
+    assert!(
+        answer.body.starts_with("✅") && answer.body.contains("Echo #2"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("they follow below") && !answer.body.contains("<details>"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        patch.body.starts_with("<details>"),
+        "{}",
+        &patch.body[..200]
+    );
+    let answered = &answer.versions.last().expect("a version").at;
+    assert!(
+        answered <= &patch.created_at,
+        "the answer is in place before the patch's comment"
+    );
+    for comment in &comments {
+        assert!(comment.body.chars().count() <= 65_536);
+    }
     assert!(gh.violations().is_empty(), "{:?}", gh.violations());
 }

@@ -23,6 +23,7 @@ on_both_databases!(
     rate_limit_storms_lose_nothing,
     files_shared_with_the_bot_reach_the_agent,
     answers_lost_after_posting_show_each_message_once,
+    the_final_status_goes_with_the_answer,
 );
 
 async fn start(db: Db, setup: SlackSetup) -> Harness {
@@ -678,5 +679,93 @@ async fn answers_lost_after_posting_show_each_message_once(db: Db) {
         let metadata = m.metadata.expect("every post carries its part's metadata");
         assert_eq!(metadata["event_type"], "switchboard_post");
     }
+    s.assert_no_violations();
+}
+
+/// A turn's final status goes with its answer (issue 12, item 4): the `chat.update` that makes
+/// the status "Done" is the bot's next call after the answer's `chat.postMessage` — before the
+/// patch's upload and the ✅ — and `/status` in the thread gives the duration the status line
+/// gave (see `telegram::*::the_final_status_goes_with_the_answer` for the 2.95 s).
+async fn the_final_status_goes_with_the_answer(db: Db) {
+    let t = start(db, SlackSetup::default()).await;
+    let s = slack(&t);
+    let bot = fake(&t).bot_user();
+    let root = fake(&t)
+        .user_says(
+            &s.channel,
+            &s.alice,
+            &format!(
+                "{} @fake sleep 2.95\n@fake write notes.txt hello\nwrite it",
+                bot.mention()
+            ),
+        )
+        .await;
+    s.wait_text(&s.channel, Some(&root), "Echo #1: write it")
+        .await;
+    s.wait_reaction(&s.channel, &root, "white_check_mark").await;
+    let done = s.wait_text(&s.channel, Some(&root), "Done in").await;
+
+    let calls: Vec<_> = fake(&t)
+        .calls()
+        .into_iter()
+        .filter(|c| c.http_status == 200 && c.error.is_none())
+        .filter(|c| {
+            c.method.starts_with("chat.")
+                || c.method.starts_with("files.")
+                || c.method.starts_with("reactions.")
+        })
+        .collect();
+    let answer_call = calls
+        .iter()
+        .position(|c| {
+            c.method == "chat.postMessage"
+                && c.params["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Echo #1"))
+        })
+        .expect("the answer's chat.postMessage");
+    let next = &calls[answer_call + 1];
+    assert_eq!(
+        (next.method.as_str(), next.params["ts"].as_str()),
+        ("chat.update", Some(done.ts.as_str())),
+        "the status edit is the next call after the answer: {:?}",
+        calls[answer_call + 1..]
+            .iter()
+            .map(|c| &c.method)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        next.params["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Done in")),
+        "{next:?}"
+    );
+    assert!(
+        calls[answer_call + 2..]
+            .iter()
+            .any(|c| c.method.starts_with("files.")),
+        "the patch comes after the status"
+    );
+
+    let took = done
+        .text
+        .split_once("Done in ")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .expect("the duration in the status line")
+        .to_owned();
+    fake(&t)
+        .user_replies(
+            &s.channel,
+            &root,
+            &s.alice,
+            &format!("{} status", bot.mention()),
+        )
+        .await;
+    let reply = s.wait_text(&s.channel, Some(&root), "Last turn").await;
+    assert!(
+        reply.text.contains(&format!("Last turn: success, {took},")),
+        "/status says what the status line said ({took}): {}",
+        reply.text
+    );
     s.assert_no_violations();
 }

@@ -19,6 +19,7 @@ on_both_databases!(
     webhook_mode_checks_the_secret,
     read_only_commands_and_the_menu,
     local_host_runs_without_ssh,
+    the_final_status_goes_with_the_answer,
 );
 
 /// 429 storms (item 10): every message still arrives, none inside a retry_after window.
@@ -449,12 +450,17 @@ async fn local_host_runs_without_ssh(db: Db) {
     let written = std::fs::read_to_string(local.path().join("work/notes.txt")).unwrap();
     assert_eq!(written, "written locally");
     assert!(t.agent_runs().is_empty(), "nothing ran on the SSH host");
-    assert_eq!(
-        std::fs::read_dir(local.path().join("records"))
-            .unwrap()
-            .count(),
-        2
-    );
+    let runs = std::fs::read_dir(local.path().join("records"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert_eq!(runs, 1, "the agent ran once, on the local host");
     t.tg.wait_for_message(
         &t.chat,
         |m| m.text.starts_with("✅"),
@@ -462,4 +468,95 @@ async fn local_host_runs_without_ssh(db: Db) {
     )
     .await;
     t.tg.assert_all_read();
+}
+
+/// An idle bot answers at once (issue 12): a long poll that ends empty, or that gets no answer
+/// at all (its connection died on the way, as idle ones do), is the poll's end, not a failure,
+/// so no backoff holds up the next message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_bot_polls_again_at_once_and_answers() {
+    let mut options = Options::new(Db::Sqlite);
+    options.poll_timeout = "1s";
+    let t = Harness::start_with(options).await;
+    // Idle for longer than a poll: long polls ended empty.
+    t.tg.wait_for_calls("getUpdates", 3, WAIT).await;
+    t.say("hello");
+    t.next().await;
+    assert_eq!(t.next().await.text, "Echo #1: hello");
+
+    // The next long poll is never answered: the bot gives up on it and polls again.
+    t.tg.lose_next_polls(1);
+    t.tg.wait_until_polls_lost(1, WAIT).await;
+    t.say("again");
+    t.next().await;
+    assert_eq!(t.next().await.text, "Echo #2: again");
+
+    let log = t.log();
+    assert!(
+        !log.contains("getUpdates failed"),
+        "a poll that ended counted as a failure (and backed off): {log}"
+    );
+    assert!(
+        log.contains("Telegram did not answer getUpdates within 16s; polling again"),
+        "the lost poll was noticed: {log}"
+    );
+}
+
+/// A turn's final status goes with its answer (issue 12, item 4): the status message's edit to
+/// "✅ Done" is the chat's next call after the answer's message — before the patch that follows
+/// it — not one queued behind everything else. And `/status` gives the last turn the duration
+/// the status line gave, both read from the turn's stored start and end: the agent sleeps
+/// 2.95 s, so its own figure (under 3 s) and the bot's (launch and end-of-turn reads included,
+/// over 3 s) would show different seconds.
+async fn the_final_status_goes_with_the_answer(db: Db) {
+    let t = Harness::start(db).await;
+    t.say("@fake sleep 2.95\n@fake write notes.txt hello\nwrite it");
+    let status = t.next().await;
+    let answer = t.next().await;
+    assert!(
+        answer.text.starts_with("Echo #1: write it"),
+        "{}",
+        answer.text
+    );
+    let patch = t.next().await;
+    assert!(patch.document.is_some(), "the patch follows the answer");
+    let done = t.wait_status(&status, "✅ Done").await;
+
+    let calls: Vec<_> =
+        t.tg.calls()
+            .into_iter()
+            .filter(|c| c.chat_id == Some(t.chat.id) && c.status == 200)
+            .collect();
+    let answer_call = calls
+        .iter()
+        .position(|c| c.message_id == Some(answer.message_id))
+        .expect("the answer's call");
+    let next: Vec<&str> = calls[answer_call + 1..]
+        .iter()
+        .map(|c| c.method.as_str())
+        .collect();
+    assert_eq!(
+        next.first(),
+        Some(&"editMessageText"),
+        "the status edit is the chat's next call after the answer: {next:?}"
+    );
+    let done_at = done.versions.last().expect("a version").at;
+    assert!(
+        answer.sent_at <= done_at && done_at <= patch.sent_at,
+        "Done between the answer and the patch"
+    );
+
+    let took = done
+        .text
+        .strip_prefix("✅ Done in ")
+        .and_then(|rest| rest.split(' ').next())
+        .expect("the duration in the status line");
+    t.say("/status");
+    let reply = t.next().await.text;
+    assert!(
+        reply.contains(&format!("Last turn: success, {took},")),
+        "/status says what the status line said ({took}): {reply}"
+    );
+    t.tg.assert_all_read();
+    t.assert_no_violations();
 }

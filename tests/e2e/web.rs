@@ -16,6 +16,7 @@ on_both_databases!(
     a_long_turn_is_stopped_and_queued_prompts_cancelled,
     other_users_sessions_are_hidden_and_other_platforms_read_only,
     the_first_start_prints_a_sign_in_link_that_survives_restarts,
+    sessions_are_told_apart_and_the_icon_is_served,
 );
 
 /// A token for `name` from `switchboard web-token`, and the config entry it printed.
@@ -502,4 +503,50 @@ async fn the_first_start_prints_a_sign_in_link_that_survives_restarts(db: Db) {
 
 fn sha256_hex(text: &str) -> String {
     switchboard::web::auth::sha256_hex(text)
+}
+
+/// Sessions are told apart (issue 12, item 9): each is listed with the random end of its id —
+/// the first 8 characters are the time it was made, the same for sessions made within a minute
+/// — and titled by its first prompt on one line; a running turn's activity line (Markdown)
+/// comes as HTML with its code as code; `/favicon.ico` is an icon, served without a sign-in.
+async fn sessions_are_told_apart_and_the_icon_is_served(db: Db) {
+    let t = start(db).await;
+    let icon = WebClient::new(&t.web_url()).get_raw("/favicon.ico").await;
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/x-icon");
+    let bytes = icon.bytes().await.unwrap();
+    assert_eq!(bytes[..4], [0, 0, 1, 0], "an ICO file");
+
+    let web = admin(&t).await;
+    let first = web.new_session().await;
+    let second = web.new_session().await;
+    web.prompt(&first, "  @fake tool-sleep 2\n  fix the\n\ntests  ")
+        .await;
+    let activity = web
+        .wait_session(&first, |d| {
+            d["turns"].get(0)?["activity_html"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .await;
+    assert!(activity.contains("<code>Bash</code>"), "{activity}");
+    assert!(!activity.contains('`'), "{activity}");
+
+    let (_, list) = web.get("/api/sessions?platform=web").await;
+    let item = |id: &str| {
+        list["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {list}"))
+    };
+    let (one, two) = (item(&first), item(&second));
+    assert_eq!(one["title"], "@fake tool-sleep 2 fix the tests");
+    assert_eq!(two["title"], serde_json::Value::Null, "no prompt yet");
+    assert_eq!(one["short_id"], first[first.len() - 8..]);
+    assert_eq!(two["short_id"], second[second.len() - 8..]);
+    assert_ne!(one["short_id"], two["short_id"]);
+    web.wait_turn_done(&first, 0).await;
 }

@@ -3,6 +3,8 @@
 //! stop a long turn, look at the hosts, sign out. Each page is kept as a screenshot (test
 //! artifacts) and checked.
 
+use switchboard::core::ids::SessionId;
+
 use crate::support::browser::{Browser, VIEWPORT};
 use crate::support::db::Db;
 use crate::support::harness::{Harness, WEB_ADMIN_TOKEN};
@@ -81,7 +83,7 @@ async fn a_session_is_driven_from_the_browser() {
     let added = browser
         .eval("[...document.querySelectorAll('pre.diff .add')].map(e => e.textContent).join('')")
         .await;
-    assert_eq!(added, "+hello\n");
+    assert_eq!(added, "+hello");
     let tools = browser
         .eval("document.querySelector('.tools summary').textContent")
         .await;
@@ -131,11 +133,24 @@ async fn a_session_is_driven_from_the_browser() {
              document.getElementById('send').click(); return true; })()",
         )
         .await;
+    // Stop once the agent is at work (its tool call shows as the turn's activity): the button
+    // shows while the turn is still starting too, and a turn stopped then never reaches the
+    // agent — on a loaded machine the click landed there and the agent ran once, not twice.
     browser
-        .wait_for("!!document.getElementById('stop')", "the stop button")
+        .wait_for(
+            "[...document.querySelectorAll('.turn')].pop()?.querySelector('.activity')?.textContent \
+             && !!document.getElementById('stop')",
+            "the long turn's agent at work, and the stop button",
+        )
         .await;
     browser
         .eval("document.getElementById('stop').click()")
+        .await;
+    browser
+        .wait_for("!!document.getElementById('stop-confirm')", "the question")
+        .await;
+    browser
+        .eval("document.getElementById('stop-confirm').click()")
         .await;
     browser
         .wait_for(
@@ -179,4 +194,216 @@ async fn a_session_is_driven_from_the_browser() {
         .wait_for("!!document.getElementById('token')", "the sign-in form")
         .await;
     assert_is_a_page(&browser.screenshot("signed-out").await, "signed-out");
+}
+
+/// A phone's viewport (CSS pixels).
+const PHONE: (u32, u32) = (390, 844);
+
+/// Fails unless the page fits its viewport's width: nothing scrolls sideways.
+async fn assert_fits(browser: &mut Browser, what: &str) {
+    let overflow = browser
+        .eval("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        .await;
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "{what} is {overflow} px wider than the screen"
+    );
+}
+
+/// The console on a phone, and what issue 12 (item 9) found in it: the page fits 390 px
+/// (header, sessions, a session with its diff, hosts); a session is named by its first prompt
+/// and the random end of its id; progress shows its code as code, not as Markdown; copying the
+/// diff gives the patch once; Stop asks before it interrupts the agent; the icon is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_fits_a_phone_and_shows_sessions_progress_and_diffs_as_meant() {
+    let t = Harness::start(Db::Sqlite).await;
+    t.wait_for_http().await;
+    let mut browser = Browser::start().await;
+    browser.viewport(PHONE.0, PHONE.1, true).await;
+    browser
+        .goto(&format!("{}/#token={WEB_ADMIN_TOKEN}", t.web_url()))
+        .await;
+    browser
+        .wait_for(
+            "!!document.getElementById('new-session')",
+            "the sessions page",
+        )
+        .await;
+    let icon = browser
+        .eval("fetch('/favicon.ico').then(r => r.ok && r.headers.get('content-type'))")
+        .await;
+    assert_eq!(icon, "image/x-icon");
+
+    browser
+        .eval("document.getElementById('new-session').click()")
+        .await;
+    browser
+        .wait_for("!!document.getElementById('prompt')", "the composer")
+        .await;
+    assert_eq!(
+        browser
+            .eval("document.querySelector('h1').textContent")
+            .await,
+        "New session"
+    );
+    browser
+        .eval(
+            "(() => { document.getElementById('prompt').value = \
+             '@fake tool-sleep 3\\n@fake write a.txt one\\\\ntwo\\\\nthree\\nthree lines'; \
+             document.getElementById('send').click(); return true; })()",
+        )
+        .await;
+    let code = browser
+        .wait_for(
+            "document.querySelector('.activity code')?.textContent",
+            "the activity's code",
+        )
+        .await;
+    assert_eq!(code, "Bash");
+    let activity = browser
+        .eval("document.querySelector('.activity').textContent")
+        .await;
+    assert!(
+        !activity.as_str().unwrap().contains('`'),
+        "no Markdown shows: {activity}"
+    );
+    assert_fits(&mut browser, "a running session").await;
+    assert_is_a_phone_page(&browser.screenshot("phone-running").await);
+
+    browser
+        .wait_for(
+            "document.querySelector('.answer')?.textContent.includes('Echo #1: three lines')",
+            "the answer",
+        )
+        .await;
+    let title = "@fake tool-sleep 3 @fake write a.txt one\\ntwo\\nthree three lines";
+    assert_eq!(
+        browser
+            .eval("document.querySelector('h1').textContent")
+            .await,
+        title
+    );
+    let id = browser.eval("location.hash.slice(4)").await;
+    let id = id.as_str().unwrap().to_owned();
+    // What a copy of the diff gives: the text of a selection of it, and the diff's text as
+    // rendered (`innerText`, which block-level lines ending in a line break made double).
+    let copied = browser
+        .eval(
+            "(() => { const pre = document.querySelector('pre.diff'); \
+             const range = document.createRange(); range.selectNodeContents(pre); \
+             const selection = getSelection(); selection.removeAllRanges(); \
+             selection.addRange(range); return [pre.innerText, selection.toString()]; })()",
+        )
+        .await;
+    let patch = browser
+        .eval(&format!(
+            "fetch('/api/sessions/{id}').then(r => r.json()).then(d => d.turns[0].patch)"
+        ))
+        .await;
+    assert!(
+        patch.as_str().unwrap().contains("+one\n+two\n+three"),
+        "{patch}"
+    );
+    // Every line once; like any browser's, a selection's text ends without a line break.
+    for text in copied.as_array().unwrap() {
+        assert_eq!(
+            format!("{}\n", text.as_str().unwrap()),
+            patch.as_str().unwrap(),
+            "a copy of the diff is the patch, once"
+        );
+    }
+    assert_fits(&mut browser, "an answered session").await;
+    assert_is_a_phone_page(&browser.screenshot("phone-answered").await);
+
+    browser.eval("location.hash = '#/'").await;
+    let listed = browser
+        .wait_for(
+            "document.querySelector('td.title a')?.textContent",
+            "the session in the list",
+        )
+        .await;
+    assert_eq!(listed, title);
+    let shown = browser
+        .eval("document.querySelector('td.title code').textContent")
+        .await;
+    assert_eq!(shown.as_str().unwrap(), &id[id.len() - 8..]);
+    assert_fits(&mut browser, "the sessions page").await;
+    assert_is_a_phone_page(&browser.screenshot("phone-sessions").await);
+    browser.eval("location.hash = '#/hosts'").await;
+    browser
+        .wait_for("document.querySelectorAll('.host.up').length", "the hosts")
+        .await;
+    assert_fits(&mut browser, "the hosts page").await;
+
+    // Stop asks first; keeping the turn running leaves it running.
+    browser.eval(&format!("location.hash = '#/s/{id}'")).await;
+    browser
+        .wait_for("!!document.getElementById('send')", "the session")
+        .await;
+    browser
+        .eval(
+            "(() => { document.getElementById('prompt').value = '@fake tool-sleep 60\\nlong'; \
+             document.getElementById('send').click(); return true; })()",
+        )
+        .await;
+    browser
+        .wait_for("!!document.getElementById('stop')", "the stop button")
+        .await;
+    browser
+        .eval("document.getElementById('stop').click()")
+        .await;
+    browser
+        .wait_for("!!document.getElementById('stop-confirm')", "the question")
+        .await;
+    assert_eq!(
+        browser.eval("document.activeElement.id").await,
+        "stop-keep",
+        "the safe answer has the focus"
+    );
+    browser
+        .eval("document.getElementById('stop-keep').click()")
+        .await;
+    browser
+        .wait_for(
+            "!document.getElementById('stop-confirm') && !!document.getElementById('stop')",
+            "the stop button again",
+        )
+        .await;
+    let store = t.store().await;
+    let turns = store
+        .session_turns(&SessionId::from_string(id.clone()))
+        .await
+        .unwrap();
+    let last = turns.last().expect("the long turn");
+    assert_eq!(
+        (last.cancel_reason.as_deref(), last.finished_at),
+        (None, None),
+        "nothing was stopped"
+    );
+    store.close().await;
+    browser
+        .eval("document.getElementById('stop').click()")
+        .await;
+    browser
+        .wait_for("!!document.getElementById('stop-confirm')", "the question")
+        .await;
+    assert_is_a_phone_page(&browser.screenshot("phone-stop").await);
+    browser
+        .eval("document.getElementById('stop-confirm').click()")
+        .await;
+    browser
+        .wait_for(
+            "[...document.querySelectorAll('.turn .state')].some(e => e.textContent === 'cancelled')",
+            "the stopped turn",
+        )
+        .await;
+}
+
+/// A phone screenshot is the phone's size and not blank.
+fn assert_is_a_phone_page(png: &[u8]) {
+    let pixels = Pixels::decode(png);
+    assert_eq!((pixels.width, pixels.height), PHONE);
+    let background = pixels.at(PHONE.0 - 1, PHONE.1 - 1);
+    let drawn = PHONE.0 * PHONE.1 - pixels.count(background, (0, 0), PHONE);
+    assert!(drawn > 2_000, "the page looks blank ({drawn} pixels drawn)");
 }

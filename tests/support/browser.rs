@@ -47,13 +47,18 @@ impl Browser {
         let mut browser = Browser { cdp, session };
         browser.call("Page.enable", json!({})).await;
         let (width, height) = VIEWPORT;
+        browser.viewport(width, height, false).await;
         browser
-            .call(
-                "Emulation.setDeviceMetricsOverride",
-                json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
-            )
-            .await;
-        browser
+    }
+
+    /// Shows pages `width` × `height` CSS pixels large, as a phone (`mobile`: the page's
+    /// viewport meta tag applies) or a desktop would.
+    pub async fn viewport(&mut self, width: u32, height: u32, mobile: bool) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        )
+        .await;
     }
 
     async fn call(&mut self, method: &str, params: Value) -> Value {

@@ -55,6 +55,8 @@ pub struct Options {
     pub webhook_secret: Option<String>,
     /// More TOML for the `[telegram]` table (its sub-tables, such as `[telegram.limits]`).
     pub telegram_toml: String,
+    /// `telegram.poll_timeout`. Default `5s`.
+    pub poll_timeout: &'static str,
     /// Telegram users allowed besides Alice.
     pub more_allowed_users: Vec<i64>,
     /// Run the GitHub App too, against a fake GitHub.
@@ -96,6 +98,7 @@ impl Options {
             pinned_host_key: None,
             webhook_secret: None,
             telegram_toml: String::new(),
+            poll_timeout: "5s",
             more_allowed_users: Vec::new(),
             github: None,
             git_workspace: true,
@@ -268,7 +271,7 @@ listen = "127.0.0.1:{http_port}"
 [telegram]
 api_url = "{api}"
 allowed_users = [{allowed}]
-poll_timeout = "5s"
+poll_timeout = "{poll_timeout}"
 {mode}
 {telegram_toml}
 
@@ -301,6 +304,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             http_port = self.http_port,
             http_toml = o.http_toml,
             telegram_toml = o.telegram_toml,
+            poll_timeout = o.poll_timeout,
             api = self.tg.api_url(),
             allowed = std::iter::once(&self.alice.id)
                 .chain(&o.more_allowed_users)

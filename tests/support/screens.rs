@@ -1,14 +1,25 @@
 //! What screenshot tests look at: a real X display (`Xvfb` on a free display number, which it
 //! picks and tells us through `-displayfd`) with windows drawn on it by ImageMagick's `display`,
 //! a web page of known colour blocks, and PNGs decoded to pixels. Processes are killed when
-//! dropped. `.ci/run` installs Xvfb, ImageMagick and x11-utils; a missing one fails the test
-//! with the command to run.
+//! dropped. `scripts/test-setup.sh` installs Xvfb, ImageMagick and x11-utils; a missing one
+//! fails the test with the command to run.
+//!
+//! The display runs with `-noreset`. By default an X server resets itself whenever its last
+//! client disconnects, and a client connecting meanwhile is dropped: a window's `display`
+//! process that connected just as a short-lived client (the capture, `xwininfo`) left died
+//! with it, and its window never came — the flake "no 120x90+100+80 window appeared", more
+//! likely the slower a loaded machine starts `display`. A window is awaited on the root
+//! window's own events (`xev`: a window mapped or moved), not by polling.
 
 use std::net::SocketAddr;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
+
+/// How long a window may take to appear.
+const WINDOW_WAIT: Duration = Duration::from_secs(20);
 
 /// A running Xvfb.
 pub struct Xvfb {
@@ -16,14 +27,80 @@ pub struct Xvfb {
     pub width: u32,
     pub height: u32,
     server: Child,
+    root: RootEvents,
     windows: Vec<Child>,
+}
+
+/// The structure and property events of a display's root window, line by line from `xev`.
+struct RootEvents {
+    xev: Child,
+    lines: Receiver<String>,
+}
+
+impl RootEvents {
+    /// Starts `xev` on the root window and returns once it reports events: it is told a root
+    /// property changed until it says so (a change made before it listened is not seen).
+    fn watch(display: &str) -> RootEvents {
+        let mut xev = Command::new("xev")
+            .args(["-display", display, "-root"])
+            .args(["-event", "substructure", "-event", "property"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("xev is missing: run scripts/test-setup.sh as root");
+        let out = BufReader::new(xev.stdout.take().expect("piped"));
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let root = RootEvents { xev, lines };
+        let deadline = Instant::now() + WINDOW_WAIT;
+        loop {
+            let set = Command::new("xprop")
+                .args(["-display", display, "-root", "-f", "SWITCHBOARD_TEST", "8s"])
+                .args(["-set", "SWITCHBOARD_TEST", "listening?"])
+                .status()
+                .expect("xprop is missing: run scripts/test-setup.sh as root");
+            assert!(set.success(), "xprop on {display}: {set}");
+            let answer = (Instant::now() + Duration::from_millis(200)).min(deadline);
+            if root.next_until(answer, |l| l.starts_with("PropertyNotify")) {
+                return root;
+            }
+            assert!(Instant::now() < deadline, "xev never listened on {display}");
+        }
+    }
+
+    /// Waits for an event line that `wanted`, until `deadline`; false when none came.
+    fn next_until(&self, deadline: Instant, wanted: impl Fn(&str) -> bool) -> bool {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return true,
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout) => return false,
+                Err(RecvTimeoutError::Disconnected) => panic!("xev stopped"),
+            }
+        }
+    }
 }
 
 impl Xvfb {
     /// Starts a `width`×`height`, 24-bit display that only local clients can reach.
     pub fn start(width: u32, height: u32) -> Xvfb {
         let mut server = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
+            .args([
+                "-displayfd",
+                "1",
+                "-nolisten",
+                "tcp",
+                "-noreset",
+                "-screen",
+                "0",
+            ])
             .arg(format!("{width}x{height}x24"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -37,8 +114,10 @@ impl Xvfb {
             .trim()
             .parse()
             .expect("Xvfb printed its display number");
+        let display = format!(":{number}");
         Xvfb {
-            display: format!(":{number}"),
+            root: RootEvents::watch(&display),
+            display,
             width,
             height,
             server,
@@ -47,7 +126,8 @@ impl Xvfb {
     }
 
     /// Shows a `width`×`height` block of `colour` (`#rrggbb`) at `x`,`y` in a window of its own,
-    /// and waits until the window is mapped there.
+    /// and waits until the window is mapped there: looked for once now and again after each
+    /// window the root sees mapped or moved.
     pub fn show_block(&mut self, colour: &str, (x, y): (u32, u32), (width, height): (u32, u32)) {
         let window = Command::new("display")
             .arg("-display")
@@ -63,7 +143,7 @@ impl Xvfb {
             .expect("ImageMagick's display is missing: run scripts/test-setup.sh as root");
         self.windows.push(window);
         let expected = format!("{width}x{height}+{x}+{y}");
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + WINDOW_WAIT;
         loop {
             let tree = Command::new("xwininfo")
                 .args(["-display", &self.display, "-root", "-tree"])
@@ -72,19 +152,27 @@ impl Xvfb {
             if String::from_utf8_lossy(&tree.stdout).contains(&expected) {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "no {expected} window appeared on {}",
-                self.display
-            );
-            std::thread::sleep(Duration::from_millis(100));
+            let changed = self.root.next_until(deadline, |l| {
+                l.starts_with("MapNotify") || l.starts_with("ConfigureNotify")
+            });
+            if !changed {
+                let exited = self
+                    .windows
+                    .last_mut()
+                    .and_then(|w| w.try_wait().ok().flatten());
+                panic!(
+                    "no {expected} window appeared on {} (display exited: {exited:?})",
+                    self.display
+                );
+            }
         }
     }
 }
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        for child in self.windows.iter_mut().chain([&mut self.server]) {
+        let children = self.windows.iter_mut().chain([&mut self.root.xev]);
+        for child in children.chain([&mut self.server]) {
             let _ = child.kill();
             let _ = child.wait();
         }

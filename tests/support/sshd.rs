@@ -64,7 +64,7 @@ impl Sshd {
     fn start_with(record: bool) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
-            "OpenSSH's sshd is missing ({SSHD}); the SSH tests need it: run `sudo scripts/test-setup.sh`"
+            "OpenSSH's sshd is missing ({SSHD}); the SSH tests need it: run `scripts/test` (or `scripts/test-setup.sh` as root)"
         );
         let root = command_output("id", &["-u"]) == "0";
         let (user, owner) = if root {
@@ -77,7 +77,7 @@ impl Sshd {
             };
             assert!(
                 uid.status.success() && gid.status.success(),
-                "the test SSH user `{TEST_USER}` is missing: run `sudo scripts/test-setup.sh`"
+                "the test SSH user `{TEST_USER}` is missing: run `scripts/test` (or `scripts/test-setup.sh` as root)"
             );
             let parse = |out: Vec<u8>| String::from_utf8(out).unwrap().trim().parse().unwrap();
             (

@@ -1,21 +1,19 @@
 //! A small Discord REST client (API v10): the calls Switchboard makes, on the reqwest already in
 //! the tree.
 //!
-//! Discord limits every route per bucket (a route family and its major parameter: a channel, a
-//! guild, an interaction token) and every bot globally (50 requests a second, interaction
-//! routes exempt), and bans clients that keep calling into an exhausted bucket. So the client
-//! keeps its own book: after every answer it reads `X-RateLimit-Remaining` and
-//! `X-RateLimit-Reset-After`, and a request to a bucket with nothing left waits for its reset
-//! before it is sent. A 429 (`retry_after` in fractional seconds, `global` for the global
-//! limit) closes the bucket — or, when global, every route the global limit counts — until it
-//! has passed, and is returned as [`DiscordError::RateLimited`] so the outbox can pause the
-//! chat (or everything). The book is per process and only ever delays calls: it can make the
-//! bot slower than Discord allows, never faster.
+//! Discord limits every request by its bucket (which several routes may share, named by
+//! `X-RateLimit-Bucket`) and major parameter, and every bot globally (50 requests a second,
+//! interaction routes exempt), and bans clients that keep calling into an exhausted bucket. So
+//! the client keeps its own book ([`super::ratelimit`]): a request takes its slot before it is
+//! sent, waiting for its bucket's reset (or the global second) when nothing is left, and every
+//! answer's `X-RateLimit-*` headers go back into the book. A 429 (`retry_after` in fractional
+//! seconds, `global` for the global limit) closes the bucket — or, when global, every route the
+//! global limit counts — until it has passed, and is returned as
+//! [`DiscordError::RateLimited`] so the outbox can pause the chat (or everything).
 //!
 //! The token travels only in the `Authorization` header and never appears in errors; interaction
 //! tokens sit in paths, so errors never carry URLs (`without_url`).
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -24,6 +22,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::payload::{Channel, User};
+use super::ratelimit::{Book, Headers, Limited, Route, Slot};
 use crate::bots::download;
 use crate::config::Secret;
 
@@ -32,8 +31,6 @@ const USER_AGENT: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     ")"
 );
-/// Added to every wait, against clock granularity on either side.
-const MARGIN: Duration = Duration::from_millis(50);
 /// Discord's "A thread has already been created for this message".
 pub const THREAD_ALREADY_CREATED: u64 = 160_004;
 
@@ -79,21 +76,6 @@ impl DiscordError {
     }
 }
 
-/// A rate-limit bucket as the client keys it: a route family and its major parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Bucket {
-    family: &'static str,
-    major: String,
-}
-
-#[derive(Debug, Default)]
-struct Book {
-    /// No request to the bucket before this instant.
-    buckets: HashMap<Bucket, Instant>,
-    /// No globally counted request before this instant.
-    global_until: Option<Instant>,
-}
-
 /// A file sent with a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileUpload<'a> {
@@ -105,10 +87,8 @@ pub struct FileUpload<'a> {
 struct Call<'a> {
     method: Method,
     path: String,
-    family: &'static str,
-    major: String,
-    /// Counted by the global limit (interaction routes are not).
-    global: bool,
+    /// What limits it; interaction routes are not counted by the global limit.
+    limited: Limited,
     /// Sends the bot token (interaction routes authenticate with their own token).
     auth: bool,
     body: Option<Value>,
@@ -116,13 +96,16 @@ struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    fn new(method: Method, path: String, family: &'static str, major: &str) -> Call<'a> {
+    /// A request to `path`, an instance of `route` whose major parameter is `major`.
+    fn new(method: Method, path: String, route: &'static str, major: &str) -> Call<'a> {
         Call {
             method,
             path,
-            family,
-            major: major.to_owned(),
-            global: true,
+            limited: Limited {
+                route: Route(route),
+                major: major.to_owned(),
+                global: true,
+            },
             auth: true,
             body: None,
             file: None,
@@ -135,7 +118,7 @@ impl<'a> Call<'a> {
     }
 
     fn interaction(mut self) -> Self {
-        self.global = false;
+        self.limited.global = false;
         self.auth = false;
         self
     }
@@ -184,44 +167,23 @@ impl DiscordClient {
         download::fetch(self.http.get(url), "Discord", max).await
     }
 
-    /// How long a request must wait before it may go out.
-    fn wait_needed(&self, bucket: &Bucket, global: bool) -> Duration {
-        let book = self.book.lock().expect("rate-limit book");
-        let now = Instant::now();
-        let mut until = book.buckets.get(bucket).copied();
-        if global && let Some(g) = book.global_until {
-            until = Some(until.map_or(g, |u| u.max(g)));
-        }
-        until.map_or(Duration::ZERO, |u| u.saturating_duration_since(now))
-    }
-
-    fn close_bucket(&self, bucket: Bucket, wait: Duration) {
-        let until = Instant::now() + wait + MARGIN;
-        let mut book = self.book.lock().expect("rate-limit book");
-        let entry = book.buckets.entry(bucket).or_insert(until);
-        *entry = (*entry).max(until);
-        let now = Instant::now();
-        book.buckets.retain(|_, u| *u > now);
-    }
-
-    fn close_global(&self, wait: Duration) {
-        let until = Instant::now() + wait + MARGIN;
-        let mut book = self.book.lock().expect("rate-limit book");
-        book.global_until = Some(book.global_until.map_or(until, |u| u.max(until)));
+    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().expect("rate-limit book")
     }
 
     async fn send(&self, call: Call<'_>) -> Result<Value, DiscordError> {
-        let bucket = Bucket {
-            family: call.family,
-            major: call.major.clone(),
-        };
-        loop {
-            let wait = self.wait_needed(&bucket, call.global);
-            if wait.is_zero() {
-                break;
+        let slot = loop {
+            let taken = self.book().acquire(&call.limited, Instant::now());
+            match taken {
+                Ok(slot) => break slot,
+                Err(wait) => tokio::time::sleep(wait).await,
             }
-            tokio::time::sleep(wait).await;
-        }
+        };
+        let in_flight = InFlight {
+            client: self,
+            limited: &call.limited,
+            slot: Some(slot),
+        };
         let mut request = self
             .http
             .request(call.method.clone(), format!("{}{}", self.api, call.path));
@@ -245,30 +207,23 @@ impl DiscordClient {
             .send()
             .await
             .map_err(|e| DiscordError::Network(e.without_url().to_string()))?;
-        self.read(bucket, response).await
+        in_flight.answered(&Headers {
+            bucket: header(&response, "x-ratelimit-bucket"),
+            remaining: header(&response, "x-ratelimit-remaining").and_then(|v| v.parse().ok()),
+            reset_after: header(&response, "x-ratelimit-reset-after").and_then(|v| seconds(&v)),
+        });
+        self.read(&call.limited, response).await
     }
 
-    /// Reads an answer: the rate-limit headers into the book, then the status and body.
+    /// Reads an answer's status and body; a 429 closes what it names in the book.
     async fn read(
         &self,
-        bucket: Bucket,
+        limited: &Limited,
         response: reqwest::Response,
     ) -> Result<Value, DiscordError> {
         let status = response.status();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let remaining = header("x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
-        let reset_after = header("x-ratelimit-reset-after").and_then(|v| seconds(&v));
-        let retry_header = header("retry-after").and_then(|v| seconds(&v));
-        let global_header = header("x-ratelimit-global").is_some_and(|v| v == "true");
-        if let (Some(0), Some(reset)) = (remaining, reset_after) {
-            self.close_bucket(bucket.clone(), reset);
-        }
+        let retry_header = header(&response, "retry-after").and_then(|v| seconds(&v));
+        let global_header = header(&response, "x-ratelimit-global").is_some_and(|v| v == "true");
         let bytes = response
             .bytes()
             .await
@@ -281,16 +236,12 @@ impl DiscordClient {
         if status == StatusCode::TOO_MANY_REQUESTS {
             let retry_after = body["retry_after"]
                 .as_f64()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64)
+                .and_then(duration)
                 .or(retry_header)
                 .unwrap_or(Duration::from_secs(5));
             let global = body["global"].as_bool().unwrap_or(global_header);
-            if global {
-                self.close_global(retry_after);
-            } else {
-                self.close_bucket(bucket, retry_after);
-            }
+            self.book()
+                .refused(limited, retry_after, global, Instant::now());
             return Err(DiscordError::RateLimited {
                 retry_after,
                 global,
@@ -312,7 +263,12 @@ impl DiscordClient {
     /// `GET /users/@me`: the bot user.
     pub async fn current_user(&self) -> Result<User, DiscordError> {
         let v = self
-            .send(Call::new(Method::GET, "/users/@me".into(), "other", ""))
+            .send(Call::new(
+                Method::GET,
+                "/users/@me".into(),
+                "GET /users/@me",
+                "",
+            ))
             .await?;
         parse(v)
     }
@@ -323,7 +279,7 @@ impl DiscordClient {
             .send(Call::new(
                 Method::GET,
                 "/applications/@me".into(),
-                "other",
+                "GET /applications/@me",
                 "",
             ))
             .await?;
@@ -336,7 +292,12 @@ impl DiscordClient {
     /// `GET /gateway/bot`: where to connect.
     pub async fn gateway_url(&self) -> Result<String, DiscordError> {
         let v = self
-            .send(Call::new(Method::GET, "/gateway/bot".into(), "other", ""))
+            .send(Call::new(
+                Method::GET,
+                "/gateway/bot".into(),
+                "GET /gateway/bot",
+                "",
+            ))
             .await?;
         v["url"]
             .as_str()
@@ -350,7 +311,7 @@ impl DiscordClient {
             .send(Call::new(
                 Method::GET,
                 format!("/channels/{id}"),
-                "get_channel",
+                "GET /channels/{channel}",
                 id,
             ))
             .await?;
@@ -388,7 +349,7 @@ impl DiscordClient {
         let mut call = Call::new(
             Method::POST,
             format!("/channels/{channel}/messages"),
-            "create_message",
+            "POST /channels/{channel}/messages",
             channel,
         )
         .json(body);
@@ -408,7 +369,7 @@ impl DiscordClient {
             Call::new(
                 Method::PATCH,
                 format!("/channels/{channel}/messages/{message}"),
-                "edit_message",
+                "PATCH /channels/{channel}/messages/{message}",
                 channel,
             )
             .json(body),
@@ -429,7 +390,7 @@ impl DiscordClient {
         self.send(Call::new(
             Method::PUT,
             format!("/channels/{channel}/messages/{message}/reactions/{emoji}/@me"),
-            "reaction",
+            "PUT /channels/{channel}/messages/{message}/reactions/{emoji}/@me",
             channel,
         ))
         .await
@@ -441,7 +402,7 @@ impl DiscordClient {
         self.send(Call::new(
             Method::POST,
             format!("/channels/{channel}/typing"),
-            "typing",
+            "POST /channels/{channel}/typing",
             channel,
         ))
         .await
@@ -461,7 +422,7 @@ impl DiscordClient {
             Call::new(
                 Method::POST,
                 format!("/channels/{channel}/messages/{message}/threads"),
-                "create_thread",
+                "POST /channels/{channel}/messages/{message}/threads",
                 channel,
             )
             .json(body),
@@ -478,12 +439,19 @@ impl DiscordClient {
         guild: Option<&str>,
         commands: &Value,
     ) -> Result<(), DiscordError> {
-        let path = match guild {
-            Some(guild) => format!("/applications/{application}/guilds/{guild}/commands"),
-            None => format!("/applications/{application}/commands"),
+        let (path, route, major) = match guild {
+            Some(guild) => (
+                format!("/applications/{application}/guilds/{guild}/commands"),
+                "PUT /applications/{application}/guilds/{guild}/commands",
+                guild,
+            ),
+            None => (
+                format!("/applications/{application}/commands"),
+                "PUT /applications/{application}/commands",
+                application,
+            ),
         };
-        let major = guild.unwrap_or(application).to_owned();
-        self.send(Call::new(Method::PUT, path, "commands", &major).json(commands.clone()))
+        self.send(Call::new(Method::PUT, path, route, major).json(commands.clone()))
             .await
             .map(drop)
     }
@@ -495,7 +463,7 @@ impl DiscordClient {
             Call::new(
                 Method::POST,
                 format!("/interactions/{id}/{token}/callback"),
-                "interaction_callback",
+                "POST /interactions/{interaction}/{token}/callback",
                 id,
             )
             .json(json!({ "type": 5 }))
@@ -514,7 +482,8 @@ impl DiscordClient {
         file: Option<FileUpload<'_>>,
     ) -> Result<String, DiscordError> {
         let path = format!("/webhooks/{application}/{token}/messages/@original");
-        self.webhook_message(Method::PATCH, path, token, content, file)
+        let route = "PATCH /webhooks/{application}/{token}/messages/@original";
+        self.webhook_message(Method::PATCH, (path, route), token, content, file)
             .await
     }
 
@@ -527,15 +496,17 @@ impl DiscordClient {
         file: Option<FileUpload<'_>>,
     ) -> Result<String, DiscordError> {
         let path = format!("/webhooks/{application}/{token}");
-        self.webhook_message(Method::POST, path, token, content, file)
+        let route = "POST /webhooks/{application}/{token}";
+        self.webhook_message(Method::POST, (path, route), token, content, file)
             .await
     }
 
-    /// A message through an interaction's webhook, with an optional file.
+    /// A message through an interaction's webhook (`path`, an instance of `route`), with an
+    /// optional file.
     async fn webhook_message(
         &self,
         method: Method,
-        path: String,
+        (path, route): (String, &'static str),
         token: &str,
         content: &str,
         file: Option<FileUpload<'_>>,
@@ -544,12 +515,48 @@ impl DiscordClient {
         if let Some(f) = &file {
             body["attachments"] = json!([{ "id": 0, "filename": f.name }]);
         }
-        let mut call = Call::new(method, path, "webhook", token)
+        let mut call = Call::new(method, path, route, token)
             .json(body)
             .interaction();
         call.file = file;
         message_id(self.send(call).await?)
     }
+}
+
+/// A request's slot in the book, given back with its answer's headers — or without, when no
+/// answer came or the call was dropped on the way.
+struct InFlight<'a> {
+    client: &'a DiscordClient,
+    limited: &'a Limited,
+    slot: Option<Slot>,
+}
+
+impl InFlight<'_> {
+    fn answered(mut self, headers: &Headers) {
+        if let Some(slot) = self.slot.take() {
+            self.client
+                .book()
+                .answered(self.limited, slot, Some(headers), Instant::now());
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            self.client
+                .book()
+                .answered(self.limited, slot, None, Instant::now());
+        }
+    }
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn bad_answer(what: &str) -> DiscordError {
@@ -569,11 +576,19 @@ fn message_id(v: Value) -> Result<String, DiscordError> {
 
 /// Fractional seconds as Discord writes them (`"1.234"`).
 fn seconds(text: &str) -> Option<Duration> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    text.trim().parse::<f64>().ok().and_then(duration)
+}
+
+/// The longest wait an answer may impose; a larger figure (a fault, or worse) waits this long.
+const LONGEST_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// Seconds as a wait: none when negative or not a number, at most [`LONGEST_WAIT`].
+fn duration(secs: f64) -> Option<Duration> {
+    (secs.is_finite() && secs >= 0.0).then(|| {
+        Duration::try_from_secs_f64(secs)
+            .unwrap_or(LONGEST_WAIT)
+            .min(LONGEST_WAIT)
+    })
 }
 
 /// Percent-encodes an emoji for a path segment.
@@ -628,6 +643,11 @@ mod tests {
         assert_eq!(seconds("64.57"), Some(Duration::from_secs_f64(64.57)));
         assert_eq!(seconds("-1"), None);
         assert_eq!(seconds("soon"), None);
+        assert_eq!(seconds("NaN"), None);
+        // Figures no clock can add are a day's wait, not a panic.
+        assert_eq!(seconds("1e300"), Some(LONGEST_WAIT));
+        assert_eq!(duration(f64::MAX), Some(LONGEST_WAIT));
+        assert_eq!(duration(90_000.0), Some(LONGEST_WAIT));
     }
 
     #[test]
@@ -663,28 +683,5 @@ mod tests {
         assert!(text.contains("{\"content\":\"x\"}"));
         assert!(text.contains("name=\"files[0]\"; filename=\"answer.md\""));
         assert!(text.ends_with(&format!("# hi\r\n--{boundary}--\r\n")));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_closed_bucket_holds_its_requests_only() {
-        let client = DiscordClient::new("http://127.0.0.1:9", Secret::new("t")).unwrap();
-        let a = Bucket {
-            family: "create_message",
-            major: "1".into(),
-        };
-        let b = Bucket {
-            family: "create_message",
-            major: "2".into(),
-        };
-        client.close_bucket(a.clone(), Duration::from_secs(2));
-        assert!(client.wait_needed(&a, true) > Duration::from_secs(1));
-        assert_eq!(client.wait_needed(&b, true), Duration::ZERO);
-        client.close_global(Duration::from_secs(5));
-        assert!(client.wait_needed(&b, true) > Duration::from_secs(4));
-        assert_eq!(
-            client.wait_needed(&b, false),
-            Duration::ZERO,
-            "interaction routes ignore the global limit"
-        );
     }
 }

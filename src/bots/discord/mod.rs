@@ -10,7 +10,7 @@
 //! session when its first reconnect fails, and brings its own copies of tokio-tungstenite and
 //! rustls (see ../shared/STACK.md).
 //!
-//! Layout, one job per file: `client` (REST, with the rate-limit book), `gateway` (the
+//! Layout, one job per file: `client` (REST), `ratelimit` (its book of buckets), `gateway` (the
 //! WebSocket and its session), `intake` (store what is for the bot), `translate` (payloads →
 //! core events, pure), `payload` (what Discord sends), `commands` (the slash commands),
 //! `frontend` (who may ask, reactions), `outlet` (sending), `typing` (the indicator),
@@ -23,6 +23,7 @@ mod gateway;
 mod intake;
 pub mod outlet;
 pub mod payload;
+mod ratelimit;
 mod shared;
 pub mod translate;
 mod typing;

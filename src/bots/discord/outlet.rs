@@ -235,10 +235,10 @@ impl Outlet for DiscordOutlet {
                 .await
                 .map_err(classify)?;
             let channel = channel_of(thread);
-            if keys::status_turn(key).is_some() {
-                self.typing.working(channel);
-            } else if keys::is_result(key) {
-                self.typing.done(channel);
+            if let Some(turn) = keys::status_turn(key) {
+                self.typing.working(channel, turn);
+            } else if let Some(turn) = keys::result_turn(key) {
+                self.typing.done(channel, turn);
             }
             Ok(message)
         })
@@ -258,8 +258,8 @@ impl Outlet for DiscordOutlet {
                 .edit_message(channel, message_id, &first_part(markdown))
                 .await
                 .map_err(classify)?;
-            if keys::status_turn(target).is_some() {
-                self.typing.working(channel);
+            if let Some(turn) = keys::status_turn(target) {
+                self.typing.working(channel, turn);
             }
             Ok(())
         })
@@ -387,8 +387,8 @@ mod tests {
             ..thread
         };
         assert_eq!(channel_of(&dm), "20");
-        assert!(keys::is_result("turn:abc:result"));
-        assert!(!keys::is_result("turn:abc:status"));
-        assert!(!keys::is_result("in:abc:reply"));
+        assert_eq!(keys::result_turn("turn:abc:result"), Some("abc"));
+        assert_eq!(keys::result_turn("turn:abc:status"), None);
+        assert_eq!(keys::result_turn("in:abc:reply"), None);
     }
 }

@@ -1,7 +1,8 @@
 //! "Switchboard is typing…" while a turn works. Discord shows the indicator for ten seconds or
 //! until the bot's next message, so it is renewed every eight seconds in each channel where a
 //! turn is working. The outlet says when: a turn's status message posted or edited starts (or
-//! keeps) it, the turn's result posted ends it. Typing is a courtesy: failures are logged and
+//! keeps) it, the turn's result posted ends it — and the status edit that follows the answer
+//! (its "Done") does not start it again. Typing is a courtesy: failures are logged and
 //! forgotten, and a channel nobody ended is dropped after a while.
 
 use std::collections::HashMap;
@@ -30,12 +31,19 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct Typing {
     channels: Mutex<HashMap<String, Entry>>,
+    /// The turn that last ended in each channel: word from it no longer means work.
+    ended: Mutex<HashMap<String, String>>,
     changed: Notify,
 }
 
 impl Typing {
-    /// A turn works in `channel`.
-    pub fn working(&self, channel: &str) {
+    /// `turn` works in `channel` (unless it has ended there).
+    pub fn working(&self, channel: &str, turn: &str) {
+        let ended = self.ended.lock().expect("typing");
+        if ended.get(channel).is_some_and(|t| t == turn) {
+            return;
+        }
+        drop(ended);
         let now = Instant::now();
         let mut channels = self.channels.lock().expect("typing");
         let entry = channels.entry(channel.to_owned()).or_insert(Entry {
@@ -47,8 +55,12 @@ impl Typing {
         self.changed.notify_one();
     }
 
-    /// The turn in `channel` ended.
-    pub fn done(&self, channel: &str) {
+    /// `turn` in `channel` ended.
+    pub fn done(&self, channel: &str, turn: &str) {
+        self.ended
+            .lock()
+            .expect("typing")
+            .insert(channel.to_owned(), turn.to_owned());
         self.channels.lock().expect("typing").remove(channel);
     }
 
@@ -102,19 +114,34 @@ mod tests {
         let typing = Typing::default();
         let start = Instant::now();
         assert_eq!(typing.due(start).0, Vec::<String>::new());
-        typing.working("5");
+        typing.working("5", "t1");
         let (due, next) = typing.due(start);
         assert_eq!(due, ["5"]);
         assert_eq!(next, Some(start + RENEW_EVERY));
         assert!(typing.due(start + Duration::from_secs(1)).0.is_empty());
         assert_eq!(typing.due(start + RENEW_EVERY).0, ["5"]);
-        typing.done("5");
+        typing.done("5", "t1");
         assert!(typing.due(start + RENEW_EVERY * 3).0.is_empty());
-        typing.working("6");
+        typing.working("6", "t2");
         assert_eq!(typing.due(start).0, ["6"]);
         assert!(
             typing.due(start + FORGET_AFTER).0.is_empty(),
             "forgotten without a word"
         );
+    }
+
+    /// The answer goes first and the status's "Done" right after it: that edit is no sign of
+    /// work, while the next turn's status is.
+    #[tokio::test(start_paused = true)]
+    async fn the_status_edited_after_the_answer_does_not_start_typing_again() {
+        let typing = Typing::default();
+        let start = Instant::now();
+        typing.working("5", "t1");
+        assert_eq!(typing.due(start).0, ["5"]);
+        typing.done("5", "t1");
+        typing.working("5", "t1");
+        assert!(typing.due(start + RENEW_EVERY).0.is_empty(), "t1 is over");
+        typing.working("5", "t2");
+        assert_eq!(typing.due(start + RENEW_EVERY).0, ["5"], "t2 works");
     }
 }

@@ -11,14 +11,15 @@
 //!   gathered on the host (see `review`).
 //! - Acknowledgement: 👀 on the request and a tracking comment; a dependency review posts
 //!   nothing until its review.
-//! - Presentation: the tracking comment becomes the answer; a dependency review becomes the
-//!   pull request review.
+//! - Presentation: the tracking comment becomes the answer, its patch collapsed under it while
+//!   it fits (see `answer`); a dependency review becomes the pull request review.
 
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow};
 use serde::{Deserialize, Serialize};
 
+use super::answer;
 use super::client::GitHubClient;
 use super::deps::{self, ChangedFile};
 use super::outlet::{COMMENT_ROOM, Target};
@@ -26,6 +27,7 @@ use super::prompt::{self, InlineSpot, MentionContext, PastComment, PullRefs};
 use super::review::{self, Findings};
 use super::translate::{Context, Identity, Request, Trigger};
 use crate::config::{GitHubConfig, Secret};
+use crate::core::command::Spelling;
 use crate::core::frontend::{
     Admission, Ending, Frontend, GitCheckout, Prepared, PushTarget, Refusal, Workspace,
 };
@@ -35,7 +37,6 @@ use crate::core::outbox::{Outbound, OutboundOp, Post, Reaction, keys};
 use crate::core::outcome::Outcome;
 use crate::core::replies;
 use crate::core::thread::Platform;
-use crate::render::markdown;
 use crate::runner::git;
 use crate::runner::hosts::Host;
 use crate::runner::transport::BoxFuture;
@@ -326,6 +327,18 @@ impl Frontend for GitHubFrontend {
         Platform::GitHub
     }
 
+    /// GitHub has no commands of its own: a comment that opens with the App's mention and is
+    /// exactly a command is one (`@switchboard new`).
+    fn spelling(&self) -> Spelling {
+        Spelling::Mention(self.me.handle.clone())
+    }
+
+    /// GitHub's turns run where `github.host` says: text from strangers must not move them to
+    /// another host (a local one, say).
+    fn pinned_host(&self) -> Option<&str> {
+        Some(&self.host.name)
+    }
+
     fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
         Box::pin(async move {
             let ctx = context(event)?;
@@ -426,31 +439,27 @@ impl Frontend for GitHubFrontend {
             }];
         }
         let whole = format!("{}\n\n{}", ending.status, ending.message);
-        let mut pieces = markdown::split(&whole, COMMENT_ROOM).into_iter();
-        let first = pieces.next().unwrap_or_default();
-        let rest: Vec<String> = pieces.collect();
+        let laid = answer::lay_out(&whole, &ending.attachments);
+        let status_key = keys::status_edit(&turn.id);
         let mut out = vec![Outbound {
-            key: keys::status_edit(&turn.id),
+            key: status_key.clone(),
             thread: ending.thread.clone(),
             op: OutboundOp::Edit {
                 target: keys::status(&turn.id),
-                markdown: if rest.is_empty() {
-                    first
-                } else {
-                    format!("{first}\n\n{}", replies::continued_below())
-                },
+                markdown: laid.tracking,
                 progress: false,
             },
         }];
-        if !rest.is_empty() || !ending.attachments.is_empty() {
-            // The rest of a long answer, then the files (the patch), in comments of their own.
+        if !laid.rest.is_empty() || !laid.files.is_empty() {
+            // What does not fit continues in comments of its own, after the answer.
             out.push(Outbound {
                 key: keys::result(&turn.id),
                 thread: ending.thread.clone(),
                 op: OutboundOp::Post(
-                    Post::text(rest.join("\n\n"))
+                    Post::text(laid.rest)
                         .replying_to(turn.reply_to.clone())
-                        .attach(ending.attachments.clone()),
+                        .attach(laid.files)
+                        .with_status(status_key, 0),
                 ),
             });
         }

@@ -5,8 +5,9 @@
 //! The webhook ([`webhook`]) checks the signature, stores the delivery and answers at once;
 //! the [`frontend`] decides (write access, exact bot identities), gathers the context and the
 //! checkout for the agent and shapes how turns end; the [`outlet`] writes comments, replies,
-//! reactions and reviews. [`client`] is the REST client, [`app_auth`] the App's JWT and tokens.
+//! reactions and reviews, and [`answer`] lays a turn's answer out as comments. [`client`] is the REST client, [`app_auth`] the App's JWT and tokens.
 
+pub mod answer;
 pub mod app_auth;
 pub mod client;
 pub mod deps;

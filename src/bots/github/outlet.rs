@@ -12,13 +12,17 @@ use std::sync::Arc;
 use super::client::{ApiError, GitHubClient};
 use super::review::MARKER;
 use crate::bots::outlet::{Outlet, OutletPart, PartId, SendError};
-use crate::core::outbox::{Post, Reaction, keys};
+use crate::core::outbox::{Attachment, Post, Reaction, keys};
 use crate::core::thread::{Platform, ThreadRef};
 use crate::render::markdown;
 use crate::runner::transport::BoxFuture;
 
 /// Room in a comment for text (GitHub allows 65,536 characters; the rest is for wrappers).
 pub const COMMENT_ROOM: usize = 60_000;
+
+/// Room for a file's text in a comment (the rest is for its collapsed block): a longer file is
+/// cut, with a note saying how long it was.
+pub const FILE_ROOM: usize = COMMENT_ROOM - 200;
 
 /// What a thread is on GitHub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +137,22 @@ fn review_thread_of(post: &Post) -> Option<u64> {
         .map(|(_, id)| id)
 }
 
+/// A file as a comment shows it: text as a collapsed code block, cut to fit a comment; an image
+/// by its path, as images cannot be uploaded through the API.
+pub fn attachment_block(a: &Attachment) -> String {
+    if a.image {
+        return crate::core::replies::image_not_shown(&a.caption);
+    }
+    let name = a.name.replace('`', "");
+    let text = String::from_utf8_lossy(&a.data).into_owned();
+    let content = crate::runner::changes::capped(text, FILE_ROOM);
+    let language = a.name.rsplit_once('.').map_or("", |(_, ext)| ext);
+    collapsed(
+        &format!("{} (`{name}`)", a.caption),
+        &markdown::fenced(&content, language),
+    )
+}
+
 /// A `<details>` block: `summary`, and `body` shown when opened.
 fn collapsed(summary: &str, body: &str) -> String {
     format!("<details><summary>{summary}</summary>\n\n{body}\n\n</details>")
@@ -168,21 +188,11 @@ impl Outlet for GitHubOutlet {
                 .collect(),
         };
         parts.retain(|p| !p.0.trim().is_empty() || post.attachments.is_empty());
-        // Text files as collapsed code blocks; images cannot be uploaded through the API, so they
-        // are named.
-        parts.extend(post.attachments.iter().map(|a| {
-            let name = a.name.replace('`', "");
-            if a.image {
-                return CommentPart(crate::core::replies::image_not_shown(&a.caption));
-            }
-            let text = String::from_utf8_lossy(&a.data).into_owned();
-            let content = crate::runner::changes::capped(text, COMMENT_ROOM - 200);
-            let language = a.name.rsplit_once('.').map_or("", |(_, ext)| ext);
-            CommentPart(collapsed(
-                &format!("{} (`{name}`)", a.caption),
-                &markdown::fenced(&content, language),
-            ))
-        }));
+        parts.extend(
+            post.attachments
+                .iter()
+                .map(|a| CommentPart(attachment_block(a))),
+        );
         parts
     }
 

@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::payload::{Event, PullRequest, Repository, User};
+use crate::core::command::help_for;
 use crate::core::inbound::after_addressing;
 use crate::core::inbound::{Inbound, InboundBody};
 use crate::core::thread::{Author, Platform, ThreadRef};
@@ -114,7 +115,7 @@ pub fn translate(event: &Event, me: &Identity) -> Option<Inbound> {
     let key = key.as_str();
     match event {
         Event::IssueComment(e) if e.action == "created" => {
-            let text = mention(&e.comment.body, &me.handle)?;
+            let body = asked(&e.comment.body, &me.handle)?;
             let kind = if e.issue.pull_request.is_some() {
                 "pr"
             } else {
@@ -127,14 +128,14 @@ pub fn translate(event: &Event, me: &Identity) -> Option<Inbound> {
                 &e.sender,
                 e.installation.as_ref()?.id,
                 (e.issue.number, kind == "pr"),
-                text,
+                body,
                 Trigger::IssueComment { id: e.comment.id },
                 &e.comment.created_at,
                 None,
             )
         }
         Event::PullRequestReviewComment(e) if e.action == "created" => {
-            let text = mention(&e.comment.body, &me.handle)?;
+            let body = asked(&e.comment.body, &me.handle)?;
             let c = &e.comment;
             request(
                 me,
@@ -143,7 +144,7 @@ pub fn translate(event: &Event, me: &Identity) -> Option<Inbound> {
                 &e.sender,
                 e.installation.as_ref()?.id,
                 (e.pull_request.number, true),
-                text,
+                body,
                 Trigger::ReviewComment {
                     id: c.id,
                     path: c.path.clone(),
@@ -155,7 +156,7 @@ pub fn translate(event: &Event, me: &Identity) -> Option<Inbound> {
             )
         }
         Event::PullRequestReview(e) if e.action == "submitted" => {
-            let text = mention(e.review.body.as_deref()?, &me.handle)?;
+            let body = asked(e.review.body.as_deref()?, &me.handle)?;
             request(
                 me,
                 key,
@@ -163,7 +164,7 @@ pub fn translate(event: &Event, me: &Identity) -> Option<Inbound> {
                 &e.sender,
                 e.installation.as_ref()?.id,
                 (e.pull_request.number, true),
-                text,
+                body,
                 Trigger::Review { id: e.review.id },
                 e.review.submitted_at.as_deref().unwrap_or_default(),
                 Some(&e.pull_request),
@@ -197,7 +198,7 @@ fn request(
     sender: &User,
     installation: u64,
     (number, is_pull_request): (u64, bool),
-    text: String,
+    body: InboundBody,
     trigger: Trigger,
     created_at: &str,
     pull_request: Option<&PullRequest>,
@@ -205,7 +206,8 @@ fn request(
     if sender.login == me.bot_login {
         return None;
     }
-    if is_pull_request && text.trim().eq_ignore_ascii_case(REVIEW_DEPS) {
+    let review_deps = matches!(&body, InboundBody::Prompt { text } if text.trim().eq_ignore_ascii_case(REVIEW_DEPS));
+    if is_pull_request && review_deps {
         let head_sha = pull_request
             .map(|pr| pr.head.sha.clone())
             .unwrap_or_default();
@@ -230,7 +232,7 @@ fn request(
         },
         author: author(sender),
         message_id: Some(trigger.message_id()),
-        body: InboundBody::Prompt { text },
+        body,
         files: Vec::new(),
         context: Some(context(Context {
             installation,
@@ -310,6 +312,36 @@ fn context(context: Context) -> serde_json::Value {
 /// and is removed (with the blanks after it, and its line if it stands alone); a mention
 /// elsewhere stays where it is, and nothing is trimmed (pasted code keeps its indentation).
 pub fn mention(text: &str, handle: &str) -> Option<String> {
+    let (start, end) = find_mention(text, handle)?;
+    Some(if text[..start].trim().is_empty() {
+        after_addressing(&text[end..]).to_owned()
+    } else {
+        text.to_owned()
+    })
+}
+
+/// What a comment that mentions `@handle` asks, or `None` without a mention: a command when the
+/// mention opens the comment and the rest is exactly one GitHub has (`@switchboard stop all`);
+/// otherwise the request, for the agent ("@switchboard stop using unwrap here" is a request).
+pub fn asked(text: &str, handle: &str) -> Option<InboundBody> {
+    let request = mention(text, handle)?;
+    let opens =
+        find_mention(text, handle).is_some_and(|(start, _)| text[..start].trim().is_empty());
+    if !opens {
+        return Some(InboundBody::Prompt { text: request });
+    }
+    Some(match InboundBody::of_mention(&request) {
+        InboundBody::Command(command)
+            if !help_for(command.name()).is_some_and(|h| h.offered_on(Platform::GitHub)) =>
+        {
+            InboundBody::Prompt { text: request }
+        }
+        body => body,
+    })
+}
+
+/// The first whole-word mention of `@handle` (any case): its start and end in `text`.
+fn find_mention(text: &str, handle: &str) -> Option<(usize, usize)> {
     let needle = format!("@{}", handle.to_ascii_lowercase());
     let lower = text.to_ascii_lowercase();
     let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
@@ -320,11 +352,7 @@ pub fn mention(text: &str, handle: &str) -> Option<String> {
         let before_ok = text[..start].chars().next_back().is_none_or(|c| !word(c));
         let after_ok = text[end..].chars().next().is_none_or(|c| !word(c));
         if before_ok && after_ok {
-            return Some(if text[..start].trim().is_empty() {
-                after_addressing(&text[end..]).to_owned()
-            } else {
-                text.to_owned()
-            });
+            return Some((start, end));
         }
         search = end;
     }
@@ -391,6 +419,42 @@ mod tests {
             mention("(@switchboard)", "switchboard").as_deref(),
             Some("(@switchboard)")
         );
+    }
+
+    /// A comment that opens with the mention and is exactly a command GitHub has is that
+    /// command; anything else is a request for the agent.
+    #[test]
+    fn a_mention_that_is_exactly_a_command_is_one() {
+        use crate::core::command::Command;
+        use crate::core::inbound::Invalid;
+        let prompt = |text: &str| Some(InboundBody::Prompt { text: text.into() });
+        assert_eq!(
+            asked("@switchboard new", "switchboard"),
+            Some(InboundBody::Command(Command::New { host: None }))
+        );
+        assert_eq!(
+            asked(" @Switchboard  stop all\n", "switchboard"),
+            Some(InboundBody::Command(Command::Stop { all: true }))
+        );
+        assert_eq!(
+            asked("@switchboard stop using unwrap here", "switchboard"),
+            prompt("stop using unwrap here")
+        );
+        assert_eq!(
+            asked("please @switchboard new", "switchboard"),
+            prompt("please @switchboard new"),
+            "a mention inside the text is a request"
+        );
+        assert_eq!(
+            asked("@switchboard screenshot", "switchboard"),
+            prompt("screenshot"),
+            "GitHub has no screenshot command"
+        );
+        assert_eq!(
+            asked("@switchboard \n", "switchboard"),
+            Some(InboundBody::Invalid(Invalid::EmptyMention))
+        );
+        assert_eq!(asked("no mention", "switchboard"), None);
     }
 
     /// Only the mention that opens the comment goes; the rest is byte-exact.

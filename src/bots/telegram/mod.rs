@@ -26,13 +26,28 @@ use crate::core::Core;
 use crate::core::command::COMMANDS;
 pub use translate::BotIdentity;
 
-/// Connects a teloxide client to the configured Bot API server.
+/// How much longer than the long poll itself a getUpdates call may take before it counts as
+/// lost: the answer's way back.
+const POLL_GRACE: Duration = Duration::from_secs(15);
+
+/// How long a getUpdates call with this long-poll `timeout` may take in all.
+fn poll_deadline(timeout: Duration) -> Duration {
+    timeout + POLL_GRACE
+}
+
+/// Connects a teloxide client to the configured Bot API server. Its HTTP client is teloxide's
+/// own settings with a timeout longer than a long poll (as teloxide documents): with its
+/// default of 17 s, a 30 s long poll would fail every time the bot is idle.
 pub fn client(config: &TelegramConfig, token: &Secret) -> Result<Bot> {
     let url = config
         .api_url
         .parse()
         .with_context(|| format!("telegram.api_url is not a URL: {}", config.api_url))?;
-    Ok(Bot::new(token.expose()).set_api_url(url))
+    let http = teloxide::net::default_reqwest_settings()
+        .timeout(poll_deadline(config.poll_timeout))
+        .build()
+        .context("cannot make an HTTP client for Telegram")?;
+    Ok(Bot::with_client(token.expose(), http).set_api_url(url))
 }
 
 /// Asks Telegram who the bot is.

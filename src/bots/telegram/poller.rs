@@ -9,6 +9,10 @@
 //! the whole answer at once: one update it cannot parse (nested deeper than serde_json's limit)
 //! would fail the batch, and the same offset would be asked for forever. The answer's `result`
 //! is cut into one text per update ([`json_split`]) and each is parsed on its own.
+//!
+//! A long poll that ends without updates, or without any answer within its time and a grace
+//! (its connection died on the way, as idle ones do), is over, not failed: the next starts at
+//! once. Backing off there would hold up the first message after every quiet spell.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,9 +26,6 @@ use super::{intake, json_split};
 use crate::core::Core;
 
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
-/// How much longer than the long poll itself a getUpdates call may take before it counts as
-/// lost (the client's own timeout is shorter than a long poll).
-const POLL_GRACE: Duration = Duration::from_secs(15);
 
 pub async fn run(core: Arc<Core>, bot: Bot, me: BotIdentity, timeout: Duration) -> Result<()> {
     let mut backoff = Duration::from_millis(500);
@@ -53,6 +54,14 @@ pub async fn run(core: Arc<Core>, bot: Bot, me: BotIdentity, timeout: Duration) 
                 }
             },
             Err(Failure::RetryAfter(wait)) => tokio::time::sleep(wait).await,
+            // The poll's own time ran out on the way: no failure, so no pause.
+            Err(Failure::Expired) => {
+                tracing::info!(
+                    "Telegram did not answer getUpdates within {:?}; polling again",
+                    super::poll_deadline(timeout)
+                );
+                backoff = Duration::from_millis(500);
+            }
             Err(Failure::Other(e)) => {
                 tracing::warn!(
                     "Telegram getUpdates failed: {e:#}; retrying in {:?}",
@@ -85,7 +94,21 @@ async fn receive(core: &Core, me: &BotIdentity, raw: &str) -> Option<u32> {
 enum Failure {
     /// Telegram asked to wait this long first.
     RetryAfter(Duration),
+    /// No answer within the long poll and its grace: the poll is over (the connection may have
+    /// died on the way, as idle ones do); the next can start at once.
+    Expired,
     Other(anyhow::Error),
+}
+
+impl From<reqwest::Error> for Failure {
+    fn from(error: reqwest::Error) -> Self {
+        if error.is_timeout() {
+            Failure::Expired
+        } else {
+            // The URL holds the token: it must not reach the log.
+            Failure::Other(error.without_url().into())
+        }
+    }
 }
 
 /// Telegram's answer envelope when it refuses a call.
@@ -116,16 +139,11 @@ async fn get_updates(bot: &Bot, offset: i64, timeout: Duration) -> Result<String
     let response = bot
         .client()
         .post(url)
-        .timeout(timeout + POLL_GRACE)
+        .timeout(super::poll_deadline(timeout))
         .json(&request)
         .send()
-        .await
-        // The URL holds the token: it must not reach the log.
-        .map_err(|e| Failure::Other(e.without_url().into()))?;
-    let body = response
-        .text()
-        .await
-        .map_err(|e| Failure::Other(e.without_url().into()))?;
+        .await?;
+    let body = response.text().await?;
     let members = json_split::object_members(&body)
         .context("the answer is not a JSON object")
         .map_err(Failure::Other)?;

@@ -3,7 +3,8 @@
 // prompt and answer HTML comes rendered and defused by the server.
 "use strict";
 
-const state = { me: null, events: null };
+// `confirmStop`: the session whose Stop waits for a second click (kept across refreshes).
+const state = { me: null, events: null, confirmStop: null };
 const main = () => document.getElementById("main");
 
 function el(tag, attrs = {}, ...children) {
@@ -117,30 +118,37 @@ async function renderSessions() {
     if (made) location.hash = `#/s/${made.id}`;
   } }, el("h2", { text: "New session" }), "on ", host, " with ", agent, " ", el("button", { id: "new-session", type: "submit", text: "Start" }));
   const rows = data.sessions.map((s) => el("tr", {},
-    el("td", {}, el("a", { href: `#/s/${s.id}`, text: s.id.slice(0, 8) })),
+    el("td", { class: "title" }, el("a", { href: `#/s/${s.id}`, text: s.title || "New session" }), " ",
+      el("code", { class: "muted", title: s.id, text: s.short_id })),
     el("td", { text: s.platform }), el("td", { text: s.thread }), el("td", { text: s.host }),
     el("td", { text: s.agent }), el("td", {}, el("span", { class: `state ${s.state}`, text: s.state })),
     el("td", { class: "num", text: String(s.queued) }), el("td", { text: when(s.last_activity) }),
     el("td", { class: "num", text: dollars(s.cost_usd) })));
+  // A narrow screen scrolls the table, not the page.
   const table = rows.length === 0 ? el("p", { class: "muted", text: "No sessions yet." }) :
-    el("table", { class: "sessions" },
+    el("div", { class: "table-scroll" }, el("table", { class: "sessions" },
       el("thead", {}, el("tr", {}, ["Session", "Platform", "Thread", "Host", "Agent", "State", "Queued", "Last activity", "Cost"].map((h) => el("th", { scope: "col", text: h })))),
-      el("tbody", {}, rows));
+      el("tbody", {}, rows)));
   const focused = document.activeElement && document.activeElement.id;
   main().replaceChildren(el("h1", { text: "Sessions" }), create, filters, table);
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
 }
 
+// One span per line and the line breaks as text between them, so a copy gives the patch as it
+// is (a line break inside a block-level line was copied twice).
 function diffView(patch) {
   const pre = el("pre", { class: "diff" });
-  for (const line of patch.split("\n")) {
+  const lines = patch.split("\n");
+  if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
+  lines.forEach((line, i) => {
     let kind = "ctx";
     if (line.startsWith("+++") || line.startsWith("---") || line.startsWith("diff ") || line.startsWith("index ")) kind = "meta";
     else if (line.startsWith("@@")) kind = "hunk";
     else if (line.startsWith("+")) kind = "add";
     else if (line.startsWith("-")) kind = "del";
-    pre.append(el("span", { class: kind, text: line + "\n" }));
-  }
+    if (i > 0) pre.append("\n");
+    pre.append(el("span", { class: kind, text: line }));
+  });
   return pre;
 }
 
@@ -152,7 +160,7 @@ function turnView(turn) {
         " ", el("span", { class: `state ${status}`, text: status }), turn.cost_usd ? el("span", { class: "muted", text: ` ${dollars(turn.cost_usd)}` }) : null),
       el("div", { class: "markdown", html: turn.prompt_html })),
   ];
-  if (turn.activity) parts.push(el("p", { class: "activity", "aria-live": "polite", text: `⏳ ${turn.activity}` }));
+  if (turn.activity_html) parts.push(el("div", { class: "activity", "aria-live": "polite" }, "⏳ ", el("span", { class: "markdown", html: turn.activity_html })));
   if (turn.tool_calls.length) {
     parts.push(el("details", { class: "tools" }, el("summary", { text: `${turn.tool_calls.length} tool call${turn.tool_calls.length === 1 ? "" : "s"}` }),
       el("ul", {}, turn.tool_calls.map((c) => el("li", {}, el("code", { text: c.name }), " ", c.summary)))));
@@ -186,16 +194,29 @@ async function renderSession(id) {
   const s = data.session;
   const actions = [];
   const running = data.turns.some((t) => t.state === "running" || t.state === "starting");
-  if (s.can_act && running) actions.push(el("button", { id: "stop", type: "button", onclick: async () => {
-    const done = await api(`/api/sessions/${s.id}/stop`, { method: "POST", body: {} }).catch((err) => notice(err.message));
-    if (done) notice(done.message.replace(/[*_`]/g, ""), "info");
-  }, text: "Stop the running turn" }));
+  if (!running && state.confirmStop === s.id) state.confirmStop = null;
+  const confirming = (value) => { state.confirmStop = value; render(); };
+  if (s.can_act && running && state.confirmStop === s.id) {
+    // Stopping loses the turn's work in progress: it takes a second, deliberate click.
+    actions.push(el("div", { class: "confirm", role: "group", "aria-label": "Stop the running turn?" },
+      el("span", { text: "Stop the running turn? The agent is interrupted." }),
+      el("button", { id: "stop-confirm", type: "button", class: "danger", onclick: async () => {
+        state.confirmStop = null;
+        const done = await api(`/api/sessions/${s.id}/stop`, { method: "POST", body: {} }).catch((err) => notice(err.message));
+        if (done) notice(done.message.replace(/[*_`]/g, ""), "info");
+        render();
+      }, text: "Stop it" }),
+      el("button", { id: "stop-keep", type: "button", class: "secondary", onclick: () => confirming(null), text: "Keep it running" })));
+  } else if (s.can_act && running) {
+    actions.push(el("button", { id: "stop", type: "button", onclick: () => confirming(s.id), text: "Stop the running turn" }));
+  }
   if (s.can_act && s.queued > 0) actions.push(el("button", { id: "cancel", type: "button", onclick: async () => {
     const done = await api(`/api/sessions/${s.id}/cancel`, { method: "POST", body: {} }).catch((err) => notice(err.message));
     if (done) notice(`Dropped ${done.dropped} queued prompt(s).`, "info");
   }, text: `Cancel ${s.queued} queued` }));
   const header = el("div", { class: "session-head" },
-    el("h1", { text: `${s.platform} · ${s.thread}` }),
+    el("h1", { text: s.title || "New session" }),
+    el("p", { class: "muted" }, `${s.platform} · ${s.thread} · session `, el("code", { title: s.id, text: s.short_id })),
     el("p", { class: "muted" }, `${s.host} · ${s.agent} · `, el("span", { class: `state ${s.state}`, text: s.state }), ` · ${dollars(s.cost_usd)} · ${s.turns} turn(s)`),
     s.can_act ? null : el("p", { class: "notice info", text: "Read-only: this session belongs to another platform." }),
     el("div", { class: "actions" }, actions));
@@ -207,7 +228,8 @@ async function renderSession(id) {
   const turns = el("section", { class: "turns", "aria-label": "Conversation" }, earlier, entries.map((e) => e.node));
   // A refresh must not lose what is being typed, nor the focus.
   const drafts = Object.fromEntries(["prompt", "shot-url"].map((id) => [id, document.getElementById(id)?.value || ""]));
-  const focused = document.activeElement?.id;
+  const asked = document.getElementById("stop-confirm") === null && state.confirmStop === s.id;
+  const focused = asked ? "stop-keep" : document.activeElement?.id;
   let composer = null;
   if (s.can_act && s.platform === "web" && s.state !== "retired") {
     const box = el("textarea", { id: "prompt", rows: 4, placeholder: "Ask the agent… (Ctrl+Enter sends)", "aria-label": "Prompt" });

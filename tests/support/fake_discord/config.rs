@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use super::routes::RouteKind;
+
 /// One per-route bucket: `limit` requests per fixed window of `per`, the
 /// window starting at the first request (Discord's `X-RateLimit-Reset-After`
 /// counts down from there).
@@ -128,6 +130,12 @@ pub struct FakeDiscordConfig {
     pub session_start_limit: u32,
     /// Per-route buckets.
     pub routes: RouteLimits,
+    /// Route kinds that share one bucket, as Discord lets several routes share one: each group
+    /// answers one `X-RateLimit-Bucket` hash and draws from one count per major parameter,
+    /// with the limit of the group's first kind. Which real routes share is Discord's to
+    /// change and unpublished, so the default shares none; tests that hold the bot to shared
+    /// buckets name the pairs ([`Self::sharing`]).
+    pub shared_buckets: Vec<Vec<RouteKind>>,
     /// Requests per second across all routes, per bot (interaction and
     /// webhook routes exempt). Default 50.
     pub global_per_second: u32,
@@ -164,6 +172,7 @@ impl Default for FakeDiscordConfig {
             gateway_commands_per_minute: 120,
             session_start_limit: 1000,
             routes: RouteLimits::default(),
+            shared_buckets: Vec::new(),
             global_per_second: 50,
             tolerance: Duration::from_millis(30),
             interaction_ack_deadline: Duration::from_secs(3),
@@ -184,6 +193,21 @@ impl FakeDiscordConfig {
             global_per_second: u32::MAX,
             ..Self::default()
         }
+    }
+
+    /// `kinds` share one bucket, with the first one's limit.
+    pub fn sharing(mut self, kinds: &[RouteKind]) -> Self {
+        self.shared_buckets.push(kinds.to_vec());
+        self
+    }
+
+    /// The kind whose bucket `kind` draws from: the first of its group, or itself.
+    pub(super) fn bucket_of(&self, kind: RouteKind) -> RouteKind {
+        self.shared_buckets
+            .iter()
+            .find(|group| group.contains(&kind))
+            .and_then(|group| group.first().copied())
+            .unwrap_or(kind)
     }
 
     /// A short heartbeat, for gateway tests that must see heartbeats (and

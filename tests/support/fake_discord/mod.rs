@@ -78,7 +78,8 @@
 //! (`X-RateLimit-Limit`, `-Remaining`, `-Reset` in epoch seconds with
 //! milliseconds, `-Reset-After`, `-Bucket`), 429 bodies with fractional
 //! `retry_after`, `Retry-After`, `X-RateLimit-Scope`, `X-RateLimit-Global`;
-//! per-channel buckets, webhook buckets per token, the 50/s global limit
+//! per-channel buckets, webhook buckets per token, routes sharing one bucket
+//! (`shared_buckets`: one hash, one count), the 50/s global limit
 //! with interaction routes exempt; the gateway's HELLO, heartbeats and
 //! ACKs, IDENTIFY with intents (4013 undefined bits, 4014 privileged
 //! intents not enabled), MESSAGE_CONTENT hiding `content`, `embeds`,

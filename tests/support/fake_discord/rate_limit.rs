@@ -1,7 +1,8 @@
 //! Discord's REST rate limits as a pure decision function over instants.
 //!
-//! Discord limits every route per bucket (one per route family and major
-//! parameter: channel, guild, webhook id + token) and every bot globally
+//! Discord limits every route per bucket (one per route family — or group of
+//! families sharing a bucket — and major parameter: channel, guild, webhook
+//! id + token) and every bot globally
 //! (50 requests per second; interaction endpoints exempt). It answers excess
 //! with 429, a JSON body whose `retry_after` is fractional seconds, and the
 //! `X-RateLimit-*` headers; clients that keep hitting exhausted buckets are

@@ -79,7 +79,8 @@ impl RouteKind {
         !matches!(self, Self::InteractionCallback | Self::Webhook)
     }
 
-    /// `X-RateLimit-Bucket`: an opaque hash per route family, stable across
+    /// `X-RateLimit-Bucket` of the bucket this kind leads (see
+    /// `FakeDiscordConfig::shared_buckets`): an opaque hash, stable across
     /// runs and not including the major parameter, like Discord's.
     pub(super) fn bucket_hash(self) -> String {
         // FNV-1a, 64 bits, twice with different seeds for 32 hex digits.

@@ -100,7 +100,8 @@ fn bot_token_ok(sh: &Shared, headers: &HeaderMap) -> bool {
 
 /// What the limiter decided, for the headers.
 struct Limited {
-    kind: RouteKind,
+    /// The kind whose bucket the route draws from.
+    bucket: RouteKind,
     state: BucketState,
     /// `Some(global)` on 429.
     rejected: Option<(f64, bool)>,
@@ -138,18 +139,19 @@ async fn rest(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         Some(r) if r.needs_bot_token() && !authorized => Reply::unauthorized(),
         Some(r) => {
             let kind = r.kind();
+            let bucket = sh.config.bucket_of(kind);
             let major = r.major();
             let request = rate_limit::Request {
-                bucket: kind.name(),
+                bucket: bucket.name(),
                 major: &major,
-                limit: kind.limit(&sh.config.routes),
+                limit: bucket.limit(&sh.config.routes),
                 global: kind.counts_globally(),
                 kind: kind.name(),
             };
             match st.limiter.check(&request, instant) {
                 Decision::Accept(state) => {
                     limited = Some(Limited {
-                        kind,
+                        bucket,
                         state,
                         rejected: None,
                     });
@@ -169,13 +171,16 @@ async fn rest(State(sh): State<Arc<Shared>>, req: Request) -> Response {
                     state,
                 } => {
                     if let Some(end) = violated_window {
-                        let bucket = if global {
+                        let window = if global {
                             "global".to_string()
                         } else {
-                            format!("{}:{major}", kind.name())
+                            format!("{}:{major}", bucket.name())
                         };
                         st.violations.push(Violation {
-                            kind: ViolationKind::RateLimit { bucket, global },
+                            kind: ViolationKind::RateLimit {
+                                bucket: window,
+                                global,
+                            },
                             method: method.to_string(),
                             path: path.clone().unwrap_or_default(),
                             at: now,
@@ -184,7 +189,7 @@ async fn rest(State(sh): State<Arc<Shared>>, req: Request) -> Response {
                     }
                     let secs = seconds_ceil(retry_after);
                     limited = Some(Limited {
-                        kind,
+                        bucket,
                         state,
                         rejected: Some((secs, global)),
                     });
@@ -207,7 +212,7 @@ async fn rest(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         kind: route.as_ref().map(Route::kind),
         bucket: route
             .as_ref()
-            .map(|r| format!("{}:{}", r.kind().name(), r.major())),
+            .map(|r| format!("{}:{}", sh.config.bucket_of(r.kind()).name(), r.major())),
         at: now,
     });
     drop(st);
@@ -241,7 +246,7 @@ fn respond(
             epoch_seconds(now + l.state.reset_after),
         );
         set(h, "x-ratelimit-reset-after", format!("{reset_after:.3}"));
-        set(h, "x-ratelimit-bucket", l.kind.bucket_hash());
+        set(h, "x-ratelimit-bucket", l.bucket.bucket_hash());
         if let Some((retry_after, global)) = l.rejected {
             set(
                 h,

@@ -234,7 +234,7 @@ pub struct CallRecord {
     /// Discord's JSON error code (0 when none).
     pub code: u64,
     pub kind: Option<RouteKind>,
-    /// `X-RateLimit-Bucket` plus the major parameter.
+    /// The bucket (its first route kind's name) and the major parameter.
     pub bucket: Option<String>,
     pub at: SystemTime,
 }

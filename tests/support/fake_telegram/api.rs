@@ -364,6 +364,18 @@ impl FakeTelegram {
         })
     }
 
+    /// Waits until `n` calls of `method` have been answered (any status).
+    pub async fn wait_for_calls(&self, method: &str, n: usize, timeout: Duration) {
+        let found = self
+            .wait(timeout, |st| {
+                (st.calls.iter().filter(|c| c.method == method).count() >= n).then_some(())
+            })
+            .await;
+        if found.is_none() {
+            panic!("fewer than {n} {method} calls within {timeout:?}")
+        }
+    }
+
     /// Waits for the first call that matches `pred`, already made or yet to come.
     pub async fn wait_for_call_where(
         &self,
@@ -468,6 +480,25 @@ impl FakeTelegram {
     /// each arrived).
     pub fn calls(&self) -> Vec<CallRecord> {
         self.shared().lock().calls.clone()
+    }
+
+    /// The next `n` getUpdates calls are left unanswered, whatever arrives and however long
+    /// their `timeout` (as a long poll looks to a client when its connection silently died on
+    /// the way): held until a newer getUpdates supersedes them (then 409, as on Telegram).
+    pub fn lose_next_polls(&self, n: u32) {
+        self.shared().lock().polls_to_lose += n;
+        self.shared().notify_changed();
+    }
+
+    /// Waits until `n` getUpdates calls in all have been left unanswered. Panics after
+    /// `timeout`.
+    pub async fn wait_until_polls_lost(&self, n: u32, timeout: Duration) {
+        let found = self
+            .wait(timeout, |st| (st.polls_lost >= n).then_some(()))
+            .await;
+        if found.is_none() {
+            panic!("{n} getUpdates calls were not lost within {timeout:?}");
+        }
     }
 
     /// The next calls that post a message (sendMessage, sendDocument,

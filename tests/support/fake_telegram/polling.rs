@@ -141,7 +141,7 @@ pub(super) async fn get_updates(shared: &Shared, p: &Params, connection: u64) ->
         Err(e) => return finish(&mut shared.lock(), Err(e)),
     };
     let deadline = arrived + Duration::from_secs(timeout);
-    let generation = {
+    let (generation, lost) = {
         let mut st = shared.lock();
         if st.webhook.is_some() {
             return finish(&mut st, Err(ApiError::conflict(WEBHOOK_ACTIVE)));
@@ -151,7 +151,12 @@ pub(super) async fn get_updates(shared: &Shared, p: &Params, connection: u64) ->
         }
         st.confirm(offset);
         st.poll_generation += 1;
-        st.poll_generation
+        let lost = st.polls_to_lose > 0;
+        if lost {
+            st.polls_to_lose -= 1;
+            st.polls_lost += 1;
+        }
+        (st.poll_generation, lost)
     };
     let mut changes = shared.updates_changed.subscribe();
     // Wakes any older getUpdates so it can step aside.
@@ -181,7 +186,7 @@ pub(super) async fn get_updates(shared: &Shared, p: &Params, connection: u64) ->
                 .take(limit)
                 .cloned()
                 .collect();
-            if !allowed.is_empty() || now >= deadline {
+            if !lost && (!allowed.is_empty() || now >= deadline) {
                 for u in &allowed {
                     st.mark_delivered(u.update_id, now_at);
                 }
@@ -195,8 +200,13 @@ pub(super) async fn get_updates(shared: &Shared, p: &Params, connection: u64) ->
         if parked.is_none() {
             parked = Some(Parked::new(shared));
         }
-        // At the deadline, one more pass answers with whatever is there.
-        let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
+        // At the deadline, one more pass answers with whatever is there (a lost poll waits
+        // for changes only: a newer call).
+        if lost {
+            let _ = changes.changed().await;
+        } else {
+            let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
+        }
     }
 }
 

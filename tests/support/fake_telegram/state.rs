@@ -333,6 +333,10 @@ pub(super) struct State {
     pub poll_generation: u64,
     /// getUpdates calls currently waiting for an update.
     pub polls_waiting: usize,
+    /// The next getUpdates calls to leave unanswered (see `FakeTelegram::lose_next_polls`).
+    pub polls_to_lose: u32,
+    /// getUpdates calls left unanswered so far.
+    pub polls_lost: u32,
     /// Shared by getUpdates and setWebhook, as on Telegram.
     pub allowed_updates: Option<Vec<String>>,
     pub webhook: Option<Webhook>,
@@ -376,6 +380,8 @@ impl State {
             delivered_at: HashMap::new(),
             poll_generation: 0,
             polls_waiting: 0,
+            polls_to_lose: 0,
+            polls_lost: 0,
             allowed_updates: None,
             webhook: None,
             webhook_last_error: None,
