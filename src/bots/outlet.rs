@@ -656,56 +656,10 @@ mod tests {
         assert_ne!(nonce, id("turn:0194:result", 0).nonce());
     }
 
-    /// An outlet whose first send panics; it reports every message it sent.
-    struct PanicsOnce {
-        panicked: AtomicBool,
-        sent: mpsc::UnboundedSender<String>,
-    }
-
-    impl Outlet for PanicsOnce {
-        type Part = MarkupPart;
-
-        fn platform(&self) -> Platform {
-            Platform::Telegram
-        }
-
-        fn is_group(&self, _chat: &str) -> bool {
-            false
-        }
-
-        fn parts(&self, post: &Post) -> Vec<MarkupPart> {
-            markup_parts(vec![post.markdown.clone()], post)
-        }
-
-        fn send<'a>(
-            &'a self,
-            _thread: &'a ThreadRef,
-            id: PartId<'a>,
-            _part: &'a MarkupPart,
-            _post: &'a Post,
-        ) -> BoxFuture<'a, Result<String, SendError>> {
-            if !self.panicked.swap(true, Ordering::SeqCst) {
-                panic!("an injected bug");
-            }
-            let key = id.key;
-            let _ = self.sent.send(key.to_owned());
-            Box::pin(async move { Ok(format!("message of {key}")) })
-        }
-
-        fn edit<'a>(
-            &'a self,
-            _thread: &'a ThreadRef,
-            _target: &'a str,
-            _message_id: &'a str,
-            _markdown: &'a str,
-            _plain: bool,
-        ) -> BoxFuture<'a, Result<(), SendError>> {
-            Box::pin(async { Ok(()) })
-        }
-    }
-
-    /// An outlet that reports every call it gets, in order.
+    /// An outlet that reports every call it gets, in order; with `panic_next` set, its next
+    /// send panics instead (an injected bug).
     struct Recording {
+        panic_next: AtomicBool,
         calls: mpsc::UnboundedSender<String>,
     }
 
@@ -731,6 +685,9 @@ mod tests {
             _part: &'a MarkupPart,
             _post: &'a Post,
         ) -> BoxFuture<'a, Result<String, SendError>> {
+            if self.panic_next.swap(false, Ordering::SeqCst) {
+                panic!("an injected bug");
+            }
             let _ = self.calls.send(format!("send {} {}", id.key, id.index));
             Box::pin(async move { Ok(format!("{}/{}", id.key, id.index)) })
         }
@@ -804,7 +761,10 @@ mod tests {
                 .unwrap();
         }
         let (calls, mut made) = mpsc::unbounded_channel();
-        let outlet = Arc::new(Recording { calls });
+        let outlet = Arc::new(Recording {
+            panic_next: AtomicBool::new(false),
+            calls,
+        });
         let loop_ = tokio::spawn(run(core.clone(), outlet, Arc::new(Pacer::new(unpaced()))));
         let delivered = async {
             while !core
@@ -847,9 +807,9 @@ mod tests {
     async fn a_panic_while_delivering_does_not_jam_the_chat() {
         let (core, _dir) = testing::core(Vec::new()).await;
         let (sent, mut delivered) = mpsc::unbounded_channel();
-        let outlet = Arc::new(PanicsOnce {
-            panicked: AtomicBool::new(false),
-            sent,
+        let outlet = Arc::new(Recording {
+            panic_next: AtomicBool::new(true),
+            calls: sent,
         });
         let thread = testing::event(
             "1",
@@ -866,21 +826,18 @@ mod tests {
             };
             core.store.enqueue_outbound(&out).await.unwrap();
         }
-        let limits = crate::bots::pacing::Limits {
-            per_chat_interval: Duration::ZERO,
-            per_group: 100,
-            group_window: Duration::from_secs(60),
-            global: 100,
-            global_window: Duration::from_secs(1),
-        };
-        let loop_ = tokio::spawn(run(core.clone(), outlet, Arc::new(Pacer::new(limits))));
+        let loop_ = tokio::spawn(run(core.clone(), outlet, Arc::new(Pacer::new(unpaced()))));
         let mut keys = Vec::new();
         for _ in 0..2 {
             let key = tokio::time::timeout(Duration::from_secs(20), delivered.recv()).await;
             keys.push(key.expect("delivered in time").expect("a key"));
         }
         loop_.abort();
-        assert_eq!(keys, ["second", "third"], "the panicked one was given up");
+        assert_eq!(
+            keys,
+            ["send second 0", "send third 0"],
+            "the panicked one was given up"
+        );
         // Each was recorded before the next was sent.
         assert!(core.store.posted_parts("first").await.unwrap().is_empty());
         assert_eq!(core.store.posted_parts("second").await.unwrap().len(), 1);

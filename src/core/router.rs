@@ -325,8 +325,10 @@ mod tests {
         })
         .await;
         router.abort();
+        // The second event waits while the first holds its thread's claim: its being handled
+        // shows the panicked event let go of the thread. (Whether the second's own claim is gone
+        // yet is a race with this check: it is dropped after its transaction commits.)
         assert!(handled.is_ok(), "both events of the thread were handled");
-        assert!(core.in_flight.is_empty(), "and the thread is free");
         let replies = core
             .store
             .next_outbound(Platform::Telegram, "100")

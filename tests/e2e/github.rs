@@ -1066,6 +1066,24 @@ async fn a_thread_over_budget_is_told_a_command_github_has_and_it_works(db: Db) 
     assert!(gh.violations().is_empty(), "{:?}", gh.violations());
 }
 
+/// `author` comments `text` on issue or pull request `number`, and GitHub delivers it.
+async fn comment_and_deliver(
+    t: &Harness,
+    repo: &FakeRepo,
+    number: u64,
+    author: &FakeUser,
+    text: &str,
+) {
+    let gh = gh(t);
+    let comment = gh.comment(repo, number, author, text);
+    gh.deliver(
+        &t.github_webhook(),
+        "issue_comment",
+        gh.payload_issue_comment(&comment, CommentAction::Created),
+    )
+    .await;
+}
+
 /// Alice comments `text` on the pull request; returns the body of the App's comment (a new one,
 /// or its tracking comment once the turn ends) that contains `needle` and was not `seen`.
 async fn ask_and_wait(
@@ -1079,13 +1097,7 @@ async fn ask_and_wait(
 ) -> String {
     let gh = gh(t);
     let app = gh.app_user().login;
-    let comment = gh.comment(repo, pr.number, alice, text);
-    gh.deliver(
-        &t.github_webhook(),
-        "issue_comment",
-        gh.payload_issue_comment(&comment, CommentAction::Created),
-    )
-    .await;
+    comment_and_deliver(t, repo, pr.number, alice, text).await;
     let found = gh
         .wait_for_comment(
             repo,
@@ -1122,16 +1134,12 @@ async fn the_patch_goes_in_the_answers_comment_while_it_fits(db: Db) {
             .collect()
     };
 
-    let ask = gh.comment(
+    comment_and_deliver(
+        &t,
         &repo,
         issue.number,
         &alice,
         "@switchboard write the notes\n@fake write notes.txt hello notes",
-    );
-    gh.deliver(
-        &t.github_webhook(),
-        "issue_comment",
-        gh.payload_issue_comment(&ask, CommentAction::Created),
     )
     .await;
     let answer = gh
@@ -1156,16 +1164,12 @@ async fn the_patch_goes_in_the_answers_comment_while_it_fits(db: Db) {
     // (Before, the patch's comment was made before the answer was in place.)
     assert_eq!(mine(gh).len(), 1, "one comment: {:#?}", mine(gh));
 
-    let ask = gh.comment(
+    comment_and_deliver(
+        &t,
         &repo,
         issue.number,
         &alice,
         "@switchboard drop the big file\n@fake rm big.txt",
-    );
-    gh.deliver(
-        &t.github_webhook(),
-        "issue_comment",
-        gh.payload_issue_comment(&ask, CommentAction::Created),
     )
     .await;
     let comments = gh
