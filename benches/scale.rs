@@ -34,7 +34,7 @@ use support::fake_telegram::{FakeChat, Sent};
 use support::harness::{FAKE_CLAUDE, Harness, Options, WEB_ADMIN_TOKEN, epoch_ns};
 use support::sshd::Sshd;
 use support::web_client::WebClient;
-use switchboard::core::thread::{Platform, ThreadRef};
+use switchboard::domain::thread::{Platform, ThreadRef};
 use switchboard::store::{NewSession, Store, sessions};
 
 const HOSTS: usize = 10;

@@ -17,22 +17,22 @@ use axum::Router;
 use tokio::task::JoinSet;
 
 use crate::agents::claude::Claude;
-use crate::bots::discord::{self, frontend::DiscordFrontend};
-use crate::bots::github::{self, frontend::GitHubFrontend, outlet::GitHubOutlet};
+use crate::bots::discord::{self, policy::DiscordPolicy};
+use crate::bots::github::{self, outlet::GitHubOutlet, policy::GitHubPolicy};
 use crate::bots::outlet;
 use crate::bots::pacing::Pacer;
-use crate::bots::slack::{self, frontend::SlackFrontend, outlet::SlackOutlet};
-use crate::bots::telegram::{self, frontend::TelegramFrontend, outlet::TelegramOutlet};
+use crate::bots::slack::{self, outlet::SlackOutlet, policy::SlackPolicy};
+use crate::bots::telegram::{self, outlet::TelegramOutlet, policy::TelegramPolicy};
+use crate::bots::web::{WebOutlet, WebPolicy};
 use crate::config::{Config, Secrets, SlackMode, TelegramMode};
 use crate::core::access::Access;
-use crate::core::frontend::Frontend;
+use crate::core::policy::Policy;
 use crate::core::{Core, router};
 use crate::edge;
 use crate::runner::hosts::Hosts;
 use crate::runner::remote_turn;
 use crate::store::Store;
 use crate::web::auth::{AdminToken, Auth};
-use crate::web::frontend::{WebFrontend, WebOutlet};
 use crate::web::{self, Console};
 
 type Tasks = JoinSet<(&'static str, Result<()>)>;
@@ -103,9 +103,9 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     }
     let store = Store::open(&config.database.url, config.database.max_connections).await?;
     let hosts = Hosts::from_config(&config)?;
-    let mut frontends: Vec<Arc<dyn Frontend>> = Vec::new();
+    let mut policies: Vec<Arc<dyn Policy>> = Vec::new();
     if config.web.enabled {
-        frontends.push(Arc::new(WebFrontend::new(&config.web.users)));
+        policies.push(Arc::new(WebPolicy::new(&config.web.users)));
     }
 
     let telegram_bot = match &secrets.telegram_token {
@@ -121,7 +121,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                 );
             }
             let bot = telegram::client(&config.telegram, token)?;
-            frontends.push(Arc::new(TelegramFrontend::new(access, bot.clone())));
+            policies.push(Arc::new(TelegramPolicy::new(access, bot.clone())));
             let me = telegram::identify_with_retry(&bot).await;
             tracing::info!("Telegram bot @{} is ready", me.username);
             if let Err(e) = telegram::register_commands(&bot).await {
@@ -142,7 +142,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             let host = hosts
                 .get(host_name)
                 .with_context(|| format!("no host {host_name} for GitHub"))?;
-            frontends.push(Arc::new(GitHubFrontend::new(
+            policies.push(Arc::new(GitHubPolicy::new(
                 app.client.clone(),
                 app.me.clone(),
                 config.github.clone(),
@@ -163,7 +163,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                 );
             }
             let app = slack::connect(config, token).await?;
-            frontends.push(Arc::new(SlackFrontend::new(
+            policies.push(Arc::new(SlackPolicy::new(
                 &config.allowed_users,
                 &config.allowed_teams,
                 app.client.clone(),
@@ -184,7 +184,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                 );
             }
             let app = discord::connect(config, token).await?;
-            frontends.push(Arc::new(DiscordFrontend::new(
+            policies.push(Arc::new(DiscordPolicy::new(
                 &config.allowed_users,
                 &config.allowed_roles,
                 &config.allowed_guilds,
@@ -204,7 +204,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         Claude::new(config.agents.claude.clone()),
         config.defaults.clone(),
         config.budgets.clone(),
-        frontends,
+        policies,
     );
 
     // Before the router can queue anything: turns still under way keep their host slots.
@@ -234,7 +234,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         });
         http = http.merge(web::routes(console));
         http_needed = true;
-        let pacer = Arc::new(Pacer::new(web::frontend::limits()));
+        let pacer = Arc::new(Pacer::new(crate::bots::web::limits()));
         spawn_outbox(&mut tasks, "web outbox", &core, Arc::new(WebOutlet), pacer);
     }
     if let Some((bot, me)) = telegram_bot {

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::core::agent_event::AgentEvent;
-use crate::core::ids::SessionId;
+use crate::domain::agent_event::AgentEvent;
+use crate::domain::ids::SessionId;
 use crate::store::{SessionRow, Store, TurnRow};
 
 /// One line of the trail.

@@ -405,7 +405,7 @@ pub struct Defaults {
     #[serde(default = "default_max_queue")]
     pub max_queue: u32,
     /// How often the progress message is refreshed at most. Default: the platform's own limit
-    /// on edits in one chat ([`crate::core::frontend::Frontend::progress_interval`]).
+    /// on edits in one chat ([`crate::core::policy::Policy::progress_interval`]).
     #[serde(default, with = "duration::optional")]
     pub progress_interval: Option<Duration>,
     /// The largest file (in MB) a user may send for the agent; larger ones are refused.
@@ -546,8 +546,11 @@ fn default_state_dir() -> String {
     "~/.switchboard".to_owned()
 }
 
+/// The longest a capture may take by default, from connecting to the last byte.
+pub const DEFAULT_CAPTURE_TIMEOUT: Duration = Duration::from_secs(45);
+
 fn default_capture_timeout() -> Duration {
-    crate::runner::capture::TIME_LIMIT
+    DEFAULT_CAPTURE_TIMEOUT
 }
 
 fn default_browser() -> Vec<String> {

@@ -15,6 +15,7 @@ pub mod bots;
 pub mod check;
 pub mod config;
 pub mod core;
+pub mod domain;
 pub mod edge;
 pub mod panics;
 pub mod render;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use switchboard::config::{Config, Env};
-use switchboard::core::ids::{SessionId, now_ms};
 use switchboard::core::replies;
+use switchboard::domain::ids::{SessionId, now_ms};
 use switchboard::store::Store;
 
 #[derive(Parser)]

@@ -12,10 +12,10 @@
 
 use serde_json::Value;
 
-use super::Invocation;
 use crate::config::{ClaudeConfig, HostAgentConfig};
-use crate::core::agent_event::{AgentEvent, AgentResult};
-use crate::core::outcome::Outcome;
+use crate::domain::agent_event::{AgentEvent, AgentResult};
+use crate::domain::invocation::Invocation;
+use crate::domain::outcome::Outcome;
 
 /// What the CLI prints on stderr when `--resume` names an unknown conversation.
 const NO_CONVERSATION: &str = "No conversation found with session ID";

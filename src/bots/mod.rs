@@ -11,3 +11,4 @@ pub mod pacing;
 pub mod signature;
 pub mod slack;
 pub mod telegram;
+pub mod web;

@@ -23,9 +23,9 @@ use anyhow::Result;
 
 use super::pacing::Pacer;
 use crate::core::Core;
-use crate::core::ids::now_ms;
-use crate::core::outbox::{Attachment, OutboundOp, Post, Reaction, StatusWith};
-use crate::core::thread::{Platform, ThreadRef};
+use crate::domain::ids::now_ms;
+use crate::domain::outbound::{Attachment, OutboundOp, Post, Reaction, StatusWith};
+use crate::domain::thread::{Platform, ThreadRef};
 use crate::panics;
 use crate::runner::transport::BoxFuture;
 use crate::store::{OutboxRow, PauseScope, RetryPause};
@@ -638,8 +638,8 @@ mod tests {
     use tokio::sync::mpsc;
 
     use super::*;
-    use crate::core::outbox::Outbound;
     use crate::core::testing;
+    use crate::domain::outbound::Outbound;
 
     #[test]
     fn a_part_nonce_is_short_stable_and_its_own() {
@@ -721,7 +721,7 @@ mod tests {
         let (core, _dir) = testing::core(Vec::new()).await;
         let thread = testing::event(
             "1",
-            crate::core::inbound::InboundBody::Prompt {
+            crate::domain::inbound::InboundBody::Prompt {
                 text: String::new(),
             },
         )
@@ -813,7 +813,7 @@ mod tests {
         });
         let thread = testing::event(
             "1",
-            crate::core::inbound::InboundBody::Prompt {
+            crate::domain::inbound::InboundBody::Prompt {
                 text: String::new(),
             },
         )

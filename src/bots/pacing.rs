@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::core::ids::now_ms;
+use crate::domain::ids::now_ms;
 
 /// A platform's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]

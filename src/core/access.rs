@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use super::thread::{Author, ThreadRef};
+use crate::domain::thread::{Author, ThreadRef};
 
 #[derive(Debug, Clone, Default)]
 pub struct Access {
@@ -41,7 +41,7 @@ impl Access {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::thread::Platform;
+    use crate::domain::thread::Platform;
 
     fn thread(chat: &str) -> ThreadRef {
         ThreadRef {

@@ -1,27 +1,23 @@
-//! The platform-neutral heart: inbound events in, sessions and turns, outbound intents out.
+//! The decisions: inbound events in, sessions and turns, outbound intents out.
 //!
-//! Platform adapters store [`inbound::Inbound`] events; [`router`] turns each into a command
-//! reply or a queued turn; one worker per session ([`workers`]) runs that session's turns in
-//! order on its host ([`turn`]); everything the user sees is written to the outbox, whose
-//! per-platform schedulers deliver it. Nothing in here knows a platform's types.
+//! Platform adapters store [`Inbound`](crate::domain::inbound::Inbound) events; [`router`]
+//! turns each into a command reply ([`command_handlers`], answered through [`respond`]) or a
+//! queued turn; one worker per session ([`workers`]) runs that session's turns in order on its
+//! host ([`turn`]); everything the user sees is written to the outbox, whose per-platform
+//! schedulers deliver it. What differs by platform is behind [`policy::Policy`]. The words all
+//! of this is said in live in `crate::domain`; nothing in here knows a platform's types.
 
 pub mod access;
-pub mod agent_event;
 pub mod claims;
-pub mod command;
-pub mod commands;
-pub mod frontend;
-pub mod ids;
-pub mod inbound;
-pub mod inbox;
-pub mod outbox;
-pub mod outcome;
+pub mod command_handlers;
+pub mod incoming_files;
+pub mod policy;
 mod progress;
 pub mod replies;
+mod respond;
 pub mod router;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod thread;
 mod turn;
 mod workers;
 
@@ -34,11 +30,11 @@ use anyhow::Context;
 
 use crate::agents::claude::Claude;
 use crate::config::{Budgets, Defaults};
+use crate::domain::command::Spelling;
+use crate::domain::thread::Platform;
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
-use command::Spelling;
-use frontend::Frontend;
-use thread::Platform;
+use policy::Policy;
 
 /// Everything the core needs, shared by all its tasks.
 pub struct Core {
@@ -47,7 +43,7 @@ pub struct Core {
     pub claude: Claude,
     pub defaults: Defaults,
     pub budgets: Budgets,
-    frontends: HashMap<Platform, Arc<dyn Frontend>>,
+    policies: HashMap<Platform, Arc<dyn Policy>>,
     workers: workers::Workers,
     /// Threads with an event being handled (the router's). Kept here rather than in the router
     /// loop, so a loop started again after a panic sees the tasks the last one left running.
@@ -68,7 +64,7 @@ impl Core {
         claude: Claude,
         defaults: Defaults,
         budgets: Budgets,
-        frontends: Vec<Arc<dyn Frontend>>,
+        policies: Vec<Arc<dyn Policy>>,
     ) -> Arc<Core> {
         Arc::new(Core {
             store,
@@ -76,7 +72,7 @@ impl Core {
             claude,
             defaults,
             budgets,
-            frontends: frontends.into_iter().map(|f| (f.platform(), f)).collect(),
+            policies: policies.into_iter().map(|f| (f.platform(), f)).collect(),
             workers: workers::Workers::default(),
             in_flight: claims::Claims::default(),
             delivering: claims::Claims::default(),
@@ -85,17 +81,17 @@ impl Core {
         })
     }
 
-    /// The frontend of a platform (every platform that stores events has one).
-    pub fn frontend(&self, platform: Platform) -> anyhow::Result<Arc<dyn Frontend>> {
-        self.frontends
+    /// The policy of a platform (every platform that stores events has one).
+    pub fn policy(&self, platform: Platform) -> anyhow::Result<Arc<dyn Policy>> {
+        self.policies
             .get(&platform)
             .cloned()
-            .with_context(|| format!("no frontend for {platform}"))
+            .with_context(|| format!("no policy for {platform}"))
     }
 
     /// How commands are typed on a platform, for the replies that name them.
     pub fn spelling(&self, platform: Platform) -> Spelling {
-        self.frontends
+        self.policies
             .get(&platform)
             .map_or_else(|| Spelling::of(platform), |f| f.spelling())
     }
@@ -111,7 +107,7 @@ impl Core {
     }
 
     /// Stores an inbound event (DESIGN invariant 1) and wakes the router; false for a duplicate.
-    pub async fn accept(&self, event: &inbound::Inbound) -> anyhow::Result<bool> {
+    pub async fn accept(&self, event: &crate::domain::inbound::Inbound) -> anyhow::Result<bool> {
         let stored = self.store.insert_inbound(event).await?.is_some();
         if stored {
             self.inbound_stored();
@@ -124,7 +120,7 @@ impl Core {
     /// already and will make one — replies sent right after it are not lost to that race.
     pub async fn is_session_thread(
         &self,
-        thread: &thread::ThreadRef,
+        thread: &crate::domain::thread::ThreadRef,
         starter: &str,
     ) -> anyhow::Result<bool> {
         Ok(self.store.active_session(thread).await?.is_some()

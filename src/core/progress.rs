@@ -13,9 +13,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Core;
-use super::agent_event::AgentEvent;
 use super::replies;
-use super::thread::Platform;
+use crate::domain::agent_event::AgentEvent;
+use crate::domain::thread::Platform;
 
 /// Tool calls shown in the progress message.
 const RECENT_LINES: usize = 4;
@@ -42,7 +42,7 @@ pub(super) struct Progress {
 /// else the platform's own limit.
 pub(super) fn interval(core: &Core, platform: Platform) -> Duration {
     core.defaults.progress_interval.unwrap_or_else(|| {
-        core.frontend(platform)
+        core.policy(platform)
             .map_or(Duration::from_secs(1), |f| f.progress_interval())
     })
 }

@@ -6,14 +6,15 @@
 
 use std::time::Duration;
 
-use crate::core::command::{COMMANDS, CommandError, Spelling, help_for};
-use crate::core::frontend::Refusal;
-use crate::core::inbound::Invalid;
-use crate::core::outcome::{Budget, Outcome};
-use crate::core::thread::Platform;
+use crate::domain::admission::Refusal;
+use crate::domain::changes::ChangeStats;
+use crate::domain::command::{COMMANDS, CommandError, Spelling, help_for};
+use crate::domain::inbound::Invalid;
+use crate::domain::outcome::{Budget, Outcome};
+use crate::domain::thread::Platform;
 use crate::render::escape_markdown as esc;
 use crate::runner::capture::{CaptureError, Png, page};
-use crate::runner::changes::{ChangeKind, ChangeStats, Changes};
+use crate::runner::changes::{ChangeKind, Changes};
 use crate::runner::health::Health;
 use crate::store::{SessionRow, SessionSummary, SessionTotals, TurnRow};
 

@@ -11,7 +11,7 @@
 //! repeat it.
 //!
 //! Who may do anything is decided here, before anything runs (invariant 7), by the platform's
-//! [`Frontend`](super::frontend::Frontend): a refusal is audited and answered at most once per
+//! [`Policy`](super::policy::Policy): a refusal is audited and answered at most once per
 //! hour, author and thread.
 
 use std::sync::Arc;
@@ -20,11 +20,14 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 
 use super::Core;
-use super::frontend::{Admission, Prepared, Refusal, Workspace};
-use super::ids::{InboundId, TurnId, error_reference, now_ms};
-use super::inbound::{Inbound, InboundBody};
-use super::outbox::{Outbound, OutboundOp, Post, keys};
+use super::policy::Prepared;
 use super::replies;
+use super::respond::{outbound, reply, respond};
+use crate::domain::admission::{Admission, Refusal};
+use crate::domain::ids::{InboundId, TurnId, error_reference, now_ms};
+use crate::domain::inbound::{Inbound, InboundBody};
+use crate::domain::outbound::{Post, keys};
+use crate::domain::workspace::Workspace;
 use crate::panics;
 use crate::store::sessions::{self, NewSession};
 use crate::store::turns::{self, NewTurn};
@@ -85,8 +88,8 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
     if core.store.inbound_processed(id).await? {
         return Ok(());
     }
-    let frontend = core.frontend(event.platform())?;
-    if let Admission::Refused(refusal) = frontend.admit(event).await? {
+    let policy = core.policy(event.platform())?;
+    if let Admission::Refused(refusal) = policy.admit(event).await? {
         return refuse(core, id, event, &refusal).await;
     }
     match &event.body {
@@ -96,11 +99,11 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             reply(core, id, event, replies::prompt_has_nul()).await
         }
         InboundBody::Prompt { text } => {
-            let text = match super::inbox::deliver(core, id, event, text).await? {
+            let text = match super::incoming_files::deliver(core, id, event, text).await? {
                 Ok(text) => text,
                 Err(refusal) => return reply(core, id, event, refusal).await,
             };
-            match frontend.prepare(event, &text).await? {
+            match policy.prepare(event, &text).await? {
                 Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
                 None => core.store.mark_inbound_processed(id).await,
             }
@@ -109,7 +112,9 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             let text = replies::invalid(&core.spelling(event.platform()), invalid);
             reply(core, id, event, text).await
         }
-        InboundBody::Command(command) => super::commands::run(core, id, event, command).await,
+        InboundBody::Command(command) => {
+            super::command_handlers::run(core, id, event, command).await
+        }
     }
 }
 
@@ -205,7 +210,7 @@ async fn enqueue_prompt(
     let ahead = active + queued;
     let turn = TurnId::generate();
     let acks = core
-        .frontend(event.platform())?
+        .policy(event.platform())?
         .acknowledge(event, &turn, ahead);
     let status = keys::status(&turn);
     turns::insert_turn(
@@ -235,50 +240,6 @@ async fn enqueue_prompt(
     Ok(())
 }
 
-fn outbound(key: String, event: &Inbound, post: Post) -> Outbound {
-    Outbound {
-        key,
-        thread: event.thread.clone(),
-        op: OutboundOp::Post(post),
-    }
-}
-
-/// Answers an event and marks it processed, in one transaction.
-pub(super) async fn reply(
-    core: &Core,
-    id: &InboundId,
-    event: &Inbound,
-    markdown: String,
-) -> Result<()> {
-    reply_post(core, id, event, Post::text(markdown)).await
-}
-
-/// Answers an event with a post (text and files) and marks it processed, in one transaction.
-pub(super) async fn reply_post(
-    core: &Core,
-    id: &InboundId,
-    event: &Inbound,
-    post: Post,
-) -> Result<()> {
-    respond(core, id, event, keys::reply(id), post).await
-}
-
-async fn respond(
-    core: &Core,
-    id: &InboundId,
-    event: &Inbound,
-    key: String,
-    post: Post,
-) -> Result<()> {
-    let post = post.replying_to(event.message_id.clone());
-    let mut tx = core.store.write_tx().await?;
-    outbox::enqueue(&mut tx, &outbound(key, event, post)).await?;
-    inbound::mark_processed(&mut tx, id).await?;
-    tx.commit().await?;
-    core.outbox_changed();
-    Ok(())
-}
-
 /// Logs an internal error with a reference the user can quote, and tells the user.
 async fn internal_error(core: &Core, id: &InboundId, event: &Inbound, error: anyhow::Error) {
     let reference = error_reference();
@@ -291,9 +252,10 @@ async fn internal_error(core: &Core, id: &InboundId, event: &Inbound, error: any
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::inbound::Invalid;
     use crate::core::testing;
-    use crate::core::thread::Platform;
+    use crate::domain::inbound::Invalid;
+    use crate::domain::outbound::OutboundOp;
+    use crate::domain::thread::Platform;
 
     #[tokio::test]
     async fn a_panic_while_handling_an_event_does_not_jam_its_thread() {

@@ -1,5 +1,5 @@
-//! A core on a fresh SQLite store, with the frontends a unit test gives it, events to feed it,
-//! and a frontend that panics once: for tests of the loops that drive the core (the router, the
+//! A core on a fresh SQLite store, with the policies a unit test gives it, events to feed it,
+//! and a policy that panics once: for tests of the loops that drive the core (the router, the
 //! workers, the outbox).
 
 use std::sync::Arc;
@@ -8,18 +8,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Result;
 
 use super::Core;
-use super::frontend::{Admission, Ending, Frontend, chat_ending};
-use super::inbound::{Inbound, InboundBody};
-use super::outbox::Outbound;
-use super::thread::{Author, Platform, ThreadRef};
+use super::policy::{Ending, Policy, chat_ending};
 use crate::agents::claude::Claude;
 use crate::config::Config;
+use crate::domain::admission::Admission;
+use crate::domain::inbound::{Inbound, InboundBody};
+use crate::domain::outbound::Outbound;
+use crate::domain::thread::{Author, Platform, ThreadRef};
 use crate::runner::hosts::Hosts;
 use crate::runner::transport::BoxFuture;
 use crate::store::Store;
 
 /// The core and the directory its database lives in (deleted when dropped).
-pub async fn core(frontends: Vec<Arc<dyn Frontend>>) -> (Arc<Core>, tempfile::TempDir) {
+pub async fn core(policies: Vec<Arc<dyn Policy>>) -> (Arc<Core>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = Store::open(&url, 2).await.expect("a store");
@@ -30,7 +31,7 @@ pub async fn core(frontends: Vec<Arc<dyn Frontend>>) -> (Arc<Core>, tempfile::Te
         Claude::new(config.agents.claude.clone()),
         config.defaults.clone(),
         config.budgets.clone(),
-        frontends,
+        policies,
     );
     (core, dir)
 }
@@ -64,7 +65,7 @@ pub enum Bug {
     InPresent,
 }
 
-/// Telegram's frontend as a chat presents it, but with an injected bug: its first call of one
+/// Telegram's policy as a chat presents it, but with an injected bug: its first call of one
 /// kind panics, every later one works.
 pub struct PanicsOnce {
     bug: Bug,
@@ -86,7 +87,7 @@ impl PanicsOnce {
     }
 }
 
-impl Frontend for PanicsOnce {
+impl Policy for PanicsOnce {
     fn platform(&self) -> Platform {
         Platform::Telegram
     }

@@ -24,16 +24,19 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::Core;
-use super::agent_event::{AgentEvent, AgentResult};
-use super::frontend::{Ending, Workspace};
-use super::ids::now_ms;
-use super::outbox::{Attachment, Outbound, OutboundOp, keys};
-use super::outcome::{Budget, Outcome};
+use super::policy::Ending;
 use super::progress::{self, Progress};
 use super::replies;
 use crate::agents::claude;
+use crate::domain::agent_event::{AgentEvent, AgentResult};
+use crate::domain::changes::{Baseline, ChangeStats};
+use crate::domain::ids::now_ms;
+use crate::domain::outbound::{Attachment, Outbound, OutboundOp, keys};
+use crate::domain::outcome::{Budget, Outcome};
+use crate::domain::turn::TurnState;
+use crate::domain::workspace::Workspace;
 use crate::runner::capture::{self, svg};
-use crate::runner::changes::{self, Baseline, ChangeStats, Changes, ChangesError, Tracked};
+use crate::runner::changes::{self, Changes, ChangesError, Tracked};
 use crate::runner::git::{self, GitError, Pushed};
 use crate::runner::hosts::Host;
 use crate::runner::output_lines::{LineContent, MAX_LINE_BYTES, OutputLine, OutputLines};
@@ -42,7 +45,7 @@ use crate::runner::remote_turn::{
 };
 use crate::runner::transport::{StreamEvent, TransportError};
 use crate::store::turns::{self, TurnStats};
-use crate::store::{SessionRow, TurnRow, TurnState};
+use crate::store::{SessionRow, TurnRow};
 
 /// Attempts to launch before giving up on a connection that keeps dropping mid-launch.
 const LAUNCH_ATTEMPTS: usize = 3;
@@ -343,7 +346,7 @@ async fn prepare_workspace(
     };
     let failed = |reason: String| Outcome::LaunchFailed { reason };
     let token = core
-        .frontend(session.thread.platform)
+        .policy(session.thread.platform)
         .map_err(|e| failed(e.to_string()))?
         .credential(&checkout.credential)
         .await
@@ -379,7 +382,7 @@ async fn push_workspace(core: &Core, host: &Host, turn: &TurnRow) -> Option<Stri
         .thread
         .platform;
     let token = match core
-        .frontend(platform)
+        .policy(platform)
         .ok()?
         .credential(&checkout.credential)
         .await
@@ -872,7 +875,7 @@ async fn finish_with(
         .join("\n\n"),
         attachments: extras.attachments,
     };
-    for out in core.frontend(session.thread.platform)?.present(&ending) {
+    for out in core.policy(session.thread.platform)?.present(&ending) {
         crate::store::outbox::enqueue(&mut tx, &out).await?;
     }
     tx.commit().await?;

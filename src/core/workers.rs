@@ -19,7 +19,7 @@ use anyhow::anyhow;
 use tokio::sync::mpsc;
 
 use super::Core;
-use super::ids::SessionId;
+use crate::domain::ids::SessionId;
 use crate::panics;
 
 /// Pause after a worker hit an internal error (the store unreachable, say), before retrying.
@@ -113,9 +113,9 @@ async fn run_worker(entry: Entry, mut wakes: mpsc::UnboundedReceiver<()>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::ids::TurnId;
-    use crate::core::inbound::InboundBody;
     use crate::core::testing;
+    use crate::domain::ids::TurnId;
+    use crate::domain::inbound::InboundBody;
     use crate::store::sessions::{self, NewSession};
     use crate::store::turns::{self, NewTurn};
 

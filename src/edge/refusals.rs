@@ -27,8 +27,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::client::ClientAddr;
-use crate::core::ids::{new_id, now_ms};
-use crate::core::thread::Platform;
+use crate::domain::ids::{new_id, now_ms};
+use crate::domain::thread::Platform;
 use crate::store::Store;
 
 /// Refusals a source has audited one by one each minute.

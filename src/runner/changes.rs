@@ -23,30 +23,10 @@
 //! Every command is built from constants and quoted values; object ids are checked to be hex
 //! before they are put in a command.
 
-use serde::{Deserialize, Serialize};
+use crate::domain::changes::{Baseline, ChangeStats, Snapshot};
 
 use super::shell::quote_path;
 use super::transport::{Transport, TransportError};
-
-/// The workspace as it was at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// The checked-out commit; `None` in a repository without commits.
-    pub head: Option<String>,
-    /// A tree object of the whole working tree.
-    pub tree: String,
-}
-
-/// What a turn's changes are measured against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Baseline {
-    Snapshot(Snapshot),
-    /// The workspace is not in a git repository: there is nothing to compare.
-    NotARepository,
-    /// Reading it failed (no git on the host, say): the turn shows no changes.
-    Unknown,
-}
 
 /// How long reading a workspace's changes may take: a workspace with huge untracked files
 /// (hashed by `git add`) must not hold up the turn's answer.
@@ -202,19 +182,6 @@ impl Changes {
 
 /// How many changed paths a turn's [`ChangeStats`] names.
 const PATHS_KEPT: usize = 100;
-
-/// A turn's changes in figures, kept with the turn (for `/status` and the audit trail).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ChangeStats {
-    pub files: usize,
-    /// Lines added and removed, over the files with line counts (not binaries, submodules).
-    pub added: u64,
-    pub removed: u64,
-    pub commits: usize,
-    /// The changed paths (the first hundred).
-    #[serde(default)]
-    pub paths: Vec<String>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangesError {

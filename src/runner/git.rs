@@ -16,7 +16,7 @@
 use super::shell::quote;
 use super::transport::{Transport, TransportError};
 use crate::config::Secret;
-use crate::core::frontend::{GitCheckout, PushTarget};
+use crate::domain::workspace::{GitCheckout, PushTarget};
 
 /// How git gets the token: a helper that answers `get` from the environment — only for the
 /// protocol and host of the URL this script fetches or pushes. The checkout's own config is the

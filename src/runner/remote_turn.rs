@@ -63,10 +63,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::agent_env::{self, AgentEnv};
-use super::changes::{self, Baseline, Changes, ChangesError, Snapshot, Tracked};
+use super::changes::{self, Changes, ChangesError, Tracked};
 use super::shell::{self, quote, quote_path};
 use super::transport::{StreamEvent, Transport, TransportError};
-use crate::agents::Invocation;
+use crate::domain::changes::{Baseline, Snapshot};
+use crate::domain::invocation::Invocation;
 
 /// The wrapper that runs on the host as the leader of the turn's process group, in a clean
 /// environment (see [`agent_env`]): its stdin carries the agent's configured variables, which it

@@ -4,7 +4,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Store, col};
-use crate::core::ids::{new_id, now_ms};
+use crate::domain::ids::{new_id, now_ms};
 
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -4,9 +4,9 @@ use anyhow::{Context, Result};
 use sqlx::AnyConnection;
 
 use super::{Store, col};
-use crate::core::ids::{InboundId, now_ms};
-use crate::core::inbound::Inbound;
-use crate::core::thread::Platform;
+use crate::domain::ids::{InboundId, now_ms};
+use crate::domain::inbound::Inbound;
+use crate::domain::thread::Platform;
 
 impl Store {
     /// Stores an inbound event unless one with the same platform id exists.

@@ -32,7 +32,7 @@ pub use audit::AuditRow;
 pub use outbox::{OutboxRow, SendingPart};
 pub use pauses::{PauseScope, RetryPause};
 pub use sessions::{NewSession, SessionRow, SessionSummary};
-pub use turns::{NewTurn, SessionTotals, TurnEventRow, TurnRow, TurnState, TurnStats};
+pub use turns::{NewTurn, SessionTotals, TurnEventRow, TurnRow, TurnStats};
 pub use web::{StoredPost, WebLogin};
 
 /// A write transaction; the free functions in the submodules take `&mut *tx`.

@@ -18,9 +18,9 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use super::{Store, col};
-use crate::core::ids::{new_id, now_ms};
-use crate::core::outbox::{Outbound, OutboundOp};
-use crate::core::thread::{Platform, ThreadRef};
+use crate::domain::ids::{new_id, now_ms};
+use crate::domain::outbound::{Outbound, OutboundOp};
+use crate::domain::thread::{Platform, ThreadRef};
 
 /// A pending outbox entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,7 +189,7 @@ impl Store {
 
     /// The message pending under `key` now: an edit waiting for its turn may have been replaced
     /// by a newer text meanwhile, and only the latest is worth a call; a status edit that goes
-    /// with its answer ([`crate::core::outbox::StatusWith`]) is looked up here too.
+    /// with its answer ([`crate::domain::outbound::StatusWith`]) is looked up here too.
     pub async fn pending_outbound(&self, key: &str) -> Result<Option<OutboxRow>> {
         let row = sqlx::query(PENDING_BY_KEY)
             .bind(key)

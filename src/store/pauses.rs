@@ -6,8 +6,8 @@
 use anyhow::{Context, Result};
 
 use super::{Store, col};
-use crate::core::ids::now_ms;
-use crate::core::thread::Platform;
+use crate::domain::ids::now_ms;
+use crate::domain::thread::Platform;
 
 /// What a pause holds back.
 #[derive(Debug, Clone, PartialEq, Eq)]

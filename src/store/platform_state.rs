@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 
 use super::{Store, col};
-use crate::core::ids::now_ms;
+use crate::domain::ids::now_ms;
 
 impl Store {
     /// The value stored under `key`, if any.

@@ -8,8 +8,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{Store, bool_col, col};
-use crate::core::ids::{SessionId, now_ms};
-use crate::core::thread::ThreadRef;
+use crate::domain::ids::{SessionId, now_ms};
+use crate::domain::thread::ThreadRef;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {

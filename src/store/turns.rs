@@ -7,51 +7,19 @@
 //! `read_offset` is how far the agent's output file has been consumed; it moves in the same
 //! transaction as the events read, so a restart resumes exactly where it stopped.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{Store, bool_col, col};
-use crate::core::agent_event::AgentEvent;
-use crate::core::frontend::Workspace;
-use crate::core::ids::{InboundId, SessionId, TurnId, now_ms};
-use crate::core::outcome::Outcome;
-use crate::core::thread::Platform;
-use crate::runner::changes::{Baseline, ChangeStats};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TurnState {
-    Queued,
-    Starting,
-    Running,
-    Done,
-    Dropped,
-}
-
-impl TurnState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TurnState::Queued => "queued",
-            TurnState::Starting => "starting",
-            TurnState::Running => "running",
-            TurnState::Done => "done",
-            TurnState::Dropped => "dropped",
-        }
-    }
-
-    fn parse(s: &str) -> Result<TurnState> {
-        Ok(match s {
-            "queued" => TurnState::Queued,
-            "starting" => TurnState::Starting,
-            "running" => TurnState::Running,
-            "done" => TurnState::Done,
-            "dropped" => TurnState::Dropped,
-            other => bail!("unknown turn state {other:?}"),
-        })
-    }
-}
+use crate::domain::agent_event::AgentEvent;
+use crate::domain::changes::{Baseline, ChangeStats};
+use crate::domain::ids::{InboundId, SessionId, TurnId, now_ms};
+use crate::domain::outcome::Outcome;
+use crate::domain::thread::Platform;
+use crate::domain::turn::TurnState;
+use crate::domain::workspace::Workspace;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TurnRow {
@@ -80,7 +48,7 @@ pub struct TurnRow {
     pub workspace: Option<Workspace>,
     /// The commit its Git checkout was at when the agent started.
     pub workspace_head: Option<String>,
-    /// What the frontend wants back when presenting the turn's end.
+    /// What the policy wants back when presenting the turn's end.
     pub memo: Option<serde_json::Value>,
     /// No status message: progress is not shown.
     pub quiet: bool,

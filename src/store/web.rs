@@ -4,9 +4,9 @@
 use anyhow::{Context, Result};
 
 use super::{Store, col};
-use crate::core::ids::now_ms;
-use crate::core::outbox::{OutboundOp, Post};
-use crate::core::thread::ThreadRef;
+use crate::domain::ids::now_ms;
+use crate::domain::outbound::{OutboundOp, Post};
+use crate::domain::thread::ThreadRef;
 
 /// A post as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,13 +14,12 @@ use serde_json::json;
 
 use super::Console;
 use super::auth::{self, Denied, Viewer};
-use super::frontend::new_thread;
 use super::view::{self, SessionDetail};
-use crate::core::command;
-use crate::core::commands;
-use crate::core::ids::{SessionId, error_reference, new_id};
-use crate::core::inbound::{Inbound, InboundBody};
-use crate::core::thread::{Author, Platform};
+use crate::core::command_handlers;
+use crate::domain::command;
+use crate::domain::ids::{SessionId, error_reference, new_id};
+use crate::domain::inbound::{Inbound, InboundBody};
+use crate::domain::thread::{Author, Platform, ThreadRef};
 use crate::edge::client::ClientAddr;
 use crate::store::{NewSession, SessionRow};
 
@@ -406,7 +405,7 @@ pub async fn stop_turn(
 ) -> Reply {
     let viewer = actor(&console, client, &headers).await?;
     let session = actionable(&console, &viewer, &id).await?;
-    let message = commands::stop_running(&console.core, &session, 0)
+    let message = command_handlers::stop_running(&console.core, &session, 0)
         .await
         .map_err(internal)?;
     Ok(Json(json!({ "message": message })).into_response())
@@ -420,7 +419,7 @@ pub async fn cancel_queued(
 ) -> Reply {
     let viewer = actor(&console, client, &headers).await?;
     let session = actionable(&console, &viewer, &id).await?;
-    let dropped = commands::drop_queued(&console.core, &session)
+    let dropped = command_handlers::drop_queued(&console.core, &session)
         .await
         .map_err(internal)?;
     Ok(Json(json!({ "dropped": dropped })).into_response())
@@ -430,7 +429,7 @@ pub async fn hosts(State(console): State<Arc<Console>>, headers: HeaderMap) -> R
     viewer(&console, &headers).await?;
     let core = &console.core;
     let probes = core.hosts.iter().map(|host| async move {
-        let health = commands::probe(core, host).await;
+        let health = command_handlers::probe(core, host).await;
         view::host_view(&host.name, host.running(), host.max_turns, health)
     });
     let hosts = futures_util::future::join_all(probes).await;
@@ -491,5 +490,14 @@ fn content_type(name: &str) -> &'static str {
         Some("webp") => "image/webp",
         Some("diff" | "patch" | "md" | "txt") => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
+    }
+}
+
+/// The thread of a new console session of `viewer`.
+fn new_thread(viewer: &Viewer, id: &str) -> ThreadRef {
+    ThreadRef {
+        platform: Platform::Web,
+        chat: viewer.user.clone(),
+        topic: Some(id.to_owned()),
     }
 }

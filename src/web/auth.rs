@@ -27,8 +27,8 @@ use ring::rand::{SecureRandom, SystemRandom};
 use subtle::ConstantTimeEq;
 
 use crate::config::{ADMIN, Secret, WebConfig, WebUser};
-use crate::core::ids::now_ms;
-use crate::core::thread::Platform;
+use crate::domain::ids::now_ms;
+use crate::domain::thread::Platform;
 use crate::edge::client::ClientAddr;
 use crate::edge::refusals::Refusals;
 use crate::store::{Store, WebLogin};

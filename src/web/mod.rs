@@ -10,7 +10,6 @@ mod api;
 mod assets;
 pub mod auth;
 mod events;
-pub mod frontend;
 mod view;
 
 use std::sync::Arc;

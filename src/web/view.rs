@@ -11,11 +11,12 @@ use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 use serde::Serialize;
 
 use super::auth::Viewer;
-use crate::core::agent_event::AgentEvent;
-use crate::core::outbox::{Post, keys};
-use crate::core::thread::{Platform, ThreadRef};
+use crate::domain::agent_event::AgentEvent;
+use crate::domain::outbound::{Post, keys};
+use crate::domain::thread::{Platform, ThreadRef};
+use crate::domain::turn::TurnState;
 use crate::runner::health::Health;
-use crate::store::{SessionRow, SessionSummary, Store, TurnRow, TurnState};
+use crate::store::{SessionRow, SessionSummary, Store, TurnRow};
 
 /// One session in the list.
 #[derive(Debug, Clone, Serialize, PartialEq)]

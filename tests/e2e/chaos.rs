@@ -48,7 +48,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use sqlx::Row;
-use switchboard::core::thread::Platform;
+use switchboard::domain::thread::Platform;
 use switchboard::store::{PauseScope, RetryPause};
 
 use crate::support::db::{Db, on_both_databases};

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use switchboard::core::ids::TurnId;
-use switchboard::core::outbox::keys;
+use switchboard::domain::ids::TurnId;
+use switchboard::domain::outbound::keys;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::discord_world::{DiscordSetup, DiscordWorld};

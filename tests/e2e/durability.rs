@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use switchboard::core::ids::TurnId;
-use switchboard::core::outbox::keys;
+use switchboard::domain::ids::TurnId;
+use switchboard::domain::outbound::keys;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::fake_telegram::{BotMessage, Sent};

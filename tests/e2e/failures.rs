@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use switchboard::core::thread::Platform;
+use switchboard::domain::thread::Platform;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::fake_telegram::{BotMessage, FakeChat};
@@ -405,7 +405,7 @@ async fn check_passes_in_a_correct_setup() {
 /// chat gets one polite refusal naming their user id, every message is audited, nothing runs.
 async fn strangers_get_one_refusal_per_chat_and_nothing_runs(db: Db) {
     let t = Harness::start(db).await;
-    let hour = || switchboard::core::ids::now_ms() / 3_600_000;
+    let hour = || switchboard::domain::ids::now_ms() / 3_600_000;
     let first_hour = hour();
     let mallory = t.tg.user(2002, "Mallory", Some("mallory"));
     let private = t.tg.private_chat(&mallory);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use switchboard::core::thread::Platform;
+use switchboard::domain::thread::Platform;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::fake_slack::{FakeSlack, FakeSlackConfig, SlackMessage};

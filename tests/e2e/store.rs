@@ -2,15 +2,16 @@
 //! per-session FIFO is ordered, outbound posts are idempotent, edits coalesce without losing
 //! the latest text, and costs are booked from the agent's cumulative figures.
 
-use switchboard::core::agent_event::AgentEvent;
-use switchboard::core::ids::{InboundId, TurnId, now_ms};
-use switchboard::core::inbound::{Inbound, InboundBody};
-use switchboard::core::outbox::{Outbound, OutboundOp, Post};
-use switchboard::core::outcome::Outcome;
-use switchboard::core::thread::{Author, Platform, ThreadRef};
+use switchboard::domain::agent_event::AgentEvent;
+use switchboard::domain::ids::{InboundId, TurnId, now_ms};
+use switchboard::domain::inbound::{Inbound, InboundBody};
+use switchboard::domain::outbound::{Outbound, OutboundOp, Post};
+use switchboard::domain::outcome::Outcome;
+use switchboard::domain::thread::{Author, Platform, ThreadRef};
+use switchboard::domain::turn::TurnState;
 use switchboard::store::{
-    NewSession, NewTurn, PauseScope, RetryPause, SessionRow, Store, TurnState, TurnStats, Tx,
-    outbox, sessions, turns,
+    NewSession, NewTurn, PauseScope, RetryPause, SessionRow, Store, TurnStats, Tx, outbox,
+    sessions, turns,
 };
 
 use crate::support::db::{Db, TestDb, on_both_databases};
@@ -392,7 +393,7 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
 /// are not another's, and pauses already over are forgotten.
 async fn rate_limit_pauses_keep_their_latest_end(db: Db) {
     let (store, _db) = open(db).await;
-    let now = switchboard::core::ids::now_ms();
+    let now = switchboard::domain::ids::now_ms();
     let chat = |c: &str, until_ms| RetryPause {
         scope: PauseScope::Chat(c.into()),
         until_ms,

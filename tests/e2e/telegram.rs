@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use switchboard::core::thread::Platform;
+use switchboard::domain::thread::Platform;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::fake_telegram::UserMessage;

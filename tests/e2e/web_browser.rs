@@ -3,7 +3,7 @@
 //! stop a long turn, look at the hosts, sign out. Each page is kept as a screenshot (test
 //! artifacts) and checked.
 
-use switchboard::core::ids::SessionId;
+use switchboard::domain::ids::SessionId;
 
 use crate::support::browser::{Browser, VIEWPORT};
 use crate::support::db::Db;

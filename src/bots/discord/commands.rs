@@ -36,7 +36,7 @@ pub async fn register(client: &DiscordClient, application: &str, guilds: &[Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::command::COMMANDS;
+    use crate::domain::command::COMMANDS;
 
     /// Every command of the enum is a slash command with its help summary, and nothing else is.
     #[test]

@@ -18,8 +18,8 @@ use super::translate::{
     translate_message, worth_reading,
 };
 use crate::core::Core;
-use crate::core::inbound::Inbound;
-use crate::core::thread::ThreadRef;
+use crate::domain::inbound::Inbound;
+use crate::domain::thread::ThreadRef;
 
 /// What the intake works with.
 #[derive(Clone)]

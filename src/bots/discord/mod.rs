@@ -13,16 +13,16 @@
 //! Layout, one job per file: `client` (REST), `ratelimit` (its book of buckets), `gateway` (the
 //! WebSocket and its session), `intake` (store what is for the bot), `translate` (payloads →
 //! core events, pure), `payload` (what Discord sends), `commands` (the slash commands),
-//! `frontend` (who may ask, reactions), `outlet` (sending), `typing` (the indicator),
+//! `policy` (who may ask, reactions), `outlet` (sending), `typing` (the indicator),
 //! `shared` (what the gateway learns and the outlet needs).
 
 pub mod client;
 pub mod commands;
-pub mod frontend;
 mod gateway;
 mod intake;
 pub mod outlet;
 pub mod payload;
+pub mod policy;
 mod ratelimit;
 mod shared;
 pub mod translate;

@@ -23,9 +23,9 @@ use super::shared::Shared;
 use super::translate::{DiscordMe, InteractionRef};
 use super::typing::Typing;
 use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError, markup_parts};
-use crate::core::outbox::{Post, Reaction, keys};
 use crate::core::replies;
-use crate::core::thread::{Platform, ThreadRef};
+use crate::domain::outbound::{Post, Reaction, keys};
+use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::discord::{MESSAGE_LIMIT, render};
 use crate::runner::transport::BoxFuture;
 

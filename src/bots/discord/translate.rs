@@ -29,9 +29,9 @@
 use serde_json::json;
 
 use super::payload::{Interaction, Message, is_thread};
-use crate::core::command::{Command, CommandError, parse};
-use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
-use crate::core::thread::{Author, Platform, ThreadRef};
+use crate::domain::command::{Command, CommandError, parse};
+use crate::domain::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
+use crate::domain::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is, and whose messages it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +137,7 @@ pub fn message_key(message_id: &str) -> String {
     format!("msg:{message_id}")
 }
 
-/// What the frontend's allowlists need: the guild and the author's roles in it.
+/// What the policy's allowlists need: the guild and the author's roles in it.
 fn context(guild: Option<&str>, roles: Option<&[String]>) -> serde_json::Value {
     json!({
         "guild": guild,

@@ -5,8 +5,8 @@
 //! did not fit.
 
 use super::outlet::{COMMENT_ROOM, FILE_ROOM, attachment_block};
-use crate::core::outbox::Attachment;
 use crate::core::replies;
+use crate::domain::outbound::Attachment;
 use crate::render::markdown;
 
 /// A turn's answer as comments: the tracking comment's new text, and what continues below it.

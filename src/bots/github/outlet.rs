@@ -12,8 +12,8 @@ use std::sync::Arc;
 use super::client::{ApiError, GitHubClient};
 use super::review::MARKER;
 use crate::bots::outlet::{Outlet, OutletPart, PartId, SendError};
-use crate::core::outbox::{Attachment, Post, Reaction, keys};
-use crate::core::thread::{Platform, ThreadRef};
+use crate::domain::outbound::{Attachment, Post, Reaction, keys};
+use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::markdown;
 use crate::runner::transport::BoxFuture;
 

@@ -17,10 +17,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::payload::{Event, PullRequest, Repository, User};
-use crate::core::command::help_for;
-use crate::core::inbound::after_addressing;
-use crate::core::inbound::{Inbound, InboundBody};
-use crate::core::thread::{Author, Platform, ThreadRef};
+use crate::domain::command::help_for;
+use crate::domain::inbound::after_addressing;
+use crate::domain::inbound::{Inbound, InboundBody};
+use crate::domain::thread::{Author, Platform, ThreadRef};
 
 /// The command word that asks for a dependency review (`@switchboard review-deps`).
 pub const REVIEW_DEPS: &str = "review-deps";
@@ -36,7 +36,7 @@ pub struct Identity {
     pub dependency_bots: Vec<String>,
 }
 
-/// What the GitHub frontend needs back about an event (stored with it).
+/// What the GitHub policy needs back about an event (stored with it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
     pub installation: u64,
@@ -425,8 +425,8 @@ mod tests {
     /// command; anything else is a request for the agent.
     #[test]
     fn a_mention_that_is_exactly_a_command_is_one() {
-        use crate::core::command::Command;
-        use crate::core::inbound::Invalid;
+        use crate::domain::command::Command;
+        use crate::domain::inbound::Invalid;
         let prompt = |text: &str| Some(InboundBody::Prompt { text: text.into() });
         assert_eq!(
             asked("@switchboard new", "switchboard"),

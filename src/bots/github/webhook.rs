@@ -29,7 +29,7 @@ use super::translate::{Identity, translate};
 use crate::bots::signature::verify_sha256_hex;
 use crate::config::Secret;
 use crate::core::Core;
-use crate::core::thread::Platform;
+use crate::domain::thread::Platform;
 use crate::edge::client::ClientAddr;
 use crate::edge::refusals::Refusals;
 

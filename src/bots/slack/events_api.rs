@@ -25,7 +25,7 @@ use super::translate::SlackMe;
 use crate::bots::signature::verify_sha256_hex;
 use crate::config::Secret;
 use crate::core::Core;
-use crate::core::thread::Platform;
+use crate::domain::thread::Platform;
 use crate::edge::client::ClientAddr;
 use crate::edge::refusals::Refusals;
 

@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::payload::{Callback, SlashCommand};
 use super::translate::{Addressed, SlackMe, message_key, translate_command, translate_event};
 use crate::core::Core;
-use crate::core::inbound::Inbound;
+use crate::domain::inbound::Inbound;
 
 /// Stores an Events API callback's event, if it is for the bot.
 pub async fn accept_callback(core: &Core, me: &SlackMe, callback: &Callback) -> Result<()> {

@@ -11,10 +11,10 @@
 
 pub mod client;
 mod events_api;
-pub mod frontend;
 mod intake;
 pub mod outlet;
 pub mod payload;
+pub mod policy;
 mod socket;
 pub mod translate;
 

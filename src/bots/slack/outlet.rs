@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use super::client::{PostMark, SlackClient, SlackError, Upload};
 use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError, markup_parts};
-use crate::core::outbox::{Post, Reaction};
 use crate::core::replies;
-use crate::core::thread::{Platform, ThreadRef};
+use crate::domain::outbound::{Post, Reaction};
+use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::slack::{MESSAGE_LIMIT, render};
 use crate::runner::transport::BoxFuture;
 

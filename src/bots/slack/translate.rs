@@ -21,9 +21,9 @@
 use serde_json::json;
 
 use super::payload::{Event, SlashCommand};
-use crate::core::command::{self, Command};
-use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
-use crate::core::thread::{Author, Platform, ThreadRef};
+use crate::domain::command::{self, Command};
+use crate::domain::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
+use crate::domain::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is, and whose messages it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use teloxide::types::{Update, UpdateKind};
 use super::json_split;
 use super::translate::{BadEntity, BotIdentity, translate};
 use crate::core::Core;
-use crate::core::inbound::Inbound;
+use crate::domain::inbound::Inbound;
 
 /// The audit action of a rejected update.
 const REJECTED: &str = "update_rejected";
@@ -172,7 +172,7 @@ mod tests {
     /// the poller and the webhook read them.
     #[test]
     fn real_updates_are_read_into_events() {
-        use crate::core::inbound::InboundBody;
+        use crate::domain::inbound::InboundBody;
         let me = BotIdentity {
             id: 42,
             username: "switchboard_bot".into(),

@@ -5,10 +5,10 @@
 //! before the offset moves past it (DESIGN invariant 1), and because the webhook's secret token
 //! must be compared in constant time (teloxide's own comparison is not).
 
-pub mod frontend;
 pub mod intake;
 pub mod json_split;
 pub mod outlet;
+pub mod policy;
 mod poller;
 pub mod translate;
 mod webhook;
@@ -23,7 +23,7 @@ use teloxide::types::{AllowedUpdate, BotCommand};
 use crate::bots::pacing::Limits;
 use crate::config::{Secret, TelegramConfig};
 use crate::core::Core;
-use crate::core::command::COMMANDS;
+use crate::domain::command::COMMANDS;
 pub use translate::BotIdentity;
 
 /// How much longer than the long poll itself a getUpdates call may take before it counts as

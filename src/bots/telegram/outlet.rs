@@ -8,9 +8,9 @@ use teloxide::types::{
 };
 
 use crate::bots::outlet::{Outlet, OutletPart, PartId, SendError, post_parts};
-use crate::core::outbox::Post;
 use crate::core::replies;
-use crate::core::thread::{Platform, ThreadRef};
+use crate::domain::outbound::Post;
+use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::telegram::{MESSAGE_LIMIT, render};
 use crate::runner::transport::BoxFuture;
 

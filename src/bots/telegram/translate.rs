@@ -18,9 +18,9 @@ use std::ops::Range;
 
 use teloxide::types::{Message, MessageEntity, MessageEntityKind, Update, UpdateKind};
 
-use crate::core::command::{self, CommandError};
-use crate::core::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
-use crate::core::thread::{Author, Platform, ThreadRef};
+use crate::domain::command::{self, CommandError};
+use crate::domain::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
+use crate::domain::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is (from getMe).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use super::intake;
 use super::translate::BotIdentity;
 use crate::config::Secret;
 use crate::core::Core;
-use crate::core::thread::Platform;
+use crate::domain::thread::Platform;
 use crate::edge::client::ClientAddr;
 use crate::edge::refusals::Refusals;
 

@@ -6,8 +6,8 @@
 //! draw on, the dev server it started on `localhost:3000`. The host needs ImageMagick (display
 //! captures, SVG) and Chromium (pages); a missing tool is a clear message, not an error.
 //!
-//! Every capture is bounded by a time limit (the host's `capture_timeout`, [`TIME_LIMIT`] by
-//! default), and its result is checked to be a PNG before it is sent anywhere.
+//! Every capture is bounded by a time limit (the host's `capture_timeout`, 45 s by default:
+//! `config`'s `DEFAULT_CAPTURE_TIMEOUT`), and its result is checked to be a PNG before it is sent anywhere.
 
 pub mod cdp;
 pub mod display;
@@ -17,9 +17,6 @@ pub mod svg;
 use std::time::Duration;
 
 use super::transport::TransportError;
-
-/// The longest a capture may take by default, from connecting to the last byte.
-pub const TIME_LIMIT: Duration = Duration::from_secs(45);
 
 /// A PNG image and its size in pixels (read from its header).
 #[derive(Debug, Clone, PartialEq, Eq)]

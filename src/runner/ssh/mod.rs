@@ -47,6 +47,7 @@
 //! eventually stalls the other channels of its connection. Stream consumers must keep reading
 //! (or drop the receiver).
 
+mod channel;
 mod connection;
 mod host_keys;
 mod pool;
@@ -59,7 +60,8 @@ use russh::ChannelMsg;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use self::connection::{ChannelGuard, Target, parse_address};
+use self::channel::ChannelGuard;
+use self::connection::{Target, parse_address};
 pub use self::host_keys::{HostKeyPolicy, fingerprint};
 use self::pool::Pool;
 use bytes::Bytes;

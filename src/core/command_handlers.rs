@@ -6,12 +6,12 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::Core;
-use super::command::Command;
-use super::ids::{InboundId, now_ms};
-use super::inbound::Inbound;
-use super::outbox::{Attachment, Outbound, OutboundOp, Post, keys};
 use super::replies::{self, HostChoice};
-use super::router::{reply, reply_post};
+use super::respond::{reply, reply_post};
+use crate::domain::command::Command;
+use crate::domain::ids::{InboundId, now_ms};
+use crate::domain::inbound::Inbound;
+use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post, keys};
 use crate::runner::capture::{self, display, page};
 use crate::runner::health::{self, Health};
 use crate::runner::hosts::Host;
@@ -29,16 +29,16 @@ pub(super) async fn run(
 ) -> Result<()> {
     let text = match command {
         Command::Help => {
-            let frontend = core.frontend(event.platform())?;
+            let policy = core.policy(event.platform())?;
             let hosts = core.hosts.names();
-            let choice = match frontend.pinned_host() {
+            let choice = match policy.pinned_host() {
                 Some(host) => HostChoice::Pinned(host),
                 None => HostChoice::Any {
                     default: &core.defaults.host,
                     hosts: &hosts,
                 },
             };
-            replies::help(event.platform(), &frontend.spelling(), choice)
+            replies::help(event.platform(), &policy.spelling(), choice)
         }
         Command::Sessions => {
             let list = core
@@ -60,8 +60,8 @@ pub(super) async fn run(
 
 async fn new_session(core: &Core, event: &Inbound, host: Option<&str>) -> Result<String> {
     let current = core.store.active_session(&event.thread).await?;
-    let frontend = core.frontend(event.platform())?;
-    let name = match (frontend.pinned_host(), host) {
+    let policy = core.policy(event.platform())?;
+    let name = match (policy.pinned_host(), host) {
         (Some(pinned), Some(asked)) if asked != pinned => {
             return Ok(replies::host_pinned(
                 &core.spelling(event.platform()),

@@ -1,7 +1,7 @@
 //! What each platform decides for itself, behind one trait.
 //!
 //! The core runs every platform's events through the same pipeline — admit, prepare, queue,
-//! run, conclude — but three steps differ by platform, and [`Frontend`] is where they plug in:
+//! run, conclude — but three steps differ by platform, and [`Policy`] is where they plug in:
 //!
 //! - **admit**: who may ask. Telegram checks its allowlists; GitHub asks the API whether the
 //!   commenter has write access, and checks bot identities exactly.
@@ -11,24 +11,25 @@
 //! - **present**: how a turn ends in the thread. Chats edit the status message and post the
 //!   answer as a reply; GitHub replaces its tracking comment with the answer.
 //!
-//! Frontends live with their platform (src/bots/<platform>); the core only sees this trait.
+//! Policies live with their platform (src/bots/<platform>); the core only sees this trait.
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 
-use super::command::Spelling;
-use super::ids::TurnId;
-use super::inbound::{Inbound, IncomingFile};
-use super::outbox::{Attachment, Outbound, OutboundOp, Post, Reaction, keys};
-use super::outcome::Outcome;
 use super::replies;
-use super::thread::{Platform, ThreadRef};
 use crate::config::Secret;
+use crate::domain::admission::Admission;
+use crate::domain::command::Spelling;
+use crate::domain::ids::TurnId;
+use crate::domain::inbound::{Inbound, IncomingFile};
+use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post, Reaction, keys};
+use crate::domain::outcome::Outcome;
+use crate::domain::thread::{Platform, ThreadRef};
+use crate::domain::workspace::Workspace;
 use crate::runner::transport::BoxFuture;
 use crate::store::TurnRow;
 
 /// A platform's decisions.
-pub trait Frontend: Send + Sync + 'static {
+pub trait Policy: Send + Sync + 'static {
     fn platform(&self) -> Platform;
 
     /// Whether the event's author may have it acted on.
@@ -103,37 +104,6 @@ pub trait Frontend: Send + Sync + 'static {
     }
 }
 
-/// Whether an event may be acted on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Admission {
-    Allowed,
-    Refused(Refusal),
-}
-
-impl Admission {
-    /// Allowed, or refused as not on the allowlists.
-    pub fn by_allowlist(allowed: bool, event: &Inbound) -> Admission {
-        match allowed {
-            true => Admission::Allowed,
-            false => Admission::Refused(Refusal::NotAllowed {
-                user_id: event.author.id.clone(),
-            }),
-        }
-    }
-}
-
-/// Why an author was refused (the replies module words it; every refusal is audited).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Refusal {
-    /// Not on the platform's allowlists.
-    NotAllowed { user_id: String },
-    /// No write access to the repository.
-    NoWriteAccess { login: String, permission: String },
-    /// Not worth an answer (an account pretending to be a known bot, the bot itself): audited
-    /// only.
-    Silent { reason: String },
-}
-
 /// What the agent gets for a prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prepared {
@@ -141,48 +111,13 @@ pub struct Prepared {
     pub prompt: String,
     /// Where the agent works, when it is more than the session's working directory.
     pub workspace: Option<Workspace>,
-    /// What the frontend wants back in [`Frontend::present`] (stored with the turn).
+    /// What the policy wants back in [`Policy::present`] (stored with the turn).
     pub memo: Option<serde_json::Value>,
     /// The host a new session for this thread goes to (default: `defaults.host`).
     pub host: Option<String>,
 }
 
-/// A place a turn works in that must be prepared before the agent starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Workspace {
-    Git(GitCheckout),
-}
-
-/// A Git checkout on the host, fetched before the turn and optionally pushed after it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GitCheckout {
-    pub clone_url: String,
-    /// What to check out: `refs/pull/7/head`, or a branch name.
-    pub fetch_ref: String,
-    /// Also fetched, as `refs/switchboard/base-branch` (a pull request's base), if set.
-    pub base_ref: Option<String>,
-    /// The checkout's directory, relative to the host's workdir.
-    pub dir: String,
-    /// The credential the frontend turns into a token for git (never stored).
-    pub credential: String,
-    /// Where the agent's new commits are pushed (`None`: never pushed).
-    pub push: Option<PushTarget>,
-}
-
-impl GitCheckout {
-    /// The checkout's path on a host whose workdir is `workdir`.
-    pub fn path_in(&self, workdir: &str) -> String {
-        format!("{}/{}", workdir.trim_end_matches('/'), self.dir)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PushTarget {
-    pub url: String,
-    pub branch: String,
-}
-
-/// How a turn ended, for [`Frontend::present`].
+/// How a turn ended, for [`Policy::present`].
 #[derive(Debug)]
 pub struct Ending<'a> {
     pub turn: &'a TurnRow,

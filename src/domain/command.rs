@@ -114,7 +114,7 @@ pub enum Spelling {
 }
 
 impl Spelling {
-    /// How a platform spells commands when its frontend says nothing more precise.
+    /// How a platform spells commands when its policy says nothing more precise.
     pub fn of(platform: Platform) -> Spelling {
         match platform {
             Platform::Slack | Platform::GitHub => Spelling::Mention(DEFAULT_HANDLE.to_owned()),

@@ -9,24 +9,23 @@ use anyhow::Result;
 
 use super::client::SlackClient;
 use crate::core::access::Access;
-use crate::core::frontend::{
-    Admission, Ending, Frontend, reacting_acknowledgement, reacting_ending,
-};
-use crate::core::ids::TurnId;
-use crate::core::inbound::{Inbound, IncomingFile};
-use crate::core::outbox::Outbound;
-use crate::core::thread::Platform;
+use crate::core::policy::{Ending, Policy, reacting_acknowledgement, reacting_ending};
+use crate::domain::admission::Admission;
+use crate::domain::ids::TurnId;
+use crate::domain::inbound::{Inbound, IncomingFile};
+use crate::domain::outbound::Outbound;
+use crate::domain::thread::Platform;
 use crate::runner::transport::BoxFuture;
 
-pub struct SlackFrontend {
+pub struct SlackPolicy {
     users: Access,
     teams: HashSet<String>,
     client: Arc<SlackClient>,
 }
 
-impl SlackFrontend {
-    pub fn new(users: &[String], teams: &[String], client: Arc<SlackClient>) -> SlackFrontend {
-        SlackFrontend {
+impl SlackPolicy {
+    pub fn new(users: &[String], teams: &[String], client: Arc<SlackClient>) -> SlackPolicy {
+        SlackPolicy {
             users: Access::new(users, std::iter::empty::<String>()),
             teams: teams.iter().cloned().collect(),
             client,
@@ -42,7 +41,7 @@ impl SlackFrontend {
     }
 }
 
-impl Frontend for SlackFrontend {
+impl Policy for SlackPolicy {
     fn platform(&self) -> Platform {
         Platform::Slack
     }
@@ -76,9 +75,9 @@ mod tests {
 
     use super::*;
     use crate::config::Secret;
-    use crate::core::frontend::Refusal;
-    use crate::core::inbound::InboundBody;
-    use crate::core::thread::{Author, ThreadRef};
+    use crate::domain::admission::Refusal;
+    use crate::domain::inbound::InboundBody;
+    use crate::domain::thread::{Author, ThreadRef};
 
     fn event(user: &str, team: &str) -> Inbound {
         Inbound {
@@ -99,24 +98,24 @@ mod tests {
         }
     }
 
-    /// A frontend whose client is never called (admission needs no I/O).
-    fn slack(users: &[String], teams: &[String]) -> SlackFrontend {
+    /// A policy whose client is never called (admission needs no I/O).
+    fn slack(users: &[String], teams: &[String]) -> SlackPolicy {
         let client =
             SlackClient::new("http://127.0.0.1:9/api/", Secret::new("xoxb-unused")).unwrap();
-        SlackFrontend::new(users, teams, Arc::new(client))
+        SlackPolicy::new(users, teams, Arc::new(client))
     }
 
-    async fn admitted(frontend: &SlackFrontend, user: &str, team: &str) -> Admission {
-        frontend.admit(&event(user, team)).await.unwrap()
+    async fn admitted(policy: &SlackPolicy, user: &str, team: &str) -> Admission {
+        policy.admit(&event(user, team)).await.unwrap()
     }
 
     #[tokio::test]
     async fn listed_users_and_everyone_in_listed_workspaces_nobody_else() {
-        let frontend = slack(&["U1".into()], &["T9".into()]);
-        assert_eq!(admitted(&frontend, "U1", "T1").await, Admission::Allowed);
-        assert_eq!(admitted(&frontend, "U2", "T9").await, Admission::Allowed);
+        let policy = slack(&["U1".into()], &["T9".into()]);
+        assert_eq!(admitted(&policy, "U1", "T1").await, Admission::Allowed);
+        assert_eq!(admitted(&policy, "U2", "T9").await, Admission::Allowed);
         assert_eq!(
-            admitted(&frontend, "U2", "T1").await,
+            admitted(&policy, "U2", "T1").await,
             Admission::Refused(Refusal::NotAllowed {
                 user_id: "U2".into()
             })

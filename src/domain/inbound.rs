@@ -15,7 +15,7 @@ pub struct Inbound {
     /// The platform message id, so answers can reply to it.
     pub message_id: Option<String>,
     pub body: InboundBody,
-    /// What the platform's frontend needs back about the event (opaque to the core).
+    /// What the platform's policy needs back about the event (opaque to the core).
     #[serde(default)]
     pub context: Option<serde_json::Value>,
     /// Photos and files sent with the message, for the agent's inbox.
@@ -31,7 +31,7 @@ pub struct IncomingFile {
     pub name: String,
     /// Its size in bytes, when the platform says.
     pub size: Option<u64>,
-    /// What the platform's frontend fetches it by: a Telegram `file_id`, a Slack or Discord URL.
+    /// What the platform's policy fetches it by: a Telegram `file_id`, a Slack or Discord URL.
     pub source: String,
 }
 

@@ -1,33 +1,34 @@
-//! The console as a platform: its prompts go through the core like any chat's (admitted,
-//! queued, acknowledged, ended by the same code), and its "delivery" is the outbox itself —
-//! the pages read each answer's post from there — so the outlet only marks posts as delivered.
+//! The web console as a platform, beside the others (its HTTP side, pages and API, is
+//! `src/web`): its prompts go through the core like any chat's (admitted, queued, acknowledged,
+//! ended by the same code), and its "delivery" is the outbox itself — the pages read each
+//! answer's post from there — so the outlet only marks posts as delivered.
 
 use anyhow::Result;
 
-use super::auth::Viewer;
 use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError};
 use crate::bots::pacing::Limits;
 use crate::config::{ADMIN, WebUser};
-use crate::core::frontend::{Admission, Frontend, Refusal};
-use crate::core::inbound::Inbound;
-use crate::core::outbox::Post;
-use crate::core::thread::{Platform, ThreadRef};
+use crate::core::policy::Policy;
+use crate::domain::admission::{Admission, Refusal};
+use crate::domain::inbound::Inbound;
+use crate::domain::outbound::Post;
+use crate::domain::thread::{Platform, ThreadRef};
 use crate::runner::transport::BoxFuture;
 
 /// Who may use the console's sessions: the admin and the configured users.
-pub struct WebFrontend {
+pub struct WebPolicy {
     users: Vec<String>,
 }
 
-impl WebFrontend {
-    pub fn new(users: &[WebUser]) -> WebFrontend {
-        WebFrontend {
+impl WebPolicy {
+    pub fn new(users: &[WebUser]) -> WebPolicy {
+        WebPolicy {
             users: users.iter().map(|u| u.name.clone()).collect(),
         }
     }
 }
 
-impl Frontend for WebFrontend {
+impl Policy for WebPolicy {
     fn platform(&self) -> Platform {
         Platform::Web
     }
@@ -46,15 +47,6 @@ impl Frontend for WebFrontend {
             })
         };
         Box::pin(async move { Ok(admission) })
-    }
-}
-
-/// The thread of a new console session of `viewer`.
-pub fn new_thread(viewer: &Viewer, id: &str) -> ThreadRef {
-    ThreadRef {
-        platform: Platform::Web,
-        chat: viewer.user.clone(),
-        topic: Some(id.to_owned()),
     }
 }
 

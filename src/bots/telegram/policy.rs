@@ -10,19 +10,20 @@ use teloxide::prelude::Requester;
 use teloxide::types::FileId;
 
 use crate::core::access::Access;
-use crate::core::frontend::{Admission, Frontend, Refusal};
-use crate::core::inbound::{Inbound, IncomingFile};
-use crate::core::thread::Platform;
+use crate::core::policy::Policy;
+use crate::domain::admission::{Admission, Refusal};
+use crate::domain::inbound::{Inbound, IncomingFile};
+use crate::domain::thread::Platform;
 use crate::runner::transport::BoxFuture;
 
-pub struct TelegramFrontend {
+pub struct TelegramPolicy {
     access: Access,
     bot: Bot,
 }
 
-impl TelegramFrontend {
-    pub fn new(access: Access, bot: Bot) -> TelegramFrontend {
-        TelegramFrontend { access, bot }
+impl TelegramPolicy {
+    pub fn new(access: Access, bot: Bot) -> TelegramPolicy {
+        TelegramPolicy { access, bot }
     }
 
     async fn download(&self, file: &IncomingFile, max: u64) -> Result<Option<Vec<u8>>> {
@@ -46,7 +47,7 @@ impl TelegramFrontend {
     }
 }
 
-impl Frontend for TelegramFrontend {
+impl Policy for TelegramPolicy {
     fn platform(&self) -> Platform {
         Platform::Telegram
     }

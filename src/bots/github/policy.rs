@@ -27,16 +27,16 @@ use super::prompt::{self, InlineSpot, MentionContext, PastComment, PullRefs};
 use super::review::{self, Findings};
 use super::translate::{Context, Identity, Request, Trigger};
 use crate::config::{GitHubConfig, Secret};
-use crate::core::command::Spelling;
-use crate::core::frontend::{
-    Admission, Ending, Frontend, GitCheckout, Prepared, PushTarget, Refusal, Workspace,
-};
-use crate::core::ids::TurnId;
-use crate::core::inbound::Inbound;
-use crate::core::outbox::{Outbound, OutboundOp, Post, Reaction, keys};
-use crate::core::outcome::Outcome;
+use crate::core::policy::{Ending, Policy, Prepared};
 use crate::core::replies;
-use crate::core::thread::Platform;
+use crate::domain::admission::{Admission, Refusal};
+use crate::domain::command::Spelling;
+use crate::domain::ids::TurnId;
+use crate::domain::inbound::Inbound;
+use crate::domain::outbound::{Outbound, OutboundOp, Post, Reaction, keys};
+use crate::domain::outcome::Outcome;
+use crate::domain::thread::Platform;
+use crate::domain::workspace::{GitCheckout, PushTarget, Workspace};
 use crate::runner::git;
 use crate::runner::hosts::Host;
 use crate::runner::transport::BoxFuture;
@@ -48,7 +48,7 @@ struct ReviewMemo {
     head_sha: String,
 }
 
-pub struct GitHubFrontend {
+pub struct GitHubPolicy {
     client: Arc<GitHubClient>,
     me: Identity,
     config: GitHubConfig,
@@ -56,14 +56,14 @@ pub struct GitHubFrontend {
     host: Arc<Host>,
 }
 
-impl GitHubFrontend {
+impl GitHubPolicy {
     pub fn new(
         client: Arc<GitHubClient>,
         me: Identity,
         config: GitHubConfig,
         host: Arc<Host>,
-    ) -> GitHubFrontend {
-        GitHubFrontend {
+    ) -> GitHubPolicy {
+        GitHubPolicy {
             client,
             me,
             config,
@@ -322,7 +322,7 @@ fn nonce() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-impl Frontend for GitHubFrontend {
+impl Policy for GitHubPolicy {
     fn platform(&self) -> Platform {
         Platform::GitHub
     }

@@ -10,31 +10,30 @@ use anyhow::Result;
 
 use super::client::DiscordClient;
 use super::translate::InteractionRef;
-use crate::core::frontend::{
-    Admission, Ending, Frontend, reacting_acknowledgement, reacting_ending,
-};
-use crate::core::ids::TurnId;
-use crate::core::inbound::{Inbound, IncomingFile};
-use crate::core::outbox::Outbound;
-use crate::core::thread::Platform;
+use crate::core::policy::{Ending, Policy, reacting_acknowledgement, reacting_ending};
+use crate::domain::admission::Admission;
+use crate::domain::ids::TurnId;
+use crate::domain::inbound::{Inbound, IncomingFile};
+use crate::domain::outbound::Outbound;
+use crate::domain::thread::Platform;
 use crate::runner::transport::BoxFuture;
 
-pub struct DiscordFrontend {
+pub struct DiscordPolicy {
     users: HashSet<String>,
     roles: HashSet<String>,
     guilds: HashSet<String>,
     client: Arc<DiscordClient>,
 }
 
-impl DiscordFrontend {
+impl DiscordPolicy {
     pub fn new(
         users: &[String],
         roles: &[String],
         guilds: &[String],
         client: Arc<DiscordClient>,
-    ) -> DiscordFrontend {
+    ) -> DiscordPolicy {
         let set = |ids: &[String]| ids.iter().cloned().collect();
-        DiscordFrontend {
+        DiscordPolicy {
             users: set(users),
             roles: set(roles),
             guilds: set(guilds),
@@ -69,7 +68,7 @@ fn reactable(message: &str) -> bool {
     InteractionRef::parse(message).is_none()
 }
 
-impl Frontend for DiscordFrontend {
+impl Policy for DiscordPolicy {
     fn platform(&self) -> Platform {
         Platform::Discord
     }
@@ -99,19 +98,19 @@ impl Frontend for DiscordFrontend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::inbound::InboundBody;
-    use crate::core::outbox::{OutboundOp, Reaction};
-    use crate::core::thread::Author;
-    use crate::core::thread::ThreadRef;
+    use crate::domain::inbound::InboundBody;
+    use crate::domain::outbound::{OutboundOp, Reaction};
+    use crate::domain::thread::Author;
+    use crate::domain::thread::ThreadRef;
     use serde_json::json;
 
     use crate::config::Secret;
 
-    /// A frontend whose client is never called (admission needs no I/O).
-    fn discord(users: &[String], roles: &[String], guilds: &[String]) -> DiscordFrontend {
+    /// A policy whose client is never called (admission needs no I/O).
+    fn discord(users: &[String], roles: &[String], guilds: &[String]) -> DiscordPolicy {
         let client =
             DiscordClient::new("http://127.0.0.1:9/api/v10", Secret::new("unused")).unwrap();
-        DiscordFrontend::new(users, roles, guilds, Arc::new(client))
+        DiscordPolicy::new(users, roles, guilds, Arc::new(client))
     }
 
     fn event(user: &str, context: serde_json::Value, message_id: &str) -> Inbound {
@@ -135,23 +134,23 @@ mod tests {
 
     #[test]
     fn users_roles_and_guilds_are_allowlists_and_nobody_is_allowed_by_default() {
-        let frontend = discord(&["10".into()], &["77".into()], &["5".into()]);
+        let policy = discord(&["10".into()], &["77".into()], &["5".into()]);
         let in_guild = |roles: serde_json::Value| json!({"guild": "1", "roles": roles});
-        assert!(frontend.allows(&event("10", json!({"guild": null, "roles": []}), "1")));
-        assert!(frontend.allows(&event("11", in_guild(json!(["76", "77"])), "1")));
-        assert!(!frontend.allows(&event("11", in_guild(json!(["76"])), "1")));
-        assert!(frontend.allows(&event("11", json!({"guild": "5", "roles": []}), "1")));
-        assert!(!frontend.allows(&event("11", json!({"guild": null, "roles": []}), "1")));
+        assert!(policy.allows(&event("10", json!({"guild": null, "roles": []}), "1")));
+        assert!(policy.allows(&event("11", in_guild(json!(["76", "77"])), "1")));
+        assert!(!policy.allows(&event("11", in_guild(json!(["76"])), "1")));
+        assert!(policy.allows(&event("11", json!({"guild": "5", "roles": []}), "1")));
+        assert!(!policy.allows(&event("11", json!({"guild": null, "roles": []}), "1")));
         let nobody = discord(&[], &[], &[]);
         assert!(!nobody.allows(&event("10", in_guild(json!(["77"])), "1")));
     }
 
     #[test]
     fn requests_get_eyes_but_slash_commands_no_reaction() {
-        let frontend = discord(&["10".into()], &[], &[]);
+        let policy = discord(&["10".into()], &[], &[]);
         let turn = TurnId::generate();
         let message = event("10", json!({}), "1");
-        let acks = frontend.acknowledge(&message, &turn, 0);
+        let acks = policy.acknowledge(&message, &turn, 0);
         assert!(matches!(
             acks[0].op,
             OutboundOp::React {
@@ -161,7 +160,7 @@ mod tests {
         ));
         assert_eq!(acks.len(), 2);
         let interaction = event("10", json!({}), &InteractionRef::encode("42", "tok"));
-        let acks = frontend.acknowledge(&interaction, &turn, 0);
+        let acks = policy.acknowledge(&interaction, &turn, 0);
         assert_eq!(acks.len(), 1, "{acks:#?}");
         assert!(matches!(acks[0].op, OutboundOp::Post(_)));
     }

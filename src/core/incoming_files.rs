@@ -17,9 +17,9 @@
 use anyhow::{Context, Result};
 
 use super::Core;
-use super::ids::InboundId;
-use super::inbound::{Inbound, IncomingFile};
 use super::replies;
+use crate::domain::ids::InboundId;
+use crate::domain::inbound::{Inbound, IncomingFile};
 use crate::runner::shell::{quote, quote_path};
 use crate::runner::transport::Transport;
 
@@ -52,11 +52,11 @@ pub async fn deliver(core: &Core, id: &InboundId, event: &Inbound, text: &str) -
         .get(&host_name)
         .with_context(|| format!("the host {host_name} is not configured"))?;
     let workdir = workdir.unwrap_or_else(|| host.workdir.clone());
-    let frontend = core.frontend(event.platform())?;
+    let policy = core.policy(event.platform())?;
     let folder = format!("{INBOX}/{}", message_folder(id));
     let mut paths = Vec::with_capacity(event.files.len());
     for (index, file) in event.files.iter().enumerate() {
-        let data = match frontend.fetch(file, limit).await {
+        let data = match policy.fetch(file, limit).await {
             Ok(Some(data)) => data,
             Ok(None) => return Ok(Err(replies::file_too_large(&file.name, limit))),
             Err(e) => {
