@@ -203,6 +203,36 @@ fn every_floor_imports_only_the_floors_below_it() {
 }
 
 #[test]
+fn the_domain_does_no_io_and_needs_no_runtime() {
+    let forbidden = [
+        "tokio",
+        "sqlx",
+        "reqwest",
+        "russh",
+        "axum",
+        "std::fs",
+        "std::net",
+        "std::process",
+    ];
+    let mut wrong = Vec::new();
+    for (segments, code) in library() {
+        if segments[0] != "domain" {
+            continue;
+        }
+        for word in forbidden {
+            if code.contains(&format!("{word}::")) {
+                wrong.push(format!("{} uses {word}", segments.join("/")));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "the domain must stay plain data:\n  {}",
+        wrong.join("\n  ")
+    );
+}
+
+#[test]
 fn modules_beside_each_other_import_no_circle() {
     // Edges between the children of each folder: `a/b/x.rs` naming `super::y` or
     // `crate::a::b::y` depends on its sibling `y`.

@@ -27,8 +27,8 @@ use crate::domain::ids::now_ms;
 use crate::domain::outbound::{Attachment, OutboundOp, Post, Reaction, StatusWith};
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::panics;
-use crate::runner::transport::BoxFuture;
 use crate::store::{OutboxRow, PauseScope, RetryPause};
+use futures_util::future::BoxFuture;
 
 /// How often the loop looks for work without a wake-up (work queued by another replica, and
 /// deferred retries).

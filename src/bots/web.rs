@@ -13,7 +13,7 @@ use crate::domain::admission::{Admission, Refusal};
 use crate::domain::inbound::Inbound;
 use crate::domain::outbound::Post;
 use crate::domain::thread::{Platform, ThreadRef};
-use crate::runner::transport::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// Who may use the console's sessions: the admin and the configured users.
 pub struct WebPolicy {

@@ -25,8 +25,8 @@ use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post, Reaction, 
 use crate::domain::outcome::Outcome;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::domain::workspace::Workspace;
-use crate::runner::transport::BoxFuture;
 use crate::store::TurnRow;
+use futures_util::future::BoxFuture;
 
 /// A platform's decisions.
 pub trait Policy: Send + Sync + 'static {

@@ -16,8 +16,8 @@ use crate::domain::inbound::{Inbound, InboundBody};
 use crate::domain::outbound::Outbound;
 use crate::domain::thread::{Author, Platform, ThreadRef};
 use crate::runner::hosts::Hosts;
-use crate::runner::transport::BoxFuture;
 use crate::store::Store;
+use futures_util::future::BoxFuture;
 
 /// The core and the directory its database lives in (deleted when dropped).
 pub async fn core(policies: Vec<Arc<dyn Policy>>) -> (Arc<Core>, tempfile::TempDir) {

@@ -22,8 +22,9 @@ use tokio::sync::mpsc;
 
 use crate::runner::agent_env;
 use crate::runner::transport::{
-    BoxFuture, Conversation, ExecOutput, INPUT_BUFFER, StreamEvent, Transport, TransportError,
+    Conversation, ExecOutput, INPUT_BUFFER, StreamEvent, Transport, TransportError,
 };
+use futures_util::future::BoxFuture;
 
 /// How many stream events may wait for a slow reader before the reading task pauses.
 const STREAM_BUFFER: usize = 64;

@@ -3,20 +3,16 @@
 //! Everything the runner does on a host — launching a detached turn, following its output file,
 //! signalling its process group, reading health figures — is expressed as small POSIX `sh`
 //! command strings plus, where needed, bytes written to the command's stdin. The [`Transport`]
-//! trait carries exactly that and nothing more, so the local machine (`local`) and an SSH host
+//! trait carries exactly that and nothing more (its methods return boxed futures, so hosts can
+//! be `Arc<dyn Transport>`), so the local machine (`local`) and an SSH host
 //! (`ssh`) speak the same protocol and every turn-level behaviour is tested once for both.
 //!
 //! Command strings are built only from constants and values passed through
 //! [`crate::runner::shell::quote`]; user text (the prompt) only ever travels as stdin bytes.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
-
-/// A boxed, sendable future: keeps [`Transport`] object-safe so hosts can be `Arc<dyn Transport>`.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a finished command left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]

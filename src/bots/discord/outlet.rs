@@ -27,7 +27,7 @@ use crate::core::replies;
 use crate::domain::outbound::{Post, Reaction, keys};
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::discord::{MESSAGE_LIMIT, render};
-use crate::runner::transport::BoxFuture;
+use futures_util::future::BoxFuture;
 
 pub struct DiscordOutlet {
     client: Arc<DiscordClient>,

@@ -16,7 +16,7 @@ use crate::domain::ids::TurnId;
 use crate::domain::inbound::{Inbound, IncomingFile};
 use crate::domain::outbound::Outbound;
 use crate::domain::thread::Platform;
-use crate::runner::transport::BoxFuture;
+use futures_util::future::BoxFuture;
 
 pub struct DiscordPolicy {
     users: HashSet<String>,

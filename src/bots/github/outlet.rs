@@ -15,7 +15,7 @@ use crate::bots::outlet::{Outlet, OutletPart, PartId, SendError};
 use crate::domain::outbound::{Attachment, Post, Reaction, keys};
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::markdown;
-use crate::runner::transport::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// Room in a comment for text (GitHub allows 65,536 characters; the rest is for wrappers).
 pub const COMMENT_ROOM: usize = 60_000;

@@ -39,7 +39,7 @@ use crate::domain::thread::Platform;
 use crate::domain::workspace::{GitCheckout, PushTarget, Workspace};
 use crate::runner::git;
 use crate::runner::hosts::Host;
-use crate::runner::transport::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// What a dependency review's turn keeps for its review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

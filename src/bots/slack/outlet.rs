@@ -10,7 +10,7 @@ use crate::core::replies;
 use crate::domain::outbound::{Post, Reaction};
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::slack::{MESSAGE_LIMIT, render};
-use crate::runner::transport::BoxFuture;
+use futures_util::future::BoxFuture;
 
 pub struct SlackOutlet {
     client: Arc<SlackClient>,

@@ -12,7 +12,7 @@ use crate::core::replies;
 use crate::domain::outbound::Post;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::telegram::{MESSAGE_LIMIT, render};
-use crate::runner::transport::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// One Telegram message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use crate::core::policy::Policy;
 use crate::domain::admission::{Admission, Refusal};
 use crate::domain::inbound::{Inbound, IncomingFile};
 use crate::domain::thread::Platform;
-use crate::runner::transport::BoxFuture;
+use futures_util::future::BoxFuture;
 
 pub struct TelegramPolicy {
     access: Access,

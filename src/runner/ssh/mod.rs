@@ -67,8 +67,9 @@ use self::pool::Pool;
 use bytes::Bytes;
 
 use crate::runner::transport::{
-    BoxFuture, Conversation, ExecOutput, INPUT_BUFFER, StreamEvent, Transport, TransportError,
+    Conversation, ExecOutput, INPUT_BUFFER, StreamEvent, Transport, TransportError,
 };
+use futures_util::future::BoxFuture;
 
 /// How many stream events may wait for a slow reader before the channel's reader pauses.
 const STREAM_BUFFER: usize = 64;
