@@ -440,7 +440,7 @@ mod tests {
             SlackError::RateLimited(Duration::from_secs(30))
         );
         // Without a code, or not shaped as an answer: refused, code unknown.
-        for body in [r#"{"ok": false}"#, r#"{"ok": "yes"}"#, "[]"] {
+        for body in [r#"{"ok": false}"#, r#"{"ok": "yes"}"#, r#""ok""#] {
             assert_eq!(
                 refusal(body),
                 SlackError::Api("unknown_error".into()),
