@@ -13,11 +13,18 @@
 //!
 //! The token travels only in the `Authorization` header and never appears in errors; interaction
 //! tokens sit in paths, so errors never carry URLs (`without_url`).
+//!
+//! Answers are read into serde structs of the fields used ([`ErrorBody`] for refusals, the
+//! payload's objects or [`Identified`] for the rest); an answer without a field it must have is
+//! an error naming the route and the field.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -124,6 +131,41 @@ impl<'a> Call<'a> {
     }
 }
 
+/// The body of a refusal, a 429 or another error, as Discord documents it: every field
+/// optional, and a body that is no such JSON (a proxy's page, nothing) reads as empty.
+#[derive(Debug, Default, PartialEq, Deserialize)]
+struct ErrorBody {
+    /// Fractional seconds to wait (429).
+    #[serde(default)]
+    retry_after: Option<f64>,
+    /// Whether the global limit was hit (429).
+    #[serde(default)]
+    global: Option<bool>,
+    /// Discord's JSON error code.
+    #[serde(default)]
+    code: Option<u64>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl ErrorBody {
+    fn read(body: &[u8]) -> ErrorBody {
+        serde_json::from_slice(body).unwrap_or_default()
+    }
+}
+
+/// An answer of which only the id is read: a message, the application.
+#[derive(Deserialize)]
+struct Identified {
+    id: String,
+}
+
+/// `GET /gateway/bot`.
+#[derive(Deserialize)]
+struct GatewayBot {
+    url: String,
+}
+
 /// Where Discord serves attachments.
 const CDN_HOSTS: [&str; 2] = ["cdn.discordapp.com", "media.discordapp.net"];
 
@@ -171,7 +213,15 @@ impl DiscordClient {
         self.book.lock().expect("rate-limit book")
     }
 
-    async fn send(&self, call: Call<'_>) -> Result<Value, DiscordError> {
+    /// Sends a call and reads its answer as a `T`.
+    async fn fetch<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, DiscordError> {
+        let Route(route) = call.limited.route;
+        let body = self.send(call).await?;
+        serde_json::from_slice(&body).map_err(|e| bad_answer(&format!("{route}: {e}")))
+    }
+
+    /// Sends a call; a success's body, unread.
+    async fn send(&self, call: Call<'_>) -> Result<Bytes, DiscordError> {
         let slot = loop {
             let taken = self.book().acquire(&call.limited, Instant::now());
             match taken {
@@ -220,7 +270,7 @@ impl DiscordClient {
         &self,
         limited: &Limited,
         response: reqwest::Response,
-    ) -> Result<Value, DiscordError> {
+    ) -> Result<Bytes, DiscordError> {
         let status = response.status();
         let retry_header = header(&response, "retry-after").and_then(|v| seconds(&v));
         let global_header = header(&response, "x-ratelimit-global").is_some_and(|v| v == "true");
@@ -228,18 +278,17 @@ impl DiscordClient {
             .bytes()
             .await
             .map_err(|e| DiscordError::Network(e.without_url().to_string()))?;
-        let body: Value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-        };
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        let body = ErrorBody::read(&bytes);
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = body["retry_after"]
-                .as_f64()
+            let retry_after = body
+                .retry_after
                 .and_then(duration)
                 .or(retry_header)
                 .unwrap_or(Duration::from_secs(5));
-            let global = body["global"].as_bool().unwrap_or(global_header);
+            let global = body.global.unwrap_or(global_header);
             self.book()
                 .refused(limited, retry_after, global, Instant::now());
             return Err(DiscordError::RateLimited {
@@ -250,72 +299,59 @@ impl DiscordClient {
         if status.is_server_error() {
             return Err(DiscordError::Network(format!("HTTP {status}")));
         }
-        if !status.is_success() {
-            return Err(DiscordError::Api {
-                status: status.as_u16(),
-                code: body["code"].as_u64().unwrap_or(0),
-                message: body["message"].as_str().unwrap_or("no message").to_owned(),
-            });
-        }
-        Ok(body)
+        Err(DiscordError::Api {
+            status: status.as_u16(),
+            code: body.code.unwrap_or(0),
+            message: body.message.unwrap_or_else(|| "no message".into()),
+        })
     }
 
     /// `GET /users/@me`: the bot user.
     pub async fn current_user(&self) -> Result<User, DiscordError> {
-        let v = self
-            .send(Call::new(
-                Method::GET,
-                "/users/@me".into(),
-                "GET /users/@me",
-                "",
-            ))
-            .await?;
-        parse(v)
+        self.fetch(Call::new(
+            Method::GET,
+            "/users/@me".into(),
+            "GET /users/@me",
+            "",
+        ))
+        .await
     }
 
     /// `GET /applications/@me`: the application's id.
     pub async fn application_id(&self) -> Result<String, DiscordError> {
-        let v = self
-            .send(Call::new(
+        let application: Identified = self
+            .fetch(Call::new(
                 Method::GET,
                 "/applications/@me".into(),
                 "GET /applications/@me",
                 "",
             ))
             .await?;
-        v["id"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| bad_answer("no id in the application"))
+        Ok(application.id)
     }
 
     /// `GET /gateway/bot`: where to connect.
     pub async fn gateway_url(&self) -> Result<String, DiscordError> {
-        let v = self
-            .send(Call::new(
+        let gateway: GatewayBot = self
+            .fetch(Call::new(
                 Method::GET,
                 "/gateway/bot".into(),
                 "GET /gateway/bot",
                 "",
             ))
             .await?;
-        v["url"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| bad_answer("no url in /gateway/bot"))
+        Ok(gateway.url)
     }
 
     /// `GET /channels/{id}`.
     pub async fn channel(&self, id: &str) -> Result<Channel, DiscordError> {
-        let v = self
-            .send(Call::new(
-                Method::GET,
-                format!("/channels/{id}"),
-                "GET /channels/{channel}",
-                id,
-            ))
-            .await?;
-        parse(v)
+        self.fetch(Call::new(
+            Method::GET,
+            format!("/channels/{id}"),
+            "GET /channels/{channel}",
+            id,
+        ))
+        .await
     }
 
     /// `POST /channels/{id}/messages`: returns the new message's id. `reply_to` must be in the
@@ -354,7 +390,8 @@ impl DiscordClient {
         )
         .json(body);
         call.file = file;
-        message_id(self.send(call).await?)
+        let message: Identified = self.fetch(call).await?;
+        Ok(message.id)
     }
 
     /// `PATCH /channels/{id}/messages/{id}`: replaces a message's content.
@@ -519,7 +556,8 @@ impl DiscordClient {
             .json(body)
             .interaction();
         call.file = file;
-        message_id(self.send(call).await?)
+        let message: Identified = self.fetch(call).await?;
+        Ok(message.id)
     }
 }
 
@@ -561,17 +599,6 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
 
 fn bad_answer(what: &str) -> DiscordError {
     DiscordError::Network(format!("unexpected answer: {what}"))
-}
-
-fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, DiscordError> {
-    serde_json::from_value(v).map_err(|e| bad_answer(&e.to_string()))
-}
-
-fn message_id(v: Value) -> Result<String, DiscordError> {
-    v["id"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| bad_answer("no message id"))
 }
 
 /// Fractional seconds as Discord writes them (`"1.234"`).
@@ -661,9 +688,26 @@ mod tests {
                 "{}/tests/fixtures/discord/{file}",
                 env!("CARGO_MANIFEST_DIR")
             );
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-            assert!(v["retry_after"].as_f64().unwrap() > 60.0, "{file}");
-            assert_eq!(v["global"].as_bool(), Some(global), "{file}");
+            let body = ErrorBody::read(&std::fs::read(path).unwrap());
+            assert!(body.retry_after.unwrap() > 60.0, "{file}");
+            assert_eq!(body.global, Some(global), "{file}");
+        }
+    }
+
+    #[test]
+    fn error_bodies_read_what_they_carry() {
+        let body = ErrorBody::read(br#"{"message": "Unknown Channel", "code": 10003}"#);
+        assert_eq!(body.code, Some(10003));
+        assert_eq!(body.message.as_deref(), Some("Unknown Channel"));
+        assert_eq!(body.retry_after, None);
+        // A whole-number wait is seconds too.
+        assert_eq!(
+            ErrorBody::read(br#"{"retry_after": 2}"#).retry_after,
+            Some(2.0)
+        );
+        // Nothing, or a page that is not Discord's: nothing known.
+        for unreadable in [&b""[..], b"<html>502</html>", b"true", br#"{"code": "x"}"#] {
+            assert_eq!(ErrorBody::read(unreadable), ErrorBody::default());
         }
     }
 

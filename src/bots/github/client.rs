@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::app_auth::{AppKey, TokenCache};
 use super::payload::{Comment, Issue, PullRequest, User};
+use super::permission::{CollaboratorPermission, Permission};
 use crate::config::Secret;
 
 /// Pages read at most from a paginated list (100 items each).
@@ -62,9 +63,32 @@ pub struct ReviewSummary {
     pub user: Option<User>,
 }
 
+/// An answer of which only the id is read: something created, an installation.
 #[derive(Deserialize)]
-struct Created {
+struct Identified {
     id: u64,
+}
+
+/// `GET /app`: the App's slug.
+#[derive(Deserialize)]
+struct App {
+    slug: String,
+}
+
+/// `POST /app/installations/{id}/access_tokens`.
+#[derive(Deserialize)]
+struct InstallationToken {
+    token: String,
+    /// RFC 3339; without it (or unreadable), the token is kept 50 minutes.
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+/// The body of a refusal; GitHub's `message` says why (and may name a rate limit).
+#[derive(Default, Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: String,
 }
 
 pub struct GitHubClient {
@@ -109,8 +133,7 @@ impl GitHubClient {
             return Ok(response);
         }
         let headers = response.headers().clone();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        let message = body["message"].as_str().unwrap_or("").to_owned();
+        let message = refusal_message(&response.bytes().await.unwrap_or_default());
         if let Some(retry_after) = rate_limit_wait(status, &headers, &message, SystemTime::now()) {
             return Err(ApiError::RateLimited { retry_after });
         }
@@ -130,11 +153,8 @@ impl GitHubClient {
                     .bearer_auth(jwt.expose()),
             )
             .await?;
-        let app: Value = decode(response).await?;
-        app["slug"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| ApiError::Decode("no slug in /app".into()))
+        let app: App = decode(response).await?;
+        Ok(app.slug)
     }
 
     fn jwt(&self) -> Result<Secret, ApiError> {
@@ -156,15 +176,12 @@ impl GitHubClient {
         let response = self
             .send(self.http.post(url).bearer_auth(jwt.expose()))
             .await?;
-        let body: Value = decode(response).await?;
-        let token = body["token"]
-            .as_str()
-            .ok_or_else(|| ApiError::Decode("no token in the answer".into()))?;
-        let expires = body["expires_at"]
-            .as_str()
-            .and_then(|t| humantime::parse_rfc3339(t).ok())
+        let answer: InstallationToken = decode(response).await?;
+        let expires = answer
+            .expires_at
+            .and_then(|t| humantime::parse_rfc3339(&t).ok())
             .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(3000));
-        let token = Secret::new(token);
+        let token = Secret::new(answer.token);
         self.tokens.put(installation, token.clone(), expires);
         Ok(token)
     }
@@ -184,10 +201,7 @@ impl GitHubClient {
         let response = self
             .send(self.http.get(url).bearer_auth(jwt.expose()))
             .await?;
-        let body: Value = decode(response).await?;
-        let id = body["id"]
-            .as_u64()
-            .ok_or_else(|| ApiError::Decode("no installation id".into()))?;
+        let Identified { id } = decode(response).await?;
         self.remember_installation(repo, id);
         Ok(id)
     }
@@ -246,25 +260,14 @@ impl GitHubClient {
         Ok(all)
     }
 
-    /// `admin`, `write`, `read` or `none` (a `maintain` role counts as `write`).
-    pub async fn permission(&self, repo: &str, login: &str) -> Result<String, ApiError> {
-        let body: Value = match self
-            .get(
-                repo,
-                &format!("/repos/{repo}/collaborators/{login}/permission"),
-            )
-            .await
-        {
-            Err(ApiError::Status { status: 404, .. }) => return Ok("none".to_owned()),
-            other => other?,
-        };
-        let role = body["role_name"].as_str().unwrap_or_default();
-        Ok(
-            match (body["permission"].as_str().unwrap_or("none"), role) {
-                (_, "maintain") => "write".to_owned(),
-                (permission, _) => permission.to_owned(),
-            },
-        )
+    /// What `login` may do in `repo` (someone GitHub does not know there has no access).
+    pub async fn permission(&self, repo: &str, login: &str) -> Result<Permission, ApiError> {
+        let path = format!("/repos/{repo}/collaborators/{login}/permission");
+        match self.get::<CollaboratorPermission>(repo, &path).await {
+            Ok(answer) => Ok(answer.level()),
+            Err(ApiError::Status { status: 404, .. }) => Ok(Permission::None),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn issue(&self, repo: &str, number: u64) -> Result<Issue, ApiError> {
@@ -310,7 +313,7 @@ impl GitHubClient {
         body: &str,
     ) -> Result<u64, ApiError> {
         let path = format!("/repos/{repo}/issues/{number}/comments");
-        let created: Created = decode(
+        let created: Identified = decode(
             self.call(repo, Method::POST, &path, Some(json!({ "body": body })))
                 .await?,
         )
@@ -334,7 +337,7 @@ impl GitHubClient {
         body: &str,
     ) -> Result<u64, ApiError> {
         let path = format!("/repos/{repo}/pulls/{number}/comments/{comment}/replies");
-        let created: Created = decode(
+        let created: Identified = decode(
             self.call(repo, Method::POST, &path, Some(json!({ "body": body })))
                 .await?,
         )
@@ -389,7 +392,7 @@ impl GitHubClient {
     ) -> Result<u64, ApiError> {
         let path = format!("/repos/{repo}/pulls/{number}/reviews");
         let payload = json!({ "body": body, "event": "COMMENT" });
-        let created: Created =
+        let created: Identified =
             decode(self.call(repo, Method::POST, &path, Some(payload)).await?).await?;
         Ok(created.id)
     }
@@ -416,6 +419,13 @@ async fn decode<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|e| ApiError::Network(e.without_url().to_string()))?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// What a refusal's body says (GitHub's `message`), or nothing when it says nothing readable.
+fn refusal_message(body: &[u8]) -> String {
+    serde_json::from_slice::<ErrorBody>(body)
+        .unwrap_or_default()
+        .message
 }
 
 /// How long to wait when a failed answer is a rate limit, `None` when it is not. GitHub says
@@ -467,6 +477,32 @@ mod tests {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
         map
+    }
+
+    #[test]
+    fn a_refusal_s_message_is_read_when_there_is_one() {
+        let body = br#"{"message": "API rate limit exceeded for installation ID 1.", "documentation_url": "https://docs.github.com/rest"}"#;
+        assert_eq!(
+            refusal_message(body),
+            "API rate limit exceeded for installation ID 1."
+        );
+        for unreadable in [
+            &b""[..],
+            b"<html>unicorn</html>",
+            br#"{"message": 5}"#,
+            b"{}",
+        ] {
+            assert_eq!(refusal_message(unreadable), "");
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_an_error_naming_it() {
+        let answer = serde_json::from_str::<InstallationToken>(r#"{"expires_at": null}"#);
+        let error = answer.err().expect("no token").to_string();
+        assert!(error.contains("`token`"), "{error}");
+        let answer: InstallationToken = serde_json::from_str(r#"{"token": "ghs_1"}"#).unwrap();
+        assert_eq!((answer.token.as_str(), answer.expires_at), ("ghs_1", None));
     }
 
     #[test]

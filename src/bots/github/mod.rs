@@ -5,7 +5,9 @@
 //! The webhook ([`webhook`]) checks the signature, stores the delivery and answers at once;
 //! the [`policy`] decides (write access, exact bot identities), gathers the context and the
 //! checkout for the agent and shapes how turns end; the [`outlet`] writes comments, replies,
-//! reactions and reviews, and [`answer`] lays a turn's answer out as comments. [`client`] is the REST client, [`app_auth`] the App's JWT and tokens.
+//! reactions and reviews, and [`answer`] lays a turn's answer out as comments. [`client`] is the
+//! REST client (its answers read into small serde structs), [`app_auth`] the App's JWT and
+//! tokens, [`permission`] someone's access level on a repository.
 
 pub mod answer;
 pub mod app_auth;
@@ -13,6 +15,7 @@ pub mod client;
 pub mod deps;
 pub mod outlet;
 pub mod payload;
+pub mod permission;
 pub mod policy;
 pub mod prompt;
 pub mod review;

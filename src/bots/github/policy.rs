@@ -73,11 +73,11 @@ impl GitHubPolicy {
 
     async fn has_write_access(&self, repo: &str, login: &str) -> Result<Admission> {
         let permission = self.client.permission(repo, login).await?;
-        Ok(match permission.as_str() {
-            "admin" | "write" => Admission::Allowed,
-            _ => Admission::Refused(Refusal::NoWriteAccess {
+        Ok(match permission.can_write() {
+            true => Admission::Allowed,
+            false => Admission::Refused(Refusal::NoWriteAccess {
                 login: login.to_owned(),
-                permission,
+                permission: permission.to_string(),
             }),
         })
     }

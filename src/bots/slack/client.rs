@@ -5,10 +5,16 @@
 //! with a `Retry-After` header when a method's rate tier is exhausted; [`SlackError`] keeps
 //! those apart so the outbox can wait, retry or give up. Tokens travel only in the
 //! `Authorization` header and never appear in errors.
+//!
+//! Answers are read into small serde structs holding only the fields used: first the envelope
+//! every answer shares (`ok`, `error`), then the method's own fields. A field Slack must send and
+//! did not is [`SlackError::Api`] naming the method and the field.
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer, IgnoredAny};
 use serde_json::{Value, json};
 
 use crate::bots::download;
@@ -44,13 +50,16 @@ impl SlackError {
     }
 }
 
-/// Who the bot is in its workspace (`auth.test`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who the bot is in its workspace: the answer of `auth.test` (a field it lacks is empty).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct SlackIdentity {
+    #[serde(default)]
     pub team_id: String,
     /// The bot's user id (`U…`): what a mention of it looks like (`<@U…>`).
+    #[serde(default)]
     pub user_id: String,
     /// The bot id (`B…`) its own messages carry.
+    #[serde(default)]
     pub bot_id: String,
 }
 
@@ -76,13 +85,92 @@ impl PostMark<'_> {
     }
 
     /// Whether a message from `conversations.*` is a bot's and carries this mark.
-    fn is_on(&self, message: &Value) -> bool {
-        let metadata = &message["metadata"];
-        message["bot_id"].is_string()
-            && metadata["event_type"] == POST_EVENT
-            && metadata["event_payload"]["key"] == self.key
-            && metadata["event_payload"]["part"] == self.part
+    fn is_on(&self, message: &ListedMessage) -> bool {
+        message.bot_id.is_some()
+            && message.metadata.as_ref().is_some_and(|m| {
+                m.event_type == POST_EVENT
+                    && m.event_payload.key == self.key
+                    && m.event_payload.part == self.part
+            })
     }
+}
+
+/// What every answer says: whether the call worked, and if not Slack's error code.
+#[derive(Debug, Default, Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    ok: bool,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// `apps.connections.open`.
+#[derive(Deserialize)]
+struct Connection {
+    url: String,
+}
+
+/// `chat.postMessage`.
+#[derive(Deserialize)]
+struct Posted {
+    ts: String,
+}
+
+/// `conversations.replies` and `conversations.history`: a page of messages.
+#[derive(Deserialize)]
+struct MessagePage {
+    #[serde(default)]
+    messages: Vec<ListedMessage>,
+    #[serde(default)]
+    response_metadata: Option<ResponseMetadata>,
+}
+
+#[derive(Deserialize)]
+struct ResponseMetadata {
+    /// Empty on the last page.
+    #[serde(default)]
+    next_cursor: String,
+}
+
+/// A message as `conversations.*` lists it: only what [`PostMark::is_on`] reads.
+#[derive(Debug, Deserialize)]
+struct ListedMessage {
+    #[serde(default)]
+    ts: Option<String>,
+    #[serde(default)]
+    bot_id: Option<String>,
+    /// Any app may attach metadata of any shape: what is not shaped like a [`PostMark`]'s is
+    /// none of ours, not an unreadable page.
+    #[serde(default, deserialize_with = "if_shaped")]
+    metadata: Option<MarkMetadata>,
+}
+
+/// The metadata [`PostMark::metadata`] writes.
+#[derive(Debug, Deserialize)]
+struct MarkMetadata {
+    event_type: String,
+    event_payload: MarkPayload,
+}
+
+#[derive(Debug, Deserialize)]
+struct MarkPayload {
+    key: String,
+    part: usize,
+}
+
+/// `files.getUploadURLExternal`.
+#[derive(Deserialize)]
+struct UploadTarget {
+    upload_url: String,
+    file_id: String,
+}
+
+/// Reads a value others shape as they like: `None` when it is not shaped as `T`.
+fn if_shaped<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    let value = Value::deserialize(deserializer)?;
+    Ok(T::deserialize(value).ok())
 }
 
 /// A file shared in a channel with [`SlackClient::upload`].
@@ -120,12 +208,12 @@ impl SlackClient {
     }
 
     /// Calls a method with a JSON body, as the bot (or with `token` when given).
-    async fn call(
+    async fn call<T: DeserializeOwned>(
         &self,
         method: &str,
         body: &Value,
         token: Option<&Secret>,
-    ) -> Result<Value, SlackError> {
+    ) -> Result<T, SlackError> {
         let token = token.unwrap_or(&self.token);
         let response = self
             .http
@@ -135,29 +223,20 @@ impl SlackClient {
             .send()
             .await
             .map_err(|e| SlackError::Network(e.without_url().to_string()))?;
-        answer(response).await
+        answer(method, response).await
     }
 
     /// `auth.test`: the bot's identity.
     pub async fn auth_test(&self) -> Result<SlackIdentity, SlackError> {
-        let v = self.call("auth.test", &json!({}), None).await?;
-        let field = |name: &str| v[name].as_str().unwrap_or_default().to_owned();
-        Ok(SlackIdentity {
-            team_id: field("team_id"),
-            user_id: field("user_id"),
-            bot_id: field("bot_id"),
-        })
+        self.call("auth.test", &json!({}), None).await
     }
 
     /// `apps.connections.open`: a fresh Socket Mode URL (needs the app-level token).
     pub async fn open_connection(&self, app_token: &Secret) -> Result<String, SlackError> {
-        let v = self
+        let connection: Connection = self
             .call("apps.connections.open", &json!({}), Some(app_token))
             .await?;
-        v["url"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| SlackError::Api("no url in apps.connections.open".into()))
+        Ok(connection.url)
     }
 
     /// `chat.postMessage`: returns the new message's `ts`. `mark` goes with it as message
@@ -180,8 +259,8 @@ impl SlackClient {
         if let Some(ts) = thread_ts {
             body["thread_ts"] = json!(ts);
         }
-        let v = self.call("chat.postMessage", &body, None).await?;
-        message_ts(&v)
+        let posted: Posted = self.call("chat.postMessage", &body, None).await?;
+        Ok(posted.ts)
     }
 
     /// The `ts` of a bot message carrying `mark` in the thread (or, without `thread_ts`, in the
@@ -210,16 +289,14 @@ impl SlackClient {
             None => "conversations.history",
         };
         loop {
-            let v = self.call(method, &body, None).await?;
-            let messages = v["messages"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            if let Some(found) = messages.iter().find(|m| mark.is_on(m)) {
-                return Ok(found["ts"].as_str().map(str::to_owned));
+            let page: MessagePage = self.call(method, &body, None).await?;
+            if let Some(found) = page.messages.into_iter().find(|m| mark.is_on(m)) {
+                return Ok(found.ts);
             }
-            match v["response_metadata"]["next_cursor"].as_str() {
-                Some(cursor) if !cursor.is_empty() => body["cursor"] = json!(cursor),
+            match page.response_metadata {
+                Some(meta) if !meta.next_cursor.is_empty() => {
+                    body["cursor"] = json!(meta.next_cursor)
+                }
                 _ => return Ok(None),
             }
         }
@@ -233,13 +310,15 @@ impl SlackClient {
         text: &str,
     ) -> Result<(), SlackError> {
         let body = json!({"channel": channel, "ts": ts, "text": text});
-        self.call("chat.update", &body, None).await.map(drop)
+        self.call::<IgnoredAny>("chat.update", &body, None)
+            .await
+            .map(drop)
     }
 
     /// `reactions.add`; a reaction already there counts as done.
     pub async fn react(&self, channel: &str, ts: &str, name: &str) -> Result<(), SlackError> {
         let body = json!({"channel": channel, "timestamp": ts, "name": name});
-        match self.call("reactions.add", &body, None).await {
+        match self.call::<IgnoredAny>("reactions.add", &body, None).await {
             Err(SlackError::Api(code)) if code == "already_reacted" => Ok(()),
             other => other.map(drop),
         }
@@ -270,15 +349,10 @@ impl SlackClient {
             .send()
             .await
             .map_err(|e| SlackError::Network(e.without_url().to_string()))?;
-        let v = answer(response).await?;
-        let (Some(url), Some(file_id)) = (v["upload_url"].as_str(), v["file_id"].as_str()) else {
-            return Err(SlackError::Api(
-                "no upload_url in files.getUploadURLExternal".into(),
-            ));
-        };
+        let target: UploadTarget = answer("files.getUploadURLExternal", response).await?;
         let sent = self
             .http
-            .post(url)
+            .post(&target.upload_url)
             .body(upload.content.to_vec())
             .send()
             .await
@@ -290,21 +364,24 @@ impl SlackClient {
             )));
         }
         let mut body = json!({
-            "files": [{"id": file_id, "title": upload.filename}],
+            "files": [{"id": target.file_id, "title": upload.filename}],
             "channel_id": upload.channel,
             "initial_comment": upload.comment,
         });
         if let Some(ts) = upload.thread_ts {
             body["thread_ts"] = json!(ts);
         }
-        self.call("files.completeUploadExternal", &body, None)
+        self.call::<IgnoredAny>("files.completeUploadExternal", &body, None)
             .await?;
-        Ok(file_id.to_owned())
+        Ok(target.file_id)
     }
 }
 
-/// Reads Slack's answer: 429 with `Retry-After`, 5xx, `ok: false`, or the payload.
-async fn answer(response: reqwest::Response) -> Result<Value, SlackError> {
+/// Reads Slack's answer to `method`: 429 with `Retry-After`, 5xx, `ok: false`, or the payload.
+async fn answer<T: DeserializeOwned>(
+    method: &str,
+    response: reqwest::Response,
+) -> Result<T, SlackError> {
     let status = response.status();
     if status == StatusCode::TOO_MANY_REQUESTS {
         let wait = response
@@ -318,23 +395,109 @@ async fn answer(response: reqwest::Response) -> Result<Value, SlackError> {
     if status.is_server_error() {
         return Err(SlackError::Network(format!("HTTP {status}")));
     }
-    let v: Value = response
-        .json()
+    let bytes = response
+        .bytes()
         .await
         .map_err(|e| SlackError::Network(format!("unreadable answer: {}", e.without_url())))?;
-    if v["ok"].as_bool() == Some(true) {
-        return Ok(v);
-    }
-    let code = v["error"].as_str().unwrap_or("unknown_error");
-    if code == "ratelimited" {
-        return Err(SlackError::RateLimited(Duration::from_secs(30)));
-    }
-    Err(SlackError::Api(code.to_owned()))
+    read(method, &bytes)
 }
 
-fn message_ts(v: &Value) -> Result<String, SlackError> {
-    v["ts"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| SlackError::Api("no ts in the answer".into()))
+/// An answer's body: the envelope first (JSON that is not shaped as one is a refusal without a
+/// code), then, when it is `ok`, the method's fields.
+fn read<T: DeserializeOwned>(method: &str, body: &[u8]) -> Result<T, SlackError> {
+    let envelope = match serde_json::from_slice::<Envelope>(body) {
+        Ok(envelope) => envelope,
+        Err(e) if e.is_data() => Envelope::default(),
+        Err(e) => return Err(SlackError::Network(format!("unreadable answer: {e}"))),
+    };
+    if !envelope.ok {
+        let code = envelope.error.unwrap_or_else(|| "unknown_error".into());
+        if code == "ratelimited" {
+            return Err(SlackError::RateLimited(Duration::from_secs(30)));
+        }
+        return Err(SlackError::Api(code));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| SlackError::Api(format!("unexpected answer to {method}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(body: &str) -> SlackError {
+        read::<IgnoredAny>("chat.update", body.as_bytes()).expect_err("a refusal")
+    }
+
+    #[test]
+    fn refusals_keep_slack_s_error_code() {
+        assert_eq!(
+            refusal(r#"{"ok": false, "error": "channel_not_found"}"#),
+            SlackError::Api("channel_not_found".into())
+        );
+        assert_eq!(
+            refusal(r#"{"ok": false, "error": "ratelimited"}"#),
+            SlackError::RateLimited(Duration::from_secs(30))
+        );
+        // Without a code, or not shaped as an answer: refused, code unknown.
+        for body in [r#"{"ok": false}"#, r#"{"ok": "yes"}"#, r#""ok""#] {
+            assert_eq!(
+                refusal(body),
+                SlackError::Api("unknown_error".into()),
+                "{body}"
+            );
+        }
+        let garbled = refusal("<html>bad gateway</html>");
+        assert!(
+            matches!(&garbled, SlackError::Network(m) if m.starts_with("unreadable answer")),
+            "{garbled:?}"
+        );
+        assert!(garbled.is_transient());
+    }
+
+    #[test]
+    fn a_missing_field_names_the_method_and_the_field() {
+        let Err(SlackError::Api(message)) = read::<Posted>("chat.postMessage", br#"{"ok": true}"#)
+        else {
+            panic!("a refusal");
+        };
+        assert!(message.contains("chat.postMessage"), "{message}");
+        assert!(message.contains("`ts`"), "{message}");
+        let identity: SlackIdentity = read("auth.test", br#"{"ok": true, "user_id": "U1"}"#)
+            .expect("fields it lacks are empty");
+        assert_eq!(
+            (identity.user_id.as_str(), identity.bot_id.as_str()),
+            ("U1", "")
+        );
+    }
+
+    #[test]
+    fn a_mark_is_found_among_other_apps_metadata() {
+        let mark = PostMark {
+            key: "turn:1:result",
+            part: 1,
+        };
+        let page: MessagePage = read(
+            "conversations.history",
+            json!({
+                "ok": true,
+                "messages": [
+                    {"ts": "1.1", "bot_id": "B2", "metadata": {"event_type": "deploy", "event_payload": {"key": 7}}},
+                    {"ts": "1.2", "bot_id": "B2", "metadata": {"event_type": "deploy", "event_payload": "text"}},
+                    {"ts": "1.3", "user": "U1", "metadata": {"event_type": POST_EVENT, "event_payload": {"key": "turn:1:result", "part": 1}}},
+                    {"ts": "1.4", "bot_id": "B1", "metadata": {"event_type": POST_EVENT, "event_payload": {"key": "turn:1:result", "part": 0}}},
+                    {"ts": "1.5", "bot_id": "B1", "metadata": {"event_type": POST_EVENT, "event_payload": {"key": "turn:1:result", "part": 1}}},
+                    {"ts": "1.6", "bot_id": "B1"},
+                ],
+                "response_metadata": {"next_cursor": ""},
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .expect("a page");
+        let found: Vec<_> = page.messages.iter().filter(|m| mark.is_on(m)).collect();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].ts.as_deref(), Some("1.5"));
+        assert!(page.response_metadata.unwrap().next_cursor.is_empty());
+    }
 }
