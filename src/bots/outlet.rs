@@ -15,6 +15,10 @@
 //! ([`Outlet::find_sent`]: Slack finds its metadata, GitHub its marker) and records what it
 //! finds instead of sending again. Discord recognises a repeated part by its nonce itself.
 //! Telegram can do neither: there a lost answer can still show a part twice.
+//!
+//! A post's files are not in its row (`store::attachments`): the row names them, and a part
+//! that sends one reads it ([`PostFiles`]) as it goes out, so the passes over the outbox read
+//! rows of a few hundred bytes, not the patch and images of every pending answer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -369,6 +373,10 @@ async fn deliver_post<O: Outlet>(
     let parts = outlet.parts(post);
     let already = core.store.posted_parts(&row.key).await?.len();
     let group = outlet.is_group(&row.chat);
+    let files = PostFiles {
+        store: &core.store,
+        key: &row.key,
+    };
     let mut status = post.status.as_ref();
     for (index, part) in parts.iter().enumerate().skip(already) {
         if let Some(with) = status.filter(|s| index >= s.after_parts) {
@@ -394,10 +402,6 @@ async fn deliver_post<O: Outlet>(
         loop {
             let sending = fallback.as_ref().unwrap_or(part);
             let ticket = pacer.acquire(&row.chat, group, false).await;
-            let files = PostFiles {
-                store: &core.store,
-                key: &row.key,
-            };
             let result = outlet.send(&row.thread, id, sending, post, files).await;
             match result {
                 Ok(message_id) => {
