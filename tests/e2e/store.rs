@@ -1,6 +1,7 @@
 //! The store's guarantees, on SQLite and Postgres alike: inbound events are kept once, the
 //! per-session FIFO is ordered, outbound posts are idempotent, edits coalesce without losing
-//! the latest text, and costs are booked from the agent's cumulative figures.
+//! the latest text, a post's files are kept apart from its row (and old rows holding them are
+//! still read), and costs are booked from the agent's cumulative figures.
 
 use switchboard::domain::agent_event::AgentEvent;
 use switchboard::domain::ids::{InboundId, TurnId, new_id, now_ms};
