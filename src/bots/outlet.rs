@@ -15,6 +15,10 @@
 //! ([`Outlet::find_sent`]: Slack finds its metadata, GitHub its marker) and records what it
 //! finds instead of sending again. Discord recognises a repeated part by its nonce itself.
 //! Telegram can do neither: there a lost answer can still show a part twice.
+//!
+//! A post's files are not in its row (`store::attachments`): the row names them, and a part
+//! that sends one reads it ([`PostFiles`]) as it goes out, so the passes over the outbox read
+//! rows of a few hundred bytes, not the patch and images of every pending answer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +31,7 @@ use crate::domain::ids::now_ms;
 use crate::domain::outbound::{Attachment, OutboundOp, Post, Reaction, StatusWith};
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::panics;
-use crate::store::{OutboxRow, PauseScope, RetryPause};
+use crate::store::{OutboxRow, PauseScope, RetryPause, Store};
 use futures_util::future::BoxFuture;
 
 /// How often the loop looks for work without a wake-up (work queued by another replica, and
@@ -92,15 +96,11 @@ pub fn post_parts<P>(
 }
 
 /// A message of a platform that reads its markup from plain text and never rejects it (Slack,
-/// Discord): rendered text, or a file.
+/// Discord): rendered text, or a file (its caption the message's text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarkupPart {
     Text(String),
-    File {
-        file_name: String,
-        content: Vec<u8>,
-        comment: String,
-    },
+    File(Attachment),
 }
 
 impl OutletPart for MarkupPart {
@@ -116,12 +116,33 @@ pub fn markup_parts(rendered: Vec<String>, post: &Post) -> Vec<MarkupPart> {
         rendered.into_iter().map(MarkupPart::Text).collect(),
         post,
         || MarkupPart::Text(crate::core::replies::empty_message()),
-        |file| MarkupPart::File {
-            file_name: file.name,
-            content: file.data,
-            comment: file.caption,
-        },
+        MarkupPart::File,
     )
+}
+
+/// Where the part that sends a file reads its bytes, as it goes out: the store keeps a queued
+/// post's files apart from its row (`store::attachments`), so a pass over the outbox reads only
+/// the rows, and a file is read once per attempt at its own part, not once per pass.
+#[derive(Clone, Copy)]
+pub struct PostFiles<'a> {
+    store: &'a Store,
+    /// The post's outbox key.
+    key: &'a str,
+}
+
+impl PostFiles<'_> {
+    /// The bytes of one of the post's files. A store that cannot be read now is a transient
+    /// failure; a file it does not have will never come, and the part is refused.
+    pub async fn read(&self, file: &Attachment) -> Result<Vec<u8>, SendError> {
+        match self.store.attachment_bytes(self.key, file).await {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(SendError::Rejected(format!(
+                "{} of {} is not in the store",
+                file.name, self.key
+            ))),
+            Err(e) => Err(SendError::Transient(format!("{e:#}"))),
+        }
+    }
 }
 
 /// One message of one post: the same on every attempt, also after a restart, so a platform
@@ -168,13 +189,15 @@ pub trait Outlet: Send + Sync + 'static {
     /// again and continues at the first part not yet posted.
     fn parts(&self, post: &Post) -> Vec<Self::Part>;
 
-    /// Sends one part of a post; returns the platform's message id.
+    /// Sends one part of a post; returns the platform's message id. A part that sends one of
+    /// the post's files reads it from `files`.
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
         id: PartId<'a>,
         part: &'a Self::Part,
         post: &'a Post,
+        files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>>;
 
     /// Looks for the message an earlier attempt at the part `id` (first tried at `since_ms`,
@@ -350,6 +373,10 @@ async fn deliver_post<O: Outlet>(
     let parts = outlet.parts(post);
     let already = core.store.posted_parts(&row.key).await?.len();
     let group = outlet.is_group(&row.chat);
+    let files = PostFiles {
+        store: &core.store,
+        key: &row.key,
+    };
     let mut status = post.status.as_ref();
     for (index, part) in parts.iter().enumerate().skip(already) {
         if let Some(with) = status.filter(|s| index >= s.after_parts) {
@@ -375,7 +402,7 @@ async fn deliver_post<O: Outlet>(
         loop {
             let sending = fallback.as_ref().unwrap_or(part);
             let ticket = pacer.acquire(&row.chat, group, false).await;
-            let result = outlet.send(&row.thread, id, sending, post).await;
+            let result = outlet.send(&row.thread, id, sending, post, files).await;
             match result {
                 Ok(message_id) => {
                     pacer.done(ticket);
@@ -639,7 +666,7 @@ mod tests {
 
     use super::*;
     use crate::core::testing;
-    use crate::domain::outbound::Outbound;
+    use crate::domain::outbound::{AttachmentData, Outbound};
 
     #[test]
     fn a_part_nonce_is_short_stable_and_its_own() {
@@ -656,11 +683,31 @@ mod tests {
         assert_ne!(nonce, id("turn:0194:result", 0).nonce());
     }
 
-    /// An outlet that reports every call it gets, in order; with `panic_next` set, its next
-    /// send panics instead (an injected bug).
+    /// An outlet that reports every call it gets, in order, and the file each file part read;
+    /// with `panic_next` set, its next send panics instead (an injected bug).
     struct Recording {
         panic_next: AtomicBool,
         calls: mpsc::UnboundedSender<String>,
+        files: mpsc::UnboundedSender<(String, Vec<u8>)>,
+    }
+
+    impl Recording {
+        fn new(panic_next: bool) -> (Arc<Recording>, Recorded) {
+            let (calls, made) = mpsc::unbounded_channel();
+            let (files, read) = mpsc::unbounded_channel();
+            let outlet = Recording {
+                panic_next: AtomicBool::new(panic_next),
+                calls,
+                files,
+            };
+            (Arc::new(outlet), Recorded { made, read })
+        }
+    }
+
+    /// What a [`Recording`] outlet reports: its calls, and the files its parts read.
+    struct Recorded {
+        made: mpsc::UnboundedReceiver<String>,
+        read: mpsc::UnboundedReceiver<(String, Vec<u8>)>,
     }
 
     impl Outlet for Recording {
@@ -682,14 +729,21 @@ mod tests {
             &'a self,
             _thread: &'a ThreadRef,
             id: PartId<'a>,
-            _part: &'a MarkupPart,
+            part: &'a MarkupPart,
             _post: &'a Post,
+            files: PostFiles<'a>,
         ) -> BoxFuture<'a, Result<String, SendError>> {
             if self.panic_next.swap(false, Ordering::SeqCst) {
                 panic!("an injected bug");
             }
             let _ = self.calls.send(format!("send {} {}", id.key, id.index));
-            Box::pin(async move { Ok(format!("{}/{}", id.key, id.index)) })
+            Box::pin(async move {
+                if let MarkupPart::File(file) = part {
+                    let bytes = files.read(file).await?;
+                    let _ = self.files.send((file.name.clone(), bytes));
+                }
+                Ok(format!("{}/{}", id.key, id.index))
+            })
         }
 
         fn edit<'a>(
@@ -760,11 +814,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let (calls, mut made) = mpsc::unbounded_channel();
-        let outlet = Arc::new(Recording {
-            panic_next: AtomicBool::new(false),
-            calls,
-        });
+        let (outlet, mut recorded) = Recording::new(false);
         let loop_ = tokio::spawn(run(core.clone(), outlet, Arc::new(Pacer::new(unpaced()))));
         let delivered = async {
             while !core
@@ -781,7 +831,7 @@ mod tests {
             .await
             .expect("everything delivered in time");
         loop_.abort();
-        std::iter::from_fn(|| made.try_recv().ok()).collect()
+        std::iter::from_fn(|| recorded.made.try_recv().ok()).collect()
     }
 
     #[tokio::test]
@@ -803,14 +853,53 @@ mod tests {
         assert_eq!(ending_delivered(2).await, ["edit turn:1:status Done"]);
     }
 
+    /// A queued post's row names its file; the file is read from the store by its own part,
+    /// as that part goes out.
+    #[tokio::test]
+    async fn a_file_is_read_from_the_store_when_its_part_goes_out() {
+        let (core, _dir) = testing::core(Vec::new()).await;
+        let thread = testing::event(
+            "1",
+            crate::domain::inbound::InboundBody::Prompt {
+                text: String::new(),
+            },
+        )
+        .thread;
+        let file = Attachment::text("a.diff".into(), "+a".into(), "The patch".into());
+        let answer = Outbound {
+            key: "turn:1:result".into(),
+            thread: thread.clone(),
+            op: OutboundOp::Post(Post::text("The answer").attach(vec![file])),
+        };
+        core.store.enqueue_outbound(&answer).await.unwrap();
+        let row = core.store.next_outbound(Platform::Telegram, &thread.chat);
+        let OutboundOp::Post(queued) = row.await.unwrap().expect("the answer is pending").op else {
+            panic!("the answer is a post");
+        };
+        assert_eq!(
+            queued.attachments[0].data,
+            AttachmentData::Stored { index: 0 },
+            "the row names the file instead of holding it"
+        );
+        let (outlet, mut recorded) = Recording::new(false);
+        let loop_ = tokio::spawn(run(core.clone(), outlet, Arc::new(Pacer::new(unpaced()))));
+        let read = tokio::time::timeout(Duration::from_secs(20), recorded.read.recv()).await;
+        loop_.abort();
+        assert_eq!(
+            read.expect("the file read in time"),
+            Some(("a.diff".to_owned(), b"+a".to_vec()))
+        );
+        assert_eq!(
+            std::iter::from_fn(|| recorded.made.try_recv().ok()).collect::<Vec<_>>(),
+            ["send turn:1:result 0", "send turn:1:result 1"],
+            "read by the part that sends it"
+        );
+    }
+
     #[tokio::test]
     async fn a_panic_while_delivering_does_not_jam_the_chat() {
         let (core, _dir) = testing::core(Vec::new()).await;
-        let (sent, mut delivered) = mpsc::unbounded_channel();
-        let outlet = Arc::new(Recording {
-            panic_next: AtomicBool::new(true),
-            calls: sent,
-        });
+        let (outlet, mut recorded) = Recording::new(true);
         let thread = testing::event(
             "1",
             crate::domain::inbound::InboundBody::Prompt {
@@ -829,7 +918,7 @@ mod tests {
         let loop_ = tokio::spawn(run(core.clone(), outlet, Arc::new(Pacer::new(unpaced()))));
         let mut keys = Vec::new();
         for _ in 0..2 {
-            let key = tokio::time::timeout(Duration::from_secs(20), delivered.recv()).await;
+            let key = tokio::time::timeout(Duration::from_secs(20), recorded.made.recv()).await;
             keys.push(key.expect("delivered in time").expect("a key"));
         }
         loop_.abort();

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError};
+use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError};
 use crate::bots::pacing::Limits;
 use crate::config::{ADMIN, WebUser};
 use crate::core::policy::Policy;
@@ -86,6 +86,7 @@ impl Outlet for WebOutlet {
         id: PartId<'a>,
         _part: &'a MarkupPart,
         _post: &'a Post,
+        _files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move { Ok(id.key.to_owned()) })
     }

@@ -98,13 +98,19 @@ pub struct StatusWith {
 }
 
 /// A file sent with a post: a Telegram document or photo, a Slack file, a Discord attachment.
+///
+/// An attachment is made with its bytes ([`AttachmentData::Bytes`]). Queued, it keeps only what
+/// names it: the outbox row holds its name, caption and kind and where its bytes are
+/// ([`AttachmentData::Stored`]), and the store keeps the bytes apart, in the row's transaction.
+/// So the delivery loop, which reads pending rows on every pass, reads a patch (up to 4 MiB) or an
+/// image (up to 8 MiB) only when the part that sends it goes out. Rows queued before files were
+/// kept apart hold the bytes inline (base64) and are read as they are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     /// The file name, with its extension (`turn-0a1b2c3d.diff`, `chart.png`).
     pub name: String,
-    /// The bytes (base64 in the stored outbox row).
-    #[serde(with = "base64_bytes")]
-    pub data: Vec<u8>,
+    /// The bytes, or where the store keeps them.
+    pub data: AttachmentData,
     /// A line shown with it.
     pub caption: String,
     /// An image to show as one (a photo), not a file to download.
@@ -112,11 +118,22 @@ pub struct Attachment {
     pub image: bool,
 }
 
+/// An attachment's bytes, or where the store keeps them (see [`Attachment`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AttachmentData {
+    /// The bytes themselves (base64 in JSON): an attachment as it is made, a long answer's text
+    /// sent as a file, and an attachment of a row queued before files were kept apart.
+    Bytes(#[serde(with = "base64_bytes")] Vec<u8>),
+    /// Kept by the store under the outbox row's key and `index`.
+    Stored { index: usize },
+}
+
 impl Attachment {
     pub fn text(name: String, content: String, caption: String) -> Attachment {
         Attachment {
             name,
-            data: content.into_bytes(),
+            data: AttachmentData::Bytes(content.into_bytes()),
             caption,
             image: false,
         }
@@ -125,9 +142,17 @@ impl Attachment {
     pub fn image(name: String, data: Vec<u8>, caption: String) -> Attachment {
         Attachment {
             name,
-            data,
+            data: AttachmentData::Bytes(data),
             caption,
             image: true,
+        }
+    }
+
+    /// The bytes, when the attachment holds them (as made; not once queued).
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match &self.data {
+            AttachmentData::Bytes(bytes) => Some(bytes),
+            AttachmentData::Stored { .. } => None,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of failing on a lock
 //! upgrade.
 
+mod attachments;
 mod audit;
 pub mod connect;
 pub mod inbound;

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::{Store, col};
+use super::{Store, attachments, col};
 use crate::domain::ids::{new_id, now_ms};
 use crate::domain::outbound::{Outbound, OutboundOp};
 use crate::domain::thread::{Platform, ThreadRef};
@@ -117,7 +117,8 @@ const PENDING_BY_KEY: &str = concat!(
     " FROM outbox WHERE key = $1 AND state = 'pending'"
 );
 
-/// Queues an outbound message inside the caller's transaction.
+/// Queues an outbound message inside the caller's transaction. A post's files are stored
+/// apart, with the row and only when the row is new ([`super::attachments`]).
 pub async fn enqueue(conn: &mut AnyConnection, out: &Outbound) -> Result<()> {
     let now = now_ms();
     let sql = match out.op {
@@ -134,18 +135,30 @@ pub async fn enqueue(conn: &mut AnyConnection, out: &Outbound) -> Result<()> {
              updated_at = excluded.updated_at"
         }
     };
-    sqlx::query(sql)
+    let (op, files) = match &out.op {
+        OutboundOp::Post(post) => {
+            let (kept, files) = attachments::set_apart(post)?;
+            (serde_json::to_string(&OutboundOp::Post(kept))?, files)
+        }
+        op @ (OutboundOp::Edit { .. } | OutboundOp::React { .. }) => {
+            (serde_json::to_string(op)?, Vec::new())
+        }
+    };
+    let queued = sqlx::query(sql)
         .bind(new_id())
         .bind(&out.key)
         .bind(out.thread.platform.as_str())
         .bind(lane(&out.thread))
         .bind(serde_json::to_string(&out.thread)?)
-        .bind(serde_json::to_string(&out.op)?)
+        .bind(op)
         .bind(out.op.target())
         .bind(now)
-        .execute(conn)
+        .execute(&mut *conn)
         .await
         .context("queueing an outbound message")?;
+    if queued.rows_affected() == 1 {
+        attachments::insert(conn, &out.key, &files).await?;
+    }
     Ok(())
 }
 

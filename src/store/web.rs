@@ -1,5 +1,5 @@
 //! What the web console keeps: its sign-ins, and the posts it shows (read from the outbox, which
-//! already holds every answer with its patch and images).
+//! already holds every answer; its patch and images are read apart, `Store::attachment_bytes`).
 
 use anyhow::{Context, Result};
 

@@ -456,6 +456,13 @@ pub async fn post_file(
         return Err(not_found());
     }
     let file = post.attachments.get(index).ok_or_else(not_found)?;
+    let bytes = console
+        .core
+        .store
+        .attachment_bytes(&key, file)
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
     let content_type = content_type(&file.name);
     let disposition = if content_type.starts_with("image/") {
         "inline"
@@ -475,7 +482,7 @@ pub async fn post_file(
                 format!("{disposition}; filename=\"{safe_name}\""),
             ),
         ],
-        file.data.clone(),
+        bytes,
     )
         .into_response())
 }

@@ -221,20 +221,37 @@ pub async fn turns(store: &Store, session: &SessionRow) -> anyhow::Result<(Vec<T
                 _ => None,
             })
             .collect();
-        let post = store.outbox_post(&keys::result(&turn.id)).await?;
-        views.push(turn_view(&turn, tool_calls, post.as_ref().map(|(_, p)| p)));
+        let key = keys::result(&turn.id);
+        let post = store.outbox_post(&key).await?.map(|(_, post)| post);
+        let patch = match &post {
+            Some(post) => patch(store, &key, post).await?,
+            None => None,
+        };
+        views.push(turn_view(&turn, tool_calls, post.as_ref(), patch));
     }
     Ok((views, earlier))
 }
 
-fn turn_view(turn: &TurnRow, tool_calls: Vec<ToolCall>, post: Option<&Post>) -> TurnView {
+/// The text of the patch among an answer's files (queued under `key`), read from the store.
+async fn patch(store: &Store, key: &str, post: &Post) -> anyhow::Result<Option<String>> {
+    let Some(file) = post
+        .attachments
+        .iter()
+        .find(|a| !a.image && a.name.ends_with(".diff"))
+    else {
+        return Ok(None);
+    };
+    let bytes = store.attachment_bytes(key, file).await?;
+    Ok(bytes.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+fn turn_view(
+    turn: &TurnRow,
+    tool_calls: Vec<ToolCall>,
+    post: Option<&Post>,
+    patch: Option<String>,
+) -> TurnView {
     let running = matches!(turn.state, TurnState::Starting | TurnState::Running);
-    let patch = post.and_then(|p| {
-        p.attachments
-            .iter()
-            .find(|a| !a.image && a.name.ends_with(".diff"))
-            .map(|a| String::from_utf8_lossy(&a.data).into_owned())
-    });
     let files = post
         .map(|p| files(&keys::result(&turn.id), p))
         .unwrap_or_default();

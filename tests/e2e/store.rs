@@ -1,11 +1,12 @@
 //! The store's guarantees, on SQLite and Postgres alike: inbound events are kept once, the
 //! per-session FIFO is ordered, outbound posts are idempotent, edits coalesce without losing
-//! the latest text, and costs are booked from the agent's cumulative figures.
+//! the latest text, a post's files are kept apart from its row (and old rows holding them are
+//! still read), and costs are booked from the agent's cumulative figures.
 
 use switchboard::domain::agent_event::AgentEvent;
-use switchboard::domain::ids::{InboundId, TurnId, now_ms};
+use switchboard::domain::ids::{InboundId, TurnId, new_id, now_ms};
 use switchboard::domain::inbound::{Inbound, InboundBody};
-use switchboard::domain::outbound::{Outbound, OutboundOp, Post};
+use switchboard::domain::outbound::{Attachment, AttachmentData, Outbound, OutboundOp, Post};
 use switchboard::domain::outcome::Outcome;
 use switchboard::domain::thread::{Author, Platform, ThreadRef};
 use switchboard::domain::turn::TurnState;
@@ -24,6 +25,8 @@ on_both_databases!(
     rate_limit_pauses_keep_their_latest_end,
     the_next_message_is_found_through_an_index_without_sorting,
     web_sessions_are_delivered_in_lanes_of_their_own,
+    a_posts_files_are_kept_apart_from_its_row_and_go_with_it,
+    a_row_queued_with_its_files_inline_is_still_read,
 );
 
 async fn open(db: Db) -> (Store, TestDb) {
@@ -562,4 +565,167 @@ async fn web_sessions_are_delivered_in_lanes_of_their_own(db: Db) {
     };
     assert_eq!(first(outbox::lane(&session("s1"))).await, "a1");
     assert_eq!(first(outbox::lane(&session("s2"))).await, "b1");
+}
+
+/// A connection of the test's own to its database, for what the store does not offer (raw rows,
+/// deletes). On SQLite, foreign keys are on as on the store's connections.
+async fn raw_connection(db: Db, test_db: &TestDb) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(&test_db.url).await.unwrap();
+    if db == Db::Sqlite {
+        sqlx::raw_sql("PRAGMA foreign_keys = ON")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    conn
+}
+
+/// The number of rows in a table.
+async fn count(conn: &mut sqlx::AnyConnection, table: &str) -> i64 {
+    use sqlx::Row;
+    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    row.try_get("n").unwrap()
+}
+
+/// The length of the JSON a pending row carries (what the outlet reads on every pass).
+async fn op_length(conn: &mut sqlx::AnyConnection, key: &str) -> usize {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT op FROM outbox WHERE key = $1")
+        .bind(key)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    row.try_get::<String, _>("op").unwrap().len()
+}
+
+/// A post's files (a 4 MiB patch and an image) are written with its row, in its transaction
+/// (rolled back, neither is there), only once per key, named by the row and read apart, and
+/// deleted with the row.
+async fn a_posts_files_are_kept_apart_from_its_row_and_go_with_it(db: Db) {
+    let (store, test_db) = open(db).await;
+    let mut raw = raw_connection(db, &test_db).await;
+    let line = "+    let a_line = of_a_patch(as_long, as_most);\n";
+    let patch = line.repeat((4 << 20) / line.len());
+    let image = vec![0x89, b'P', b'N', b'G', 0, 1, 2, 255];
+    let answer = |patch: &str| Outbound {
+        key: "turn:1:result".into(),
+        thread: thread("5"),
+        op: OutboundOp::Post(Post::text("The answer").attach(vec![
+            Attachment::text("turn-1.diff".into(), patch.to_owned(), "The patch".into()),
+            Attachment::image("a.png".into(), image.clone(), "a.png".into()),
+        ])),
+    };
+
+    let mut tx = store.write_tx().await.unwrap();
+    outbox::enqueue(&mut tx, &answer(&patch)).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&mut raw, "outbox").await, 0);
+    assert_eq!(
+        count(&mut raw, "outbox_attachments").await,
+        0,
+        "rolled back with the row"
+    );
+
+    let mut tx = store.write_tx().await.unwrap();
+    outbox::enqueue(&mut tx, &answer(&patch)).await.unwrap();
+    tx.commit().await.unwrap();
+    // Queued again under its key (a replay), nothing changes.
+    store.enqueue_outbound(&answer("+other\n")).await.unwrap();
+    assert_eq!(count(&mut raw, "outbox_attachments").await, 2);
+
+    let inline = serde_json::to_string(&answer(&patch).op).unwrap().len();
+    let kept = op_length(&mut raw, "turn:1:result").await;
+    eprintln!(
+        "a pending row with a {} byte patch: {inline} bytes of JSON with the files inline, {kept} \
+         with them kept apart",
+        patch.len()
+    );
+    assert!(inline > patch.len() && kept < 1024, "{inline} → {kept}");
+
+    let row = store.next_outbound(Platform::Telegram, "5").await.unwrap();
+    let OutboundOp::Post(post) = row.expect("the answer is pending").op else {
+        panic!("the answer is a post");
+    };
+    let data: Vec<_> = post.attachments.iter().map(|a| a.data.clone()).collect();
+    assert_eq!(
+        data,
+        [
+            AttachmentData::Stored { index: 0 },
+            AttachmentData::Stored { index: 1 }
+        ]
+    );
+    let read = |file: Attachment| {
+        let store = store.clone();
+        async move {
+            store
+                .attachment_bytes("turn:1:result", &file)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        read(post.attachments[0].clone()).await,
+        Some(patch.clone().into_bytes())
+    );
+    assert_eq!(read(post.attachments[1].clone()).await, Some(image.clone()));
+    let (_, shown) = store.outbox_post("turn:1:result").await.unwrap().unwrap();
+    assert_eq!(shown, post, "the console reads the same post");
+
+    sqlx::query("DELETE FROM outbox WHERE key = $1")
+        .bind("turn:1:result")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&mut raw, "outbox_attachments").await,
+        0,
+        "deleted with the row"
+    );
+    assert_eq!(read(post.attachments[0].clone()).await, None);
+}
+
+/// A row queued before files were kept apart holds them inline, as base64 in its JSON: it is
+/// still read, and its files with it.
+async fn a_row_queued_with_its_files_inline_is_still_read(db: Db) {
+    let (store, test_db) = open(db).await;
+    let mut raw = raw_connection(db, &test_db).await;
+    // "K2EK" is "+a\n".
+    let op = r#"{"Post":{"markdown":"The answer","reply_to":"3","silent":false,"document_name":"answer-1","attachments":[{"name":"turn-1.diff","data":"K2EK","caption":"The patch","image":false}]}}"#;
+    sqlx::query(
+        "INSERT INTO outbox (id, key, platform, chat, thread_ref, op, state, created_at, \
+         updated_at) VALUES ($1, $2, 'telegram', '5', $3, $4, 'pending', $5, $5)",
+    )
+    .bind(new_id())
+    .bind("turn:1:result")
+    .bind(serde_json::to_string(&thread("5")).unwrap())
+    .bind(op)
+    .bind(now_ms())
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    let row = store.next_outbound(Platform::Telegram, "5").await.unwrap();
+    let expected = Post::text("The answer")
+        .replying_to(Some("3".into()))
+        .document_name("answer-1")
+        .attach(vec![Attachment::text(
+            "turn-1.diff".into(),
+            "+a\n".into(),
+            "The patch".into(),
+        )]);
+    assert_eq!(
+        row.expect("the row is pending").op,
+        OutboundOp::Post(expected.clone())
+    );
+    let file = &expected.attachments[0];
+    assert_eq!(
+        store.attachment_bytes("turn:1:result", file).await.unwrap(),
+        Some(b"+a\n".to_vec())
+    );
+    let (_, shown) = store.outbox_post("turn:1:result").await.unwrap().unwrap();
+    assert_eq!(shown, expected);
 }

@@ -22,7 +22,7 @@ use super::client::{DiscordClient, DiscordError, FileUpload, THREAD_ALREADY_CREA
 use super::shared::Shared;
 use super::translate::{DiscordMe, InteractionRef};
 use super::typing::Typing;
-use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError, markup_parts};
+use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts};
 use crate::core::replies;
 use crate::domain::outbound::{Post, Reaction, keys};
 use crate::domain::thread::{Platform, ThreadRef};
@@ -80,31 +80,20 @@ impl DiscordOutlet {
         &self,
         thread: &ThreadRef,
         id: PartId<'_>,
-        part: &MarkupPart,
+        message: &Message<'_>,
         reply_to: Option<&str>,
     ) -> Result<String, DiscordError> {
         let channel = channel_of(thread);
         let nonce = id.nonce();
-        match part {
-            MarkupPart::Text(text) => {
-                self.client
-                    .create_message(channel, text, reply_to, None, &nonce)
-                    .await
-            }
-            MarkupPart::File {
-                file_name,
-                content,
-                comment,
-            } => {
-                let file = FileUpload {
-                    name: file_name,
-                    content,
-                };
-                self.client
-                    .create_message(channel, comment, reply_to, Some(file), &nonce)
-                    .await
-            }
-        }
+        self.client
+            .create_message(
+                channel,
+                message.content,
+                reply_to,
+                message.file.clone(),
+                &nonce,
+            )
+            .await
     }
 
     /// Answers a slash command through its interaction.
@@ -114,26 +103,14 @@ impl DiscordOutlet {
         interaction: InteractionRef<'_>,
         id: PartId<'_>,
         part: &MarkupPart,
+        message: &Message<'_>,
         post: &Post,
     ) -> Result<String, SendError> {
         self.shared.wait_for_ack(interaction.id).await;
         let first = self.parts(post).first() == Some(part);
         let app = &self.me.application_id;
         let token = interaction.token;
-        let (content, file) = match part {
-            MarkupPart::Text(text) => (text.as_str(), None),
-            MarkupPart::File {
-                file_name,
-                content,
-                comment,
-            } => (
-                comment.as_str(),
-                Some(FileUpload {
-                    name: file_name,
-                    content,
-                }),
-            ),
-        };
+        let (content, file) = (message.content, message.file.clone());
         let sent = if first {
             self.client.edit_original(app, token, content, file).await
         } else {
@@ -150,11 +127,17 @@ impl DiscordOutlet {
                     "the interaction can no longer be answered; posting in the channel"
                 );
                 self.ensure_thread(thread).await?;
-                self.post(thread, id, part, None).await.map_err(classify)
+                self.post(thread, id, message, None).await.map_err(classify)
             }
             Err(e) => Err(classify(e)),
         }
     }
+}
+
+/// A part as Discord takes it: the message's text, and the file it carries, read from the store.
+struct Message<'a> {
+    content: &'a str,
+    file: Option<FileUpload<'a>>,
 }
 
 /// The channel a thread's messages go to.
@@ -219,11 +202,31 @@ impl Outlet for DiscordOutlet {
         id: PartId<'a>,
         part: &'a MarkupPart,
         post: &'a Post,
+        files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
             let key = id.key;
+            let read;
+            let message = match part {
+                MarkupPart::Text(text) => Message {
+                    content: text,
+                    file: None,
+                },
+                MarkupPart::File(file) => {
+                    read = files.read(file).await?;
+                    Message {
+                        content: &file.caption,
+                        file: Some(FileUpload {
+                            name: &file.name,
+                            content: &read,
+                        }),
+                    }
+                }
+            };
             if let Some(interaction) = post.reply_to.as_deref().and_then(InteractionRef::parse) {
-                return self.answer(thread, interaction, id, part, post).await;
+                return self
+                    .answer(thread, interaction, id, part, &message, post)
+                    .await;
             }
             self.ensure_thread(thread).await?;
             let reply_to = post
@@ -231,7 +234,7 @@ impl Outlet for DiscordOutlet {
                 .as_deref()
                 .filter(|r| Some(*r) != thread.topic.as_deref());
             let message = self
-                .post(thread, id, part, reply_to)
+                .post(thread, id, &message, reply_to)
                 .await
                 .map_err(classify)?;
             let channel = channel_of(thread);
@@ -329,11 +332,9 @@ mod tests {
         let parts = outlet.parts(&Post::text(long.clone()).document_name("answer-1"));
         assert_eq!(parts.len(), 2);
         match &parts[1] {
-            MarkupPart::File {
-                file_name, content, ..
-            } => {
-                assert_eq!(file_name, "answer-1.md");
-                assert_eq!(content, long.as_bytes());
+            MarkupPart::File(file) => {
+                assert_eq!(file.name, "answer-1.md");
+                assert_eq!(file.bytes(), Some(long.as_bytes()));
             }
             other => panic!("{other:?}"),
         }

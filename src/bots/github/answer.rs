@@ -38,8 +38,13 @@ pub fn lay_out(text: &str, files: &[Attachment]) -> AnswerComments {
     let mut tracking = first;
     let mut fitted = 0;
     for file in files {
-        let block = attachment_block(file);
-        let whole = file.image || file.data.len() <= FILE_ROOM;
+        // A file whose bytes are not at hand (one already queued) has its own comment, which
+        // reads it when it is sent.
+        let Some(bytes) = file.bytes() else {
+            break;
+        };
+        let block = attachment_block(file, bytes);
+        let whole = file.image || bytes.len() <= FILE_ROOM;
         if !whole || tracking.chars().count() + 2 + block.chars().count() > COMMENT_ROOM {
             break;
         }

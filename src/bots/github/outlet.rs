@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::client::{ApiError, GitHubClient};
 use super::review::MARKER;
-use crate::bots::outlet::{Outlet, OutletPart, PartId, SendError};
+use crate::bots::outlet::{Outlet, OutletPart, PartId, PostFiles, SendError};
 use crate::domain::outbound::{Attachment, Post, Reaction, keys};
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::markdown;
@@ -47,9 +47,25 @@ impl Target {
     }
 }
 
-/// One GitHub comment (or review body).
+/// One GitHub comment (or review body): text, or one of the post's files, whose block
+/// ([`attachment_block`]) is made when it is sent, from the file read then.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommentPart(pub String);
+pub enum CommentPart {
+    Text(String),
+    File(Attachment),
+}
+
+impl CommentPart {
+    /// The comment's text, the file read from `files` when it is one.
+    async fn body(&self, files: PostFiles<'_>) -> Result<String, SendError> {
+        Ok(match self {
+            CommentPart::Text(text) => text.clone(),
+            // An image is shown by its path: its bytes are not read.
+            CommentPart::File(file) if file.image => attachment_block(file, &[]),
+            CommentPart::File(file) => attachment_block(file, &files.read(file).await?),
+        })
+    }
+}
 
 impl OutletPart for CommentPart {
     fn plain(&self) -> Option<CommentPart> {
@@ -137,14 +153,14 @@ fn review_thread_of(post: &Post) -> Option<u64> {
         .map(|(_, id)| id)
 }
 
-/// A file as a comment shows it: text as a collapsed code block, cut to fit a comment; an image
-/// by its path, as images cannot be uploaded through the API.
-pub fn attachment_block(a: &Attachment) -> String {
+/// A file as a comment shows it: text (`bytes`) as a collapsed code block, cut to fit a comment;
+/// an image by its path, as images cannot be uploaded through the API.
+pub fn attachment_block(a: &Attachment, bytes: &[u8]) -> String {
     if a.image {
         return crate::core::replies::image_not_shown(&a.caption);
     }
     let name = a.name.replace('`', "");
-    let text = String::from_utf8_lossy(&a.data).into_owned();
+    let text = String::from_utf8_lossy(bytes).into_owned();
     let content = crate::runner::changes::capped(text, FILE_ROOM);
     let language = a.name.rsplit_once('.').map_or("", |(_, ext)| ext);
     collapsed(
@@ -174,26 +190,21 @@ impl Outlet for GitHubOutlet {
     fn parts(&self, post: &Post) -> Vec<CommentPart> {
         let pieces = markdown::split(&post.markdown, COMMENT_ROOM);
         let count = pieces.len();
-        let mut parts: Vec<CommentPart> = match count {
-            1 => pieces.into_iter().map(CommentPart).collect(),
+        let mut texts: Vec<String> = match count {
+            1 => pieces,
             _ => pieces
                 .into_iter()
                 .enumerate()
-                .map(|(i, piece)| {
-                    CommentPart(collapsed(
-                        &crate::core::replies::continued(i + 1, count),
-                        &piece,
-                    ))
-                })
+                .map(|(i, piece)| collapsed(&crate::core::replies::continued(i + 1, count), &piece))
                 .collect(),
         };
-        parts.retain(|p| !p.0.trim().is_empty() || post.attachments.is_empty());
-        parts.extend(
-            post.attachments
-                .iter()
-                .map(|a| CommentPart(attachment_block(a))),
-        );
-        parts
+        texts.retain(|text| !text.trim().is_empty() || post.attachments.is_empty());
+        let files = post.attachments.iter().cloned().map(CommentPart::File);
+        texts
+            .into_iter()
+            .map(CommentPart::Text)
+            .chain(files)
+            .collect()
     }
 
     fn send<'a>(
@@ -202,15 +213,17 @@ impl Outlet for GitHubOutlet {
         id: PartId<'a>,
         part: &'a CommentPart,
         post: &'a Post,
+        files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
             let target = thread_target(thread)?;
+            let text = part.body(files).await?;
             if target.review {
-                return self.post_review(&target, &part.0).await.map_err(classify);
+                return self.post_review(&target, &text).await.map_err(classify);
             }
             let body = format!(
                 "{}{}{}",
-                part.0,
+                text,
                 turn_marker(id.key).unwrap_or_default(),
                 part_marker(id)
             );

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::client::{PostMark, SlackClient, SlackError, Upload};
-use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError, markup_parts};
+use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts};
 use crate::core::replies;
 use crate::domain::outbound::{Post, Reaction};
 use crate::domain::thread::{Platform, ThreadRef};
@@ -84,6 +84,7 @@ impl Outlet for SlackOutlet {
         id: PartId<'a>,
         part: &'a MarkupPart,
         _post: &'a Post,
+        files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
             let thread_ts = thread.topic.as_deref();
@@ -93,21 +94,19 @@ impl Outlet for SlackOutlet {
                     .post_message(&thread.chat, thread_ts, text, &mark(id))
                     .await
                     .map_err(classify),
-                MarkupPart::File {
-                    file_name,
-                    content,
-                    comment,
-                } => self
-                    .client
-                    .upload(&Upload {
-                        channel: &thread.chat,
-                        thread_ts,
-                        filename: file_name,
-                        content,
-                        comment,
-                    })
-                    .await
-                    .map_err(classify),
+                MarkupPart::File(file) => {
+                    let content = files.read(file).await?;
+                    self.client
+                        .upload(&Upload {
+                            channel: &thread.chat,
+                            thread_ts,
+                            filename: &file.name,
+                            content: &content,
+                            comment: &file.caption,
+                        })
+                        .await
+                        .map_err(classify)
+                }
             }
         })
     }
@@ -128,7 +127,7 @@ impl Outlet for SlackOutlet {
                     .find_marked(&thread.chat, thread.topic.as_deref(), since_ms, &mark(id))
                     .await
                     .map_err(classify),
-                MarkupPart::File { .. } => Ok(None),
+                MarkupPart::File(_) => Ok(None),
             }
         })
     }

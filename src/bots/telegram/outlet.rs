@@ -7,9 +7,9 @@ use teloxide::types::{
     ChatId, InputFile, LinkPreviewOptions, MessageId, ParseMode, ReplyParameters, ThreadId,
 };
 
-use crate::bots::outlet::{Outlet, OutletPart, PartId, SendError, post_parts};
+use crate::bots::outlet::{Outlet, OutletPart, PartId, PostFiles, SendError, post_parts};
 use crate::core::replies;
-use crate::domain::outbound::Post;
+use crate::domain::outbound::{Attachment, Post};
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::telegram::{MESSAGE_LIMIT, render};
 use futures_util::future::BoxFuture;
@@ -22,17 +22,9 @@ pub enum TelegramPart {
         plain: String,
     },
     Plain(String),
-    Document {
-        file_name: String,
-        content: Vec<u8>,
-        caption: String,
-    },
+    Document(Attachment),
     /// An image, shown in the chat.
-    Photo {
-        file_name: String,
-        content: Vec<u8>,
-        caption: String,
-    },
+    Photo(Attachment),
 }
 
 impl OutletPart for TelegramPart {
@@ -140,16 +132,8 @@ impl Outlet for TelegramOutlet {
             post,
             || TelegramPart::Plain(replies::empty_message()),
             |file| match file.image {
-                true => TelegramPart::Photo {
-                    file_name: file.name,
-                    content: file.data,
-                    caption: file.caption,
-                },
-                false => TelegramPart::Document {
-                    file_name: file.name,
-                    content: file.data,
-                    caption: file.caption,
-                },
+                true => TelegramPart::Photo(file),
+                false => TelegramPart::Document(file),
             },
         )
     }
@@ -160,6 +144,7 @@ impl Outlet for TelegramOutlet {
         _id: PartId<'a>,
         part: &'a TelegramPart,
         post: &'a Post,
+        files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
             let chat = chat_id(thread)?;
@@ -177,24 +162,16 @@ impl Outlet for TelegramOutlet {
                     req.reply_parameters = reply_parameters(post);
                     req.await
                 }
-                TelegramPart::Document {
-                    file_name,
-                    content,
-                    caption,
-                }
-                | TelegramPart::Photo {
-                    file_name,
-                    content,
-                    caption,
-                } => {
-                    let file = InputFile::memory(content.clone()).file_name(file_name.clone());
+                TelegramPart::Document(attachment) | TelegramPart::Photo(attachment) => {
+                    let content = files.read(attachment).await?;
+                    let file = InputFile::memory(content).file_name(attachment.name.clone());
                     // The two requests are different types with the same setters.
                     macro_rules! send_file {
                         ($method:ident) => {{
                             let mut req = self
                                 .bot
                                 .$method(chat, file)
-                                .caption(caption)
+                                .caption(&attachment.caption)
                                 .disable_notification(post.silent);
                             req.message_thread_id = topic(thread);
                             req.reply_parameters = reply_parameters(post);
@@ -267,10 +244,8 @@ mod tests {
         let post = Post::text(long.repeat(4)).document_name("answer-1");
         let parts = outlet().parts(&post);
         assert_eq!(parts.len(), 2);
-        assert!(
-            matches!(&parts[1], TelegramPart::Document { file_name, content, .. }
-            if file_name == "answer-1.md" && *content == post.markdown.as_bytes())
-        );
+        assert!(matches!(&parts[1], TelegramPart::Document(file)
+            if file.name == "answer-1.md" && file.bytes() == Some(post.markdown.as_bytes())));
         assert!(parts[0].plain().is_some() && parts[1].plain().is_none());
     }
 
