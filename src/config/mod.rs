@@ -1028,7 +1028,7 @@ mod tests {
 
     #[test]
     fn the_example_config_parses_and_validates() {
-        let text = include_str!("../config.example.toml");
+        let text = include_str!("../../config.example.toml");
         let config = Config::parse(text).expect("config.example.toml parses");
         config.validate().expect("config.example.toml validates");
         assert!(config.hosts.contains_key("devbox"));
@@ -1038,7 +1038,7 @@ mod tests {
     /// Every key the example mentions — also the commented-out ones — is a real key.
     #[test]
     fn the_example_mentions_only_real_keys() {
-        let text = include_str!("../config.example.toml");
+        let text = include_str!("../../config.example.toml");
         let uncommented: String = text
             .lines()
             .map(|line| match line.strip_prefix("# ") {
