@@ -1,6 +1,6 @@
 //! Switchboard under load: many busy turns at once, and an idle bot with a large history.
 //!
-//! `cargo bench --bench scale` starts the real bot (release build) against the fake Telegram,
+//! `cargo bench --features fake-agent --bench scale` starts the real bot (release build) against the fake Telegram,
 //! which enforces Telegram's real limits (one call a second per chat, thirty a second over the
 //! bot, 429 past them), and ten sshd hosts running the fake agent. For each N it sends N chats
 //! one prompt each, spread over the hosts (`/new hK` first), each turn a tool call every

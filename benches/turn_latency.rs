@@ -1,7 +1,7 @@
 //! How long Switchboard takes to get a prompt to the agent and the agent's answer back, against
 //! OpenSSH starting the same agent.
 //!
-//! `cargo bench --bench turn_latency` starts the real bot (release build) twice — on a small git
+//! `cargo bench --features fake-agent --bench turn_latency` starts the real bot (release build) twice — on a small git
 //! workspace and on one of about 3,000 committed files — each against the fake Telegram, its own
 //! sshd host and the fake agent (which records the instants it starts and exits), and measures,
 //! round by round with the variants interleaved (their order rotating each round):

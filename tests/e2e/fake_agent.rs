@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fake-claude");
+const BIN: &str = crate::support::harness::FAKE_CLAUDE;
 const SAMPLES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/agent-cli/claude"

@@ -25,8 +25,18 @@ pub const WAIT: Duration = Duration::from_secs(30);
 /// The web console admin's token in tests (`Options::web_token`).
 pub const WEB_ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
-/// The fake agent built alongside the bot.
+/// The fake agent, built alongside the bot when the `fake-agent` feature is on. A plain build
+/// leaves it out of the product, so the tests and benchmarks refuse to compile without it rather
+/// than run without their agent.
+#[cfg(feature = "fake-agent")]
 pub const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
+#[cfg(not(feature = "fake-agent"))]
+compile_error!(
+    "the tests and benchmarks need the fake agent (src/bin/fake-claude), which is built only with \
+     the `fake-agent` feature: run `scripts/test` (the README's test command), or \
+     `cargo nextest run --features fake-agent`, `cargo test --features fake-agent`, \
+     `cargo bench --features fake-agent --bench NAME`"
+);
 pub const SWITCHBOARD: &str = env!("CARGO_BIN_EXE_switchboard");
 
 /// How a test wants the world set up.

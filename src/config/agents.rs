@@ -1,0 +1,202 @@
+//! The `[agents]` section and each host's `[hosts.NAME.agents.…]` overrides: how the agent's
+//! command line is built and what environment it gets.
+//!
+//! Claude Code is the only agent so far; a host may name another command for it (non-login SSH
+//! shells have a short PATH) and add environment variables. Those variables become `sh`
+//! assignments on the host (`runner::agent_env`), so their names are checked here to be plain
+//! identifiers before anything runs.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use serde::Deserialize;
+
+/// The only agent so far.
+pub const CLAUDE: &str = "claude";
+
+/// Host-specific agent settings: non-login SSH shells have a short PATH, so the command path
+/// and environment often differ per host.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostAgentConfig {
+    /// Command to run instead of `agents.<name>.command`.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Extra environment for the agent on this host (merged over `agents.<name>.env`).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsConfig {
+    #[serde(default)]
+    pub claude: ClaudeConfig,
+}
+
+/// How `claude -p` is invoked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaudeConfig {
+    /// Command (name on PATH or absolute path). Default `claude`.
+    #[serde(default = "default_claude_command")]
+    pub command: String,
+    /// `--model`. Default: none (the CLI's default).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// `--max-turns`. Default: none.
+    #[serde(default)]
+    pub max_turns: Option<u32>,
+    /// `--permission-mode`. Default: `acceptEdits`.
+    #[serde(default)]
+    pub permission_mode: PermissionMode,
+    /// `--allowedTools`. Default: none.
+    #[serde(default)]
+    pub allowed_tools: Vec<String>,
+    /// `--disallowedTools`. Default: none.
+    #[serde(default)]
+    pub disallowed_tools: Vec<String>,
+    /// `--append-system-prompt`. Default: none.
+    #[serde(default)]
+    pub append_system_prompt: Option<String>,
+    /// More arguments, appended as given. Default: none.
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+    /// Environment for the agent on every host, e.g. `CLAUDE_CODE_MAX_RETRIES = "3"`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+impl Default for ClaudeConfig {
+    fn default() -> Self {
+        ClaudeConfig {
+            command: default_claude_command(),
+            model: None,
+            max_turns: None,
+            permission_mode: PermissionMode::default(),
+            allowed_tools: Vec::new(),
+            disallowed_tools: Vec::new(),
+            append_system_prompt: None,
+            extra_args: Vec::new(),
+            env: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_claude_command() -> String {
+    CLAUDE.to_owned()
+}
+
+/// `claude -p --permission-mode`: what the agent may do without asking. In `-p` there is nobody
+/// to ask, so whatever a mode leaves to approval is denied (the turn still succeeds and says what
+/// was denied).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PermissionMode {
+    /// The CLI's own default: reads and searches; no edits, no shell commands.
+    Default,
+    /// Also edits and writes files in the workspace, and simple filesystem commands (`mkdir`,
+    /// `mv`, `cp`, …). The default: a quick start's agent can change code, and nothing else
+    /// runs unasked.
+    #[default]
+    AcceptEdits,
+    /// Plans only: no edits, no commands.
+    Plan,
+    /// Everything, unasked (refused as root unless the host is a sandbox).
+    BypassPermissions,
+}
+
+impl PermissionMode {
+    /// As the CLI spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionMode::Default => "default",
+            PermissionMode::AcceptEdits => "acceptEdits",
+            PermissionMode::Plan => "plan",
+            PermissionMode::BypassPermissions => "bypassPermissions",
+        }
+    }
+}
+
+impl AgentsConfig {
+    pub(super) fn validate(&self) -> Result<()> {
+        validate_env("agents.claude.env", &self.claude.env)
+    }
+}
+
+impl HostAgentConfig {
+    /// The overrides of `agent` on the host `host` (`[hosts.HOST.agents.AGENT]`).
+    pub(super) fn validate(&self, host: &str, agent: &str) -> Result<()> {
+        if agent != CLAUDE {
+            bail!("hosts.{host}.agents.{agent}: unknown agent; the only agent is \"claude\"");
+        }
+        validate_env(&format!("hosts.{host}.agents.{agent}.env"), &self.env)
+    }
+}
+
+/// Environment variable names must be plain identifiers: they become `sh` assignments on the
+/// host (`runner::agent_env`).
+fn validate_env(key: &str, env: &BTreeMap<String, String>) -> Result<()> {
+    for name in env.keys() {
+        let mut chars = name.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            bail!("{key}: {name:?} is not a valid environment variable name");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([(name.to_owned(), "1".to_owned())])
+    }
+
+    #[test]
+    fn environment_names_are_identifiers_and_the_only_agent_is_claude() {
+        let mut agents = AgentsConfig::default();
+        agents.claude.env = env("CLAUDE_CODE_MAX_RETRIES");
+        agents.validate().unwrap();
+        for name in ["", "1X", "A-B", "A B", "X=Y"] {
+            agents.claude.env = env(name);
+            let err = agents.validate().unwrap_err().to_string();
+            assert!(err.starts_with("agents.claude.env: "), "{name:?}: {err}");
+        }
+        let on_host = HostAgentConfig {
+            command: None,
+            env: env("_PATH2"),
+        };
+        on_host.validate("devbox", CLAUDE).unwrap();
+        let err = on_host.validate("devbox", "codex").unwrap_err().to_string();
+        assert!(
+            err.contains("hosts.devbox.agents.codex: unknown agent"),
+            "{err}"
+        );
+        let bad = HostAgentConfig {
+            env: env("A-B"),
+            ..on_host
+        };
+        let err = bad.validate("devbox", CLAUDE).unwrap_err().to_string();
+        assert!(err.starts_with("hosts.devbox.agents.claude.env: "), "{err}");
+    }
+
+    #[test]
+    fn permission_modes_are_read_as_the_cli_spells_them() {
+        for mode in [
+            PermissionMode::Default,
+            PermissionMode::AcceptEdits,
+            PermissionMode::Plan,
+            PermissionMode::BypassPermissions,
+        ] {
+            let text = format!("permission_mode = {:?}", mode.as_str());
+            let claude: ClaudeConfig = toml::from_str(&text).unwrap();
+            assert_eq!(claude.permission_mode, mode);
+        }
+    }
+}
