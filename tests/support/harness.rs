@@ -656,10 +656,7 @@ pub fn epoch_ns(t: SystemTime) -> u128 {
         .as_nanos()
 }
 
-/// A loopback port nobody listens on (bound then released).
+/// A loopback port for a child process to listen on (see `ports`: no parallel test takes it).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+    super::ports::reserve()
 }

@@ -10,6 +10,7 @@ pub mod fake_slack;
 pub mod fake_telegram;
 pub mod git;
 pub mod harness;
+pub mod ports;
 pub mod procs;
 pub mod screens;
 pub mod slack_world;

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -359,12 +359,9 @@ fn greets(addr: &SocketAddr) -> bool {
     stream.read_exact(&mut banner).is_ok() && banner.starts_with(b"SSH-2.0-")
 }
 
-/// A port that was free a moment ago (bound, then released).
+/// A port for sshd to listen on (see `ports`: no parallel test takes it).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind an ephemeral port")
-        .port()
+    super::ports::reserve()
 }
 
 fn keygen(dir: &Path, name: &str, comment: &str) -> PathBuf {
