@@ -24,7 +24,7 @@ use crate::domain::inbound::{Inbound, IncomingFile};
 use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post, Reaction, keys};
 use crate::domain::outcome::Outcome;
 use crate::domain::thread::{Platform, ThreadRef};
-use crate::domain::workspace::Workspace;
+use crate::domain::workspace::{Credential, Workspace};
 use crate::store::TurnRow;
 use futures_util::future::BoxFuture;
 
@@ -89,8 +89,8 @@ pub trait Policy: Send + Sync + 'static {
     }
 
     /// A fresh secret for a credential a workspace names (an installation token, say).
-    fn credential<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Secret>> {
-        Box::pin(async move { anyhow::bail!("no credential named {name:?} on this platform") })
+    fn credential<'a>(&'a self, credential: &'a Credential) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move { anyhow::bail!("no credential {credential} on this platform") })
     }
 
     /// How often a turn's progress message may be refreshed: the platform's limit on edits to

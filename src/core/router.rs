@@ -57,9 +57,8 @@ pub async fn run(core: Arc<Core>) -> Result<()> {
             }
         };
         for (id, event) in batch {
-            let thread = format!("{}:{}", event.platform(), event.thread.key());
             // In flight, or behind an earlier event of its thread: skipped.
-            let Some(claim) = core.in_flight.claim(thread) else {
+            let Some(claim) = core.in_flight.claim(event.thread.clone()) else {
                 continue;
             };
             let core = core.clone();

@@ -36,7 +36,7 @@ use crate::domain::inbound::Inbound;
 use crate::domain::outbound::{Outbound, OutboundOp, Post, Reaction, keys};
 use crate::domain::outcome::Outcome;
 use crate::domain::thread::Platform;
-use crate::domain::workspace::{GitCheckout, PushTarget, Workspace};
+use crate::domain::workspace::{Credential, GitCheckout, PushTarget, Workspace};
 use crate::runner::git;
 use crate::runner::hosts::Host;
 use futures_util::future::BoxFuture;
@@ -103,7 +103,7 @@ impl GitHubPolicy {
             fetch_ref,
             base_ref,
             dir,
-            credential: format!("installation:{}", ctx.installation),
+            credential: Credential::GitHubInstallation(ctx.installation),
             push,
         }
     }
@@ -466,12 +466,9 @@ impl Policy for GitHubPolicy {
         out
     }
 
-    fn credential<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Secret>> {
+    fn credential<'a>(&'a self, credential: &'a Credential) -> BoxFuture<'a, Result<Secret>> {
         Box::pin(async move {
-            let installation: u64 = name
-                .strip_prefix("installation:")
-                .and_then(|id| id.parse().ok())
-                .with_context(|| format!("unknown credential {name:?}"))?;
+            let Credential::GitHubInstallation(installation) = *credential;
             Ok(self.client.installation_token(installation).await?)
         })
     }
