@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use super::auth::Viewer;
 use crate::domain::agent_event::AgentEvent;
-use crate::domain::outbound::{Post, keys};
+use crate::domain::outbound::Post;
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::domain::turn::TurnState;
 use crate::runner::health::Health;
@@ -187,7 +188,7 @@ pub async fn replies(store: &Store, session: &SessionRow) -> anyhow::Result<Vec<
 }
 
 /// The files of a post, each with the URL the page fetches it from.
-fn files(key: &str, post: &Post) -> Vec<FileView> {
+fn files(key: &OutboxKey, post: &Post) -> Vec<FileView> {
     post.attachments
         .iter()
         .enumerate()
@@ -221,7 +222,9 @@ pub async fn turns(store: &Store, session: &SessionRow) -> anyhow::Result<(Vec<T
                 _ => None,
             })
             .collect();
-        let post = store.outbox_post(&keys::result(&turn.id)).await?;
+        let post = store
+            .outbox_post(&OutboxKey::Result(turn.id.clone()))
+            .await?;
         views.push(turn_view(&turn, tool_calls, post.as_ref().map(|(_, p)| p)));
     }
     Ok((views, earlier))
@@ -236,7 +239,7 @@ fn turn_view(turn: &TurnRow, tool_calls: Vec<ToolCall>, post: Option<&Post>) -> 
             .map(|a| String::from_utf8_lossy(&a.data).into_owned())
     });
     let files = post
-        .map(|p| files(&keys::result(&turn.id), p))
+        .map(|p| files(&OutboxKey::Result(turn.id.clone()), p))
         .unwrap_or_default();
     TurnView {
         id: turn.id.to_string(),

@@ -24,7 +24,8 @@ use super::translate::{DiscordMe, InteractionRef};
 use super::typing::Typing;
 use crate::bots::outlet::{MarkupPart, Outlet, PartId, SendError, markup_parts};
 use crate::core::replies;
-use crate::domain::outbound::{Post, Reaction, keys};
+use crate::domain::outbound::{Post, Reaction};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::discord::{MESSAGE_LIMIT, render};
 use futures_util::future::BoxFuture;
@@ -221,7 +222,6 @@ impl Outlet for DiscordOutlet {
         post: &'a Post,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
-            let key = id.key;
             if let Some(interaction) = post.reply_to.as_deref().and_then(InteractionRef::parse) {
                 return self.answer(thread, interaction, id, part, post).await;
             }
@@ -235,10 +235,10 @@ impl Outlet for DiscordOutlet {
                 .await
                 .map_err(classify)?;
             let channel = channel_of(thread);
-            if let Some(turn) = keys::status_turn(key) {
-                self.typing.working(channel, turn);
-            } else if let Some(turn) = keys::result_turn(key) {
-                self.typing.done(channel, turn);
+            match id.key {
+                OutboxKey::Status(turn) => self.typing.working(channel, turn.as_str()),
+                OutboxKey::Result(turn) => self.typing.done(channel, turn.as_str()),
+                _ => {}
             }
             Ok(message)
         })
@@ -247,7 +247,7 @@ impl Outlet for DiscordOutlet {
     fn edit<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        target: &'a str,
+        target: &'a OutboxKey,
         message_id: &'a str,
         markdown: &'a str,
         _plain: bool,
@@ -258,8 +258,8 @@ impl Outlet for DiscordOutlet {
                 .edit_message(channel, message_id, &first_part(markdown))
                 .await
                 .map_err(classify)?;
-            if let Some(turn) = keys::status_turn(target) {
-                self.typing.working(channel, turn);
+            if let OutboxKey::Status(turn) = target {
+                self.typing.working(channel, turn.as_str());
             }
             Ok(())
         })
@@ -294,6 +294,7 @@ mod tests {
     use super::*;
     use crate::bots::outlet::MAX_MESSAGES;
     use crate::config::Secret;
+    use crate::domain::ids::TurnId;
 
     fn outlet() -> DiscordOutlet {
         DiscordOutlet::new(
@@ -387,8 +388,15 @@ mod tests {
             ..thread
         };
         assert_eq!(channel_of(&dm), "20");
-        assert_eq!(keys::result_turn("turn:abc:result"), Some("abc"));
-        assert_eq!(keys::result_turn("turn:abc:status"), None);
-        assert_eq!(keys::result_turn("in:abc:reply"), None);
+        let abc = TurnId::from_string("abc".into());
+        assert_eq!(
+            "turn:abc:result".parse(),
+            Ok(OutboxKey::Result(abc.clone()))
+        );
+        assert_ne!(
+            "turn:abc:status".parse(),
+            Ok(OutboxKey::Result(abc.clone()))
+        );
+        assert_ne!("in:abc:reply".parse(), Ok(OutboxKey::Result(abc)));
     }
 }
