@@ -1,8 +1,9 @@
 //! The ground floor: the words every other floor shares, and nothing else.
 //!
-//! Ids, threads and platforms, inbound events, the command enum, outbound intents and their
-//! attachments, how a turn ended, what an agent reported, turn states, workspaces, change
-//! figures, who is admitted, and the decisions the audit trail records. No I/O, no database, no runtime: `store`, `runner`, `agents`,
+//! Ids, threads and platforms, inbound events, the command enum, outbound intents with their
+//! attachments and outbox keys, how a turn ended, what an agent reported, turn states,
+//! workspaces and their credentials, change figures, who is admitted, and the decisions the
+//! audit trail records. No I/O, no database, no runtime: `store`, `runner`, `agents`,
 //! `reviews`, `core`, `bots` and `web` all build on these types, and this module imports none of
 //! them (`tests/layering.rs` keeps it so).
 
