@@ -29,6 +29,7 @@ use super::pacing::Pacer;
 use crate::core::Core;
 use crate::domain::ids::now_ms;
 use crate::domain::outbound::{Attachment, OutboundOp, Post, Reaction, StatusWith};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::panics;
 use crate::store::{OutboxRow, PauseScope, RetryPause, Store};
@@ -127,7 +128,7 @@ pub fn markup_parts(rendered: Vec<String>, post: &Post) -> Vec<MarkupPart> {
 pub struct PostFiles<'a> {
     store: &'a Store,
     /// The post's outbox key.
-    key: &'a str,
+    key: &'a OutboxKey,
 }
 
 impl PostFiles<'_> {
@@ -150,7 +151,7 @@ impl PostFiles<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PartId<'a> {
     /// The post's outbox key.
-    pub key: &'a str,
+    pub key: &'a OutboxKey,
     /// The part's place in the post.
     pub index: usize,
 }
@@ -228,7 +229,7 @@ pub trait Outlet: Send + Sync + 'static {
     fn edit<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        target: &'a str,
+        target: &'a OutboxKey,
         message_id: &'a str,
         markdown: &'a str,
         plain: bool,
@@ -294,7 +295,7 @@ async fn pause(
         true => (pacer.pause_all(wait), PauseScope::Platform),
     };
     tracing::info!(
-        key = row.key,
+        key = %row.key,
         chat,
         everywhere,
         "rate limited for {:.1}s",
@@ -420,7 +421,7 @@ async fn deliver_post<O: Outlet>(
                     match (fallback.is_none(), part.plain()) {
                         (true, Some(plain)) => {
                             tracing::warn!(
-                                key = row.key,
+                                key = %row.key,
                                 "markup rejected, sending plain text: {reason}"
                             );
                             fallback = Some(plain);
@@ -498,7 +499,7 @@ async fn find_earlier<O: Outlet>(
         match outlet.find_sent(&row.thread, id, part, since_ms).await {
             Ok(Some(message_id)) => {
                 tracing::info!(
-                    key = row.key,
+                    key = %row.key,
                     part = id.index,
                     message_id,
                     "an earlier attempt was posted after all: not sending it again"
@@ -507,7 +508,7 @@ async fn find_earlier<O: Outlet>(
             }
             Ok(None) => {
                 tracing::info!(
-                    key = row.key,
+                    key = %row.key,
                     part = id.index,
                     "an earlier attempt may not have been posted: sending again"
                 );
@@ -528,7 +529,7 @@ async fn find_earlier<O: Outlet>(
             }
             Err(SendError::Markup(reason) | SendError::Rejected(reason)) => {
                 tracing::warn!(
-                    key = row.key,
+                    key = %row.key,
                     part = id.index,
                     "cannot look for an earlier attempt, sending again: {reason}"
                 );
@@ -543,7 +544,7 @@ async fn deliver_edit<O: Outlet>(
     outlet: &O,
     pacer: &Pacer,
     row: &OutboxRow,
-    target: &str,
+    target: &OutboxKey,
     progress: bool,
 ) -> Result<()> {
     let Some(message_id) = core.store.posted_parts(target).await?.into_iter().next() else {
@@ -592,7 +593,7 @@ async fn deliver_edit<O: Outlet>(
             Err(SendError::Markup(reason)) if !plain => {
                 pacer.done(ticket);
                 tracing::warn!(
-                    key = row.key,
+                    key = %row.key,
                     "markup rejected, editing as plain text: {reason}"
                 );
                 plain = true;
@@ -639,7 +640,7 @@ async fn deliver_reaction<O: Outlet>(
 
 async fn give_up(core: &Core, row: &OutboxRow, reason: &str) -> Result<()> {
     tracing::error!(
-        key = row.key,
+        key = %row.key,
         chat = row.chat,
         "message refused by the platform: {reason}"
     );
@@ -649,7 +650,7 @@ async fn give_up(core: &Core, row: &OutboxRow, reason: &str) -> Result<()> {
 async fn retry_later(core: &Core, row: &OutboxRow, reason: &str) -> Result<()> {
     let delay = Duration::from_secs(1 << row.attempts.clamp(0, 8)).min(RETRY_MAX);
     tracing::warn!(
-        key = row.key,
+        key = %row.key,
         "sending failed, retrying in {}s: {reason}",
         delay.as_secs()
     );
@@ -666,21 +667,30 @@ mod tests {
 
     use super::*;
     use crate::core::testing;
+    use crate::domain::ids::TurnId;
     use crate::domain::outbound::{AttachmentData, Outbound};
+
+    /// The key stored as `text`.
+    fn key(text: &str) -> OutboxKey {
+        text.parse().expect("an outbox key")
+    }
 
     #[test]
     fn a_part_nonce_is_short_stable_and_its_own() {
-        let id = |key, index| PartId { key, index };
-        let nonce = id("turn:0193:result", 0).nonce();
-        assert_eq!(nonce.len(), 24, "Discord takes at most 25 characters");
-        assert!(nonce.bytes().all(|b| b.is_ascii_hexdigit()));
+        let nonce = |text, index| {
+            let key = key(text);
+            PartId { key: &key, index }.nonce()
+        };
+        let first = nonce("turn:0193:result", 0);
+        assert_eq!(first.len(), 24, "Discord takes at most 25 characters");
+        assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(
-            nonce,
-            id("turn:0193:result", 0).nonce(),
+            first,
+            nonce("turn:0193:result", 0),
             "the same on every attempt"
         );
-        assert_ne!(nonce, id("turn:0193:result", 1).nonce());
-        assert_ne!(nonce, id("turn:0194:result", 0).nonce());
+        assert_ne!(first, nonce("turn:0193:result", 1));
+        assert_ne!(first, nonce("turn:0194:result", 0));
     }
 
     /// An outlet that reports every call it gets, in order, and the file each file part read;
@@ -749,7 +759,7 @@ mod tests {
         fn edit<'a>(
             &'a self,
             _thread: &'a ThreadRef,
-            target: &'a str,
+            target: &'a OutboxKey,
             _message_id: &'a str,
             markdown: &'a str,
             _plain: bool,
@@ -780,19 +790,19 @@ mod tests {
             },
         )
         .thread;
-        let queue = |key: &str, op| Outbound {
-            key: key.to_owned(),
+        let queue = |text: &str, op| Outbound {
+            key: key(text),
             thread: thread.clone(),
             op,
         };
         let status = queue("turn:1:status", OutboundOp::Post(Post::text("Working")));
         core.store.enqueue_outbound(&status).await.unwrap();
         core.store
-            .record_posted("turn:1:status", 0, "status message")
+            .record_posted(&key("turn:1:status"), 0, "status message")
             .await
             .unwrap();
         let done = OutboundOp::Edit {
-            target: "turn:1:status".into(),
+            target: key("turn:1:status"),
             markdown: "Done".into(),
             progress: false,
         };
@@ -803,14 +813,14 @@ mod tests {
         let file = Attachment::text("a.diff".into(), "+a".into(), "The patch".into());
         let answer = Post::text("The answer")
             .attach(vec![file])
-            .with_status("turn:1:status:edit".into(), 1);
+            .with_status(key("turn:1:status:edit"), 1);
         core.store
             .enqueue_outbound(&queue("turn:1:result", OutboundOp::Post(answer)))
             .await
             .unwrap();
         for part in 0..answered {
             core.store
-                .record_posted("turn:1:result", part, "sent before")
+                .record_posted(&key("turn:1:result"), part, "sent before")
                 .await
                 .unwrap();
         }
@@ -867,7 +877,7 @@ mod tests {
         .thread;
         let file = Attachment::text("a.diff".into(), "+a".into(), "The patch".into());
         let answer = Outbound {
-            key: "turn:1:result".into(),
+            key: key("turn:1:result"),
             thread: thread.clone(),
             op: OutboundOp::Post(Post::text("The answer").attach(vec![file])),
         };
@@ -907,11 +917,12 @@ mod tests {
             },
         )
         .thread;
-        for key in ["first", "second", "third"] {
+        let answer = |turn: &str| OutboxKey::Result(TurnId::from_string(turn.into()));
+        for turn in ["first", "second", "third"] {
             let out = Outbound {
-                key: key.to_owned(),
+                key: answer(turn),
                 thread: thread.clone(),
-                op: OutboundOp::Post(Post::text(key)),
+                op: OutboundOp::Post(Post::text(turn)),
             };
             core.store.enqueue_outbound(&out).await.unwrap();
         }
@@ -924,11 +935,15 @@ mod tests {
         loop_.abort();
         assert_eq!(
             keys,
-            ["send second 0", "send third 0"],
+            ["send turn:second:result 0", "send turn:third:result 0"],
             "the panicked one was given up"
         );
         // Each was recorded before the next was sent.
-        assert!(core.store.posted_parts("first").await.unwrap().is_empty());
-        assert_eq!(core.store.posted_parts("second").await.unwrap().len(), 1);
+        let posted = |turn| {
+            let store = core.store.clone();
+            async move { store.posted_parts(&answer(turn)).await.unwrap() }
+        };
+        assert!(posted("first").await.is_empty());
+        assert_eq!(posted("second").await.len(), 1);
     }
 }

@@ -12,6 +12,7 @@ use crate::core::policy::Policy;
 use crate::domain::admission::{Admission, Refusal};
 use crate::domain::inbound::Inbound;
 use crate::domain::outbound::Post;
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use futures_util::future::BoxFuture;
 
@@ -88,13 +89,13 @@ impl Outlet for WebOutlet {
         _post: &'a Post,
         _files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>> {
-        Box::pin(async move { Ok(id.key.to_owned()) })
+        Box::pin(async move { Ok(id.key.to_string()) })
     }
 
     fn edit<'a>(
         &'a self,
         _thread: &'a ThreadRef,
-        _target: &'a str,
+        _target: &'a OutboxKey,
         _message_id: &'a str,
         _markdown: &'a str,
         _plain: bool,

@@ -11,7 +11,8 @@ use super::respond::{reply, reply_post};
 use crate::domain::command::Command;
 use crate::domain::ids::{InboundId, now_ms};
 use crate::domain::inbound::Inbound;
-use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post, keys};
+use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post};
+use crate::domain::outbox_key::OutboxKey;
 use crate::runner::capture::{self, display, page};
 use crate::runner::health::{self, Health};
 use crate::runner::hosts::Host;
@@ -151,10 +152,10 @@ pub async fn drop_queued(core: &Core, session: &SessionRow) -> Result<usize> {
     let dropped = turns::drop_queued(&mut tx, &session.id).await?;
     for turn in &dropped {
         let edit = Outbound {
-            key: keys::status_edit(&turn.id),
+            key: OutboxKey::StatusEdit(turn.id.clone()),
             thread: session.thread.clone(),
             op: OutboundOp::Edit {
-                target: keys::status(&turn.id),
+                target: OutboxKey::Status(turn.id.clone()),
                 markdown: replies::dropped_from_queue(&core.spelling(session.thread.platform)),
                 progress: false,
             },

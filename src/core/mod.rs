@@ -31,7 +31,7 @@ use anyhow::Context;
 use crate::agents::claude::Claude;
 use crate::config::{Budgets, Defaults};
 use crate::domain::command::Spelling;
-use crate::domain::thread::Platform;
+use crate::domain::thread::{Platform, ThreadRef};
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
 use policy::Policy;
@@ -47,7 +47,7 @@ pub struct Core {
     workers: workers::Workers,
     /// Threads with an event being handled (the router's). Kept here rather than in the router
     /// loop, so a loop started again after a panic sees the tasks the last one left running.
-    in_flight: claims::Claims<String>,
+    in_flight: claims::Claims<ThreadRef>,
     /// Chats whose outbox a task is delivering (each platform's outbox loop), here for the same
     /// reason.
     pub(crate) delivering: claims::Claims<(Platform, String)>,
@@ -120,7 +120,7 @@ impl Core {
     /// already and will make one — replies sent right after it are not lost to that race.
     pub async fn is_session_thread(
         &self,
-        thread: &crate::domain::thread::ThreadRef,
+        thread: &ThreadRef,
         starter: &str,
     ) -> anyhow::Result<bool> {
         Ok(self.store.active_session(thread).await?.is_some()

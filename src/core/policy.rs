@@ -21,10 +21,11 @@ use crate::domain::admission::Admission;
 use crate::domain::command::Spelling;
 use crate::domain::ids::TurnId;
 use crate::domain::inbound::{Inbound, IncomingFile};
-use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post, Reaction, keys};
+use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post, Reaction};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::Outcome;
 use crate::domain::thread::{Platform, ThreadRef};
-use crate::domain::workspace::Workspace;
+use crate::domain::workspace::{Credential, Workspace};
 use crate::store::TurnRow;
 use futures_util::future::BoxFuture;
 
@@ -89,8 +90,8 @@ pub trait Policy: Send + Sync + 'static {
     }
 
     /// A fresh secret for a credential a workspace names (an installation token, say).
-    fn credential<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Secret>> {
-        Box::pin(async move { anyhow::bail!("no credential named {name:?} on this platform") })
+    fn credential<'a>(&'a self, credential: &'a Credential) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move { anyhow::bail!("no credential {credential} on this platform") })
     }
 
     /// How often a turn's progress message may be refreshed: the platform's limit on edits to
@@ -140,7 +141,7 @@ pub fn chat_acknowledgement(event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<O
         replies::turn_queued(ahead)
     };
     vec![Outbound {
-        key: keys::status(turn),
+        key: OutboxKey::Status(turn.clone()),
         thread: event.thread.clone(),
         op: OutboundOp::Post(
             Post::text(text)
@@ -155,12 +156,12 @@ pub fn chat_acknowledgement(event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<O
 /// after the answer's first message, before its files.
 pub fn chat_ending(ending: &Ending<'_>) -> Vec<Outbound> {
     let turn = ending.turn;
-    let status_key = keys::status_edit(&turn.id);
+    let status_key = OutboxKey::StatusEdit(turn.id.clone());
     let status = Outbound {
         key: status_key.clone(),
         thread: ending.thread.clone(),
         op: OutboundOp::Edit {
-            target: keys::status(&turn.id),
+            target: OutboxKey::Status(turn.id.clone()),
             markdown: ending.status.clone(),
             progress: false,
         },
@@ -171,7 +172,7 @@ pub fn chat_ending(ending: &Ending<'_>) -> Vec<Outbound> {
         .attach(ending.attachments.clone())
         .with_status(status_key, 1);
     let result = Outbound {
-        key: keys::result(&turn.id),
+        key: OutboxKey::Result(turn.id.clone()),
         thread: ending.thread.clone(),
         op: OutboundOp::Post(message),
     };
@@ -190,7 +191,14 @@ pub fn reacting_acknowledgement(
         .message_id
         .as_deref()
         .filter(|m| reactable(m))
-        .map(|message| react(&event.thread, keys::reaction(turn), message, Reaction::Eyes));
+        .map(|message| {
+            react(
+                &event.thread,
+                OutboxKey::Reaction(turn.clone()),
+                message,
+                Reaction::Eyes,
+            )
+        });
     eyes.into_iter()
         .chain(chat_acknowledgement(event, turn, ahead))
         .collect()
@@ -210,7 +218,7 @@ pub fn reacting_ending(ending: &Ending<'_>, reactable: impl Fn(&str) -> bool) ->
         .map(|message| {
             react(
                 ending.thread,
-                keys::ending_reaction(&ending.turn.id),
+                OutboxKey::EndingReaction(ending.turn.id.clone()),
                 message,
                 reaction,
             )
@@ -218,7 +226,7 @@ pub fn reacting_ending(ending: &Ending<'_>, reactable: impl Fn(&str) -> bool) ->
     chat_ending(ending).into_iter().chain(mark).collect()
 }
 
-fn react(thread: &ThreadRef, key: String, message: &str, reaction: Reaction) -> Outbound {
+fn react(thread: &ThreadRef, key: OutboxKey, message: &str, reaction: Reaction) -> Outbound {
     Outbound {
         key,
         thread: thread.clone(),

@@ -7,11 +7,12 @@ use anyhow::Result;
 use super::Core;
 use crate::domain::ids::InboundId;
 use crate::domain::inbound::Inbound;
-use crate::domain::outbound::{Outbound, OutboundOp, Post, keys};
+use crate::domain::outbound::{Outbound, OutboundOp, Post};
+use crate::domain::outbox_key::OutboxKey;
 use crate::store::{inbound, outbox};
 
 /// A post into the event's thread.
-pub(super) fn outbound(key: String, event: &Inbound, post: Post) -> Outbound {
+pub(super) fn outbound(key: OutboxKey, event: &Inbound, post: Post) -> Outbound {
     Outbound {
         key,
         thread: event.thread.clone(),
@@ -36,7 +37,7 @@ pub(super) async fn reply_post(
     event: &Inbound,
     post: Post,
 ) -> Result<()> {
-    respond(core, id, event, keys::reply(id), post).await
+    respond(core, id, event, OutboxKey::Reply(id.clone()), post).await
 }
 
 /// Answers an event under `key` (a refusal's hourly key, say) and marks it processed, in one
@@ -45,7 +46,7 @@ pub(super) async fn respond(
     core: &Core,
     id: &InboundId,
     event: &Inbound,
-    key: String,
+    key: OutboxKey,
     post: Post,
 ) -> Result<()> {
     let post = post.replying_to(event.message_id.clone());

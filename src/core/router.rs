@@ -24,9 +24,11 @@ use super::policy::Prepared;
 use super::replies;
 use super::respond::{outbound, reply, respond};
 use crate::domain::admission::{Admission, Refusal};
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::{InboundId, TurnId, error_reference, now_ms};
 use crate::domain::inbound::{Inbound, InboundBody};
-use crate::domain::outbound::{Post, keys};
+use crate::domain::outbound::Post;
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::workspace::Workspace;
 use crate::panics;
 use crate::store::sessions::{self, NewSession};
@@ -57,9 +59,8 @@ pub async fn run(core: Arc<Core>) -> Result<()> {
             }
         };
         for (id, event) in batch {
-            let thread = format!("{}:{}", event.platform(), event.thread.key());
             // In flight, or behind an earlier event of its thread: skipped.
-            let Some(claim) = core.in_flight.claim(thread) else {
+            let Some(claim) = core.in_flight.claim(event.thread.clone()) else {
                 continue;
             };
             let core = core.clone();
@@ -121,7 +122,7 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
 /// Refuses an author: audited every time, answered (unless silent) at most once per hour,
 /// author and thread.
 async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal) -> Result<()> {
-    let platform = event.platform().as_str();
+    let platform = event.platform();
     let asked = match &event.body {
         InboundBody::Prompt { text } => {
             // The audit's text column cannot hold NUL on Postgres: shown as its symbol.
@@ -141,20 +142,20 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
             platform,
             &event.author.id,
             &event.thread.key(),
-            "refused",
+            AuditAction::Refused,
             &detail,
         )
         .await?;
-    tracing::warn!(platform, user = %event.author.id, thread = %event.thread.key(), ?refusal, "refused");
+    tracing::warn!(%platform, user = %event.author.id, thread = %event.thread.key(), ?refusal, "refused");
     let Some(text) = replies::refusal(refusal) else {
         return core.store.mark_inbound_processed(id).await;
     };
-    let key = keys::refusal(
+    let key = OutboxKey::Refusal {
         platform,
-        &event.thread.key(),
-        &event.author.id,
-        now_ms() / 3_600_000,
-    );
+        thread: event.thread.key(),
+        user: event.author.id.clone(),
+        hour: now_ms() / 3_600_000,
+    };
     respond(core, id, event, key, Post::text(text)).await
 }
 
@@ -199,7 +200,11 @@ async fn enqueue_prompt(
             core.defaults.max_queue,
         ))
         .replying_to(event.message_id.clone());
-        outbox::enqueue(&mut tx, &outbound(keys::reply(id), event, post)).await?;
+        outbox::enqueue(
+            &mut tx,
+            &outbound(OutboxKey::Reply(id.clone()), event, post),
+        )
+        .await?;
         inbound::mark_processed(&mut tx, id).await?;
         tx.commit().await?;
         core.outbox_changed();
@@ -212,7 +217,7 @@ async fn enqueue_prompt(
     let acks = core
         .policy(event.platform())?
         .acknowledge(event, &turn, ahead);
-    let status = keys::status(&turn);
+    let status = OutboxKey::Status(turn.clone());
     turns::insert_turn(
         &mut tx,
         NewTurn {
@@ -297,7 +302,7 @@ mod tests {
             .await
             .unwrap();
         let reply = replies.expect("the panicked event was answered");
-        assert_eq!(reply.key, keys::reply(&ids[0]));
+        assert_eq!(reply.key, OutboxKey::Reply(ids[0].clone()));
         let OutboundOp::Post(post) = &reply.op else {
             panic!("a post: {reply:?}");
         };

@@ -31,7 +31,8 @@ use crate::agents::claude;
 use crate::domain::agent_event::{AgentEvent, AgentResult};
 use crate::domain::changes::{Baseline, ChangeStats};
 use crate::domain::ids::now_ms;
-use crate::domain::outbound::{Attachment, Outbound, OutboundOp, keys};
+use crate::domain::outbound::{Attachment, Outbound, OutboundOp};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::{Budget, Outcome};
 use crate::domain::turn::TurnState;
 use crate::domain::workspace::Workspace;
@@ -490,10 +491,10 @@ async fn edit_status(
         return Ok(());
     }
     let edit = Outbound {
-        key: keys::status_edit(&turn.id),
+        key: OutboxKey::StatusEdit(turn.id.clone()),
         thread: session.thread.clone(),
         op: OutboundOp::Edit {
-            target: keys::status(&turn.id),
+            target: OutboxKey::Status(turn.id.clone()),
             markdown,
             progress: true,
         },

@@ -1,19 +1,22 @@
 //! The ground floor: the words every other floor shares, and nothing else.
 //!
-//! Ids, threads and platforms, inbound events, the command enum, outbound intents and their
-//! attachments, how a turn ended, what an agent reported, turn states, workspaces, change
-//! figures, and who is admitted. No I/O, no database, no runtime: `store`, `runner`, `agents`,
+//! Ids, threads and platforms, inbound events, the command enum, outbound intents with their
+//! attachments and outbox keys, how a turn ended, what an agent reported, turn states,
+//! workspaces and their credentials, change figures, who is admitted, and the decisions the
+//! audit trail records. No I/O, no database, no runtime: `store`, `runner`, `agents`,
 //! `reviews`, `core`, `bots` and `web` all build on these types, and this module imports none of
 //! them (`tests/layering.rs` keeps it so).
 
 pub mod admission;
 pub mod agent_event;
+pub mod audit;
 pub mod changes;
 pub mod command;
 pub mod ids;
 pub mod inbound;
 pub mod invocation;
 pub mod outbound;
+pub mod outbox_key;
 pub mod outcome;
 pub mod thread;
 pub mod turn;

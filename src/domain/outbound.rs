@@ -8,14 +8,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{InboundId, TurnId};
+use super::outbox_key::OutboxKey;
 use super::thread::ThreadRef;
 
 /// One thing to deliver to a thread.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outbound {
-    /// Idempotency key; see [`keys`].
-    pub key: String,
+    /// Idempotency key.
+    pub key: OutboxKey,
     pub thread: ThreadRef,
     pub op: OutboundOp,
 }
@@ -28,7 +28,7 @@ pub enum OutboundOp {
     /// coalesced: only the latest text is delivered. A `progress` edit may be held back when the
     /// chat's budget is tight; a final one (the turn's outcome) may not.
     Edit {
-        target: String,
+        target: OutboxKey,
         markdown: String,
         progress: bool,
     },
@@ -51,13 +51,13 @@ pub enum Reaction {
 }
 
 impl OutboundOp {
-    /// The key of the message an edit changes.
     /// True for progress refreshes, which yield to everything else in a busy chat.
     pub fn is_progress(&self) -> bool {
         matches!(self, OutboundOp::Edit { progress: true, .. })
     }
 
-    pub fn target(&self) -> Option<&str> {
+    /// The key of the message an edit changes.
+    pub fn target(&self) -> Option<&OutboxKey> {
         match self {
             OutboundOp::Post(_) | OutboundOp::React { .. } => None,
             OutboundOp::Edit { target, .. } => Some(target),
@@ -92,7 +92,7 @@ pub struct Post {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusWith {
     /// The outbox key of the status edit.
-    pub key: String,
+    pub key: OutboxKey,
     /// How many of the post's parts go before the edit.
     pub after_parts: usize,
 }
@@ -207,58 +207,8 @@ impl Post {
 
     /// Has the status edit queued under `key` delivered once `after_parts` of this post's parts
     /// are out (see [`StatusWith`]).
-    pub fn with_status(mut self, key: String, after_parts: usize) -> Post {
+    pub fn with_status(mut self, key: OutboxKey, after_parts: usize) -> Post {
         self.status = Some(StatusWith { key, after_parts });
         self
-    }
-}
-
-/// The idempotency keys, in one place so no two situations can collide.
-pub mod keys {
-    use super::{InboundId, TurnId};
-
-    /// The reply to a command or a bad input.
-    pub fn reply(inbound: &InboundId) -> String {
-        format!("in:{inbound}:reply")
-    }
-
-    /// A turn's acknowledgement, later edited into its progress and final status.
-    pub fn status(turn: &TurnId) -> String {
-        format!("turn:{turn}:status")
-    }
-
-    /// The turn a status key belongs to (`turn:<id>:status`).
-    pub fn status_turn(key: &str) -> Option<&str> {
-        key.strip_prefix("turn:")?.strip_suffix(":status")
-    }
-
-    /// The edit row of a turn's status message.
-    pub fn status_edit(turn: &TurnId) -> String {
-        format!("turn:{turn}:status:edit")
-    }
-
-    /// The reaction acknowledging a turn's request.
-    pub fn reaction(turn: &TurnId) -> String {
-        format!("turn:{turn}:reaction")
-    }
-
-    /// The reaction marking how a turn's request ended.
-    pub fn ending_reaction(turn: &TurnId) -> String {
-        format!("turn:{turn}:reaction:end")
-    }
-
-    /// A turn's final answer or failure message.
-    pub fn result(turn: &TurnId) -> String {
-        format!("turn:{turn}:result")
-    }
-
-    /// The turn a result key belongs to (`turn:<id>:result`).
-    pub fn result_turn(key: &str) -> Option<&str> {
-        key.strip_prefix("turn:")?.strip_suffix(":result")
-    }
-
-    /// The refusal for an unauthorized user: at most one per user, chat and hour.
-    pub fn refusal(platform: &str, chat: &str, user: &str, hour: i64) -> String {
-        format!("refuse:{platform}:{chat}:{user}:{hour}")
     }
 }

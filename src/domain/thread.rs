@@ -5,6 +5,7 @@
 //! GitHub, the repository and the issue or pull request).
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +22,14 @@ pub enum Platform {
 }
 
 impl Platform {
+    pub const ALL: [Platform; 5] = [
+        Platform::Telegram,
+        Platform::GitHub,
+        Platform::Slack,
+        Platform::Discord,
+        Platform::Web,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Telegram => "telegram",
@@ -35,6 +44,18 @@ impl Platform {
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Reads what [`Platform::as_str`] writes.
+impl FromStr for Platform {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Platform, String> {
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.as_str() == text)
+            .ok_or_else(|| format!("unknown platform {text:?}"))
     }
 }
 
@@ -67,4 +88,21 @@ pub struct Author {
     pub id: String,
     /// A name to show (username or first name).
     pub display: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_platform_reads_back_as_written() {
+        for platform in Platform::ALL {
+            assert_eq!(platform.as_str().parse(), Ok(platform));
+            assert_eq!(
+                serde_json::to_value(platform).unwrap(),
+                serde_json::json!(platform.as_str())
+            );
+        }
+        assert!("Telegram".parse::<Platform>().is_err());
+    }
 }

@@ -2,6 +2,9 @@
 //! the agent starts, and where its commits may be pushed after. Stored with the turn; prepared
 //! and pushed by `runner::git`.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 
 /// A place a turn works in that must be prepared before the agent starts.
@@ -20,8 +23,8 @@ pub struct GitCheckout {
     pub base_ref: Option<String>,
     /// The checkout's directory, relative to the host's workdir.
     pub dir: String,
-    /// The credential the policy turns into a token for git (never stored).
-    pub credential: String,
+    /// The credential the policy turns into a token for git (the token is never stored).
+    pub credential: Credential,
     /// Where the agent's new commits are pushed (`None`: never pushed).
     pub push: Option<PushTarget>,
 }
@@ -37,4 +40,90 @@ impl GitCheckout {
 pub struct PushTarget {
     pub url: String,
     pub branch: String,
+}
+
+/// Which secret a checkout is fetched and pushed with: named here, made fresh by the platform's
+/// policy when the turn starts (a token outlives no turn, and is never stored).
+///
+/// Stored as text inside the turn's workspace (`installation:42`), the form turns stored before
+/// this type existed already hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Credential {
+    /// A GitHub App installation's access token (the installation id).
+    GitHubInstallation(u64),
+}
+
+const GITHUB_INSTALLATION: &str = "installation:";
+
+impl fmt::Display for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::GitHubInstallation(id) => write!(f, "{GITHUB_INSTALLATION}{id}"),
+        }
+    }
+}
+
+impl FromStr for Credential {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Credential, String> {
+        text.strip_prefix(GITHUB_INSTALLATION)
+            .and_then(|id| id.parse().ok())
+            .map(Credential::GitHubInstallation)
+            .ok_or_else(|| format!("unknown credential {text:?}"))
+    }
+}
+
+impl From<Credential> for String {
+    fn from(credential: Credential) -> String {
+        credential.to_string()
+    }
+}
+
+impl TryFrom<String> for Credential {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Credential, String> {
+        text.parse()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_credential_is_stored_as_the_text_turns_already_hold() {
+        let credential = Credential::GitHubInstallation(42);
+        assert_eq!(credential.to_string(), "installation:42");
+        assert_eq!(
+            serde_json::to_value(credential).unwrap(),
+            serde_json::json!("installation:42")
+        );
+        assert_eq!("installation:42".parse(), Ok(credential));
+        for unknown in ["installation:", "installation:x", "token:42", ""] {
+            assert!(unknown.parse::<Credential>().is_err(), "{unknown}");
+        }
+    }
+
+    /// A workspace stored with a turn before the credential had a type still reads.
+    #[test]
+    fn a_workspace_stored_before_reads() {
+        let stored = r#"{"Git":{"clone_url":"https://github.com/octo/app.git",
+            "fetch_ref":"refs/pull/7/head","base_ref":"refs/heads/main",
+            "dir":"github/octo/app/pr-7","credential":"installation:42",
+            "push":{"url":"https://github.com/fork/app.git","branch":"feature"}}}"#;
+        let Workspace::Git(checkout) = serde_json::from_str(stored).unwrap();
+        assert_eq!(checkout.credential, Credential::GitHubInstallation(42));
+        let again = serde_json::to_string(&Workspace::Git(checkout.clone())).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Workspace>(&again).unwrap(),
+            Workspace::Git(checkout)
+        );
+        assert!(
+            again.contains(r#""credential":"installation:42""#),
+            "{again}"
+        );
+    }
 }

@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::client::ClientAddr;
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::{new_id, now_ms};
 use crate::domain::thread::Platform;
 use crate::store::Store;
@@ -203,13 +204,13 @@ pub struct Refusals {
 struct Inner {
     store: Store,
     platform: Platform,
-    action: &'static str,
+    action: AuditAction,
     tally: Mutex<Tally>,
 }
 
 impl Refusals {
     /// Starts counting; the counts are written by a task that ends with the last clone.
-    pub fn new(store: Store, platform: Platform, action: &'static str) -> Refusals {
+    pub fn new(store: Store, platform: Platform, action: AuditAction) -> Refusals {
         let inner = Arc::new(Inner {
             store,
             platform,
@@ -231,7 +232,7 @@ impl Refusals {
         );
         if refused.recorded {
             let actor = client.to_string();
-            let platform = inner.platform.as_str();
+            let platform = inner.platform;
             tracing::warn!(%client, "refused a {platform} request: {detail}");
             if let Err(e) = inner
                 .store
@@ -252,7 +253,7 @@ impl Inner {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take_pending(Instant::now());
-        let platform = self.platform.as_str();
+        let platform = self.platform;
         for flush in flushes {
             let detail = format!(
                 "more refusals from {} within a minute than are recorded one by one \

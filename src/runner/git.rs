@@ -193,6 +193,7 @@ git update-ref refs/switchboard/base "$head""#,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::workspace::Credential;
     use crate::runner::local::LocalTransport;
     use std::process::Command;
 
@@ -302,7 +303,7 @@ mod tests {
             fetch_ref: "refs/heads/feature".into(),
             base_ref: Some("refs/heads/main".into()),
             dir: "co".into(),
-            credential: "test".into(),
+            credential: Credential::GitHubInstallation(1),
             push: None,
         };
         let dir = root.path().join("checkouts/co").display().to_string();

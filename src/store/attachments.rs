@@ -16,6 +16,7 @@ use sqlx::AnyConnection;
 
 use super::{Store, col};
 use crate::domain::outbound::{Attachment, AttachmentData, Post};
+use crate::domain::outbox_key::OutboxKey;
 
 /// A post as its outbox row keeps it, each file replaced by its place in `outbox_attachments`,
 /// and the files' bytes in that order.
@@ -46,10 +47,15 @@ pub(super) fn set_apart(post: &Post) -> Result<(Post, Vec<&[u8]>)> {
 }
 
 /// Stores the files of the post just queued under `key`, in the caller's transaction.
-pub(super) async fn insert(conn: &mut AnyConnection, key: &str, files: &[&[u8]]) -> Result<()> {
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    key: &OutboxKey,
+    files: &[&[u8]],
+) -> Result<()> {
+    let key = key.to_string();
     for (index, bytes) in files.iter().enumerate() {
         sqlx::query("INSERT INTO outbox_attachments (key, idx, data) VALUES ($1, $2, $3)")
-            .bind(key)
+            .bind(&key)
             .bind(index as i64)
             .bind(*bytes)
             .execute(&mut *conn)
@@ -62,13 +68,17 @@ pub(super) async fn insert(conn: &mut AnyConnection, key: &str, files: &[&[u8]])
 impl Store {
     /// The bytes of a file of the post queued under `key`: read from `outbox_attachments`, or
     /// from the file itself when it holds them. `None` when the store has no such file.
-    pub async fn attachment_bytes(&self, key: &str, file: &Attachment) -> Result<Option<Vec<u8>>> {
+    pub async fn attachment_bytes(
+        &self,
+        key: &OutboxKey,
+        file: &Attachment,
+    ) -> Result<Option<Vec<u8>>> {
         let index = match &file.data {
             AttachmentData::Bytes(bytes) => return Ok(Some(bytes.clone())),
             AttachmentData::Stored { index } => *index,
         };
         let row = sqlx::query("SELECT data FROM outbox_attachments WHERE key = $1 AND idx = $2")
-            .bind(key)
+            .bind(key.to_string())
             .bind(index as i64)
             .fetch_optional(&self.pool)
             .await

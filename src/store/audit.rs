@@ -4,9 +4,11 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Store, col};
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::{new_id, now_ms};
+use crate::domain::thread::Platform;
 
-/// One audit record.
+/// One audit record, as stored: rows written by any version read back, whatever they name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRow {
     pub at: i64,
@@ -22,10 +24,10 @@ pub struct AuditRow {
 impl Store {
     pub async fn audit(
         &self,
-        platform: &str,
+        platform: Platform,
         actor: &str,
         chat: &str,
-        action: &str,
+        action: AuditAction,
         detail: &str,
     ) -> Result<()> {
         sqlx::query(
@@ -34,10 +36,10 @@ impl Store {
         )
         .bind(new_id())
         .bind(now_ms())
-        .bind(platform)
+        .bind(platform.as_str())
         .bind(actor)
         .bind(chat)
-        .bind(action)
+        .bind(action.as_str())
         .bind(detail)
         .execute(&self.pool)
         .await?;
@@ -51,9 +53,9 @@ impl Store {
         &self,
         id: &str,
         at: i64,
-        platform: &str,
+        platform: Platform,
         actor: &str,
-        action: &str,
+        action: AuditAction,
         detail: &str,
         times: i64,
     ) -> Result<()> {
@@ -64,9 +66,9 @@ impl Store {
         )
         .bind(id)
         .bind(at)
-        .bind(platform)
+        .bind(platform.as_str())
         .bind(actor)
-        .bind(action)
+        .bind(action.as_str())
         .bind(detail)
         .bind(times)
         .execute(&self.pool)

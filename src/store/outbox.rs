@@ -20,13 +20,14 @@ use sqlx::any::AnyRow;
 use super::{Store, attachments, col};
 use crate::domain::ids::{new_id, now_ms};
 use crate::domain::outbound::{Outbound, OutboundOp};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 
 /// A pending outbox entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
     pub id: String,
-    pub key: String,
+    pub key: OutboxKey,
     /// The lane it is delivered in ([`lane`]).
     pub chat: String,
     pub thread: ThreadRef,
@@ -49,9 +50,10 @@ pub struct SendingPart {
 fn outbox_from_row(row: &AnyRow) -> Result<OutboxRow> {
     let thread: String = col(row, "thread_ref")?;
     let op: String = col(row, "op")?;
+    let key: String = col(row, "key")?;
     Ok(OutboxRow {
         id: col(row, "id")?,
-        key: col(row, "key")?,
+        key: key.parse().map_err(anyhow::Error::msg)?,
         chat: col(row, "chat")?,
         thread: serde_json::from_str(&thread).context("unreadable outbox thread")?,
         op: serde_json::from_str(&op).context("unreadable outbox op")?,
@@ -146,12 +148,12 @@ pub async fn enqueue(conn: &mut AnyConnection, out: &Outbound) -> Result<()> {
     };
     let queued = sqlx::query(sql)
         .bind(new_id())
-        .bind(&out.key)
+        .bind(out.key.to_string())
         .bind(out.thread.platform.as_str())
         .bind(lane(&out.thread))
         .bind(serde_json::to_string(&out.thread)?)
         .bind(op)
-        .bind(out.op.target())
+        .bind(out.op.target().map(OutboxKey::to_string))
         .bind(now)
         .execute(&mut *conn)
         .await
@@ -203,18 +205,18 @@ impl Store {
     /// The message pending under `key` now: an edit waiting for its turn may have been replaced
     /// by a newer text meanwhile, and only the latest is worth a call; a status edit that goes
     /// with its answer ([`crate::domain::outbound::StatusWith`]) is looked up here too.
-    pub async fn pending_outbound(&self, key: &str) -> Result<Option<OutboxRow>> {
+    pub async fn pending_outbound(&self, key: &OutboxKey) -> Result<Option<OutboxRow>> {
         let row = sqlx::query(PENDING_BY_KEY)
-            .bind(key)
+            .bind(key.to_string())
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(outbox_from_row).transpose()
     }
 
     /// Message ids already posted for a key, by part.
-    pub async fn posted_parts(&self, key: &str) -> Result<Vec<String>> {
+    pub async fn posted_parts(&self, key: &OutboxKey) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT message_id FROM posted WHERE key = $1 ORDER BY part")
-            .bind(key)
+            .bind(key.to_string())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|row| col(row, "message_id")).collect()
@@ -237,12 +239,12 @@ impl Store {
     }
 
     /// Records one posted part. Called right after the platform accepted it.
-    pub async fn record_posted(&self, key: &str, part: i64, message_id: &str) -> Result<()> {
+    pub async fn record_posted(&self, key: &OutboxKey, part: i64, message_id: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO posted (key, part, message_id, posted_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (key, part) DO NOTHING",
         )
-        .bind(key)
+        .bind(key.to_string())
         .bind(part)
         .bind(message_id)
         .bind(now_ms())
@@ -275,7 +277,7 @@ impl Store {
         .bind(now_ms())
         .bind(&row.id)
         .bind(row.version)
-        .bind(&row.key)
+        .bind(row.key.to_string())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

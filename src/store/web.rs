@@ -6,12 +6,13 @@ use anyhow::{Context, Result};
 use super::{Store, col};
 use crate::domain::ids::now_ms;
 use crate::domain::outbound::{OutboundOp, Post};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::ThreadRef;
 
 /// A post as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredPost {
-    pub key: String,
+    pub key: OutboxKey,
     pub created_at: i64,
     pub post: Post,
 }
@@ -81,9 +82,9 @@ impl Store {
     }
 
     /// The post stored under an outbox key (a turn's answer, say) and its thread, if it is one.
-    pub async fn outbox_post(&self, key: &str) -> Result<Option<(ThreadRef, Post)>> {
+    pub async fn outbox_post(&self, key: &OutboxKey) -> Result<Option<(ThreadRef, Post)>> {
         let row = sqlx::query("SELECT thread_ref, op FROM outbox WHERE key = $1")
-            .bind(key)
+            .bind(key.to_string())
             .fetch_optional(&self.pool)
             .await
             .context("reading an outbox post")?;
@@ -104,11 +105,12 @@ impl Store {
     pub async fn command_replies(&self, thread: &ThreadRef, since: i64) -> Result<Vec<StoredPost>> {
         let rows = sqlx::query(
             "SELECT key, op, created_at FROM outbox WHERE platform = $1 \
-             AND thread_ref = $2 AND key LIKE 'in:%:reply' AND created_at >= $3 \
+             AND thread_ref = $2 AND key LIKE $3 AND created_at >= $4 \
              ORDER BY created_at, id",
         )
         .bind(thread.platform.as_str())
         .bind(serde_json::to_string(thread)?)
+        .bind(OutboxKey::REPLIES_LIKE)
         .bind(since)
         .fetch_all(&self.pool)
         .await
@@ -117,8 +119,9 @@ impl Store {
         for row in rows {
             let op: String = col(&row, "op")?;
             if let OutboundOp::Post(post) = serde_json::from_str(&op).context("unreadable op")? {
+                let key: String = col(&row, "key")?;
                 posts.push(StoredPost {
-                    key: col(&row, "key")?,
+                    key: key.parse().map_err(anyhow::Error::msg)?,
                     created_at: col(&row, "created_at")?,
                     post,
                 });

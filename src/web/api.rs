@@ -19,6 +19,7 @@ use crate::core::command_handlers;
 use crate::domain::command;
 use crate::domain::ids::{SessionId, error_reference, new_id};
 use crate::domain::inbound::{Inbound, InboundBody};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Author, Platform, ThreadRef};
 use crate::edge::client::ClientAddr;
 use crate::store::{NewSession, SessionRow};
@@ -445,6 +446,7 @@ pub async fn post_file(
 ) -> Reply {
     let viewer = viewer(&console, &headers).await?;
     let not_found = || error(StatusCode::NOT_FOUND, "no such file");
+    let key: OutboxKey = key.parse().map_err(|_| not_found())?;
     let (thread, post) = console
         .core
         .store

@@ -27,6 +27,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use subtle::ConstantTimeEq;
 
 use crate::config::{ADMIN, Secret, WebConfig, WebUser};
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::now_ms;
 use crate::domain::thread::Platform;
 use crate::edge::client::ClientAddr;
@@ -108,8 +109,8 @@ impl Auth {
             },
         };
         let auth = Auth {
-            wrong_tokens: Refusals::new(store.clone(), Platform::Web, "sign-in refused"),
-            forgeries: Refusals::new(store.clone(), Platform::Web, "forgery refused"),
+            wrong_tokens: Refusals::new(store.clone(), Platform::Web, AuditAction::SignInRefused),
+            forgeries: Refusals::new(store.clone(), Platform::Web, AuditAction::ForgeryRefused),
             store,
             admin_sha256,
             users: config.users.clone(),

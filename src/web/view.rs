@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use super::auth::Viewer;
 use crate::domain::agent_event::AgentEvent;
-use crate::domain::outbound::{Post, keys};
+use crate::domain::outbound::Post;
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::domain::turn::TurnState;
 use crate::runner::health::Health;
@@ -187,7 +188,7 @@ pub async fn replies(store: &Store, session: &SessionRow) -> anyhow::Result<Vec<
 }
 
 /// The files of a post, each with the URL the page fetches it from.
-fn files(key: &str, post: &Post) -> Vec<FileView> {
+fn files(key: &OutboxKey, post: &Post) -> Vec<FileView> {
     post.attachments
         .iter()
         .enumerate()
@@ -221,7 +222,7 @@ pub async fn turns(store: &Store, session: &SessionRow) -> anyhow::Result<(Vec<T
                 _ => None,
             })
             .collect();
-        let key = keys::result(&turn.id);
+        let key = OutboxKey::Result(turn.id.clone());
         let post = store.outbox_post(&key).await?.map(|(_, post)| post);
         let patch = match &post {
             Some(post) => patch(store, &key, post).await?,
@@ -233,7 +234,7 @@ pub async fn turns(store: &Store, session: &SessionRow) -> anyhow::Result<(Vec<T
 }
 
 /// The text of the patch among an answer's files (queued under `key`), read from the store.
-async fn patch(store: &Store, key: &str, post: &Post) -> anyhow::Result<Option<String>> {
+async fn patch(store: &Store, key: &OutboxKey, post: &Post) -> anyhow::Result<Option<String>> {
     let Some(file) = post
         .attachments
         .iter()
@@ -253,7 +254,7 @@ fn turn_view(
 ) -> TurnView {
     let running = matches!(turn.state, TurnState::Starting | TurnState::Running);
     let files = post
-        .map(|p| files(&keys::result(&turn.id), p))
+        .map(|p| files(&OutboxKey::Result(turn.id.clone()), p))
         .unwrap_or_default();
     TurnView {
         id: turn.id.to_string(),

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use switchboard::domain::ids::TurnId;
-use switchboard::domain::outbound::keys;
+use switchboard::domain::outbox_key::OutboxKey;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::discord_world::{DiscordSetup, DiscordWorld};
@@ -54,7 +54,7 @@ fn count(d: &DiscordWorld, channel: &FakeChannel, needle: &str) -> usize {
 }
 
 /// Waits until the outbox recorded `key` as posted.
-async fn wait_recorded(t: &Harness, key: &str) {
+async fn wait_recorded(t: &Harness, key: &OutboxKey) {
     let store = t.store().await;
     let deadline = tokio::time::Instant::now() + WAIT;
     while store
@@ -253,7 +253,7 @@ async fn a_bot_killed_mid_turn_resumes_and_answers_once(db: Db) {
     let thread = world(&t).thread_of(&root).await;
     t.wait_agent_runs(1).await;
     let (turn_id, _) = t.running_turn();
-    wait_recorded(&t, &keys::status(&TurnId::from_string(turn_id))).await;
+    wait_recorded(&t, &OutboxKey::Status(TurnId::from_string(turn_id))).await;
     t.kill_bot();
     let d = world(&t);
     assert_eq!(count(d, &thread, "Echo"), 0, "killed before the answer");

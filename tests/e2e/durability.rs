@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use switchboard::domain::ids::TurnId;
-use switchboard::domain::outbound::keys;
+use switchboard::domain::outbox_key::OutboxKey;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::fake_telegram::{BotMessage, Sent};
@@ -127,7 +127,7 @@ async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
     t.wait_agent_runs(1).await;
     let (turn_id, leader) = t.running_turn();
     let turn = TurnId::from_string(turn_id.clone());
-    wait_recorded(&t, &keys::status(&turn)).await;
+    wait_recorded(&t, &OutboxKey::Status(turn.clone())).await;
     t.kill_bot();
     assert_eq!(
         t.tg.bot_messages(&t.chat).len(),
@@ -157,7 +157,7 @@ async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
 
     // Killed again after everything was posted: a restart has nothing to repeat. The next
     // prompt is the sync point — the outbox posts in order, so a repeat would come first.
-    wait_recorded(&t, &keys::result(&turn)).await;
+    wait_recorded(&t, &OutboxKey::Result(turn.clone())).await;
     t.kill_bot();
     t.start_bot().await;
     t.say("still there?");
@@ -419,7 +419,7 @@ async fn start_long_tool_turn(t: &Harness, text: &str) -> (Sent, BotMessage, u32
 /// idempotency key, so a bot killed between Telegram accepting a message and the bot recording
 /// it would post it again (the one-round-trip window the outlet's docs name); a test that kills
 /// the bot "after a message" kills it after this.
-async fn wait_recorded(t: &Harness, key: &str) {
+async fn wait_recorded(t: &Harness, key: &OutboxKey) {
     let store = t.store().await;
     let deadline = Instant::now() + WAIT;
     while store

@@ -7,6 +7,7 @@ use switchboard::domain::agent_event::AgentEvent;
 use switchboard::domain::ids::{InboundId, TurnId, new_id, now_ms};
 use switchboard::domain::inbound::{Inbound, InboundBody};
 use switchboard::domain::outbound::{Attachment, AttachmentData, Outbound, OutboundOp, Post};
+use switchboard::domain::outbox_key::OutboxKey;
 use switchboard::domain::outcome::Outcome;
 use switchboard::domain::thread::{Author, Platform, ThreadRef};
 use switchboard::domain::turn::TurnState;
@@ -236,31 +237,37 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
 async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
     let (store, _db) = open(db).await;
     let t = thread("5");
-    let post = |key: &str, text: &str| Outbound {
-        key: key.into(),
+    let turn = TurnId::from_string("1".into());
+    let (status, status_edit, result) = (
+        OutboxKey::Status(turn.clone()),
+        OutboxKey::StatusEdit(turn.clone()),
+        OutboxKey::Result(turn),
+    );
+    let post = |key: &OutboxKey, text: &str| Outbound {
+        key: key.clone(),
         thread: t.clone(),
         op: OutboundOp::Post(Post::text(text)),
     };
     let edit = |text: &str| Outbound {
-        key: "status:edit".into(),
+        key: status_edit.clone(),
         thread: t.clone(),
         op: OutboundOp::Edit {
-            target: "status".into(),
+            target: status.clone(),
             markdown: text.into(),
             progress: true,
         },
     };
     store
-        .enqueue_outbound(&post("status", "queued"))
+        .enqueue_outbound(&post(&status, "queued"))
         .await
         .unwrap();
     store
-        .enqueue_outbound(&post("status", "a replay"))
+        .enqueue_outbound(&post(&status, "a replay"))
         .await
         .unwrap();
     store.enqueue_outbound(&edit("working 1s")).await.unwrap();
     store
-        .enqueue_outbound(&post("answer", "done"))
+        .enqueue_outbound(&post(&result, "done"))
         .await
         .unwrap();
     assert_eq!(
@@ -284,24 +291,21 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
         OutboundOp::Post(Post::text("queued")),
         "the replay changed nothing"
     );
-    store.record_posted("status", 0, "m1").await.unwrap();
+    store.record_posted(&status, 0, "m1").await.unwrap();
     store.outbox_done(&first).await.unwrap();
     // New posts go before edits: the answer first, though queued after the edit.
     let answer = next(&store).await;
-    assert_eq!(answer.key, "answer");
-    store.record_posted("answer", 0, "m2").await.unwrap();
+    assert_eq!(answer.key, result);
+    store.record_posted(&result, 0, "m2").await.unwrap();
     store
-        .record_posted("answer", 0, "m2-duplicate")
+        .record_posted(&result, 0, "m2-duplicate")
         .await
         .unwrap();
-    store.record_posted("answer", 1, "m3").await.unwrap();
-    assert_eq!(
-        store.posted_parts("answer").await.unwrap(),
-        vec!["m2", "m3"]
-    );
+    store.record_posted(&result, 1, "m3").await.unwrap();
+    assert_eq!(store.posted_parts(&result).await.unwrap(), vec!["m2", "m3"]);
     store.outbox_done(&answer).await.unwrap();
     let edit_row = next(&store).await;
-    assert_eq!(edit_row.key, "status:edit");
+    assert_eq!(edit_row.key, status_edit);
     // A newer text while the old one is in flight: the stale "done" must not swallow it.
     store.enqueue_outbound(&edit("working 2s")).await.unwrap();
     store.outbox_done(&edit_row).await.unwrap();
@@ -309,7 +313,7 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
     assert_eq!(
         again.op,
         OutboundOp::Edit {
-            target: "status".into(),
+            target: status.clone(),
             markdown: "working 2s".into(),
             progress: true,
         }
@@ -323,10 +327,7 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        (deferred.key.as_str(), deferred.attempts),
-        ("status:edit", 1)
-    );
+    assert_eq!((&deferred.key, deferred.attempts), (&status_edit, 1));
     store.outbox_failed(&deferred, "blocked").await.unwrap();
     assert_eq!(
         store.next_outbound(Platform::Telegram, "5").await.unwrap(),
@@ -377,7 +378,7 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
     outbox::enqueue(
         &mut tx,
         &Outbound {
-            key: "k".into(),
+            key: OutboxKey::Result(TurnId::from_string("k".into())),
             thread: t.clone(),
             op: OutboundOp::Post(Post::text("x")),
         },
@@ -446,7 +447,7 @@ async fn the_next_message_is_found_through_an_index_without_sorting(db: Db) {
     // bulk of the table, Postgres may rightly find a walk of the primary key as cheap.)
     for n in 0..600 {
         let delivered = Outbound {
-            key: format!("old-{n}"),
+            key: OutboxKey::Result(TurnId::from_string(format!("old-{n}"))),
             thread: thread(&format!("{}", n % 10)),
             op: OutboundOp::Post(Post::text("answered")),
         };
@@ -459,7 +460,8 @@ async fn the_next_message_is_found_through_an_index_without_sorting(db: Db) {
         store.outbox_done(&row).await.unwrap();
     }
     for n in 0..200 {
-        let target = format!("status-{n}");
+        let turn = TurnId::from_string(format!("{n}"));
+        let target = OutboxKey::Status(turn.clone());
         store
             .enqueue_outbound(&Outbound {
                 key: target.clone(),
@@ -474,7 +476,7 @@ async fn the_next_message_is_found_through_an_index_without_sorting(db: Db) {
             .unwrap();
         store
             .enqueue_outbound(&Outbound {
-                key: format!("{target}:edit"),
+                key: OutboxKey::StatusEdit(turn),
                 thread: thread(&format!("{}", n % 7)),
                 op: OutboundOp::Edit {
                     target,
@@ -540,12 +542,13 @@ async fn web_sessions_are_delivered_in_lanes_of_their_own(db: Db) {
         chat: "bob".into(),
         topic: Some(id.into()),
     };
-    for (key, id) in [("a1", "s1"), ("b1", "s2"), ("a2", "s1")] {
+    let key = |name: &str| OutboxKey::Result(TurnId::from_string(name.into()));
+    for (name, id) in [("a1", "s1"), ("b1", "s2"), ("a2", "s1")] {
         store
             .enqueue_outbound(&Outbound {
-                key: key.into(),
+                key: key(name),
                 thread: session(id),
-                op: OutboundOp::Post(Post::text(key)),
+                op: OutboundOp::Post(Post::text(name)),
             })
             .await
             .unwrap();
@@ -563,8 +566,13 @@ async fn web_sessions_are_delivered_in_lanes_of_their_own(db: Db) {
             row.expect("a pending message").key
         }
     };
-    assert_eq!(first(outbox::lane(&session("s1"))).await, "a1");
-    assert_eq!(first(outbox::lane(&session("s2"))).await, "b1");
+    assert_eq!(first(outbox::lane(&session("s1"))).await, key("a1"));
+    assert_eq!(first(outbox::lane(&session("s2"))).await, key("b1"));
+}
+
+/// The outbox key stored as `text`.
+fn key(text: &str) -> OutboxKey {
+    text.parse().expect("an outbox key")
 }
 
 /// A connection of the test's own to its database, for what the store does not offer (raw rows,
@@ -613,7 +621,7 @@ async fn a_posts_files_are_kept_apart_from_its_row_and_go_with_it(db: Db) {
     let patch = line.repeat((4 << 20) / line.len());
     let image = vec![0x89, b'P', b'N', b'G', 0, 1, 2, 255];
     let answer = |patch: &str| Outbound {
-        key: "turn:1:result".into(),
+        key: key("turn:1:result"),
         thread: thread("5"),
         op: OutboundOp::Post(Post::text("The answer").attach(vec![
             Attachment::text("turn-1.diff".into(), patch.to_owned(), "The patch".into()),
@@ -663,7 +671,7 @@ async fn a_posts_files_are_kept_apart_from_its_row_and_go_with_it(db: Db) {
         let store = store.clone();
         async move {
             store
-                .attachment_bytes("turn:1:result", &file)
+                .attachment_bytes(&key("turn:1:result"), &file)
                 .await
                 .unwrap()
         }
@@ -673,7 +681,11 @@ async fn a_posts_files_are_kept_apart_from_its_row_and_go_with_it(db: Db) {
         Some(patch.clone().into_bytes())
     );
     assert_eq!(read(post.attachments[1].clone()).await, Some(image.clone()));
-    let (_, shown) = store.outbox_post("turn:1:result").await.unwrap().unwrap();
+    let (_, shown) = store
+        .outbox_post(&key("turn:1:result"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(shown, post, "the console reads the same post");
 
     sqlx::query("DELETE FROM outbox WHERE key = $1")
@@ -723,9 +735,16 @@ async fn a_row_queued_with_its_files_inline_is_still_read(db: Db) {
     );
     let file = &expected.attachments[0];
     assert_eq!(
-        store.attachment_bytes("turn:1:result", file).await.unwrap(),
+        store
+            .attachment_bytes(&key("turn:1:result"), file)
+            .await
+            .unwrap(),
         Some(b"+a\n".to_vec())
     );
-    let (_, shown) = store.outbox_post("turn:1:result").await.unwrap().unwrap();
+    let (_, shown) = store
+        .outbox_post(&key("turn:1:result"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(shown, expected);
 }

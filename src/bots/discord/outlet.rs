@@ -24,7 +24,8 @@ use super::translate::{DiscordMe, InteractionRef};
 use super::typing::Typing;
 use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts};
 use crate::core::replies;
-use crate::domain::outbound::{Post, Reaction, keys};
+use crate::domain::outbound::{Post, Reaction};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::discord::{MESSAGE_LIMIT, render};
 use futures_util::future::BoxFuture;
@@ -205,7 +206,6 @@ impl Outlet for DiscordOutlet {
         files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
-            let key = id.key;
             let read;
             let message = match part {
                 MarkupPart::Text(text) => Message {
@@ -238,10 +238,10 @@ impl Outlet for DiscordOutlet {
                 .await
                 .map_err(classify)?;
             let channel = channel_of(thread);
-            if let Some(turn) = keys::status_turn(key) {
-                self.typing.working(channel, turn);
-            } else if let Some(turn) = keys::result_turn(key) {
-                self.typing.done(channel, turn);
+            match id.key {
+                OutboxKey::Status(turn) => self.typing.working(channel, turn.as_str()),
+                OutboxKey::Result(turn) => self.typing.done(channel, turn.as_str()),
+                _ => {}
             }
             Ok(message)
         })
@@ -250,7 +250,7 @@ impl Outlet for DiscordOutlet {
     fn edit<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        target: &'a str,
+        target: &'a OutboxKey,
         message_id: &'a str,
         markdown: &'a str,
         _plain: bool,
@@ -261,8 +261,8 @@ impl Outlet for DiscordOutlet {
                 .edit_message(channel, message_id, &first_part(markdown))
                 .await
                 .map_err(classify)?;
-            if let Some(turn) = keys::status_turn(target) {
-                self.typing.working(channel, turn);
+            if let OutboxKey::Status(turn) = target {
+                self.typing.working(channel, turn.as_str());
             }
             Ok(())
         })
@@ -297,6 +297,7 @@ mod tests {
     use super::*;
     use crate::bots::outlet::MAX_MESSAGES;
     use crate::config::Secret;
+    use crate::domain::ids::TurnId;
 
     fn outlet() -> DiscordOutlet {
         DiscordOutlet::new(
@@ -388,8 +389,15 @@ mod tests {
             ..thread
         };
         assert_eq!(channel_of(&dm), "20");
-        assert_eq!(keys::result_turn("turn:abc:result"), Some("abc"));
-        assert_eq!(keys::result_turn("turn:abc:status"), None);
-        assert_eq!(keys::result_turn("in:abc:reply"), None);
+        let abc = TurnId::from_string("abc".into());
+        assert_eq!(
+            "turn:abc:result".parse(),
+            Ok(OutboxKey::Result(abc.clone()))
+        );
+        assert_ne!(
+            "turn:abc:status".parse(),
+            Ok(OutboxKey::Result(abc.clone()))
+        );
+        assert_ne!("in:abc:reply".parse(), Ok(OutboxKey::Result(abc)));
     }
 }

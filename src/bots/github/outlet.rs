@@ -12,7 +12,8 @@ use std::sync::Arc;
 use super::client::{ApiError, GitHubClient};
 use super::review::MARKER;
 use crate::bots::outlet::{Outlet, OutletPart, PartId, PostFiles, SendError};
-use crate::domain::outbound::{Attachment, Post, Reaction, keys};
+use crate::domain::outbound::{Attachment, Post, Reaction};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::markdown;
 use futures_util::future::BoxFuture;
@@ -119,8 +120,11 @@ fn part_marker(id: PartId<'_>) -> String {
 }
 
 /// The hidden marker of a turn's tracking comment, if `key` is a turn's status.
-fn turn_marker(key: &str) -> Option<String> {
-    keys::status_turn(key).map(|turn| format!("\n\n<!-- switchboard:turn {turn} -->"))
+fn turn_marker(key: &OutboxKey) -> Option<String> {
+    match key {
+        OutboxKey::Status(turn) => Some(format!("\n\n<!-- switchboard:turn {turn} -->")),
+        _ => None,
+    }
 }
 
 fn thread_target(thread: &ThreadRef) -> Result<Target, SendError> {
@@ -275,7 +279,7 @@ impl Outlet for GitHubOutlet {
     fn edit<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        target_key: &'a str,
+        target_key: &'a OutboxKey,
         message_id: &'a str,
         markdown: &'a str,
         _plain: bool,
@@ -364,9 +368,9 @@ mod tests {
     #[test]
     fn tracking_comments_carry_their_turn_marker() {
         assert_eq!(
-            turn_marker("turn:0193:status").as_deref(),
+            turn_marker(&"turn:0193:status".parse().unwrap()).as_deref(),
             Some("\n\n<!-- switchboard:turn 0193 -->")
         );
-        assert_eq!(turn_marker("turn:0193:result"), None);
+        assert_eq!(turn_marker(&"turn:0193:result".parse().unwrap()), None);
     }
 }

@@ -33,10 +33,11 @@ use crate::domain::admission::{Admission, Refusal};
 use crate::domain::command::Spelling;
 use crate::domain::ids::TurnId;
 use crate::domain::inbound::Inbound;
-use crate::domain::outbound::{Outbound, OutboundOp, Post, Reaction, keys};
+use crate::domain::outbound::{Outbound, OutboundOp, Post, Reaction};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::Outcome;
 use crate::domain::thread::Platform;
-use crate::domain::workspace::{GitCheckout, PushTarget, Workspace};
+use crate::domain::workspace::{Credential, GitCheckout, PushTarget, Workspace};
 use crate::runner::git;
 use crate::runner::hosts::Host;
 use futures_util::future::BoxFuture;
@@ -103,7 +104,7 @@ impl GitHubPolicy {
             fetch_ref,
             base_ref,
             dir,
-            credential: format!("installation:{}", ctx.installation),
+            credential: Credential::GitHubInstallation(ctx.installation),
             push,
         }
     }
@@ -391,7 +392,7 @@ impl Policy for GitHubPolicy {
         let mut out = Vec::new();
         if let Some(message) = &event.message_id {
             out.push(Outbound {
-                key: keys::reaction(turn),
+                key: OutboxKey::Reaction(turn.clone()),
                 thread: event.thread.clone(),
                 op: OutboundOp::React {
                     message_id: message.clone(),
@@ -400,7 +401,7 @@ impl Policy for GitHubPolicy {
             });
         }
         out.push(Outbound {
-            key: keys::status(turn),
+            key: OutboxKey::Status(turn.clone()),
             thread: event.thread.clone(),
             op: OutboundOp::Post(
                 Post::text(replies::github_working(ahead)).replying_to(event.message_id.clone()),
@@ -433,19 +434,19 @@ impl Policy for GitHubPolicy {
                 COMMENT_ROOM,
             );
             return vec![Outbound {
-                key: keys::result(&turn.id),
+                key: OutboxKey::Result(turn.id.clone()),
                 thread: ending.thread.clone(),
                 op: OutboundOp::Post(Post::text(body)),
             }];
         }
         let whole = format!("{}\n\n{}", ending.status, ending.message);
         let laid = answer::lay_out(&whole, &ending.attachments);
-        let status_key = keys::status_edit(&turn.id);
+        let status_key = OutboxKey::StatusEdit(turn.id.clone());
         let mut out = vec![Outbound {
             key: status_key.clone(),
             thread: ending.thread.clone(),
             op: OutboundOp::Edit {
-                target: keys::status(&turn.id),
+                target: OutboxKey::Status(turn.id.clone()),
                 markdown: laid.tracking,
                 progress: false,
             },
@@ -453,7 +454,7 @@ impl Policy for GitHubPolicy {
         if !laid.rest.is_empty() || !laid.files.is_empty() {
             // What does not fit continues in comments of its own, after the answer.
             out.push(Outbound {
-                key: keys::result(&turn.id),
+                key: OutboxKey::Result(turn.id.clone()),
                 thread: ending.thread.clone(),
                 op: OutboundOp::Post(
                     Post::text(laid.rest)
@@ -466,12 +467,9 @@ impl Policy for GitHubPolicy {
         out
     }
 
-    fn credential<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Secret>> {
+    fn credential<'a>(&'a self, credential: &'a Credential) -> BoxFuture<'a, Result<Secret>> {
         Box::pin(async move {
-            let installation: u64 = name
-                .strip_prefix("installation:")
-                .and_then(|id| id.parse().ok())
-                .with_context(|| format!("unknown credential {name:?}"))?;
+            let Credential::GitHubInstallation(installation) = *credential;
             Ok(self.client.installation_token(installation).await?)
         })
     }

@@ -29,6 +29,7 @@ use super::translate::{Identity, translate};
 use crate::bots::signature::verify_sha256_hex;
 use crate::config::Secret;
 use crate::core::Core;
+use crate::domain::audit::AuditAction;
 use crate::domain::thread::Platform;
 use crate::edge::client::ClientAddr;
 use crate::edge::refusals::Refusals;
@@ -55,7 +56,11 @@ pub fn routes(
     secrets: Vec<Secret>,
     max_event_age: Duration,
 ) -> Router {
-    let refusals = Refusals::new(core.store.clone(), Platform::GitHub, "webhook_rejected");
+    let refusals = Refusals::new(
+        core.store.clone(),
+        Platform::GitHub,
+        AuditAction::WebhookRejected,
+    );
     Router::new()
         .route(PATH, post(receive))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -25,6 +25,7 @@ use super::translate::SlackMe;
 use crate::bots::signature::verify_sha256_hex;
 use crate::config::Secret;
 use crate::core::Core;
+use crate::domain::audit::AuditAction;
 use crate::domain::thread::Platform;
 use crate::edge::client::ClientAddr;
 use crate::edge::refusals::Refusals;
@@ -62,7 +63,11 @@ impl Replays {
 }
 
 pub fn routes(core: Arc<Core>, me: SlackMe, signing_secret: Secret) -> Router {
-    let refusals = Refusals::new(core.store.clone(), Platform::Slack, "webhook_rejected");
+    let refusals = Refusals::new(
+        core.store.clone(),
+        Platform::Slack,
+        AuditAction::WebhookRejected,
+    );
     Router::new()
         .route(EVENTS_PATH, post(events))
         .route(COMMANDS_PATH, post(commands))

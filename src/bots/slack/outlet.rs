@@ -8,6 +8,7 @@ use super::client::{PostMark, SlackClient, SlackError, Upload};
 use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts};
 use crate::core::replies;
 use crate::domain::outbound::{Post, Reaction};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::slack::{MESSAGE_LIMIT, render};
 use futures_util::future::BoxFuture;
@@ -31,12 +32,9 @@ fn emoji(reaction: Reaction) -> &'static str {
     }
 }
 
-/// A part's mark on Slack.
-fn mark(id: PartId<'_>) -> PostMark<'_> {
-    PostMark {
-        key: id.key,
-        part: id.index,
-    }
+/// A part's mark on Slack: its post's outbox key (as text) and its index in the post.
+fn mark(key: &str, part: usize) -> PostMark<'_> {
+    PostMark { key, part }
 }
 
 /// Maps Slack's errors onto what the scheduler does about them.
@@ -91,7 +89,12 @@ impl Outlet for SlackOutlet {
             match part {
                 MarkupPart::Text(text) => self
                     .client
-                    .post_message(&thread.chat, thread_ts, text, &mark(id))
+                    .post_message(
+                        &thread.chat,
+                        thread_ts,
+                        text,
+                        &mark(&id.key.to_string(), id.index),
+                    )
                     .await
                     .map_err(classify),
                 MarkupPart::File(file) => {
@@ -124,7 +127,12 @@ impl Outlet for SlackOutlet {
             match part {
                 MarkupPart::Text(_) => self
                     .client
-                    .find_marked(&thread.chat, thread.topic.as_deref(), since_ms, &mark(id))
+                    .find_marked(
+                        &thread.chat,
+                        thread.topic.as_deref(),
+                        since_ms,
+                        &mark(&id.key.to_string(), id.index),
+                    )
                     .await
                     .map_err(classify),
                 MarkupPart::File(_) => Ok(None),
@@ -135,7 +143,7 @@ impl Outlet for SlackOutlet {
     fn edit<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        _target: &'a str,
+        _target: &'a OutboxKey,
         message_id: &'a str,
         markdown: &'a str,
         _plain: bool,

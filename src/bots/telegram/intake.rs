@@ -21,10 +21,9 @@ use teloxide::types::{Update, UpdateKind};
 use super::json_split;
 use super::translate::{BadEntity, BotIdentity, translate};
 use crate::core::Core;
+use crate::domain::audit::AuditAction;
 use crate::domain::inbound::Inbound;
-
-/// The audit action of a rejected update.
-const REJECTED: &str = "update_rejected";
+use crate::domain::thread::Platform;
 
 /// Why an update was not taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,10 +124,10 @@ async fn reject(
     tracing::warn!(update = id, "rejected a Telegram update: {rejection}");
     core.store
         .audit(
-            "telegram",
+            Platform::Telegram,
             &actor,
             &chat,
-            REJECTED,
+            AuditAction::UpdateRejected,
             &format!("update {id}: {rejection}"),
         )
         .await

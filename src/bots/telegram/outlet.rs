@@ -10,6 +10,7 @@ use teloxide::types::{
 use crate::bots::outlet::{Outlet, OutletPart, PartId, PostFiles, SendError, post_parts};
 use crate::core::replies;
 use crate::domain::outbound::{Attachment, Post};
+use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::telegram::{MESSAGE_LIMIT, render};
 use futures_util::future::BoxFuture;
@@ -192,7 +193,7 @@ impl Outlet for TelegramOutlet {
     fn edit<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        _target: &'a str,
+        _target: &'a OutboxKey,
         message_id: &'a str,
         markdown: &'a str,
         plain: bool,

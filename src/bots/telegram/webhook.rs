@@ -21,6 +21,7 @@ use super::intake;
 use super::translate::BotIdentity;
 use crate::config::Secret;
 use crate::core::Core;
+use crate::domain::audit::AuditAction;
 use crate::domain::thread::Platform;
 use crate::edge::client::ClientAddr;
 use crate::edge::refusals::Refusals;
@@ -53,7 +54,11 @@ pub fn routes(core: Arc<Core>, me: BotIdentity, url: &str, secret: Secret) -> Re
         .context("telegram.webhook_url is not a URL")?
         .path()
         .to_owned();
-    let refusals = Refusals::new(core.store.clone(), Platform::Telegram, "webhook_rejected");
+    let refusals = Refusals::new(
+        core.store.clone(),
+        Platform::Telegram,
+        AuditAction::WebhookRejected,
+    );
     Ok(Router::new()
         .route(&path, post(receive))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
