@@ -19,6 +19,7 @@ pub mod domain;
 pub mod edge;
 pub mod panics;
 pub mod render;
+pub mod reviews;
 pub mod runner;
 pub mod store;
 pub mod web;

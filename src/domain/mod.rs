@@ -15,6 +15,7 @@ pub mod inbound;
 pub mod invocation;
 pub mod outbound;
 pub mod outcome;
+pub mod review;
 pub mod thread;
 pub mod turn;
 pub mod workspace;

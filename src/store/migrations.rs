@@ -31,6 +31,7 @@ const FILES: &[(&str, &str)] = files![
     "20261127000811_retry_pauses.sql",
     "20261127000911_outbox_sending.sql",
     "20261205090000_outbox_pending_posts.sql",
+    "20261205120000_turn_review_plans.sql",
 ];
 
 /// The migrator over every migration.
