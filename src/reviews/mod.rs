@@ -10,14 +10,13 @@
 //! new review replaces the old one's text instead of piling up.
 //!
 //! A review is a turn with a phase before its agent. The platform only reads the pull request
-//! (its text and changed files, cheap API calls) and hands the turn a [`ReviewPlan`] ([`plan`]);
+//! (its text and changed files, cheap API calls) and hands the turn a [`ReviewPlan`] ([`plan`],
+//! with the changes [`deps`] reads from the text and the lockfile diffs);
 //! the turn driver, holding one of the host's slots and with the checkout prepared, runs
 //! [`gather`]: the quick facts ([`facts`]), then the tests detached on the host like an agent
 //! ([`tests_run`]), which a restarted bot re-attaches to instead of starting again. The findings
 //! and the prompt composed from them are stored with the turn before the agent starts; the
 //! platform presents the end with [`verdict`] and [`body`].
-//!
-//! - [`deps`]: what a dependency-update pull request changes, from its text and lockfiles.
 
 pub mod deps;
 pub mod facts;
