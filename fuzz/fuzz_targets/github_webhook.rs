@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchboard::bots::github::deps::{self, ChangedFile};
+use switchboard::reviews::deps::{self, ChangedFile};
 use switchboard::bots::github::payload::{self, Event};
 use switchboard::bots::github::translate::{self, Identity};
 use switchboard::bots::signature::verify_sha256_hex;

@@ -7,7 +7,9 @@
 //!   commenter has write access, and checks bot identities exactly.
 //! - **prepare**: what the agent gets. A chat prompt goes as typed; a GitHub mention becomes the
 //!   request plus the pull request's context (clearly delimited as untrusted) and a Git checkout
-//!   of its head to work in.
+//!   of its head to work in; a dependency pull request becomes a review plan, whose facts the
+//!   turn gathers on the host before its agent starts. Preparing only reads the platform: it
+//!   runs while the router holds the thread, so nothing slow belongs here.
 //! - **present**: how a turn ends in the thread. Chats edit the status message and post the
 //!   answer as a reply; GitHub replaces its tracking comment with the answer.
 //!
@@ -24,6 +26,7 @@ use crate::domain::inbound::{Inbound, IncomingFile};
 use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::Outcome;
+use crate::domain::review::ReviewPlan;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::domain::workspace::{Credential, Workspace};
 use crate::store::TurnRow;
@@ -47,7 +50,7 @@ pub trait Policy: Send + Sync + 'static {
         let prepared = Prepared {
             prompt: text.to_owned(),
             workspace: None,
-            memo: None,
+            review: None,
             host: None,
         };
         Box::pin(async move { Ok(Some(prepared)) })
@@ -112,8 +115,10 @@ pub struct Prepared {
     pub prompt: String,
     /// Where the agent works, when it is more than the session's working directory.
     pub workspace: Option<Workspace>,
-    /// What the policy wants back in [`Policy::present`] (stored with the turn).
-    pub memo: Option<serde_json::Value>,
+    /// A dependency review to run before the agent: the turn's review phase gathers its facts
+    /// on the host and writes the prompt (see `reviews`); its findings come back to
+    /// [`Policy::present`] as the turn's memo.
+    pub review: Option<ReviewPlan>,
     /// The host a new session for this thread goes to (default: `defaults.host`).
     pub host: Option<String>,
 }

@@ -230,7 +230,7 @@ async fn enqueue_prompt(
             reply_to: event.message_id.as_deref(),
             host: &session.host,
             workspace: prepared.workspace.as_ref(),
-            memo: prepared.memo.as_ref(),
+            review: prepared.review.as_ref(),
             quiet: !acks.iter().any(|a| a.key == status),
         },
     )

@@ -14,6 +14,11 @@
 //!   is unreachable the driver keeps retrying with backoff and says so in the progress message.
 //! - The result, the final status and the turn's `done` state are written in one transaction,
 //!   each message under its idempotency key.
+//! - A dependency review runs its review phase between the checkout and the launch, holding the
+//!   host's slot: the facts, the project's tests detached on the host, then its findings and
+//!   the agent's prompt stored with the turn. A restart finds the turn `starting` and
+//!   re-attaches to the tests (their launch is idempotent like the agent's) without checking
+//!   the workspace out again under them; stored findings are never gathered twice.
 //!
 //! Known race: a `/stop` that lands while the turn is being launched finds no process yet; the
 //! driver re-reads the cancel request right after launching and cancels then.
@@ -36,6 +41,7 @@ use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::{Budget, Outcome};
 use crate::domain::turn::TurnState;
 use crate::domain::workspace::Workspace;
+use crate::reviews::{self, tests_run};
 use crate::runner::capture::{self, svg};
 use crate::runner::changes::{self, Changes, ChangesError, Tracked};
 use crate::runner::git::{self, GitError, Pushed};
@@ -126,10 +132,13 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         if turn.cancel_reason.is_some() {
             return finish(core, &session, &turn, Outcome::Cancelled, None, 0).await;
         }
-        let workdir = match prepare_workspace(core, &host, &session, &turn).await {
+        let workdir = match prepare_workspace(core, &host, &session, &turn, &files).await {
             Ok(workdir) => workdir,
             Err(outcome) => return finish(core, &session, &turn, outcome, None, 0).await,
         };
+        if let Err(outcome) = review_phase(core, &host, &mut turn, &files, &workdir).await? {
+            return finish(core, &session, &turn, outcome, None, 0).await;
+        }
         let index = changes::snapshot_index(&host.state_dir, &workdir);
         let baseline = (turn.changes_base.is_none() && !turn.quiet).then_some(Tracked {
             dir: &workdir,
@@ -197,7 +206,39 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     if let Err(e) = remote_turn::remove(&*host.transport, &files).await {
         tracing::warn!(turn = %turn.id, "could not remove the turn's files on {}: {e}", host.name);
     }
+    if turn.review.is_some()
+        && let Err(e) = tests_run::remove(&*host.transport, &files).await
+    {
+        tracing::warn!(turn = %turn.id, "could not remove the test run's files on {}: {e}", host.name);
+    }
     Ok(())
+}
+
+/// A dependency review's phase, for a turn that has one and has not stored its findings yet:
+/// gathers the facts in the prepared checkout `workdir` (the tests detached on the host, under
+/// the turn's files, re-attached to after a restart), then stores the findings and the agent's
+/// prompt composed from them with the turn, before its agent starts.
+async fn review_phase(
+    core: &Core,
+    host: &Host,
+    turn: &mut TurnRow,
+    files: &str,
+    workdir: &str,
+) -> Result<std::result::Result<(), Outcome>> {
+    let Some(plan) = turn.review.as_ref().filter(|_| turn.memo.is_none()) else {
+        return Ok(Ok(()));
+    };
+    let gathered = match reviews::gather(&*host.transport, workdir, files, plan).await {
+        Ok(gathered) => gathered,
+        Err(e) => return Ok(Err(transport_outcome(e))),
+    };
+    let memo = serde_json::to_value(&gathered.reviewed)?;
+    core.store
+        .set_review_findings(&turn.id, &memo, &gathered.prompt)
+        .await?;
+    turn.memo = Some(memo);
+    turn.prompt = gathered.prompt;
+    Ok(Ok(()))
 }
 
 /// The spending limit a turn about to start finds reached, if any.
@@ -336,15 +377,25 @@ async fn rendered_svg(host: &Host, dir: &str, path: &str) -> Option<Attachment> 
 }
 
 /// Prepares the turn's workspace (a Git checkout) and returns the directory the agent works in.
+/// A dependency review's checkout is prepared once, before its tests start (`files` are the
+/// turn's): a restarted bot leaves it as the tests found it.
 async fn prepare_workspace(
     core: &Core,
     host: &Host,
     session: &SessionRow,
     turn: &TurnRow,
+    files: &str,
 ) -> std::result::Result<String, Outcome> {
     let Some(Workspace::Git(checkout)) = &turn.workspace else {
         return Ok(workdir(host, session, turn));
     };
+    if turn.review.is_some()
+        && tests_run::started(&*host.transport, files)
+            .await
+            .map_err(transport_outcome)?
+    {
+        return Ok(workdir(host, session, turn));
+    }
     let failed = |reason: String| Outcome::LaunchFailed { reason };
     let token = core
         .policy(session.thread.platform)

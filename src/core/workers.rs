@@ -147,7 +147,7 @@ mod tests {
                 reply_to: None,
                 host: "gone",
                 workspace: None,
-                memo: None,
+                review: None,
                 quiet: false,
             };
             turns::insert_turn(&mut tx, new).await.unwrap();

@@ -275,6 +275,16 @@ pub async fn launch(host: &dyn Transport, spec: &LaunchSpec<'_>) -> Result<Launc
     }
 }
 
+/// Whether the turn was launched on the host (its marker or its pid is there), whatever it has
+/// done since.
+pub async fn launched(host: &dyn Transport, files: &str) -> Result<bool, TransportError> {
+    let script = format!(
+        r#"p={files}; [ -e "$p.launched" ] || [ -s "$p.pid" ]"#,
+        files = quote_path(files)
+    );
+    Ok(host.exec(&script, b"").await?.success())
+}
+
 /// The baseline the first launch of a turn stored on the host (after a restart).
 async fn stored_baseline(host: &dyn Transport, files: &str) -> Result<Baseline, TransportError> {
     let script = format!("cat {}.base 2> /dev/null", quote_path(files));

@@ -17,6 +17,7 @@ use crate::domain::agent_event::AgentEvent;
 use crate::domain::changes::{Baseline, ChangeStats};
 use crate::domain::ids::{InboundId, SessionId, TurnId, now_ms};
 use crate::domain::outcome::Outcome;
+use crate::domain::review::ReviewPlan;
 use crate::domain::thread::Platform;
 use crate::domain::turn::TurnState;
 use crate::domain::workspace::Workspace;
@@ -48,8 +49,11 @@ pub struct TurnRow {
     pub workspace: Option<Workspace>,
     /// The commit its Git checkout was at when the agent started.
     pub workspace_head: Option<String>,
-    /// What the policy wants back when presenting the turn's end.
+    /// What the policy wants back when presenting the turn's end: a dependency review's
+    /// findings, written by its review phase.
     pub memo: Option<serde_json::Value>,
+    /// A dependency review's plan: the turn runs its review phase before the agent.
+    pub review: Option<ReviewPlan>,
     /// No status message: progress is not shown.
     pub quiet: bool,
     /// The workspace when the agent started, to measure the turn's changes against.
@@ -90,7 +94,7 @@ pub struct NewTurn<'a> {
     pub reply_to: Option<&'a str>,
     pub host: &'a str,
     pub workspace: Option<&'a Workspace>,
-    pub memo: Option<&'a serde_json::Value>,
+    pub review: Option<&'a ReviewPlan>,
     pub quiet: bool,
 }
 
@@ -107,13 +111,14 @@ pub struct TurnStats {
 const COLUMNS: &str = "id, session_id, prompt, author_id, author_name, reply_to, state, host, \
     remote_files, read_offset, cancel_reason, created_at, started_at, finished_at, outcome, \
     cost_usd, duration_ms, num_turns, input_tokens, output_tokens, activity, workspace, \
-    workspace_head, memo, quiet, changes_base, changes";
+    workspace_head, memo, review, quiet, changes_base, changes";
 
 fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
     let state: String = col(row, "state")?;
     let outcome: Option<String> = col(row, "outcome")?;
     let workspace: Option<String> = col(row, "workspace")?;
     let memo: Option<String> = col(row, "memo")?;
+    let review: Option<String> = col(row, "review")?;
     let changes_base: Option<String> = col(row, "changes_base")?;
     let changes: Option<String> = col(row, "changes")?;
     Ok(TurnRow {
@@ -150,6 +155,10 @@ fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
             .map(|m| serde_json::from_str(&m))
             .transpose()
             .context("unreadable memo")?,
+        review: review
+            .map(|r| serde_json::from_str(&r))
+            .transpose()
+            .context("unreadable review plan")?,
         quiet: bool_col(row, "quiet")?,
         changes_base: changes_base
             .map(|b| serde_json::from_str(&b))
@@ -373,6 +382,23 @@ impl Store {
         Ok(())
     }
 
+    /// A review phase's findings (the memo its presentation reads) and the agent's prompt
+    /// composed from them, stored together before the agent starts.
+    pub async fn set_review_findings(
+        &self,
+        turn: &TurnId,
+        memo: &serde_json::Value,
+        prompt: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE turns SET memo = $1, prompt = $2 WHERE id = $3")
+            .bind(serde_json::to_string(memo)?)
+            .bind(prompt)
+            .bind(turn.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The agent is running on the host.
     pub async fn mark_turn_running(&self, turn: &TurnId) -> Result<()> {
         sqlx::query("UPDATE turns SET state = 'running' WHERE id = $1 AND state = 'starting'")
@@ -452,7 +478,7 @@ pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<(
     let id = new.id;
     sqlx::query(
         "INSERT INTO turns (id, session_id, inbound_id, prompt, author_id, author_name, reply_to, \
-         state, host, created_at, workspace, memo, quiet) \
+         state, host, created_at, workspace, review, quiet) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12)",
     )
     .bind(id.as_str())
@@ -465,7 +491,7 @@ pub async fn insert_turn(conn: &mut AnyConnection, new: NewTurn<'_>) -> Result<(
     .bind(new.host)
     .bind(now_ms())
     .bind(new.workspace.map(serde_json::to_string).transpose()?)
-    .bind(new.memo.map(serde_json::to_string).transpose()?)
+    .bind(new.review.map(serde_json::to_string).transpose()?)
     .bind(i64::from(new.quiet))
     .execute(conn)
     .await

@@ -23,7 +23,7 @@ on_both_databases!(
     the_patch_goes_in_the_answers_comment_while_it_fits,
 );
 
-async fn start(db: Db, allow_push: bool) -> Harness {
+pub(crate) async fn start(db: Db, allow_push: bool) -> Harness {
     let mut options = Options::new(db);
     options.github = Some(GitHubSetup {
         allow_push,
@@ -32,7 +32,7 @@ async fn start(db: Db, allow_push: bool) -> Harness {
     Harness::start_with(options).await
 }
 
-fn gh(t: &Harness) -> &FakeGitHub {
+pub(crate) fn gh(t: &Harness) -> &FakeGitHub {
     t.gh.as_ref().expect("the fake GitHub")
 }
 
@@ -434,6 +434,11 @@ fn npm_lock(version: &str) -> String {
 
 /// A JavaScript project using left-pad, whose tests pass.
 fn js_repo(gh: &FakeGitHub, owner: &FakeUser) -> FakeRepo {
+    js_repo_testing(gh, owner, "echo 'all 3 tests passed'\n")
+}
+
+/// A JavaScript project using left-pad, whose test command (`sh test.sh`) runs `test_sh`.
+pub(crate) fn js_repo_testing(gh: &FakeGitHub, owner: &FakeUser, test_sh: &str) -> FakeRepo {
     let repo = gh.create_repo(
         "octo",
         "web",
@@ -441,12 +446,37 @@ fn js_repo(gh: &FakeGitHub, owner: &FakeUser) -> FakeRepo {
             ("package.json", "{\n  \"name\": \"app\",\n  \"dependencies\": {\n    \"left-pad\": \"^1.1.0\"\n  }\n}\n"),
             ("package-lock.json", &npm_lock("1.1.0")),
             ("src/index.js", "const leftPad = require('left-pad');\nmodule.exports = (s) => leftPad(s, 5);\n"),
-            ("test.sh", "echo 'all 3 tests passed'\n"),
+            ("test.sh", test_sh),
             (".switchboard.toml", "[review]\ntest_command = \"sh test.sh\"\n"),
         ],
     );
     gh.set_permission(&repo, owner, "write");
     repo
+}
+
+/// Dependabot's pull request bumping left-pad from 1.1.0 to 1.3.0 in `repo`, whose agent
+/// answers that it is safe to merge.
+pub(crate) fn left_pad_bump(gh: &FakeGitHub, repo: &FakeRepo) -> FakePr {
+    let dependabot = gh.user("dependabot[bot]", UserKind::Bot);
+    gh.commit(
+        repo,
+        "dependabot/npm_and_yarn/left-pad-1.3.0",
+        &[("package-lock.json", Some(&npm_lock("1.3.0")))],
+        "Bump left-pad from 1.1.0 to 1.3.0",
+        &dependabot,
+    );
+    let body = "Bumps [left-pad](https://github.com/stevemao/left-pad) from 1.1.0 to 1.3.0.\n\
+                <details>\n<summary>Commits</summary>\n\n- See full diff\n</details>\n\n\
+                Dependabot will resolve any conflicts with this PR as long as you don't alter it yourself.\n\
+                @fake answer Verdict: Safe to merge\\nleft-pad 1.3 only adds a TypeScript definition.\n";
+    gh.open_pr(
+        repo,
+        "dependabot/npm_and_yarn/left-pad-1.3.0",
+        "main",
+        "Bump left-pad from 1.1.0 to 1.3.0",
+        body,
+        &dependabot,
+    )
 }
 
 async fn dependency_prs_get_one_review_that_updates(db: Db) {
@@ -457,25 +487,7 @@ async fn dependency_prs_get_one_review_that_updates(db: Db) {
     let alice = gh.user("alice", UserKind::User);
     let repo = js_repo(gh, &alice);
     let dependabot = gh.user("dependabot[bot]", UserKind::Bot);
-    gh.commit(
-        &repo,
-        "dependabot/npm_and_yarn/left-pad-1.3.0",
-        &[("package-lock.json", Some(&npm_lock("1.3.0")))],
-        "Bump left-pad from 1.1.0 to 1.3.0",
-        &dependabot,
-    );
-    let body = "Bumps [left-pad](https://github.com/stevemao/left-pad) from 1.1.0 to 1.3.0.\n\
-                <details>\n<summary>Commits</summary>\n\n- See full diff\n</details>\n\n\
-                Dependabot will resolve any conflicts with this PR as long as you don't alter it yourself.\n\
-                @fake answer Verdict: Safe to merge\\nleft-pad 1.3 only adds a TypeScript definition.\n";
-    let pr = gh.open_pr(
-        &repo,
-        "dependabot/npm_and_yarn/left-pad-1.3.0",
-        "main",
-        "Bump left-pad from 1.1.0 to 1.3.0",
-        body,
-        &dependabot,
-    );
+    let pr = left_pad_bump(gh, &repo);
     let opened = gh
         .deliver(
             &url,

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use switchboard::bots::github::deps::{ChangedFile, DependencyChange, changes, fingerprint};
+use switchboard::reviews::deps::{ChangedFile, DependencyChange, changes, fingerprint};
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -30,6 +30,7 @@ mod hosts;
 mod inbox;
 mod pacing;
 mod poison;
+mod review_turns;
 mod screenshots;
 mod secrets;
 mod slack;

@@ -126,7 +126,7 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
                 reply_to: None,
                 host: "h",
                 workspace: None,
-                memo: None,
+                review: None,
                 quiet: false,
             },
         )

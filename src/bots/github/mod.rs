@@ -4,7 +4,8 @@
 //!
 //! The webhook ([`webhook`]) checks the signature, stores the delivery and answers at once;
 //! the [`policy`] decides (write access, exact bot identities), gathers the context and the
-//! checkout for the agent and shapes how turns end; the [`outlet`] writes comments, replies,
+//! checkout for the agent (for a dependency review, the pull request's files: the review itself
+//! is `reviews`') and shapes how turns end; the [`outlet`] writes comments, replies,
 //! reactions and reviews, and [`answer`] lays a turn's answer out as comments. [`client`] is the
 //! REST client (its answers read into small serde structs), [`app_auth`] the App's JWT and
 //! tokens, [`permission`] someone's access level on a repository.
@@ -12,13 +13,11 @@
 pub mod answer;
 pub mod app_auth;
 pub mod client;
-pub mod deps;
 pub mod outlet;
 pub mod payload;
 pub mod permission;
 pub mod policy;
 pub mod prompt;
-pub mod review;
 pub mod translate;
 pub mod webhook;
 

@@ -10,12 +10,12 @@
 use std::sync::Arc;
 
 use super::client::{ApiError, GitHubClient};
-use super::review::MARKER;
 use crate::bots::outlet::{Outlet, OutletPart, PartId, PostFiles, SendError};
 use crate::domain::outbound::{Attachment, Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::markdown;
+use crate::reviews::MARKER;
 use futures_util::future::BoxFuture;
 
 /// Room in a comment for text (GitHub allows 65,536 characters; the rest is for wrappers).

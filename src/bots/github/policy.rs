@@ -7,24 +7,23 @@
 //!   suffix proves nothing.
 //! - Preparation: the request plus the thread's context (title, description, diff, earlier
 //!   comments created and last edited before the request), and a checkout of the pull request's
-//!   head (`refs/pull/N/head`, which also covers forks) — or, for a dependency review, the facts
-//!   gathered on the host (see `review`).
+//!   head (`refs/pull/N/head`, which also covers forks) — or, for a dependency review, the plan
+//!   read from the pull request's text and changed files, whose facts the turn gathers on the
+//!   host (see `reviews`). Preparing only calls the API: the router holds the thread meanwhile.
 //! - Acknowledgement: 👀 on the request and a tracking comment; a dependency review posts
 //!   nothing until its review.
 //! - Presentation: the tracking comment becomes the answer, its patch collapsed under it while
-//!   it fits (see `answer`); a dependency review becomes the pull request review.
+//!   it fits (see `answer`); a dependency review becomes the pull request review (or, when the
+//!   turn ended before it found anything, a review saying what went wrong).
 
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow};
-use serde::{Deserialize, Serialize};
 
 use super::answer;
 use super::client::GitHubClient;
-use super::deps::{self, ChangedFile};
 use super::outlet::{COMMENT_ROOM, Target};
 use super::prompt::{self, InlineSpot, MentionContext, PastComment, PullRefs};
-use super::review::{self, Findings};
 use super::translate::{Context, Identity, Request, Trigger};
 use crate::config::{GitHubConfig, Secret};
 use crate::core::policy::{Ending, Policy, Prepared};
@@ -38,22 +37,15 @@ use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::Outcome;
 use crate::domain::thread::Platform;
 use crate::domain::workspace::{Credential, GitCheckout, PushTarget, Workspace};
-use crate::runner::git;
+use crate::reviews::{self, deps::ChangedFile};
 use crate::runner::hosts::Host;
 use futures_util::future::BoxFuture;
-
-/// What a dependency review's turn keeps for its review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct ReviewMemo {
-    findings: Findings,
-    head_sha: String,
-}
 
 pub struct GitHubPolicy {
     client: Arc<GitHubClient>,
     me: Identity,
     config: GitHubConfig,
-    /// Where dependency reviews gather their facts (the host their turns run on).
+    /// The host GitHub's turns run on (`github.host`).
     host: Arc<Host>,
 }
 
@@ -194,13 +186,14 @@ impl GitHubPolicy {
         Ok(Prepared {
             prompt: text,
             workspace: Some(Workspace::Git(checkout)),
-            memo: None,
+            review: None,
             host: Some(self.host.name.clone()),
         })
     }
 
-    /// Gathers a dependency review's facts on the host; `None` when the dependency set is the
-    /// one already reviewed (unless a person asked again).
+    /// Plans a dependency review from the pull request's text and changed files; `None` when
+    /// the dependency set is the one already reviewed (unless a person asked again). The facts
+    /// are gathered by the turn, on the host, once it holds a slot there (see `reviews`).
     async fn prepare_review(&self, ctx: &Context, asked: bool) -> Result<Option<Prepared>> {
         let repo = ctx.repo.as_str();
         let pr = self.client.pull_request(repo, ctx.number).await?;
@@ -215,8 +208,15 @@ impl GitHubPolicy {
             })
             .collect();
         let body = pr.body.clone().unwrap_or_default();
-        let mut changes = deps::changes(&pr.title, &body, &files);
-        let fingerprint = deps::fingerprint(&changes);
+        let pull = reviews::PullRequest {
+            repo,
+            number: ctx.number,
+            title: &pr.title,
+            body: &body,
+            head_sha: &pr.head.sha,
+            files: &files,
+        };
+        let plan = reviews::plan(pull, self.config.test_timeout);
         if !asked {
             let reviews = self.client.reviews(repo, ctx.number).await?;
             let already = reviews.iter().any(|r| {
@@ -225,8 +225,8 @@ impl GitHubPolicy {
                     .is_some_and(|u| u.login == self.me.bot_login)
                     && r.body
                         .as_deref()
-                        .and_then(review::reviewed_fingerprint)
-                        .is_some_and(|f| f == fingerprint)
+                        .and_then(reviews::reviewed_fingerprint)
+                        .is_some_and(|f| f == plan.fingerprint)
             });
             if already {
                 tracing::info!(
@@ -245,34 +245,10 @@ impl GitHubPolicy {
                 format!("github/{repo}/pr-{}-deps", ctx.number),
             )
         };
-        let token = self.client.installation_token(ctx.installation).await?;
-        let dir = checkout.path_in(&self.host.workdir);
-        let transport = &*self.host.transport;
-        git::prepare(transport, &dir, &checkout, &token).await?;
-        review::settle_direct(
-            transport,
-            &dir,
-            &review::manifest_dirs(&files),
-            &mut changes,
-        )
-        .await?;
-        let usages = review::find_usages(transport, &dir, &changes).await?;
-        let tests = review::run_tests(transport, &dir, self.config.test_timeout).await?;
-        let findings = Findings {
-            changes,
-            fingerprint,
-            usages,
-            tests,
-        };
-        let prompt = review::prompt(repo, ctx.number, &pr.title, &body, &findings, &nonce());
-        let memo = ReviewMemo {
-            findings,
-            head_sha: pr.head.sha.clone(),
-        };
         Ok(Some(Prepared {
-            prompt,
+            prompt: reviews::pending_prompt(&plan),
             workspace: Some(Workspace::Git(checkout)),
-            memo: Some(serde_json::to_value(memo)?),
+            review: Some(plan),
             host: Some(self.host.name.clone()),
         }))
     }
@@ -414,19 +390,28 @@ impl Policy for GitHubPolicy {
         let turn = ending.turn;
         let review_thread = Target::of(ending.thread).is_some_and(|t| t.review);
         if review_thread {
-            let memo: Option<ReviewMemo> = turn
+            let memo: Option<reviews::Reviewed> = turn
                 .memo
                 .clone()
                 .and_then(|m| serde_json::from_value(m).ok());
             let Some(memo) = memo else {
-                tracing::error!(turn = %turn.id, "a dependency review without its findings");
-                return Vec::new();
+                // The turn ended before its review phase found anything (the checkout failed,
+                // the host could not be reached): the review says what went wrong.
+                tracing::warn!(turn = %turn.id, "a dependency review ended without its findings");
+                return vec![Outbound {
+                    key: OutboxKey::Result(turn.id.clone()),
+                    thread: ending.thread.clone(),
+                    op: OutboundOp::Post(Post::text(format!(
+                        "{}\n\n{}",
+                        ending.status, ending.message
+                    ))),
+                }];
             };
             let (verdict, assessment) = match ending.outcome {
-                Outcome::Success { .. } => review::verdict(&ending.message),
-                _ => (review::Verdict::NeedsAttention, ending.message.clone()),
+                Outcome::Success { .. } => reviews::verdict(&ending.message),
+                _ => (reviews::Verdict::NeedsAttention, ending.message.clone()),
             };
-            let body = review::body(
+            let body = reviews::body(
                 &memo.findings,
                 verdict,
                 &assessment,
