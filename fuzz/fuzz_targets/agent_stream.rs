@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use switchboard::agents::claude;
-use switchboard::core::agent_event::AgentEvent;
+use switchboard::domain::agent_event::AgentEvent;
 use switchboard::runner::output_lines::{LineContent, OutputLines};
 
 fuzz_target!(|data: &[u8]| {

@@ -11,7 +11,7 @@ use switchboard::bots::discord::payload::{
 use switchboard::bots::discord::translate::{
     DiscordMe, Place, thread_name, translate_interaction, translate_message, worth_reading,
 };
-use switchboard::core::inbound::Inbound;
+use switchboard::domain::inbound::Inbound;
 
 fn named(inbound: Option<Inbound>) {
     if let Some(inbound) = inbound {
