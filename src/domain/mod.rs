@@ -22,3 +22,25 @@ pub mod review;
 pub mod thread;
 pub mod turn;
 pub mod workspace;
+
+/// Serde for a type stored as text (an outbox key, a credential's name): it is written and read
+/// through its `Display` and `FromStr` (with `#[serde(into = "String", try_from = "String")]`
+/// on the type), so the stored text stays what it was when it was a plain string.
+macro_rules! stored_as_text {
+    ($type:ty) => {
+        impl From<$type> for String {
+            fn from(value: $type) -> String {
+                value.to_string()
+            }
+        }
+
+        impl TryFrom<String> for $type {
+            type Error = String;
+
+            fn try_from(text: String) -> Result<$type, String> {
+                text.parse()
+            }
+        }
+    };
+}
+use stored_as_text;

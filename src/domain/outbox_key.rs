@@ -114,19 +114,7 @@ fn parse(text: &str) -> Option<OutboxKey> {
     })
 }
 
-impl From<OutboxKey> for String {
-    fn from(key: OutboxKey) -> String {
-        key.to_string()
-    }
-}
-
-impl TryFrom<String> for OutboxKey {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<OutboxKey, String> {
-        text.parse()
-    }
-}
+super::stored_as_text!(OutboxKey);
 
 #[cfg(test)]
 mod tests {

@@ -75,19 +75,7 @@ impl FromStr for Credential {
     }
 }
 
-impl From<Credential> for String {
-    fn from(credential: Credential) -> String {
-        credential.to_string()
-    }
-}
-
-impl TryFrom<String> for Credential {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Credential, String> {
-        text.parse()
-    }
-}
+super::stored_as_text!(Credential);
 
 #[cfg(test)]
 mod tests {

@@ -1079,7 +1079,7 @@ async fn a_thread_over_budget_is_told_a_command_github_has_and_it_works(db: Db) 
 }
 
 /// `author` comments `text` on issue or pull request `number`, and GitHub delivers it.
-async fn comment_and_deliver(
+pub(crate) async fn comment_and_deliver(
     t: &Harness,
     repo: &FakeRepo,
     number: u64,
@@ -1092,6 +1092,17 @@ async fn comment_and_deliver(
         &t.github_webhook(),
         "issue_comment",
         gh.payload_issue_comment(&comment, CommentAction::Created),
+    )
+    .await;
+}
+
+/// The pull request, opened: its event delivered to the bot.
+pub(crate) async fn open_pr(t: &Harness, pr: &FakePr) {
+    let gh = gh(t);
+    gh.deliver(
+        &t.github_webhook(),
+        "pull_request",
+        gh.payload_pull_request(pr, PrAction::Opened),
     )
     .await;
 }

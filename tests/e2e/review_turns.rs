@@ -12,9 +12,9 @@ use switchboard::domain::thread::{Platform, ThreadRef};
 use switchboard::domain::turn::TurnState;
 use switchboard::store::TurnRow;
 
-use crate::github::{gh, js_repo_testing, left_pad_bump, start};
+use crate::github::{comment_and_deliver, gh, js_repo_testing, left_pad_bump, open_pr, start};
 use crate::support::db::{Db, on_both_databases};
-use crate::support::fake_github::{CommentAction, FakePr, PrAction, UserKind};
+use crate::support::fake_github::{FakePr, UserKind};
 use crate::support::harness::{GitHubSetup, Harness, Options, WAIT};
 
 on_both_databases!(
@@ -108,7 +108,6 @@ async fn a_reviews_tests_wait_for_the_hosts_turn_limit(db: Db) {
     let t = Harness::start_with(options).await;
     let gh = gh(&t);
     let app = gh.app_user().login;
-    let url = t.github_webhook();
     let alice = gh.user("alice", UserKind::User);
     let runs = t.host_dir.path().join("test-runs");
     let repo = js_repo_testing(gh, &alice, &test_script(&runs, "date +%s%N", None));
@@ -117,22 +116,11 @@ async fn a_reviews_tests_wait_for_the_hosts_turn_limit(db: Db) {
     let go = t.host_dir.path().join("go");
     let issue = gh.create_issue(&repo, "Explain", "How does padding work?", &alice);
     let ask = format!("@switchboard explain\n@fake wait-for {}", go.display());
-    let ask = gh.comment(&repo, issue.number, &alice, &ask);
-    gh.deliver(
-        &url,
-        "issue_comment",
-        gh.payload_issue_comment(&ask, CommentAction::Created),
-    )
-    .await;
+    comment_and_deliver(&t, &repo, issue.number, &alice, &ask).await;
     t.wait_agent_runs(1).await;
 
     let pr = left_pad_bump(gh, &repo);
-    gh.deliver(
-        &url,
-        "pull_request",
-        gh.payload_pull_request(&pr, PrAction::Opened),
-    )
-    .await;
+    open_pr(&t, &pr).await;
     let queued = wait_turns(&t, &deps_topic(&pr), 1).await;
     assert_eq!(queued[0].state, TurnState::Queued, "it waits for the slot");
     assert!(
@@ -165,19 +153,12 @@ async fn a_reviews_tests_wait_for_the_hosts_turn_limit(db: Db) {
 async fn a_bot_killed_while_a_reviews_tests_run_posts_the_review_once(db: Db) {
     let mut t = start(db, false).await;
     let app = gh(&t).app_user().login;
-    let url = t.github_webhook();
     let alice = gh(&t).user("alice", UserKind::User);
     let runs = t.host_dir.path().join("test-runs");
     let go = t.host_dir.path().join("go");
     let repo = js_repo_testing(gh(&t), &alice, &test_script(&runs, "echo run", Some(&go)));
     let pr = left_pad_bump(gh(&t), &repo);
-    gh(&t)
-        .deliver(
-            &url,
-            "pull_request",
-            gh(&t).payload_pull_request(&pr, PrAction::Opened),
-        )
-        .await;
+    open_pr(&t, &pr).await;
     wait_test_runs(&runs, 1).await;
     let fetched = fetches(&t);
     assert!(fetched > 0, "the review's checkout was fetched");
@@ -216,26 +197,21 @@ async fn the_repository_is_served_while_a_reviews_tests_run(db: Db) {
     let t = start(db, false).await;
     let gh = gh(&t);
     let app = gh.app_user().login;
-    let url = t.github_webhook();
     let alice = gh.user("alice", UserKind::User);
     let runs = t.host_dir.path().join("test-runs");
     let go = t.host_dir.path().join("go");
     let repo = js_repo_testing(gh, &alice, &test_script(&runs, "echo run", Some(&go)));
     let pr = left_pad_bump(gh, &repo);
-    gh.deliver(
-        &url,
-        "pull_request",
-        gh.payload_pull_request(&pr, PrAction::Opened),
-    )
-    .await;
+    open_pr(&t, &pr).await;
     wait_test_runs(&runs, 1).await;
 
     let issue = gh.create_issue(&repo, "Explain", "How does padding work?", &alice);
-    let ask = gh.comment(&repo, issue.number, &alice, "@switchboard explain padding");
-    gh.deliver(
-        &url,
-        "issue_comment",
-        gh.payload_issue_comment(&ask, CommentAction::Created),
+    comment_and_deliver(
+        &t,
+        &repo,
+        issue.number,
+        &alice,
+        "@switchboard explain padding",
     )
     .await;
     gh.wait_for_comment(
@@ -246,13 +222,7 @@ async fn the_repository_is_served_while_a_reviews_tests_run(db: Db) {
     )
     .await;
 
-    let again = gh.comment(&repo, pr.number, &alice, "@switchboard review-deps");
-    gh.deliver(
-        &url,
-        "issue_comment",
-        gh.payload_issue_comment(&again, CommentAction::Created),
-    )
-    .await;
+    comment_and_deliver(&t, &repo, pr.number, &alice, "@switchboard review-deps").await;
     let turns = wait_turns(&t, &deps_topic(&pr), 2).await;
     assert_eq!(turns[1].state, TurnState::Queued);
     assert_eq!(lines(&runs), ["run"], "the first review's tests still run");
