@@ -779,17 +779,19 @@ mod tests {
         }
     }
 
+    /// A core of no platform and the thread of a chat prompt.
+    async fn core_and_chat() -> (Arc<Core>, tempfile::TempDir, ThreadRef) {
+        let (core, dir) = testing::core(Vec::new()).await;
+        let prompt = crate::domain::inbound::InboundBody::Prompt {
+            text: String::new(),
+        };
+        (core, dir, testing::event("1", prompt).thread)
+    }
+
     /// A turn's status message, its final edit and its answer of two parts (text and a file), as
     /// a chat's `present` queues them; `answered` parts of the answer already out (a restart).
     async fn ending_delivered(answered: i64) -> Vec<String> {
-        let (core, _dir) = testing::core(Vec::new()).await;
-        let thread = testing::event(
-            "1",
-            crate::domain::inbound::InboundBody::Prompt {
-                text: String::new(),
-            },
-        )
-        .thread;
+        let (core, _dir, thread) = core_and_chat().await;
         let queue = |text: &str, op| Outbound {
             key: key(text),
             thread: thread.clone(),
@@ -867,14 +869,7 @@ mod tests {
     /// as that part goes out.
     #[tokio::test]
     async fn a_file_is_read_from_the_store_when_its_part_goes_out() {
-        let (core, _dir) = testing::core(Vec::new()).await;
-        let thread = testing::event(
-            "1",
-            crate::domain::inbound::InboundBody::Prompt {
-                text: String::new(),
-            },
-        )
-        .thread;
+        let (core, _dir, thread) = core_and_chat().await;
         let file = Attachment::text("a.diff".into(), "+a".into(), "The patch".into());
         let answer = Outbound {
             key: key("turn:1:result"),
