@@ -141,7 +141,9 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             let host_name = config.github.host.as_ref().unwrap_or(&config.defaults.host);
             let host = hosts
                 .get(host_name)
-                .with_context(|| format!("no host {host_name} for GitHub"))?;
+                .with_context(|| format!("no host {host_name} for GitHub"))?
+                .name
+                .clone();
             policies.push(Arc::new(GitHubPolicy::new(
                 app.client.clone(),
                 app.me.clone(),

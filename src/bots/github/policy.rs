@@ -38,15 +38,14 @@ use crate::domain::outcome::Outcome;
 use crate::domain::thread::Platform;
 use crate::domain::workspace::{Credential, GitCheckout, PushTarget, Workspace};
 use crate::reviews::{self, deps::ChangedFile};
-use crate::runner::hosts::Host;
 use futures_util::future::BoxFuture;
 
 pub struct GitHubPolicy {
     client: Arc<GitHubClient>,
     me: Identity,
     config: GitHubConfig,
-    /// The host GitHub's turns run on (`github.host`).
-    host: Arc<Host>,
+    /// The host GitHub's turns run on (`github.host`, checked to be configured).
+    host: String,
 }
 
 impl GitHubPolicy {
@@ -54,7 +53,7 @@ impl GitHubPolicy {
         client: Arc<GitHubClient>,
         me: Identity,
         config: GitHubConfig,
-        host: Arc<Host>,
+        host: String,
     ) -> GitHubPolicy {
         GitHubPolicy {
             client,
@@ -187,7 +186,7 @@ impl GitHubPolicy {
             prompt: text,
             workspace: Some(Workspace::Git(checkout)),
             review: None,
-            host: Some(self.host.name.clone()),
+            host: Some(self.host.clone()),
         })
     }
 
@@ -249,7 +248,7 @@ impl GitHubPolicy {
             prompt: reviews::pending_prompt(&plan),
             workspace: Some(Workspace::Git(checkout)),
             review: Some(plan),
-            host: Some(self.host.name.clone()),
+            host: Some(self.host.clone()),
         }))
     }
 }
@@ -313,7 +312,7 @@ impl Policy for GitHubPolicy {
     /// GitHub's turns run where `github.host` says: text from strangers must not move them to
     /// another host (a local one, say).
     fn pinned_host(&self) -> Option<&str> {
-        Some(&self.host.name)
+        Some(&self.host)
     }
 
     fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
