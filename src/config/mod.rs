@@ -358,6 +358,16 @@ impl Config {
             bail!("github.host is {host:?}, but there is no [hosts.{host}] section");
         }
         self.github.validate()?;
+        // A dependency review's tests run inside its turn, which turn_timeout bounds whole: the
+        // agent must have time left after them.
+        if self.github.app_id.is_some() && self.github.test_timeout >= self.defaults.turn_timeout {
+            bail!(
+                "github.test_timeout ({}) must be shorter than defaults.turn_timeout ({}): a \
+                 dependency review's tests run inside its turn, and the agent needs time after them",
+                humantime::format_duration(self.github.test_timeout),
+                humantime::format_duration(self.defaults.turn_timeout)
+            );
+        }
         self.slack.validate()?;
         self.budgets.validate()?;
         self.web.validate()?;
@@ -449,6 +459,32 @@ mod tests {
         let devbox = &config.hosts["devbox"];
         assert!(devbox.host_key_fingerprint.is_some() && devbox.known_hosts.is_some());
         assert!(config.telegram.token_file.is_some() && config.agents.claude.model.is_some());
+    }
+
+    /// A dependency review's tests run inside its turn: they must leave the agent time.
+    #[test]
+    fn a_reviews_tests_must_end_before_its_turn_does() {
+        let config = |tests: &str, turn: &str| {
+            Config::parse(&format!(
+                "[defaults]\nturn_timeout = \"{turn}\"\n[hosts.local]\n[github]\napp_id = 1\ntest_timeout = \"{tests}\"\n"
+            ))
+            .expect("parses")
+        };
+        let err = config("30m", "30m").validate().unwrap_err();
+        assert!(
+            format!("{err:#}").contains(
+                "github.test_timeout (30m) must be shorter than defaults.turn_timeout (30m)"
+            ),
+            "{err:#}"
+        );
+        config("10m", "30m")
+            .validate()
+            .expect("the defaults' proportions");
+        let mut no_app = config("30m", "5m");
+        no_app.github.app_id = None;
+        no_app
+            .validate()
+            .expect("without GitHub the test time limit does not matter");
     }
 
     #[test]
