@@ -169,6 +169,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                 &config.allowed_users,
                 &config.allowed_teams,
                 app.client.clone(),
+                app.me.clone(),
             )));
             tracing::info!("Slack bot <@{}> is ready", app.me.user_id);
             Some(app)

@@ -8,7 +8,8 @@
 //! - **prepare**: what the agent gets. A chat prompt goes as typed; a GitHub mention becomes the
 //!   request plus the pull request's context (clearly delimited as untrusted) and a Git checkout
 //!   of its head to work in; a dependency pull request becomes a review plan, whose facts the
-//!   turn gathers on the host before its agent starts. Preparing only reads the platform: it
+//!   turn gathers on the host before its agent starts; a Slack mention that opens a session in a
+//!   thread people already wrote in brings their messages along, delimited the same way. Preparing only reads the platform: it
 //!   runs while the router holds the thread, so nothing slow belongs here.
 //! - **present**: how a turn ends in the thread. Chats edit the status message and post the
 //!   answer as a reply; GitHub replaces its tracking comment with the answer.
@@ -40,12 +41,14 @@ pub trait Policy: Send + Sync + 'static {
     fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>>;
 
     /// What the agent gets for an admitted prompt; `None` when there is nothing to do (a
-    /// dependency review whose dependency set has not changed, say). Chats send the prompt as
+    /// dependency review whose dependency set has not changed, say). `opens_session` says the
+    /// thread has no session yet: this prompt's turn will be its first. Chats send the prompt as
     /// typed.
     fn prepare<'a>(
         &'a self,
         _event: &'a Inbound,
         text: &'a str,
+        _opens_session: bool,
     ) -> BoxFuture<'a, Result<Option<Prepared>>> {
         let prepared = Prepared {
             prompt: text.to_owned(),

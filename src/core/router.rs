@@ -104,7 +104,10 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
                 Ok(text) => text,
                 Err(refusal) => return reply(core, id, event, refusal).await,
             };
-            match policy.prepare(event, &text).await? {
+            // Read outside the queueing transaction: the thread is this task's (`in_flight`),
+            // so no other prompt of it can open a session meanwhile.
+            let opens_session = core.store.active_session(&event.thread).await?.is_none();
+            match policy.prepare(event, &text, opens_session).await? {
                 Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
                 None => core.store.mark_inbound_processed(id).await,
             }

@@ -5,6 +5,7 @@
 //! size rules. Text the bot did not write (host names, error messages, what the user typed) goes
 //! through [`escape_markdown`] before being put into one of those replies, so that a `*` or a `<`
 //! in it can neither change the formatting nor reach a platform's markup parser unescaped.
+//! The other reader is the agent: [`untrusted`] fences text others wrote in its prompts.
 
 mod blocks;
 mod delimited;
@@ -14,6 +15,7 @@ pub mod markdown;
 mod random_markdown;
 pub mod slack;
 pub mod telegram;
+pub mod untrusted;
 
 /// Escapes text so that CommonMark renders it literally (used when the bot puts host names,
 /// error messages, user text into its own Markdown replies).

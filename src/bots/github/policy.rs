@@ -37,6 +37,7 @@ use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::Outcome;
 use crate::domain::thread::Platform;
 use crate::domain::workspace::{Credential, GitCheckout, PushTarget, Workspace};
+use crate::render::untrusted;
 use crate::reviews::{self, deps::ChangedFile};
 use futures_util::future::BoxFuture;
 
@@ -180,7 +181,7 @@ impl GitHubPolicy {
                 request,
                 push_branch: checkout.push.as_ref().map(|p| p.branch.as_str()),
             },
-            &nonce(),
+            &untrusted::nonce(),
         );
         Ok(Prepared {
             prompt: text,
@@ -294,10 +295,6 @@ fn cut(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-fn nonce() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
 impl Policy for GitHubPolicy {
     fn platform(&self) -> Platform {
         Platform::GitHub
@@ -345,6 +342,7 @@ impl Policy for GitHubPolicy {
         &'a self,
         event: &'a Inbound,
         text: &'a str,
+        _opens_session: bool,
     ) -> BoxFuture<'a, Result<Option<Prepared>>> {
         Box::pin(async move {
             let ctx = context(event)?;

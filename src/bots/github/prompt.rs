@@ -3,10 +3,12 @@
 //! The request comes from someone with write access and is the instruction. Everything else —
 //! the title and description, the diff, earlier comments, an inline comment's diff hunk — was
 //! written by anyone who can open an issue or push a branch, so it is wrapped in blocks the
-//! agent is told to treat as information only. The blocks' tags carry a random nonce, so text
-//! inside cannot close them early and pose as the bot's own words.
+//! agent is told to treat as information only ([`Fence`]: the blocks' tags carry a random nonce,
+//! so text inside cannot close them early and pose as the bot's own words).
 
 use std::fmt::Write as _;
+
+use crate::render::untrusted::Fence;
 
 /// A comment given to the agent as context.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,29 +53,10 @@ pub struct MentionContext<'a> {
     pub push_branch: Option<&'a str>,
 }
 
-/// A block of text from GitHub the agent must not take instructions from.
-struct Untrusted<'a> {
-    tag: String,
-    out: &'a mut String,
-}
-
-impl Untrusted<'_> {
-    /// `text` from `source` in a block it cannot close. A NUL in it (a pasted binary, say) is
-    /// shown as `␀`: no database text column holds NUL, and the block is information only.
-    fn block(&mut self, source: &str, text: &str) {
-        let text = text.replace(&self.tag, "").replace('\0', "\u{2400}");
-        let _ = write!(
-            self.out,
-            "<{tag} source=\"{source}\">\n{text}\n</{tag}>\n\n",
-            tag = self.tag,
-            source = source.replace('"', "'"),
-        );
-    }
-}
-
 /// The prompt for a mention. `nonce` makes the untrusted blocks' tags unguessable.
 pub fn mention(ctx: &MentionContext<'_>, nonce: &str) -> String {
-    let tag = format!("untrusted-{nonce}");
+    let fence = Fence::new(nonce);
+    let tag = fence.tag();
     let mut out = String::new();
     match ctx.pull {
         Some(pull) => {
@@ -115,11 +98,8 @@ pub fn mention(ctx: &MentionContext<'_>, nonce: &str) -> String {
         }
     }
     out.push('\n');
-    let mut untrusted = Untrusted {
-        tag: tag.clone(),
-        out: &mut out,
-    };
-    untrusted.block(
+    fence.block(
+        &mut out,
         &format!("title and description by @{}", ctx.author),
         &format!("{}\n\n{}", ctx.title, ctx.body.unwrap_or("")),
     );
@@ -132,17 +112,19 @@ pub fn mention(ctx: &MentionContext<'_>, nonce: &str) -> String {
         } else {
             "the pull request's diff".to_owned()
         };
-        untrusted.block(&source, diff);
+        fence.block(&mut out, &source, diff);
     }
     for comment in ctx.comments {
-        untrusted.block(
+        fence.block(
+            &mut out,
             &format!("comment by @{} at {}", comment.author, comment.created_at),
             &comment.body,
         );
     }
     if let Some(spot) = ctx.inline {
         let line = spot.line.map(|l| format!(", line {l}")).unwrap_or_default();
-        untrusted.block(
+        fence.block(
+            &mut out,
             &format!("the diff hunk the request was made on: {}{line}", spot.path),
             &spot.diff_hunk,
         );

@@ -132,17 +132,34 @@ struct ResponseMetadata {
     next_cursor: String,
 }
 
-/// A message as `conversations.*` lists it: only what [`PostMark::is_on`] reads.
+/// A message as `conversations.*` lists it: what [`PostMark::is_on`] reads, and what a thread's
+/// earlier messages are given to the agent with ([`ThreadMessage`]).
 #[derive(Debug, Deserialize)]
 struct ListedMessage {
     #[serde(default)]
     ts: Option<String>,
     #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
     bot_id: Option<String>,
+    #[serde(default)]
+    text: String,
     /// Any app may attach metadata of any shape: what is not shaped like a [`PostMark`]'s is
     /// none of ours, not an unreadable page.
     #[serde(default, deserialize_with = "if_shaped")]
     metadata: Option<MarkMetadata>,
+}
+
+/// A message of a thread, as [`SlackClient::thread_before`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadMessage {
+    pub ts: String,
+    /// The author's user id; none for an integration's post.
+    pub user: Option<String>,
+    /// The posting app's bot id, for a bot's message.
+    pub bot_id: Option<String>,
+    /// As Slack sends it, markup and all.
+    pub text: String,
 }
 
 /// The metadata [`PostMark::metadata`] writes.
@@ -298,6 +315,42 @@ impl SlackClient {
                     body["cursor"] = json!(meta.next_cursor)
                 }
                 _ => return Ok(None),
+            }
+        }
+    }
+
+    /// The messages of the thread under `thread_ts` posted before the message `before`, oldest
+    /// first (the thread's parent among them): `conversations.replies` up to `before`, every
+    /// page.
+    pub async fn thread_before(
+        &self,
+        channel: &str,
+        thread_ts: &str,
+        before: &str,
+    ) -> Result<Vec<ThreadMessage>, SlackError> {
+        let mut body = json!({
+            "channel": channel,
+            "ts": thread_ts,
+            "latest": before,
+            "inclusive": false,
+            "limit": 200,
+        });
+        let mut messages = Vec::new();
+        loop {
+            let page: MessagePage = self.call("conversations.replies", &body, None).await?;
+            messages.extend(page.messages.into_iter().filter_map(|m| {
+                Some(ThreadMessage {
+                    ts: m.ts?,
+                    user: m.user,
+                    bot_id: m.bot_id,
+                    text: m.text,
+                })
+            }));
+            match page.response_metadata {
+                Some(meta) if !meta.next_cursor.is_empty() => {
+                    body["cursor"] = json!(meta.next_cursor)
+                }
+                _ => return Ok(messages),
             }
         }
     }

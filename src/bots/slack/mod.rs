@@ -15,6 +15,7 @@ mod intake;
 pub mod outlet;
 pub mod payload;
 pub mod policy;
+mod prompt;
 mod socket;
 pub mod translate;
 

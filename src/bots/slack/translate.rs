@@ -156,7 +156,7 @@ pub fn translate_command(command: &SlashCommand) -> Inbound {
 
 /// Slack's message text as a person reads it: links `<url|label>` as `label (url)`, the three
 /// HTML entities Slack escapes decoded; user and channel references stay as they are.
-fn readable(text: &str) -> String {
+pub(super) fn readable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find('<') {
