@@ -60,13 +60,12 @@ impl SlackPolicy {
     /// The prompt for `text`, with the thread's earlier messages when `event` is a reply in a
     /// thread whose session it opens.
     async fn prompt(&self, event: &Inbound, text: &str, opens_session: bool) -> String {
-        let thread = event.thread.topic.as_deref();
-        let (Some(thread), Some(ts), true) = (thread, event.message_id.as_deref(), opens_session)
+        let (Some(thread), Some(ts)) = (event.thread.topic.as_deref(), event.message_id.as_deref())
         else {
             return text.to_owned();
         };
-        if thread == ts {
-            // The mention is the thread's first message.
+        // The thread's session has it already, or the mention is the thread's first message.
+        if !opens_session || thread == ts {
             return text.to_owned();
         }
         let chat = &event.thread.chat;
