@@ -207,6 +207,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         Claude::new(config.agents.claude.clone()),
         config.defaults.clone(),
         config.budgets.clone(),
+        config.projects(),
         policies,
     );
 

@@ -78,6 +78,7 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
         "config",
         format!("valid; hosts: {}", config.host_names().join(", ")),
     )];
+    lines.push(projects(config));
     lines.push(match Store::connect(&config.database.url, 1).await {
         Ok(store) => {
             store.close().await;
@@ -124,6 +125,23 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
     lines.push(check_discord(config, secrets).await);
     lines.push(check_web(config, secrets));
     lines
+}
+
+/// The configured projects: each one's name, repository and hosts (config validation already
+/// checked them; reaching the repositories is the workspaces' job).
+fn projects(config: &Config) -> CheckLine {
+    let projects = config.projects();
+    if projects.is_empty() {
+        return CheckLine {
+            name: "projects".into(),
+            verdict: Verdict::Skipped("none configured (add [projects.NAME] to list one)".into()),
+        };
+    }
+    let listed: Vec<String> = projects
+        .iter()
+        .map(|p| format!("{} ({} on {})", p.name, p.repo, p.hosts.join(", ")))
+        .collect();
+    CheckLine::ok("projects", listed.join("; "))
 }
 
 /// Where the web console is and how its admin signs in (nothing to reach: it is this binary).
@@ -370,6 +388,25 @@ async fn check_telegram(config: &Config, secrets: &Secrets) -> CheckLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn projects_are_listed_with_their_repositories_and_hosts() {
+        let mut config = Config::parse(
+            "[hosts.devbox]\n[projects.web]\nrepo = \"https://git.example.com/web.git\"\n\
+             hosts = [\"devbox\", \"local\"]\n[projects.api]\nrepo = \"https://x/api\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            projects(&config).render(),
+            "✓ projects: api (https://x/api on local); web (https://git.example.com/web.git on \
+             devbox, local)"
+        );
+        config.projects.clear();
+        assert_eq!(
+            projects(&config).render(),
+            "- projects: none configured (add [projects.NAME] to list one)"
+        );
+    }
 
     #[test]
     fn a_cause_its_wrapper_repeats_is_said_once() {

@@ -136,7 +136,7 @@ impl HostAgentConfig {
 
 /// Environment variable names must be plain identifiers: they become `sh` assignments on the
 /// host (`runner::agent_env`).
-fn validate_env(key: &str, env: &BTreeMap<String, String>) -> Result<()> {
+pub(super) fn validate_env(key: &str, env: &BTreeMap<String, String>) -> Result<()> {
     for name in env.keys() {
         let mut chars = name.chars();
         let valid = chars

@@ -12,10 +12,10 @@
 //!
 //! `config.example.toml` documents every key and is parsed by a unit test, so it cannot drift.
 //!
-//! Each platform, the hosts, the agents, the web console and the budgets have a file of their
-//! own here with their section's types, defaults, rules and secrets; this file holds the whole
+//! Each platform, the hosts, the agents, the projects, the web console and the budgets have a
+//! file of their own here with their section's types, defaults, rules and secrets; this file holds the whole
 //! [`Config`], the small sections (`database`, `http`, `defaults`), loading, and the rules that
-//! span sections (a host named in `defaults` or `github` must exist).
+//! span sections (a host named in `defaults`, `github` or a project must exist).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -26,12 +26,15 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::domain::project::Project;
+
 mod agents;
 mod budgets;
 mod discord;
 mod duration;
 mod github;
 mod hosts;
+mod projects;
 mod slack;
 mod telegram;
 mod web;
@@ -40,6 +43,7 @@ pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
 pub use github::GitHubConfig;
 pub use hosts::{DEFAULT_CAPTURE_TIMEOUT, HostConfig, LOCAL_HOST};
+pub use projects::ProjectConfig;
 pub use slack::{SlackConfig, SlackMode, SlackSecrets};
 pub use telegram::{TelegramConfig, TelegramLimits, TelegramMode};
 pub use web::{ADMIN, WebConfig, WebUser};
@@ -137,6 +141,9 @@ pub struct Config {
     pub hosts: BTreeMap<String, HostConfig>,
     #[serde(default)]
     pub agents: AgentsConfig,
+    /// Projects by name: the repositories sessions work on. Default: none.
+    #[serde(default)]
+    pub projects: BTreeMap<String, ProjectConfig>,
     /// True when `local` was not in the file (it is added with its defaults).
     #[serde(skip)]
     pub local_is_implicit: bool,
@@ -368,6 +375,11 @@ impl Config {
                 humantime::format_duration(self.defaults.turn_timeout)
             );
         }
+        let hosts = self.host_names();
+        for (name, project) in &self.projects {
+            project.validate(name, &hosts, self.github.app_id.is_some())?;
+        }
+        projects::validate_claims(&self.projects)?;
         self.slack.validate()?;
         self.budgets.validate()?;
         self.web.validate()?;
@@ -391,6 +403,11 @@ impl Config {
     /// Host names, sorted.
     pub fn host_names(&self) -> Vec<String> {
         self.hosts.keys().cloned().collect()
+    }
+
+    /// The configured projects, sorted by name.
+    pub fn projects(&self) -> Vec<Project> {
+        projects::projects(&self.projects, &self.defaults.host)
     }
 }
 
@@ -434,6 +451,10 @@ mod tests {
         config.validate().expect("config.example.toml validates");
         assert!(config.hosts.contains_key("devbox"));
         assert_eq!(config.telegram.limits.per_group_per_minute, 20);
+        let projects = config.projects();
+        assert_eq!(projects.len(), 2);
+        assert_eq!(projects[1].name, "web");
+        assert_eq!(projects[1].hosts, ["devbox"]);
     }
 
     /// Every key the example mentions — also the commented-out ones — is a real key.
@@ -459,6 +480,9 @@ mod tests {
         let devbox = &config.hosts["devbox"];
         assert!(devbox.host_key_fingerprint.is_some() && devbox.known_hosts.is_some());
         assert!(config.telegram.token_file.is_some() && config.agents.claude.model.is_some());
+        let web = &config.projects["web"];
+        assert!(web.setup.is_some() && web.permission_mode.is_some());
+        assert!(!web.hosts.is_empty() && !web.discord_channels.is_empty());
     }
 
     /// A dependency review's tests run inside its turn: they must leave the agent time.
@@ -541,6 +565,20 @@ mod tests {
             ),
             ("[hosts.local]\nmax_concurrent_turns = 0\n", "at least 1"),
             ("[database]\nurl = \"mysql://x\"\n", "database.url"),
+            (
+                "[projects.web]\nrepo = \"https://git.example.com/web.git\"\nhost = \"gpu\"\n",
+                "projects.web: host \"gpu\" has no [hosts.gpu] section",
+            ),
+            (
+                "[projects.web]\nrepo = \"acme/web\"\n",
+                "github.app_id is not set",
+            ),
+            (
+                "[projects.a]\nrepo = \"https://x/a\"\nslack_channels = [\"C1\"]\n\
+                 [projects.b]\nrepo = \"https://x/b\"\nslack_channels = [\"C1\"]\n",
+                "projects.b.slack_channels: C1 is already the chat of [projects.a]",
+            ),
+            ("[projects.web]\nhost = \"local\"\n", "missing field `repo`"),
         ];
         for (text, expected) in cases {
             let err = load_text(text, &Env::default()).unwrap_err();

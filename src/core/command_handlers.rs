@@ -48,6 +48,7 @@ pub(super) async fn run(
                 .await?;
             replies::sessions(&list, now_ms())
         }
+        Command::Projects => replies::projects(&core.projects, &event.thread),
         Command::New { host } => new_session(core, event, host.as_deref()).await?,
         Command::Status => status(core, event).await?,
         Command::Stop { all } => stop(core, event, *all).await?,

@@ -31,6 +31,7 @@ use anyhow::Context;
 use crate::agents::claude::Claude;
 use crate::config::{Budgets, Defaults};
 use crate::domain::command::Spelling;
+use crate::domain::project::Project;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
@@ -43,6 +44,8 @@ pub struct Core {
     pub claude: Claude,
     pub defaults: Defaults,
     pub budgets: Budgets,
+    /// The configured projects, by name.
+    pub projects: Vec<Project>,
     policies: HashMap<Platform, Arc<dyn Policy>>,
     workers: workers::Workers,
     /// Threads with an event being handled (the router's). Kept here rather than in the router
@@ -64,6 +67,7 @@ impl Core {
         claude: Claude,
         defaults: Defaults,
         budgets: Budgets,
+        projects: Vec<Project>,
         policies: Vec<Arc<dyn Policy>>,
     ) -> Arc<Core> {
         Arc::new(Core {
@@ -72,6 +76,7 @@ impl Core {
             claude,
             defaults,
             budgets,
+            projects,
             policies: policies.into_iter().map(|f| (f.platform(), f)).collect(),
             workers: workers::Workers::default(),
             in_flight: claims::Claims::default(),

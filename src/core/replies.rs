@@ -11,7 +11,8 @@ use crate::domain::changes::ChangeStats;
 use crate::domain::command::{COMMANDS, CommandError, Spelling, help_for};
 use crate::domain::inbound::Invalid;
 use crate::domain::outcome::{Budget, Outcome};
-use crate::domain::thread::Platform;
+use crate::domain::project::Project;
+use crate::domain::thread::{Platform, ThreadRef};
 use crate::render::escape_markdown as esc;
 use crate::runner::capture::{CaptureError, Png, page};
 use crate::runner::changes::{ChangeKind, Changes};
@@ -845,6 +846,34 @@ pub fn sessions(list: &[SessionSummary], now_ms: i64) -> String {
     text
 }
 
+/// `/projects`: every configured project, the one `thread`'s chat defaults to marked.
+pub fn projects(projects: &[Project], thread: &ThreadRef) -> String {
+    if projects.is_empty() {
+        return "No projects are configured: add `[projects.NAME]` to the config.".to_owned();
+    }
+    let code = |text: &str| format!("`{}`", text.replace('`', ""));
+    let mut text = String::from("**Projects**\n");
+    for project in projects {
+        let branch = match &project.default_branch {
+            Some(branch) => format!("branch {}", code(branch)),
+            None => "the remote's default branch".to_owned(),
+        };
+        let hosts: Vec<String> = project.hosts.iter().map(|h| code(h)).collect();
+        let default = if project.is_default_for(thread) {
+            " · **this chat's default**"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "- **{}** · {} · {branch} · on {}{default}\n",
+            esc(&project.name),
+            code(&project.repo),
+            hosts.join(", ")
+        ));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -972,6 +1001,41 @@ mod tests {
             assert!(text.contains(expected), "{outcome:?}: {text}");
             assert!(final_status(&outcome, Duration::from_secs(3), None, 0).contains("3s"));
         }
+    }
+
+    #[test]
+    fn projects_are_listed_with_this_chats_default_marked() {
+        let thread = ThreadRef {
+            platform: Platform::Telegram,
+            chat: "-100".into(),
+            topic: Some("3".into()),
+        };
+        assert_eq!(
+            projects(&[], &thread),
+            "No projects are configured: add `[projects.NAME]` to the config."
+        );
+        let web = Project {
+            name: "web".into(),
+            repo: "acme/web".into(),
+            default_branch: Some("main".into()),
+            hosts: vec!["devbox".into(), "local".into()],
+            default_for: vec![(Platform::Telegram, "-100".into())],
+        };
+        let docs = Project {
+            name: "docs".into(),
+            repo: "https://git.example.com/docs.git".into(),
+            default_branch: None,
+            hosts: vec!["local".into()],
+            default_for: vec![(Platform::Slack, "-100".into())],
+        };
+        assert_eq!(
+            projects(&[docs, web], &thread),
+            "**Projects**\n\
+             - **docs** · `https://git.example.com/docs.git` · the remote's default branch · on \
+             `local`\n\
+             - **web** · `acme/web` · branch `main` · on `devbox`, `local` · **this chat's \
+             default**\n"
+        );
     }
 
     #[test]

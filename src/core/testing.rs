@@ -31,6 +31,7 @@ pub async fn core(policies: Vec<Arc<dyn Policy>>) -> (Arc<Core>, tempfile::TempD
         Claude::new(config.agents.claude.clone()),
         config.defaults.clone(),
         config.budgets.clone(),
+        config.projects(),
         policies,
     );
     (core, dir)

@@ -20,6 +20,8 @@ pub enum Command {
     Stop { all: bool },
     /// List this chat's sessions.
     Sessions,
+    /// List the configured projects.
+    Projects,
     /// Capture the host's display, or with a URL, a web page as the host sees it.
     Screenshot { url: Option<String> },
     /// Show the commands.
@@ -59,6 +61,11 @@ pub const COMMANDS: &[CommandHelp] = &[
         summary: "List this chat's sessions",
     },
     CommandHelp {
+        name: "projects",
+        args: "",
+        summary: "List the projects (repositories) sessions can work on",
+    },
+    CommandHelp {
         name: "screenshot",
         args: "[url]",
         summary: "Capture the host's display, or a web page (http/https) as the host sees it",
@@ -89,10 +96,11 @@ impl CommandHelp {
         }
     }
 
-    /// Whether `platform` has this command. GitHub has no `screenshot`: a comment cannot show
-    /// the host's display, and a request that starts with the word is the agent's.
+    /// Whether `platform` has this command. GitHub has no `screenshot` (a comment cannot show
+    /// the host's display) and no `projects` (its thread is in a repository already), and a
+    /// request that starts with either word is the agent's.
     pub fn offered_on(&self, platform: Platform) -> bool {
-        !(platform == Platform::GitHub && self.name == "screenshot")
+        !(platform == Platform::GitHub && matches!(self.name, "screenshot" | "projects"))
     }
 }
 
@@ -144,6 +152,7 @@ impl Command {
             Command::Status => "status",
             Command::Stop { .. } => "stop",
             Command::Sessions => "sessions",
+            Command::Projects => "projects",
             Command::Screenshot { .. } => "screenshot",
             Command::Help => "help",
         }
@@ -165,6 +174,7 @@ pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
         ("stop", []) => Ok(Command::Stop { all: false }),
         ("stop", [all]) if all.eq_ignore_ascii_case("all") => Ok(Command::Stop { all: true }),
         ("sessions", []) => Ok(Command::Sessions),
+        ("projects", []) => Ok(Command::Projects),
         ("screenshot", []) => Ok(Command::Screenshot { url: None }),
         ("screenshot", [url]) if is_web_url(url) => Ok(Command::Screenshot {
             url: Some((*url).to_owned()),
@@ -200,6 +210,7 @@ mod tests {
             ("STOP", "", Command::Stop { all: false }),
             ("stop", "ALL", Command::Stop { all: true }),
             ("sessions", "", Command::Sessions),
+            ("Projects", " ", Command::Projects),
             ("screenshot", "", Command::Screenshot { url: None }),
             (
                 "screenshot",
@@ -237,6 +248,12 @@ mod tests {
             Err(CommandError::Usage("stop".into()))
         );
         assert_eq!(parse("new", "a b"), Err(CommandError::Usage("new".into())));
+        assert_eq!(
+            parse("projects", "web"),
+            Err(CommandError::Usage("projects".into()))
+        );
+        assert!(!help_for("projects").unwrap().offered_on(Platform::GitHub));
+        assert!(help_for("projects").unwrap().offered_on(Platform::Slack));
         for url in [
             "file:///etc/passwd",
             "javascript:alert(1)",

@@ -2,10 +2,10 @@
 //!
 //! Ids, threads and platforms, inbound events, the command enum, outbound intents with their
 //! attachments and outbox keys, how a turn ended, what an agent reported, turn states,
-//! workspaces and their credentials, change figures, dependency changes and review plans, who
-//! is admitted, and the decisions the audit trail records. No I/O, no database, no runtime:
-//! `store`, `runner`, `agents`, `reviews`, `core`, `bots` and `web` all build on these types,
-//! and this module imports none of them (`tests/layering.rs` keeps it so).
+//! workspaces and their credentials, configured projects, change figures, dependency changes
+//! and review plans, who is admitted, and the decisions the audit trail records. No I/O, no
+//! database, no runtime: `store`, `runner`, `agents`, `reviews`, `core`, `bots` and `web` all
+//! build on these types, and this module imports none of them (`tests/layering.rs` keeps it so).
 
 pub mod admission;
 pub mod agent_event;
@@ -18,6 +18,7 @@ pub mod invocation;
 pub mod outbound;
 pub mod outbox_key;
 pub mod outcome;
+pub mod project;
 pub mod review;
 pub mod thread;
 pub mod turn;

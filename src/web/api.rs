@@ -437,6 +437,12 @@ pub async fn hosts(State(console): State<Arc<Console>>, headers: HeaderMap) -> R
     Ok(Json(json!({ "hosts": hosts })).into_response())
 }
 
+/// The configured projects (name, repository, default branch, hosts), for any signed-in viewer.
+pub async fn projects(State(console): State<Arc<Console>>, headers: HeaderMap) -> Reply {
+    viewer(&console, &headers).await?;
+    Ok(Json(json!({ "projects": console.core.projects })).into_response())
+}
+
 /// A file that came with a post in a thread the viewer may see: a turn's patch, an image, a
 /// screenshot.
 pub async fn post_file(

@@ -45,6 +45,7 @@ pub fn routes(console: Arc<Console>) -> Router {
         .route("/api/sessions/{id}/cancel", post(api::cancel_queued))
         .route("/api/sessions/{id}/screenshot", post(api::take_screenshot))
         .route("/api/hosts", get(api::hosts))
+        .route("/api/projects", get(api::projects))
         .route("/api/files/{key}/{index}", get(api::post_file))
         .route("/api/events", get(events::stream))
         .layer(axum::middleware::map_response(assets::secure))

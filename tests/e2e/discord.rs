@@ -385,12 +385,20 @@ async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
     let t = start(db).await;
     let d = world(&t);
     let commands = fake(&t)
-        .wait_for_commands(Some(&d.guild), |c| c.len() == 6, WAIT)
+        .wait_for_commands(Some(&d.guild), |c| c.len() == 7, WAIT)
         .await;
     let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
-        ["new", "status", "stop", "sessions", "screenshot", "help"]
+        [
+            "new",
+            "status",
+            "stop",
+            "sessions",
+            "projects",
+            "screenshot",
+            "help"
+        ]
     );
 
     let help = fake(&t).invoke_command("help", serde_json::json!([]), &d.alice, &d.channel);

@@ -30,6 +30,7 @@ mod hosts;
 mod inbox;
 mod pacing;
 mod poison;
+mod projects;
 mod review_turns;
 mod screenshots;
 mod secrets;

@@ -344,7 +344,15 @@ async fn read_only_commands_and_the_menu(db: Db) {
     let names: Vec<&str> = commands.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(
         names,
-        ["new", "status", "stop", "sessions", "screenshot", "help"]
+        [
+            "new",
+            "status",
+            "stop",
+            "sessions",
+            "projects",
+            "screenshot",
+            "help"
+        ]
     );
 
     t.say("/status");

@@ -224,6 +224,7 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
             all: option("all").and_then(|o| o.value.as_bool()) == Some(true),
         }),
         "sessions" => InboundBody::Command(Command::Sessions),
+        "projects" => InboundBody::Command(Command::Projects),
         // Parsed like a typed command, so a URL that is not a web address gets the usage.
         "screenshot" => {
             let url = option("url").and_then(|o| o.value.as_str()).unwrap_or("");
@@ -531,6 +532,7 @@ mod tests {
         for (name, command) in [
             ("status", Command::Status),
             ("sessions", Command::Sessions),
+            ("projects", Command::Projects),
             ("help", Command::Help),
             ("new", Command::New { host: None }),
             ("stop", Command::Stop { all: false }),
