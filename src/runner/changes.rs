@@ -320,11 +320,9 @@ pub fn capped(mut patch: String, max: usize) -> String {
         return patch;
     }
     let total = patch.len();
-    let mut cut = max;
-    while !patch.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let cut = patch[..cut].rfind('\n').map_or(0, |n| n + 1);
+    let cut = patch[..patch.floor_char_boundary(max)]
+        .rfind('\n')
+        .map_or(0, |n| n + 1);
     patch.truncate(cut);
     patch.push_str(&format!("… cut here: the whole patch is {total} bytes\n"));
     patch

@@ -165,7 +165,9 @@ impl GitHubPolicy {
         let kind = if ctx.is_pull_request { "pr" } else { "issue" };
         let dir = format!("github/{repo}/{kind}-{}", ctx.number);
         let checkout = self.checkout(ctx, pull.as_ref(), dir);
-        let diff_text = diff.as_deref().map(|d| cut(d, self.config.diff_max_bytes));
+        let diff_text = diff
+            .as_deref()
+            .map(|d| &d[..d.floor_char_boundary(self.config.diff_max_bytes)]);
         let text = prompt::mention(
             &MentionContext {
                 repo,
@@ -281,18 +283,6 @@ fn push_target(ctx: &Context, pr: &super::payload::PullRequest) -> Option<PushTa
             .unwrap_or_else(|| ctx.clone_url.clone()),
         branch: pr.head.ref_name.clone(),
     })
-}
-
-/// The first `max` bytes of `text`, on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 impl Policy for GitHubPolicy {

@@ -72,22 +72,13 @@ fn latest(earlier: &[ThreadMessage]) -> Vec<(&ThreadMessage, &str)> {
             kept.push((message, text));
         } else {
             if kept.is_empty() {
-                kept.push((message, cut(text, room)));
+                kept.push((message, &text[..text.floor_char_boundary(room)]));
             }
             break;
         }
     }
     kept.reverse();
     kept
-}
-
-/// The first `max` bytes of `text`, on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    let mut end = max.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// A message's `ts` (seconds since the epoch, with microseconds) as UTC time, or as it is.
