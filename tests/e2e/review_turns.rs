@@ -6,7 +6,6 @@
 //! must hold it, waits for a `go` file the test writes when it is ready.
 
 use std::path::Path;
-use std::time::Duration;
 
 use switchboard::domain::thread::{Platform, ThreadRef};
 use switchboard::domain::turn::TurnState;
@@ -16,6 +15,7 @@ use crate::github::{comment_and_deliver, gh, js_repo_testing, left_pad_bump, ope
 use crate::support::db::{Db, on_both_databases};
 use crate::support::fake_github::{FakePr, UserKind};
 use crate::support::harness::{GitHubSetup, Harness, Options, WAIT};
+use crate::support::waiting;
 
 on_both_databases!(
     a_reviews_tests_wait_for_the_hosts_turn_limit,
@@ -43,19 +43,14 @@ fn lines(path: &Path) -> Vec<String> {
 
 /// Waits until the tests have started `n` times in all.
 async fn wait_test_runs(runs: &Path, n: usize) -> Vec<String> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    waiting::poll(WAIT, async || {
         let found = lines(runs);
-        if found.len() >= n {
-            return found;
+        match found.len() >= n {
+            true => Ok(found),
+            false => Err(format!("the tests ran {} times, expected {n}", found.len())),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the tests ran {} times, expected {n}",
-            found.len()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 /// The turns of a GitHub thread (`pr/7/deps`, `issue/3`) of `octo/web`, once there are `n`.
@@ -66,23 +61,19 @@ async fn wait_turns(t: &Harness, topic: &str, n: usize) -> Vec<TurnRow> {
         chat: "octo/web".to_owned(),
         topic: Some(topic.to_owned()),
     };
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    let turns = waiting::poll(WAIT, async || {
         let turns = match store.active_session(&thread).await.expect("the store") {
             Some(session) => store.session_turns(&session.id).await.expect("the store"),
             None => Vec::new(),
         };
-        if turns.len() >= n {
-            store.close().await;
-            return turns;
+        match turns.len() >= n {
+            true => Ok(turns),
+            false => Err(format!("{topic} has {} turns, expected {n}", turns.len())),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{topic} has {} turns, expected {n}",
-            turns.len()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
+    store.close().await;
+    turns
 }
 
 fn deps_topic(pr: &FakePr) -> String {

@@ -18,6 +18,7 @@ use super::fake_telegram::{
 };
 use super::slack_world::{SlackSetup, SlackWorld};
 use super::sshd::Sshd;
+use super::waiting;
 
 /// The default wait for anything the bot should do.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -526,19 +527,14 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
 
     /// [`Self::wait_agent_runs`] with a deadline of its own.
     pub async fn wait_agent_runs_within(&self, n: usize, timeout: Duration) -> Vec<AgentRun> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
+        waiting::poll(timeout, async || {
             let runs = self.agent_runs();
-            if runs.len() >= n {
-                return runs;
+            match runs.len() >= n {
+                true => Ok(runs),
+                false => Err(format!("the agent ran {} times, expected {n}", runs.len())),
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the agent ran {} times, expected {n}",
-                runs.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 
     /// Waits until the audit trail satisfies `check`; returns it.
@@ -547,19 +543,16 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         mut check: impl FnMut(&[switchboard::store::AuditRow]) -> bool,
     ) -> Vec<switchboard::store::AuditRow> {
         let store = self.store().await;
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
+        let audit = waiting::poll(WAIT, async || {
             let audit = store.audit_log(10_000).await.expect("the audit trail");
-            if check(&audit) {
-                store.close().await;
-                return audit;
+            match check(&audit) {
+                true => Ok(audit),
+                false => Err(format!("the audit trail never showed it: {audit:#?}")),
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the audit trail never showed it: {audit:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
+        store.close().await;
+        audit
     }
 
     /// The one running turn on the host: its id and the pid of its wrapper, the leader of its

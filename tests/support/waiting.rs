@@ -27,3 +27,18 @@ pub async fn until<T>(
         }
     }
 }
+
+/// Looks at state that gives no change signal — a file on a test host, a row of the bot's
+/// database — every 20 ms until `check` finds what it waits for, and fails naming what it last
+/// saw (`check`'s `Err`) once `timeout` has passed. Waiting for a condition, not for a time:
+/// under load it only waits longer.
+pub async fn poll<T>(timeout: Duration, mut check: impl AsyncFnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match check().await {
+            Ok(found) => return found,
+            Err(seen) => assert!(Instant::now() < deadline, "{seen}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
