@@ -88,27 +88,17 @@ mod tests {
 
     #[test]
     fn the_folded_level_decides_and_maintain_counts_as_write() {
-        assert_eq!(
-            level(r#"{"permission": "admin", "role_name": "admin"}"#),
-            Permission::Admin
-        );
-        assert_eq!(
-            level(r#"{"permission": "write", "role_name": "write"}"#),
-            Permission::Write
-        );
-        assert_eq!(
-            level(r#"{"permission": "read", "role_name": "maintain"}"#),
-            Permission::Write
-        );
-        assert_eq!(
-            level(r#"{"permission": "read", "role_name": "triage"}"#),
-            Permission::Read
-        );
-        // A custom role is written as its base level.
-        assert_eq!(
-            level(r#"{"permission": "write", "role_name": "release-manager"}"#),
-            Permission::Write
-        );
+        // A custom role (release-manager) is written as its base level.
+        for (permission, role, expected) in [
+            ("admin", "admin", Permission::Admin),
+            ("write", "write", Permission::Write),
+            ("read", "maintain", Permission::Write),
+            ("read", "triage", Permission::Read),
+            ("write", "release-manager", Permission::Write),
+        ] {
+            let body = format!(r#"{{"permission": "{permission}", "role_name": "{role}"}}"#);
+            assert_eq!(level(&body), expected, "{body}");
+        }
         assert!(level(r#"{"permission": "admin"}"#).can_write());
         assert!(!level(r#"{"permission": "read", "role_name": "triage"}"#).can_write());
     }
