@@ -22,6 +22,7 @@ use crate::domain::ids::InboundId;
 use crate::domain::inbound::{Inbound, IncomingFile};
 use crate::runner::shell::{quote, quote_path};
 use crate::runner::transport::Transport;
+use crate::store::SessionRow;
 
 /// The inbox folder, relative to the workspace.
 pub const INBOX: &str = ".switchboard/inbox";
@@ -29,9 +30,15 @@ pub const INBOX: &str = ".switchboard/inbox";
 /// The prompt for the agent, or why the message cannot be acted on (said to the user).
 pub type Delivery = std::result::Result<String, String>;
 
-/// Stores the files of `event` (if any) in its session's workspace and returns the prompt that
-/// tells the agent where they are.
-pub async fn deliver(core: &Core, id: &InboundId, event: &Inbound, text: &str) -> Result<Delivery> {
+/// Stores the files of `event` (if any) in its thread's `session`'s workspace (the default
+/// host's, for a thread without one) and returns the prompt that tells the agent where they are.
+pub async fn deliver(
+    core: &Core,
+    id: &InboundId,
+    event: &Inbound,
+    session: Option<&SessionRow>,
+    text: &str,
+) -> Result<Delivery> {
     if event.files.is_empty() {
         return Ok(Ok(text.to_owned()));
     }
@@ -43,8 +50,8 @@ pub async fn deliver(core: &Core, id: &InboundId, event: &Inbound, text: &str) -
     {
         return Ok(Err(replies::file_too_large(&file.name, limit)));
     }
-    let (host_name, workdir) = match core.store.active_session(&event.thread).await? {
-        Some(session) => (session.host, Some(session.workdir)),
+    let (host_name, workdir) = match session {
+        Some(session) => (session.host.clone(), Some(session.workdir.clone())),
         None => (core.defaults.host.clone(), None),
     };
     let host = core

@@ -100,14 +100,15 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             reply(core, id, event, replies::prompt_has_nul()).await
         }
         InboundBody::Prompt { text } => {
-            let text = match super::incoming_files::deliver(core, id, event, text).await? {
+            // Read outside the queueing transaction: the thread is this task's (`in_flight`),
+            // so no other prompt of it can open a session meanwhile.
+            let session = core.store.active_session(&event.thread).await?;
+            let delivered = super::incoming_files::deliver(core, id, event, session.as_ref(), text);
+            let text = match delivered.await? {
                 Ok(text) => text,
                 Err(refusal) => return reply(core, id, event, refusal).await,
             };
-            // Read outside the queueing transaction: the thread is this task's (`in_flight`),
-            // so no other prompt of it can open a session meanwhile.
-            let opens_session = core.store.active_session(&event.thread).await?.is_none();
-            match policy.prepare(event, &text, opens_session).await? {
+            match policy.prepare(event, &text, session.is_none()).await? {
                 Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
                 None => core.store.mark_inbound_processed(id).await,
             }

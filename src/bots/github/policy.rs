@@ -375,6 +375,7 @@ impl Policy for GitHubPolicy {
 
     fn present(&self, ending: &Ending<'_>) -> Vec<Outbound> {
         let turn = ending.turn;
+        let whole = format!("{}\n\n{}", ending.status, ending.message);
         let review_thread = Target::of(ending.thread).is_some_and(|t| t.review);
         if review_thread {
             let memo: Option<reviews::Reviewed> = turn
@@ -388,10 +389,7 @@ impl Policy for GitHubPolicy {
                 return vec![Outbound {
                     key: OutboxKey::Result(turn.id.clone()),
                     thread: ending.thread.clone(),
-                    op: OutboundOp::Post(Post::text(format!(
-                        "{}\n\n{}",
-                        ending.status, ending.message
-                    ))),
+                    op: OutboundOp::Post(Post::text(whole)),
                 }];
             };
             let (verdict, assessment) = match ending.outcome {
@@ -411,7 +409,6 @@ impl Policy for GitHubPolicy {
                 op: OutboundOp::Post(Post::text(body)),
             }];
         }
-        let whole = format!("{}\n\n{}", ending.status, ending.message);
         let laid = answer::lay_out(&whole, &ending.attachments);
         let status_key = OutboxKey::StatusEdit(turn.id.clone());
         let mut out = vec![Outbound {
