@@ -143,21 +143,8 @@ async fn a_session_is_driven_from_the_browser() {
             "the long turn's agent at work, and the stop button",
         )
         .await;
-    browser
-        .eval("document.getElementById('stop').click()")
-        .await;
-    browser
-        .wait_for("!!document.getElementById('stop-confirm')", "the question")
-        .await;
-    browser
-        .eval("document.getElementById('stop-confirm').click()")
-        .await;
-    browser
-        .wait_for(
-            "[...document.querySelectorAll('.turn .state')].some(e => e.textContent === 'cancelled')",
-            "the stopped turn",
-        )
-        .await;
+    ask_to_stop(&mut browser).await;
+    confirm_stop(&mut browser).await;
     assert_eq!(t.agent_runs().len(), 2);
     browser
         .eval("[...document.querySelectorAll('.turn')].pop().scrollIntoView({block: 'start'})")
@@ -198,6 +185,29 @@ async fn a_session_is_driven_from_the_browser() {
 
 /// A phone's viewport (CSS pixels).
 const PHONE: (u32, u32) = (390, 844);
+
+/// Clicks Stop and waits for its question (Stop asks before it cancels anything).
+async fn ask_to_stop(browser: &mut Browser) {
+    browser
+        .eval("document.getElementById('stop').click()")
+        .await;
+    browser
+        .wait_for("!!document.getElementById('stop-confirm')", "the question")
+        .await;
+}
+
+/// Answers Stop's question yes and waits until the turn shows it was cancelled.
+async fn confirm_stop(browser: &mut Browser) {
+    browser
+        .eval("document.getElementById('stop-confirm').click()")
+        .await;
+    browser
+        .wait_for(
+            "[...document.querySelectorAll('.turn .state')].some(e => e.textContent === 'cancelled')",
+            "the stopped turn",
+        )
+        .await;
+}
 
 /// Fails unless the page fits its viewport's width: nothing scrolls sideways.
 async fn assert_fits(browser: &mut Browser, what: &str) {
@@ -349,12 +359,7 @@ async fn the_console_fits_a_phone_and_shows_sessions_progress_and_diffs_as_meant
     browser
         .wait_for("!!document.getElementById('stop')", "the stop button")
         .await;
-    browser
-        .eval("document.getElementById('stop').click()")
-        .await;
-    browser
-        .wait_for("!!document.getElementById('stop-confirm')", "the question")
-        .await;
+    ask_to_stop(&mut browser).await;
     assert_eq!(
         browser.eval("document.activeElement.id").await,
         "stop-keep",
@@ -381,22 +386,9 @@ async fn the_console_fits_a_phone_and_shows_sessions_progress_and_diffs_as_meant
         "nothing was stopped"
     );
     store.close().await;
-    browser
-        .eval("document.getElementById('stop').click()")
-        .await;
-    browser
-        .wait_for("!!document.getElementById('stop-confirm')", "the question")
-        .await;
+    ask_to_stop(&mut browser).await;
     assert_is_a_phone_page(&browser.screenshot("phone-stop").await);
-    browser
-        .eval("document.getElementById('stop-confirm').click()")
-        .await;
-    browser
-        .wait_for(
-            "[...document.querySelectorAll('.turn .state')].some(e => e.textContent === 'cancelled')",
-            "the stopped turn",
-        )
-        .await;
+    confirm_stop(&mut browser).await;
 }
 
 /// A phone screenshot is the phone's size and not blank.
