@@ -13,7 +13,8 @@
 //! index in the host's state dir ([`snapshot_index`]) from one snapshot to the next: `git add -A`
 //! then rehashes only the files whose stat data changed (git's racy-timestamp check covers a file
 //! rewritten within the index's own timestamp granularity). Two turns of one workspace may take
-//! snapshots at once: the second finds the index locked by git and works on a copy of it. The
+//! snapshots at once: one that finds the index locked by the other — in its `add`, or in its
+//! `write-tree`, which locks the index too — works on a copy of it. The
 //! "before" is taken by the launch command itself ([`snapshot_script`], in the same SSH exec as
 //! the agent's start) and the "after" by the turn's one end-of-turn read ([`since_script`]).
 //!
@@ -71,14 +72,13 @@ if [ ! -f "$i" ]; then
   if [ -f "$real" ]; then cp "$real" "$i.$$" && mv -f "$i.$$" "$i"; fi
 fi
 x=$i
-if ! GIT_INDEX_FILE=$x git add -A 2> /dev/null; then
+if ! tree=$(GIT_INDEX_FILE=$x git add -A 2> /dev/null && GIT_INDEX_FILE=$x git write-tree 2> /dev/null); then
   find "$i.lock" -mmin +10 -exec rm -f {{}} + 2> /dev/null || true
   x=$i.$$
   trap 'rm -f "$x"' EXIT
   if [ -f "$i" ]; then cp "$i" "$x"; fi
-  GIT_INDEX_FILE=$x git add -A
+  tree=$(GIT_INDEX_FILE=$x git add -A && GIT_INDEX_FILE=$x git write-tree)
 fi
-tree=$(GIT_INDEX_FILE=$x git write-tree)
 echo "head $head"
 echo "tree $tree"
 "#,
