@@ -197,6 +197,15 @@ async fn enqueue_prompt(
             .await?
         }
     };
+    // Two synchronize events in a row read the same pull request: the second's set is the
+    // first's, whose review is not posted yet (and so not found by the policy's check).
+    if let Some(plan) = prepared.review.as_ref().filter(|plan| !plan.asked)
+        && turns::reviewing(&mut tx, &session.id, &plan.fingerprint).await?
+    {
+        tracing::info!(inbound = %id, "this dependency set is under review already; no second review");
+        inbound::mark_processed(&mut tx, id).await?;
+        return Ok(tx.commit().await?);
+    }
     let (active, queued) = turns::queue_counts(&mut tx, &session.id).await?;
     if queued >= i64::from(core.defaults.max_queue) {
         let post = Post::text(replies::queue_full(

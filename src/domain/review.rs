@@ -27,6 +27,10 @@ pub struct ReviewPlan {
     pub manifest_dirs: Vec<String>,
     /// How long the project's tests may run, in seconds.
     pub test_timeout_secs: u64,
+    /// A person asked for it (`review-deps`): it runs even when the same set is reviewed, or
+    /// under review, already.
+    #[serde(default)]
+    pub asked: bool,
 }
 
 /// A package ecosystem.

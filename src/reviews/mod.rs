@@ -117,7 +117,7 @@ pub struct PullRequest<'a> {
 
 /// The plan of a review: the changes the pull request's text and lockfile diffs show, their
 /// fingerprint, and where their manifests are.
-pub fn plan(pull: PullRequest<'_>, test_timeout: Duration) -> ReviewPlan {
+pub fn plan(pull: PullRequest<'_>, test_timeout: Duration, asked: bool) -> ReviewPlan {
     let changes = deps::changes(pull.title, pull.body, pull.files);
     ReviewPlan {
         repo: pull.repo.to_owned(),
@@ -129,6 +129,7 @@ pub fn plan(pull: PullRequest<'_>, test_timeout: Duration) -> ReviewPlan {
         changes,
         manifest_dirs: facts::manifest_dirs(pull.files),
         test_timeout_secs: test_timeout.as_secs(),
+        asked,
     }
 }
 
@@ -451,6 +452,7 @@ mod tests {
             fingerprint: "abc123".into(),
             manifest_dirs: vec![String::new()],
             test_timeout_secs: 60,
+            asked: false,
         };
         let prompt = prompt(&plan, &findings(), "n");
         assert!(prompt.contains("| left-pad | npm | `1.0.0` | `2.0.0` | direct |"));

@@ -514,6 +514,24 @@ pub async fn set_changes(
     Ok(())
 }
 
+/// Whether a review of the dependency set `fingerprint` is queued or under way in the session.
+pub async fn reviewing(
+    conn: &mut AnyConnection,
+    session: &SessionId,
+    fingerprint: &str,
+) -> Result<bool> {
+    let plans: Vec<(String,)> = sqlx::query_as(
+        "SELECT review FROM turns WHERE session_id = $1 AND review IS NOT NULL \
+         AND state IN ('queued', 'starting', 'running')",
+    )
+    .bind(session.as_str())
+    .fetch_all(conn)
+    .await?;
+    Ok(plans.iter().any(|(plan,)| {
+        serde_json::from_str::<ReviewPlan>(plan).is_ok_and(|p| p.fingerprint == fingerprint)
+    }))
+}
+
 pub async fn queue_counts(conn: &mut AnyConnection, session: &SessionId) -> Result<(i64, i64)> {
     use sqlx::Row;
     let row = sqlx::query(

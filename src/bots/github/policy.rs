@@ -218,7 +218,7 @@ impl GitHubPolicy {
             head_sha: &pr.head.sha,
             files: &files,
         };
-        let plan = reviews::plan(pull, self.config.test_timeout);
+        let plan = reviews::plan(pull, self.config.test_timeout, asked);
         if !asked {
             let reviews = self.client.reviews(repo, ctx.number).await?;
             let already = reviews.iter().any(|r| {
