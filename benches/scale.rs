@@ -372,10 +372,12 @@ async fn idle() {
             sessions::create_session(
                 &mut tx,
                 NewSession {
+                    id: switchboard::domain::ids::SessionId::generate(),
                     thread: &thread,
                     host: "remote",
                     agent: "claude",
                     workdir: "~/work",
+                    workspace: None,
                     created_by: &chat,
                 },
             )

@@ -16,7 +16,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use axum::Router;
 use tokio::task::JoinSet;
 
-use crate::agents::claude::Claude;
 use crate::bots::discord::{self, policy::DiscordPolicy};
 use crate::bots::github::{self, outlet::GitHubOutlet, policy::GitHubPolicy};
 use crate::bots::outlet;
@@ -201,15 +200,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         }
         None => None,
     };
-    let core = Core::new(
-        store,
-        hosts,
-        Claude::new(config.agents.claude.clone()),
-        config.defaults.clone(),
-        config.budgets.clone(),
-        config.projects(),
-        policies,
-    );
+    let core = Core::new(store, hosts, &config, policies);
 
     // Before the router can queue anything: turns still under way keep their host slots.
     let resumed = core.resume_pending_work().await?;

@@ -38,6 +38,7 @@ mod projects;
 mod slack;
 mod telegram;
 mod web;
+mod workspaces;
 pub use agents::{AgentsConfig, CLAUDE, ClaudeConfig, HostAgentConfig, PermissionMode};
 pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
@@ -47,6 +48,7 @@ pub use projects::ProjectConfig;
 pub use slack::{SlackConfig, SlackMode, SlackSecrets};
 pub use telegram::{TelegramConfig, TelegramLimits, TelegramMode};
 pub use web::{ADMIN, WebConfig, WebUser};
+pub use workspaces::Workspaces;
 
 /// A secret value: never printed by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -144,6 +146,9 @@ pub struct Config {
     /// Projects by name: the repositories sessions work on. Default: none.
     #[serde(default)]
     pub projects: BTreeMap<String, ProjectConfig>,
+    /// How sessions' own directories are named, made and kept.
+    #[serde(default)]
+    pub workspaces: Workspaces,
     /// True when `local` was not in the file (it is added with its defaults).
     #[serde(skip)]
     pub local_is_implicit: bool,
@@ -382,6 +387,7 @@ impl Config {
         projects::validate_claims(&self.projects)?;
         self.slack.validate()?;
         self.budgets.validate()?;
+        self.workspaces.validate()?;
         self.web.validate()?;
         self.discord.validate()
     }

@@ -2,9 +2,9 @@
 //!
 //! A project names a repository — an `https://` git URL, or `owner/repo` on the configured
 //! GitHub App — the hosts it may be checked out on, and the chats whose threads default to it.
-//! Its agent settings (`agent`, `model`, `permission_mode`, `env`) and its `setup` command are
-//! read and checked here for the workspaces that come next; today projects are listed
-//! (`/projects`, the web console) and nothing runs them yet.
+//! Each session of a project works in a worktree of the project's shared clone on its host, and
+//! the project's `setup` command runs once in each new one. Its agent settings (`agent`,
+//! `model`, `permission_mode`, `env`) are read and checked here; the agent seam uses them next.
 //!
 //! A repository URL never carries credentials: the fetch uses the platform's credential the way
 //! `runner::git` does, so a URL with a user or password, or a scheme other than `https`, is
@@ -135,6 +135,7 @@ impl ProjectConfig {
             repo: self.repo.clone(),
             default_branch: self.default_branch.clone(),
             hosts,
+            setup: self.setup.clone(),
             default_for: self
                 .claims()
                 .map(|(platform, chat, _)| (platform, chat))

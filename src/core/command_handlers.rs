@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::Core;
+use super::placement;
 use super::replies::{self, HostChoice};
 use super::respond::{reply, reply_post};
 use crate::domain::command::Command;
@@ -49,7 +50,9 @@ pub(super) async fn run(
             replies::sessions(&list, now_ms())
         }
         Command::Projects => replies::projects(&core.projects, &event.thread),
-        Command::New { host } => new_session(core, event, host.as_deref()).await?,
+        Command::New { target, host } => {
+            new_session(core, event, target.as_deref(), host.as_deref()).await?
+        }
         Command::Status => status(core, event).await?,
         Command::Stop { all } => stop(core, event, *all).await?,
         Command::Screenshot { url } => {
@@ -60,24 +63,33 @@ pub(super) async fn run(
     reply(core, id, event, text).await
 }
 
-async fn new_session(core: &Core, event: &Inbound, host: Option<&str>) -> Result<String> {
+async fn new_session(
+    core: &Core,
+    event: &Inbound,
+    target: Option<&str>,
+    host: Option<&str>,
+) -> Result<String> {
     let current = core.store.active_session(&event.thread).await?;
     let policy = core.policy(event.platform())?;
-    let name = match (policy.pinned_host(), host) {
-        (Some(pinned), Some(asked)) if asked != pinned => {
-            return Ok(replies::host_pinned(
-                &core.spelling(event.platform()),
-                pinned,
-            ));
-        }
-        (Some(pinned), _) => pinned.to_owned(),
-        (None, host) => host
-            .map(str::to_owned)
-            .or_else(|| current.as_ref().map(|s| s.host.clone()))
-            .unwrap_or_else(|| core.defaults.host.clone()),
-    };
-    let Some(host) = core.hosts.get(&name) else {
-        return Ok(replies::unknown_host(&name, &core.hosts.names()));
+    if let Some(pinned) = policy.pinned_host()
+        && host.or(target).is_some_and(|asked| asked != pinned)
+    {
+        return Ok(replies::host_pinned(
+            &core.spelling(event.platform()),
+            pinned,
+        ));
+    }
+    let fallback = policy
+        .pinned_host()
+        .or_else(|| current.as_ref().map(|s| s.host.as_str()));
+    let placed = match placement::place(
+        core,
+        &event.thread,
+        placement::Asked { target, host },
+        fallback,
+    ) {
+        Ok(placed) => placed,
+        Err(unplaced) => return Ok(replies::unplaced(&unplaced)),
     };
     let previous_busy = match &current {
         Some(session) => {
@@ -86,16 +98,19 @@ async fn new_session(core: &Core, event: &Inbound, host: Option<&str>) -> Result
         }
         None => false,
     };
-    core.store
+    let session = core
+        .store
         .replace_session(NewSession {
+            id: placed.id,
             thread: &event.thread,
-            host: &host.name,
+            host: &placed.host,
             agent: &core.defaults.agent,
-            workdir: &host.workdir,
+            workdir: &placed.workdir,
+            workspace: placed.workspace.as_ref(),
             created_by: &event.author.id,
         })
         .await?;
-    Ok(replies::new_session(&host.name, previous_busy))
+    Ok(replies::new_session(&session, previous_busy))
 }
 
 async fn status(core: &Core, event: &Inbound) -> Result<String> {

@@ -11,6 +11,7 @@ pub mod access;
 pub mod claims;
 pub mod command_handlers;
 pub mod incoming_files;
+pub mod placement;
 pub mod policy;
 mod progress;
 pub mod replies;
@@ -29,7 +30,7 @@ use tokio::sync::watch;
 use anyhow::Context;
 
 use crate::agents::claude::Claude;
-use crate::config::{Budgets, Defaults};
+use crate::config::{Budgets, Config, Defaults, Workspaces};
 use crate::domain::command::Spelling;
 use crate::domain::project::Project;
 use crate::domain::thread::{Platform, ThreadRef};
@@ -46,6 +47,8 @@ pub struct Core {
     pub budgets: Budgets,
     /// The configured projects, by name.
     pub projects: Vec<Project>,
+    /// How sessions' own directories are named, made and kept.
+    pub workspaces: Workspaces,
     policies: HashMap<Platform, Arc<dyn Policy>>,
     workers: workers::Workers,
     /// Threads with an event being handled (the router's). Kept here rather than in the router
@@ -61,22 +64,21 @@ pub struct Core {
 }
 
 impl Core {
+    /// The core of `config`'s service, over `store` and `hosts`, with each platform's policy.
     pub fn new(
         store: Store,
         hosts: Hosts,
-        claude: Claude,
-        defaults: Defaults,
-        budgets: Budgets,
-        projects: Vec<Project>,
+        config: &Config,
         policies: Vec<Arc<dyn Policy>>,
     ) -> Arc<Core> {
         Arc::new(Core {
             store,
             hosts,
-            claude,
-            defaults,
-            budgets,
-            projects,
+            claude: Claude::new(config.agents.claude.clone()),
+            defaults: config.defaults.clone(),
+            budgets: config.budgets.clone(),
+            projects: config.projects(),
+            workspaces: config.workspaces.clone(),
             policies: policies.into_iter().map(|f| (f.platform(), f)).collect(),
             workers: workers::Workers::default(),
             in_flight: claims::Claims::default(),

@@ -100,6 +100,12 @@ pub trait Policy: Send + Sync + 'static {
         Box::pin(async move { anyhow::bail!("no credential {credential} on this platform") })
     }
 
+    /// Where `repo` (`owner/repo`) is fetched from, and a fresh token to fetch and push it with:
+    /// the platform that hosts repositories (GitHub) answers; others have none.
+    fn repository<'a>(&'a self, repo: &'a str) -> BoxFuture<'a, Result<RepositoryAccess>> {
+        Box::pin(async move { anyhow::bail!("{repo} is not a repository on {}", self.platform()) })
+    }
+
     /// How often a turn's progress message may be refreshed: the platform's limit on edits to
     /// one chat. One a second by default, which is Telegram's ("about one message a second" in a
     /// chat), Slack's (one a second in a channel), Discord's (five edits per five seconds in a
@@ -109,6 +115,15 @@ pub trait Policy: Send + Sync + 'static {
     fn progress_interval(&self) -> std::time::Duration {
         std::time::Duration::from_secs(1)
     }
+}
+
+/// How to reach a repository.
+pub struct RepositoryAccess {
+    /// The `https://` URL git fetches (no credentials in it).
+    pub clone_url: String,
+    pub default_branch: String,
+    /// Given to git for the fetch and the push only (`runner::git`).
+    pub token: Secret,
 }
 
 /// What the agent gets for a prompt.

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::placement::Unplaced;
 use crate::domain::admission::Refusal;
 use crate::domain::changes::ChangeStats;
 use crate::domain::command::{COMMANDS, CommandError, Spelling, help_for};
@@ -13,6 +14,7 @@ use crate::domain::inbound::Invalid;
 use crate::domain::outcome::{Budget, Outcome};
 use crate::domain::project::Project;
 use crate::domain::thread::{Platform, ThreadRef};
+use crate::domain::workspace::SessionWorkspace;
 use crate::render::escape_markdown as esc;
 use crate::runner::capture::{CaptureError, Png, page};
 use crate::runner::changes::{ChangeKind, Changes};
@@ -633,15 +635,75 @@ pub fn unknown_host(name: &str, hosts: &[String]) -> String {
     )
 }
 
-pub fn new_session(host: &str, previous_busy: bool) -> String {
+pub fn new_session(session: &SessionRow, previous_busy: bool) -> String {
     let mut text = format!(
-        "🆕 New session on {}. Your next message starts a fresh conversation.",
-        esc(host)
+        "🆕 New session on {}, {}. Your next message starts a fresh conversation.",
+        esc(&session.host),
+        workspace_phrase(session.workspace.as_ref())
     );
     if previous_busy {
         text.push_str(" The previous session's running and queued prompts finish there.");
     }
     text
+}
+
+/// Where a session works, as a phrase: "working on web (branch `switchboard/…` from `main`)".
+fn workspace_phrase(workspace: Option<&SessionWorkspace>) -> String {
+    match workspace {
+        None => "in the host's working directory".to_owned(),
+        Some(SessionWorkspace::Scratch) => "in a directory of its own".to_owned(),
+        Some(SessionWorkspace::Worktree(worktree)) => format!(
+            "working on {} (branch `{}` from {})",
+            esc(&worktree.project),
+            worktree.branch,
+            worktree
+                .base
+                .as_deref()
+                .map_or_else(|| "the default branch".to_owned(), |b| format!("`{b}`"))
+        ),
+    }
+}
+
+/// Why `/new` could not place a session.
+pub fn unplaced(unplaced: &Unplaced) -> String {
+    let list = |names: &[String]| {
+        if names.is_empty() {
+            return "none".to_owned();
+        }
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match unplaced {
+        Unplaced::NotARepository(word) => format!(
+            "{} is not `owner/repo` or `owner/repo@branch` (letters, digits, '-', '_' and '.').",
+            esc(word)
+        ),
+        Unplaced::NoGitHubApp(repo) => format!(
+            "{} is not a configured project, and without the GitHub App configured it cannot \
+             be fetched.",
+            esc(repo)
+        ),
+        Unplaced::Unknown {
+            word,
+            projects,
+            hosts,
+        } => format!(
+            "There is no project or host named {}. Projects: {}. Hosts: {}.",
+            esc(word),
+            list(projects),
+            list(hosts)
+        ),
+        Unplaced::TwoHosts => "Name a project (or `owner/repo`) first, then a host.".to_owned(),
+        Unplaced::NotOnHost { host, hosts } => format!(
+            "That project is checked out on {} only, not on {}.",
+            list(hosts),
+            esc(host)
+        ),
+        Unplaced::UnknownHost { host, hosts } => unknown_host(host, hosts),
+    }
 }
 
 pub fn no_session() -> String {
@@ -1019,6 +1081,7 @@ mod tests {
             repo: "acme/web".into(),
             default_branch: Some("main".into()),
             hosts: vec!["devbox".into(), "local".into()],
+            setup: None,
             default_for: vec![(Platform::Telegram, "-100".into())],
         };
         let docs = Project {
@@ -1026,6 +1089,7 @@ mod tests {
             repo: "https://git.example.com/docs.git".into(),
             default_branch: None,
             hosts: vec!["local".into()],
+            setup: None,
             default_for: vec![(Platform::Slack, "-100".into())],
         };
         assert_eq!(

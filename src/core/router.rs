@@ -20,6 +20,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 
 use super::Core;
+use super::placement;
 use super::policy::Prepared;
 use super::replies;
 use super::respond::{outbound, reply, respond};
@@ -29,10 +30,11 @@ use crate::domain::ids::{InboundId, TurnId, error_reference, now_ms};
 use crate::domain::inbound::{Inbound, InboundBody};
 use crate::domain::outbound::Post;
 use crate::domain::outbox_key::OutboxKey;
-use crate::domain::workspace::Workspace;
+use crate::domain::workspace::{GitCheckout, Workspace};
 use crate::panics;
 use crate::store::sessions::{self, NewSession};
 use crate::store::turns::{self, NewTurn};
+use crate::store::{SessionRow, Tx};
 use crate::store::{inbound, outbox};
 
 /// How often the router looks for events even without a wake-up (events stored by another
@@ -102,13 +104,20 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         InboundBody::Prompt { text } => {
             // Read outside the queueing transaction: the thread is this task's (`in_flight`),
             // so no other prompt of it can open a session meanwhile.
-            let session = core.store.active_session(&event.thread).await?;
+            let mut session = core.store.active_session(&event.thread).await?;
+            let opens_session = session.is_none();
+            if opens_session && !event.files.is_empty() {
+                // The files go into the workspace the session will work in: it is made first.
+                let mut tx = core.store.write_tx().await?;
+                session = Some(open_session(core, &mut tx, event, None, None).await?);
+                tx.commit().await?;
+            }
             let delivered = super::incoming_files::deliver(core, id, event, session.as_ref(), text);
             let text = match delivered.await? {
                 Ok(text) => text,
                 Err(refusal) => return reply(core, id, event, refusal).await,
             };
-            match policy.prepare(event, &text, session.is_none()).await? {
+            match policy.prepare(event, &text, opens_session).await? {
                 Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
                 None => core.store.mark_inbound_processed(id).await,
             }
@@ -163,6 +172,39 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
     respond(core, id, event, key, Post::text(text)).await
 }
 
+/// Starts the thread's session, placed by `core::placement` (on `host` when the policy names
+/// one); a turn with a checkout of its own works in it, and the session remembers where.
+async fn open_session(
+    core: &Core,
+    tx: &mut Tx,
+    event: &Inbound,
+    host: Option<&str>,
+    checkout: Option<&GitCheckout>,
+) -> Result<SessionRow> {
+    let placed = placement::place(core, &event.thread, placement::Asked::default(), host)
+        .map_err(|unplaced| anyhow!("placing a new session: {unplaced:?}"))?;
+    let workdir = match checkout {
+        Some(checkout) => {
+            let host = core.hosts.get(&placed.host).context("a placed host")?;
+            checkout.path_in(&host.workdir)
+        }
+        None => placed.workdir,
+    };
+    sessions::create_session(
+        tx,
+        NewSession {
+            id: placed.id,
+            thread: &event.thread,
+            host: &placed.host,
+            agent: &core.defaults.agent,
+            workdir: &workdir,
+            workspace: placed.workspace.as_ref(),
+            created_by: &event.author.id,
+        },
+    )
+    .await
+}
+
 /// Queues a prompt as a turn of the thread's session and acknowledges it.
 async fn enqueue_prompt(
     core: &Arc<Core>,
@@ -174,27 +216,11 @@ async fn enqueue_prompt(
     let session = match sessions::active_session(&mut tx, &event.thread).await? {
         Some(session) => session,
         None => {
-            let name = prepared.host.as_deref().unwrap_or(&core.defaults.host);
-            let host = core
-                .hosts
-                .get(name)
-                .with_context(|| format!("the host {name} is not configured"))?;
-            // A turn with a checkout of its own works in it; the session remembers where.
-            let workdir = match &prepared.workspace {
-                Some(Workspace::Git(checkout)) => checkout.path_in(&host.workdir),
-                None => host.workdir.clone(),
-            };
-            sessions::create_session(
-                &mut tx,
-                NewSession {
-                    thread: &event.thread,
-                    host: &host.name,
-                    agent: &core.defaults.agent,
-                    workdir: &workdir,
-                    created_by: &event.author.id,
-                },
-            )
-            .await?
+            let checkout = prepared
+                .workspace
+                .as_ref()
+                .map(|Workspace::Git(checkout)| checkout);
+            open_session(core, &mut tx, event, prepared.host.as_deref(), checkout).await?
         }
     };
     // Two synchronize events in a row read the same pull request: the second's set is the

@@ -9,7 +9,6 @@ use anyhow::Result;
 
 use super::Core;
 use super::policy::{Ending, Policy, chat_ending};
-use crate::agents::claude::Claude;
 use crate::config::Config;
 use crate::domain::admission::Admission;
 use crate::domain::inbound::{Inbound, InboundBody};
@@ -28,10 +27,7 @@ pub async fn core(policies: Vec<Arc<dyn Policy>>) -> (Arc<Core>, tempfile::TempD
     let core = Core::new(
         store,
         Hosts::from_config(&config).expect("hosts"),
-        Claude::new(config.agents.claude.clone()),
-        config.defaults.clone(),
-        config.budgets.clone(),
-        config.projects(),
+        &config,
         policies,
     );
     (core, dir)

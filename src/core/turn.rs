@@ -33,14 +33,16 @@ use super::policy::Ending;
 use super::progress::{self, Progress};
 use super::replies;
 use crate::agents::claude;
+use crate::config::Secret;
 use crate::domain::agent_event::{AgentEvent, AgentResult};
 use crate::domain::changes::{Baseline, ChangeStats};
 use crate::domain::ids::now_ms;
 use crate::domain::outbound::{Attachment, Outbound, OutboundOp};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::{Budget, Outcome};
+use crate::domain::thread::Platform;
 use crate::domain::turn::TurnState;
-use crate::domain::workspace::Workspace;
+use crate::domain::workspace::{ProjectWorktree, SessionWorkspace, Workspace};
 use crate::reviews::{self, tests_run};
 use crate::runner::capture::{self, svg};
 use crate::runner::changes::{self, Changes, ChangesError, Tracked};
@@ -50,7 +52,9 @@ use crate::runner::output_lines::{LineContent, MAX_LINE_BYTES, OutputLine, Outpu
 use crate::runner::remote_turn::{
     self, CANCEL_GRACE, Cancelled, Ended, Launch, LaunchError, LaunchSpec, RemoteStatus,
 };
+use crate::runner::scratch::Scratch;
 use crate::runner::transport::{StreamEvent, TransportError};
+use crate::runner::worktree;
 use crate::store::turns::{self, TurnStats};
 use crate::store::{SessionRow, TurnRow};
 
@@ -387,6 +391,9 @@ async fn prepare_workspace(
     files: &str,
 ) -> std::result::Result<String, Outcome> {
     let Some(Workspace::Git(checkout)) = &turn.workspace else {
+        if let Some(SessionWorkspace::Worktree(worktree)) = &session.workspace {
+            prepare_worktree(core, host, session, worktree).await?;
+        }
         return Ok(workdir(host, session, turn));
     };
     if turn.review.is_some()
@@ -415,8 +422,60 @@ async fn prepare_workspace(
             }
             Ok(dir)
         }
-        Err(GitError::Transport(e)) => Err(transport_outcome(e)),
-        Err(GitError::Failed(reason)) => Err(failed(reason)),
+        Err(e) => Err(git_outcome(e)),
+    }
+}
+
+/// Makes the session's worktree before its first turn (a later turn finds it ready and fetches
+/// nothing).
+async fn prepare_worktree(
+    core: &Core,
+    host: &Host,
+    session: &SessionRow,
+    worktree: &ProjectWorktree,
+) -> std::result::Result<(), Outcome> {
+    let failed = |reason: String| Outcome::LaunchFailed { reason };
+    let transport = &*host.transport;
+    if worktree::is_ready(transport, &session.workdir)
+        .await
+        .map_err(git_outcome)?
+    {
+        return Ok(());
+    }
+    let (clone_url, default_branch, token) = if worktree.repo.contains("://") {
+        // A public repository by URL: fetched without a credential.
+        (worktree.repo.clone(), "HEAD".to_owned(), Secret::new(""))
+    } else {
+        let access = core
+            .policy(Platform::GitHub)
+            .map_err(|e| failed(e.to_string()))?
+            .repository(&worktree.repo)
+            .await
+            .map_err(|e| failed(format!("{e:#}")))?;
+        (access.clone_url, access.default_branch, access.token)
+    };
+    let base = worktree.base.clone().unwrap_or(default_branch);
+    let clone = worktree.clone_path_in(&host.workdir);
+    let ready = worktree::prepare(
+        transport,
+        &clone,
+        &session.workdir,
+        worktree,
+        &clone_url,
+        &base,
+        &token,
+    )
+    .await
+    .map_err(git_outcome)?;
+    tracing::info!(session = %session.id, head = %ready.head, created = ready.created, "the session's worktree is ready");
+    Ok(())
+}
+
+/// How a failed preparation of a workspace ends its turn.
+fn git_outcome(e: GitError) -> Outcome {
+    match e {
+        GitError::Transport(e) => transport_outcome(e),
+        GitError::Failed(reason) => Outcome::LaunchFailed { reason },
     }
 }
 
@@ -471,6 +530,13 @@ async fn launch(
         invocation: &invocation,
         prompt: turn.prompt.as_bytes(),
         baseline,
+        scratch: match (&session.workspace, &turn.workspace) {
+            (Some(SessionWorkspace::Scratch), None) if core.workspaces.scratch_git => {
+                Some(Scratch::Git)
+            }
+            (Some(SessionWorkspace::Scratch), None) => Some(Scratch::Plain),
+            _ => None,
+        },
     };
     let mut last_error = String::new();
     for _ in 0..LAUNCH_ATTEMPTS {

@@ -129,10 +129,12 @@ mod tests {
         let mut tx = core.store.write_tx().await.unwrap();
         // A host that is not configured: each turn ends at once, and is presented.
         let new = NewSession {
+            id: SessionId::generate(),
             thread: &thread,
             host: "gone",
             agent: "claude",
             workdir: "/tmp",
+            workspace: None,
             created_by: "7",
         };
         let session = sessions::create_session(&mut tx, new).await.unwrap();

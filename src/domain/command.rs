@@ -12,8 +12,13 @@ use super::thread::Platform;
 /// What a user can ask besides a prompt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
-    /// The next prompt starts a fresh agent conversation, optionally on another host.
-    New { host: Option<String> },
+    /// The next prompt starts a fresh agent conversation in a new workspace. `target` is one
+    /// word the handler resolves against the configuration: a project's name, `owner/repo` or
+    /// `owner/repo@branch` on the GitHub App, or a host's name; `host` is the second word.
+    New {
+        target: Option<String>,
+        host: Option<String>,
+    },
     /// Show this thread's session and its host's health.
     Status,
     /// Cancel the running turn; with `all`, also drop the queued prompts.
@@ -42,8 +47,9 @@ pub struct CommandHelp {
 pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "new",
-        args: "[host]",
-        summary: "Start a fresh agent conversation (optionally on another host)",
+        args: "[project] [host]",
+        summary: "Start a fresh conversation in a new workspace (of a project, \
+                  owner/repo[@branch], or on a host)",
     },
     CommandHelp {
         name: "status",
@@ -166,8 +172,16 @@ pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
     let help = help_for(&name).ok_or_else(|| CommandError::Unknown(name.clone()))?;
     let usage = || CommandError::Usage(help.name.to_owned());
     match (help.name, words.as_slice()) {
-        ("new", []) => Ok(Command::New { host: None }),
-        ("new", [host]) => Ok(Command::New {
+        ("new", []) => Ok(Command::New {
+            target: None,
+            host: None,
+        }),
+        ("new", [target]) => Ok(Command::New {
+            target: Some((*target).to_owned()),
+            host: None,
+        }),
+        ("new", [target, host]) => Ok(Command::New {
+            target: Some((*target).to_owned()),
             host: Some((*host).to_owned()),
         }),
         ("status", []) => Ok(Command::Status),
@@ -198,11 +212,27 @@ mod tests {
     #[test]
     fn every_command_parses_and_has_help() {
         let samples = [
-            ("new", "", Command::New { host: None }),
+            (
+                "new",
+                "",
+                Command::New {
+                    target: None,
+                    host: None,
+                },
+            ),
             (
                 "new",
                 " devbox ",
                 Command::New {
+                    target: Some("devbox".into()),
+                    host: None,
+                },
+            ),
+            (
+                "new",
+                "acme/web@fix-1 devbox",
+                Command::New {
+                    target: Some("acme/web@fix-1".into()),
                     host: Some("devbox".into()),
                 },
             ),
@@ -247,7 +277,10 @@ mod tests {
             parse("stop", "everything"),
             Err(CommandError::Usage("stop".into()))
         );
-        assert_eq!(parse("new", "a b"), Err(CommandError::Usage("new".into())));
+        assert_eq!(
+            parse("new", "a b c"),
+            Err(CommandError::Usage("new".into()))
+        );
         assert_eq!(
             parse("projects", "web"),
             Err(CommandError::Usage("projects".into()))
@@ -294,7 +327,7 @@ mod tests {
             help_for("new")
                 .unwrap()
                 .usage(&Spelling::of(Platform::Slack)),
-            "@switchboard new [host]"
+            "@switchboard new [project] [host]"
         );
     }
 }

@@ -58,6 +58,16 @@ id_type!(
     InboundId
 );
 
+impl SessionId {
+    /// A short name of the session that differs from every other's: the last 12 hex digits of
+    /// its UUIDv7, which are random (its first digits are its creation time, so `short()`
+    /// repeats for sessions made within a minute). Names its branch.
+    pub fn tag(&self) -> &str {
+        let id = self.as_str();
+        &id[id.rfind('-').map_or(0, |dash| dash + 1)..]
+    }
+}
+
 /// A fresh UUIDv7 as text, for rows that need no typed id (audit records, outbox rows).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -92,6 +102,15 @@ mod tests {
         sorted.sort();
         assert_eq!(ids, sorted);
         assert_eq!(ids[0].short().len(), 8);
+    }
+
+    #[test]
+    fn sessions_made_together_have_tags_of_their_own() {
+        let tags: std::collections::HashSet<String> = (0..10_000)
+            .map(|_| SessionId::generate().tag().to_owned())
+            .collect();
+        assert_eq!(tags.len(), 10_000);
+        assert!(tags.iter().all(|t| t.len() == 12));
     }
 
     /// Errors reported back to back (thousands within a few milliseconds) get references of

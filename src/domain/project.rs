@@ -19,6 +19,9 @@ pub struct Project {
     pub default_branch: Option<String>,
     /// The hosts the project may be checked out on, in the config's order.
     pub hosts: Vec<String>,
+    /// A command run once in each new workspace of the project (`npm ci`); not listed.
+    #[serde(skip)]
+    pub setup: Option<String>,
     /// The chats (Telegram chat ids, Slack and Discord channel ids) whose threads default to
     /// this project.
     #[serde(skip)]
@@ -45,6 +48,7 @@ mod tests {
             repo: "acme/web".into(),
             default_branch: None,
             hosts: vec!["local".into()],
+            setup: None,
             default_for: vec![(Platform::Telegram, "-100".into())],
         };
         let thread = |platform, chat: &str| ThreadRef {

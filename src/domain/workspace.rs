@@ -1,6 +1,10 @@
-//! Where a turn works when it is more than its session's folder: a Git checkout fetched before
-//! the agent starts, and where its commits may be pushed after. Stored with the turn; prepared
-//! and pushed by `runner::git`.
+//! Where work happens on a host.
+//!
+//! A session owns a workspace from its first turn to its clean-up ([`SessionWorkspace`], stored
+//! with the session): a directory of its own, or a `git worktree` of its project's shared clone
+//! on a branch of its own — so two sessions never edit the same files. A turn may also bring a
+//! checkout of its own ([`Workspace`], stored with the turn: a GitHub pull request's head),
+//! fetched before the agent starts and pushed after it by `runner::git`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -76,6 +80,57 @@ impl FromStr for Credential {
 }
 
 super::stored_as_text!(Credential);
+
+/// The workspace a session owns on its host; its directory is the session's `workdir`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionWorkspace {
+    /// A directory of its own (`<host workdir>/scratch/<session>`), for a session without a
+    /// project: nothing is prepared in it.
+    Scratch,
+    /// A worktree of a project's shared clone on the host, on a branch of its own.
+    Worktree(ProjectWorktree),
+}
+
+/// A session's worktree: `<host workdir>/projects/<key>/ws/<session>` on `branch`, a worktree
+/// of the bare clone `<host workdir>/projects/<key>/clone` that every session of the project on
+/// that host shares (the objects are fetched once per host, the files are the session's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectWorktree {
+    /// The project's name, or `owner/repo` for one named in `/new`.
+    pub project: String,
+    /// `owner/repo` on the GitHub App, or an `https://` git URL.
+    pub repo: String,
+    /// The branch the work starts from; `None`: the remote's default branch.
+    pub base: Option<String>,
+    /// The session's own branch, e.g. `switchboard/3fa9c2d81b04`.
+    pub branch: String,
+    /// The shared clone's directory, relative to the host's workdir.
+    pub clone_dir: String,
+    /// A command run once in the new worktree before its first turn (`npm ci`), from the config.
+    pub setup: Option<String>,
+}
+
+impl ProjectWorktree {
+    /// The shared clone's path on a host whose workdir is `workdir`.
+    pub fn clone_path_in(&self, workdir: &str) -> String {
+        format!("{}/{}", workdir.trim_end_matches('/'), self.clone_dir)
+    }
+}
+
+/// Where the project `key` (a project name, or `github/owner/repo`) lives under a host's
+/// workdir.
+pub fn project_dir(key: &str) -> String {
+    format!("projects/{key}")
+}
+
+/// A session's directory under a host's workdir: its project's `ws/<session>`, or
+/// `scratch/<session>` without a project.
+pub fn session_dir(project_key: Option<&str>, session: &str) -> String {
+    match project_key {
+        Some(key) => format!("{}/ws/{session}", project_dir(key)),
+        None => format!("scratch/{session}"),
+    }
+}
 
 #[cfg(test)]
 mod tests {

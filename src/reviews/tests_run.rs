@@ -72,6 +72,7 @@ pub async fn run(
         invocation: &invocation,
         prompt: b"",
         baseline: None,
+        scratch: None,
     };
     let outcome = |status, output_tail| TestOutcome {
         command: Some(command.to_owned()),

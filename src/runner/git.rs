@@ -55,7 +55,7 @@ pub struct Prepared {
 
 /// The shell prelude of every script here: reads the token, defines `gitc` (git with it for
 /// `url`'s origin only, and without the checkout's hooks).
-fn prelude(dir: &str, url: &str) -> String {
+pub(super) fn prelude(dir: &str, url: &str) -> String {
     let (protocol, host) = credential_origin(url).unwrap_or_default();
     format!(
         r#"set -e
@@ -72,7 +72,7 @@ cd "$d"
     )
 }
 
-fn stdin(token: &Secret) -> Vec<u8> {
+pub(super) fn stdin(token: &Secret) -> Vec<u8> {
     format!("{}\n", token.expose()).into_bytes()
 }
 

@@ -10,6 +10,8 @@ pub mod hosts;
 pub mod local;
 pub mod output_lines;
 pub mod remote_turn;
+pub mod scratch;
 pub mod shell;
 pub mod ssh;
 pub mod transport;
+pub mod worktree;

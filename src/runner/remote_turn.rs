@@ -64,6 +64,7 @@ use tokio::sync::mpsc;
 
 use super::agent_env::{self, AgentEnv};
 use super::changes::{self, Changes, ChangesError, Tracked};
+use super::scratch::{self, Scratch};
 use super::shell::{self, quote, quote_path};
 use super::transport::{StreamEvent, Transport, TransportError};
 use crate::domain::changes::{Baseline, Snapshot};
@@ -132,6 +133,9 @@ pub struct LaunchSpec<'a> {
     /// The workspace to take the turn's change baseline of, just before the agent starts;
     /// `None`: no baseline wanted (a quiet turn, or one already stored).
     pub baseline: Option<Tracked<'a>>,
+    /// The working directory is the session's scratch directory, made (as this says) before
+    /// the baseline is taken; `None`: it is some other directory.
+    pub scratch: Option<Scratch>,
 }
 
 /// How a launch went.
@@ -196,8 +200,12 @@ fn launch_script(spec: &LaunchSpec<'_>, env: &AgentEnv) -> String {
         ),
         None => (String::new(), ""),
     };
+    let scratch = spec
+        .scratch
+        .map(|scratch| scratch::script(spec.workdir, scratch))
+        .unwrap_or_default();
     format!(
-        r#"{snapshot}t={dir}
+        r#"{scratch}{snapshot}t={dir}
 p={files}
 w={workdir}
 if [ -e "$p.launched" ]; then cat > /dev/null; exit {already}; fi
@@ -572,6 +580,7 @@ mod tests {
                 dir: "~/work dir",
                 index: "~/.sb/snapshots/x.index",
             }),
+            scratch: None,
         };
         let env = AgentEnv::new(&invocation.env);
         let script = launch_script(&spec, &env);
@@ -612,6 +621,7 @@ mod tests {
             invocation: &invocation,
             prompt: b"line one\nline two",
             baseline: None,
+            scratch: None,
         };
         // An upload cut short (no end marker, or not even the whole environment) starts nothing.
         let env = AgentEnv::new(&invocation.env);
@@ -717,6 +727,7 @@ mod tests {
             invocation: &invocation,
             prompt: b"go",
             baseline: Some(tracked),
+            scratch: None,
         };
         let Launch::Started {
             baseline: Some(Baseline::Snapshot(before)),
@@ -776,6 +787,7 @@ mod tests {
             invocation: &invocation,
             prompt: b"hello\n",
             baseline: None,
+            scratch: None,
         };
         launch(&host, &spec).await.unwrap();
         let out = tokio::time::timeout(Duration::from_secs(30), followed(&host, &files))

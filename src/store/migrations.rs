@@ -33,6 +33,7 @@ const FILES: &[(&str, &str)] = files![
     "20261205090000_outbox_pending_posts.sql",
     "20261205120000_outbox_attachments.sql",
     "20261205130000_turn_review_plans.sql",
+    "20261205140000_session_workspaces.sql",
 ];
 
 /// The migrator over every migration.

@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 use super::{Store, bool_col, col};
 use crate::domain::ids::{SessionId, now_ms};
 use crate::domain::thread::ThreadRef;
+use crate::domain::workspace::SessionWorkspace;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
@@ -17,7 +18,12 @@ pub struct SessionRow {
     pub thread: ThreadRef,
     pub host: String,
     pub agent: String,
+    /// The directory the agent works in (the workspace's, or the host's workdir for sessions
+    /// made before workspaces).
     pub workdir: String,
+    /// The workspace the session owns; `None`: it owns none (the host's workdir, a GitHub
+    /// thread's checkout).
+    pub workspace: Option<SessionWorkspace>,
     pub agent_session_id: Option<String>,
     pub active: bool,
     pub created_by: String,
@@ -39,8 +45,8 @@ pub struct SessionSummary {
     pub first_prompt: Option<String>,
 }
 
-const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.agent_session_id, \
-                       s.active, s.created_by, s.created_at, s.updated_at, s.total_cost_usd";
+const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.workspace, \
+                       s.agent_session_id, s.active, s.created_by, s.created_at, s.updated_at, s.total_cost_usd";
 
 const COUNTS: &str = "(SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turns, \
      (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id AND t.state = 'queued') AS queued, \
@@ -59,6 +65,10 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
         host: col(row, "host")?,
         agent: col(row, "agent")?,
         workdir: col(row, "workdir")?,
+        workspace: col::<Option<String>>(row, "workspace")?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .context("unreadable session workspace")?,
         agent_session_id: col(row, "agent_session_id")?,
         active: bool_col(row, "active")?,
         created_by: col(row, "created_by")?,
@@ -82,10 +92,13 @@ fn summary_from_row(row: &AnyRow) -> Result<SessionSummary> {
 /// What a new session needs.
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
+    /// Made by the caller, which names the session's directory after it.
+    pub id: SessionId,
     pub thread: &'a ThreadRef,
     pub host: &'a str,
     pub agent: &'a str,
     pub workdir: &'a str,
+    pub workspace: Option<&'a SessionWorkspace>,
     pub created_by: &'a str,
 }
 
@@ -212,11 +225,12 @@ pub async fn active_session(
 pub async fn create_session(conn: &mut AnyConnection, new: NewSession<'_>) -> Result<SessionRow> {
     let now = now_ms();
     let session = SessionRow {
-        id: SessionId::generate(),
+        id: new.id,
         thread: new.thread.clone(),
         host: new.host.to_owned(),
         agent: new.agent.to_owned(),
         workdir: new.workdir.to_owned(),
+        workspace: new.workspace.cloned(),
         agent_session_id: None,
         active: true,
         created_by: new.created_by.to_owned(),
@@ -226,8 +240,8 @@ pub async fn create_session(conn: &mut AnyConnection, new: NewSession<'_>) -> Re
     };
     sqlx::query(
         "INSERT INTO sessions (id, platform, chat, thread, thread_ref, host, agent, workdir, \
-         active, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $10)",
+         workspace, active, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $11)",
     )
     .bind(session.id.as_str())
     .bind(session.thread.platform.as_str())
@@ -237,6 +251,13 @@ pub async fn create_session(conn: &mut AnyConnection, new: NewSession<'_>) -> Re
     .bind(&session.host)
     .bind(&session.agent)
     .bind(&session.workdir)
+    .bind(
+        session
+            .workspace
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?,
+    )
     .bind(&session.created_by)
     .bind(now)
     .execute(conn)

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::Console;
 use super::auth::{self, Denied, Viewer};
 use super::view::{self, SessionDetail};
-use crate::core::command_handlers;
+use crate::core::{command_handlers, placement, replies};
 use crate::domain::command;
 use crate::domain::ids::{SessionId, error_reference, new_id};
 use crate::domain::inbound::{Inbound, InboundBody};
@@ -226,6 +226,8 @@ pub async fn list_sessions(
 
 #[derive(Deserialize)]
 pub struct NewWebSession {
+    /// A project's name or `owner/repo[@branch]`; default: the only project, or none.
+    project: Option<String>,
     host: Option<String>,
     agent: Option<String>,
 }
@@ -238,16 +240,6 @@ pub async fn create_session(
 ) -> Reply {
     let viewer = actor(&console, client, &headers).await?;
     let core = &console.core;
-    let name = body.host.unwrap_or_else(|| core.defaults.host.clone());
-    let host = core.hosts.get(&name).ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "no host named {name:?}; hosts: {}",
-                core.hosts.names().join(", ")
-            ),
-        )
-    })?;
     let agent = body.agent.unwrap_or_else(|| core.defaults.agent.clone());
     if agent != core.defaults.agent {
         return Err(error(
@@ -256,13 +248,21 @@ pub async fn create_session(
         ));
     }
     let thread = new_thread(&viewer, &new_id());
+    let asked = placement::Asked {
+        target: body.project.as_deref().filter(|p| !p.is_empty()),
+        host: body.host.as_deref().filter(|h| !h.is_empty()),
+    };
+    let placed = placement::place(core, &thread, asked, None)
+        .map_err(|unplaced| error(StatusCode::BAD_REQUEST, &replies::unplaced(&unplaced)))?;
     let session = core
         .store
         .replace_session(NewSession {
+            id: placed.id,
             thread: &thread,
-            host: &host.name,
+            host: &placed.host,
             agent: &agent,
-            workdir: &host.workdir,
+            workdir: &placed.workdir,
+            workspace: placed.workspace.as_ref(),
             created_by: &viewer.user,
         })
         .await

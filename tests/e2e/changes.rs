@@ -37,7 +37,8 @@ fn hand_over(t: &Harness, dir: &Path) {
 /// the workspace before and after.
 async fn a_turn_shows_its_changes_and_sends_the_patch(db: Db) {
     let t = Harness::start(db).await;
-    let work = t.host_dir.path().join("work");
+    let work = t.open_session().await;
+    git(&work, &["init", "-q"]);
     std::fs::write(work.join("a.txt"), "one\ntwo\n").unwrap();
     std::fs::write(work.join("b.txt"), "to be removed\n").unwrap();
     std::fs::write(work.join("old.txt"), "a file\nthat moves\nwhole\n").unwrap();

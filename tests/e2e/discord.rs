@@ -625,7 +625,6 @@ async fn a_refused_intent_stops_the_bot_and_check_names_the_bot(db: Db) {
 async fn attachments_reach_the_agent(db: Db) {
     let t = start(db).await;
     let d = world(&t);
-    let work = t.host_dir.path().join("work");
 
     let trace = b"Traceback: boom\n".to_vec();
     let root = fake(&t).user_says_with(
@@ -648,6 +647,7 @@ async fn attachments_reach_the_agent(db: Db) {
         .expect("a file in the prompt")
         .trim_end_matches(')');
     assert!(path.ends_with("/trace.txt"), "{path}");
+    let work = runs[0].cwd.clone();
     assert_eq!(std::fs::read(work.join(path)).unwrap(), trace);
 
     let shot = vec![9u8; 5000];

@@ -339,7 +339,10 @@ async fn a_turn_under_way_keeps_its_host_slot_across_a_restart(db: Db) {
 
     // Her agent waits for a file outside the workspace, so it is surely running at the kill.
     let go = t.host_dir.path().join("go");
-    t.say("@fake wait-for ../go\n@fake write alice.txt hers\nalice's turn");
+    t.say(&format!(
+        "@fake wait-for {}\n@fake write alice.txt hers\nalice's turn",
+        go.display()
+    ));
     t.next().await;
     t.wait_agent_runs(2).await;
     t.tg.send_text(&bobs, &bob, "@fake write bob.txt his\nbob's turn");

@@ -278,7 +278,7 @@ async fn hostile_prompts_reach_the_agent_byte_exact(db: Db) {
             m(n)
         );
     }
-    let workdir = t.host_dir.path().join("work");
+    let workdir = t.agent_runs()[0].cwd.clone();
     let stray: Vec<_> = std::fs::read_dir(&workdir)
         .expect("workdir")
         .map(|e| e.expect("entry").file_name())

@@ -27,7 +27,6 @@ fn inbox_path(prompt: &str) -> String {
 
 async fn a_photo_and_a_document_reach_the_agent_in_its_inbox(db: Db) {
     let t = Harness::start(db).await;
-    let work = t.host_dir.path().join("work");
     let png = base64::engine::general_purpose::STANDARD
         .decode(PIXEL_PNG)
         .unwrap();
@@ -40,6 +39,13 @@ async fn a_photo_and_a_document_reach_the_agent_in_its_inbox(db: Db) {
     t.next().await;
     let answer = t.next().await;
     let runs = t.wait_agent_runs(1).await;
+    // The session's own directory, under the host's workdir.
+    let work = runs[0].cwd.clone();
+    assert!(
+        work.starts_with(t.host_dir.path().join("work/scratch")),
+        "{}",
+        work.display()
+    );
     let prompt = String::from_utf8(runs[0].prompt.clone()).unwrap();
     let path = inbox_path(&prompt);
     assert!(
@@ -124,8 +130,9 @@ async fn files_over_the_limits_are_refused_and_nothing_runs(db: Db) {
     t.say("still here?");
     t.next().await;
     assert!(t.next().await.text.starts_with("Echo #1: still here?"));
-    assert_eq!(t.agent_runs().len(), 1);
-    assert!(!t.host_dir.path().join("work/.switchboard").exists());
+    let runs = t.agent_runs();
+    assert_eq!(runs.len(), 1);
+    assert!(!runs[0].cwd.join(".switchboard").exists());
     t.tg.assert_all_read();
     t.assert_no_violations();
 }

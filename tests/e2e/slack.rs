@@ -580,7 +580,6 @@ async fn files_shared_with_the_bot_reach_the_agent(db: Db) {
     let t = start(db, SlackSetup::default()).await;
     let s = slack(&t);
     let bot = fake(&t).bot_user();
-    let work = t.host_dir.path().join("work");
 
     let log = b"error: it broke\n".to_vec();
     let root = fake(&t)
@@ -605,6 +604,7 @@ async fn files_shared_with_the_bot_reach_the_agent(db: Db) {
         "{prompt}"
     );
     assert!(path.ends_with("/build_log.txt"), "{path}");
+    let work = runs[0].cwd.clone();
     assert_eq!(std::fs::read(work.join(path)).unwrap(), log);
 
     let picture = vec![7u8; 3000];

@@ -4,7 +4,7 @@
 //! still read), and costs are booked from the agent's cumulative figures.
 
 use switchboard::domain::agent_event::AgentEvent;
-use switchboard::domain::ids::{InboundId, TurnId, new_id, now_ms};
+use switchboard::domain::ids::{InboundId, SessionId, TurnId, new_id, now_ms};
 use switchboard::domain::inbound::{Inbound, InboundBody};
 use switchboard::domain::outbound::{Attachment, AttachmentData, Outbound, OutboundOp, Post};
 use switchboard::domain::outbox_key::OutboxKey;
@@ -48,10 +48,12 @@ async fn create_session(tx: &mut Tx, thread: &ThreadRef) -> SessionRow {
     sessions::create_session(
         tx,
         NewSession {
+            id: SessionId::generate(),
             thread,
             host: "h",
             agent: "claude",
             workdir: "~/w",
+            workspace: None,
             created_by: "7",
         },
     )

@@ -454,8 +454,17 @@ async fn local_host_runs_without_ssh(db: Db) {
     assert!(t.next().await.text.contains("New session on local"));
     t.say("@fake write notes.txt written locally\nhi");
     t.next().await;
-    assert_eq!(t.next().await.text, "Echo #1: hi");
-    let written = std::fs::read_to_string(local.path().join("work/notes.txt")).unwrap();
+    // The session's own directory, a repository whose changes the answer shows.
+    assert_eq!(
+        t.next().await.text,
+        "Echo #1: hi\n\nChanges: 1 file, +1 −0\n\n• notes.txt (new, +1 −0)"
+    );
+    let scratch: Vec<_> = std::fs::read_dir(local.path().join("work/scratch"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(scratch.len(), 1, "{scratch:?}");
+    let written = std::fs::read_to_string(scratch[0].join("notes.txt")).unwrap();
     assert_eq!(written, "written locally");
     assert!(t.agent_runs().is_empty(), "nothing ran on the SSH host");
     let runs = std::fs::read_dir(local.path().join("records"))

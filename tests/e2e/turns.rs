@@ -22,8 +22,11 @@ async fn prompt_progress_answer_resume_and_new(db: Db) {
     let t = Harness::start(db).await;
 
     // The agent holds on after its tool call until the progress has shown it.
-    let first =
-        t.say("@fake tool Bash {\"command\":\"cargo test\"}\n@fake wait-for ../go\nhello there");
+    let go = t.host_dir.path().join("go");
+    let first = t.say(&format!(
+        "@fake tool Bash {{\"command\":\"cargo test\"}}\n@fake wait-for {}\nhello there",
+        go.display()
+    ));
     let status = t.next().await;
     assert!(
         status.text.contains("Starting"),
@@ -41,7 +44,7 @@ async fn prompt_progress_answer_resume_and_new(db: Db) {
         WAIT,
     )
     .await;
-    std::fs::write(t.host_dir.path().join("go"), "").unwrap();
+    std::fs::write(&go, "").unwrap();
     let answer = t.next().await;
     assert_eq!(answer.text, "Echo #1: hello there");
     assert_eq!(answer.reply_to, Some(first.message_id));
@@ -115,7 +118,7 @@ async fn the_agent_writes_with_the_hosts_umask_and_the_turns_files_stay_private(
     );
     t.say("@fake write notes.txt hello\n@fake sleep 60\nwrite the notes");
     t.next().await;
-    let notes = t.host_dir.path().join("work/notes.txt");
+    let notes = t.wait_agent_runs(1).await[0].cwd.join("notes.txt");
     let turns = t.host_dir.path().join("state/turns");
     let turn_files = || -> Vec<std::path::PathBuf> {
         std::fs::read_dir(&turns)

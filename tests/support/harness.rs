@@ -72,8 +72,8 @@ pub struct Options {
     pub more_allowed_users: Vec<i64>,
     /// Run the GitHub App too, against a fake GitHub.
     pub github: Option<GitHubSetup>,
-    /// The remote workspace (`work/`) is a git repository with one commit, as an agent's
-    /// workspace usually is (default); otherwise a plain directory.
+    /// A session's scratch directory is made a git repository, as an agent's workspace usually
+    /// is (default, `workspaces.scratch_git`); otherwise a plain directory.
     pub git_workspace: bool,
     /// Run the Slack bot too, against a fake Slack.
     pub slack: Option<SlackSetup>,
@@ -203,9 +203,6 @@ impl Harness {
             std::fs::create_dir(&path).expect("host dir");
             chown_like(&path, host_dir.path());
         }
-        if options.git_workspace {
-            init_repository(&host_dir.path().join("work"));
-        }
         let dir = tempfile::tempdir().expect("bot dir");
         let alice = tg.user(1001, "Alice", Some("alice"));
         let chat = tg.private_chat(&alice);
@@ -310,6 +307,7 @@ max_concurrent_turns = {slots}
 [hosts.remote.agents.claude]
 command = "{agent}"
 env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/records" }}
+{workspaces}
 {extra}"#,
             db = self.db.url,
             http_port = self.http_port,
@@ -335,6 +333,11 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             host = host.display(),
             agent = o.agent_command,
             extra = o.extra_config,
+            workspaces = if o.git_workspace {
+                ""
+            } else {
+                "\n[workspaces]\nscratch_git = false"
+            },
             host_toml = o.host_toml,
             defaults_toml = o.defaults_toml,
         )
@@ -571,6 +574,38 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         self.command().args(args).output().expect("run switchboard")
     }
 
+    /// Starts a session in the test's chat with `/new` and makes its directory on the host
+    /// (owned by the SSH login user, like everything under `work/`), for the test to put files
+    /// in before the first turn; returns the directory.
+    pub async fn open_session(&self) -> PathBuf {
+        self.say("/new");
+        let reply = self.next().await;
+        assert!(reply.text.contains("New session"), "{}", reply.text);
+        let thread = switchboard::domain::thread::ThreadRef {
+            platform: switchboard::domain::thread::Platform::Telegram,
+            chat: self.chat.id.to_string(),
+            topic: None,
+        };
+        let session = self
+            .store()
+            .await
+            .active_session(&thread)
+            .await
+            .expect("read the session")
+            .expect("a session after /new");
+        let dir = PathBuf::from(&session.workdir);
+        std::fs::create_dir_all(&dir).expect("the session's directory");
+        let work = self.host_dir.path().join("work");
+        let status = Command::new("chown")
+            .arg("-R")
+            .arg(format!("--reference={}", self.host_dir.path().display()))
+            .arg(&work)
+            .status()
+            .expect("chown");
+        assert!(status.success(), "chown the workspaces");
+        dir
+    }
+
     /// Opens the bot's database (to check what it recorded).
     pub async fn store(&self) -> switchboard::store::Store {
         switchboard::store::Store::connect(&self.db.url, 2)
@@ -627,19 +662,6 @@ fn chown_like(path: &Path, like: &Path) {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(like).expect("stat workspace");
     std::os::unix::fs::chown(path, Some(meta.uid()), Some(meta.gid())).expect("chown");
-}
-
-/// Makes `dir` a git repository with one commit, owned like `dir`.
-fn init_repository(dir: &Path) {
-    super::git::git(dir, &["init", "-q"]);
-    super::git::git(dir, &["commit", "-q", "--allow-empty", "-m", "workspace"]);
-    let status = Command::new("chown")
-        .arg("-R")
-        .arg(format!("--reference={}", dir.display()))
-        .arg(dir)
-        .status()
-        .expect("chown");
-    assert!(status.success(), "chown the workspace");
 }
 
 /// Nanoseconds since the epoch, as the fake agent records its start.

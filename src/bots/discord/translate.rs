@@ -16,7 +16,7 @@
 //! edits and deletions (other events), system messages (joins, pins, thread starters: only
 //! types 0, default, and 19, reply, are requests).
 //!
-//! A message that is exactly a command after the mention (`new [host]`, `status`,
+//! A message that is exactly a command after the mention (`new [project] [host]`, `status`,
 //! `stop [all]`, `sessions`, `help`) is that command; anything else is a prompt, so "help me
 //! with the tests" reaches the agent. Slash commands map onto the same commands.
 //!
@@ -212,13 +212,19 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
     };
     let option = |name: &str| data.options.iter().find(|o| o.name == name);
     let body = match data.name.as_str() {
-        "new" => InboundBody::Command(Command::New {
-            host: option("host")
-                .and_then(|o| o.value.as_str())
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(str::to_owned),
-        }),
+        "new" => {
+            let text = |name: &str| {
+                option(name)
+                    .and_then(|o| o.value.as_str())
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+            };
+            InboundBody::Command(Command::New {
+                target: text("project"),
+                host: text("host"),
+            })
+        }
         "status" => InboundBody::Command(Command::Status),
         "stop" => InboundBody::Command(Command::Stop {
             all: option("all").and_then(|o| o.value.as_bool()) == Some(true),
@@ -413,7 +419,8 @@ mod tests {
             (
                 "<@900> new devbox",
                 InboundBody::Command(Command::New {
-                    host: Some("devbox".into()),
+                    target: Some("devbox".into()),
+                    host: None,
                 }),
             ),
             (
@@ -526,6 +533,7 @@ mod tests {
         assert_eq!(
             new.body,
             InboundBody::Command(Command::New {
+                target: None,
                 host: Some("devbox".into())
             })
         );
@@ -534,7 +542,13 @@ mod tests {
             ("sessions", Command::Sessions),
             ("projects", Command::Projects),
             ("help", Command::Help),
-            ("new", Command::New { host: None }),
+            (
+                "new",
+                Command::New {
+                    target: None,
+                    host: None,
+                },
+            ),
             ("stop", Command::Stop { all: false }),
         ] {
             let inbound = translate_interaction(&interaction(name, vec![], None)).unwrap();

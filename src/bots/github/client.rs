@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::app_auth::{AppKey, TokenCache};
-use super::payload::{Comment, Issue, PullRequest, User};
+use super::payload::{Comment, Issue, PullRequest, Repository, User};
 use super::permission::{CollaboratorPermission, Permission};
 use crate::config::Secret;
 
@@ -273,6 +273,11 @@ impl GitHubClient {
     pub async fn issue(&self, repo: &str, number: u64) -> Result<Issue, ApiError> {
         self.get(repo, &format!("/repos/{repo}/issues/{number}"))
             .await
+    }
+
+    /// The repository (its clone URL and default branch), read with its installation's token.
+    pub async fn repository(&self, repo: &str) -> Result<Repository, ApiError> {
+        self.get(repo, &format!("/repos/{repo}")).await
     }
 
     pub async fn pull_request(&self, repo: &str, number: u64) -> Result<PullRequest, ApiError> {

@@ -26,7 +26,7 @@ use super::outlet::{COMMENT_ROOM, Target};
 use super::prompt::{self, InlineSpot, MentionContext, PastComment, PullRefs};
 use super::translate::{Context, Identity, Request, Trigger};
 use crate::config::{GitHubConfig, Secret};
-use crate::core::policy::{Ending, Policy, Prepared};
+use crate::core::policy::{Ending, Policy, Prepared, RepositoryAccess};
 use crate::core::replies;
 use crate::domain::admission::{Admission, Refusal};
 use crate::domain::command::Spelling;
@@ -440,6 +440,24 @@ impl Policy for GitHubPolicy {
         Box::pin(async move {
             let Credential::GitHubInstallation(installation) = *credential;
             Ok(self.client.installation_token(installation).await?)
+        })
+    }
+
+    fn repository<'a>(&'a self, repo: &'a str) -> BoxFuture<'a, Result<RepositoryAccess>> {
+        Box::pin(async move {
+            let found = self
+                .client
+                .repository(repo)
+                .await
+                .with_context(|| format!("reading {repo} with the GitHub App"))?;
+            let clone_url = found
+                .clone_url
+                .with_context(|| format!("GitHub gave no clone URL for {repo}"))?;
+            Ok(RepositoryAccess {
+                clone_url,
+                default_branch: found.default_branch.unwrap_or_else(|| "main".to_owned()),
+                token: self.client.token_for(repo).await?,
+            })
         })
     }
 }

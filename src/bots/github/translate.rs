@@ -430,7 +430,10 @@ mod tests {
         let prompt = |text: &str| Some(InboundBody::Prompt { text: text.into() });
         assert_eq!(
             asked("@switchboard new", "switchboard"),
-            Some(InboundBody::Command(Command::New { host: None }))
+            Some(InboundBody::Command(Command::New {
+                target: None,
+                host: None
+            }))
         );
         assert_eq!(
             asked(" @Switchboard  stop all\n", "switchboard"),

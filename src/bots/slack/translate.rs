@@ -14,7 +14,7 @@
 //! deletions (`message_changed`, `message_deleted`), joins and other subtypes. Messages with
 //! files (`file_share`) are read, their files handed to the agent's inbox.
 //!
-//! A message that is exactly a command (`new [host]`, `status`, `stop [all]`, `sessions`,
+//! A message that is exactly a command (`new [project] [host]`, `status`, `stop [all]`, `sessions`,
 //! `help`, after the mention) is that command; anything else is a prompt, so "help me with the
 //! tests" reaches the agent.
 
@@ -331,7 +331,8 @@ mod tests {
             (
                 "<@UBOT> new devbox",
                 InboundBody::Command(Command::New {
-                    host: Some("devbox".into()),
+                    target: Some("devbox".into()),
+                    host: None,
                 }),
             ),
             (

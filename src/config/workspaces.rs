@@ -1,0 +1,105 @@
+//! The `[workspaces]` section: how sessions' own directories are named, made and kept.
+//!
+//! Every session works in a directory of its own on its host (`core::placement`): a worktree of
+//! its project's shared clone on a branch `<branch_prefix><session tag>`, or a scratch directory
+//! without a project. A scratch directory is made a git repository (one empty commit) so its
+//! turns' changes are shown like a project's; `scratch_git = false` leaves it a plain folder.
+
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use serde::Deserialize;
+
+use super::duration;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Workspaces {
+    /// The start of each session's branch name. Default `switchboard/`.
+    #[serde(default = "default_branch_prefix")]
+    pub branch_prefix: String,
+    /// How long a retired or idle session's workspace is kept before it is removed. Default
+    /// `7d`.
+    #[serde(default = "default_keep_for", with = "duration")]
+    pub keep_for: Duration,
+    /// Make a session's scratch directory (no project) a git repository. Default true.
+    #[serde(default = "default_scratch_git")]
+    pub scratch_git: bool,
+}
+
+fn default_branch_prefix() -> String {
+    "switchboard/".to_owned()
+}
+
+fn default_keep_for() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
+}
+
+fn default_scratch_git() -> bool {
+    true
+}
+
+impl Default for Workspaces {
+    fn default() -> Self {
+        Workspaces {
+            branch_prefix: default_branch_prefix(),
+            keep_for: default_keep_for(),
+            scratch_git: default_scratch_git(),
+        }
+    }
+}
+
+impl Workspaces {
+    pub(super) fn validate(&self) -> Result<()> {
+        let prefix = &self.branch_prefix;
+        let fine = prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+        if prefix.is_empty()
+            || prefix.len() > 60
+            || !fine
+            || prefix.starts_with(['-', '/', '.'])
+            || prefix.contains("..")
+            || prefix.contains("//")
+        {
+            bail!(
+                "workspaces.branch_prefix {prefix:?} must be 1 to 60 letters, digits, '-', '_', \
+                 '.' or '/', not starting with '-', '/' or '.' (it starts branch names)"
+            );
+        }
+        if self.keep_for < Duration::from_secs(60) {
+            bail!("workspaces.keep_for must be at least a minute");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branch_prefixes_start_branch_names_git_takes() {
+        Workspaces::default().validate().unwrap();
+        for ok in ["sb/", "bots/switchboard-", "x"] {
+            let w = Workspaces {
+                branch_prefix: ok.into(),
+                ..Workspaces::default()
+            };
+            w.validate().unwrap();
+        }
+        for bad in ["", "-x/", "/x", "a..b", "a b/", "a//", "$(x)/", ".x"] {
+            let w = Workspaces {
+                branch_prefix: bad.into(),
+                ..Workspaces::default()
+            };
+            let err = w.validate().unwrap_err().to_string();
+            assert!(err.contains("workspaces.branch_prefix"), "{bad:?}: {err}");
+        }
+        let short = Workspaces {
+            keep_for: Duration::from_secs(5),
+            ..Workspaces::default()
+        };
+        assert!(short.validate().is_err());
+    }
+}

@@ -1,0 +1,259 @@
+//! A session's worktree on its host, made before its first turn.
+//!
+//! Every session of a project on one host shares one bare clone (`projects/<key>/clone`): the
+//! objects are fetched once per host, and each session gets `git worktree add` of its own on
+//! its own branch, cut from the base the session chose. Two sessions preparing at once take
+//! turns on the clone (`flock` on a lock file beside it), so their fetches never race on its
+//! refs. The fetch takes the token the way `runner::git` does: on stdin, into the helper, never
+//! into a URL, a config file or a command line.
+//!
+//! Preparing is idempotent and cheap once done: a worktree that exists is used as it is (the
+//! agent's work in it is the session's), and the project's `setup` command runs once per
+//! worktree — a marker in the worktree's own git directory records that it finished, so a bot
+//! restarted in the middle runs it again rather than never.
+
+use super::git::{GitError, prelude, stdin};
+use super::shell::{quote, quote_path};
+use super::transport::Transport;
+use crate::config::Secret;
+use crate::domain::workspace::ProjectWorktree;
+
+/// Lines of a failed setup's output shown to the user.
+const SETUP_TAIL_LINES: usize = 20;
+
+/// A worktree ready for a turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ready {
+    /// The commit the worktree is at.
+    pub head: String,
+    /// Whether this call made it (its first turn); later turns find it made.
+    pub created: bool,
+}
+
+/// Whether the worktree at `dir` is made and set up (the common case: every turn after the
+/// first), so nothing needs fetching and no token is needed.
+pub async fn is_ready(host: &dyn Transport, dir: &str) -> Result<bool, GitError> {
+    let script = format!(
+        r#"w={dir}
+[ -e "$w/.git" ] && gd=$(cd "$w" && git rev-parse --absolute-git-dir 2> /dev/null) && [ -e "$gd/switchboard-ready" ]"#,
+        dir = quote_path(dir)
+    );
+    Ok(host.exec(&script, b"").await?.success())
+}
+
+/// Makes `worktree`'s directory `dir` (absolute or `~/`-relative) ready: fetches `base` (a
+/// branch, or `HEAD` for the remote's default) from `clone_url` into the shared clone at
+/// `clone`, adds the worktree on the session's branch, runs the setup.
+pub async fn prepare(
+    host: &dyn Transport,
+    clone: &str,
+    dir: &str,
+    worktree: &ProjectWorktree,
+    clone_url: &str,
+    base: &str,
+    token: &Secret,
+) -> Result<Ready, GitError> {
+    let tag = worktree
+        .branch
+        .rsplit('/')
+        .next()
+        .unwrap_or(&worktree.branch);
+    let base_ref = format!("refs/switchboard/bases/{tag}");
+    let source = if base == "HEAD" {
+        "HEAD".to_owned()
+    } else {
+        format!("refs/heads/{base}")
+    };
+    let setup = match &worktree.setup {
+        Some(command) => format!(
+            r#"  if ! (cd "$w" && sh -c {command}) > "$gd/switchboard-setup.log" 2>&1 < /dev/null; then
+    echo "the project's setup failed; its last lines:" >&2
+    tail -n {SETUP_TAIL_LINES} "$gd/switchboard-setup.log" >&2; exit 4
+  fi
+"#,
+            command = quote(command),
+        ),
+        None => String::new(),
+    };
+    let script = format!(
+        r#"{prelude}export GIT_TERMINAL_PROMPT=0
+w={dir}
+created=no
+if [ ! -e "$w/.git" ]; then
+  [ -f HEAD ] || git init -q --bare
+  if command -v flock > /dev/null 2>&1; then exec 9> ../clone.lock; flock 9; fi
+  if ! out=$(gitc fetch -q --no-tags {url} {refspec} 2>&1); then
+    printf '%s\n' "$out" | tail -n 5 >&2; exit 1
+  fi
+  git worktree prune
+  if [ -e "$w" ]; then
+    # Files sent before the first turn are there already: they move into the new tree.
+    git worktree add -q -f -B {branch} "$w.sb-new" {base_ref} > /dev/null
+    cp -a "$w"/. "$w.sb-new"/ && rm -rf "$w" && git worktree move "$w.sb-new" "$w"
+  else
+    git worktree add -q -f -B {branch} "$w" {base_ref} > /dev/null
+  fi
+  created=yes
+fi
+gd=$(cd "$w" && git rev-parse --absolute-git-dir)
+if [ ! -e "$gd/switchboard-ready" ]; then
+{setup}  : > "$gd/switchboard-ready"
+fi
+echo "head $(cd "$w" && git rev-parse HEAD)"
+echo "created $created""#,
+        prelude = prelude(clone, clone_url),
+        dir = quote_path(dir),
+        url = quote(clone_url),
+        refspec = quote(&format!("+{source}:{base_ref}")),
+        branch = quote(&worktree.branch),
+        base_ref = quote(&base_ref),
+    );
+    let out = host.exec(&script, &stdin(token)).await?;
+    if !out.success() {
+        let what = match out.status {
+            Some(4) => "setting up the workspace".to_owned(),
+            _ => format!("fetching {base} of {}", worktree.project),
+        };
+        return Err(GitError::Failed(format!(
+            "{what} failed: {}",
+            out.stderr_text()
+        )));
+    }
+    let text = out.stdout_text();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+    };
+    Ok(Ready {
+        head: field("head ").ok_or_else(|| GitError::Failed(format!("no head in {text:?}")))?,
+        created: field("created ").as_deref() == Some("yes"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::local::LocalTransport;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(["-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    fn worktree(branch: &str, setup: Option<&str>) -> ProjectWorktree {
+        ProjectWorktree {
+            project: "web".into(),
+            repo: "acme/web".into(),
+            base: None,
+            branch: branch.into(),
+            clone_dir: "projects/web/clone".into(),
+            setup: setup.map(str::to_owned),
+        }
+    }
+
+    /// Two sessions share the clone's objects, each on its own branch and tree; setup runs once
+    /// per worktree, and a worktree made is used as it is.
+    #[tokio::test]
+    async fn sessions_get_worktrees_of_one_clone() {
+        let root = tempfile::tempdir().unwrap();
+        let origin = root.path().join("origin");
+        std::fs::create_dir(&origin).unwrap();
+        git(&origin, &["init", "-q"]);
+        std::fs::write(origin.join("a.txt"), "one\n").unwrap();
+        git(&origin, &["add", "."]);
+        git(&origin, &["commit", "-qm", "first"]);
+        git(&origin, &["checkout", "-qb", "dev"]);
+        std::fs::write(origin.join("a.txt"), "dev\n").unwrap();
+        git(&origin, &["commit", "-qam", "on dev"]);
+        git(&origin, &["checkout", "-q", "main"]);
+        let host = LocalTransport::new("local");
+        let url = origin.display().to_string();
+        let clone = root.path().join("projects/web/clone").display().to_string();
+        let ws = |name: &str| root.path().join("projects/web/ws").join(name);
+        let token = Secret::new("t0ken-not-in-files");
+        let setup = Some("echo ran >> setup.count; echo noise");
+
+        let one = worktree("switchboard/aaa", setup);
+        let dir_one = ws("one").display().to_string();
+        assert!(!is_ready(&host, &dir_one).await.unwrap());
+        let first = prepare(&host, &clone, &dir_one, &one, &url, "HEAD", &token)
+            .await
+            .unwrap();
+        assert!(is_ready(&host, &dir_one).await.unwrap());
+        assert!(first.created);
+        assert_eq!(first.head, git(&origin, &["rev-parse", "main"]));
+        let two = worktree("switchboard/bbb", setup);
+        let dir_two = ws("two").display().to_string();
+        // A file sent before the first turn is in the tree it gets.
+        std::fs::create_dir_all(ws("two").join(".switchboard/inbox")).unwrap();
+        std::fs::write(ws("two").join(".switchboard/inbox/sent.txt"), "sent\n").unwrap();
+        let second = prepare(&host, &clone, &dir_two, &two, &url, "dev", &token)
+            .await
+            .unwrap();
+        assert_eq!(second.head, git(&origin, &["rev-parse", "dev"]));
+        assert_eq!(
+            std::fs::read_to_string(ws("two").join("a.txt")).unwrap(),
+            "dev\n"
+        );
+        assert!(ws("two").join(".switchboard/inbox/sent.txt").exists());
+        assert_eq!(
+            git(&ws("one"), &["branch", "--show-current"]),
+            "switchboard/aaa"
+        );
+        assert_eq!(
+            git(&ws("two"), &["branch", "--show-current"]),
+            "switchboard/bbb"
+        );
+
+        // The agent's work stays; the setup does not run again.
+        std::fs::write(ws("one").join("mine.txt"), "work\n").unwrap();
+        let again = prepare(&host, &clone, &dir_one, &one, &url, "HEAD", &token)
+            .await
+            .unwrap();
+        assert!(!again.created);
+        assert!(ws("one").join("mine.txt").exists());
+        assert!(!ws("two").join("mine.txt").exists());
+        assert_eq!(
+            std::fs::read_to_string(ws("one").join("setup.count")).unwrap(),
+            "ran\n"
+        );
+        let branches = git(Path::new(&clone), &["branch", "--format=%(refname:short)"]);
+        assert_eq!(branches, "switchboard/aaa\nswitchboard/bbb");
+
+        // A failing setup says so with its output, and runs again on the next turn.
+        let broken = worktree("switchboard/ccc", Some("echo missing-tool >&2; exit 3"));
+        let dir_three = ws("three").display().to_string();
+        let err = prepare(&host, &clone, &dir_three, &broken, &url, "HEAD", &token)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("setting up the workspace failed"), "{err}");
+        assert!(err.contains("missing-tool"), "{err}");
+        assert!(!is_ready(&host, &dir_three).await.unwrap());
+
+        let missing = worktree("switchboard/ddd", None);
+        let dir_four = ws("four").display().to_string();
+        let err = prepare(&host, &clone, &dir_four, &missing, &url, "nope", &token)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fetching nope of web failed"), "{err}");
+
+        let grep = Command::new("grep")
+            .args(["-r", "-l", token.expose()])
+            .arg(root.path())
+            .output()
+            .unwrap();
+        assert!(grep.stdout.is_empty(), "{grep:?}");
+    }
+}
