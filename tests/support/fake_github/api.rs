@@ -517,6 +517,13 @@ impl FakeGitHub {
             .extend(pattern.iter().copied());
     }
 
+    /// The next `n` pull request lists answer `[]`, as lists that ran just
+    /// before another client's create landed would: a client that then
+    /// creates meets GitHub's 422 `A pull request already exists`.
+    pub fn lag_pull_lists(&self, n: u32) {
+        self.shared().lock().lagging_pull_lists += n;
+    }
+
     // ---- Inspection --------------------------------------------------------
 
     /// The conversation comments of issue or pull request `number`, oldest

@@ -7,9 +7,12 @@
 //! else 422 `invalid`; a second open pull request for one head and base is
 //! GitHub's 422 `A pull request already exists for owner:branch.`; a head
 //! at the base's commit is `No commits between base and head`. The App is
-//! the author of what it opens. Simplified: no forks (another owner's head
+//! the author of what it opens. A fault on demand, `lag_pull_lists`: lists
+//! that answer as if they ran before another client's create landed. Simplified: no forks (another owner's head
 //! is `invalid`); "no commits between" is only caught when head and base
 //! are the same commit (not when the head is behind the base).
+
+use serde_json::json;
 
 use super::handlers::Ctx;
 use super::json;
@@ -20,6 +23,10 @@ use super::state::{IssueRec, NewPull};
 /// `open`), `head` (`owner:branch`), `base`, `sort` (`created`, `updated`),
 /// `direction` (default `desc`), pages.
 pub(super) fn list(cx: &mut Ctx<'_>, key: &str) -> Reply {
+    if cx.st.lagging_pull_lists > 0 {
+        cx.st.lagging_pull_lists -= 1;
+        return Reply::ok(json!([]));
+    }
     let param = |name: &str| {
         cx.query
             .iter()

@@ -333,6 +333,9 @@ pub(super) struct State {
     /// the comment, then answers HTTP 500 (GitHub accepted it, the answer was
     /// lost).
     pub fail_after_commenting: std::collections::VecDeque<bool>,
+    /// How many of the next pull request lists answer as if none were
+    /// open (lists that ran just before another client's create landed).
+    pub lagging_pull_lists: u32,
     /// Check runs, oldest first (ids grow with them).
     pub check_runs: Vec<CheckRunRec>,
     next_check_run_id: u64,
@@ -377,6 +380,7 @@ impl State {
             primary: HashMap::new(),
             content_clock: SystemTime::UNIX_EPOCH + whole,
             fail_after_commenting: Default::default(),
+            lagging_pull_lists: 0,
             check_runs: Vec::new(),
             next_check_run_id: 4_000_000_001,
             check_suites: Vec::new(),
