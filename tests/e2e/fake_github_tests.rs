@@ -1327,6 +1327,20 @@ async fn check_runs_are_listed_and_reported_like_github() {
         missing.is_empty(),
         "keys GitHub sends that the fake lacks: {missing:?}"
     );
+
+    // A re-run replaces the run it re-ran, unless `filter=all`.
+    w.fake
+        .add_check_run(&w.repo, "feature", "test", "completed", Some("success"));
+    let (_, latest) = api
+        .get("/repos/alice/widgets/commits/feature/check-runs")
+        .await;
+    assert_eq!(names(&latest), ["test", "lint"]);
+    assert_eq!(latest["check_runs"][0]["conclusion"], "success");
+    let (_, all) = api
+        .get("/repos/alice/widgets/commits/feature/check-runs?filter=all")
+        .await;
+    assert_eq!(all["total_count"], 3);
+    assert_eq!(names(&all), ["test", "test", "lint"]);
 }
 
 // ---- Webhooks ---------------------------------------------------------------

@@ -89,7 +89,7 @@ fn rollup(st: &State, suite: &CheckSuiteRec) -> (&'static str, Option<&'static s
         let worst = CONCLUSIONS
             .iter()
             .find(|c| runs.iter().any(|r| r.conclusion.as_deref() == Some(**c)));
-        return ("completed", worst.copied().or(Some("success")));
+        return ("completed", worst.copied());
     }
     if runs.iter().all(|r| r.status == "queued") {
         ("queued", None)
@@ -105,18 +105,14 @@ fn runs_of_suite(st: &State, suite: u64) -> Vec<&CheckRunRec> {
         .collect()
 }
 
-/// The newest run of each name, in the order the names first ran.
+/// The newest run of each name (`runs` are oldest first), oldest first.
 fn latest(runs: Vec<&CheckRunRec>) -> Vec<&CheckRunRec> {
     let mut newest: BTreeMap<&str, &CheckRunRec> = BTreeMap::new();
-    for run in &runs {
+    for run in runs {
         newest.insert(&run.name, run);
     }
     let mut out: Vec<&CheckRunRec> = newest.into_values().collect();
-    out.sort_by_key(|r| {
-        runs.iter()
-            .position(|first| first.name == r.name)
-            .unwrap_or(usize::MAX)
-    });
+    out.sort_by_key(|r| r.id);
     out
 }
 
