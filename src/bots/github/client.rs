@@ -5,8 +5,8 @@
 //! the repository it acts on; the client finds the repository's installation (remembered from
 //! webhooks, or asked with the App's JWT) and uses a cached installation token for it.
 //!
-//! Delivering a session's work has modules of its own: [`pulls`] opens a branch's pull request
-//! (once, whatever crashed in between) and [`checks`] reads how a commit's checks ended.
+//! Delivering a session's work has modules of its own: `pulls` opens a branch's pull request
+//! (once, whatever crashed in between) and `checks` reads how a commit's checks ended.
 
 mod checks;
 mod pulls;
