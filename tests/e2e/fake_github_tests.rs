@@ -1061,6 +1061,288 @@ async fn secondary_rate_limit_blocks_content_creation_and_records_violations() {
     assert!(w.fake.reactions(c).is_empty());
 }
 
+// ---- Pull requests and checks -------------------------------------------------
+
+#[tokio::test]
+async fn pull_requests_are_listed_and_opened_like_github() {
+    let w = world(FakeGitHubConfig::default()).await;
+    let api = Api::new(&w.fake).await;
+    let tip = w.fake.commit(
+        &w.repo,
+        "switchboard/ab12",
+        &[("notes.md", Some("notes\n"))],
+        "Take notes",
+        &w.owner,
+    );
+    let open = |head: &str, base: &str| json!({"title": "Take notes", "head": head, "base": base, "body": "From the thread."});
+    let post = |body: Value| api.send(reqwest::Method::POST, "/repos/alice/widgets/pulls", body);
+
+    let (status, created) = post(open("alice:switchboard/ab12", "main")).await;
+    assert_eq!(status, 201, "{created:#}");
+    let number = created["number"].as_u64().unwrap();
+    assert_eq!(created["head"]["ref"], "switchboard/ab12");
+    assert_eq!(created["head"]["label"], "alice:switchboard/ab12");
+    assert_eq!(created["head"]["sha"], tip);
+    assert_eq!(created["base"]["ref"], "main");
+    assert_eq!(created["user"]["login"], w.fake.app_user().login);
+    assert_eq!(created["state"], "open");
+    let bare = w.fake.bare_repo_path(&w.repo);
+    let pull_ref = git_out(&bare, &["rev-parse", &format!("refs/pull/{number}/head")]).await;
+    assert_eq!(
+        pull_ref.trim(),
+        tip,
+        "refs/pull/N/head is there before the answer"
+    );
+
+    // GitHub's 422s.
+    let (status, again) = post(open("switchboard/ab12", "main")).await;
+    assert_eq!(status, 422);
+    assert_eq!(again["message"], "Validation Failed");
+    assert_eq!(
+        again["errors"][0]["message"],
+        "A pull request already exists for alice:switchboard/ab12."
+    );
+    let field_of = |v: &Value| {
+        (
+            v["errors"][0]["field"].clone(),
+            v["errors"][0]["code"].clone(),
+        )
+    };
+    let (status, v) = post(open("nope", "main")).await;
+    assert_eq!(
+        (status, field_of(&v)),
+        (422, (json!("head"), json!("invalid")))
+    );
+    let (status, v) = post(open("switchboard/ab12", "nope")).await;
+    assert_eq!(
+        (status, field_of(&v)),
+        (422, (json!("base"), json!("invalid")))
+    );
+    let (status, v) = post(open("mallory:switchboard/ab12", "main")).await;
+    assert_eq!(
+        (status, field_of(&v)),
+        (422, (json!("head"), json!("invalid")))
+    );
+    let (status, v) = post(json!({"head": "feature", "base": "main"})).await;
+    assert_eq!(
+        (status, field_of(&v)),
+        (422, (json!("title"), json!("missing_field")))
+    );
+    // A branch at the base's commit, as a session's that changed nothing (the fake reads the
+    // branches again after its next commit).
+    let main = w.fake.branch_sha(&w.repo, "main").unwrap();
+    git_out(&bare, &["update-ref", "refs/heads/unchanged", &main]).await;
+    w.fake
+        .commit(&w.repo, "other", &[("y", Some("y\n"))], "Other", &w.owner);
+    let (status, v) = post(open("unchanged", "main")).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        v["errors"][0]["message"],
+        "No commits between main and unchanged"
+    );
+    assert_eq!(
+        w.fake.pull_requests(&w.repo).len(),
+        2,
+        "no refused create opened one"
+    );
+
+    // Lists: newest first; `head` filters only as owner:branch.
+    let numbers = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["number"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (status, all) = api.get("/repos/alice/widgets/pulls").await;
+    assert_eq!((status, numbers(&all)), (200, vec![number, w.pr.number]));
+    let (_, mine) = api
+        .get("/repos/alice/widgets/pulls?head=alice:switchboard/ab12&state=open")
+        .await;
+    assert_eq!(numbers(&mine), [number]);
+    let (_, bare_name) = api
+        .get("/repos/alice/widgets/pulls?head=switchboard/ab12")
+        .await;
+    assert_eq!(
+        numbers(&bare_name).len(),
+        2,
+        "a bare branch name filters nothing"
+    );
+    let (_, into_main) = api
+        .get("/repos/alice/widgets/pulls?base=main&direction=asc")
+        .await;
+    assert_eq!(numbers(&into_main), [w.pr.number, number]);
+    let (_, closed) = api.get("/repos/alice/widgets/pulls?state=closed").await;
+    assert_eq!(numbers(&closed), Vec::<u64>::new());
+}
+
+/// The keys of each object in a fixture payload that the fake's payload lacks, arrays compared by
+/// their first items; an app's `permissions` (its own choice) and an account's `*_url` templates
+/// (left out of every object of the fake, see its docs) aside.
+fn missing_keys(fixture: &Value, ours: &Value, at: &str, out: &mut Vec<String>) {
+    if let (Some(theirs), Some(mine)) = (fixture.as_array(), ours.as_array()) {
+        if let (Some(t), Some(m)) = (theirs.first(), mine.first()) {
+            missing_keys(t, m, &format!("{at}[0]"), out);
+        }
+        return;
+    }
+    let (Some(theirs), Some(mine)) = (fixture.as_object(), ours.as_object()) else {
+        return;
+    };
+    for (key, value) in theirs {
+        if key == "permissions" || (at.ends_with(".owner") && key.ends_with("_url")) {
+            continue;
+        }
+        match mine.get(key) {
+            None => out.push(format!("{at}.{key}")),
+            Some(m) => missing_keys(value, m, &format!("{at}.{key}"), out),
+        }
+    }
+}
+
+/// The first example of `event` with `action` in the `@octokit/webhooks-examples` fixtures.
+fn fixture(event: &str, action: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/github/webhooks/{event}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let examples: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    examples
+        .into_iter()
+        .find(|e| e["action"] == action)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn check_runs_are_listed_and_reported_like_github() {
+    let w = world(FakeGitHubConfig::default()).await;
+    let api = Api::new(&w.fake).await;
+    let (url, mut rx) = receiver().await;
+    let head = w.fake.head_sha(&w.pr);
+    let lint = w
+        .fake
+        .add_check_run(&w.repo, "feature", "lint", "queued", None);
+    let test = w
+        .fake
+        .add_check_run(&w.repo, &head, "test", "completed", Some("failure"));
+
+    // REST: by branch or commit, newest first.
+    let names = |v: &Value| {
+        v["check_runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let (status, by_branch) = api
+        .get("/repos/alice/widgets/commits/feature/check-runs")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(by_branch["total_count"], 2);
+    assert_eq!(names(&by_branch), ["test", "lint"]);
+    let failed = &by_branch["check_runs"][0];
+    assert_eq!(
+        (
+            &failed["status"],
+            &failed["conclusion"],
+            &failed["head_sha"]
+        ),
+        (&json!("completed"), &json!("failure"), &json!(head))
+    );
+    assert_eq!(failed["app"]["slug"], "github-actions");
+    assert_eq!(failed["pull_requests"][0]["number"], w.pr.number);
+    let (_, by_sha) = api
+        .get(&format!(
+            "/repos/alice/widgets/commits/{head}/check-runs?status=queued"
+        ))
+        .await;
+    assert_eq!(names(&by_sha), ["lint"]);
+    let (status, unknown) = api
+        .get("/repos/alice/widgets/commits/nope/check-runs")
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(unknown["message"], "No commit found for SHA: nope");
+
+    // The run's end is reported; the suite waits for its other run.
+    let sent = w.fake.report_check_run(&url, &test).await;
+    assert_eq!(sent.len(), 1);
+    let (h, body) = rx.recv().await.unwrap();
+    assert_eq!(header(&h, "x-github-event"), "check_run");
+    let p: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(p["action"], "completed");
+    assert_eq!(p["check_run"]["name"], "test");
+    assert_eq!(p["check_run"]["conclusion"], "failure");
+    assert_eq!(p["check_run"]["head_sha"], head);
+    assert!(
+        p["check_run"]["html_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&w.fake.api_url())
+    );
+    assert_eq!(p["check_run"]["check_suite"]["status"], "in_progress");
+    assert_eq!(p["check_run"]["check_suite"]["head_branch"], "feature");
+    assert_eq!(p["installation"]["id"], w.fake.installation_id());
+    assert_eq!(p["repository"]["full_name"], "alice/widgets");
+    let mut missing = Vec::new();
+    let example = fixture("check_run", "completed");
+    missing_keys(
+        &example["check_run"],
+        &p["check_run"],
+        "check_run",
+        &mut missing,
+    );
+    assert!(
+        missing.is_empty(),
+        "keys GitHub sends that the fake lacks: {missing:?}"
+    );
+
+    // The last run ends: the suite concludes with the worst of its runs.
+    w.fake.complete_check_run(&lint, "success");
+    let sent = w.fake.report_check_run(&url, &lint).await;
+    assert_eq!(
+        sent.iter().map(|d| d.event.as_str()).collect::<Vec<_>>(),
+        ["check_run", "check_suite"]
+    );
+    rx.recv().await.unwrap();
+    let (h, body) = rx.recv().await.unwrap();
+    assert_eq!(header(&h, "x-github-event"), "check_suite");
+    let p: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(p["action"], "completed");
+    let suite = &p["check_suite"];
+    assert_eq!(
+        (&suite["status"], &suite["conclusion"]),
+        (&json!("completed"), &json!("failure"))
+    );
+    assert_eq!(suite["head_sha"], head);
+    assert_eq!(suite["head_commit"]["id"], head);
+    assert_eq!(suite["head_commit"]["message"], "Remove old.txt");
+    assert_eq!(suite["latest_check_runs_count"], 2);
+    assert_eq!(suite["pull_requests"][0]["number"], w.pr.number);
+    let mut missing = Vec::new();
+    let example = fixture("check_suite", "completed");
+    missing_keys(&example["check_suite"], suite, "check_suite", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "keys GitHub sends that the fake lacks: {missing:?}"
+    );
+
+    // A re-run replaces the run it re-ran, unless `filter=all`.
+    w.fake
+        .add_check_run(&w.repo, "feature", "test", "completed", Some("success"));
+    let (_, latest) = api
+        .get("/repos/alice/widgets/commits/feature/check-runs")
+        .await;
+    assert_eq!(names(&latest), ["test", "lint"]);
+    assert_eq!(latest["check_runs"][0]["conclusion"], "success");
+    let (_, all) = api
+        .get("/repos/alice/widgets/commits/feature/check-runs?filter=all")
+        .await;
+    assert_eq!(all["total_count"], 3);
+    assert_eq!(names(&all), ["test", "test", "lint"]);
+}
+
 // ---- Webhooks ---------------------------------------------------------------
 
 /// A receiver that records each request and answers 202.

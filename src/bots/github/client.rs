@@ -4,6 +4,15 @@
 //! bring a second HTTP stack and a second crypto provider for a dozen calls. Every call names
 //! the repository it acts on; the client finds the repository's installation (remembered from
 //! webhooks, or asked with the App's JWT) and uses a cached installation token for it.
+//!
+//! Delivering a session's work has modules of its own: `pulls` opens a branch's pull request
+//! (once, whatever crashed in between) and `checks` reads how a commit's checks ended.
+
+mod checks;
+mod pulls;
+
+pub use checks::{ChecksSummary, FailingCheck};
+pub use pulls::PullRequestOpened;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -84,11 +93,56 @@ struct InstallationToken {
     expires_at: Option<String>,
 }
 
-/// The body of a refusal; GitHub's `message` says why (and may name a rate limit).
+/// The body of a refusal; GitHub's `message` says why (and may name a rate limit), and a 422's
+/// `errors` say what was wrong (`A pull request already exists for owner:branch.`).
 #[derive(Default, Deserialize)]
 struct ErrorBody {
     #[serde(default)]
     message: String,
+    #[serde(default)]
+    errors: Vec<ErrorDetail>,
+}
+
+/// One of a 422's `errors`: a sentence (the reviews API), an object with a `message`, or an
+/// object naming the field and what is wrong with it (`head` `invalid`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ErrorDetail {
+    Text(String),
+    Field {
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default)]
+        resource: Option<String>,
+        #[serde(default)]
+        field: Option<String>,
+        #[serde(default)]
+        code: Option<String>,
+    },
+    /// Anything else is skipped rather than losing the `message` with it.
+    Unknown(serde::de::IgnoredAny),
+}
+
+impl ErrorDetail {
+    fn describe(self) -> Option<String> {
+        match self {
+            ErrorDetail::Text(text) => Some(text),
+            ErrorDetail::Field {
+                message: Some(message),
+                ..
+            } => Some(message),
+            ErrorDetail::Field {
+                resource,
+                field,
+                code,
+                ..
+            } => {
+                let words: Vec<String> = [resource, field, code].into_iter().flatten().collect();
+                (!words.is_empty()).then(|| words.join(" "))
+            }
+            ErrorDetail::Unknown(_) => None,
+        }
+    }
 }
 
 pub struct GitHubClient {
@@ -212,6 +266,21 @@ impl GitHubClient {
         self.installation_token(installation).await
     }
 
+    /// A request on `repo`'s installation, to send with [`Self::send`].
+    async fn request(
+        &self,
+        repo: &str,
+        method: Method,
+        path: &str,
+    ) -> Result<reqwest::RequestBuilder, ApiError> {
+        let token = self.token_for(repo).await?;
+        Ok(self
+            .http
+            .request(method, format!("{}{path}", self.api))
+            .bearer_auth(token.expose())
+            .header("Accept", "application/vnd.github+json"))
+    }
+
     async fn call(
         &self,
         repo: &str,
@@ -219,12 +288,7 @@ impl GitHubClient {
         path: &str,
         body: Option<Value>,
     ) -> Result<reqwest::Response, ApiError> {
-        let token = self.token_for(repo).await?;
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.api))
-            .bearer_auth(token.expose())
-            .header("Accept", "application/vnd.github+json");
+        let mut request = self.request(repo, method, path).await?;
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -426,11 +490,19 @@ async fn decode<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
-/// What a refusal's body says (GitHub's `message`), or nothing when it says nothing readable.
+/// What a refusal's body says (GitHub's `message`, then its `errors`), or nothing when it says
+/// nothing readable.
 fn refusal_message(body: &[u8]) -> String {
-    serde_json::from_slice::<ErrorBody>(body)
-        .unwrap_or_default()
-        .message
+    let ErrorBody { message, errors } = serde_json::from_slice(body).unwrap_or_default();
+    let details: Vec<String> = errors
+        .into_iter()
+        .filter_map(ErrorDetail::describe)
+        .collect();
+    match (message.is_empty(), details.is_empty()) {
+        (_, true) => message,
+        (true, false) => details.join("; "),
+        (false, false) => format!("{message}: {}", details.join("; ")),
+    }
 }
 
 /// How long to wait when a failed answer is a rate limit, `None` when it is not. GitHub says
@@ -499,6 +571,27 @@ mod tests {
         ] {
             assert_eq!(refusal_message(unreadable), "");
         }
+    }
+
+    #[test]
+    fn a_validation_failure_says_what_failed() {
+        // GitHub's answer to a second pull request for the same head and base.
+        let body = br#"{"message": "Validation Failed", "errors": [{"resource": "PullRequest", "code": "custom", "message": "A pull request already exists for alice:feature."}], "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request", "status": "422"}"#;
+        assert_eq!(
+            refusal_message(body),
+            "Validation Failed: A pull request already exists for alice:feature."
+        );
+        let body = br#"{"message": "Validation Failed", "errors": [{"resource": "PullRequest", "field": "head", "code": "invalid"}]}"#;
+        assert_eq!(
+            refusal_message(body),
+            "Validation Failed: PullRequest head invalid"
+        );
+        let body =
+            br#"{"message": "Unprocessable Entity", "errors": ["Review body is too long", 7, {}]}"#;
+        assert_eq!(
+            refusal_message(body),
+            "Unprocessable Entity: Review body is too long"
+        );
     }
 
     #[test]

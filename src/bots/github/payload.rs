@@ -490,7 +490,13 @@ mod tests {
         assert_eq!(events, consumed);
         assert_eq!(
             manifest["default_permissions"],
-            json!({"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"})
+            json!({
+                "checks": "read",
+                "contents": "write",
+                "pull_requests": "write",
+                "issues": "write",
+                "metadata": "read",
+            })
         );
         let page = std::fs::read_to_string(dir.join("create-app.html")).unwrap();
         let start = page.find("const manifest = ").unwrap() + "const manifest = ".len();

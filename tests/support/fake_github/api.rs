@@ -28,10 +28,10 @@ use super::json::PrStats;
 use super::payloads::{self, CommentAction, PrAction};
 use super::state::{IssueRec, ReviewAnchor, Shared, repo_key};
 use super::types::{
-    CallRecord, CommentKind, CommentState, Delivery, FakeComment, FakeIssue, FakePr, FakeRepo,
-    FakeReview, FakeUser, Push, ReviewState, UserKind, Violation,
+    CallRecord, CommentKind, CommentState, Delivery, FakeCheckRun, FakeComment, FakeIssue, FakePr,
+    FakeRepo, FakeReview, FakeUser, PrState, Push, ReviewState, UserKind, Violation,
 };
-use super::{git, json, repos, server, webhook};
+use super::{checks, git, json, repos, server, webhook};
 
 /// A running fake GitHub. Cheap to clone; the server stops (and its
 /// repositories are deleted) when the last clone is dropped.
@@ -318,6 +318,27 @@ impl FakeGitHub {
         }
     }
 
+    /// CI reports a check run on `git_ref` (a branch or a commit of
+    /// `repo`): `status` `queued`, `in_progress`, `completed`, …; a
+    /// completed run needs a `conclusion` (`success`, `failure`,
+    /// `timed_out`, …), others none. Runs come from GitHub Actions, one
+    /// suite per commit; a run of a name already run re-runs it.
+    pub fn add_check_run(
+        &self,
+        repo: &FakeRepo,
+        git_ref: &str,
+        name: &str,
+        status: &str,
+        conclusion: Option<&str>,
+    ) -> FakeCheckRun {
+        checks::add_run(self.shared(), repo, git_ref, name, status, conclusion)
+    }
+
+    /// A run that was queued or in progress ends with `conclusion`.
+    pub fn complete_check_run(&self, run: &FakeCheckRun, conclusion: &str) {
+        checks::complete_run(self.shared(), run, conclusion);
+    }
+
     /// Ends every installation token's life now, as an hour passing would.
     pub fn expire_tokens(&self) {
         let (_, now) = self.shared().clock.now();
@@ -378,6 +399,34 @@ impl FakeGitHub {
             &action,
             &stats,
         )
+    }
+
+    /// `check_run`: `created`, or `completed` once the run has ended.
+    pub fn payload_check_run(&self, run: &FakeCheckRun) -> Value {
+        payloads::check_run(self.shared(), &self.shared().lock(), run.id)
+    }
+
+    /// `check_suite` `completed` for the run's suite (every latest run of
+    /// it must have completed), with the commit as git has it.
+    pub fn payload_check_suite(&self, run: &FakeCheckRun) -> Value {
+        let commit = checks::head_commit(self.shared(), run);
+        payloads::check_suite(self.shared(), &self.shared().lock(), run.id, &commit)
+    }
+
+    /// Delivers to `url` what GitHub sends the App about the run now:
+    /// `check_run` and, when the run's end completed its suite,
+    /// `check_suite` `completed`. Returns the deliveries in order.
+    pub async fn report_check_run(&self, url: &str, run: &FakeCheckRun) -> Vec<Delivery> {
+        let mut sent = vec![
+            self.deliver(url, "check_run", self.payload_check_run(run))
+                .await,
+        ];
+        let completed = checks::suite_completed(&self.shared().lock(), run.id);
+        if completed {
+            let suite = self.payload_check_suite(run);
+            sent.push(self.deliver(url, "check_suite", suite).await);
+        }
+        sent
     }
 
     /// `ping`, as sent when the App's webhook is set up.
@@ -468,6 +517,13 @@ impl FakeGitHub {
             .extend(pattern.iter().copied());
     }
 
+    /// The next `n` pull request lists answer `[]`, as lists that ran just
+    /// before another client's create landed would: a client that then
+    /// creates meets GitHub's 422 `A pull request already exists`.
+    pub fn lag_pull_lists(&self, n: u32) {
+        self.shared().lock().lagging_pull_lists += n;
+    }
+
     // ---- Inspection --------------------------------------------------------
 
     /// The conversation comments of issue or pull request `number`, oldest
@@ -517,6 +573,29 @@ impl FakeGitHub {
         st.reviews_of(&key(&pr.repo), pr.number)
             .into_iter()
             .map(|r| r.to_state())
+            .collect()
+    }
+
+    /// The pull requests of `repo`, oldest first, as they are now.
+    pub fn pull_requests(&self, repo: &FakeRepo) -> Vec<PrState> {
+        let st = self.shared().lock();
+        let r = st.repo(&key(repo)).expect("known repository");
+        r.issues
+            .values()
+            .filter_map(|i| {
+                let p = i.pr.as_ref()?;
+                Some(PrState {
+                    number: i.number,
+                    head_ref: p.head_ref.clone(),
+                    base_ref: p.base_ref.clone(),
+                    head_sha: p.head_sha.clone(),
+                    title: i.title.clone(),
+                    body: i.body.clone(),
+                    author: i.author.clone(),
+                    state: i.state.to_string(),
+                    draft: p.draft,
+                })
+            })
             .collect()
     }
 

@@ -15,6 +15,7 @@ use super::reply::{self, Reply};
 use super::routes::{Op, RepoPath};
 use super::state::{IssueRec, RepoState, ReviewAnchor, Shared, State, repo_key};
 use super::types::CommentKind;
+use super::{checks, pulls};
 
 /// Reactions GitHub accepts.
 const REACTIONS: &[&str] = &[
@@ -89,6 +90,8 @@ pub(super) fn execute(cx: &mut Ctx<'_>, op: &Op) -> Reply {
         Op::ReactToIssueComment { id } => {
             with_repo(cx, |cx, key| react(cx, key, *id, CommentKind::Issue))
         }
+        Op::ListPulls => with_repo(cx, pulls::list),
+        Op::CreatePull => with_repo(cx, pulls::create),
         Op::GetPull { number } => with_repo(cx, |cx, key| get_pull(cx, key, *number)),
         Op::ListPullFiles { number } => with_repo(cx, |cx, key| list_files(cx, key, *number)),
         Op::ListReviewComments { number } => {
@@ -117,6 +120,7 @@ pub(super) fn execute(cx: &mut Ctx<'_>, op: &Op) -> Reply {
         Op::UpdateReview { number, id } => {
             with_repo(cx, |cx, key| update_review(cx, key, *number, *id))
         }
+        Op::ListCheckRuns { git_ref } => with_repo(cx, |cx, key| checks::list(cx, key, git_ref)),
     }
 }
 
@@ -130,6 +134,7 @@ fn with_repo(cx: &mut Ctx<'_>, f: impl FnOnce(&mut Ctx<'_>, &str) -> Reply) -> R
 
 fn installation_permissions() -> Value {
     json!({
+        "checks": "read",
         "contents": "write",
         "issues": "write",
         "pull_requests": "write",
@@ -139,6 +144,8 @@ fn installation_permissions() -> Value {
 
 fn app_events() -> Value {
     json!([
+        "check_run",
+        "check_suite",
         "issue_comment",
         "pull_request",
         "pull_request_review",

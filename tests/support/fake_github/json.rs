@@ -123,7 +123,7 @@ pub(super) fn repository(base: &str, st: &State, r: &RepoState) -> Value {
 }
 
 /// `a` with the fields of `b` added.
-fn merge(mut a: Value, b: Value) -> Value {
+pub(super) fn merge(mut a: Value, b: Value) -> Value {
     if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
         a.extend(b);
     }

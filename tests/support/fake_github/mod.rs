@@ -22,6 +22,8 @@
 //! * `rate_limit` — secondary limits as a pure function of time;
 //! * `githttp` — git smart HTTP through `git http-backend`, push records;
 //! * `git`, `repos` — bare repositories, test commits, PR refs;
+//! * `pulls` — listing and opening pull requests over REST;
+//! * `checks` — check runs and suites: test setup, REST list, JSON;
 //! * `json` — GitHub's object shapes, shared by REST and webhooks;
 //! * `payloads`, `webhook` — webhook bodies and signed deliveries;
 //! * `state` — everything remembered, behind one lock, and the clocks;
@@ -52,6 +54,12 @@
 //! (head/base with label, ref, sha, repo), issue and review comments (with
 //! `diff_hunk`, `position`, `line`, `in_reply_to_id`), reviews, reactions;
 //! `collaborators/{user}/permission` with `permission` + `role_name`;
+//! listing pull requests (`head` only as `owner:branch`, newest first) and
+//! opening them with GitHub's 422s (`invalid` head or base, `A pull request
+//! already exists for owner:branch.`, `No commits between …`);
+//! check runs of a commit or branch (`filter=latest` by default, the
+//! suite's conclusion the most severe of its runs') and the `check_run`
+//! and `check_suite` webhooks that report them;
 //! the PR diff (`git diff base...head`) under `application/vnd.github.diff`
 //! and `pulls/{n}/files` from the same diff; `per_page`/`page` with
 //! GitHub's `Link` header; the 65,536-character body limit with GitHub's
@@ -68,8 +76,11 @@
 //! # Simplified
 //! One App with one installation covering every repository; repositories
 //! are user-owned and private; no organizations, teams, forks, labels,
-//! assignees, milestones, merges or closing; token requests ignore
-//! `repositories`/`permissions` narrowing; the App can edit any comment;
+//! assignees, milestones, merges or closing; check runs all come from
+//! GitHub Actions, one suite per commit, without annotations, logs or
+//! re-runs, and a check-runs `ref` that is no branch must be a full sha;
+//! "no commits between" only when head and base are one commit; token
+//! requests ignore `repositories`/`permissions` narrowing; the App can edit any comment;
 //! `author_association` is only `OWNER`, `COLLABORATOR` or `NONE`; review
 //! comments are single-line on the RIGHT side, and inline review comments
 //! take `line` (not `position`); a `PENDING` review is listed like a
@@ -82,12 +93,14 @@
 
 mod api;
 mod auth;
+mod checks;
 mod config;
 mod git;
 mod githttp;
 mod handlers;
 mod json;
 mod payloads;
+mod pulls;
 mod rate_limit;
 mod reply;
 mod repos;
@@ -107,8 +120,9 @@ pub use config::FakeGitHubConfig;
 pub use payloads::{CommentAction, PrAction};
 #[allow(unused_imports)]
 pub use types::{
-    BodyVersion, CallAuth, CallRecord, CommentKind, CommentState, Delivery, FakeComment, FakeIssue,
-    FakePr, FakeRepo, FakeReview, FakeUser, Push, ReviewState, UserKind, Violation,
+    BodyVersion, CallAuth, CallRecord, CommentKind, CommentState, Delivery, FakeCheckRun,
+    FakeComment, FakeIssue, FakePr, FakeRepo, FakeReview, FakeUser, PrState, Push, ReviewState,
+    UserKind, Violation,
 };
 #[allow(unused_imports)]
 pub use webhook::{hub_signature_256, hub_signature_sha1};

@@ -12,6 +12,7 @@
 
 use serde_json::{Value, json};
 
+use super::checks::{self, HeadCommit};
 use super::json::{self, AppInfo, PrStats};
 use super::state::{CommentRec, ReviewRec, Shared, State};
 use super::types::CommentKind;
@@ -152,6 +153,40 @@ pub(super) fn pull_request(
     envelope(sh, st, repo_key, &issue.author, v)
 }
 
+/// `check_run`: `created` while the run has not ended, `completed` once it
+/// has; the run carries its whole suite (whose status may still be
+/// `in_progress`), and the sender is whoever pushed the commit.
+pub(super) fn check_run(sh: &Shared, st: &State, run_id: u64) -> Value {
+    let run = checks::run_rec(st, run_id);
+    let suite = checks::suite_rec(st, run.suite_id);
+    let mut check_run = checks::check_run(&sh.base_url, st, run);
+    check_run["check_suite"] = checks::check_suite(&sh.base_url, st, suite);
+    let action = if run.status == "completed" {
+        "completed"
+    } else {
+        "created"
+    };
+    let v = json!({"action": action, "check_run": check_run});
+    envelope(sh, st, &run.repo, &suite.sender, v)
+}
+
+/// `check_suite` `completed`, for the suite of a run, once every latest
+/// run of it has completed.
+pub(super) fn check_suite(sh: &Shared, st: &State, run_id: u64, commit: &HeadCommit) -> Value {
+    assert!(
+        checks::suite_completed(st, run_id),
+        "the suite of check run {run_id} has runs that have not completed"
+    );
+    let suite = checks::suite_rec(st, checks::run_rec(st, run_id).suite_id);
+    let base = &sh.base_url;
+    let check_suite = json::merge(
+        checks::check_suite(base, st, suite),
+        checks::check_suite_event_fields(base, st, suite, commit),
+    );
+    let v = json!({"action": "completed", "check_suite": check_suite});
+    envelope(sh, st, &suite.repo, &suite.sender, v)
+}
+
 /// The ping GitHub sends when an App's webhook is set up.
 pub(super) fn ping(sh: &Shared, st: &State) -> Value {
     let c = &sh.config;
@@ -165,8 +200,8 @@ pub(super) fn ping(sh: &Shared, st: &State) -> Value {
             "name": "web",
             "active": true,
             "events": [
-                "issue_comment", "pull_request", "pull_request_review",
-                "pull_request_review_comment",
+                "check_run", "check_suite", "issue_comment", "pull_request",
+                "pull_request_review", "pull_request_review_comment",
             ],
             "config": {"content_type": "json", "insecure_ssl": "0", "secret": "********"},
             "app_id": c.app_id,

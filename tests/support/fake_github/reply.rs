@@ -47,6 +47,14 @@ impl Reply {
         self
     }
 
+    /// With GitHub's `Link` header, when the list has more than one page.
+    pub fn with_link(self, link: Option<String>) -> Self {
+        match link {
+            Some(link) => self.with_header("link", link),
+            None => self,
+        }
+    }
+
     pub fn error(status: StatusCode, message: &str, docs: &str) -> Self {
         Self::json(status, json::error(message, docs, status.as_u16()))
     }
@@ -75,6 +83,14 @@ impl Reply {
         }
         let mut body = json::error("Validation Failed", DOCS, 422);
         body["errors"] = json!([error]);
+        Self::json(StatusCode::UNPROCESSABLE_ENTITY, body)
+    }
+
+    /// 422 `Validation Failed` with one `custom` error that says what is
+    /// wrong in a sentence (`A pull request already exists for o:b.`).
+    pub fn validation_custom(resource: &str, message: &str) -> Self {
+        let mut body = json::error("Validation Failed", DOCS, 422);
+        body["errors"] = json!([{"resource": resource, "code": "custom", "message": message}]);
         Self::json(StatusCode::UNPROCESSABLE_ENTITY, body)
     }
 
@@ -135,6 +151,19 @@ pub(super) fn paginate(
     path: &str,
     query: &[(String, String)],
 ) -> Reply {
+    let (slice, link) = page(items, base_url, path, query);
+    Reply::ok(Value::Array(slice)).with_link(link)
+}
+
+/// The page of `items` the query asks for, and the `Link` header's value
+/// when there is more than one page (for answers that wrap their list in
+/// an object, like `check_runs`).
+pub(super) fn page(
+    items: Vec<Value>,
+    base_url: &str,
+    path: &str,
+    query: &[(String, String)],
+) -> (Vec<Value>, Option<String>) {
     let (per_page, page) = page_params(query);
     let last = items.len().div_ceil(per_page).max(1);
     let slice: Vec<Value> = items
@@ -142,9 +171,8 @@ pub(super) fn paginate(
         .skip((page - 1) * per_page)
         .take(per_page)
         .collect();
-    let reply = Reply::ok(Value::Array(slice));
     if last == 1 {
-        return reply;
+        return (slice, None);
     }
     let url = |p: usize| {
         let mut params: Vec<String> = query
@@ -166,7 +194,7 @@ pub(super) fn paginate(
     if page > 1 {
         links.push(format!("{}; rel=\"first\"", url(1)));
     }
-    reply.with_header("link", links.join(", "))
+    (slice, Some(links.join(", ")))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use super::git::{self, Signature};
-use super::state::{IssueRec, PrRec, RepoState, Shared, repo_key};
+use super::state::{NewPull, RepoState, Shared, repo_key};
 use super::types::{FakePr, FakeRepo, FakeUser, UserKind};
 
 pub(super) fn git_dir(sh: &Shared, owner: &str, name: &str) -> PathBuf {
@@ -157,50 +157,46 @@ pub(super) fn open_pr(
     author: &FakeUser,
 ) -> FakePr {
     let key = repo_key(&repo.owner, &repo.name);
-    let (dir, number, head_sha) = {
+    let number = {
         let mut st = sh.lock();
-        let at = st.tick();
-        let issue_id = st.next_issue_id();
-        let pr_id = st.next_issue_id();
         let r = st.repo_mut(&key);
-        let head_sha = r
-            .branches
-            .get(head)
-            .cloned()
-            .unwrap_or_else(|| panic!("{key} has no branch {head} (commit to it first)"));
-        assert!(r.branches.contains_key(base), "{key} has no branch {base}");
-        let number = r.next_number;
-        r.next_number += 1;
-        r.issues.insert(
-            number,
-            IssueRec {
-                id: issue_id,
-                number,
-                title: title.to_string(),
-                body: body.to_string(),
-                author: author.login.clone(),
-                state: "open",
-                created_at: at,
-                updated_at: at,
-                pr: Some(PrRec {
-                    id: pr_id,
-                    head_ref: head.to_string(),
-                    base_ref: base.to_string(),
-                    head_sha: head_sha.clone(),
-                    draft: false,
-                    maintainer_can_modify: false,
-                }),
-            },
+        assert!(
+            r.branches.contains_key(head),
+            "{key} has no branch {head} (commit to it first)"
         );
-        (r.git_dir.clone(), number, head_sha)
+        assert!(r.branches.contains_key(base), "{key} has no branch {base}");
+        let pull = NewPull {
+            head,
+            base,
+            title,
+            body,
+            author: &author.login,
+            draft: false,
+        };
+        st.add_pull(&key, pull)
     };
-    git::update_ref(&dir, &format!("refs/pull/{number}/head"), &head_sha);
+    point_pull_ref(sh, &key, number);
     FakePr {
         repo: repo.clone(),
         number,
         head_ref: head.to_string(),
         base_ref: base.to_string(),
     }
+}
+
+/// Points `refs/pull/N/head` at the pull request's head, as GitHub does
+/// when it opens one.
+pub(super) fn point_pull_ref(sh: &Shared, key: &str, number: u64) {
+    let (dir, head_sha) = {
+        let st = sh.lock();
+        let r = st
+            .repo(key)
+            .unwrap_or_else(|| panic!("unknown repository {key}"));
+        let pr = r.issues[&number].pr.as_ref().expect("a pull request");
+        (r.git_dir.clone(), pr.head_sha.clone())
+    };
+    git::update_ref(&dir, &format!("refs/pull/{number}/head"), &head_sha);
+    sh.notify_changed();
 }
 
 /// Re-reads the branches from git; every open pull request whose head

@@ -15,28 +15,75 @@ pub(super) struct RepoPath {
 pub(super) enum Op {
     // App (JWT) endpoints.
     GetApp,
-    CreateAccessToken { installation: String },
+    CreateAccessToken {
+        installation: String,
+    },
     GetRepoInstallation,
     // Installation-token endpoints.
     GetRepo,
-    GetPermission { user: String },
-    GetIssue { number: u64 },
-    ListIssueComments { number: u64 },
-    CreateIssueComment { number: u64 },
-    GetIssueComment { id: u64 },
-    EditIssueComment { id: u64 },
-    ReactToIssueComment { id: u64 },
-    GetPull { number: u64 },
-    ListPullFiles { number: u64 },
-    ListReviewComments { number: u64 },
-    ReplyToReviewComment { number: u64, id: u64 },
-    GetReviewComment { id: u64 },
-    EditReviewComment { id: u64 },
-    ReactToReviewComment { id: u64 },
-    ListReviews { number: u64 },
-    CreateReview { number: u64 },
-    GetReview { number: u64, id: u64 },
-    UpdateReview { number: u64, id: u64 },
+    GetPermission {
+        user: String,
+    },
+    GetIssue {
+        number: u64,
+    },
+    ListIssueComments {
+        number: u64,
+    },
+    CreateIssueComment {
+        number: u64,
+    },
+    GetIssueComment {
+        id: u64,
+    },
+    EditIssueComment {
+        id: u64,
+    },
+    ReactToIssueComment {
+        id: u64,
+    },
+    ListPulls,
+    CreatePull,
+    GetPull {
+        number: u64,
+    },
+    ListPullFiles {
+        number: u64,
+    },
+    ListReviewComments {
+        number: u64,
+    },
+    ReplyToReviewComment {
+        number: u64,
+        id: u64,
+    },
+    GetReviewComment {
+        id: u64,
+    },
+    EditReviewComment {
+        id: u64,
+    },
+    ReactToReviewComment {
+        id: u64,
+    },
+    ListReviews {
+        number: u64,
+    },
+    CreateReview {
+        number: u64,
+    },
+    GetReview {
+        number: u64,
+        id: u64,
+    },
+    UpdateReview {
+        number: u64,
+        id: u64,
+    },
+    /// `ref`: a commit, a branch (which may hold `/`) or `heads/<branch>`.
+    ListCheckRuns {
+        git_ref: String,
+    },
 }
 
 impl Op {
@@ -52,7 +99,8 @@ impl Op {
     pub fn creates_content(&self) -> bool {
         matches!(
             self,
-            Self::CreateIssueComment { .. }
+            Self::CreatePull
+                | Self::CreateIssueComment { .. }
                 | Self::EditIssueComment { .. }
                 | Self::ReactToIssueComment { .. }
                 | Self::ReplyToReviewComment { .. }
@@ -112,6 +160,8 @@ pub(super) fn parse(method: &Method, segs: &[&str]) -> Option<(Option<RepoPath>,
         ("POST", ["pulls", "comments", id, "reactions"]) => {
             Op::ReactToReviewComment { id: num(id)? }
         }
+        ("GET", ["pulls"]) => Op::ListPulls,
+        ("POST", ["pulls"]) => Op::CreatePull,
         ("GET", ["pulls", n]) => Op::GetPull { number: num(n)? },
         ("GET", ["pulls", n, "files"]) => Op::ListPullFiles { number: num(n)? },
         ("GET", ["pulls", n, "comments"]) => Op::ListReviewComments { number: num(n)? },
@@ -129,6 +179,11 @@ pub(super) fn parse(method: &Method, segs: &[&str]) -> Option<(Option<RepoPath>,
             number: num(n)?,
             id: num(id)?,
         },
+        ("GET", ["commits", git_ref @ .., "check-runs"]) if !git_ref.is_empty() => {
+            Op::ListCheckRuns {
+                git_ref: git_ref.join("/"),
+            }
+        }
         _ => return None,
     };
     Some((Some(repo), op))
@@ -157,6 +212,22 @@ mod tests {
             op(Method::POST, "/repos/o/r/pulls/2/comments/9/replies"),
             Some(Op::ReplyToReviewComment { number: 2, id: 9 })
         );
+    }
+
+    #[test]
+    fn a_branch_ref_of_check_runs_keeps_its_slashes() {
+        assert_eq!(
+            op(
+                Method::GET,
+                "/repos/o/r/commits/switchboard/ab12/check-runs"
+            ),
+            Some(Op::ListCheckRuns {
+                git_ref: "switchboard/ab12".into()
+            })
+        );
+        assert_eq!(op(Method::GET, "/repos/o/r/commits/check-runs"), None);
+        assert_eq!(op(Method::POST, "/repos/o/r/pulls"), Some(Op::CreatePull));
+        assert_eq!(op(Method::GET, "/repos/o/r/pulls"), Some(Op::ListPulls));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! 3. in one critical section: authenticate (App JWT or installation
 //!    token), apply the secondary rate limit to content creation, run the
 //!    handler, count the primary limit, record the call;
-//! 4. answer with GitHub's headers (`x-ratelimit-*`, `x-github-media-type`,
+//! 4. git work the effect needs (a new pull request's `refs/pull/N/head`),
+//!    after the lock;
+//! 5. answer with GitHub's headers (`x-ratelimit-*`, `x-github-media-type`,
 //!    `x-github-request-id`) and wake waiting tests.
 
 use std::sync::Arc;
@@ -26,7 +28,7 @@ use super::reply::{self, Reply};
 use super::routes::{self, Op, RepoPath};
 use super::state::{Bucket, Shared, repo_key};
 use super::types::{CallAuth, CallRecord, Violation};
-use super::{git, githttp};
+use super::{git, githttp, repos};
 
 /// Larger than any request the bot sends (pushes included).
 const MAX_BODY: usize = 256 * 1024 * 1024;
@@ -205,60 +207,68 @@ async fn rest(
     let accept = accept.as_str();
     let (instant, now) = sh.clock.now();
 
-    let mut st = sh.lock();
-    let live = |st: &super::state::State, t: &str| st.token_live(t, now);
-    let call_auth = match &cred {
-        Credential::None => CallAuth::None,
-        Credential::Jwt(Ok(())) => CallAuth::AppJwt,
-        Credential::Token(t) if live(&st, t) => CallAuth::Installation,
-        _ => CallAuth::Rejected,
-    };
-    let reply = match &route {
-        None => Reply::not_found(),
-        Some((repo, op)) => match authorize(op, &cred, call_auth) {
-            Err(refused) => refused,
-            Ok(()) => {
-                let blocked = op
-                    .creates_content()
-                    .then(|| secondary_limit(sh, &mut st, method, path))
-                    .flatten();
-                match (blocked, &input) {
-                    (Some(blocked), _) => blocked,
-                    (None, None) => Reply::problems_parsing_json(),
-                    (None, Some(input)) => {
-                        let mut cx = Ctx {
-                            sh,
-                            st: &mut st,
-                            repo: repo.as_ref(),
-                            path,
-                            query: &query,
-                            input,
-                            accept,
-                            prefetched: prefetched.as_ref(),
-                            now,
-                        };
-                        handlers::execute(&mut cx, op)
+    // The critical section, in a block: the guard must be gone before the
+    // awaits below.
+    let (reply, limit, used, reset_in) = {
+        let mut st = sh.lock();
+        let live = |st: &super::state::State, t: &str| st.token_live(t, now);
+        let call_auth = match &cred {
+            Credential::None => CallAuth::None,
+            Credential::Jwt(Ok(())) => CallAuth::AppJwt,
+            Credential::Token(t) if live(&st, t) => CallAuth::Installation,
+            _ => CallAuth::Rejected,
+        };
+        let reply = match &route {
+            None => Reply::not_found(),
+            Some((repo, op)) => match authorize(op, &cred, call_auth) {
+                Err(refused) => refused,
+                Ok(()) => {
+                    let blocked = op
+                        .creates_content()
+                        .then(|| secondary_limit(sh, &mut st, method, path))
+                        .flatten();
+                    match (blocked, &input) {
+                        (Some(blocked), _) => blocked,
+                        (None, None) => Reply::problems_parsing_json(),
+                        (None, Some(input)) => {
+                            let mut cx = Ctx {
+                                sh,
+                                st: &mut st,
+                                repo: repo.as_ref(),
+                                path,
+                                query: &query,
+                                input,
+                                accept,
+                                prefetched: prefetched.as_ref(),
+                                now,
+                            };
+                            handlers::execute(&mut cx, op)
+                        }
                     }
                 }
-            }
-        },
+            },
+        };
+        let (bucket, limit) = match call_auth {
+            CallAuth::Installation => (Bucket::Installation, sh.config.primary_per_hour),
+            CallAuth::AppJwt => (Bucket::App, 5000),
+            _ => (Bucket::Anonymous, 60),
+        };
+        let (used, reset_in) = PrimaryWindow::count(st.primary.entry(bucket).or_default(), instant);
+        st.calls.push(CallRecord {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: raw_query,
+            status: reply.status.as_u16(),
+            auth: call_auth,
+            at: now,
+        });
+        (reply, limit, used, reset_in)
     };
-    let (bucket, limit) = match call_auth {
-        CallAuth::Installation => (Bucket::Installation, sh.config.primary_per_hour),
-        CallAuth::AppJwt => (Bucket::App, 5000),
-        _ => (Bucket::Anonymous, 60),
-    };
-    let (used, reset_in) = PrimaryWindow::count(st.primary.entry(bucket).or_default(), instant);
-    st.calls.push(CallRecord {
-        method: method.to_string(),
-        path: path.to_string(),
-        query: raw_query,
-        status: reply.status.as_u16(),
-        auth: call_auth,
-        at: now,
-    });
-    drop(st);
     sh.notify_changed();
+    if let Some((key, number)) = opened_pull(&route, &reply) {
+        let sh = sh.clone();
+        let _ = tokio::task::spawn_blocking(move || repos::point_pull_ref(&sh, &key, number)).await;
+    }
 
     let reset = auth::unix(now + reset_in);
     let reply = reply
@@ -273,6 +283,21 @@ async fn rest(
         .with_header("x-github-media-type", "github.v3; format=json".to_string())
         .with_header("x-github-request-id", request_id());
     into_response(reply)
+}
+
+/// The repository and number of the pull request a `POST …/pulls` opened:
+/// git gets its `refs/pull/N/head` before the answer goes out.
+fn opened_pull(route: &Option<(Option<RepoPath>, Op)>, reply: &Reply) -> Option<(String, u64)> {
+    let Some((Some(repo), Op::CreatePull)) = route else {
+        return None;
+    };
+    let reply::Body::Json(v) = &reply.body else {
+        return None;
+    };
+    if reply.status != StatusCode::CREATED {
+        return None;
+    }
+    Some((repo_key(&repo.owner, &repo.name), v["number"].as_u64()?))
 }
 
 /// App endpoints take only a valid JWT; all others a live installation

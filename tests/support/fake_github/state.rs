@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::auth::AppKey;
+use super::checks::{CheckRunRec, CheckSuiteRec};
 use super::config::FakeGitHubConfig;
 use super::rate_limit::{PrimaryWindow, SecondaryLimiter};
 use super::types::{
@@ -175,6 +176,30 @@ impl RepoState {
     pub fn base_sha(&self, pr: &PrRec) -> String {
         self.branches.get(&pr.base_ref).cloned().unwrap_or_default()
     }
+
+    /// The open pull request from `head` into `base`, if there is one.
+    pub fn open_pull(&self, head: &str, base: &str) -> Option<u64> {
+        self.issues
+            .values()
+            .find(|i| {
+                i.state == "open"
+                    && i.pr
+                        .as_ref()
+                        .is_some_and(|p| p.head_ref == head && p.base_ref == base)
+            })
+            .map(|i| i.number)
+    }
+}
+
+/// A pull request to open: branches of one repository (forks are not modelled).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NewPull<'a> {
+    pub head: &'a str,
+    pub base: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub author: &'a str,
+    pub draft: bool,
 }
 
 /// Where a review comment sits in the diff.
@@ -308,6 +333,15 @@ pub(super) struct State {
     /// the comment, then answers HTTP 500 (GitHub accepted it, the answer was
     /// lost).
     pub fail_after_commenting: std::collections::VecDeque<bool>,
+    /// How many of the next pull request lists answer as if none were
+    /// open (lists that ran just before another client's create landed).
+    pub lagging_pull_lists: u32,
+    /// Check runs, oldest first (ids grow with them).
+    pub check_runs: Vec<CheckRunRec>,
+    next_check_run_id: u64,
+    /// One per repository and commit: the suite of the CI app's runs on it.
+    pub check_suites: Vec<CheckSuiteRec>,
+    next_check_suite_id: u64,
 }
 
 /// Well-known bot accounts keep their real ids, so a bot that (wrongly)
@@ -346,6 +380,11 @@ impl State {
             primary: HashMap::new(),
             content_clock: SystemTime::UNIX_EPOCH + whole,
             fail_after_commenting: Default::default(),
+            lagging_pull_lists: 0,
+            check_runs: Vec::new(),
+            next_check_run_id: 4_000_000_001,
+            check_suites: Vec::new(),
+            next_check_suite_id: 3_000_000_001,
         }
     }
 
@@ -414,6 +453,50 @@ impl State {
     pub fn next_reaction_id(&mut self) -> u64 {
         self.next_reaction_id += 1;
         self.next_reaction_id - 1
+    }
+
+    pub fn next_check_run_id(&mut self) -> u64 {
+        self.next_check_run_id += 1;
+        self.next_check_run_id - 1
+    }
+
+    pub fn next_check_suite_id(&mut self) -> u64 {
+        self.next_check_suite_id += 1;
+        self.next_check_suite_id - 1
+    }
+
+    /// Opens a pull request whose branches the caller checked; returns its
+    /// number. `refs/pull/N/head` is the caller's to write, outside the lock.
+    pub fn add_pull(&mut self, key: &str, pull: NewPull<'_>) -> u64 {
+        let at = self.tick();
+        let issue_id = self.next_issue_id();
+        let pr_id = self.next_issue_id();
+        let r = self.repo_mut(key);
+        let head_sha = r.branches[pull.head].clone();
+        let number = r.next_number;
+        r.next_number += 1;
+        r.issues.insert(
+            number,
+            IssueRec {
+                id: issue_id,
+                number,
+                title: pull.title.to_string(),
+                body: pull.body.to_string(),
+                author: pull.author.to_string(),
+                state: "open",
+                created_at: at,
+                updated_at: at,
+                pr: Some(PrRec {
+                    id: pr_id,
+                    head_ref: pull.head.to_string(),
+                    base_ref: pull.base.to_string(),
+                    head_sha,
+                    draft: pull.draft,
+                    maintainer_can_modify: false,
+                }),
+            },
+        );
+        number
     }
 
     pub fn repo(&self, key: &str) -> Option<&RepoState> {

@@ -63,6 +63,30 @@ pub struct FakePr {
     pub base_ref: String,
 }
 
+/// A pull request as the fake holds it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrState {
+    pub number: u64,
+    pub head_ref: String,
+    pub base_ref: String,
+    pub head_sha: String,
+    pub title: String,
+    pub body: String,
+    pub author: String,
+    /// `open` or `closed`.
+    pub state: String,
+    pub draft: bool,
+}
+
+/// Names a check run CI reported on a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeCheckRun {
+    pub id: u64,
+    pub repo: FakeRepo,
+    pub head_sha: String,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentKind {
     /// A comment in the conversation of an issue or pull request
