@@ -14,10 +14,12 @@ use crate::domain::ids::{InboundId, now_ms};
 use crate::domain::inbound::Inbound;
 use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post};
 use crate::domain::outbox_key::OutboxKey;
+use crate::domain::workspace::SessionWorkspace;
 use crate::runner::capture::{self, display, page};
 use crate::runner::health::{self, Health};
 use crate::runner::hosts::Host;
 use crate::runner::remote_turn::{self, CANCEL_GRACE, Cancelled};
+use crate::runner::worktree;
 use crate::store::{NewSession, SessionRow, outbox, turns};
 
 /// Sessions `/sessions` lists.
@@ -125,12 +127,28 @@ async fn status(core: &Core, event: &Inbound) -> Result<String> {
     let queued = core.store.queued_count(&session.id).await?;
     let last = core.store.last_finished_turn(&session.id).await?;
     let totals = core.store.session_totals(&session.id).await?;
-    let health = match core.hosts.get(&session.host) {
-        Some(host) => probe(core, &host).await,
+    let host = core.hosts.get(&session.host);
+    let health = match &host {
+        Some(host) => probe(core, host).await,
         None => Health {
             error: Some("the host is no longer configured".to_owned()),
             ..Health::default()
         },
+    };
+    let workspace = match (&host, &session.workspace, &health.error) {
+        (Some(host), Some(workspace), None) => {
+            let base = match workspace {
+                SessionWorkspace::Worktree(worktree) => Some(worktree::base_ref(&worktree.branch)),
+                SessionWorkspace::Scratch => None,
+            };
+            worktree::state(&*host.transport, &session.workdir, base.as_deref())
+                .await
+                .inspect_err(
+                    |e| tracing::warn!(session = %session.id, "reading the workspace: {e}"),
+                )
+                .ok()
+        }
+        _ => None,
     };
     Ok(replies::status(&replies::StatusView {
         session: &session,
@@ -140,6 +158,7 @@ async fn status(core: &Core, event: &Inbound) -> Result<String> {
         last: last.as_ref(),
         totals: &totals,
         health: &health,
+        workspace: workspace.as_ref(),
     }))
 }
 

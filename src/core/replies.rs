@@ -19,6 +19,7 @@ use crate::render::escape_markdown as esc;
 use crate::runner::capture::{CaptureError, Png, page};
 use crate::runner::changes::{ChangeKind, Changes};
 use crate::runner::health::Health;
+use crate::runner::worktree::WorkspaceState;
 use crate::store::{SessionRow, SessionSummary, SessionTotals, TurnRow};
 
 /// `1m 05s`, `12s`, `2h 03m`.
@@ -664,6 +665,59 @@ fn workspace_phrase(workspace: Option<&SessionWorkspace>) -> String {
     }
 }
 
+/// The status line of a session's workspace: what it is, then what its host shows of it.
+fn workspace_line(
+    workspace: Option<&SessionWorkspace>,
+    state: Option<&WorkspaceState>,
+) -> Option<String> {
+    let mut parts = vec![match workspace? {
+        SessionWorkspace::Scratch => "a directory of its own".to_owned(),
+        SessionWorkspace::Worktree(worktree) => format!(
+            "{} from {}",
+            esc(&worktree.project),
+            worktree
+                .base
+                .as_deref()
+                .map_or_else(|| "its default branch".to_owned(), |b| format!("`{b}`"))
+        ),
+    }];
+    let Some(state) = state else {
+        return Some(parts.remove(0));
+    };
+    if !state.exists {
+        parts.push("not made yet (the next prompt makes it)".to_owned());
+        return Some(parts.join(" · "));
+    }
+    if let Some(branch) = &state.branch {
+        parts.push(format!("branch `{branch}`"));
+    }
+    match (state.ahead, state.behind) {
+        (Some(ahead), Some(behind)) if ahead > 0 || behind > 0 => {
+            parts.push(format!("{ahead} ahead, {behind} behind its start"));
+        }
+        _ => {}
+    }
+    if let Some(dirty) = state.dirty {
+        parts.push(match dirty {
+            0 => "nothing uncommitted".to_owned(),
+            n => format!("{n} uncommitted file{}", plural(n as usize)),
+        });
+    }
+    if let Some(kib) = state.disk_kib {
+        parts.push(disk(kib));
+    }
+    Some(parts.join(" · "))
+}
+
+/// A disk use in KiB, as people read it.
+fn disk(kib: u64) -> String {
+    match kib {
+        0..1024 => format!("{kib} KB"),
+        1024..1_048_576 => format!("{:.1} MB", kib as f64 / 1024.0),
+        _ => format!("{:.1} GB", kib as f64 / 1_048_576.0),
+    }
+}
+
 /// Why `/new` could not place a session.
 pub fn unplaced(unplaced: &Unplaced) -> String {
     let list = |names: &[String]| {
@@ -791,6 +845,9 @@ pub struct StatusView<'a> {
     pub last: Option<&'a TurnRow>,
     pub totals: &'a SessionTotals,
     pub health: &'a Health,
+    /// The session's own workspace as found on its host (`None`: it owns none, or the host
+    /// could not be asked).
+    pub workspace: Option<&'a WorkspaceState>,
 }
 
 pub fn status(view: &StatusView<'_>) -> String {
@@ -816,6 +873,9 @@ pub fn status(view: &StatusView<'_>) -> String {
         _ => text.push_str("- State: idle\n"),
     }
     text.push_str(&format!("- Queue: {} waiting\n", view.queued));
+    if let Some(line) = workspace_line(s.workspace.as_ref(), view.workspace) {
+        text.push_str(&format!("- Workspace: {line}\n"));
+    }
     if let Some(last) = view.last {
         let outcome = last.outcome.as_ref().map(|o| o.name()).unwrap_or("unknown");
         text.push_str(&format!(

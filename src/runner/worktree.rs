@@ -53,12 +53,7 @@ pub async fn prepare(
     base: &str,
     token: &Secret,
 ) -> Result<Ready, GitError> {
-    let tag = worktree
-        .branch
-        .rsplit('/')
-        .next()
-        .unwrap_or(&worktree.branch);
-    let base_ref = format!("refs/switchboard/bases/{tag}");
+    let base_ref = base_ref(&worktree.branch);
     let source = if base == "HEAD" {
         "HEAD".to_owned()
     } else {
@@ -129,6 +124,73 @@ echo "created $created""#,
         head: field("head ").ok_or_else(|| GitError::Failed(format!("no head in {text:?}")))?,
         created: field("created ").as_deref() == Some("yes"),
     })
+}
+
+/// What `/status` shows of a session's directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkspaceState {
+    /// False when the directory is not there (not made yet, or cleaned up).
+    pub exists: bool,
+    /// The checked-out branch, when it is a repository on one.
+    pub branch: Option<String>,
+    /// Commits on the branch after the commit the session started from, and the other way.
+    pub ahead: Option<u64>,
+    pub behind: Option<u64>,
+    /// Files `git status` lists (changed, new or deleted, not committed).
+    pub dirty: Option<u64>,
+    /// Disk use of the directory, in KiB.
+    pub disk_kib: Option<u64>,
+}
+
+/// Reads the state of the session directory `dir`; `base` is the ref of the commit the session
+/// started from, when it has one (a worktree's `refs/switchboard/bases/<tag>`).
+pub async fn state(
+    host: &dyn Transport,
+    dir: &str,
+    base: Option<&str>,
+) -> Result<WorkspaceState, GitError> {
+    let counts = base
+        .map(|base| {
+            format!(
+                "c=$(git rev-list --left-right --count {}...HEAD 2> /dev/null) && echo \"counts $c\"\n",
+                quote(base)
+            )
+        })
+        .unwrap_or_default();
+    let script = format!(
+        r#"cd {dir} 2> /dev/null || exit 0
+echo exists
+echo "disk $(du -sk . 2> /dev/null | cut -f1)"
+if git rev-parse -q --verify HEAD > /dev/null 2>&1; then
+  b=$(git branch --show-current) && [ -n "$b" ] && echo "branch $b"
+  echo "dirty $(git status --porcelain 2> /dev/null | wc -l)"
+  {counts}fi"#,
+        dir = quote_path(dir),
+    );
+    let out = host.exec(&script, b"").await?;
+    let text = out.stdout_text();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+    };
+    let number = |name: &str| field(name).and_then(|v| v.parse().ok());
+    let counts = field("counts ");
+    let mut counts = counts.iter().flat_map(|c| c.split_whitespace());
+    Ok(WorkspaceState {
+        exists: text.lines().any(|l| l == "exists"),
+        branch: field("branch "),
+        behind: counts.next().and_then(|n| n.parse().ok()),
+        ahead: counts.next().and_then(|n| n.parse().ok()),
+        dirty: number("dirty "),
+        disk_kib: number("disk "),
+    })
+}
+
+/// The ref naming the commit a worktree on `branch` started from.
+pub fn base_ref(branch: &str) -> String {
+    let tag = branch.rsplit('/').next().unwrap_or(branch);
+    format!("refs/switchboard/bases/{tag}")
 }
 
 #[cfg(test)]
@@ -227,6 +289,26 @@ mod tests {
             std::fs::read_to_string(ws("one").join("setup.count")).unwrap(),
             "ran\n"
         );
+        let seen = state(&host, &dir_one, Some(&base_ref(&one.branch)))
+            .await
+            .unwrap();
+        assert_eq!(
+            (seen.exists, seen.branch.as_deref(), seen.ahead, seen.behind),
+            (true, Some("switchboard/aaa"), Some(0), Some(0))
+        );
+        // mine.txt and setup.count.
+        assert_eq!(seen.dirty, Some(2));
+        assert!(seen.disk_kib.is_some_and(|kib| kib > 0));
+        git(&ws("one"), &["add", "mine.txt"]);
+        git(&ws("one"), &["commit", "-qm", "mine"]);
+        let seen = state(&host, &dir_one, Some(&base_ref(&one.branch)))
+            .await
+            .unwrap();
+        assert_eq!((seen.ahead, seen.dirty), (Some(1), Some(1)));
+        let gone = state(&host, &ws("none").display().to_string(), None)
+            .await
+            .unwrap();
+        assert_eq!(gone, WorkspaceState::default());
         let branches = git(Path::new(&clone), &["branch", "--format=%(refname:short)"]);
         assert_eq!(branches, "switchboard/aaa\nswitchboard/bbb");
 

@@ -90,6 +90,11 @@ async fn a_turn_shows_its_changes_and_sends_the_patch(db: Db) {
         status.contains("· changed 4 files, +3 −2 · 1 new commit"),
         "{status}"
     );
+    // Staged by the test above: the new, the moved and the deleted file.
+    assert!(
+        status.contains("Workspace: a directory of its own · branch main · 3 uncommitted files · "),
+        "{status}"
+    );
     t.tg.assert_all_read();
     t.assert_no_violations();
 }
