@@ -136,6 +136,7 @@ fn me(console: &Console, viewer: &Viewer) -> serde_json::Value {
         "hosts": core.hosts.names(),
         "default_host": core.defaults.host,
         "agents": [core.defaults.agent],
+        "projects": core.projects.iter().map(|p| &p.name).collect::<Vec<_>>(),
     })
 }
 

@@ -112,11 +112,17 @@ async function renderSessions() {
     select("f-state", "State", [["", "all"], ["running", "running"], ["queued", "queued"], ["idle", "idle"], ["retired", "retired"]], status));
   const host = el("select", { id: "new-host", "aria-label": "Host" }, state.me.hosts.map((h) => el("option", { value: h, selected: h === state.me.default_host, text: h })));
   const agent = el("select", { id: "new-agent", "aria-label": "Agent" }, state.me.agents.map((a) => el("option", { value: a, text: a })));
+  // A project's sessions run on its own host: "its host" leaves the choice to the project.
+  const projects = state.me.projects || [];
+  const project = el("select", { id: "new-project", "aria-label": "Project" },
+    [el("option", { value: "", text: projects.length === 1 ? projects[0] : "no project" })]
+      .concat(projects.length === 1 ? [] : projects.map((p) => el("option", { value: p, text: p }))));
+  const onHost = () => project.value !== "" || projects.length === 1 ? "" : host.value;
   const create = el("form", { class: "new-session", onsubmit: async (e) => {
     e.preventDefault();
-    const made = await api("/api/sessions", { method: "POST", body: { host: host.value, agent: agent.value } }).catch((err) => notice(err.message));
+    const made = await api("/api/sessions", { method: "POST", body: { project: project.value, host: onHost(), agent: agent.value } }).catch((err) => notice(err.message));
     if (made) location.hash = `#/s/${made.id}`;
-  } }, el("h2", { text: "New session" }), "on ", host, " with ", agent, " ", el("button", { id: "new-session", type: "submit", text: "Start" }));
+  } }, el("h2", { text: "New session" }), "of ", project, " on ", host, " with ", agent, " ", el("button", { id: "new-session", type: "submit", text: "Start" }));
   const rows = data.sessions.map((s) => el("tr", {},
     el("td", { class: "title" }, el("a", { href: `#/s/${s.id}`, text: s.title || "New session" }), " ",
       el("code", { class: "muted", title: s.id, text: s.short_id })),
