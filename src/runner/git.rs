@@ -13,7 +13,7 @@
 //! branch to the freshly fetched commit only when the agent has no unpushed work there (no commits
 //! after `base`, nothing uncommitted); otherwise the agent continues where it left off.
 
-use super::shell::quote;
+use super::shell::{quote, reported};
 use super::transport::{Transport, TransportError};
 use crate::config::Secret;
 use crate::domain::workspace::{GitCheckout, PushTarget};
@@ -128,11 +128,7 @@ echo "moved $moved""#,
         )));
     }
     let text = out.stdout_text();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-    };
+    let field = |name: &str| reported(&text, name);
     Ok(Prepared {
         head: field("head ").ok_or_else(|| GitError::Failed(format!("no head in {text:?}")))?,
         moved: field("moved ").as_deref() != Some("no"),

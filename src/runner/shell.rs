@@ -35,6 +35,15 @@ pub fn quote_path(path: &str) -> String {
     }
 }
 
+/// The value of the first `NAME value` line of a script's output (`name` given with its
+/// trailing space), trimmed: how the scripts here report what they found.
+pub fn reported(output: &str, name: &str) -> Option<String> {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .map(|v| v.trim().to_owned())
+}
+
 /// Joins words into one command line, quoting each.
 pub fn join<I, S>(words: I) -> String
 where

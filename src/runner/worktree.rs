@@ -13,7 +13,7 @@
 //! restarted in the middle runs it again rather than never.
 
 use super::git::{GitError, prelude, stdin};
-use super::shell::{quote, quote_path};
+use super::shell::{quote, quote_path, reported};
 use super::transport::Transport;
 use crate::config::Secret;
 use crate::domain::workspace::ProjectWorktree;
@@ -115,11 +115,7 @@ echo "created $created""#,
         )));
     }
     let text = out.stdout_text();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-    };
+    let field = |name: &str| reported(&text, name);
     Ok(Ready {
         head: field("head ").ok_or_else(|| GitError::Failed(format!("no head in {text:?}")))?,
         created: field("created ").as_deref() == Some("yes"),
@@ -169,11 +165,7 @@ if git rev-parse -q --verify HEAD > /dev/null 2>&1; then
     );
     let out = host.exec(&script, b"").await?;
     let text = out.stdout_text();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-    };
+    let field = |name: &str| reported(&text, name);
     let number = |name: &str| field(name).and_then(|v| v.parse().ok());
     let counts = field("counts ");
     let mut counts = counts.iter().flat_map(|c| c.split_whitespace());
