@@ -134,7 +134,11 @@ async fn two_topics_of_a_project_chat_work_at_once_in_worktrees_of_its_one_clone
         ] {
             assert!(answer.text.contains(line), "{line:?} in {}", answer.text);
         }
-        assert!(!answer.text.contains(other), "{}", answer.text);
+        assert!(
+            !answer.text.contains(&format!("{other}.txt")),
+            "{}",
+            answer.text
+        );
         let document = patch.document.expect("the patch");
         let patch = String::from_utf8_lossy(&document.bytes);
         assert!(
@@ -142,7 +146,7 @@ async fn two_topics_of_a_project_chat_work_at_once_in_worktrees_of_its_one_clone
                 && patch.contains(&format!("+by {name}")),
             "{patch}"
         );
-        assert!(!patch.contains(other), "{patch}");
+        assert!(!patch.contains(&format!("{other}.txt")), "{patch}");
 
         let run = run_with(&runs, &format!("work on {name}"));
         assert!(
