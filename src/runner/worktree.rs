@@ -75,8 +75,9 @@ pub async fn prepare(
 w={dir}
 created=no
 if [ ! -e "$w/.git" ]; then
-  [ -f HEAD ] || git init -q --bare
+  # The lock comes first: two first turns at once would race even on the clone's `git init`.
   if command -v flock > /dev/null 2>&1; then exec 9> ../clone.lock; flock 9; fi
+  [ -f HEAD ] || git init -q --bare
   if ! out=$(gitc fetch -q --no-tags {url} {refspec} 2>&1); then
     printf '%s\n' "$out" | tail -n 5 >&2; exit 1
   fi

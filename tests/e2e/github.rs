@@ -71,7 +71,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// Every token the fake issued is absent from the bot's log and from the host's disk (the
 /// checkouts and their git config included).
-fn assert_tokens_kept_secret(t: &Harness) {
+pub(crate) fn assert_tokens_kept_secret(t: &Harness) {
     let tokens = gh(t).issued_tokens();
     assert!(!tokens.is_empty(), "the bot used installation tokens");
     let log = t.log();

@@ -41,3 +41,4 @@ mod telegram;
 mod turns;
 mod web;
 mod web_browser;
+mod workspaces;
