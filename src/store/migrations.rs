@@ -34,6 +34,7 @@ const FILES: &[(&str, &str)] = files![
     "20261205120000_outbox_attachments.sql",
     "20261205130000_turn_review_plans.sql",
     "20261205140000_session_workspaces.sql",
+    "20261205150000_session_delivery.sql",
 ];
 
 /// The migrator over every migration.

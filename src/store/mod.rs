@@ -32,7 +32,7 @@ use sqlx::{Any, AnyPool, Transaction};
 pub use audit::AuditRow;
 pub use outbox::{OutboxRow, SendingPart};
 pub use pauses::{PauseScope, RetryPause};
-pub use sessions::{NewSession, SessionRow, SessionSummary};
+pub use sessions::{Delivery, NewSession, SessionRow, SessionSummary};
 pub use turns::{NewTurn, SessionTotals, TurnEventRow, TurnRow, TurnStats};
 pub use web::{StoredPost, WebLogin};
 

@@ -24,12 +24,26 @@ pub struct SessionRow {
     /// The workspace the session owns; `None`: it owns none (the host's workdir, a GitHub
     /// thread's checkout).
     pub workspace: Option<SessionWorkspace>,
+    /// What became of the workspace: pushed, its pull request, removed.
+    pub delivery: Delivery,
     pub agent_session_id: Option<String>,
     pub active: bool,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
     pub total_cost_usd: f64,
+}
+
+/// What became of a session's workspace (all `None` until it happens).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// When its branch was last pushed (ms).
+    pub pushed_at: Option<i64>,
+    /// The pull request `/pr` opened for its branch.
+    pub pr_number: Option<i64>,
+    pub pr_url: Option<String>,
+    /// When the workspace was removed from its host (ms).
+    pub workspace_removed_at: Option<i64>,
 }
 
 /// A session with its turn counts, for listings.
@@ -46,6 +60,7 @@ pub struct SessionSummary {
 }
 
 const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.workspace, \
+                       s.pushed_at, s.pr_number, s.pr_url, s.workspace_removed_at, \
                        s.agent_session_id, s.active, s.created_by, s.created_at, s.updated_at, s.total_cost_usd";
 
 const COUNTS: &str = "(SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turns, \
@@ -69,6 +84,12 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
             .map(|json| serde_json::from_str(&json))
             .transpose()
             .context("unreadable session workspace")?,
+        delivery: Delivery {
+            pushed_at: col(row, "pushed_at")?,
+            pr_number: col(row, "pr_number")?,
+            pr_url: col(row, "pr_url")?,
+            workspace_removed_at: col(row, "workspace_removed_at")?,
+        },
         agent_session_id: col(row, "agent_session_id")?,
         active: bool_col(row, "active")?,
         created_by: col(row, "created_by")?,
@@ -231,6 +252,7 @@ pub async fn create_session(conn: &mut AnyConnection, new: NewSession<'_>) -> Re
         agent: new.agent.to_owned(),
         workdir: new.workdir.to_owned(),
         workspace: new.workspace.cloned(),
+        delivery: Delivery::default(),
         agent_session_id: None,
         active: true,
         created_by: new.created_by.to_owned(),
