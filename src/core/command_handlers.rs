@@ -52,6 +52,7 @@ pub(super) async fn run(
             replies::sessions(&list, now_ms())
         }
         Command::Projects => replies::projects(&core.projects, &event.thread),
+        Command::PullRequest => super::delivery::pull_request(core, event).await?,
         Command::New { target, host } => {
             new_session(core, event, target.as_deref(), host.as_deref()).await?
         }

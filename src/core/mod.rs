@@ -10,6 +10,7 @@
 pub mod access;
 pub mod claims;
 pub mod command_handlers;
+mod delivery;
 pub mod incoming_files;
 pub mod placement;
 pub mod policy;

@@ -106,6 +106,21 @@ pub trait Policy: Send + Sync + 'static {
         Box::pin(async move { anyhow::bail!("{repo} is not a repository on {}", self.platform()) })
     }
 
+    /// Opens a pull request of `repo` from `branch` into `base`, or finds the one already open
+    /// from that branch: the platform that hosts repositories (GitHub) does it.
+    fn open_pull_request<'a>(
+        &'a self,
+        request: &'a PullRequestAsk,
+    ) -> BoxFuture<'a, Result<OpenedPullRequest>> {
+        Box::pin(async move {
+            anyhow::bail!(
+                "{} has no pull requests on {}",
+                request.repo,
+                self.platform()
+            )
+        })
+    }
+
     /// How often a turn's progress message may be refreshed: the platform's limit on edits to
     /// one chat. One a second by default, which is Telegram's ("about one message a second" in a
     /// chat), Slack's (one a second in a channel), Discord's (five edits per five seconds in a
@@ -124,6 +139,26 @@ pub struct RepositoryAccess {
     pub default_branch: String,
     /// Given to git for the fetch and the push only (`runner::git`).
     pub token: Secret,
+}
+
+/// A pull request to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestAsk {
+    /// `owner/repo`.
+    pub repo: String,
+    pub branch: String,
+    pub base: String,
+    pub title: String,
+    pub body: String,
+}
+
+/// The pull request of a branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedPullRequest {
+    pub number: u64,
+    pub url: String,
+    /// Opened now; `false`: it was open already.
+    pub created: bool,
 }
 
 /// What the agent gets for a prompt.

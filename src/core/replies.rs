@@ -718,6 +718,73 @@ fn disk(kib: u64) -> String {
     }
 }
 
+/// A branch's pull request, as `/pr` tells it.
+pub struct PullRequestView<'a> {
+    pub number: u64,
+    pub url: &'a str,
+    pub created: bool,
+}
+
+pub fn pr_opened(branch: &str, pr: &PullRequestView<'_>, committed: bool) -> String {
+    let committed = if committed {
+        "Committed the uncommitted work and pushed"
+    } else {
+        "Pushed"
+    };
+    if pr.created {
+        format!(
+            "🔀 {committed} `{branch}` and opened pull request #{}: {}",
+            pr.number, pr.url
+        )
+    } else {
+        format!(
+            "🔀 {committed} `{branch}`; its pull request #{} is updated: {}",
+            pr.number, pr.url
+        )
+    }
+}
+
+pub fn pr_pushed_without_pull_request(branch: &str, reason: &str) -> String {
+    format!(
+        "⚠️ Pushed `{branch}`, but the pull request could not be opened: {}. Send the command \
+         again to retry.",
+        esc(reason)
+    )
+}
+
+pub fn pr_nothing(branch: &str) -> String {
+    format!("Nothing to open a pull request with: `{branch}` has no changes of its own yet.")
+}
+
+pub fn pr_needs_project(spelling: &Spelling) -> String {
+    format!(
+        "This session works on no project, so there is no branch to push. Start one with `{}` \
+         (see `{}`).",
+        spelling.command("new PROJECT"),
+        spelling.command("projects")
+    )
+}
+
+pub fn pr_needs_github(project: &str) -> String {
+    format!(
+        "{} is fetched by URL; pull requests are opened for projects on the GitHub App \
+         (`repo = \"owner/repo\"`).",
+        esc(project)
+    )
+}
+
+pub fn pr_while_running(spelling: &Spelling) -> String {
+    format!(
+        "A turn is running: the agent may be half-way through. Send it again when the turn \
+         has ended, or `{}` it.",
+        spelling.command("stop")
+    )
+}
+
+pub fn pr_failed(reason: &str) -> String {
+    format!("❌ Could not push the branch: {}", esc(reason))
+}
+
 /// Why `/new` could not place a session.
 pub fn unplaced(unplaced: &Unplaced) -> String {
     let list = |names: &[String]| {

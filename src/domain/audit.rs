@@ -19,6 +19,9 @@ pub enum AuditAction {
     SignInRefused,
     /// A web console request that did not come from the console's own pages.
     ForgeryRefused,
+    /// A session's branch pushed by `/pr` (who asked, the commit made for them, the pull
+    /// request).
+    BranchPushed,
 }
 
 impl AuditAction {
@@ -30,6 +33,7 @@ impl AuditAction {
             AuditAction::WebhookRejected => "webhook_rejected",
             AuditAction::SignInRefused => "sign-in refused",
             AuditAction::ForgeryRefused => "forgery refused",
+            AuditAction::BranchPushed => "branch_pushed",
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum Command {
     Sessions,
     /// List the configured projects.
     Projects,
+    /// Commit what is uncommitted in the session's worktree, push its branch, and open its pull
+    /// request (or say the open one is updated).
+    PullRequest,
     /// Capture the host's display, or with a URL, a web page as the host sees it.
     Screenshot { url: Option<String> },
     /// Show the commands.
@@ -72,6 +75,11 @@ pub const COMMANDS: &[CommandHelp] = &[
         summary: "List the projects (repositories) sessions can work on",
     },
     CommandHelp {
+        name: "pr",
+        args: "",
+        summary: "Commit and push this session's branch, and open its pull request (or update it)",
+    },
+    CommandHelp {
         name: "screenshot",
         args: "[url]",
         summary: "Capture the host's display, or a web page (http/https) as the host sees it",
@@ -103,10 +111,11 @@ impl CommandHelp {
     }
 
     /// Whether `platform` has this command. GitHub has no `screenshot` (a comment cannot show
-    /// the host's display) and no `projects` (its thread is in a repository already), and a
-    /// request that starts with either word is the agent's.
+    /// the host's display), no `projects` (its thread is in a repository already) and no `pr`
+    /// (a pull request's session pushes to it), and a request that starts with one of those
+    /// words is the agent's.
     pub fn offered_on(&self, platform: Platform) -> bool {
-        !(platform == Platform::GitHub && matches!(self.name, "screenshot" | "projects"))
+        !(platform == Platform::GitHub && matches!(self.name, "screenshot" | "projects" | "pr"))
     }
 }
 
@@ -159,6 +168,7 @@ impl Command {
             Command::Stop { .. } => "stop",
             Command::Sessions => "sessions",
             Command::Projects => "projects",
+            Command::PullRequest => "pr",
             Command::Screenshot { .. } => "screenshot",
             Command::Help => "help",
         }
@@ -189,6 +199,7 @@ pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
         ("stop", [all]) if all.eq_ignore_ascii_case("all") => Ok(Command::Stop { all: true }),
         ("sessions", []) => Ok(Command::Sessions),
         ("projects", []) => Ok(Command::Projects),
+        ("pr", []) => Ok(Command::PullRequest),
         ("screenshot", []) => Ok(Command::Screenshot { url: None }),
         ("screenshot", [url]) if is_web_url(url) => Ok(Command::Screenshot {
             url: Some((*url).to_owned()),
@@ -241,6 +252,7 @@ mod tests {
             ("stop", "ALL", Command::Stop { all: true }),
             ("sessions", "", Command::Sessions),
             ("Projects", " ", Command::Projects),
+            ("pr", "", Command::PullRequest),
             ("screenshot", "", Command::Screenshot { url: None }),
             (
                 "screenshot",

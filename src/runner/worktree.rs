@@ -123,6 +123,95 @@ echo "created $created""#,
     })
 }
 
+/// Who a commit made for someone is by: the person as author, Switchboard as committer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitAs {
+    pub author_name: String,
+    pub author_email: String,
+    /// The commit message (any text: it reaches git on stdin, never through the shell).
+    pub message: String,
+}
+
+/// The committer of every commit Switchboard makes.
+const COMMITTER: (&str, &str) = ("Switchboard", "switchboard@users.noreply.github.com");
+
+/// What pushing a session's branch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// The branch's commit now.
+    pub head: String,
+    /// Whether uncommitted work was committed first.
+    pub committed: bool,
+    /// Commits on the branch after the commit the session started from.
+    pub ahead: u64,
+}
+
+/// Commits what is uncommitted in the worktree at `dir` (as `commit` says), then pushes its
+/// branch to `url` with `token` — unless it has no commits of its own, when nothing is pushed
+/// (`ahead` 0). Pushing a branch that is already there is a no-op, so a repeated call after a
+/// crash pushes nothing twice.
+pub async fn push_branch(
+    host: &dyn Transport,
+    dir: &str,
+    branch: &str,
+    url: &str,
+    commit: &CommitAs,
+    token: &Secret,
+) -> Result<Pushed, GitError> {
+    let one_line = |text: &str| text.replace(['\n', '\r', '\0'], " ");
+    let script = format!(
+        r#"{prelude}IFS= read -r sb_author_name
+IFS= read -r sb_author_email
+export GIT_TERMINAL_PROMPT=0
+[ -e .git ] || {{ echo "the session's workspace is not on the host (removed, or not made yet)" >&2; exit 5; }}
+committed=no
+if [ -n "$(git status --porcelain)" ]; then
+  git add -A
+  GIT_AUTHOR_NAME=$sb_author_name GIT_AUTHOR_EMAIL=$sb_author_email GIT_COMMITTER_NAME={committer_name} GIT_COMMITTER_EMAIL={committer_email} git -c core.hooksPath=/dev/null commit -q --no-verify -F -
+  committed=yes
+fi
+ahead=$(git rev-list --count {base}..HEAD)
+echo "head $(git rev-parse HEAD)"
+echo "committed $committed"
+echo "ahead $ahead"
+[ "$ahead" -gt 0 ] || exit 0
+if ! out=$(gitc push -q {url} {refspec} 2>&1 < /dev/null); then
+  printf '%s
+' "$out" | tail -n 5 >&2; exit 1
+fi"#,
+        prelude = prelude(dir, url),
+        committer_name = quote(COMMITTER.0),
+        committer_email = quote(COMMITTER.1),
+        base = quote(&base_ref(branch)),
+        url = quote(url),
+        refspec = quote(&format!("HEAD:refs/heads/{branch}")),
+    );
+    let mut input = stdin(token);
+    input.extend_from_slice(
+        format!(
+            "{}\n{}\n{}",
+            one_line(&commit.author_name),
+            one_line(&commit.author_email),
+            commit.message.replace('\0', "")
+        )
+        .as_bytes(),
+    );
+    let out = host.exec(&script, &input).await?;
+    if !out.success() {
+        return Err(GitError::Failed(format!(
+            "pushing {branch} failed: {}",
+            out.stderr_text()
+        )));
+    }
+    let text = out.stdout_text();
+    let field = |name: &str| reported(&text, name);
+    Ok(Pushed {
+        head: field("head ").ok_or_else(|| GitError::Failed(format!("no head in {text:?}")))?,
+        committed: field("committed ").as_deref() == Some("yes"),
+        ahead: field("ahead ").and_then(|n| n.parse().ok()).unwrap_or(0),
+    })
+}
+
 /// What `/status` shows of a session's directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkspaceState {
@@ -303,6 +392,54 @@ mod tests {
             .unwrap();
         assert_eq!(gone, WorkspaceState::default());
         let branches = git(Path::new(&clone), &["branch", "--format=%(refname:short)"]);
+        assert_eq!(branches, "switchboard/aaa\nswitchboard/bbb");
+
+        // Pushing: the uncommitted work is committed as the person, then the branch is pushed;
+        // again, nothing new happens; a session with no work of its own pushes nothing.
+        let by = CommitAs {
+            author_name: "Alice\nEvil: x".into(),
+            author_email: "1001@telegram.invalid".into(),
+            message: "Add mine\n\n$(touch pwned) `x` 'q'\n".into(),
+        };
+        let pushed = push_branch(&host, &dir_one, &one.branch, &url, &by, &token)
+            .await
+            .unwrap();
+        assert_eq!((pushed.committed, pushed.ahead), (true, 2));
+        assert_eq!(
+            git(&origin, &["rev-parse", "switchboard/aaa"]),
+            pushed.head,
+            "the branch is on the remote"
+        );
+        assert_eq!(
+            git(
+                &origin,
+                &["log", "-1", "--format=%an <%ae>|%cn|%B", "switchboard/aaa"]
+            ),
+            "Alice Evil: x <1001@telegram.invalid>|Switchboard|Add mine\n\n$(touch pwned) `x` 'q'"
+        );
+        assert!(!ws("one").join("pwned").exists());
+        let again = push_branch(&host, &dir_one, &one.branch, &url, &by, &token)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.committed, again.ahead, again.head),
+            (false, 2, pushed.head)
+        );
+        let idle = push_branch(&host, &dir_two, &two.branch, &url, &by, &token).await;
+        // setup.count is the only change there: committed, and so one commit ahead.
+        assert_eq!(idle.unwrap().ahead, 1);
+        let gone = push_branch(
+            &host,
+            &ws("none").display().to_string(),
+            "switchboard/x",
+            &url,
+            &by,
+            &token,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(gone.contains("not on the host"), "{gone}");
         assert_eq!(branches, "switchboard/aaa\nswitchboard/bbb");
 
         // A failing setup says so with its output, and runs again on the next turn.

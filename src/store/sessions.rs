@@ -177,6 +177,26 @@ impl Store {
         Ok(())
     }
 
+    /// Records that the session's branch was pushed at `at`, and its pull request.
+    pub async fn record_delivery(
+        &self,
+        id: &SessionId,
+        at: i64,
+        pull_request: Option<(i64, &str)>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET pushed_at = $1, pr_number = COALESCE($2, pr_number), \
+             pr_url = COALESCE($3, pr_url), updated_at = $1 WHERE id = $4",
+        )
+        .bind(at)
+        .bind(pull_request.map(|(number, _)| number))
+        .bind(pull_request.map(|(_, url)| url))
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// A chat's sessions, newest first.
     pub async fn chat_sessions(
         &self,

@@ -15,6 +15,8 @@ use crate::support::harness::{AgentRun, GitHubSetup, Harness, Options, WAIT};
 on_both_databases!(
     two_topics_of_a_project_chat_work_at_once_in_worktrees_of_its_one_clone,
     new_with_owner_repo_at_branch_works_on_that_branch_and_keeps_the_token_off_the_host,
+    pr_pushes_the_branch_as_the_person_and_later_turns_update_its_one_pull_request,
+    a_bot_killed_between_push_and_pull_request_still_opens_exactly_one,
 );
 
 /// The private repository's files at its first commit.
@@ -270,5 +272,130 @@ async fn new_with_owner_repo_at_branch_works_on_that_branch_and_keeps_the_token_
         "There is no project or host named unknown. Projects: web. Hosts: local, remote."
     );
     assert_eq!(t.agent_runs().len(), 1, "neither ran anything");
+    t.tg.assert_all_read();
+}
+
+/// The only project's session, its first turn done: the harness, the repository and the turn's
+/// answer.
+async fn a_turn_on_the_only_project(db: Db) -> (Harness, FakeRepo, BotMessage) {
+    let mut t = prepare(db).await;
+    let repo = private_repo(gh(&t), "acme", "web");
+    add_config(&t, "\n[projects.web]\nrepo = \"acme/web\"\n");
+    t.start_bot().await;
+    t.say("add the feature\n@fake write feature.txt new");
+    t.next().await;
+    let answer = t.next().await;
+    t.next().await; // the patch
+    (t, repo, answer)
+}
+
+/// `/pr`: the uncommitted work is committed with the person who asked as author and pushed on
+/// the session's branch, and one pull request is opened from it into the default branch with a
+/// title from the first prompt; the audit says who asked. A later turn's `/pr` pushes again and
+/// says the same pull request is updated.
+async fn pr_pushes_the_branch_as_the_person_and_later_turns_update_its_one_pull_request(db: Db) {
+    let (t, repo, answer) = a_turn_on_the_only_project(db).await;
+    let gh = gh(&t);
+    t.say("/pr");
+    let reply = t.next().await.text;
+    assert!(
+        reply.starts_with("🔀 Committed the uncommitted work and pushed switchboard/")
+            && reply.contains(" and opened pull request #"),
+        "{reply}"
+    );
+    let prs = gh.pull_requests(&repo);
+    assert_eq!(prs.len(), 1, "{prs:#?}");
+    let pr = &prs[0];
+    assert!(pr.head_ref.starts_with("switchboard/"), "{pr:?}");
+    assert_eq!(
+        (pr.base_ref.as_str(), pr.title.as_str()),
+        ("main", "add the feature")
+    );
+    // The chat handle is shown, not a mention of a GitHub user.
+    assert!(
+        pr.body.contains("at the request of @\u{200b}alice.")
+            && pr.body.contains("- @\u{200b}alice: add the feature"),
+        "{}",
+        pr.body
+    );
+    assert!(reply.contains(&format!("#{}", pr.number)), "{reply}");
+
+    let bare = gh.bare_repo_path(&repo);
+    let pushed = git(
+        &bare,
+        &["log", "-1", "--format=%an|%ae|%cn|%s", &pr.head_ref],
+    );
+    let subject = answer.text.lines().next().expect("an answer");
+    assert_eq!(
+        pushed,
+        format!("alice|1001@telegram.invalid|Switchboard|{subject}")
+    );
+    let files = git(&bare, &["show", "--format=", "--name-only", &pr.head_ref]);
+    assert_eq!(files, "feature.txt");
+    t.wait_audit(|rows| {
+        rows.iter().any(|r| {
+            r.action == "branch_pushed"
+                && r.actor == "1001"
+                && r.detail
+                    .contains("committing the uncommitted work as 1001@telegram.invalid")
+                && r.detail.contains(&format!("pull request #{}", pr.number))
+        })
+    })
+    .await;
+
+    t.say("@fake write more.txt more\n@fake commit More\nand more");
+    t.next().await;
+    t.next().await;
+    t.next().await;
+    t.say("/pr");
+    let reply = t.next().await.text;
+    assert!(
+        reply.starts_with("🔀 Pushed switchboard/")
+            && reply.contains(&format!("its pull request #{} is updated", pr.number)),
+        "{reply}"
+    );
+    let prs = gh.pull_requests(&repo);
+    assert_eq!(prs.len(), 1, "still one pull request: {prs:#?}");
+    let head = gh.branch_sha(&repo, &pr.head_ref).expect("the branch");
+    assert_eq!(prs[0].head_sha, head, "the pull request follows its branch");
+    assert_eq!(git(&bare, &["log", "-1", "--format=%s", &head]), "More");
+    let run = &t.agent_runs()[1];
+    assert_eq!(git(&run.cwd, &["rev-parse", "HEAD"]), head);
+
+    t.say("/pr");
+    let again = t.next().await.text;
+    assert!(again.contains("is updated"), "{again}");
+    assert_eq!(gh.pull_requests(&repo).len(), 1);
+    t.tg.assert_all_read();
+}
+
+/// The bot dies (kill -9) after pushing the branch and before GitHub opened the pull request:
+/// the restarted bot handles the same `/pr` again and there is exactly one pull request.
+async fn a_bot_killed_between_push_and_pull_request_still_opens_exactly_one(db: Db) {
+    let (mut t, repo, _) = a_turn_on_the_only_project(db).await;
+    gh(&t).hold_pull_creations();
+    t.say("/pr");
+    let held = gh(&t)
+        .wait_for(WAIT, |gh| (gh.held_pull_creations() == 1).then_some(()))
+        .await;
+    assert!(held.is_some(), "the pull request was never asked for");
+    let branch = gh(&t)
+        .pushes()
+        .into_iter()
+        .find_map(|p| p.refname.strip_prefix("refs/heads/").map(str::to_owned))
+        .expect("the branch was pushed before the pull request was asked for");
+    t.kill_bot();
+    // The creation the dead bot asked for never reaches GitHub.
+    gh(&t).release_pull_creations(false);
+    assert!(gh(&t).pull_requests(&repo).is_empty());
+    t.start_bot().await;
+    let reply = t.next().await.text;
+    assert!(
+        reply.starts_with(&format!("🔀 Pushed {branch} and opened pull request #")),
+        "{reply}"
+    );
+    let prs = gh(&t).pull_requests(&repo);
+    assert_eq!(prs.len(), 1, "{prs:#?}");
+    assert_eq!(prs[0].head_ref, branch);
     t.tg.assert_all_read();
 }

@@ -26,7 +26,9 @@ use super::outlet::{COMMENT_ROOM, Target};
 use super::prompt::{self, InlineSpot, MentionContext, PastComment, PullRefs};
 use super::translate::{Context, Identity, Request, Trigger};
 use crate::config::{GitHubConfig, Secret};
-use crate::core::policy::{Ending, Policy, Prepared, RepositoryAccess};
+use crate::core::policy::{
+    Ending, OpenedPullRequest, Policy, Prepared, PullRequestAsk, RepositoryAccess,
+};
 use crate::core::replies;
 use crate::domain::admission::{Admission, Refusal};
 use crate::domain::command::Spelling;
@@ -440,6 +442,24 @@ impl Policy for GitHubPolicy {
         Box::pin(async move {
             let Credential::GitHubInstallation(installation) = *credential;
             Ok(self.client.installation_token(installation).await?)
+        })
+    }
+
+    fn open_pull_request<'a>(
+        &'a self,
+        ask: &'a PullRequestAsk,
+    ) -> BoxFuture<'a, Result<OpenedPullRequest>> {
+        Box::pin(async move {
+            let opened = self
+                .client
+                .open_pull_request(&ask.repo, &ask.branch, &ask.base, &ask.title, &ask.body)
+                .await
+                .with_context(|| format!("opening the pull request of {}", ask.branch))?;
+            Ok(OpenedPullRequest {
+                number: opened.number,
+                url: opened.html_url,
+                created: opened.created,
+            })
         })
     }
 

@@ -517,6 +517,27 @@ impl FakeGitHub {
             .extend(pattern.iter().copied());
     }
 
+    /// From now on each pull request creation waits at the door until the test lets it in or
+    /// refuses it (`release_pull_creations`).
+    pub fn hold_pull_creations(&self) {
+        self.shared().pull_gate.lock().unwrap().holding = true;
+    }
+
+    /// Pull request creations waiting at the door.
+    pub fn held_pull_creations(&self) -> usize {
+        self.shared().pull_gate.lock().unwrap().waiting.len()
+    }
+
+    /// Opens the door: the waiting creations go on (`let_in`) or are answered 502, as if they
+    /// never reached GitHub; later ones are served at once.
+    pub fn release_pull_creations(&self, let_in: bool) {
+        let mut gate = self.shared().pull_gate.lock().unwrap();
+        gate.holding = false;
+        for waiting in gate.waiting.drain(..) {
+            let _ = waiting.send(let_in);
+        }
+    }
+
     /// The next `n` pull request lists answer `[]`, as lists that ran just
     /// before another client's create landed would: a client that then
     /// creates meets GitHub's 422 `A pull request already exists`.

@@ -173,6 +173,21 @@ async fn prefetch(sh: &Arc<Shared>, repo: Option<&RepoPath>, number: u64) -> Opt
     .ok()
 }
 
+/// Waits while a test holds pull request creations; false: the test refused this one.
+async fn pass_pull_gate(sh: &Shared) -> bool {
+    let decided = {
+        let mut gate = sh.pull_gate.lock().unwrap_or_else(|e| e.into_inner());
+        if !gate.holding {
+            return true;
+        }
+        let (tell, decided) = tokio::sync::oneshot::channel();
+        gate.waiting.push(tell);
+        decided
+    };
+    sh.changed.notify_waiters();
+    decided.await.unwrap_or(false)
+}
+
 async fn rest(
     sh: &Arc<Shared>,
     method: &Method,
@@ -183,6 +198,11 @@ async fn rest(
     body: Bytes,
 ) -> Response {
     let cred = credential(sh, headers);
+    if matches!(route, Some((_, Op::CreatePull))) && !pass_pull_gate(sh).await {
+        let mut refused = Response::new(Body::from("fake GitHub: the creation was refused\n"));
+        *refused.status_mut() = StatusCode::BAD_GATEWAY;
+        return refused;
+    }
     let prefetched = match &route {
         Some((repo, op)) => match op.needs_diff() {
             Some(n) => prefetch(sh, repo.as_ref(), n).await,

@@ -72,7 +72,17 @@ pub(super) struct Shared {
     state: Mutex<State>,
     /// Woken after anything a test may wait for changed.
     pub changed: Notify,
+    /// Pull request creations a test holds at the door (`hold_pull_creations`).
+    pub pull_gate: std::sync::Mutex<PullGate>,
     _dir: TempDir,
+}
+
+/// While `holding`, each `POST /pulls` waits here before it is served: its sender is told
+/// `true` to go on, `false` to be answered 502 (as if GitHub never took it).
+#[derive(Default)]
+pub(super) struct PullGate {
+    pub holding: bool,
+    pub waiting: Vec<tokio::sync::oneshot::Sender<bool>>,
 }
 
 impl Shared {
@@ -102,6 +112,7 @@ impl Shared {
             clock,
             state: Mutex::new(state),
             changed: Notify::new(),
+            pull_gate: std::sync::Mutex::default(),
             _dir: dir,
         }
     }

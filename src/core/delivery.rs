@@ -1,0 +1,238 @@
+//! `/pr`: the session's work delivered as a branch and a pull request.
+//!
+//! What is uncommitted in the session's worktree is committed with the person who asked as its
+//! author (`Name <id@platform.invalid>`) and Switchboard as committer, the message taken from the
+//! agent's last answer; the branch is pushed with the GitHub App's installation token (on stdin,
+//! as every fetch is); then the pull request of the branch is opened, or the open one found.
+//! Every step is idempotent on the branch — a branch already pushed pushes nothing, and GitHub
+//! is asked for the branch's open pull request before one is created — so a bot killed between
+//! the push and the pull request, handling the same `/pr` again after its restart, ends with
+//! one pull request. Nothing is pushed while a turn runs: the agent may be half-way through.
+
+use anyhow::Result;
+
+use super::Core;
+use super::policy::{OpenedPullRequest, PullRequestAsk};
+use super::replies;
+use crate::domain::agent_event::AgentEvent;
+use crate::domain::audit::AuditAction;
+use crate::domain::ids::now_ms;
+use crate::domain::inbound::Inbound;
+use crate::domain::thread::Platform;
+use crate::domain::workspace::{ProjectWorktree, SessionWorkspace};
+use crate::runner::git::GitError;
+use crate::runner::worktree::{self, CommitAs};
+use crate::store::SessionRow;
+
+/// The longest first line of a commit message or a pull request title.
+const TITLE_CHARS: usize = 72;
+/// Prompts listed in a pull request's body.
+const BODY_PROMPTS: usize = 20;
+
+/// Handles `/pr` in `event`'s thread; returns the reply.
+pub async fn pull_request(core: &Core, event: &Inbound) -> Result<String> {
+    let spelling = core.spelling(event.platform());
+    let Some(session) = core.store.active_session(&event.thread).await? else {
+        return Ok(replies::no_session());
+    };
+    let Some(SessionWorkspace::Worktree(worktree)) = &session.workspace else {
+        return Ok(replies::pr_needs_project(&spelling));
+    };
+    if worktree.repo.contains("://") {
+        return Ok(replies::pr_needs_github(&worktree.project));
+    }
+    if core.store.running_turn(&session.id).await?.is_some() {
+        return Ok(replies::pr_while_running(&spelling));
+    }
+    let Some(host) = core.hosts.get(&session.host) else {
+        return Ok(replies::pr_failed(
+            "the session's host is no longer configured",
+        ));
+    };
+    let github = core.policy(Platform::GitHub)?;
+    let access = match github.repository(&worktree.repo).await {
+        Ok(access) => access,
+        Err(e) => return Ok(replies::pr_failed(&format!("{e:#}"))),
+    };
+    let turns = core.store.session_turns(&session.id).await?;
+    let commit = CommitAs {
+        // A chat handle (`@alice`) is a name here, not a mention.
+        author_name: event.author.display.trim_start_matches('@').to_owned(),
+        author_email: format!("{}@{}.invalid", event.author.id, event.platform()),
+        message: commit_message(core, &session, &turns).await?,
+    };
+    let pushed = match worktree::push_branch(
+        &*host.transport,
+        &session.workdir,
+        &worktree.branch,
+        &access.clone_url,
+        &commit,
+        &access.token,
+    )
+    .await
+    {
+        Ok(pushed) => pushed,
+        Err(GitError::Transport(e)) => return Ok(replies::pr_failed(&e.to_string())),
+        Err(GitError::Failed(reason)) => return Ok(replies::pr_failed(&reason)),
+    };
+    if pushed.ahead == 0 {
+        return Ok(replies::pr_nothing(&worktree.branch));
+    }
+    let ask = PullRequestAsk {
+        repo: worktree.repo.clone(),
+        branch: worktree.branch.clone(),
+        base: worktree
+            .base
+            .clone()
+            .unwrap_or_else(|| access.default_branch.clone()),
+        title: title(worktree, &turns),
+        body: body(event, &session, &turns),
+    };
+    let opened = github.open_pull_request(&ask).await;
+    let pr = opened.as_ref().ok();
+    core.store
+        .record_delivery(
+            &session.id,
+            now_ms(),
+            pr.map(|pr| (pr.number as i64, pr.url.as_str())),
+        )
+        .await?;
+    let detail = format!(
+        "session {} pushed {} at {} ({} commit(s) ahead of {}){}; {}",
+        session.id,
+        worktree.branch,
+        pushed.head,
+        pushed.ahead,
+        ask.base,
+        if pushed.committed {
+            format!(
+                ", committing the uncommitted work as {}",
+                commit.author_email
+            )
+        } else {
+            String::new()
+        },
+        match pr {
+            Some(pr) => format!("pull request #{} {}", pr.number, pr.url),
+            None => "no pull request".to_owned(),
+        }
+    );
+    core.store
+        .audit(
+            event.platform(),
+            &event.author.id,
+            &event.thread.key(),
+            AuditAction::BranchPushed,
+            &detail,
+        )
+        .await?;
+    Ok(match opened {
+        Ok(pr) => replies::pr_opened(&worktree.branch, &pr_view(&pr), pushed.committed),
+        Err(e) => replies::pr_pushed_without_pull_request(&worktree.branch, &format!("{e:#}")),
+    })
+}
+
+fn pr_view(pr: &OpenedPullRequest) -> replies::PullRequestView<'_> {
+    replies::PullRequestView {
+        number: pr.number,
+        url: &pr.url,
+        created: pr.created,
+    }
+}
+
+/// The commit message of the uncommitted work: the first line of the agent's last answer, the
+/// rest of it below; or a plain line when the agent said nothing.
+async fn commit_message(
+    core: &Core,
+    session: &SessionRow,
+    turns: &[crate::store::TurnRow],
+) -> Result<String> {
+    let mut answer = None;
+    if let Some(last) = turns.iter().rev().find(|t| t.finished_at.is_some()) {
+        answer = core
+            .store
+            .turn_events(&last.id)
+            .await?
+            .into_iter()
+            .rev()
+            .find_map(|row| match row.event {
+                AgentEvent::Text { text } if !text.trim().is_empty() => Some(text),
+                _ => None,
+            });
+    }
+    Ok(match answer {
+        Some(text) => {
+            let text = text.trim();
+            let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+            let subject = shorten(first.trim(), TITLE_CHARS);
+            if rest.trim().is_empty() && subject == first.trim() {
+                subject
+            } else {
+                format!("{subject}\n\n{text}")
+            }
+        }
+        None => format!("Work of Switchboard session {}", session.id.short()),
+    })
+}
+
+/// The pull request's title: the first line of the session's first prompt.
+fn title(worktree: &ProjectWorktree, turns: &[crate::store::TurnRow]) -> String {
+    turns
+        .first()
+        .and_then(|t| t.prompt.lines().find(|l| !l.trim().is_empty()))
+        .map(|line| shorten(line.trim(), TITLE_CHARS))
+        .unwrap_or_else(|| format!("Work on {} from Switchboard", worktree.project))
+}
+
+/// The pull request's body: where it came from, who asked, and the prompts that made it. A
+/// prompt's or a chat handle's `@name` would notify that GitHub user; it is shown without doing
+/// so.
+fn body(event: &Inbound, session: &SessionRow, turns: &[crate::store::TurnRow]) -> String {
+    let mut body = format!(
+        "Opened by Switchboard from {} thread `{}` (session `{}`) at the request of {}.\n\n",
+        event.platform(),
+        event.thread.key(),
+        session.id.short(),
+        unmentioned(&event.author.display)
+    );
+    if !turns.is_empty() {
+        body.push_str("## Prompts\n\n");
+        for turn in turns.iter().take(BODY_PROMPTS) {
+            let line = turn.prompt.lines().next().unwrap_or("").trim();
+            let line = unmentioned(&shorten(line, 200));
+            body.push_str(&format!("- {}: {line}\n", unmentioned(&turn.author_name)));
+        }
+        if turns.len() > BODY_PROMPTS {
+            body.push_str(&format!("- … and {} more\n", turns.len() - BODY_PROMPTS));
+        }
+    }
+    body
+}
+
+/// `text` with each `@` followed by a zero-width space: GitHub notifies nobody it names.
+fn unmentioned(text: &str) -> String {
+    text.replace('@', "@\u{200b}")
+}
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_one_short_line() {
+        assert_eq!(shorten("fix it", 72), "fix it");
+        let long = "x".repeat(100);
+        let short = shorten(&long, 72);
+        assert_eq!(short.chars().count(), 72);
+        assert!(short.ends_with('…'));
+    }
+}
