@@ -55,10 +55,11 @@ pub async fn pull_request(core: &Core, event: &Inbound) -> Result<String> {
         Err(e) => return Ok(replies::pr_failed(&format!("{e:#}"))),
     };
     let turns = core.store.session_turns(&session.id).await?;
+    let (author_name, author_email) =
+        commit_identity(event.platform(), &event.author.id, &event.author.display);
     let commit = CommitAs {
-        // A chat handle (`@alice`) is a name here, not a mention.
-        author_name: event.author.display.trim_start_matches('@').to_owned(),
-        author_email: format!("{}@{}.invalid", event.author.id, event.platform()),
+        author_name,
+        author_email,
         message: commit_message(core, &session, &turns).await?,
     };
     let pushed = match worktree::push_branch(
@@ -130,6 +131,36 @@ pub async fn pull_request(core: &Core, event: &Inbound) -> Result<String> {
         Ok(pr) => replies::pr_opened(&worktree.branch, &pr_view(&pr), pushed.committed),
         Err(e) => replies::pr_pushed_without_pull_request(&worktree.branch, &format!("{e:#}")),
     })
+}
+
+/// The git identity of a person of `platform`: their name (a chat handle without its `@`: a
+/// name here, not a mention) and `id@platform.invalid`, an address that reaches nobody.
+pub(super) fn commit_identity(platform: Platform, id: &str, display: &str) -> (String, String) {
+    let clean = |text: &str| -> String {
+        text.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    };
+    (
+        clean(display.trim_start_matches('@')),
+        clean(&format!("{id}@{platform}.invalid")),
+    )
+}
+
+/// The environment that makes the agent's own commits in a turn the prompting person's, with
+/// Switchboard as committer (git's variables win over the host's git config).
+pub(super) fn commit_env(platform: Platform, id: &str, display: &str) -> Vec<(String, String)> {
+    let (name, email) = commit_identity(platform, id, display);
+    let (committer, committer_email) = worktree::COMMITTER;
+    [
+        ("GIT_AUTHOR_NAME", name),
+        ("GIT_AUTHOR_EMAIL", email),
+        ("GIT_COMMITTER_NAME", committer.to_owned()),
+        ("GIT_COMMITTER_EMAIL", committer_email.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 fn pr_view(pr: &OpenedPullRequest) -> replies::PullRequestView<'_> {
@@ -226,6 +257,18 @@ fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_is_a_name_and_an_address_that_reaches_nobody() {
+        assert_eq!(
+            commit_identity(Platform::Telegram, "1001", "@alice"),
+            ("alice".to_owned(), "1001@telegram.invalid".to_owned())
+        );
+        assert_eq!(
+            commit_identity(Platform::Slack, "U1\n", "Ann\nEvil: x"),
+            ("Ann Evil: x".to_owned(), "U1 @slack.invalid".to_owned())
+        );
+    }
 
     #[test]
     fn titles_are_one_short_line() {

@@ -29,6 +29,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::Core;
+use super::delivery;
 use super::policy::Ending;
 use super::progress::{self, Progress};
 use super::replies;
@@ -521,9 +522,15 @@ async fn launch(
     workdir: &str,
     baseline: Option<Tracked<'_>>,
 ) -> std::result::Result<Option<Baseline>, Outcome> {
-    let invocation = core
+    let mut invocation = core
         .claude
         .invocation(host.claude(), session.agent_session_id.as_deref());
+    // The agent's commits are the prompting person's.
+    invocation.env.extend(delivery::commit_env(
+        session.thread.platform,
+        &turn.author_id,
+        &turn.author_name,
+    ));
     let spec = LaunchSpec {
         files,
         workdir,

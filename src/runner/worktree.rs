@@ -133,7 +133,7 @@ pub struct CommitAs {
 }
 
 /// The committer of every commit Switchboard makes.
-const COMMITTER: (&str, &str) = ("Switchboard", "switchboard@users.noreply.github.com");
+pub const COMMITTER: (&str, &str) = ("Switchboard", "switchboard@users.noreply.github.com");
 
 /// What pushing a session's branch did.
 #[derive(Debug, Clone, PartialEq, Eq)]

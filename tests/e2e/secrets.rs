@@ -241,13 +241,27 @@ fn assert_clean(
         .iter()
         .filter_map(|e| e.split_once('=').map(|(name, _)| name))
         .collect();
+    // Besides the basics and the configured: who its commits are by (the prompting person).
+    const COMMIT_IDENTITY: [&str; 4] = [
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+    ];
     for name in &names {
         assert!(
-            BASICS.contains(name) || configured.contains(name) || *name == "PWD",
+            BASICS.contains(name)
+                || configured.contains(name)
+                || COMMIT_IDENTITY.contains(name)
+                || *name == "PWD",
             "the agent got {name}; its environment: {names:?}"
         );
     }
-    for name in configured.iter().chain(&["PATH", "HOME"]) {
+    for name in configured
+        .iter()
+        .chain(&["PATH", "HOME"])
+        .chain(&COMMIT_IDENTITY)
+    {
         assert!(names.contains(name), "the agent lacks {name}: {names:?}");
     }
     let key = secrets.iter().find(|s| s.name == AGENT_KEY).unwrap();

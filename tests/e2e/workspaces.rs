@@ -358,7 +358,11 @@ async fn pr_pushes_the_branch_as_the_person_and_later_turns_update_its_one_pull_
     assert_eq!(prs.len(), 1, "still one pull request: {prs:#?}");
     let head = gh.branch_sha(&repo, &pr.head_ref).expect("the branch");
     assert_eq!(prs[0].head_sha, head, "the pull request follows its branch");
-    assert_eq!(git(&bare, &["log", "-1", "--format=%s", &head]), "More");
+    // The agent's own commit is the prompting person's too.
+    assert_eq!(
+        git(&bare, &["log", "-1", "--format=%s|%an|%ae|%cn", &head]),
+        "More|alice|1001@telegram.invalid|Switchboard"
+    );
     let run = &t.agent_runs()[1];
     assert_eq!(git(&run.cwd, &["rev-parse", "HEAD"]), head);
 
