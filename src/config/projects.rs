@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::agents::{CLAUDE, PermissionMode, validate_env};
 use crate::domain::project::Project;
 use crate::domain::thread::Platform;
+use crate::domain::workspace::OpenPr;
 
 /// Longest project name.
 const MAX_NAME: usize = 40;
@@ -42,6 +43,10 @@ pub struct ProjectConfig {
     /// A command run once in each new workspace, e.g. `npm ci`. Default: none.
     #[serde(default)]
     pub setup: Option<String>,
+    /// `on_request` (`/pr`) or `always`: also after every turn that changed files. Default
+    /// `on_request`.
+    #[serde(default)]
+    pub open_pr: OpenPr,
     /// The agent of the project's sessions. Default: `defaults.agent`.
     #[serde(default)]
     pub agent: Option<String>,
@@ -136,6 +141,7 @@ impl ProjectConfig {
             default_branch: self.default_branch.clone(),
             hosts,
             setup: self.setup.clone(),
+            open_pr: self.open_pr,
             default_for: self
                 .claims()
                 .map(|(platform, chat, _)| (platform, chat))

@@ -44,6 +44,31 @@ pub async fn pull_request(core: &Core, event: &Inbound) -> Result<String> {
     if core.store.running_turn(&session.id).await?.is_some() {
         return Ok(replies::pr_while_running(&spelling));
     }
+    let person = Person {
+        platform: event.platform(),
+        id: &event.author.id,
+        display: &event.author.display,
+    };
+    deliver(core, &session, worktree, &person, None).await
+}
+
+/// Who asked for a delivery: its commit's author.
+pub(super) struct Person<'a> {
+    pub platform: Platform,
+    pub id: &'a str,
+    pub display: &'a str,
+}
+
+/// Commits, pushes and opens the pull request of `session`'s `worktree` for `person`; the
+/// commit message is `answer`'s (the turn that just ended, for `open_pr = "always"`) or the last
+/// answer's. Returns what to tell the thread.
+pub(super) async fn deliver(
+    core: &Core,
+    session: &SessionRow,
+    worktree: &ProjectWorktree,
+    person: &Person<'_>,
+    answer: Option<&str>,
+) -> Result<String> {
     let Some(host) = core.hosts.get(&session.host) else {
         return Ok(replies::pr_failed(
             "the session's host is no longer configured",
@@ -55,12 +80,15 @@ pub async fn pull_request(core: &Core, event: &Inbound) -> Result<String> {
         Err(e) => return Ok(replies::pr_failed(&format!("{e:#}"))),
     };
     let turns = core.store.session_turns(&session.id).await?;
-    let (author_name, author_email) =
-        commit_identity(event.platform(), &event.author.id, &event.author.display);
+    let (author_name, author_email) = commit_identity(person.platform, person.id, person.display);
+    let message = match answer {
+        Some(answer) => message_of(answer),
+        None => commit_message(core, session, &turns).await?,
+    };
     let commit = CommitAs {
         author_name,
         author_email,
-        message: commit_message(core, &session, &turns).await?,
+        message,
     };
     let pushed = match worktree::push_branch(
         &*host.transport,
@@ -87,7 +115,7 @@ pub async fn pull_request(core: &Core, event: &Inbound) -> Result<String> {
             .clone()
             .unwrap_or_else(|| access.default_branch.clone()),
         title: title(worktree, &turns),
-        body: body(event, &session, &turns),
+        body: body(session, person, &turns),
     };
     let opened = github.open_pull_request(&ask).await;
     let pr = opened.as_ref().ok();
@@ -120,9 +148,9 @@ pub async fn pull_request(core: &Core, event: &Inbound) -> Result<String> {
     );
     core.store
         .audit(
-            event.platform(),
-            &event.author.id,
-            &event.thread.key(),
+            person.platform,
+            person.id,
+            &session.thread.key(),
             AuditAction::BranchPushed,
             &detail,
         )
@@ -192,18 +220,22 @@ async fn commit_message(
             });
     }
     Ok(match answer {
-        Some(text) => {
-            let text = text.trim();
-            let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
-            let subject = shorten(first.trim(), TITLE_CHARS);
-            if rest.trim().is_empty() && subject == first.trim() {
-                subject
-            } else {
-                format!("{subject}\n\n{text}")
-            }
-        }
+        Some(text) => message_of(&text),
         None => format!("Work of Switchboard session {}", session.id.short()),
     })
+}
+
+/// A commit message from an answer: its first line (shortened) as the subject, the whole
+/// answer below when there is more.
+fn message_of(answer: &str) -> String {
+    let text = answer.trim();
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let subject = shorten(first.trim(), TITLE_CHARS);
+    if rest.trim().is_empty() && subject == first.trim() {
+        subject
+    } else {
+        format!("{subject}\n\n{text}")
+    }
 }
 
 /// The pull request's title: the first line of the session's first prompt.
@@ -218,13 +250,13 @@ fn title(worktree: &ProjectWorktree, turns: &[crate::store::TurnRow]) -> String 
 /// The pull request's body: where it came from, who asked, and the prompts that made it. A
 /// prompt's or a chat handle's `@name` would notify that GitHub user; it is shown without doing
 /// so.
-fn body(event: &Inbound, session: &SessionRow, turns: &[crate::store::TurnRow]) -> String {
+fn body(session: &SessionRow, person: &Person<'_>, turns: &[crate::store::TurnRow]) -> String {
     let mut body = format!(
         "Opened by Switchboard from {} thread `{}` (session `{}`) at the request of {}.\n\n",
-        event.platform(),
-        event.thread.key(),
+        session.thread.platform,
+        session.thread.key(),
         session.id.short(),
-        unmentioned(&event.author.display)
+        unmentioned(person.display)
     );
     if !turns.is_empty() {
         body.push_str("## Prompts\n\n");

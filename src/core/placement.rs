@@ -14,7 +14,9 @@ use super::Core;
 use crate::domain::ids::SessionId;
 use crate::domain::project::Project;
 use crate::domain::thread::{Platform, ThreadRef};
-use crate::domain::workspace::{ProjectWorktree, SessionWorkspace, project_dir, session_dir};
+use crate::domain::workspace::{
+    OpenPr, ProjectWorktree, SessionWorkspace, project_dir, session_dir,
+};
 
 /// What a new session was asked to be: `/new`'s words, or nothing for a first prompt.
 #[derive(Debug, Clone, Copy, Default)]
@@ -119,25 +121,33 @@ pub fn place(
             Some(session_dir(None, id.as_str())),
         ),
         Some(repo) => {
-            let (key, name, repo, base, setup) = match repo {
+            let branch = format!("{}{}", core.workspaces.branch_prefix, id.tag());
+            let (key, worktree) = match repo {
                 Repo::Project(p, base) => (
                     p.name.clone(),
-                    p.name.clone(),
-                    p.repo.clone(),
-                    base.or_else(|| p.default_branch.clone()),
-                    p.setup.clone(),
+                    ProjectWorktree {
+                        project: p.name.clone(),
+                        repo: p.repo.clone(),
+                        base: base.or_else(|| p.default_branch.clone()),
+                        branch,
+                        clone_dir: format!("{}/clone", project_dir(&p.name)),
+                        setup: p.setup.clone(),
+                        open_pr: p.open_pr,
+                    },
                 ),
                 Repo::Adhoc(repo, base) => {
-                    (format!("github/{repo}"), repo.clone(), repo, base, None)
+                    let key = format!("github/{repo}");
+                    let worktree = ProjectWorktree {
+                        project: repo.clone(),
+                        repo,
+                        base,
+                        branch,
+                        clone_dir: format!("{}/clone", project_dir(&key)),
+                        setup: None,
+                        open_pr: OpenPr::OnRequest,
+                    };
+                    (key, worktree)
                 }
-            };
-            let worktree = ProjectWorktree {
-                project: name,
-                repo,
-                base,
-                branch: format!("{}{}", core.workspaces.branch_prefix, id.tag()),
-                clone_dir: format!("{}/clone", project_dir(&key)),
-                setup,
             };
             (
                 Some(SessionWorkspace::Worktree(worktree)),

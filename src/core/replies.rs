@@ -1209,6 +1209,7 @@ mod tests {
             default_branch: Some("main".into()),
             hosts: vec!["devbox".into(), "local".into()],
             setup: None,
+            open_pr: Default::default(),
             default_for: vec![(Platform::Telegram, "-100".into())],
         };
         let docs = Project {
@@ -1217,6 +1218,7 @@ mod tests {
             default_branch: None,
             hosts: vec!["local".into()],
             setup: None,
+            open_pr: Default::default(),
             default_for: vec![(Platform::Slack, "-100".into())],
         };
         assert_eq!(

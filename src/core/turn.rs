@@ -43,7 +43,7 @@ use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::{Budget, Outcome};
 use crate::domain::thread::Platform;
 use crate::domain::turn::TurnState;
-use crate::domain::workspace::{ProjectWorktree, SessionWorkspace, Workspace};
+use crate::domain::workspace::{OpenPr, ProjectWorktree, SessionWorkspace, Workspace};
 use crate::reviews::{self, tests_run};
 use crate::runner::capture::{self, svg};
 use crate::runner::changes::{self, Changes, ChangesError, Tracked};
@@ -193,6 +193,12 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     }
     if let Outcome::Success { .. } = &outcome {
         notes.extend(push_workspace(core, &host, &turn).await);
+        if changes
+            .as_ref()
+            .is_some_and(|c| c.files > 0 || c.commits > 0)
+        {
+            notes.extend(open_pr_always(core, &session, &turn, result.as_ref()).await);
+        }
     }
     finish_with(
         core,
@@ -470,6 +476,35 @@ async fn prepare_worktree(
     .map_err(git_outcome)?;
     tracing::info!(session = %session.id, head = %ready.head, created = ready.created, "the session's worktree is ready");
     Ok(())
+}
+
+/// For a project with `open_pr = "always"`: the turn that changed files delivers them as `/pr`
+/// would, for the person who prompted it; returns the line the answer ends with.
+async fn open_pr_always(
+    core: &Core,
+    session: &SessionRow,
+    turn: &TurnRow,
+    result: Option<&AgentResult>,
+) -> Option<String> {
+    let Some(SessionWorkspace::Worktree(worktree)) = &session.workspace else {
+        return None;
+    };
+    if worktree.open_pr != OpenPr::Always || worktree.repo.contains("://") {
+        return None;
+    }
+    let person = delivery::Person {
+        platform: session.thread.platform,
+        id: &turn.author_id,
+        display: &turn.author_name,
+    };
+    let answer = result.and_then(|r| r.text.as_deref());
+    match delivery::deliver(core, session, worktree, &person, answer).await {
+        Ok(line) => Some(line),
+        Err(e) => {
+            tracing::warn!(turn = %turn.id, "delivering the turn's work failed: {e:#}");
+            Some(replies::pr_failed(&format!("{e:#}")))
+        }
+    }
 }
 
 /// How a failed preparation of a workspace ends its turn.

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::thread::{Platform, ThreadRef};
+use super::workspace::OpenPr;
 
 /// One configured project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,6 +23,9 @@ pub struct Project {
     /// A command run once in each new workspace of the project (`npm ci`); not listed.
     #[serde(skip)]
     pub setup: Option<String>,
+    /// When its sessions open their pull request.
+    #[serde(skip)]
+    pub open_pr: OpenPr,
     /// The chats (Telegram chat ids, Slack and Discord channel ids) whose threads default to
     /// this project.
     #[serde(skip)]
@@ -49,6 +53,7 @@ mod tests {
             default_branch: None,
             hosts: vec!["local".into()],
             setup: None,
+            open_pr: OpenPr::OnRequest,
             default_for: vec![(Platform::Telegram, "-100".into())],
         };
         let thread = |platform, chat: &str| ThreadRef {

@@ -108,6 +108,20 @@ pub struct ProjectWorktree {
     pub clone_dir: String,
     /// A command run once in the new worktree before its first turn (`npm ci`), from the config.
     pub setup: Option<String>,
+    /// When the branch is pushed and its pull request opened.
+    #[serde(default)]
+    pub open_pr: OpenPr,
+}
+
+/// When a project's sessions deliver their work as a pull request (`[projects.NAME] open_pr`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenPr {
+    /// When someone asks (`/pr`).
+    #[default]
+    OnRequest,
+    /// After every turn that changed files, too.
+    Always,
 }
 
 impl ProjectWorktree {

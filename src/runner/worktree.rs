@@ -302,6 +302,7 @@ mod tests {
             branch: branch.into(),
             clone_dir: "projects/web/clone".into(),
             setup: setup.map(str::to_owned),
+            open_pr: Default::default(),
         }
     }
 
