@@ -10,13 +10,16 @@
 //! A panic while driving a turn is caught and handled like an internal error (logged, retried
 //! after a pause), and a worker's entry in the map is a drop guard: however a worker ends, the
 //! next `kick` finds no stale entry and starts a new one.
+//!
+//! Work on a session that must not overlap its turns — removing its idle workspace
+//! ([`cleanup`](super::cleanup)) — runs as the session's worker too ([`Core::in_idle_worker`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anyhow::anyhow;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::Core;
 use crate::domain::ids::SessionId;
@@ -67,14 +70,53 @@ impl Core {
         {
             return;
         }
-        let (wake, sleep) = mpsc::unbounded_channel();
+        let (entry, wakes) = self.enter(&mut live, session);
+        tokio::spawn(run_worker(entry, wakes));
+    }
+
+    /// Runs `job` as `session`'s worker, before its queue, when the session has no worker: a
+    /// session's turns start only in its worker, so none starts while `job` runs, and one
+    /// queued meanwhile runs right after it. `None` when the session has a worker (it is busy);
+    /// otherwise the job's result arrives on the receiver (a panic as an error).
+    pub(super) fn in_idle_worker<T, F>(
+        self: &Arc<Self>,
+        session: &SessionId,
+        job: F,
+    ) -> Option<oneshot::Receiver<anyhow::Result<T>>>
+    where
+        T: Send + 'static,
+        F: Future<Output = anyhow::Result<T>> + Send + 'static,
+    {
+        let mut live = self.workers.live();
+        if live.contains_key(session) {
+            return None;
+        }
+        let (entry, wakes) = self.enter(&mut live, session.clone());
+        let (done, result) = oneshot::channel();
+        tokio::spawn(async move {
+            let outcome = panics::catch_async(job)
+                .await
+                .unwrap_or_else(|panic| Err(anyhow!("it panicked: {panic}")));
+            let _ = done.send(outcome);
+            run_worker(entry, wakes).await;
+        });
+        Some(result)
+    }
+
+    /// Puts a new worker for `session` in the map: its entry, and where its wake-ups arrive.
+    fn enter(
+        self: &Arc<Self>,
+        live: &mut HashMap<SessionId, mpsc::UnboundedSender<()>>,
+        session: SessionId,
+    ) -> (Entry, mpsc::UnboundedReceiver<()>) {
+        let (wake, wakes) = mpsc::unbounded_channel();
         live.insert(session.clone(), wake.clone());
         let entry = Entry {
             core: self.clone(),
             session,
             wake,
         };
-        tokio::spawn(run_worker(entry, sleep));
+        (entry, wakes)
     }
 }
 

@@ -19,6 +19,8 @@ pub enum AuditAction {
     SignInRefused,
     /// A web console request that did not come from the console's own pages.
     ForgeryRefused,
+    /// An idle session's workspace removed from its host (the clean-up).
+    WorkspaceRemoved,
 }
 
 impl AuditAction {
@@ -30,6 +32,7 @@ impl AuditAction {
             AuditAction::WebhookRejected => "webhook_rejected",
             AuditAction::SignInRefused => "sign-in refused",
             AuditAction::ForgeryRefused => "forgery refused",
+            AuditAction::WorkspaceRemoved => "workspace_removed",
         }
     }
 }
@@ -53,6 +56,7 @@ mod tests {
             (AuditAction::WebhookRejected, "webhook_rejected"),
             (AuditAction::SignInRefused, "sign-in refused"),
             (AuditAction::ForgeryRefused, "forgery refused"),
+            (AuditAction::WorkspaceRemoved, "workspace_removed"),
         ];
         for (action, text) in stored {
             assert_eq!(action.as_str(), text);
