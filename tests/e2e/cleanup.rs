@@ -65,7 +65,7 @@ fn say(t: &Harness, group: &FakeChat, topic: i32, text: &str) {
 /// and ends. `idle`'s worktree goes once it has been idle for `keep_for`, with its never-pushed
 /// branch, and an audit line; at that moment `busy` has been active for longer than `keep_for`
 /// too, yet its worktree stays while its turn runs, and goes only after. The shared clone stays
-/// throughout. A new prompt in `idle` runs in its worktree made again from the base (the old
+/// throughout; `/status` says the workspace was removed. A new prompt in `idle` runs in its worktree made again from the base (the old
 /// tree's file gone), and that session is idle-removable again afterwards (the removal was
 /// undone in the store).
 async fn an_idle_sessions_worktree_is_removed_never_while_a_turn_runs_and_made_again_for_a_prompt(
@@ -135,6 +135,21 @@ async fn an_idle_sessions_worktree_is_removed_never_while_a_turn_runs_and_made_a
     assert!(
         !audit.iter().any(|r| r.detail.contains(&busy_id)),
         "{audit:#?}"
+    );
+
+    let bot = t.tg.bot_username();
+    t.tg.send(
+        &group,
+        &t.alice,
+        UserMessage::new(format!("/status@{bot}")).in_thread(idle),
+    );
+    let status = t.tg.next_bot_message(&group, Some(idle), WAIT).await.text;
+    assert!(
+        status.contains(
+            "Workspace: web from its default branch · removed when the session was idle (the \
+             next prompt makes it again)"
+        ),
+        "{status}"
     );
 
     std::fs::write(&gate, "go").expect("open the gate");
