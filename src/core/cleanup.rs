@@ -27,7 +27,7 @@ use crate::domain::workspace::SessionWorkspace;
 use crate::runner::cleanup::{self, BranchFate};
 use crate::store::SessionRow;
 
-/// Sessions looked at per sweep (the rest wait for the next one).
+/// Sessions looked at per host and sweep (the rest wait for the next one).
 const BATCH: i64 = 100;
 /// Who the audit trail says removed a workspace.
 const ACTOR: &str = "clean-up";
@@ -43,22 +43,34 @@ pub async fn sweep_workspaces(core: Arc<Core>) -> Result<()> {
     }
 }
 
-/// One look: removes each due workspace whose session is idle, one after another.
+/// One look: removes each due workspace whose session is idle, one after another, host by
+/// host.
 async fn sweep(core: &Arc<Core>) -> Result<()> {
-    for session in core.store.workspaces_due(idle_since(core), BATCH).await? {
-        let job = remove_if_due(core.clone(), session.id.clone());
-        let Some(done) = core.in_idle_worker(&session.id, job) else {
-            continue; // a turn of it is under way: not due after all
-        };
-        match done.await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(session = %session.id, host = %session.host, "removing the idle session's workspace failed: {e:#}");
-            }
-            Err(_) => tracing::warn!(session = %session.id, "the workspace removal was dropped"),
+    for host in core.hosts.iter() {
+        for session in core
+            .store
+            .workspaces_due(&host.name, idle_since(core), BATCH)
+            .await?
+        {
+            remove_when_idle(core, &session).await;
         }
     }
     Ok(())
+}
+
+/// Removes `session`'s due workspace as its worker, unless it has one (it is busy after all).
+async fn remove_when_idle(core: &Arc<Core>, session: &SessionRow) {
+    let job = remove_if_due(core.clone(), session.id.clone());
+    let Some(done) = core.in_idle_worker(&session.id, job) else {
+        return;
+    };
+    match done.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(session = %session.id, host = %session.host, "removing the idle session's workspace failed: {e:#}");
+        }
+        Err(_) => tracing::warn!(session = %session.id, "the workspace removal was dropped"),
+    }
 }
 
 /// The time before which a session must have been last active for its workspace to be due.
@@ -67,18 +79,17 @@ fn idle_since(core: &Core) -> i64 {
     now_ms().saturating_sub(keep_for)
 }
 
-/// Removes the session's workspace if it is still due; true when it did. Runs as the session's
-/// worker.
-async fn remove_if_due(core: Arc<Core>, id: SessionId) -> Result<bool> {
+/// Removes the session's workspace if it is still due. Runs as the session's worker.
+async fn remove_if_due(core: Arc<Core>, id: SessionId) -> Result<()> {
     let Some(session) = core.store.session(&id).await? else {
-        return Ok(false);
+        return Ok(());
     };
     let Some(claim) = core.in_flight.claim(session.thread.clone()) else {
-        return Ok(false); // an event of its thread is being handled: the next sweep
+        return Ok(()); // an event of its thread is being handled: the next sweep
     };
     let removed = match core.store.workspace_due(&id, idle_since(&core)).await {
         Ok(Some(session)) => remove(&core, &session).await,
-        Ok(None) => Ok(false),
+        Ok(None) => Ok(()),
         Err(e) => Err(e),
     };
     drop(claim);
@@ -86,9 +97,9 @@ async fn remove_if_due(core: Arc<Core>, id: SessionId) -> Result<bool> {
     removed
 }
 
-async fn remove(core: &Core, session: &SessionRow) -> Result<bool> {
+async fn remove(core: &Core, session: &SessionRow) -> Result<()> {
     let Some(workspace) = &session.workspace else {
-        return Ok(false);
+        return Ok(());
     };
     let host = core
         .hosts
@@ -111,7 +122,7 @@ async fn remove(core: &Core, session: &SessionRow) -> Result<bool> {
         .mark_workspace_removed(&session.id, now_ms())
         .await?
     {
-        return Ok(false);
+        return Ok(());
     }
     let detail = removal_detail(session, workspace, fate);
     core.store
@@ -124,7 +135,7 @@ async fn remove(core: &Core, session: &SessionRow) -> Result<bool> {
         )
         .await?;
     tracing::info!(session = %session.id, "{detail}");
-    Ok(true)
+    Ok(())
 }
 
 /// The audit trail's line for a removal: the session, the host, the directory and the branch.

@@ -21,12 +21,19 @@ const DUE: &str = "s.workspace IS NOT NULL AND s.workspace_removed_at IS NULL \
         WHERE t.session_id = s.id), s.created_at) < $1";
 
 impl Store {
-    /// Sessions whose workspace is due: idle since before `idle_since` (ms), oldest first.
-    pub async fn workspaces_due(&self, idle_since: i64, limit: i64) -> Result<Vec<SessionRow>> {
+    /// Sessions on `host` whose workspace is due: idle since before `idle_since` (ms), oldest
+    /// first. By host, so sessions on a host no longer configured never crowd out the others.
+    pub async fn workspaces_due(
+        &self,
+        host: &str,
+        idle_since: i64,
+        limit: i64,
+    ) -> Result<Vec<SessionRow>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM sessions s WHERE {DUE} ORDER BY s.id LIMIT $2"
+            "SELECT {COLUMNS} FROM sessions s WHERE {DUE} AND s.host = $2 ORDER BY s.id LIMIT $3"
         )))
         .bind(idle_since)
+        .bind(host)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

@@ -804,18 +804,20 @@ async fn turn_at(
 
 /// The clean-up's question: whose workspace has been idle since before a time? Not a session
 /// with a turn queued or running (however old), nor one active since, nor one removed already
-/// (until a turn makes it again), nor one without a workspace.
+/// (until a turn makes it again), nor one without a workspace; asked host by host.
 async fn a_workspace_is_due_only_once_its_session_is_idle_long_enough(db: Db) {
     let (store, _db) = open(db).await;
     let long_ago = 1_000;
     let mut made = Vec::new();
-    for (chat, workspace) in [
-        ("idle", Some(SessionWorkspace::Scratch)),
-        ("queued", Some(SessionWorkspace::Scratch)),
-        ("running", Some(SessionWorkspace::Scratch)),
-        ("recent", Some(SessionWorkspace::Scratch)),
-        ("fresh", Some(SessionWorkspace::Scratch)),
-        ("none", None),
+    let scratch = Some(SessionWorkspace::Scratch);
+    for (chat, host, workspace) in [
+        ("idle", "h", scratch.clone()),
+        ("queued", "h", scratch.clone()),
+        ("running", "h", scratch.clone()),
+        ("recent", "h", scratch.clone()),
+        ("fresh", "h", scratch.clone()),
+        ("none", "h", None),
+        ("elsewhere", "other", scratch.clone()),
     ] {
         let mut tx = store.write_tx().await.unwrap();
         let session = sessions::create_session(
@@ -823,7 +825,7 @@ async fn a_workspace_is_due_only_once_its_session_is_idle_long_enough(db: Db) {
             NewSession {
                 id: SessionId::generate(),
                 thread: &thread(chat),
-                host: "h",
+                host,
                 agent: "claude",
                 workdir: "~/w/scratch/s",
                 workspace: workspace.as_ref(),
@@ -835,7 +837,7 @@ async fn a_workspace_is_due_only_once_its_session_is_idle_long_enough(db: Db) {
         tx.commit().await.unwrap();
         made.push(session);
     }
-    let [idle, queued, running, recent, fresh, none] = &made[..] else {
+    let [idle, queued, running, recent, fresh, none, elsewhere] = &made[..] else {
         unreachable!()
     };
     turn_at(&store, idle, None, Some(long_ago)).await;
@@ -846,7 +848,7 @@ async fn a_workspace_is_due_only_once_its_session_is_idle_long_enough(db: Db) {
     turn_at(&store, recent, None, Some(now_ms())).await;
     // Sessions made in one millisecond have no order among them.
     let due = async |idle_since: i64| -> BTreeSet<String> {
-        let rows = store.workspaces_due(idle_since, 100).await.unwrap();
+        let rows = store.workspaces_due("h", idle_since, 100).await.unwrap();
         rows.into_iter().map(|s| s.id.as_str().to_owned()).collect()
     };
     let ids = |sessions: &[&SessionRow]| -> BTreeSet<String> {
@@ -857,6 +859,8 @@ async fn a_workspace_is_due_only_once_its_session_is_idle_long_enough(db: Db) {
     let later = now_ms() + 60_000;
     assert_eq!(due(later).await, ids(&[idle, recent, fresh]));
     assert_eq!(due(long_ago).await, ids(&[]));
+    let other = store.workspaces_due("other", later, 100).await.unwrap();
+    assert_eq!(ids(&other.iter().collect::<Vec<_>>()), ids(&[elsewhere]));
     for (session, is_due) in [(idle, true), (running, false), (none, false)] {
         let found = store.workspace_due(&session.id, later).await.unwrap();
         assert_eq!(found.map(|s| s.id), is_due.then(|| session.id.clone()));
