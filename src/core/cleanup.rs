@@ -97,6 +97,8 @@ async fn remove_if_due(core: Arc<Core>, id: SessionId) -> Result<()> {
     removed
 }
 
+/// Removes the due `session`'s workspace from its host, then records it (once) with its audit
+/// line; a failure leaves it due, for the next sweep.
 async fn remove(core: &Core, session: &SessionRow) -> Result<()> {
     let Some(workspace) = &session.workspace else {
         return Ok(());
