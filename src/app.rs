@@ -343,6 +343,10 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             }
         });
     }
+    spawn(&mut tasks, "workspace clean-up", {
+        let core = core.clone();
+        move || crate::core::cleanup::sweep_workspaces(core.clone())
+    });
     spawn(&mut tasks, "turn file sweeper", {
         let core = core.clone();
         move || sweep_hosts(core.clone())

@@ -4,6 +4,7 @@
 //! its project's shared clone on a branch `<branch_prefix><session tag>`, or a scratch directory
 //! without a project. A scratch directory is made a git repository (one empty commit) so its
 //! turns' changes are shown like a project's; `scratch_git = false` leaves it a plain folder.
+//! A session idle for `keep_for` loses its workspace (`core::cleanup`).
 
 use std::time::Duration;
 
@@ -18,8 +19,11 @@ pub struct Workspaces {
     /// The start of each session's branch name. Default `switchboard/`.
     #[serde(default = "default_branch_prefix")]
     pub branch_prefix: String,
-    /// How long a retired or idle session's workspace is kept before it is removed. Default
-    /// `7d`.
+    /// How long a retired or idle session's workspace is kept before it is removed (its last
+    /// turn's end, or its creation, that long ago and no turn under way). Default `7d`; at
+    /// least a second, so that tests can watch the clean-up happen (anything under a few hours
+    /// removes workspaces between a conversation's prompts; a later prompt makes its workspace
+    /// again, fresh). The clean-up looks every quarter of it, at least once a minute.
     #[serde(default = "default_keep_for", with = "duration")]
     pub keep_for: Duration,
     /// Make a session's scratch directory (no project) a git repository. Default true.
@@ -50,6 +54,12 @@ impl Default for Workspaces {
 }
 
 impl Workspaces {
+    /// How often the clean-up looks for workspaces due: a quarter of `keep_for`, at least once
+    /// a minute.
+    pub fn sweep_every(&self) -> Duration {
+        (self.keep_for / 4).min(Duration::from_secs(60))
+    }
+
     pub(super) fn validate(&self) -> Result<()> {
         let prefix = &self.branch_prefix;
         let fine = prefix
@@ -67,8 +77,8 @@ impl Workspaces {
                  '.' or '/', not starting with '-', '/' or '.' (it starts branch names)"
             );
         }
-        if self.keep_for < Duration::from_secs(60) {
-            bail!("workspaces.keep_for must be at least a minute");
+        if self.keep_for < Duration::from_secs(1) {
+            bail!("workspaces.keep_for must be at least a second");
         }
         Ok(())
     }
@@ -97,7 +107,7 @@ mod tests {
             assert!(err.contains("workspaces.branch_prefix"), "{bad:?}: {err}");
         }
         let short = Workspaces {
-            keep_for: Duration::from_secs(5),
+            keep_for: Duration::from_millis(500),
             ..Workspaces::default()
         };
         assert!(short.validate().is_err());

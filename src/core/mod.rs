@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod claims;
+pub mod cleanup;
 pub mod command_handlers;
 mod delivery;
 pub mod incoming_files;

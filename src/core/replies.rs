@@ -665,9 +665,11 @@ fn workspace_phrase(workspace: Option<&SessionWorkspace>) -> String {
     }
 }
 
-/// The status line of a session's workspace: what it is, then what its host shows of it.
+/// The status line of a session's workspace: what it is, then what its host shows of it;
+/// `removed`: the clean-up removed it (and no turn made it again since).
 fn workspace_line(
     workspace: Option<&SessionWorkspace>,
+    removed: bool,
     state: Option<&WorkspaceState>,
 ) -> Option<String> {
     let mut parts = vec![match workspace? {
@@ -685,7 +687,13 @@ fn workspace_line(
         return Some(parts.remove(0));
     };
     if !state.exists {
-        parts.push("not made yet (the next prompt makes it)".to_owned());
+        parts.push(
+            match removed {
+                true => "removed when the session was idle (the next prompt makes it again)",
+                false => "not made yet (the next prompt makes it)",
+            }
+            .to_owned(),
+        );
         return Some(parts.join(" · "));
     }
     if let Some(branch) = &state.branch {
@@ -940,7 +948,8 @@ pub fn status(view: &StatusView<'_>) -> String {
         _ => text.push_str("- State: idle\n"),
     }
     text.push_str(&format!("- Queue: {} waiting\n", view.queued));
-    if let Some(line) = workspace_line(s.workspace.as_ref(), view.workspace) {
+    let removed = s.delivery.workspace_removed_at.is_some();
+    if let Some(line) = workspace_line(s.workspace.as_ref(), removed, view.workspace) {
         text.push_str(&format!("- Workspace: {line}\n"));
     }
     if let Some(last) = view.last {
@@ -1120,6 +1129,24 @@ mod tests {
         assert_eq!(text.lines().count(), 1 + CHANGED_FILES_SHOWN + 1, "{text}");
         assert!(text.ends_with("- …and 5 more"), "{text}");
         assert_eq!(workspace_changes(&Changes::default()), "No files changed.");
+    }
+
+    /// A workspace not on its host is either still to be made or removed by the clean-up.
+    #[test]
+    fn a_missing_workspace_says_whether_it_was_removed() {
+        let gone = WorkspaceState::default();
+        let line = |removed| workspace_line(Some(&SessionWorkspace::Scratch), removed, Some(&gone));
+        assert_eq!(
+            line(false).as_deref(),
+            Some("a directory of its own · not made yet (the next prompt makes it)")
+        );
+        assert_eq!(
+            line(true).as_deref(),
+            Some(
+                "a directory of its own · removed when the session was idle (the next prompt \
+                 makes it again)"
+            )
+        );
     }
 
     #[test]

@@ -154,6 +154,11 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             Ok(None) => {}
             Err(outcome) => return finish(core, &session, &turn, outcome, None, 0).await,
         }
+        if session.delivery.workspace_removed_at.is_some() && turn.workspace.is_none() {
+            // The clean-up had removed it; the preparation and the launch made it again.
+            core.store.mark_workspace_remade(&session.id).await?;
+            tracing::info!(session = %session.id, dir = %workdir, "the session's removed workspace is made again");
+        }
         core.store.mark_turn_running(&turn.id).await?;
         turn = reload(core, &turn).await?;
         if turn.cancel_reason.is_some() {

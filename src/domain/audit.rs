@@ -22,6 +22,8 @@ pub enum AuditAction {
     /// A session's branch pushed by `/pr` (who asked, the commit made for them, the pull
     /// request).
     BranchPushed,
+    /// An idle session's workspace removed from its host (the clean-up).
+    WorkspaceRemoved,
 }
 
 impl AuditAction {
@@ -34,6 +36,7 @@ impl AuditAction {
             AuditAction::SignInRefused => "sign-in refused",
             AuditAction::ForgeryRefused => "forgery refused",
             AuditAction::BranchPushed => "branch_pushed",
+            AuditAction::WorkspaceRemoved => "workspace_removed",
         }
     }
 }
@@ -57,6 +60,8 @@ mod tests {
             (AuditAction::WebhookRejected, "webhook_rejected"),
             (AuditAction::SignInRefused, "sign-in refused"),
             (AuditAction::ForgeryRefused, "forgery refused"),
+            (AuditAction::BranchPushed, "branch_pushed"),
+            (AuditAction::WorkspaceRemoved, "workspace_removed"),
         ];
         for (action, text) in stored {
             assert_eq!(action.as_str(), text);

@@ -4,6 +4,7 @@
 pub mod agent_env;
 pub mod capture;
 pub mod changes;
+pub mod cleanup;
 pub mod git;
 pub mod health;
 pub mod hosts;

@@ -10,7 +10,9 @@
 //! Preparing is idempotent and cheap once done: a worktree that exists is used as it is (the
 //! agent's work in it is the session's), and the project's `setup` command runs once per
 //! worktree — a marker in the worktree's own git directory records that it finished, so a bot
-//! restarted in the middle runs it again rather than never.
+//! restarted in the middle runs it again rather than never. A worktree the clean-up removed is
+//! made again the same way when its session has another turn: from a fresh fetch of the base,
+//! or on the session's branch as it is when that was kept (it had been pushed).
 
 use super::git::{GitError, prelude, stdin};
 use super::shell::{quote, quote_path, reported};
@@ -78,16 +80,22 @@ if [ ! -e "$w/.git" ]; then
   # The lock comes first: two first turns at once would race even on the clone's `git init`.
   if command -v flock > /dev/null 2>&1; then exec 9> ../clone.lock; flock 9; fi
   [ -f HEAD ] || git init -q --bare
-  if ! out=$(gitc fetch -q --no-tags {url} {refspec} 2>&1); then
-    printf '%s\n' "$out" | tail -n 5 >&2; exit 1
+  if git show-ref -q --verify {branch_ref}; then
+    # A pushed branch whose worktree the clean-up removed: the tree is made again on it.
+    add() {{ git worktree add -q -f "$1" {branch} > /dev/null; }}
+  else
+    if ! out=$(gitc fetch -q --no-tags {url} {refspec} 2>&1); then
+      printf '%s\n' "$out" | tail -n 5 >&2; exit 1
+    fi
+    add() {{ git worktree add -q -f -B {branch} "$1" {base_ref} > /dev/null; }}
   fi
   git worktree prune
   if [ -e "$w" ]; then
     # Files sent before the first turn are there already: they move into the new tree.
-    git worktree add -q -f -B {branch} "$w.sb-new" {base_ref} > /dev/null
+    add "$w.sb-new"
     cp -a "$w"/. "$w.sb-new"/ && rm -rf "$w" && git worktree move "$w.sb-new" "$w"
   else
-    git worktree add -q -f -B {branch} "$w" {base_ref} > /dev/null
+    add "$w"
   fi
   created=yes
 fi
@@ -102,6 +110,7 @@ echo "created $created""#,
         url = quote(clone_url),
         refspec = quote(&format!("+{source}:{base_ref}")),
         branch = quote(&worktree.branch),
+        branch_ref = quote(&format!("refs/heads/{}", worktree.branch)),
         base_ref = quote(&base_ref),
     );
     let out = host.exec(&script, &stdin(token)).await?;

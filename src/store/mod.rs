@@ -22,6 +22,7 @@ mod platform_state;
 pub mod sessions;
 pub mod turns;
 mod web;
+mod workspaces;
 
 use std::str::FromStr;
 

@@ -59,7 +59,7 @@ pub struct SessionSummary {
     pub first_prompt: Option<String>,
 }
 
-const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.workspace, \
+pub(super) const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.workspace, \
                        s.pushed_at, s.pr_number, s.pr_url, s.workspace_removed_at, \
                        s.agent_session_id, s.active, s.created_by, s.created_at, s.updated_at, s.total_cost_usd";
 
@@ -72,7 +72,7 @@ const COUNTS: &str = "(SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) A
      (SELECT SUBSTR(t.prompt, 1, 200) FROM turns t WHERE t.session_id = s.id \
         ORDER BY t.id LIMIT 1) AS first_prompt";
 
-fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
+pub(super) fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
     let thread: String = col(row, "thread_ref")?;
     Ok(SessionRow {
         id: SessionId::from_string(col(row, "id")?),

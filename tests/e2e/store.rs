@@ -3,6 +3,8 @@
 //! the latest text, a post's files are kept apart from its row (and old rows holding them are
 //! still read), and costs are booked from the agent's cumulative figures.
 
+use std::collections::BTreeSet;
+
 use switchboard::domain::agent_event::AgentEvent;
 use switchboard::domain::ids::{InboundId, SessionId, TurnId, new_id, now_ms};
 use switchboard::domain::inbound::{Inbound, InboundBody};
@@ -11,6 +13,7 @@ use switchboard::domain::outbox_key::OutboxKey;
 use switchboard::domain::outcome::Outcome;
 use switchboard::domain::thread::{Author, Platform, ThreadRef};
 use switchboard::domain::turn::TurnState;
+use switchboard::domain::workspace::SessionWorkspace;
 use switchboard::store::{
     NewSession, NewTurn, PauseScope, RetryPause, SessionRow, Store, TurnStats, Tx, outbox,
     sessions, turns,
@@ -28,6 +31,7 @@ on_both_databases!(
     web_sessions_are_delivered_in_lanes_of_their_own,
     a_posts_files_are_kept_apart_from_its_row_and_go_with_it,
     a_row_queued_with_its_files_inline_is_still_read,
+    a_workspace_is_due_only_once_its_session_is_idle_long_enough,
 );
 
 async fn open(db: Db) -> (Store, TestDb) {
@@ -749,4 +753,126 @@ async fn a_row_queued_with_its_files_inline_is_still_read(db: Db) {
         .unwrap()
         .unwrap();
     assert_eq!(shown, expected);
+}
+
+/// A turn of `session` in the queue, started when `started` and finished at `finished` (ms).
+async fn turn_at(
+    store: &Store,
+    session: &SessionRow,
+    started: Option<i64>,
+    finished: Option<i64>,
+) -> TurnId {
+    let id = TurnId::generate();
+    let mut tx = store.write_tx().await.unwrap();
+    turns::insert_turn(
+        &mut tx,
+        NewTurn {
+            id: &id,
+            session_id: &session.id,
+            inbound_id: None,
+            prompt: "p",
+            author_id: "7",
+            author_name: "@a",
+            reply_to: None,
+            host: "h",
+            workspace: None,
+            review: None,
+            quiet: false,
+        },
+    )
+    .await
+    .unwrap();
+    if let Some(finished) = finished {
+        turns::finish_turn(
+            &mut tx,
+            &id,
+            finished,
+            &Outcome::Cancelled,
+            None,
+            &TurnStats::default(),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    if let (Some(started), None) = (started, finished) {
+        assert!(store.mark_turn_starting(&id, "~/t", started).await.unwrap());
+        store.mark_turn_running(&id).await.unwrap();
+    }
+    id
+}
+
+/// The clean-up's question: whose workspace has been idle since before a time? Not a session
+/// with a turn queued or running (however old), nor one active since, nor one removed already
+/// (until a turn makes it again), nor one without a workspace; asked host by host.
+async fn a_workspace_is_due_only_once_its_session_is_idle_long_enough(db: Db) {
+    let (store, _db) = open(db).await;
+    let long_ago = 1_000;
+    let mut made = Vec::new();
+    let scratch = Some(SessionWorkspace::Scratch);
+    for (chat, host, workspace) in [
+        ("idle", "h", scratch.clone()),
+        ("queued", "h", scratch.clone()),
+        ("running", "h", scratch.clone()),
+        ("recent", "h", scratch.clone()),
+        ("fresh", "h", scratch.clone()),
+        ("none", "h", None),
+        ("elsewhere", "other", scratch.clone()),
+    ] {
+        let mut tx = store.write_tx().await.unwrap();
+        let session = sessions::create_session(
+            &mut tx,
+            NewSession {
+                id: SessionId::generate(),
+                thread: &thread(chat),
+                host,
+                agent: "claude",
+                workdir: "~/w/scratch/s",
+                workspace: workspace.as_ref(),
+                created_by: "7",
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        made.push(session);
+    }
+    let [idle, queued, running, recent, fresh, none, elsewhere] = &made[..] else {
+        unreachable!()
+    };
+    turn_at(&store, idle, None, Some(long_ago)).await;
+    turn_at(&store, queued, None, Some(long_ago)).await;
+    turn_at(&store, queued, None, None).await;
+    turn_at(&store, running, Some(long_ago), None).await;
+    turn_at(&store, recent, None, Some(long_ago)).await;
+    turn_at(&store, recent, None, Some(now_ms())).await;
+    // Sessions made in one millisecond have no order among them.
+    let due = async |idle_since: i64| -> BTreeSet<String> {
+        let rows = store.workspaces_due("h", idle_since, 100).await.unwrap();
+        rows.into_iter().map(|s| s.id.as_str().to_owned()).collect()
+    };
+    let ids = |sessions: &[&SessionRow]| -> BTreeSet<String> {
+        sessions.iter().map(|s| s.id.as_str().to_owned()).collect()
+    };
+    let a_minute_ago = now_ms() - 60_000;
+    assert_eq!(due(a_minute_ago).await, ids(&[idle]));
+    let later = now_ms() + 60_000;
+    assert_eq!(due(later).await, ids(&[idle, recent, fresh]));
+    assert_eq!(due(long_ago).await, ids(&[]));
+    let other = store.workspaces_due("other", later, 100).await.unwrap();
+    assert_eq!(ids(&other.iter().collect::<Vec<_>>()), ids(&[elsewhere]));
+    for (session, is_due) in [(idle, true), (running, false), (none, false)] {
+        let found = store.workspace_due(&session.id, later).await.unwrap();
+        assert_eq!(found.map(|s| s.id), is_due.then(|| session.id.clone()));
+    }
+
+    assert!(store.mark_workspace_removed(&idle.id, 5).await.unwrap());
+    assert!(!store.mark_workspace_removed(&idle.id, 6).await.unwrap());
+    let removed = store.session(&idle.id).await.unwrap().unwrap();
+    assert_eq!(removed.delivery.workspace_removed_at, Some(5));
+    assert_eq!(due(a_minute_ago).await, ids(&[]));
+    store.mark_workspace_remade(&idle.id).await.unwrap();
+    let remade = store.session(&idle.id).await.unwrap().unwrap();
+    assert_eq!(remade.delivery.workspace_removed_at, None);
+    assert_eq!(due(a_minute_ago).await, ids(&[idle]));
 }

@@ -25,16 +25,16 @@ const REPO_FILES: &[(&str, &str)] = &[
     ("src/app.js", "console.log('hi');\n"),
 ];
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     crate::support::git::git(dir, args).trim().to_owned()
 }
 
-fn gh(t: &Harness) -> &FakeGitHub {
+pub(crate) fn gh(t: &Harness) -> &FakeGitHub {
     t.gh.as_ref().expect("the fake GitHub")
 }
 
 /// Everything set up with the GitHub App on and the bot not started yet.
-async fn prepare(db: Db) -> Harness {
+pub(crate) async fn prepare(db: Db) -> Harness {
     let mut options = Options::new(db);
     options.github = Some(GitHubSetup::default());
     Harness::prepare(options).await
@@ -42,7 +42,7 @@ async fn prepare(db: Db) -> Harness {
 
 /// Appends `toml` to the bot's config (for sections that name chats the fake made after the
 /// config was written).
-fn add_config(t: &Harness, toml: &str) {
+pub(crate) fn add_config(t: &Harness, toml: &str) {
     std::fs::OpenOptions::new()
         .append(true)
         .open(&t.config_path)
@@ -52,12 +52,16 @@ fn add_config(t: &Harness, toml: &str) {
 }
 
 /// A private repository on the fake GitHub holding [`REPO_FILES`].
-fn private_repo(gh: &FakeGitHub, owner: &str, name: &str) -> FakeRepo {
+pub(crate) fn private_repo(gh: &FakeGitHub, owner: &str, name: &str) -> FakeRepo {
     gh.create_repo(owner, name, REPO_FILES)
 }
 
 /// A topic's turn as the chat shows it: its status, its answer and the patch after it.
-async fn turn_in_topic(t: &Harness, group: &FakeChat, topic: i32) -> (BotMessage, BotMessage) {
+pub(crate) async fn turn_in_topic(
+    t: &Harness,
+    group: &FakeChat,
+    topic: i32,
+) -> (BotMessage, BotMessage) {
     let status = t.tg.next_bot_message(group, Some(topic), WAIT).await;
     assert_eq!(status.thread_id, Some(topic));
     let answer = t.tg.next_bot_message(group, Some(topic), WAIT).await;
@@ -66,7 +70,7 @@ async fn turn_in_topic(t: &Harness, group: &FakeChat, topic: i32) -> (BotMessage
 }
 
 /// The run whose prompt holds `marker`.
-fn run_with<'a>(runs: &'a [AgentRun], marker: &str) -> &'a AgentRun {
+pub(crate) fn run_with<'a>(runs: &'a [AgentRun], marker: &str) -> &'a AgentRun {
     runs.iter()
         .find(|r| String::from_utf8_lossy(&r.prompt).contains(marker))
         .unwrap_or_else(|| panic!("no run was asked {marker:?}: {runs:#?}"))
