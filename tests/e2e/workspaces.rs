@@ -17,6 +17,7 @@ on_both_databases!(
     new_with_owner_repo_at_branch_works_on_that_branch_and_keeps_the_token_off_the_host,
     pr_pushes_the_branch_as_the_person_and_later_turns_update_its_one_pull_request,
     a_bot_killed_between_push_and_pull_request_still_opens_exactly_one,
+    a_project_that_always_opens_pull_requests_delivers_each_turn_that_changed_files,
 );
 
 /// The private repository's files at its first commit.
@@ -405,5 +406,52 @@ async fn a_bot_killed_between_push_and_pull_request_still_opens_exactly_one(db: 
     let prs = gh(&t).pull_requests(&repo);
     assert_eq!(prs.len(), 1, "{prs:#?}");
     assert_eq!(prs[0].head_ref, branch);
+    t.tg.assert_all_read();
+}
+
+/// `open_pr = "always"`: a turn that changed files ends with its branch pushed and its pull
+/// request opened (then updated), the link in the answer; a turn that changed nothing pushes
+/// nothing.
+async fn a_project_that_always_opens_pull_requests_delivers_each_turn_that_changed_files(db: Db) {
+    let mut t = prepare(db).await;
+    let repo = private_repo(gh(&t), "acme", "web");
+    add_config(
+        &t,
+        "\n[projects.web]\nrepo = \"acme/web\"\nopen_pr = \"always\"\n",
+    );
+    t.start_bot().await;
+    t.say("add the feature\n@fake write feature.txt new");
+    t.next().await;
+    let answer = t.next().await.text;
+    t.next().await; // the patch
+    let prs = gh(&t).pull_requests(&repo);
+    assert_eq!(prs.len(), 1, "{prs:#?}");
+    assert!(
+        answer.contains(&format!(
+            "Committed the uncommitted work and pushed {} and opened pull request #{}",
+            prs[0].head_ref, prs[0].number
+        )),
+        "{answer}"
+    );
+    let pushes = gh(&t).pushes().len();
+
+    t.say("just look around");
+    t.next().await;
+    let answer = t.next().await.text;
+    assert_eq!(
+        answer, "Echo #2: just look around",
+        "nothing changed, nothing pushed"
+    );
+    assert_eq!(gh(&t).pushes().len(), pushes);
+
+    t.say("more\n@fake write more.txt more");
+    t.next().await;
+    let answer = t.next().await.text;
+    t.next().await;
+    assert!(
+        answer.contains(&format!("its pull request #{} is updated", prs[0].number)),
+        "{answer}"
+    );
+    assert_eq!(gh(&t).pull_requests(&repo).len(), 1);
     t.tg.assert_all_read();
 }
