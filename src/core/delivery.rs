@@ -20,8 +20,8 @@ use crate::domain::ids::now_ms;
 use crate::domain::inbound::Inbound;
 use crate::domain::thread::Platform;
 use crate::domain::workspace::{ProjectWorktree, SessionWorkspace};
-use crate::runner::git::GitError;
-use crate::runner::worktree::{self, CommitAs};
+use crate::runner::git::{CommitAs, GitError};
+use crate::runner::worktree;
 use crate::store::SessionRow;
 
 /// The longest first line of a commit message or a pull request title.
@@ -160,19 +160,25 @@ async fn commit_message(
                 _ => None,
             });
     }
-    Ok(match answer {
-        Some(text) => {
-            let text = text.trim();
-            let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
-            let subject = shorten(first.trim(), TITLE_CHARS);
-            if rest.trim().is_empty() && subject == first.trim() {
-                subject
-            } else {
-                format!("{subject}\n\n{text}")
-            }
-        }
-        None => format!("Work of Switchboard session {}", session.id.short()),
-    })
+    Ok(message_from_answer(
+        answer.as_deref(),
+        format!("Work of Switchboard session {}", session.id.short()),
+    ))
+}
+
+/// A commit message from the agent's answer: its first line, shortened, as the subject, the
+/// whole answer below when there is more; `fallback` when the agent said nothing.
+pub(super) fn message_from_answer(answer: Option<&str>, fallback: String) -> String {
+    let Some(text) = answer.map(str::trim).filter(|t| !t.is_empty()) else {
+        return fallback;
+    };
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let subject = shorten(first.trim(), TITLE_CHARS);
+    if rest.trim().is_empty() && subject == first.trim() {
+        subject
+    } else {
+        format!("{subject}\n\n{text}")
+    }
 }
 
 /// The pull request's title: the first line of the session's first prompt.

@@ -29,6 +29,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::Core;
+use super::planned_pr::{self, Planned};
 use super::policy::Ending;
 use super::progress::{self, Progress};
 use super::replies;
@@ -46,7 +47,7 @@ use crate::domain::workspace::{ProjectWorktree, SessionWorkspace, Workspace};
 use crate::reviews::{self, tests_run};
 use crate::runner::capture::{self, svg};
 use crate::runner::changes::{self, Changes, ChangesError, Tracked};
-use crate::runner::git::{self, GitError, Pushed};
+use crate::runner::git::{self, GitError};
 use crate::runner::hosts::Host;
 use crate::runner::output_lines::{LineContent, MAX_LINE_BYTES, OutputLine, OutputLines};
 use crate::runner::remote_turn::{
@@ -190,8 +191,9 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         attachments.extend(found.attachments);
         changes = found.stats;
     }
-    if let Outcome::Success { .. } = &outcome {
-        notes.extend(push_workspace(core, &host, &turn).await);
+    if let Outcome::Success { text } = &outcome {
+        let changed = changes.is_some();
+        notes.extend(push_workspace(core, &host, &session, &turn, Some(text), changed).await);
     }
     finish_with(
         core,
@@ -479,21 +481,25 @@ fn git_outcome(e: GitError) -> Outcome {
     }
 }
 
-/// Pushes the agent's commits when the turn's workspace says where; returns what to tell.
-async fn push_workspace(core: &Core, host: &Host, turn: &TurnRow) -> Option<String> {
+/// Pushes the agent's commits when the turn's workspace says where — and delivers them as the
+/// pull request it planned, if it did (`planned_pr`); returns what to tell. `answer` is the
+/// agent's, `changed` whether the turn changed files.
+async fn push_workspace(
+    core: &Core,
+    host: &Host,
+    session: &SessionRow,
+    turn: &TurnRow,
+    answer: Option<&str>,
+    changed: bool,
+) -> Option<String> {
     let Some(Workspace::Git(checkout)) = &turn.workspace else {
         return None;
     };
-    let target = checkout.push.as_ref()?;
-    let platform = core
-        .store
-        .session(&turn.session_id)
-        .await
-        .ok()??
-        .thread
-        .platform;
+    let Some(target) = &checkout.push else {
+        return (changed && checkout.pull_request.is_some()).then(replies::planned_pr_push_off);
+    };
     let token = match core
-        .policy(platform)
+        .policy(session.thread.platform)
         .ok()?
         .credential(&checkout.credential)
         .await
@@ -502,13 +508,20 @@ async fn push_workspace(core: &Core, host: &Host, turn: &TurnRow) -> Option<Stri
         Err(e) => return Some(replies::push_failed(&target.branch, &format!("{e:#}"))),
     };
     let dir = checkout.path_in(&host.workdir);
-    Some(
-        match git::push(&*host.transport, &dir, target, &token).await {
-            Ok(Pushed::Nothing) => return None,
-            Ok(Pushed::Commits(commits)) => replies::pushed(&target.branch, &commits),
-            Err(e) => replies::push_failed(&target.branch, &e.to_string()),
-        },
-    )
+    if let Some(plan) = &checkout.pull_request {
+        let work = Planned {
+            host,
+            dir: &dir,
+            target,
+            plan,
+        };
+        return planned_pr::deliver(core, session, turn, work, answer, &token).await;
+    }
+    match git::push(&*host.transport, &dir, target, None, &token).await {
+        Ok(pushed) if pushed.commits.is_empty() => None,
+        Ok(pushed) => Some(replies::pushed(&target.branch, &pushed.commits)),
+        Err(e) => Some(replies::push_failed(&target.branch, &e.to_string())),
+    }
 }
 
 /// Starts the agent on the host, or says why it could not be started.
