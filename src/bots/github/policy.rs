@@ -7,7 +7,8 @@
 //!   suffix proves nothing.
 //! - Preparation: the request plus the thread's context (title, description, diff, earlier
 //!   comments created and last edited before the request), and a checkout of the pull request's
-//!   head (`refs/pull/N/head`, which also covers forks) — or, for a dependency review, the plan
+//!   head (`refs/pull/N/head`, which also covers forks) or of an issue's branch, with the pull
+//!   request that delivers it planned (`on_issue_branch`) — or, for a dependency review, the plan
 //!   read from the pull request's text and changed files, whose facts the turn gathers on the
 //!   host (see `reviews`). Preparing only calls the API: the router holds the thread meanwhile.
 //! - Acknowledgement: 👀 on the request and a tracking comment; a dependency review posts
