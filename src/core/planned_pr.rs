@@ -38,7 +38,7 @@ pub(super) async fn deliver(
     session: &SessionRow,
     turn: &TurnRow,
     work: Planned<'_>,
-    answer: Option<&str>,
+    answer: &str,
     token: &Secret,
 ) -> Option<String> {
     let Planned {
@@ -50,7 +50,7 @@ pub(super) async fn deliver(
     let commit = CommitAs {
         author_name: plan.author_name.clone(),
         author_email: plan.author_email.clone(),
-        message: message_from_answer(answer, plan.title.clone()),
+        message: message_from_answer(Some(answer), plan.title.clone()),
     };
     let pushed = match git::push(&*host.transport, dir, target, Some(&commit), token).await {
         Ok(pushed) => pushed,

@@ -193,7 +193,7 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
     }
     if let Outcome::Success { text } = &outcome {
         let changed = changes.is_some();
-        notes.extend(push_workspace(core, &host, &session, &turn, Some(text), changed).await);
+        notes.extend(push_workspace(core, &host, &session, &turn, text, changed).await);
     }
     finish_with(
         core,
@@ -489,7 +489,7 @@ async fn push_workspace(
     host: &Host,
     session: &SessionRow,
     turn: &TurnRow,
-    answer: Option<&str>,
+    answer: &str,
     changed: bool,
 ) -> Option<String> {
     let Some(Workspace::Git(checkout)) = &turn.workspace else {

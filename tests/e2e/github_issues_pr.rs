@@ -15,6 +15,7 @@ on_both_databases!(
     an_issue_mention_opens_one_pull_request_that_fixes_it,
     with_pushing_off_an_issue_mention_says_no_pull_request_was_opened,
     a_pull_request_github_refused_is_opened_by_the_next_mention,
+    a_bot_killed_between_the_push_and_the_pull_request_opens_it_after_its_restart,
 );
 
 const BRANCH: &str = "switchboard/issue-1";
@@ -213,4 +214,46 @@ async fn a_pull_request_github_refused_is_opened_by_the_next_mention(db: Db) {
         answer.body
     );
     assert_eq!(gh.pushes().len(), 1, "nothing new was pushed");
+}
+
+/// The bot dies after pushing the issue's branch, before GitHub has its pull request: the
+/// restarted bot, following the turn's end again, opens exactly one.
+async fn a_bot_killed_between_the_push_and_the_pull_request_opens_it_after_its_restart(db: Db) {
+    let mut t = start(db, true).await;
+    let (repo, issue) = repo_with_issue(gh(&t));
+    gh(&t).hold_pull_creations();
+    mention(
+        &t,
+        &repo,
+        issue,
+        "@switchboard add a changelog\n@fake write CHANGELOG.md first entry",
+    )
+    .await;
+    let held = gh(&t)
+        .wait_for(WAIT, |f| (f.held_pull_creations() == 1).then_some(()))
+        .await;
+    assert!(held.is_some(), "the pull request was never asked for");
+    let pushed = gh(&t)
+        .branch_sha(&repo, BRANCH)
+        .expect("the branch was pushed");
+    t.kill_bot();
+    // The creation the dead bot asked for never reaches GitHub.
+    gh(&t).release_pull_creations(false);
+    assert!(gh(&t).pull_requests(&repo).is_empty());
+    t.start_bot().await;
+    let answer = answered(&t, &repo, issue, "Echo #1").await;
+    let pulls = gh(&t).pull_requests(&repo);
+    assert_eq!(pulls.len(), 1, "{pulls:#?}");
+    assert_eq!(
+        (pulls[0].head_ref.as_str(), pulls[0].head_sha.as_str()),
+        (BRANCH, pushed.as_str())
+    );
+    assert!(
+        answer
+            .body
+            .contains(&format!("opened pull request #{}", pulls[0].number)),
+        "{}",
+        answer.body
+    );
+    assert_eq!(gh(&t).pushes().len(), 1, "{:?}", gh(&t).pushes());
 }
