@@ -148,6 +148,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                 app.me.clone(),
                 config.github.clone(),
                 host,
+                config.workspaces.branch_prefix.clone(),
             )));
             tracing::info!("GitHub App {} is ready", app.me.bot_login);
             Some(app)

@@ -35,7 +35,8 @@ pub struct GitHubConfig {
     /// The mention that calls the bot, without `@`. Default `switchboard`.
     #[serde(default = "default_github_handle")]
     pub handle: String,
-    /// Push the agent's commits to the pull request's branch. Default false.
+    /// Push the agent's commits to the pull request's branch, and an issue mention's work to
+    /// the issue's branch with its pull request. Default false.
     #[serde(default)]
     pub allow_push: bool,
     /// Accounts whose pull requests get a dependency review (exact logins of Bot accounts).

@@ -16,7 +16,8 @@ use super::duration;
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Workspaces {
-    /// The start of each session's branch name. Default `switchboard/`.
+    /// The start of each session's branch name, and of a GitHub issue's (`issue-N` after it).
+    /// Default `switchboard/`.
     #[serde(default = "default_branch_prefix")]
     pub branch_prefix: String,
     /// How long a retired or idle session's workspace is kept before it is removed (its last

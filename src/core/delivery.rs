@@ -20,8 +20,8 @@ use crate::domain::ids::now_ms;
 use crate::domain::inbound::Inbound;
 use crate::domain::thread::Platform;
 use crate::domain::workspace::{ProjectWorktree, SessionWorkspace};
-use crate::runner::git::GitError;
-use crate::runner::worktree::{self, CommitAs};
+use crate::runner::git::{self, CommitAs, GitError};
+use crate::runner::worktree;
 use crate::store::SessionRow;
 
 /// The longest first line of a commit message or a pull request title.
@@ -82,7 +82,10 @@ pub(super) async fn deliver(
     let turns = core.store.session_turns(&session.id).await?;
     let (author_name, author_email) = commit_identity(person.platform, person.id, person.display);
     let message = match answer {
-        Some(answer) => message_of(answer),
+        Some(answer) => message_from_answer(
+            Some(answer),
+            format!("Work of Switchboard session {}", session.id.short()),
+        ),
         None => commit_message(core, session, &turns).await?,
     };
     let commit = CommitAs {
@@ -179,7 +182,7 @@ pub(super) fn commit_identity(platform: Platform, id: &str, display: &str) -> (S
 /// Switchboard as committer (git's variables win over the host's git config).
 pub(super) fn commit_env(platform: Platform, id: &str, display: &str) -> Vec<(String, String)> {
     let (name, email) = commit_identity(platform, id, display);
-    let (committer, committer_email) = worktree::COMMITTER;
+    let (committer, committer_email) = git::COMMITTER;
     [
         ("GIT_AUTHOR_NAME", name),
         ("GIT_AUTHOR_EMAIL", email),
@@ -219,16 +222,18 @@ async fn commit_message(
                 _ => None,
             });
     }
-    Ok(match answer {
-        Some(text) => message_of(&text),
-        None => format!("Work of Switchboard session {}", session.id.short()),
-    })
+    Ok(message_from_answer(
+        answer.as_deref(),
+        format!("Work of Switchboard session {}", session.id.short()),
+    ))
 }
 
-/// A commit message from an answer: its first line (shortened) as the subject, the whole
-/// answer below when there is more.
-fn message_of(answer: &str) -> String {
-    let text = answer.trim();
+/// A commit message from the agent's answer: its first line, shortened, as the subject, the
+/// whole answer below when there is more; `fallback` when the agent said nothing.
+pub(super) fn message_from_answer(answer: Option<&str>, fallback: String) -> String {
+    let Some(text) = answer.map(str::trim).filter(|t| !t.is_empty()) else {
+        return fallback;
+    };
     let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
     let subject = shorten(first.trim(), TITLE_CHARS);
     if rest.trim().is_empty() && subject == first.trim() {

@@ -14,6 +14,7 @@ pub mod command_handlers;
 mod delivery;
 pub mod incoming_files;
 pub mod placement;
+mod planned_pr;
 pub mod policy;
 mod progress;
 pub mod replies;

@@ -760,6 +760,23 @@ pub fn pr_pushed_without_pull_request(branch: &str, reason: &str) -> String {
     )
 }
 
+/// A GitHub issue's branch pushed after a mention, without its pull request.
+pub fn planned_pr_not_opened(branch: &str, reason: &str) -> String {
+    format!(
+        "⚠️ Pushed `{}`, but its pull request could not be opened: {}. The next mention here \
+         tries again.",
+        branch.replace('`', ""),
+        esc(reason)
+    )
+}
+
+/// A GitHub issue's mention changed files, but pushing is off.
+pub fn planned_pr_push_off() -> String {
+    "No pull request was opened: pushing is off (`github.allow_push`), so the changes stay in \
+     the checkout on the host."
+        .to_owned()
+}
+
 pub fn pr_nothing(branch: &str) -> String {
     format!("Nothing to open a pull request with: `{branch}` has no changes of its own yet.")
 }

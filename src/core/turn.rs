@@ -30,6 +30,7 @@ use anyhow::{Context, Result};
 
 use super::Core;
 use super::delivery;
+use super::planned_pr::{self, Planned};
 use super::policy::Ending;
 use super::progress::{self, Progress};
 use super::replies;
@@ -47,7 +48,7 @@ use crate::domain::workspace::{OpenPr, ProjectWorktree, SessionWorkspace, Worksp
 use crate::reviews::{self, tests_run};
 use crate::runner::capture::{self, svg};
 use crate::runner::changes::{self, Changes, ChangesError, Tracked};
-use crate::runner::git::{self, GitError, Pushed};
+use crate::runner::git::{self, GitError};
 use crate::runner::hosts::Host;
 use crate::runner::output_lines::{LineContent, MAX_LINE_BYTES, OutputLine, OutputLines};
 use crate::runner::remote_turn::{
@@ -196,13 +197,14 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         attachments.extend(found.attachments);
         changes = found.stats;
     }
-    if let Outcome::Success { .. } = &outcome {
-        notes.extend(push_workspace(core, &host, &turn).await);
+    if let Outcome::Success { text } = &outcome {
+        let changed = changes.is_some();
+        notes.extend(push_workspace(core, &host, &session, &turn, text, changed).await);
         if changes
             .as_ref()
             .is_some_and(|c| c.files > 0 || c.commits > 0)
         {
-            notes.extend(open_pr_always(core, &session, &turn, result.as_ref()).await);
+            notes.extend(open_pr_always(core, &session, &turn, Some(text)).await);
         }
     }
     finish_with(
@@ -489,7 +491,7 @@ async fn open_pr_always(
     core: &Core,
     session: &SessionRow,
     turn: &TurnRow,
-    result: Option<&AgentResult>,
+    answer: Option<&str>,
 ) -> Option<String> {
     let Some(SessionWorkspace::Worktree(worktree)) = &session.workspace else {
         return None;
@@ -502,7 +504,6 @@ async fn open_pr_always(
         id: &turn.author_id,
         display: &turn.author_name,
     };
-    let answer = result.and_then(|r| r.text.as_deref());
     match delivery::deliver(core, session, worktree, &person, answer).await {
         Ok(line) => Some(line),
         Err(e) => {
@@ -520,21 +521,25 @@ fn git_outcome(e: GitError) -> Outcome {
     }
 }
 
-/// Pushes the agent's commits when the turn's workspace says where; returns what to tell.
-async fn push_workspace(core: &Core, host: &Host, turn: &TurnRow) -> Option<String> {
+/// Pushes the agent's commits when the turn's workspace says where — and delivers them as the
+/// pull request it planned, if it did (`planned_pr`); returns what to tell. `answer` is the
+/// agent's, `changed` whether the turn changed files.
+async fn push_workspace(
+    core: &Core,
+    host: &Host,
+    session: &SessionRow,
+    turn: &TurnRow,
+    answer: &str,
+    changed: bool,
+) -> Option<String> {
     let Some(Workspace::Git(checkout)) = &turn.workspace else {
         return None;
     };
-    let target = checkout.push.as_ref()?;
-    let platform = core
-        .store
-        .session(&turn.session_id)
-        .await
-        .ok()??
-        .thread
-        .platform;
+    let Some(target) = &checkout.push else {
+        return (changed && checkout.pull_request.is_some()).then(replies::planned_pr_push_off);
+    };
     let token = match core
-        .policy(platform)
+        .policy(session.thread.platform)
         .ok()?
         .credential(&checkout.credential)
         .await
@@ -543,13 +548,20 @@ async fn push_workspace(core: &Core, host: &Host, turn: &TurnRow) -> Option<Stri
         Err(e) => return Some(replies::push_failed(&target.branch, &format!("{e:#}"))),
     };
     let dir = checkout.path_in(&host.workdir);
-    Some(
-        match git::push(&*host.transport, &dir, target, &token).await {
-            Ok(Pushed::Nothing) => return None,
-            Ok(Pushed::Commits(commits)) => replies::pushed(&target.branch, &commits),
-            Err(e) => replies::push_failed(&target.branch, &e.to_string()),
-        },
-    )
+    if let Some(plan) = &checkout.pull_request {
+        let work = Planned {
+            host,
+            dir: &dir,
+            target,
+            plan,
+        };
+        return planned_pr::deliver(core, session, turn, work, answer, &token).await;
+    }
+    match git::push(&*host.transport, &dir, target, None, &token).await {
+        Ok(pushed) if pushed.commits.is_empty() => None,
+        Ok(pushed) => Some(replies::pushed(&target.branch, &pushed.commits)),
+        Err(e) => Some(replies::push_failed(&target.branch, &e.to_string())),
+    }
 }
 
 /// Starts the agent on the host, or says why it could not be started.

@@ -19,8 +19,8 @@ pub enum AuditAction {
     SignInRefused,
     /// A web console request that did not come from the console's own pages.
     ForgeryRefused,
-    /// A session's branch pushed by `/pr` (who asked, the commit made for them, the pull
-    /// request).
+    /// A session's branch pushed by `/pr`, or a GitHub issue's after a mention (who asked, the
+    /// commit made for them, the pull request).
     BranchPushed,
     /// An idle session's workspace removed from its host (the clean-up).
     WorkspaceRemoved,

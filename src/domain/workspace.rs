@@ -31,6 +31,16 @@ pub struct GitCheckout {
     pub credential: Credential,
     /// Where the agent's new commits are pushed (`None`: never pushed).
     pub push: Option<PushTarget>,
+    /// A branch fetched instead of `fetch_ref` when the remote has it: a GitHub issue's branch,
+    /// so a later mention continues where the last one's pull request left off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_ref: Option<String>,
+    /// The pull request the pushed work is delivered as (a GitHub issue's): what the agent left
+    /// uncommitted is committed for the person who asked, `push` pushes it, and the branch's
+    /// pull request is opened or found. With `push` `None` (pushing is off) the answer says
+    /// that no pull request was opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<PullRequestPlan>,
 }
 
 impl GitCheckout {
@@ -44,6 +54,21 @@ impl GitCheckout {
 pub struct PushTarget {
     pub url: String,
     pub branch: String,
+}
+
+/// A pull request to open from a checkout's pushed branch, planned when the turn is prepared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequestPlan {
+    /// `owner/repo`.
+    pub repo: String,
+    /// The branch it merges into (the repository's default branch).
+    pub base: String,
+    pub title: String,
+    /// Its description (for an issue, with `Fixes #N`).
+    pub body: String,
+    /// Who uncommitted work is committed as: the person who asked.
+    pub author_name: String,
+    pub author_email: String,
 }
 
 /// Which secret a checkout is fetched and pushed with: named here, made fresh by the platform's

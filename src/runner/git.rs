@@ -76,16 +76,81 @@ pub(super) fn stdin(token: &Secret) -> Vec<u8> {
     format!("{}\n", token.expose()).into_bytes()
 }
 
-/// The refspecs a checkout fetches, quoted.
+/// Who a commit made for someone is by: the person as author, Switchboard as committer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitAs {
+    pub author_name: String,
+    pub author_email: String,
+    /// The commit message (any text: it reaches git on stdin, never through the shell).
+    pub message: String,
+}
+
+/// The committer of every commit Switchboard makes.
+pub const COMMITTER: (&str, &str) = ("Switchboard", "switchboard@users.noreply.github.com");
+
+/// Script lines that commit what is uncommitted in the current directory as the author that
+/// follows the token on the script's stdin ([`stdin_with_commit`]), the rest of stdin the
+/// message; `committed` says `yes` or `no`. Hooks do not run: the checkout is the agent's.
+pub(super) fn commit_uncommitted() -> String {
+    format!(
+        r#"IFS= read -r sb_author_name
+IFS= read -r sb_author_email
+committed=no
+if [ -n "$(git status --porcelain)" ]; then
+  git add -A
+  GIT_AUTHOR_NAME=$sb_author_name GIT_AUTHOR_EMAIL=$sb_author_email GIT_COMMITTER_NAME={name} GIT_COMMITTER_EMAIL={email} git -c core.hooksPath=/dev/null commit -q --no-verify -F -
+  committed=yes
+fi"#,
+        name = quote(COMMITTER.0),
+        email = quote(COMMITTER.1),
+    )
+}
+
+/// The stdin of a script that reads the token, then commits as `commit` says
+/// ([`commit_uncommitted`]).
+pub(super) fn stdin_with_commit(token: &Secret, commit: &CommitAs) -> Vec<u8> {
+    let one_line = |text: &str| text.replace(['\n', '\r', '\0'], " ");
+    let mut input = stdin(token);
+    input.extend_from_slice(
+        format!(
+            "{}\n{}\n{}",
+            one_line(&commit.author_name),
+            one_line(&commit.author_email),
+            commit.message.replace('\0', "")
+        )
+        .as_bytes(),
+    );
+    input
+}
+
+/// The refspecs a checkout fetches, quoted: `$src` (its ref, chosen by the script) and its base.
 fn refspecs(checkout: &GitCheckout) -> Vec<String> {
-    let mut specs = vec![quote(&format!(
-        "+{}:refs/switchboard/fetched",
-        checkout.fetch_ref
-    ))];
+    let mut specs = vec!["\"+$src:refs/switchboard/fetched\"".to_owned()];
     if let Some(base) = &checkout.base_ref {
         specs.push(quote(&format!("+{base}:refs/switchboard/base-branch")));
     }
     specs
+}
+
+/// Script lines that set `src` to the ref to fetch: the checkout's `resume_ref` when the remote
+/// has it, else its `fetch_ref`.
+fn choose_source(checkout: &GitCheckout) -> String {
+    let fetch = quote(&checkout.fetch_ref);
+    match &checkout.resume_ref {
+        None => format!("src={fetch}\n"),
+        Some(resume) => format!(
+            r#"src={fetch}
+rc=0; out=$(gitc ls-remote --exit-code {url} {resume} 2>&1 < /dev/null) || rc=$?
+case $rc in
+  0) src={resume} ;;
+  2) ;;
+  *) printf '%s\n' "$out" | tail -n 5 >&2; exit 1 ;;
+esac
+"#,
+            url = quote(&checkout.clone_url),
+            resume = quote(resume),
+        ),
+    }
 }
 
 /// Fetches the checkout's ref into `dir` (absolute or `~/`-relative) and checks it out.
@@ -98,7 +163,7 @@ pub async fn prepare(
     let script = format!(
         r#"{prelude}[ -d .git ] || git init -q
 export GIT_TERMINAL_PROMPT=0
-if ! out=$(gitc fetch -q --no-tags {url} {refspecs} 2>&1); then
+{source}if ! out=$(gitc fetch -q --no-tags {url} {refspecs} 2>&1); then
   printf '%s\n' "$out" | tail -n 5 >&2; exit 1
 fi
 new=$(git rev-parse refs/switchboard/fetched)
@@ -116,6 +181,7 @@ fi
 echo "head $(git rev-parse HEAD)"
 echo "moved $moved""#,
         prelude = prelude(dir, &checkout.clone_url),
+        source = choose_source(checkout),
         url = quote(&checkout.clone_url),
         refspecs = refspecs(checkout).join(" "),
     );
@@ -137,25 +203,32 @@ echo "moved $moved""#,
 
 /// What pushing found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pushed {
-    /// The agent made no commits.
-    Nothing,
-    /// These commits (`abc1234 subject`, oldest first) are on the target branch now.
-    Commits(Vec<String>),
+pub struct Pushed {
+    /// The checkout's commit now (pushed, unless `commits` is empty and it never was).
+    pub head: String,
+    /// The commits pushed now (`abc1234 subject`, oldest first); empty: nothing new.
+    pub commits: Vec<String>,
+    /// Whether what the agent left uncommitted was committed first.
+    pub committed: bool,
 }
 
-/// Pushes the agent's commits (those after `refs/switchboard/base`) to the target branch.
+/// Pushes the agent's commits (those after `refs/switchboard/base`) to the target branch —
+/// after committing what it left uncommitted, when `commit` says as whom.
 pub async fn push(
     host: &dyn Transport,
     dir: &str,
     target: &PushTarget,
+    commit: Option<&CommitAs>,
     token: &Secret,
 ) -> Result<Pushed, GitError> {
     let script = format!(
         r#"{prelude}export GIT_TERMINAL_PROMPT=0
+{commit}
 base=$(git rev-parse refs/switchboard/base)
 head=$(git rev-parse HEAD)
-if [ "$base" = "$head" ]; then echo nothing; exit 0; fi
+echo "head $head"
+echo "committed ${{committed:-no}}"
+if [ "$base" = "$head" ]; then exit 0; fi
 if ! git merge-base --is-ancestor "$base" "$head"; then echo "the agent's branch no longer contains the pull request's head" >&2; exit 3; fi
 git log --reverse --format='commit %h %s' "$base..$head"
 if ! out=$(gitc push -q {url} {refspec} 2>&1); then
@@ -163,10 +236,19 @@ if ! out=$(gitc push -q {url} {refspec} 2>&1); then
 fi
 git update-ref refs/switchboard/base "$head""#,
         prelude = prelude(dir, &target.url),
+        commit = if commit.is_some() {
+            commit_uncommitted()
+        } else {
+            String::new()
+        },
         url = quote(&target.url),
         refspec = quote(&format!("HEAD:refs/heads/{}", target.branch)),
     );
-    let out = host.exec(&script, &stdin(token)).await?;
+    let input = match commit {
+        Some(commit) => stdin_with_commit(token, commit),
+        None => stdin(token),
+    };
+    let out = host.exec(&script, &input).await?;
     if !out.success() {
         return Err(GitError::Failed(format!(
             "pushing to {} failed: {}",
@@ -175,15 +257,16 @@ git update-ref refs/switchboard/base "$head""#,
         )));
     }
     let text = out.stdout_text();
-    if text.trim() == "nothing" {
-        return Ok(Pushed::Nothing);
-    }
-    Ok(Pushed::Commits(
-        text.lines()
+    Ok(Pushed {
+        head: reported(&text, "head ")
+            .ok_or_else(|| GitError::Failed(format!("no head in {text:?}")))?,
+        commits: text
+            .lines()
             .filter_map(|l| l.strip_prefix("commit "))
             .map(str::to_owned)
             .collect(),
-    ))
+        committed: reported(&text, "committed ").as_deref() == Some("yes"),
+    })
 }
 
 #[cfg(test)]
@@ -301,6 +384,8 @@ mod tests {
             dir: "co".into(),
             credential: Credential::GitHubInstallation(1),
             push: None,
+            resume_ref: None,
+            pull_request: None,
         };
         let dir = root.path().join("checkouts/co").display().to_string();
         let token = Secret::new("t0ken-not-in-files");
@@ -338,14 +423,17 @@ mod tests {
             url: bare.display().to_string(),
             branch: "feature".into(),
         };
-        let pushed = push(&host, &dir, &target, &token).await.unwrap();
-        assert!(
-            matches!(&pushed, Pushed::Commits(c) if c.len() == 1 && c[0].ends_with("agent work"))
-        );
+        let pushed = push(&host, &dir, &target, None, &token).await.unwrap();
+        assert!(pushed.commits.len() == 1 && pushed.commits[0].ends_with("agent work"));
         assert_eq!(git(&bare, &["rev-parse", "feature"]), again.head);
+        assert_eq!(pushed.head, again.head);
         assert_eq!(
-            push(&host, &dir, &target, &token).await.unwrap(),
-            Pushed::Nothing
+            push(&host, &dir, &target, None, &token).await.unwrap(),
+            Pushed {
+                head: again.head.clone(),
+                commits: Vec::new(),
+                committed: false,
+            }
         );
 
         // Pushed and clean: the next turn moves to the fetched commit (a checkout, whose hook runs).
@@ -376,6 +464,83 @@ mod tests {
         let err = prepare(&host, &dir, &missing, &token).await.unwrap_err();
         assert!(
             err.to_string().contains("fetching refs/heads/nope failed"),
+            "{err}"
+        );
+    }
+
+    /// An issue's checkout: cut from the default branch while its branch does not exist, what
+    /// the agent left uncommitted committed for the person who asked and pushed to the branch,
+    /// and a fresh checkout (another host, or after a clean-up) resumes the pushed branch.
+    #[tokio::test]
+    async fn an_issue_branch_is_cut_then_resumed() {
+        let root = tempfile::tempdir().unwrap();
+        let (bare, _) = remote(root.path());
+        let main = git(&bare, &["rev-parse", "main"]);
+        let host = LocalTransport::new("local");
+        let url = bare.display().to_string();
+        let checkout = GitCheckout {
+            clone_url: url.clone(),
+            fetch_ref: "refs/heads/main".into(),
+            base_ref: None,
+            dir: "issue-1".into(),
+            credential: Credential::GitHubInstallation(1),
+            push: Some(PushTarget {
+                url: url.clone(),
+                branch: "sb/issue-1".into(),
+            }),
+            resume_ref: Some("refs/heads/sb/issue-1".into()),
+            pull_request: None,
+        };
+        let token = Secret::new("t0ken");
+        let dir = root.path().join("one").display().to_string();
+        let first = prepare(&host, &dir, &checkout, &token).await.unwrap();
+        assert_eq!(first.head, main, "no branch yet: the default branch");
+
+        std::fs::write(root.path().join("one/fix.txt"), "fixed\n").unwrap();
+        let by = CommitAs {
+            author_name: "alice".into(),
+            author_email: "alice@github.invalid".into(),
+            message: "Fix it".into(),
+        };
+        let target = checkout.push.as_ref().unwrap();
+        let pushed = push(&host, &dir, target, Some(&by), &token).await.unwrap();
+        assert_eq!(
+            (pushed.commits.len(), pushed.committed),
+            (1, true),
+            "{pushed:?}"
+        );
+        assert_eq!(git(&bare, &["rev-parse", "sb/issue-1"]), pushed.head);
+        assert_eq!(
+            git(
+                &bare,
+                &["log", "-1", "--format=%an <%ae>|%cn|%s", "sb/issue-1"]
+            ),
+            "alice <alice@github.invalid>|Switchboard|Fix it"
+        );
+        let again = push(&host, &dir, target, Some(&by), &token).await.unwrap();
+        assert_eq!(
+            (again.head, again.commits.len(), again.committed),
+            (pushed.head.clone(), 0, false)
+        );
+
+        let elsewhere = root.path().join("two").display().to_string();
+        let resumed = prepare(&host, &elsewhere, &checkout, &token).await.unwrap();
+        assert_eq!(resumed.head, pushed.head, "the branch is resumed");
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("two/fix.txt")).unwrap(),
+            "fixed\n"
+        );
+
+        let unreachable = GitCheckout {
+            clone_url: root.path().join("nowhere.git").display().to_string(),
+            ..checkout
+        };
+        let third = root.path().join("three").display().to_string();
+        let err = prepare(&host, &third, &unreachable, &token)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("fetching refs/heads/main failed"),
             "{err}"
         );
     }

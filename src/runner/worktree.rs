@@ -14,7 +14,7 @@
 //! made again the same way when its session has another turn: from a fresh fetch of the base,
 //! or on the session's branch as it is when that was kept (it had been pushed).
 
-use super::git::{GitError, prelude, stdin};
+use super::git::{CommitAs, GitError, commit_uncommitted, prelude, stdin, stdin_with_commit};
 use super::shell::{quote, quote_path, reported};
 use super::transport::Transport;
 use crate::config::Secret;
@@ -132,18 +132,6 @@ echo "created $created""#,
     })
 }
 
-/// Who a commit made for someone is by: the person as author, Switchboard as committer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommitAs {
-    pub author_name: String,
-    pub author_email: String,
-    /// The commit message (any text: it reaches git on stdin, never through the shell).
-    pub message: String,
-}
-
-/// The committer of every commit Switchboard makes.
-pub const COMMITTER: (&str, &str) = ("Switchboard", "switchboard@users.noreply.github.com");
-
 /// What pushing a session's branch did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pushed {
@@ -167,18 +155,10 @@ pub async fn push_branch(
     commit: &CommitAs,
     token: &Secret,
 ) -> Result<Pushed, GitError> {
-    let one_line = |text: &str| text.replace(['\n', '\r', '\0'], " ");
     let script = format!(
-        r#"{prelude}IFS= read -r sb_author_name
-IFS= read -r sb_author_email
-export GIT_TERMINAL_PROMPT=0
+        r#"{prelude}export GIT_TERMINAL_PROMPT=0
 [ -e .git ] || {{ echo "the session's workspace is not on the host (removed, or not made yet)" >&2; exit 5; }}
-committed=no
-if [ -n "$(git status --porcelain)" ]; then
-  git add -A
-  GIT_AUTHOR_NAME=$sb_author_name GIT_AUTHOR_EMAIL=$sb_author_email GIT_COMMITTER_NAME={committer_name} GIT_COMMITTER_EMAIL={committer_email} git -c core.hooksPath=/dev/null commit -q --no-verify -F -
-  committed=yes
-fi
+{commit}
 ahead=$(git rev-list --count {base}..HEAD)
 echo "head $(git rev-parse HEAD)"
 echo "committed $committed"
@@ -189,23 +169,14 @@ if ! out=$(gitc push -q {url} {refspec} 2>&1 < /dev/null); then
 ' "$out" | tail -n 5 >&2; exit 1
 fi"#,
         prelude = prelude(dir, url),
-        committer_name = quote(COMMITTER.0),
-        committer_email = quote(COMMITTER.1),
+        commit = commit_uncommitted(),
         base = quote(&base_ref(branch)),
         url = quote(url),
         refspec = quote(&format!("HEAD:refs/heads/{branch}")),
     );
-    let mut input = stdin(token);
-    input.extend_from_slice(
-        format!(
-            "{}\n{}\n{}",
-            one_line(&commit.author_name),
-            one_line(&commit.author_email),
-            commit.message.replace('\0', "")
-        )
-        .as_bytes(),
-    );
-    let out = host.exec(&script, &input).await?;
+    let out = host
+        .exec(&script, &stdin_with_commit(token, commit))
+        .await?;
     if !out.success() {
         return Err(GitError::Failed(format!(
             "pushing {branch} failed: {}",

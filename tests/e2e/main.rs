@@ -27,6 +27,7 @@ mod floods;
 mod github;
 mod github_client;
 mod github_deps;
+mod github_issues_pr;
 mod hosts;
 mod inbox;
 mod pacing;

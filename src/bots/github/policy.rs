@@ -7,7 +7,8 @@
 //!   suffix proves nothing.
 //! - Preparation: the request plus the thread's context (title, description, diff, earlier
 //!   comments created and last edited before the request), and a checkout of the pull request's
-//!   head (`refs/pull/N/head`, which also covers forks) — or, for a dependency review, the plan
+//!   head (`refs/pull/N/head`, which also covers forks) or of an issue's branch, with the pull
+//!   request that delivers it planned (`on_issue_branch`) — or, for a dependency review, the plan
 //!   read from the pull request's text and changed files, whose facts the turn gathers on the
 //!   host (see `reviews`). Preparing only calls the API: the router holds the thread meanwhile.
 //! - Acknowledgement: 👀 on the request and a tracking comment; a dependency review posts
@@ -38,7 +39,7 @@ use crate::domain::outbound::{Outbound, OutboundOp, Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::Outcome;
 use crate::domain::thread::Platform;
-use crate::domain::workspace::{Credential, GitCheckout, PushTarget, Workspace};
+use crate::domain::workspace::{Credential, GitCheckout, PullRequestPlan, PushTarget, Workspace};
 use crate::render::untrusted;
 use crate::reviews::{self, deps::ChangedFile};
 use futures_util::future::BoxFuture;
@@ -49,6 +50,8 @@ pub struct GitHubPolicy {
     config: GitHubConfig,
     /// The host GitHub's turns run on (`github.host`, checked to be configured).
     host: String,
+    /// The start of an issue's branch name (`[workspaces] branch_prefix`).
+    branch_prefix: String,
 }
 
 impl GitHubPolicy {
@@ -57,12 +60,14 @@ impl GitHubPolicy {
         me: Identity,
         config: GitHubConfig,
         host: String,
+        branch_prefix: String,
     ) -> GitHubPolicy {
         GitHubPolicy {
             client,
             me,
             config,
             host,
+            branch_prefix,
         }
     }
 
@@ -100,6 +105,41 @@ impl GitHubPolicy {
             dir,
             credential: Credential::GitHubInstallation(ctx.installation),
             push,
+            resume_ref: None,
+            pull_request: None,
+        }
+    }
+
+    /// An issue's checkout works on the issue's branch (`<prefix>issue-N`): cut from the default
+    /// branch, resumed once pushed, and delivered as a pull request that fixes the issue, with
+    /// `requester` as the author of the commits made for them — pushed only when pushing is
+    /// allowed.
+    fn on_issue_branch(
+        &self,
+        checkout: GitCheckout,
+        ctx: &Context,
+        title: &str,
+        requester: &str,
+    ) -> GitCheckout {
+        let branch = format!("{}issue-{}", self.branch_prefix, ctx.number);
+        GitCheckout {
+            resume_ref: Some(format!("refs/heads/{branch}")),
+            push: self.config.allow_push.then(|| PushTarget {
+                url: ctx.clone_url.clone(),
+                branch,
+            }),
+            pull_request: Some(PullRequestPlan {
+                repo: ctx.repo.clone(),
+                base: ctx.default_branch.clone(),
+                title: title.to_owned(),
+                body: format!(
+                    "Fixes #{n}\n\nOpened by Switchboard at the request of @{requester} in #{n}.",
+                    n = ctx.number
+                ),
+                author_name: requester.to_owned(),
+                author_email: format!("{requester}@github.invalid"),
+            }),
+            ..checkout
         }
     }
 
@@ -167,6 +207,10 @@ impl GitHubPolicy {
         let kind = if ctx.is_pull_request { "pr" } else { "issue" };
         let dir = format!("github/{repo}/{kind}-{}", ctx.number);
         let checkout = self.checkout(ctx, pull.as_ref(), dir);
+        let checkout = match &pull {
+            Some(_) => checkout,
+            None => self.on_issue_branch(checkout, ctx, &issue.title, &event.author.id),
+        };
         let diff_text = diff
             .as_deref()
             .map(|d| &d[..d.floor_char_boundary(self.config.diff_max_bytes)]);
@@ -184,6 +228,7 @@ impl GitHubPolicy {
                 requester: &event.author.id,
                 request,
                 push_branch: checkout.push.as_ref().map(|p| p.branch.as_str()),
+                opens_pull_request: checkout.pull_request.is_some(),
             },
             &untrusted::nonce(),
         );

@@ -1,0 +1,151 @@
+//! A turn's work delivered as the pull request its checkout planned: a GitHub issue's mention.
+//!
+//! The GitHub policy plans it when it prepares the turn (`GitCheckout::pull_request`: the
+//! issue's branch to push to, the title, a body that says `Fixes #N`, the person who asked).
+//! After a successful turn, what the agent left uncommitted is committed with that person as
+//! author and Switchboard as committer, the branch is pushed with the installation token, and
+//! the branch's pull request is opened or found — the same call `/pr` makes, idempotent on the
+//! branch, so a later mention in the issue pushes to the branch and updates its one pull
+//! request. A turn that changed nothing opens nothing, with one exception: a branch pushed
+//! before without its pull request (GitHub refused, or the bot died between the two) gets it
+//! now. Who asked for each commit is in the audit trail.
+
+use super::Core;
+use super::delivery::message_from_answer;
+use super::policy::{OpenedPullRequest, PullRequestAsk};
+use super::replies;
+use crate::config::Secret;
+use crate::domain::audit::AuditAction;
+use crate::domain::ids::now_ms;
+use crate::domain::workspace::{PullRequestPlan, PushTarget};
+use crate::runner::git::{self, CommitAs, Pushed};
+use crate::runner::hosts::Host;
+use crate::store::{SessionRow, TurnRow};
+
+/// Where a planned pull request's work is: the checkout on its host, its branch, the plan.
+pub(super) struct Planned<'a> {
+    pub host: &'a Host,
+    /// The checkout's directory on the host.
+    pub dir: &'a str,
+    pub target: &'a PushTarget,
+    pub plan: &'a PullRequestPlan,
+}
+
+/// Commits, pushes and opens the pull request of `turn`'s checkout (after the agent answered
+/// `answer`); returns what to tell in the answer, nothing when the turn changed nothing.
+pub(super) async fn deliver(
+    core: &Core,
+    session: &SessionRow,
+    turn: &TurnRow,
+    work: Planned<'_>,
+    answer: &str,
+    token: &Secret,
+) -> Option<String> {
+    let Planned {
+        host,
+        dir,
+        target,
+        plan,
+    } = work;
+    let commit = CommitAs {
+        author_name: plan.author_name.clone(),
+        author_email: plan.author_email.clone(),
+        message: message_from_answer(Some(answer), plan.title.clone()),
+    };
+    let pushed = match git::push(&*host.transport, dir, target, Some(&commit), token).await {
+        Ok(pushed) => pushed,
+        Err(e) => return Some(replies::push_failed(&target.branch, &e.to_string())),
+    };
+    let changed =
+        !pushed.commits.is_empty() || turn.workspace_head.as_deref() != Some(pushed.head.as_str());
+    let unopened = session.delivery.pushed_at.is_some() && session.delivery.pr_number.is_none();
+    if !changed && !unopened {
+        return None;
+    }
+    let ask = PullRequestAsk {
+        repo: plan.repo.clone(),
+        branch: target.branch.clone(),
+        base: plan.base.clone(),
+        title: plan.title.clone(),
+        body: plan.body.clone(),
+    };
+    let opened = match core.policy(session.thread.platform) {
+        Ok(policy) => policy.open_pull_request(&ask).await,
+        Err(e) => Err(e),
+    };
+    record(
+        core,
+        session,
+        turn,
+        &ask,
+        &pushed,
+        &commit,
+        opened.as_ref().ok(),
+    )
+    .await;
+    Some(match opened {
+        Ok(pr) => replies::pr_opened(
+            &target.branch,
+            &replies::PullRequestView {
+                number: pr.number,
+                url: &pr.url,
+                created: pr.created,
+            },
+            pushed.committed,
+        ),
+        Err(e) => replies::planned_pr_not_opened(&target.branch, &format!("{e:#}")),
+    })
+}
+
+/// The session's delivery (its pull request, for `/status` and the next mention) and the audit
+/// line saying who asked for the commits; a failure to store them is logged, the push stands.
+async fn record(
+    core: &Core,
+    session: &SessionRow,
+    turn: &TurnRow,
+    ask: &PullRequestAsk,
+    pushed: &Pushed,
+    commit: &CommitAs,
+    pr: Option<&OpenedPullRequest>,
+) {
+    let delivered = pr.map(|pr| (pr.number as i64, pr.url.as_str()));
+    if let Err(e) = core
+        .store
+        .record_delivery(&session.id, now_ms(), delivered)
+        .await
+    {
+        tracing::warn!(session = %session.id, "could not record the pull request: {e:#}");
+    }
+    let detail = format!(
+        "turn {} pushed {} at {} ({} new commit(s){}); {}",
+        turn.id,
+        ask.branch,
+        pushed.head,
+        pushed.commits.len(),
+        if pushed.committed {
+            format!(
+                ", committing the uncommitted work as {}",
+                commit.author_email
+            )
+        } else {
+            String::new()
+        },
+        match pr {
+            Some(pr) => format!("pull request #{} {}", pr.number, pr.url),
+            None => "no pull request".to_owned(),
+        }
+    );
+    if let Err(e) = core
+        .store
+        .audit(
+            session.thread.platform,
+            &turn.author_id,
+            &session.thread.key(),
+            AuditAction::BranchPushed,
+            &detail,
+        )
+        .await
+    {
+        tracing::warn!(turn = %turn.id, "could not audit the push: {e:#}");
+    }
+}
