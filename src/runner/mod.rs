@@ -15,4 +15,5 @@ pub mod scratch;
 pub mod shell;
 pub mod ssh;
 pub mod transport;
+pub mod workspace_disk;
 pub mod worktree;

@@ -22,6 +22,7 @@ use crate::domain::inbound::{Inbound, InboundBody};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Author, Platform, ThreadRef};
 use crate::edge::client::ClientAddr;
+use crate::runner::workspace_disk;
 use crate::store::{NewSession, SessionRow};
 
 /// The longest prompt the console accepts, in bytes.
@@ -432,7 +433,15 @@ pub async fn hosts(State(console): State<Arc<Console>>, headers: HeaderMap) -> R
     let core = &console.core;
     let probes = core.hosts.iter().map(|host| async move {
         let health = command_handlers::probe(core, host).await;
-        view::host_view(&host.name, host.running(), host.max_turns, health)
+        let reachable = health.error.is_none();
+        let mut view = view::host_view(&host.name, host.running(), host.max_turns, health);
+        if reachable {
+            match workspace_disk::read(&*host.transport, &host.workdir).await {
+                Ok(found) => view.workspaces = found.into_iter().map(Into::into).collect(),
+                Err(e) => tracing::warn!(host = %host.name, "reading workspaces' disk use: {e}"),
+            }
+        }
+        view
     });
     let hosts = futures_util::future::join_all(probes).await;
     Ok(Json(json!({ "hosts": hosts })).into_response())

@@ -17,6 +17,7 @@ use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::domain::turn::TurnState;
 use crate::runner::health::Health;
+use crate::runner::workspace_disk::WorkspaceDisk;
 use crate::store::{SessionRow, SessionSummary, Store, TurnRow};
 
 /// One session in the list.
@@ -291,6 +292,27 @@ pub struct HostView {
     pub missing_tools: Vec<String>,
     pub running: u32,
     pub max_turns: u32,
+    /// The sessions' workspaces and the shared clones on the host, largest first.
+    pub workspaces: Vec<WorkspaceDiskView>,
+}
+
+/// A workspace's disk use on the Hosts page.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WorkspaceDiskView {
+    pub path: String,
+    pub kib: u64,
+    /// The session it belongs to (none for a project's shared clone).
+    pub session: Option<String>,
+}
+
+impl From<WorkspaceDisk> for WorkspaceDiskView {
+    fn from(disk: WorkspaceDisk) -> Self {
+        WorkspaceDiskView {
+            session: disk.session().map(str::to_owned),
+            path: disk.path,
+            kib: disk.kib,
+        }
+    }
 }
 
 pub fn host_view(name: &str, running: u32, max_turns: u32, health: Health) -> HostView {
@@ -307,6 +329,7 @@ pub fn host_view(name: &str, running: u32, max_turns: u32, health: Health) -> Ho
         missing_tools: health.missing_tools,
         running,
         max_turns,
+        workspaces: Vec::new(),
     }
 }
 

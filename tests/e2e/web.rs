@@ -311,6 +311,14 @@ async fn a_web_session_runs_prompts_like_any_thread(db: Db) {
         .find(|h| h["name"] == "remote")
         .unwrap();
     assert_eq!(remote["reachable"], true, "{remote}");
+    // The session's own directory, with what it takes on the disk.
+    let workspaces = remote["workspaces"].as_array().expect("workspaces");
+    let own = workspaces
+        .iter()
+        .find(|w| w["session"] == session.as_str())
+        .unwrap_or_else(|| panic!("the session's workspace in {remote}"));
+    assert_eq!(own["path"], format!("scratch/{session}"));
+    assert!(own["kib"].as_u64().is_some_and(|kib| kib > 0), "{own}");
     assert!(
         remote["agent_version"]
             .as_str()

@@ -276,7 +276,12 @@ async function renderHosts() {
       el("dt", { text: "Memory free" }), el("dd", { text: `${kb(h.mem_available_kb)} of ${kb(h.mem_total_kb)}` }),
       el("dt", { text: "Disk free" }), el("dd", { text: kb(h.disk_free_kb) }),
       el("dt", { text: "Agent" }), el("dd", { text: h.agent_version || "not found" }),
-      h.missing_tools.length ? [el("dt", { text: "Missing" }), el("dd", { text: h.missing_tools.join(", ") })] : null)));
+      h.missing_tools.length ? [el("dt", { text: "Missing" }), el("dd", { text: h.missing_tools.join(", ") })] : null),
+    h.workspaces.length ? el("table", { class: "workspaces" },
+      el("tr", {}, el("th", { text: "Workspace" }), el("th", { text: "Disk" })),
+      h.workspaces.map((w) => el("tr", {},
+        el("td", {}, w.session ? el("a", { href: `#/s/${w.session}`, text: w.path }) : el("code", { text: w.path })),
+        el("td", { text: w.kib >= 1024 ? `${(w.kib / 1024).toFixed(1)} MB` : `${w.kib} KB` })))) : null));
   main().replaceChildren(el("h1", { text: "Hosts" }), ...cards);
 }
 
