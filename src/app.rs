@@ -26,7 +26,7 @@ use crate::bots::web::{WebOutlet, WebPolicy};
 use crate::config::{Config, Secrets, SlackMode, TelegramMode};
 use crate::core::access::Access;
 use crate::core::policy::Policy;
-use crate::core::{Core, router};
+use crate::core::{Core, ci_watch, router};
 use crate::edge;
 use crate::runner::hosts::Hosts;
 use crate::runner::remote_turn;
@@ -343,6 +343,10 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             }
         });
     }
+    spawn(&mut tasks, "ci watch", {
+        let core = core.clone();
+        move || ci_watch::run(core.clone())
+    });
     spawn(&mut tasks, "turn file sweeper", {
         let core = core.clone();
         move || sweep_hosts(core.clone())

@@ -10,6 +10,7 @@ mod support;
 mod audit;
 mod changes;
 mod chaos;
+mod ci_feedback;
 mod cli;
 mod costs;
 mod database_errors;
