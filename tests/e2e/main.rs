@@ -38,6 +38,7 @@ mod secrets;
 mod slack;
 mod ssh_transport;
 mod store;
+mod store_check_watches;
 mod telegram;
 mod turns;
 mod web;

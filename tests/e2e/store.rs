@@ -30,13 +30,13 @@ on_both_databases!(
     a_row_queued_with_its_files_inline_is_still_read,
 );
 
-async fn open(db: Db) -> (Store, TestDb) {
+pub(crate) async fn open(db: Db) -> (Store, TestDb) {
     let test_db = TestDb::create(db).await;
     let store = Store::open(&test_db.url, 4).await.expect("open the store");
     (store, test_db)
 }
 
-fn thread(chat: &str) -> ThreadRef {
+pub(crate) fn thread(chat: &str) -> ThreadRef {
     ThreadRef {
         platform: Platform::Telegram,
         chat: chat.into(),
@@ -44,7 +44,7 @@ fn thread(chat: &str) -> ThreadRef {
     }
 }
 
-async fn create_session(tx: &mut Tx, thread: &ThreadRef) -> SessionRow {
+pub(crate) async fn create_session(tx: &mut Tx, thread: &ThreadRef) -> SessionRow {
     sessions::create_session(
         tx,
         NewSession {
