@@ -4,6 +4,7 @@
 //! `/fix-ci` gives the agent the failing check's name, link and report.
 
 use crate::support::db::{Db, on_both_databases};
+use crate::support::fake_github::hub_signature_256;
 use crate::support::harness::Harness;
 use crate::workspaces::{a_turn_on_the_only_project, gh};
 
@@ -31,8 +32,9 @@ async fn a_pushed_session(
 }
 
 /// A failing check run on the pushed commit, reported by the App's webhooks: the thread is told
-/// which check failed, with its link, and no turn runs for the delivery. `/fix-ci` then queues a
-/// turn whose prompt names the check and holds its link and report, fenced as untrusted.
+/// which check failed, with its link, and no turn runs for the delivery; a forged delivery is
+/// refused. `/fix-ci` then queues a turn whose prompt names the check and holds its link and
+/// report, fenced as untrusted; so does the prompt "fix the failing checks", and no other.
 async fn a_failing_check_reported_by_webhook_is_told_and_fix_ci_gives_the_agent_its_report(db: Db) {
     // Polling would first look after ten minutes: what the thread is told came by webhook.
     let (t, repo, number, sha) = a_pushed_session(db, "5m").await;
@@ -46,6 +48,24 @@ async fn a_failing_check_reported_by_webhook_is_told_and_fix_ci_gives_the_agent_
         Some("thread 'totals' panicked: assertion failed: expected 42, got 41"),
     );
     gh.complete_check_run(&test, "failure");
+    // A check delivery is signed like any other: a forged one is refused.
+    let body = serde_json::to_vec(&gh.payload_check_run(&test)).unwrap();
+    let forged = gh
+        .deliver_raw(
+            &t.github_webhook(),
+            &[
+                ("X-GitHub-Event", "check_run"),
+                ("X-GitHub-Delivery", "forged-check"),
+                (
+                    "X-Hub-Signature-256",
+                    &hub_signature_256("not-the-secret", &body),
+                ),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(forged.0, 401);
     let deliveries = gh.report_check_run(&t.github_webhook(), &test).await;
     let events: Vec<(&str, u16)> = deliveries
         .iter()
@@ -86,6 +106,23 @@ async fn a_failing_check_reported_by_webhook_is_told_and_fix_ci_gives_the_agent_
     assert_eq!(runs[1].cwd, runs[0].cwd, "in the session's worktree");
     t.next().await; // the turn's status
     t.next().await; // its answer
+
+    // The same in so many words; another prompt goes as typed.
+    t.say("Fix the failing checks.");
+    let runs = t.wait_agent_runs(3).await;
+    let asked = String::from_utf8_lossy(&runs[2].prompt).into_owned();
+    assert!(
+        asked.contains("assertion failed: expected 42, got 41") && asked.contains(&link),
+        "{asked}"
+    );
+    t.next().await;
+    t.next().await;
+    t.say("fix the failing checks in the docs too");
+    let runs = t.wait_agent_runs(4).await;
+    let typed = String::from_utf8_lossy(&runs[3].prompt).into_owned();
+    assert!(!typed.contains("expected 42"), "{typed}");
+    t.next().await;
+    t.next().await;
     t.tg.assert_all_read();
 }
 
