@@ -12,13 +12,14 @@
 //! When it stops: every check run has ended (told: passed, or which failed); checks still run
 //! [`GIVE_UP_AFTER`] the push (told so, with their names); or the commit has no check run at all
 //! [`NO_CHECKS_AFTER`] the push — a repository without CI, where silence is right, so nothing is
-//! said. The message and the watch's end are one transaction under a key of its own per session
+//! said. Checks that cannot be read at all (the API failing, the App gone from the config) are
+//! retried on the same backoff and, after [`GIVE_UP_AFTER`], left unsaid; each failure is logged. The message and the watch's end are one transaction under a key of its own per session
 //! and commit, so the thread hears once whatever crashes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 
 use super::Core;
 use super::replies;
@@ -111,10 +112,15 @@ async fn check_due(core: &Core) -> Result<()> {
     if due.is_empty() {
         return Ok(());
     }
-    let policy = core.policy(Platform::GitHub)?;
+    // Watches outlive a config without the GitHub App: read as failed reads, they end in time.
+    let policy = core.policy(Platform::GitHub);
     for watch in due {
         let age = Duration::from_millis((now_ms() - watch.created_at).max(0) as u64);
-        let next = match policy.commit_checks(&watch.repo, &watch.sha).await {
+        let read = match &policy {
+            Ok(policy) => policy.commit_checks(&watch.repo, &watch.sha).await,
+            Err(e) => Err(anyhow!("{e:#}")),
+        };
+        let next = match read {
             Ok(checks) => decide(&checks, age, watch.attempts, core.workspaces.checks_poll),
             Err(e) => {
                 tracing::warn!(session = %watch.session_id, sha = %watch.sha, "reading checks: {e:#}");
