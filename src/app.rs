@@ -26,7 +26,7 @@ use crate::bots::web::{WebOutlet, WebPolicy};
 use crate::config::{Config, Secrets, SlackMode, TelegramMode};
 use crate::core::access::Access;
 use crate::core::policy::Policy;
-use crate::core::{Core, router};
+use crate::core::{Core, ci_watch, router};
 use crate::edge;
 use crate::runner::hosts::Hosts;
 use crate::runner::remote_turn;
@@ -347,6 +347,10 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     spawn(&mut tasks, "workspace clean-up", {
         let core = core.clone();
         move || crate::core::cleanup::sweep_workspaces(core.clone())
+    });
+    spawn(&mut tasks, "ci watch", {
+        let core = core.clone();
+        move || ci_watch::run(core.clone())
     });
     spawn(&mut tasks, "turn file sweeper", {
         let core = core.clone();

@@ -30,6 +30,11 @@ pub struct Workspaces {
     /// Make a session's scratch directory (no project) a git repository. Default true.
     #[serde(default = "default_scratch_git")]
     pub scratch_git: bool,
+    /// How long after `/pr` pushes a commit its CI checks are first read, when no webhook says
+    /// they ended; the wait doubles with each read that finds them still running (up to five
+    /// minutes). Default `15s`.
+    #[serde(default = "default_checks_poll", with = "duration")]
+    pub checks_poll: Duration,
 }
 
 fn default_branch_prefix() -> String {
@@ -44,12 +49,17 @@ fn default_scratch_git() -> bool {
     true
 }
 
+fn default_checks_poll() -> Duration {
+    Duration::from_secs(15)
+}
+
 impl Default for Workspaces {
     fn default() -> Self {
         Workspaces {
             branch_prefix: default_branch_prefix(),
             keep_for: default_keep_for(),
             scratch_git: default_scratch_git(),
+            checks_poll: default_checks_poll(),
         }
     }
 }
@@ -80,6 +90,9 @@ impl Workspaces {
         }
         if self.keep_for < Duration::from_secs(1) {
             bail!("workspaces.keep_for must be at least a second");
+        }
+        if self.checks_poll.is_zero() || self.checks_poll > Duration::from_secs(300) {
+            bail!("workspaces.checks_poll must be more than nothing and at most 5 minutes");
         }
         Ok(())
     }
@@ -112,5 +125,13 @@ mod tests {
             ..Workspaces::default()
         };
         assert!(short.validate().is_err());
+        for poll in [Duration::ZERO, Duration::from_secs(301)] {
+            let w = Workspaces {
+                checks_poll: poll,
+                ..Workspaces::default()
+            };
+            let err = w.validate().unwrap_err().to_string();
+            assert!(err.contains("workspaces.checks_poll"), "{poll:?}: {err}");
+        }
     }
 }

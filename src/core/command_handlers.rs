@@ -1,4 +1,5 @@
-//! What each command does. Every command ends by replying and marking its event processed.
+//! What each command does. Every command ends by replying and marking its event processed, but
+//! `/fix_ci`, which comes to a prompt the router queues like a typed one ([`Handled::Prompt`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,12 +26,20 @@ use crate::store::{NewSession, SessionRow, outbox, turns};
 /// Sessions `/sessions` lists.
 const SESSIONS_SHOWN: i64 = 10;
 
+/// What a command came to.
+pub(super) enum Handled {
+    /// Answered, and its event marked processed.
+    Answered,
+    /// A prompt for the thread's session, to be queued as if typed; nothing answered yet.
+    Prompt(String),
+}
+
 pub(super) async fn run(
     core: &Arc<Core>,
     id: &InboundId,
     event: &Inbound,
     command: &Command,
-) -> Result<()> {
+) -> Result<Handled> {
     let text = match command {
         Command::Help => {
             let policy = core.policy(event.platform())?;
@@ -53,6 +62,10 @@ pub(super) async fn run(
         }
         Command::Projects => replies::projects(&core.projects, &event.thread),
         Command::PullRequest => super::delivery::pull_request(core, event).await?,
+        Command::FixCi => match super::ci_fix::prompt(core, event).await? {
+            Ok(prompt) => return Ok(Handled::Prompt(prompt)),
+            Err(answer) => answer,
+        },
         Command::New { target, host } => {
             new_session(core, event, target.as_deref(), host.as_deref()).await?
         }
@@ -60,10 +73,12 @@ pub(super) async fn run(
         Command::Stop { all } => stop(core, event, *all).await?,
         Command::Screenshot { url } => {
             let post = screenshot(core, event, url.as_deref()).await?;
-            return reply_post(core, id, event, post).await;
+            reply_post(core, id, event, post).await?;
+            return Ok(Handled::Answered);
         }
     };
-    reply(core, id, event, text).await
+    reply(core, id, event, text).await?;
+    Ok(Handled::Answered)
 }
 
 async fn new_session(

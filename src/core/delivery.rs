@@ -158,6 +158,7 @@ pub(super) async fn deliver(
             &detail,
         )
         .await?;
+    super::ci_watch::watch(core, &session.id, &worktree.repo, &pushed.head).await?;
     Ok(match opened {
         Ok(pr) => replies::pr_opened(&worktree.branch, &pr_view(&pr), pushed.committed),
         Err(e) => replies::pr_pushed_without_pull_request(&worktree.branch, &format!("{e:#}")),

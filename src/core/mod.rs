@@ -8,6 +8,8 @@
 //! of this is said in live in `crate::domain`; nothing in here knows a platform's types.
 
 pub mod access;
+mod ci_fix;
+pub mod ci_watch;
 pub mod claims;
 pub mod cleanup;
 pub mod command_handlers;
@@ -64,6 +66,8 @@ pub struct Core {
     outbox_changed: watch::Sender<u64>,
     /// Bumped whenever an inbound event is stored; the router watches it.
     inbound_changed: watch::Sender<u64>,
+    /// Bumped when a pushed commit is watched or its checks moved; [`ci_watch`] watches it.
+    checks_moved: watch::Sender<u64>,
 }
 
 impl Core {
@@ -88,6 +92,7 @@ impl Core {
             delivering: claims::Claims::default(),
             outbox_changed: watch::Sender::new(0),
             inbound_changed: watch::Sender::new(0),
+            checks_moved: watch::Sender::new(0),
         })
     }
 
@@ -140,6 +145,15 @@ impl Core {
     /// Tells the router that an inbound event was stored.
     pub fn inbound_stored(&self) {
         self.inbound_changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Tells the CI watch loop that a watch was stored or made due.
+    fn checks_moved(&self) {
+        self.checks_moved.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn watch_checks_moved(&self) -> watch::Receiver<u64> {
+        self.checks_moved.subscribe()
     }
 
     fn watch_inbound(&self) -> watch::Receiver<u64> {

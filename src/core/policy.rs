@@ -21,6 +21,7 @@ use anyhow::Result;
 use super::replies;
 use crate::config::Secret;
 use crate::domain::admission::Admission;
+use crate::domain::checks::ChecksSummary;
 use crate::domain::command::Spelling;
 use crate::domain::ids::TurnId;
 use crate::domain::inbound::{Inbound, IncomingFile};
@@ -119,6 +120,16 @@ pub trait Policy: Send + Sync + 'static {
                 self.platform()
             )
         })
+    }
+
+    /// How the CI checks of commit `sha` of `repo` (`owner/repo`) stand: the platform that hosts
+    /// repositories (GitHub, from its check runs) answers.
+    fn commit_checks<'a>(
+        &'a self,
+        repo: &'a str,
+        sha: &'a str,
+    ) -> BoxFuture<'a, Result<ChecksSummary>> {
+        Box::pin(async move { anyhow::bail!("{repo}@{sha} has no checks on {}", self.platform()) })
     }
 
     /// How often a turn's progress message may be refreshed: the platform's limit on edits to

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::placement::Unplaced;
 use crate::domain::admission::Refusal;
 use crate::domain::changes::ChangeStats;
+use crate::domain::checks::FailingCheck;
 use crate::domain::command::{COMMANDS, CommandError, Spelling, help_for};
 use crate::domain::inbound::Invalid;
 use crate::domain::outcome::{Budget, Outcome};
@@ -779,6 +780,85 @@ pub fn planned_pr_push_off() -> String {
 
 pub fn pr_nothing(branch: &str) -> String {
     format!("Nothing to open a pull request with: `{branch}` has no changes of its own yet.")
+}
+
+/// Failing checks a thread is told about by name; the rest are counted.
+const FAILING_CHECKS_SHOWN: usize = 5;
+
+/// What a pushed commit's checks are named after in the thread: its pull request (`#12`), else
+/// the commit (`9fceb02`).
+pub fn checks_target(pr_number: Option<i64>, sha: &str) -> String {
+    match pr_number {
+        Some(number) => format!("#{number}"),
+        None => format!("`{}`", sha.get(..7).unwrap_or(sha)),
+    }
+}
+
+pub fn checks_passed(target: &str) -> String {
+    format!("✅ Checks passed on {target}.")
+}
+
+/// One line per failing check (the first few), each with its link, and how to have them fixed.
+pub fn checks_failed(spelling: &Spelling, target: &str, failing: &[FailingCheck]) -> String {
+    let mut text = String::new();
+    for check in failing.iter().take(FAILING_CHECKS_SHOWN) {
+        let ended = match check.conclusion.as_str() {
+            "failure" => "failed".to_owned(),
+            other => format!("failed ({})", esc(other)),
+        };
+        text.push_str(&format!(
+            "❌ check {} {ended} on {target}",
+            esc(&check.name)
+        ));
+        match &check.url {
+            Some(url) => text.push_str(&format!(": {}\n", esc(url))),
+            None => text.push('\n'),
+        }
+    }
+    if failing.len() > FAILING_CHECKS_SHOWN {
+        let more = failing.len() - FAILING_CHECKS_SHOWN;
+        text.push_str(&format!("… and {more} more failing check(s).\n"));
+    }
+    text.push_str(&format!(
+        "\nSend {} to give the agent their reports and have it fix them.",
+        spelling.command("fix_ci")
+    ));
+    text
+}
+
+pub fn checks_gave_up(target: &str, waited: Duration, pending: &[String]) -> String {
+    let names: Vec<String> = pending.iter().map(|name| esc(name)).collect();
+    format!(
+        "⏳ Stopped waiting for the checks on {target} after {}; still running: {}.",
+        duration(waited),
+        names.join(", ")
+    )
+}
+
+pub fn fix_ci_needs_push(spelling: &Spelling) -> String {
+    format!(
+        "Nothing to fix yet: this session has pushed no commit. Send {} to push its branch and \
+         open its pull request; its checks are reported here when they end.",
+        spelling.command("pr")
+    )
+}
+
+pub fn fix_ci_nothing_failed(target: &str, pending: &[String]) -> String {
+    if pending.is_empty() {
+        return format!("No check failed on {target}: nothing to fix.");
+    }
+    let names: Vec<String> = pending.iter().map(|name| esc(name)).collect();
+    format!(
+        "No check failed on {target} so far; still running: {}. You are told here when they end.",
+        names.join(", ")
+    )
+}
+
+pub fn fix_ci_unreadable(target: &str, reason: &str) -> String {
+    format!(
+        "⚠️ Could not read the checks on {target}: {}. Try again in a moment.",
+        esc(reason)
+    )
 }
 
 pub fn pr_needs_project(spelling: &Spelling) -> String {

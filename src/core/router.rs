@@ -20,6 +20,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 
 use super::Core;
+use super::command_handlers::Handled;
 use super::placement;
 use super::policy::Prepared;
 use super::replies;
@@ -117,18 +118,36 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
                 Ok(text) => text,
                 Err(refusal) => return reply(core, id, event, refusal).await,
             };
-            match policy.prepare(event, &text, opens_session).await? {
-                Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
-                None => core.store.mark_inbound_processed(id).await,
-            }
+            let text = super::ci_fix::when_asked(core, event, text).await?;
+            queue_prompt(core, id, event, &text, opens_session).await
         }
         InboundBody::Invalid(invalid) => {
             let text = replies::invalid(&core.spelling(event.platform()), invalid);
             reply(core, id, event, text).await
         }
         InboundBody::Command(command) => {
-            super::command_handlers::run(core, id, event, command).await
+            match super::command_handlers::run(core, id, event, command).await? {
+                Handled::Answered => Ok(()),
+                Handled::Prompt(text) => queue_prompt(core, id, event, &text, false).await,
+            }
         }
+    }
+}
+
+/// Queues `text` as the thread's next prompt, as the platform prepares it (`opens_session`: the
+/// thread has no session yet); a prompt the platform finds nothing to do for is only marked
+/// processed.
+async fn queue_prompt(
+    core: &Arc<Core>,
+    id: &InboundId,
+    event: &Inbound,
+    text: &str,
+    opens_session: bool,
+) -> Result<()> {
+    let policy = core.policy(event.platform())?;
+    match policy.prepare(event, text, opens_session).await? {
+        Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
+        None => core.store.mark_inbound_processed(id).await,
     }
 }
 

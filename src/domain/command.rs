@@ -30,6 +30,9 @@ pub enum Command {
     /// Commit what is uncommitted in the session's worktree, push its branch, and open its pull
     /// request (or say the open one is updated).
     PullRequest,
+    /// Queue a prompt that gives the agent the failing checks of the session's pushed commit:
+    /// their names, endings, links and reports.
+    FixCi,
     /// Capture the host's display, or with a URL, a web page as the host sees it.
     Screenshot { url: Option<String> },
     /// Show the commands.
@@ -80,6 +83,12 @@ pub const COMMANDS: &[CommandHelp] = &[
         summary: "Commit and push this session's branch, and open its pull request (or update it)",
     },
     CommandHelp {
+        name: "fix_ci",
+        args: "",
+        summary: "Give the agent the failing checks of the pushed commit (names, links, reports) \
+                  to fix",
+    },
+    CommandHelp {
         name: "screenshot",
         args: "[url]",
         summary: "Capture the host's display, or a web page (http/https) as the host sees it",
@@ -112,10 +121,11 @@ impl CommandHelp {
 
     /// Whether `platform` has this command. GitHub has no `screenshot` (a comment cannot show
     /// the host's display), no `projects` (its thread is in a repository already) and no `pr`
-    /// (a pull request's session pushes to it), and a request that starts with one of those
-    /// words is the agent's.
+    /// (a pull request's session pushes to it, and so no `fix_ci` for what `pr` pushed), and a
+    /// request that starts with one of those words is the agent's.
     pub fn offered_on(&self, platform: Platform) -> bool {
-        !(platform == Platform::GitHub && matches!(self.name, "screenshot" | "projects" | "pr"))
+        !(platform == Platform::GitHub
+            && matches!(self.name, "screenshot" | "projects" | "pr" | "fix_ci"))
     }
 }
 
@@ -169,15 +179,18 @@ impl Command {
             Command::Sessions => "sessions",
             Command::Projects => "projects",
             Command::PullRequest => "pr",
+            Command::FixCi => "fix_ci",
             Command::Screenshot { .. } => "screenshot",
             Command::Help => "help",
         }
     }
 }
 
-/// Parses a command name (case-insensitive, without `/` or `@bot`) and its argument text.
+/// Parses a command name (case-insensitive, without `/` or `@bot`) and its argument text. A `-`
+/// in the name reads as `_`: Telegram's command names cannot hold `-`, so `fix_ci` is the name
+/// registered, and `/fix-ci`, as people write it, is the same command.
 pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
-    let name = name.to_ascii_lowercase();
+    let name = name.to_ascii_lowercase().replace('-', "_");
     let words: Vec<&str> = args.split_whitespace().collect();
     let help = help_for(&name).ok_or_else(|| CommandError::Unknown(name.clone()))?;
     let usage = || CommandError::Usage(help.name.to_owned());
@@ -200,6 +213,7 @@ pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
         ("sessions", []) => Ok(Command::Sessions),
         ("projects", []) => Ok(Command::Projects),
         ("pr", []) => Ok(Command::PullRequest),
+        ("fix_ci", []) => Ok(Command::FixCi),
         ("screenshot", []) => Ok(Command::Screenshot { url: None }),
         ("screenshot", [url]) if is_web_url(url) => Ok(Command::Screenshot {
             url: Some((*url).to_owned()),
@@ -253,6 +267,8 @@ mod tests {
             ("sessions", "", Command::Sessions),
             ("Projects", " ", Command::Projects),
             ("pr", "", Command::PullRequest),
+            ("fix_ci", "", Command::FixCi),
+            ("Fix-CI", "", Command::FixCi),
             ("screenshot", "", Command::Screenshot { url: None }),
             (
                 "screenshot",
@@ -274,7 +290,12 @@ mod tests {
         }
         for help in COMMANDS {
             assert!(help.summary.len() < 256 && !help.summary.is_empty());
-            assert!(help.name.chars().all(|c| c.is_ascii_lowercase()));
+            // What Telegram takes as a command name.
+            assert!(
+                help.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_')
+            );
             assert!(parse(help.name, "").is_ok(), "/{} without args", help.name);
         }
     }

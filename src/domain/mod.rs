@@ -2,7 +2,7 @@
 //!
 //! Ids, threads and platforms, inbound events, the command enum, outbound intents with their
 //! attachments and outbox keys, how a turn ended, what an agent reported, turn states,
-//! workspaces and their credentials, configured projects, change figures, dependency changes
+//! workspaces and their credentials, configured projects, change figures, CI checks, dependency changes
 //! and review plans, who is admitted, and the decisions the audit trail records. No I/O, no
 //! database, no runtime: `store`, `runner`, `agents`, `reviews`, `core`, `bots` and `web` all
 //! build on these types, and this module imports none of them (`tests/layering.rs` keeps it so).
@@ -11,6 +11,7 @@ pub mod admission;
 pub mod agent_event;
 pub mod audit;
 pub mod changes;
+pub mod checks;
 pub mod command;
 pub mod ids;
 pub mod inbound;

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{InboundId, TurnId};
+use super::ids::{InboundId, SessionId, TurnId};
 use super::thread::Platform;
 
 /// What an outbox row is, and so the key it is queued under.
@@ -43,6 +43,9 @@ pub enum OutboxKey {
         /// Hours since the Unix epoch.
         hour: i64,
     },
+    /// What a session's thread is told about the CI checks of a commit it pushed, once per
+    /// session and commit: `checks:<session>:<sha>`.
+    ChecksReport { session: SessionId, sha: String },
 }
 
 /// A turn's key, made from its id.
@@ -77,6 +80,7 @@ impl fmt::Display for OutboxKey {
                 user,
                 hour,
             } => write!(f, "refuse:{platform}:{thread}:{user}:{hour}"),
+            OutboxKey::ChecksReport { session, sha } => write!(f, "checks:{session}:{sha}"),
         }
     }
 }
@@ -101,6 +105,14 @@ fn parse(text: &str) -> Option<OutboxKey> {
     if let Some(rest) = text.strip_prefix("in:") {
         let inbound = rest.strip_suffix(":reply")?;
         return Some(OutboxKey::Reply(InboundId::from_string(inbound.to_owned())));
+    }
+    if let Some(rest) = text.strip_prefix("checks:") {
+        // A commit id holds no colon.
+        let (session, sha) = rest.rsplit_once(':')?;
+        return Some(OutboxKey::ChecksReport {
+            session: SessionId::from_string(session.to_owned()),
+            sha: sha.to_owned(),
+        });
     }
     let rest = text.strip_prefix("refuse:")?;
     let (platform, rest) = rest.split_once(':')?;
@@ -154,6 +166,13 @@ mod tests {
                 },
                 "refuse:github:octo/app/pr/7:mallory:493000".to_owned(),
             ),
+            (
+                OutboxKey::ChecksReport {
+                    session: SessionId::from_string(t.into()),
+                    sha: "9fceb02d0ae598e95dc970b74767f19372d61af8".into(),
+                },
+                format!("checks:{t}:9fceb02d0ae598e95dc970b74767f19372d61af8"),
+            ),
         ];
         for (key, text) in keys {
             assert_eq!(key.to_string(), text);
@@ -206,6 +225,7 @@ mod tests {
             "refuse:irc:c:u:1",
             "refuse:github:c:u:h",
             "refuse:github:u:1",
+            "checks:abc",
         ] {
             assert!(text.parse::<OutboxKey>().is_err(), "{text}");
         }

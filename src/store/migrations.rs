@@ -35,6 +35,7 @@ const FILES: &[(&str, &str)] = files![
     "20261205130000_turn_review_plans.sql",
     "20261205140000_session_workspaces.sql",
     "20261205150000_session_delivery.sql",
+    "20261205170000_check_watches.sql",
 ];
 
 /// The migrator over every migration.

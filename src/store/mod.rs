@@ -13,6 +13,7 @@
 
 mod attachments;
 mod audit;
+pub mod check_watches;
 pub mod connect;
 pub mod inbound;
 mod migrations;
@@ -31,6 +32,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditRow;
+pub use check_watches::CheckWatch;
 pub use outbox::{OutboxRow, SendingPart};
 pub use pauses::{PauseScope, RetryPause};
 pub use sessions::{Delivery, NewSession, SessionRow, SessionSummary};

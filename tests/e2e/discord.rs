@@ -385,7 +385,7 @@ async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
     let t = start(db).await;
     let d = world(&t);
     let commands = fake(&t)
-        .wait_for_commands(Some(&d.guild), |c| c.len() == 7, WAIT)
+        .wait_for_commands(Some(&d.guild), |c| c.len() == 9, WAIT)
         .await;
     let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
@@ -396,6 +396,8 @@ async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
             "stop",
             "sessions",
             "projects",
+            "pr",
+            "fix_ci",
             "screenshot",
             "help"
         ]

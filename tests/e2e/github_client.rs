@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use switchboard::bots::github::app_auth::AppKey;
-use switchboard::bots::github::client::{ApiError, FailingCheck, GitHubClient};
+use switchboard::bots::github::client::{ApiError, CheckOutput, FailingCheck, GitHubClient};
 use switchboard::config::Secret;
 
 use crate::support::fake_github::{CallAuth, FakeGitHub, FakeGitHubConfig, FakeRepo, UserKind};
@@ -183,6 +183,12 @@ async fn checks_for_names_the_failing_check_and_its_link() {
     fake.add_check_run(&repo, &sha, "build", "completed", Some("success"));
     let test = fake.add_check_run(&repo, &sha, "test", "completed", Some("failure"));
     let lint = fake.add_check_run(&repo, &sha, "lint", "in_progress", None);
+    fake.set_check_run_output(
+        &test,
+        Some("1 test failed"),
+        None,
+        Some("expected 2, got 3"),
+    );
     let summary = client.checks_for("alice/widgets", &sha).await.unwrap();
     assert_eq!(summary.total, 3);
     assert_eq!(summary.pending, ["lint"]);
@@ -197,6 +203,11 @@ async fn checks_for_names_the_failing_check_and_its_link() {
             name: "test".into(),
             conclusion: "failure".into(),
             url: Some(link),
+            output: CheckOutput {
+                title: Some("1 test failed".into()),
+                summary: None,
+                text: Some("expected 2, got 3".into()),
+            },
         }]
     );
 

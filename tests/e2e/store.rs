@@ -34,13 +34,13 @@ on_both_databases!(
     a_workspace_is_due_only_once_its_session_is_idle_long_enough,
 );
 
-async fn open(db: Db) -> (Store, TestDb) {
+pub(crate) async fn open(db: Db) -> (Store, TestDb) {
     let test_db = TestDb::create(db).await;
     let store = Store::open(&test_db.url, 4).await.expect("open the store");
     (store, test_db)
 }
 
-fn thread(chat: &str) -> ThreadRef {
+pub(crate) fn thread(chat: &str) -> ThreadRef {
     ThreadRef {
         platform: Platform::Telegram,
         chat: chat.into(),
@@ -48,7 +48,7 @@ fn thread(chat: &str) -> ThreadRef {
     }
 }
 
-async fn create_session(tx: &mut Tx, thread: &ThreadRef) -> SessionRow {
+pub(crate) async fn create_session(tx: &mut Tx, thread: &ThreadRef) -> SessionRow {
     sessions::create_session(
         tx,
         NewSession {

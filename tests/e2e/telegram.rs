@@ -350,6 +350,8 @@ async fn read_only_commands_and_the_menu(db: Db) {
             "stop",
             "sessions",
             "projects",
+            "pr",
+            "fix_ci",
             "screenshot",
             "help"
         ]

@@ -281,11 +281,15 @@ async fn new_with_owner_repo_at_branch_works_on_that_branch_and_keeps_the_token_
 }
 
 /// The only project's session, its first turn done: the harness, the repository and the turn's
-/// answer.
-async fn a_turn_on_the_only_project(db: Db) -> (Harness, FakeRepo, BotMessage) {
+/// answer. `more_config` is appended to the bot's config after the project's table.
+pub(crate) async fn a_turn_on_the_only_project(
+    db: Db,
+    more_config: &str,
+) -> (Harness, FakeRepo, BotMessage) {
     let mut t = prepare(db).await;
     let repo = private_repo(gh(&t), "acme", "web");
     add_config(&t, "\n[projects.web]\nrepo = \"acme/web\"\n");
+    add_config(&t, more_config);
     t.start_bot().await;
     t.say("add the feature\n@fake write feature.txt new");
     t.next().await;
@@ -299,7 +303,7 @@ async fn a_turn_on_the_only_project(db: Db) -> (Harness, FakeRepo, BotMessage) {
 /// title from the first prompt; the audit says who asked. A later turn's `/pr` pushes again and
 /// says the same pull request is updated.
 async fn pr_pushes_the_branch_as_the_person_and_later_turns_update_its_one_pull_request(db: Db) {
-    let (t, repo, answer) = a_turn_on_the_only_project(db).await;
+    let (t, repo, answer) = a_turn_on_the_only_project(db, "").await;
     let gh = gh(&t);
     t.say("/pr");
     let reply = t.next().await.text;
@@ -381,7 +385,7 @@ async fn pr_pushes_the_branch_as_the_person_and_later_turns_update_its_one_pull_
 /// The bot dies (kill -9) after pushing the branch and before GitHub opened the pull request:
 /// the restarted bot handles the same `/pr` again and there is exactly one pull request.
 async fn a_bot_killed_between_push_and_pull_request_still_opens_exactly_one(db: Db) {
-    let (mut t, repo, _) = a_turn_on_the_only_project(db).await;
+    let (mut t, repo, _) = a_turn_on_the_only_project(db, "").await;
     gh(&t).hold_pull_creations();
     t.say("/pr");
     let held = gh(&t)

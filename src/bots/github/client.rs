@@ -11,7 +11,7 @@
 mod checks;
 mod pulls;
 
-pub use checks::{ChecksSummary, FailingCheck};
+pub use crate::domain::checks::{CheckOutput, ChecksSummary, FailingCheck};
 pub use pulls::PullRequestOpened;
 
 use std::collections::HashMap;

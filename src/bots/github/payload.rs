@@ -1,7 +1,7 @@
 //! GitHub webhook payloads: the few fields Switchboard reads, typed; everything else ignored.
 //!
 //! The webhook edge verifies `X-Hub-Signature-256` over the raw body first, then calls [`parse`]
-//! with the `X-GitHub-Event` header. Only five events are typed:
+//! with the `X-GitHub-Event` header. Only seven events are typed:
 //!
 //! - `issue_comment`, `pull_request_review_comment`, `pull_request_review`: @mention triggers.
 //!   The bot reads the comment/review body, id and author (to match the handle, skip its own
@@ -13,6 +13,10 @@
 //!   exact `login` and `type` (`"Bot"`, never a `[bot]` suffix match), title and body (Dependabot
 //!   and Renovate describe the bump there), head/base refs and shas, and the head repository to
 //!   decide whether a push-back may go there.
+//! - `check_run`, `check_suite`: CI on a commit moved. Only `action`, the commit (`head_sha`),
+//!   the run's or suite's id, status and conclusion (and a run's name) are read, for the log and
+//!   to make the watch of that commit due (`core::ci_watch`); what the thread is told is read
+//!   from the API, so nothing in these bodies reaches a prompt or a message.
 //! - `ping`: answered, nothing more.
 //!
 //! Every other event becomes [`Event::Other`] without its body even being parsed: GitHub adds
@@ -42,6 +46,8 @@ pub enum Event {
     PullRequestReviewComment(PullRequestReviewCommentEvent),
     PullRequestReview(PullRequestReviewEvent),
     PullRequest(PullRequestEvent),
+    CheckRun(CheckRunEvent),
+    CheckSuite(CheckSuiteEvent),
     Ping(PingEvent),
     /// Any other event: acknowledged and ignored.
     Other {
@@ -61,6 +67,8 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, serde_json::Error> {
         }
         "pull_request_review" => Event::PullRequestReview(serde_json::from_slice(body)?),
         "pull_request" => Event::PullRequest(serde_json::from_slice(body)?),
+        "check_run" => Event::CheckRun(serde_json::from_slice(body)?),
+        "check_suite" => Event::CheckSuite(serde_json::from_slice(body)?),
         "ping" => Event::Ping(serde_json::from_slice(body)?),
         other => Event::Other {
             name: other.to_owned(),
@@ -71,7 +79,8 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, serde_json::Error> {
 impl Event {
     /// When what the delivery reports happened, as the signed body says (RFC 3339): a
     /// comment's last change, a review's submission, a pull request's last update. `None` for
-    /// events that carry no such time (`ping`, events not consumed).
+    /// events that carry no such time (`ping`, checks, events not consumed): checks only make
+    /// the bot read the API again, so a replayed one runs nothing.
     pub fn signed_time(&self) -> Option<&str> {
         match self {
             Event::IssueComment(e) => Some(&e.comment.updated_at),
@@ -83,7 +92,9 @@ impl Event {
                     .unwrap_or(&e.pull_request.updated_at),
             ),
             Event::PullRequest(e) => Some(&e.pull_request.updated_at),
-            Event::Ping(_) | Event::Other { .. } => None,
+            Event::CheckRun(_) | Event::CheckSuite(_) | Event::Ping(_) | Event::Other { .. } => {
+                None
+            }
         }
     }
 }
@@ -135,6 +146,45 @@ pub struct PullRequestEvent {
     pub before: Option<String>,
     /// Head sha after a `synchronize`; absent for other actions.
     pub after: Option<String>,
+}
+
+/// A check run was created, completed, re-requested, …
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRunEvent {
+    pub action: String,
+    pub check_run: CheckRun,
+    pub repository: Repository,
+    pub sender: User,
+    pub installation: Option<InstallationRef>,
+}
+
+/// A check suite completed or was (re-)requested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckSuiteEvent {
+    pub action: String,
+    pub check_suite: CheckSuite,
+    pub repository: Repository,
+    pub sender: User,
+    pub installation: Option<InstallationRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRun {
+    pub id: u64,
+    pub name: String,
+    pub head_sha: String,
+    /// `queued`, `in_progress`, `completed`, …
+    pub status: String,
+    /// `null` until completed.
+    pub conclusion: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckSuite {
+    pub id: u64,
+    pub head_sha: String,
+    pub status: Option<String>,
+    pub conclusion: Option<String>,
 }
 
 /// Sent once when a hook is created.
@@ -275,11 +325,13 @@ mod tests {
 
     use super::*;
 
-    const CONSUMED: [&str; 5] = [
+    const CONSUMED: [&str; 7] = [
         "issue_comment",
         "pull_request_review_comment",
         "pull_request_review",
         "pull_request",
+        "check_run",
+        "check_suite",
         "ping",
     ];
 
@@ -449,6 +501,29 @@ mod tests {
                 assert_eq!(e.after.as_deref(), raw.get("after").and_then(Value::as_str));
                 serde_json::to_value(e).unwrap()
             }
+            Event::CheckRun(e) => {
+                check_common(
+                    &e.action,
+                    &e.repository,
+                    &e.sender,
+                    e.installation.as_ref(),
+                    raw,
+                );
+                assert_eq!(e.check_run.head_sha, str_at(raw, "/check_run/head_sha"));
+                assert_eq!(e.check_run.name, str_at(raw, "/check_run/name"));
+                serde_json::to_value(e).unwrap()
+            }
+            Event::CheckSuite(e) => {
+                check_common(
+                    &e.action,
+                    &e.repository,
+                    &e.sender,
+                    e.installation.as_ref(),
+                    raw,
+                );
+                assert_eq!(e.check_suite.head_sha, str_at(raw, "/check_suite/head_sha"));
+                serde_json::to_value(e).unwrap()
+            }
             Event::Ping(e) => {
                 assert_eq!(e.zen.as_deref(), Some(str_at(raw, "/zen")));
                 assert_eq!(e.hook_id, Some(u64_at(raw, "/hook_id")));
@@ -464,6 +539,8 @@ mod tests {
             Event::PullRequestReviewComment(_) => "pull_request_review_comment",
             Event::PullRequestReview(_) => "pull_request_review",
             Event::PullRequest(_) => "pull_request",
+            Event::CheckRun(_) => "check_run",
+            Event::CheckSuite(_) => "check_suite",
             Event::Ping(_) => "ping",
             Event::Other { .. } => "other",
         }

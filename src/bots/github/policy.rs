@@ -32,6 +32,7 @@ use crate::core::policy::{
 };
 use crate::core::replies;
 use crate::domain::admission::{Admission, Refusal};
+use crate::domain::checks::ChecksSummary;
 use crate::domain::command::Spelling;
 use crate::domain::ids::TurnId;
 use crate::domain::inbound::Inbound;
@@ -505,6 +506,19 @@ impl Policy for GitHubPolicy {
                 url: opened.html_url,
                 created: opened.created,
             })
+        })
+    }
+
+    fn commit_checks<'a>(
+        &'a self,
+        repo: &'a str,
+        sha: &'a str,
+    ) -> BoxFuture<'a, Result<ChecksSummary>> {
+        Box::pin(async move {
+            self.client
+                .checks_for(repo, sha)
+                .await
+                .with_context(|| format!("reading the checks of {repo}@{sha}"))
         })
     }
 

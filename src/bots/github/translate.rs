@@ -4,7 +4,9 @@
 //! as a whole word (`@switchboard`, not `@switchboarder`) when it is *created* — an edit never
 //! triggers, because an edited comment can smuggle a request past everyone who read it — and
 //! pull requests opened, reopened or updated by one of the configured dependency bots. The
-//! bot's own comments are never events. Everything else is acknowledged and dropped.
+//! bot's own comments are never events. A completed check run or suite is no event either: it
+//! only names the commit whose checks are read again ([`checks_completed`]). Everything else is
+//! acknowledged and dropped.
 //!
 //! A pull request's thread is `owner/repo` + `pr/N`; its dependency review is a thread of its
 //! own (`pr/N/deps`), so reviews never mix with the conversation people have with the agent.
@@ -105,8 +107,24 @@ fn signed_key(event: &Event) -> Option<String> {
             "pull-request:{}:{}:{}:{}",
             e.repository.id, e.pull_request.number, e.pull_request.head.sha, e.action
         ),
-        Event::Ping(_) | Event::Other { .. } => return None,
+        Event::CheckRun(_) | Event::CheckSuite(_) | Event::Ping(_) | Event::Other { .. } => {
+            return None;
+        }
     })
+}
+
+/// The repository and commit whose CI checks a `check_run` or `check_suite` delivery says ended:
+/// their watch is read again (`core::ci_watch`). Such deliveries are never prompts.
+pub fn checks_completed(event: &Event) -> Option<(&str, &str)> {
+    match event {
+        Event::CheckRun(e) if e.action == "completed" => {
+            Some((&e.repository.full_name, &e.check_run.head_sha))
+        }
+        Event::CheckSuite(e) if e.action == "completed" => {
+            Some((&e.repository.full_name, &e.check_suite.head_sha))
+        }
+        _ => None,
+    }
 }
 
 /// The core event for a webhook delivery, or `None` when it is not for the bot.

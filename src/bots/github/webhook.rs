@@ -12,7 +12,9 @@
 //! an event older than `github.max_event_age` by the times in its body is refused (403) and
 //! audited. A captured delivery thus runs at most once inside that window and never after it
 //! (GitHub's own "Redeliver" of an older delivery is refused the same way). The answer comes as
-//! soon as the event is stored; the work happens in the background.
+//! soon as the event is stored; the work happens in the background. A completed `check_run` or
+//! `check_suite` stores nothing: it makes the watch of its commit due now (`core::ci_watch`),
+//! which reads the checks from the API — a replay of one only makes the bot read them again.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -25,10 +27,10 @@ use axum::routing::post;
 
 use super::client::GitHubClient;
 use super::payload::{self, Event};
-use super::translate::{Identity, translate};
+use super::translate::{Identity, checks_completed, translate};
 use crate::bots::signature::verify_sha256_hex;
 use crate::config::Secret;
-use crate::core::Core;
+use crate::core::{Core, ci_watch};
 use crate::domain::audit::AuditAction;
 use crate::domain::thread::Platform;
 use crate::edge::client::ClientAddr;
@@ -144,6 +146,15 @@ async fn receive(
     if let Some((repo, installation)) = installation_of(&event) {
         state.client.remember_installation(repo, installation);
     }
+    if let Some((repo, sha)) = checks_completed(&event) {
+        return match ci_watch::checks_reported(&state.core, repo, sha).await {
+            Ok(()) => (StatusCode::ACCEPTED, "checks noted\n"),
+            Err(e) => {
+                tracing::error!(delivery, "noting a commit's checks failed: {e:#}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "try again\n")
+            }
+        };
+    }
     let Some(inbound) = translate(&event, &state.me) else {
         return (StatusCode::ACCEPTED, "not for the bot\n");
     };
@@ -174,6 +185,8 @@ fn installation_of(event: &Event) -> Option<(&str, u64)> {
         Event::PullRequestReviewComment(e) => (&e.repository, &e.installation),
         Event::PullRequestReview(e) => (&e.repository, &e.installation),
         Event::PullRequest(e) => (&e.repository, &e.installation),
+        Event::CheckRun(e) => (&e.repository, &e.installation),
+        Event::CheckSuite(e) => (&e.repository, &e.installation),
         Event::Ping(_) | Event::Other { .. } => return None,
     };
     Some((&repo.full_name, installation.as_ref()?.id))

@@ -334,6 +334,18 @@ impl FakeGitHub {
         checks::add_run(self.shared(), repo, git_ref, name, status, conclusion)
     }
 
+    /// The CI writes its report on a run (`output`: title, summary, text; GitHub shows the
+    /// text as the run's details, often the failing test's log).
+    pub fn set_check_run_output(
+        &self,
+        run: &FakeCheckRun,
+        title: Option<&str>,
+        summary: Option<&str>,
+        text: Option<&str>,
+    ) {
+        checks::report_output(self.shared(), run, [title, summary, text]);
+    }
+
     /// A run that was queued or in progress ends with `conclusion`.
     pub fn complete_check_run(&self, run: &FakeCheckRun, conclusion: &str) {
         checks::complete_run(self.shared(), run, conclusion);

@@ -63,6 +63,8 @@ pub(super) struct CheckRunRec {
     pub conclusion: Option<String>,
     pub started_at: SystemTime,
     pub completed_at: Option<SystemTime>,
+    /// What the CI reported: `output.title`, `summary`, `text` (`null` until set).
+    pub output: [Option<String>; 3],
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +199,7 @@ pub(super) fn add_run(
         conclusion: conclusion.map(str::to_string),
         started_at: at,
         completed_at: conclusion.map(|_| at),
+        output: [None, None, None],
     });
     touch_suite(&mut st, suite_id, at);
     drop(st);
@@ -253,6 +256,22 @@ fn touch_suite(st: &mut State, suite_id: u64, at: SystemTime) {
     if let Some(suite) = st.check_suites.iter_mut().find(|s| s.id == suite_id) {
         suite.updated_at = at;
     }
+}
+
+/// The CI reports on a run: its `output`'s title, summary and text.
+pub(super) fn report_output(sh: &Shared, run: &FakeCheckRun, output: [Option<&str>; 3]) {
+    let mut st = sh.lock();
+    let at = st.tick();
+    let rec = st
+        .check_runs
+        .iter_mut()
+        .find(|r| r.id == run.id)
+        .unwrap_or_else(|| panic!("check run {} is not known to the fake", run.id));
+    rec.output = output.map(|part| part.map(str::to_string));
+    let suite_id = rec.suite_id;
+    touch_suite(&mut st, suite_id, at);
+    drop(st);
+    sh.notify_changed();
 }
 
 /// A run ends with `conclusion`.
@@ -440,9 +459,9 @@ pub(super) fn check_run(base: &str, st: &State, run: &CheckRunRec) -> Value {
         "started_at": rfc3339(run.started_at),
         "completed_at": run.completed_at.map(rfc3339),
         "output": {
-            "title": null,
-            "summary": null,
-            "text": null,
+            "title": run.output[0],
+            "summary": run.output[1],
+            "text": run.output[2],
             "annotations_count": 0,
             "annotations_url": format!("{api}/annotations"),
         },

@@ -4,43 +4,17 @@
 //! GitHub's default `filter=latest`: a re-run replaces the run it re-ran). A run passes when it
 //! ends `success`, `neutral` or `skipped`, as GitHub's merge box counts them; any other ending
 //! (`failure`, `timed_out`, `cancelled`, `action_required`, `startup_failure`, `stale`, one GitHub
-//! adds later) is a failing check the thread is told about, with a link to its page.
+//! adds later) is a failing check the thread is told about, with a link to its page; what the CI
+//! wrote about it (`output`: title, summary, text) is what `/fix_ci` gives the agent.
 
 use reqwest::Method;
 use serde::Deserialize;
 
 use super::{ApiError, GitHubClient, MAX_PAGES, decode};
+use crate::domain::checks::{CheckOutput, ChecksSummary, FailingCheck};
 
 /// Endings of a completed check run that count as passed.
 const PASSING: &[&str] = &["success", "neutral", "skipped"];
-
-/// The check runs of one commit, summed up.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ChecksSummary {
-    /// How many check runs the commit has (none yet: CI has not started, or there is none).
-    pub total: usize,
-    /// Names of the runs not completed yet (queued, in progress, waiting).
-    pub pending: Vec<String>,
-    /// The completed runs that did not pass, in GitHub's order.
-    pub failing: Vec<FailingCheck>,
-}
-
-impl ChecksSummary {
-    /// Every run has ended (vacuously so when there is none: see [`Self::total`]).
-    pub fn all_completed(&self) -> bool {
-        self.pending.is_empty()
-    }
-}
-
-/// A completed check run that did not pass.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailingCheck {
-    pub name: String,
-    /// GitHub's word for how it ended: `failure`, `timed_out`, `cancelled`, …
-    pub conclusion: String,
-    /// Where to read about it: the CI's own page (`details_url`), else the run on GitHub.
-    pub url: Option<String>,
-}
 
 /// A page of `GET …/commits/{ref}/check-runs`.
 #[derive(Deserialize)]
@@ -58,6 +32,16 @@ struct CheckRun {
     conclusion: Option<String>,
     html_url: Option<String>,
     details_url: Option<String>,
+    /// What the CI reported; GitHub sends the object with `null` parts when it wrote nothing.
+    #[serde(default)]
+    output: Option<RunOutput>,
+}
+
+#[derive(Deserialize)]
+struct RunOutput {
+    title: Option<String>,
+    summary: Option<String>,
+    text: Option<String>,
 }
 
 impl GitHubClient {
@@ -97,6 +81,13 @@ fn summarize(runs: Vec<CheckRun>) -> ChecksSummary {
                 name: run.name,
                 conclusion,
                 url: run.details_url.or(run.html_url),
+                output: run
+                    .output
+                    .map_or_else(CheckOutput::default, |o| CheckOutput {
+                        title: o.title,
+                        summary: o.summary,
+                        text: o.text,
+                    }),
             });
         }
     }
@@ -114,6 +105,7 @@ mod tests {
             conclusion: conclusion.map(str::to_owned),
             html_url: Some(format!("https://github.com/o/r/runs/{name}")),
             details_url: None,
+            output: None,
         }
     }
 
@@ -149,7 +141,7 @@ mod tests {
             r#"{"total_count": 1, "check_runs": [{"id": 4, "name": "test", "status": "completed",
                 "conclusion": "failure", "html_url": "https://github.com/o/r/runs/4",
                 "details_url": "https://ci.example/build/9", "head_sha": "abc",
-                "output": {"title": null, "summary": null}}]}"#,
+                "output": {"title": "1 test failed", "summary": null}}]}"#,
         )
         .unwrap();
         let summary = summarize(page.check_runs);
@@ -159,6 +151,10 @@ mod tests {
                 name: "test".into(),
                 conclusion: "failure".into(),
                 url: Some("https://ci.example/build/9".into()),
+                output: CheckOutput {
+                    title: Some("1 test failed".into()),
+                    ..CheckOutput::default()
+                },
             }]
         );
         assert!(summary.all_completed());
