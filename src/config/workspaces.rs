@@ -6,12 +6,14 @@
 //! turns' changes are shown like a project's; `scratch_git = false` leaves it a plain folder.
 //! A session idle for `keep_for` loses its workspace (`core::cleanup`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
 use serde::Deserialize;
 
 use super::duration;
+use crate::domain::thread::Platform;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +37,11 @@ pub struct Workspaces {
     /// minutes). Default `15s`.
     #[serde(default = "default_checks_poll", with = "duration")]
     pub checks_poll: Duration,
+    /// Who people are in git: `"platform:id" = "Name <email>"` (e.g. `"telegram:1001" = "Alice
+    /// Example <alice@example.com>"`), the author of the commits made for them. Default: none;
+    /// then a person is their chat name and `id@platform.invalid`.
+    #[serde(default)]
+    pub authors: BTreeMap<String, String>,
 }
 
 fn default_branch_prefix() -> String {
@@ -60,11 +67,29 @@ impl Default for Workspaces {
             keep_for: default_keep_for(),
             scratch_git: default_scratch_git(),
             checks_poll: default_checks_poll(),
+            authors: BTreeMap::new(),
         }
     }
 }
 
+/// `Name <email>` split in two; `None` when it is not that.
+fn name_and_email(text: &str) -> Option<(String, String)> {
+    let (name, rest) = text.trim().split_once('<')?;
+    let email = rest.strip_suffix('>')?;
+    let name = name.trim();
+    let fine = |s: &str| !s.is_empty() && !s.contains(['<', '>', '\n', '\r', '\0']);
+    (fine(name) && fine(email) && email.contains('@') && !email.contains(char::is_whitespace))
+        .then(|| (name.to_owned(), email.to_owned()))
+}
+
 impl Workspaces {
+    /// The git identity configured for a person of `platform` (`authors`), if any.
+    pub fn author(&self, platform: Platform, id: &str) -> Option<(String, String)> {
+        self.authors
+            .get(&format!("{platform}:{id}"))
+            .and_then(|text| name_and_email(text))
+    }
+
     /// How often the clean-up looks for workspaces due: a quarter of `keep_for`, at least once
     /// a minute.
     pub fn sweep_every(&self) -> Duration {
@@ -72,6 +97,20 @@ impl Workspaces {
     }
 
     pub(super) fn validate(&self) -> Result<()> {
+        for (person, author) in &self.authors {
+            let known = person.split_once(':').is_some_and(|(platform, id)| {
+                platform.parse::<Platform>().is_ok() && !id.is_empty()
+            });
+            if !known {
+                bail!(
+                    "workspaces.authors: {person:?} is not \"platform:id\" (telegram, slack, \
+                     discord, github or web, then the person's id there)"
+                );
+            }
+            if name_and_email(author).is_none() {
+                bail!("workspaces.authors.{person:?}: {author:?} is not \"Name <email>\"");
+            }
+        }
         let prefix = &self.branch_prefix;
         let fine = prefix
             .chars()
@@ -119,6 +158,34 @@ mod tests {
             };
             let err = w.validate().unwrap_err().to_string();
             assert!(err.contains("workspaces.branch_prefix"), "{bad:?}: {err}");
+        }
+        let mapped = Workspaces {
+            authors: BTreeMap::from([(
+                "telegram:1001".to_owned(),
+                "Alice Example <alice@example.com>".to_owned(),
+            )]),
+            ..Workspaces::default()
+        };
+        mapped.validate().unwrap();
+        assert_eq!(
+            mapped.author(Platform::Telegram, "1001"),
+            Some(("Alice Example".to_owned(), "alice@example.com".to_owned()))
+        );
+        assert_eq!(mapped.author(Platform::Slack, "1001"), None);
+        for (person, author, expected) in [
+            ("tg:1", "A <a@b>", "is not \"platform:id\""),
+            ("telegram:", "A <a@b>", "is not \"platform:id\""),
+            ("telegram:1", "A", "is not \"Name <email>\""),
+            ("telegram:1", "<a@b>", "is not \"Name <email>\""),
+            ("telegram:1", "A <a b@c>", "is not \"Name <email>\""),
+            ("telegram:1", "A\nB <a@b>", "is not \"Name <email>\""),
+        ] {
+            let w = Workspaces {
+                authors: BTreeMap::from([(person.to_owned(), author.to_owned())]),
+                ..Workspaces::default()
+            };
+            let err = w.validate().unwrap_err().to_string();
+            assert!(err.contains(expected), "{person} {author}: {err}");
         }
         let short = Workspaces {
             keep_for: Duration::from_millis(500),

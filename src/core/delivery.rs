@@ -14,6 +14,7 @@ use anyhow::Result;
 use super::Core;
 use super::policy::{OpenedPullRequest, PullRequestAsk};
 use super::replies;
+use crate::config::Workspaces;
 use crate::domain::agent_event::AgentEvent;
 use crate::domain::audit::AuditAction;
 use crate::domain::ids::now_ms;
@@ -80,7 +81,8 @@ pub(super) async fn deliver(
         Err(e) => return Ok(replies::pr_failed(&format!("{e:#}"))),
     };
     let turns = core.store.session_turns(&session.id).await?;
-    let (author_name, author_email) = commit_identity(person.platform, person.id, person.display);
+    let (author_name, author_email) =
+        commit_identity(&core.workspaces, person.platform, person.id, person.display);
     let message = match answer {
         Some(answer) => message_from_answer(
             Some(answer),
@@ -165,9 +167,18 @@ pub(super) async fn deliver(
     })
 }
 
-/// The git identity of a person of `platform`: their name (a chat handle without its `@`: a
-/// name here, not a mention) and `id@platform.invalid`, an address that reaches nobody.
-pub(super) fn commit_identity(platform: Platform, id: &str, display: &str) -> (String, String) {
+/// The git identity of a person of `platform`: the one `workspaces.authors` gives them, else
+/// their name (a chat handle without its `@`: a name here, not a mention) and
+/// `id@platform.invalid`, an address that reaches nobody.
+pub(super) fn commit_identity(
+    workspaces: &Workspaces,
+    platform: Platform,
+    id: &str,
+    display: &str,
+) -> (String, String) {
+    if let Some(configured) = workspaces.author(platform, id) {
+        return configured;
+    }
     let clean = |text: &str| -> String {
         text.chars()
             .map(|c| if c.is_control() { ' ' } else { c })
@@ -181,8 +192,13 @@ pub(super) fn commit_identity(platform: Platform, id: &str, display: &str) -> (S
 
 /// The environment that makes the agent's own commits in a turn the prompting person's, with
 /// Switchboard as committer (git's variables win over the host's git config).
-pub(super) fn commit_env(platform: Platform, id: &str, display: &str) -> Vec<(String, String)> {
-    let (name, email) = commit_identity(platform, id, display);
+pub(super) fn commit_env(
+    workspaces: &Workspaces,
+    platform: Platform,
+    id: &str,
+    display: &str,
+) -> Vec<(String, String)> {
+    let (name, email) = commit_identity(workspaces, platform, id, display);
     let (committer, committer_email) = git::COMMITTER;
     [
         ("GIT_AUTHOR_NAME", name),
@@ -298,13 +314,26 @@ mod tests {
 
     #[test]
     fn a_person_is_a_name_and_an_address_that_reaches_nobody() {
+        let none = Workspaces::default();
         assert_eq!(
-            commit_identity(Platform::Telegram, "1001", "@alice"),
+            commit_identity(&none, Platform::Telegram, "1001", "@alice"),
             ("alice".to_owned(), "1001@telegram.invalid".to_owned())
         );
         assert_eq!(
-            commit_identity(Platform::Slack, "U1\n", "Ann\nEvil: x"),
+            commit_identity(&none, Platform::Slack, "U1\n", "Ann\nEvil: x"),
             ("Ann Evil: x".to_owned(), "U1 @slack.invalid".to_owned())
+        );
+        let mapped = Workspaces {
+            authors: [(
+                "slack:U1".to_owned(),
+                "Ann Lee <ann@example.com>".to_owned(),
+            )]
+            .into(),
+            ..Workspaces::default()
+        };
+        assert_eq!(
+            commit_identity(&mapped, Platform::Slack, "U1", "ann"),
+            ("Ann Lee".to_owned(), "ann@example.com".to_owned())
         );
     }
 

@@ -17,6 +17,7 @@ use super::replies;
 use crate::config::Secret;
 use crate::domain::audit::AuditAction;
 use crate::domain::ids::now_ms;
+use crate::domain::thread::Platform;
 use crate::domain::workspace::{PullRequestPlan, PushTarget};
 use crate::runner::git::{self, CommitAs, Pushed};
 use crate::runner::hosts::Host;
@@ -47,9 +48,13 @@ pub(super) async fn deliver(
         target,
         plan,
     } = work;
+    let (author_name, author_email) = core
+        .workspaces
+        .author(Platform::GitHub, &turn.author_id)
+        .unwrap_or_else(|| (plan.author_name.clone(), plan.author_email.clone()));
     let commit = CommitAs {
-        author_name: plan.author_name.clone(),
-        author_email: plan.author_email.clone(),
+        author_name,
+        author_email,
         message: message_from_answer(Some(answer), plan.title.clone()),
     };
     let pushed = match git::push(&*host.transport, dir, target, Some(&commit), token).await {

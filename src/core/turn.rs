@@ -579,6 +579,7 @@ async fn launch(
         .invocation(host.claude(), session.agent_session_id.as_deref());
     // The agent's commits are the prompting person's.
     invocation.env.extend(delivery::commit_env(
+        &core.workspaces,
         session.thread.platform,
         &turn.author_id,
         &turn.author_name,

@@ -421,7 +421,8 @@ async fn a_project_that_always_opens_pull_requests_delivers_each_turn_that_chang
     let repo = private_repo(gh(&t), "acme", "web");
     add_config(
         &t,
-        "\n[projects.web]\nrepo = \"acme/web\"\nopen_pr = \"always\"\n",
+        "\n[projects.web]\nrepo = \"acme/web\"\nopen_pr = \"always\"\n\n[workspaces]\n\
+         authors = { \"telegram:1001\" = \"Alice Example <alice@example.com>\" }\n",
     );
     t.start_bot().await;
     t.say("add the feature\n@fake write feature.txt new");
@@ -438,6 +439,15 @@ async fn a_project_that_always_opens_pull_requests_delivers_each_turn_that_chang
         "{answer}"
     );
     let pushes = gh(&t).pushes().len();
+    // Alice is who the config says she is in git.
+    let bare = gh(&t).bare_repo_path(&repo);
+    assert_eq!(
+        git(
+            &bare,
+            &["log", "-1", "--format=%an <%ae>", &prs[0].head_ref]
+        ),
+        "Alice Example <alice@example.com>"
+    );
 
     t.say("just look around");
     t.next().await;
