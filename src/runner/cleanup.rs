@@ -101,35 +101,9 @@ fn is_under(workdir: &str, path: &str) -> bool {
 mod tests {
     use super::*;
     use crate::config::Secret;
-    use crate::domain::workspace::ProjectWorktree;
     use crate::runner::local::LocalTransport;
-    use crate::runner::worktree;
-    use std::path::Path;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(["-c", "init.defaultBranch=main"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    fn worktree(branch: &str) -> ProjectWorktree {
-        ProjectWorktree {
-            project: "web".into(),
-            repo: "acme/web".into(),
-            base: None,
-            branch: branch.into(),
-            clone_dir: "projects/web/clone".into(),
-            setup: None,
-            open_pr: Default::default(),
-        }
-    }
+    use crate::runner::test_git::{git, worktree};
+    use crate::runner::worktree::prepare;
 
     #[test]
     fn only_paths_strictly_under_the_workdir_are_removable() {
@@ -171,10 +145,13 @@ mod tests {
         let clone = clone_path.display().to_string();
         let ws = |name: &str| root.path().join("projects/web/ws").join(name);
         let token = Secret::new("");
-        let (one, two) = (worktree("switchboard/aaa"), worktree("switchboard/bbb"));
+        let (one, two) = (
+            worktree("switchboard/aaa", None),
+            worktree("switchboard/bbb", None),
+        );
         for (tree, name) in [(&one, "one"), (&two, "two")] {
             let dir = ws(name).display().to_string();
-            worktree::prepare(&host, &clone, &dir, tree, &url, "HEAD", &token)
+            prepare(&host, &clone, &dir, tree, &url, "HEAD", &token)
                 .await
                 .unwrap();
         }
@@ -211,7 +188,7 @@ mod tests {
             .unwrap();
         assert!(!ws("two").exists());
         assert_eq!(git(&clone_path, &["rev-parse", "switchboard/bbb"]), pushed);
-        let again = worktree::prepare(&host, &clone, &dir_two, &two, &url, "HEAD", &token)
+        let again = prepare(&host, &clone, &dir_two, &two, &url, "HEAD", &token)
             .await
             .unwrap();
         assert!(again.created);

@@ -14,6 +14,8 @@ pub mod remote_turn;
 pub mod scratch;
 pub mod shell;
 pub mod ssh;
+#[cfg(test)]
+mod test_git;
 pub mod transport;
 pub mod workspace_disk;
 pub mod worktree;

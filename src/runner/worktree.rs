@@ -259,32 +259,9 @@ pub fn base_ref(branch: &str) -> String {
 mod tests {
     use super::*;
     use crate::runner::local::LocalTransport;
+    use crate::runner::test_git::{git, worktree};
     use std::path::Path;
     use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(["-c", "init.defaultBranch=main"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    fn worktree(branch: &str, setup: Option<&str>) -> ProjectWorktree {
-        ProjectWorktree {
-            project: "web".into(),
-            repo: "acme/web".into(),
-            base: None,
-            branch: branch.into(),
-            clone_dir: "projects/web/clone".into(),
-            setup: setup.map(str::to_owned),
-            open_pr: Default::default(),
-        }
-    }
 
     /// Two sessions share the clone's objects, each on its own branch and tree; setup runs once
     /// per worktree, and a worktree made is used as it is.

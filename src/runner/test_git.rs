@@ -1,0 +1,34 @@
+//! Helpers of the runner's tests that drive real git: running it with a fixed identity, and a
+//! project worktree to prepare.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::domain::workspace::ProjectWorktree;
+
+/// Runs `git ARGS` in `dir` as a fixed person, on `main` for new repositories; fails the test
+/// on an error and returns stdout, trimmed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The project `web`'s worktree on `branch`, with `setup`.
+pub fn worktree(branch: &str, setup: Option<&str>) -> ProjectWorktree {
+    ProjectWorktree {
+        project: "web".into(),
+        repo: "acme/web".into(),
+        base: None,
+        branch: branch.into(),
+        clone_dir: "projects/web/clone".into(),
+        setup: setup.map(str::to_owned),
+        open_pr: Default::default(),
+    }
+}
