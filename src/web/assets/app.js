@@ -4,8 +4,8 @@
 "use strict";
 
 // `confirmStop`: the session whose Stop waits for a second click (kept across refreshes);
-// `delivering`: the session whose Open PR request is under way.
-const state = { me: null, events: null, confirmStop: null, delivering: null };
+// `delivering`: the session whose Open PR request is under way; `flash`: the notice shown.
+const state = { me: null, events: null, confirmStop: null, delivering: null, flash: null };
 const main = () => document.getElementById("main");
 
 function el(tag, attrs = {}, ...children) {
@@ -57,8 +57,10 @@ function notice(text, kind = "error", html = null) {
   const box = html === null
     ? el("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status", text })
     : el("div", { class: `notice ${kind} markdown`, role: "status", html });
+  // Kept across its page's refreshes for its 8 seconds (a reply's refresh would wipe it).
+  state.flash = { box, hash: location.hash };
   main().prepend(box);
-  setTimeout(() => box.remove(), 8000);
+  setTimeout(() => { box.remove(); if (state.flash?.box === box) state.flash = null; }, 8000);
 }
 
 // ---- Sign-in -------------------------------------------------------------------------------
@@ -97,6 +99,8 @@ async function render() {
   } catch (err) {
     if (state.me) notice(err.message);
   }
+  const flash = state.flash;
+  if (flash && flash.hash === location.hash && !main().contains(flash.box)) main().prepend(flash.box);
 }
 
 function filterValue(id) {
