@@ -564,7 +564,8 @@ async fn sessions_are_told_apart_and_the_icon_is_served(db: Db) {
 /// The Open PR button's endpoint (issue 14): in a web session on the only project, it runs
 /// `/pr` — the fake GitHub gets one pull request, the reply comes back and lands in the thread,
 /// the session says which pull request is its — and a second call says the same one is
-/// updated. Someone else's web session does not exist for a user who is not an admin.
+/// updated. Someone else's web session does not exist for a user who is not an admin, another
+/// platform's is read-only for them, and a forged request is refused.
 async fn the_open_pr_button_opens_one_pull_request_and_then_updates_it(db: Db) {
     let (bob_token, entry) = web_token("bob");
     let mut options = Options::new(db);
@@ -644,6 +645,17 @@ async fn the_open_pr_button_opens_one_pull_request_and_then_updates_it(db: Db) {
     assert_eq!(bob.sign_in(&bob_token).await.0, StatusCode::OK);
     let (status, _) = bob.post(&pr, json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not Bob's session");
+    // A Telegram session of the project: Bob sees it, and may not push it.
+    t.say("/new");
+    assert!(t.next().await.text.contains("New session"));
+    let (_, list) = bob.get("/api/sessions?platform=telegram").await;
+    let telegram = list["sessions"][0]["id"]
+        .as_str()
+        .expect("the Telegram session");
+    let (status, _) = bob
+        .post(&format!("/api/sessions/{telegram}/pr"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a read-only session");
     let mut forger = WebClient::new(&t.web_url());
     assert_eq!(forger.sign_in(WEB_ADMIN_TOKEN).await.0, StatusCode::OK);
     let (status, _) = forger
