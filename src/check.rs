@@ -1,6 +1,8 @@
 //! `switchboard check`: validates the configuration and tries every dependency, printing one
 //! line per check with what to fix. Exits non-zero when anything failed.
 
+pub mod hosts;
+
 use std::fmt::Write as _;
 
 use crate::agents::claude::Claude;

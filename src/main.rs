@@ -1,5 +1,5 @@
-//! The `switchboard` command line: `serve`, `check`, `migrate`, `sessions list|show`, `audit`,
-//! `web-token`.
+//! The `switchboard` command line: `serve`, `check`, `hosts`, `migrate`, `sessions list|show`,
+//! `audit`, `web-token`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use switchboard::check::hosts::HostDisks;
 use switchboard::config::{Config, Env};
 use switchboard::core::replies;
 use switchboard::domain::ids::{SessionId, now_ms};
@@ -34,6 +35,9 @@ enum Command {
     /// Validate the configuration and try the database, every host and each configured platform
     /// (Telegram, Slack, Discord, GitHub), and say where the web console is.
     Check,
+    /// Show each host: whether it answers, and each workspace under its workdir (sessions'
+    /// directories, projects' shared clones) with its disk use, largest first.
+    Hosts,
     /// Create or upgrade the database schema.
     Migrate,
     /// Inspect sessions.
@@ -139,6 +143,16 @@ async fn run(cli: Cli, env: Env) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Hosts => {
+            let config = settings()?;
+            let hosts = switchboard::check::hosts::read(&config).await?;
+            print!("{}", hosts_report(&hosts));
+            Ok(if hosts.iter().all(|h| h.answer.is_ok()) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Migrate => {
             let config = settings()?;
             Store::open(&config.database.url, 1).await?;
@@ -236,6 +250,47 @@ async fn list_sessions(store: &Store, limit: i64) -> Result<()> {
         )
     );
     Ok(())
+}
+
+/// `switchboard hosts`: a line per host, then its workspaces as an indented table (a session's
+/// directory named by its session's tag, the end of its id that also names its branch).
+fn hosts_report(hosts: &[HostDisks]) -> String {
+    let mut out = String::new();
+    for host in hosts {
+        let answer = match &host.answer {
+            Ok(latency) => format!("reachable in {} ms", latency.as_millis()),
+            Err(why) => format!("unreachable: {why}"),
+        };
+        let total: u64 = host.workspaces.iter().map(|w| w.kib).sum();
+        let workspaces = match host.workspaces.len() {
+            _ if host.answer.is_err() => String::new(),
+            0 => ", no workspaces".to_owned(),
+            n => format!(", {n} workspace(s), {} in all", replies::disk(total)),
+        };
+        out.push_str(&format!(
+            "host {} (workdir {}): {answer}{workspaces}\n",
+            host.name, host.workdir
+        ));
+        if host.workspaces.is_empty() {
+            continue;
+        }
+        let mut rows = vec![["WORKSPACE", "DISK", "SESSION"].map(str::to_owned)];
+        for workspace in &host.workspaces {
+            let session = workspace
+                .session()
+                .map(|id| SessionId::from_string(id.to_owned()).tag().to_owned());
+            rows.push([
+                workspace.path.clone(),
+                replies::disk(workspace.kib),
+                session.unwrap_or_default(),
+            ]);
+        }
+        let text = table(&rows, &[Align::Left, Align::Right, Align::Left]);
+        for line in text.lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out
 }
 
 /// How a column's cells line up.
@@ -361,6 +416,40 @@ mod tests {
         assert!(!colour_logs(true, &no_color));
         // An empty NO_COLOR does not count (no-color.org).
         assert!(colour_logs(true, &Env::from_pairs([("NO_COLOR", "")])));
+    }
+
+    #[test]
+    fn hosts_are_reported_with_their_workspaces_largest_first() {
+        use switchboard::runner::workspace_disk::WorkspaceDisk;
+        let disk = |path: &str, kib| WorkspaceDisk {
+            path: path.to_owned(),
+            kib,
+        };
+        let hosts = [
+            HostDisks {
+                name: "devbox".into(),
+                workdir: "~/work".into(),
+                answer: Ok(Duration::from_millis(12)),
+                workspaces: vec![
+                    disk("projects/web/clone", 2048),
+                    disk("scratch/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", 24),
+                ],
+            },
+            HostDisks {
+                name: "far".into(),
+                workdir: "/srv".into(),
+                answer: Err("connection refused".into()),
+                workspaces: Vec::new(),
+            },
+        ];
+        assert_eq!(
+            hosts_report(&hosts),
+            "host devbox (workdir ~/work): reachable in 12 ms, 2 workspace(s), 2.0 MB in all\n\
+             \x20 WORKSPACE                                       DISK  SESSION\n\
+             \x20 projects/web/clone                            2.0 MB\n\
+             \x20 scratch/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b   24 KB  0c1d2e3f4a5b\n\
+             host far (workdir /srv): unreachable: connection refused\n"
+        );
     }
 
     #[test]

@@ -130,6 +130,40 @@ impl Core {
         Ok(stored)
     }
 
+    /// Stores a command event like [`Core::accept`], so it is handled as if typed in its thread
+    /// (admitted, after the thread's earlier events, its reply posted there), and waits up to
+    /// `wait` for that reply. `None`: no reply within `wait` (it still comes, in the thread), or
+    /// none at all (a refusal answers under its own key, at most hourly).
+    pub async fn ask(
+        &self,
+        event: &crate::domain::inbound::Inbound,
+        wait: std::time::Duration,
+    ) -> anyhow::Result<Option<crate::domain::outbound::Post>> {
+        let mut changes = self.watch_outbox();
+        let Some(id) = self.store.insert_inbound(event).await? else {
+            return Ok(None);
+        };
+        self.inbound_stored();
+        let key = crate::domain::outbox_key::OutboxKey::Reply(id.clone());
+        let answered = async {
+            loop {
+                changes.borrow_and_update();
+                // Read before the outbox: the reply and the mark are one transaction, so a
+                // processed event without a reply after this has none.
+                let processed = self.store.inbound_processed(&id).await?;
+                if let Some((_, post)) = self.store.outbox_post(&key).await? {
+                    return Ok(Some(post));
+                }
+                if processed || changes.changed().await.is_err() {
+                    return Ok(None);
+                }
+            }
+        };
+        tokio::time::timeout(wait, answered)
+            .await
+            .unwrap_or(Ok(None))
+    }
+
     /// Whether a chat thread is a session, so that its messages are for the bot without a
     /// mention: it has one, or the mention that starts it (stored under `starter`) is stored
     /// already and will make one — replies sent right after it are not lost to that race.

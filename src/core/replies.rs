@@ -719,7 +719,7 @@ fn workspace_line(
 }
 
 /// A disk use in KiB, as people read it.
-fn disk(kib: u64) -> String {
+pub fn disk(kib: u64) -> String {
     match kib {
         0..1024 => format!("{kib} KB"),
         1024..1_048_576 => format!("{:.1} MB", kib as f64 / 1024.0),

@@ -366,4 +366,56 @@ mod tests {
         };
         assert!(post.markdown.contains("reference"), "{}", post.markdown);
     }
+
+    /// Refuses everyone, on Slack.
+    struct RefusesAll;
+
+    impl crate::core::policy::Policy for RefusesAll {
+        fn platform(&self) -> Platform {
+            Platform::Slack
+        }
+
+        fn admit<'a>(
+            &'a self,
+            event: &'a Inbound,
+        ) -> futures_util::future::BoxFuture<'a, Result<Admission>> {
+            let user_id = event.author.id.clone();
+            Box::pin(async move { Ok(Admission::Refused(Refusal::NotAllowed { user_id })) })
+        }
+    }
+
+    /// `Core::ask` (the console's Open PR button): a command stored that way is handled as if
+    /// typed, its reply posted in the thread and returned; one its author may not send returns
+    /// nothing, as soon as it is handled rather than after the whole wait.
+    #[tokio::test]
+    async fn an_asked_command_returns_its_reply_and_a_refused_one_nothing_at_once() {
+        let (core, _dir) = testing::core(vec![
+            Arc::new(testing::PanicsOnce::new(testing::Bug::InPresent)),
+            Arc::new(RefusesAll),
+        ])
+        .await;
+        let router = tokio::spawn(run(core.clone()));
+        let wait = Duration::from_secs(60);
+        let projects = InboundBody::Command(crate::domain::command::Command::Projects);
+        let asked = testing::event("1", projects.clone());
+        let started = std::time::Instant::now();
+        let post = core.ask(&asked, wait).await.unwrap().expect("the reply");
+        assert_eq!(
+            post.markdown,
+            replies::projects(&core.projects, &asked.thread)
+        );
+        let reply = core
+            .store
+            .next_outbound(Platform::Telegram, "100")
+            .await
+            .unwrap()
+            .expect("the reply in the thread");
+        assert!(matches!(reply.key, OutboxKey::Reply(_)), "{reply:?}");
+
+        let mut refused = testing::event("2", projects);
+        refused.thread.platform = Platform::Slack;
+        assert_eq!(core.ask(&refused, wait).await.unwrap(), None);
+        router.abort();
+        assert!(started.elapsed() < wait / 2, "{:?}", started.elapsed());
+    }
 }

@@ -29,6 +29,8 @@ use crate::store::{NewSession, SessionRow};
 const MAX_PROMPT: usize = 100_000;
 /// Sessions the list shows at most.
 const LIST_LIMIT: i64 = 500;
+/// How long the Open PR button's request waits for `/pr`'s reply (a push and a pull request).
+const PR_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 type Reply = Result<Response, Response>;
 
@@ -337,7 +339,14 @@ async fn submit(
     session: &SessionRow,
     body: InboundBody,
 ) -> Reply {
-    let event = Inbound {
+    let event = web_event(viewer, session, body);
+    console.core.accept(&event).await.map_err(internal)?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": true }))).into_response())
+}
+
+/// An event of the viewer's in a session's thread, as if they had typed it there.
+fn web_event(viewer: &Viewer, session: &SessionRow, body: InboundBody) -> Inbound {
+    Inbound {
         external_id: format!("web:{}", new_id()),
         thread: session.thread.clone(),
         author: Author {
@@ -348,9 +357,38 @@ async fn submit(
         body,
         context: None,
         files: Vec::new(),
-    };
-    console.core.accept(&event).await.map_err(internal)?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": true }))).into_response())
+    }
+}
+
+/// `/pr` in a web session (its Open PR button): handled like the typed command, its reply
+/// posted in the thread and returned (as HTML) for the page to show; 202 when it takes longer
+/// than [`PR_WAIT`] (the reply still lands in the thread).
+pub async fn pull_request(
+    State(console): State<Arc<Console>>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    let viewer = actor(&console, client, &headers).await?;
+    let session = web_session(&console, &viewer, &id).await?;
+    let event = web_event(
+        &viewer,
+        &session,
+        InboundBody::Command(command::Command::PullRequest),
+    );
+    let reply = console.core.ask(&event, PR_WAIT).await.map_err(internal)?;
+    Ok(match reply {
+        Some(post) => Json(json!({
+            "message": post.markdown,
+            "html": view::markdown_html(&post.markdown),
+        }))
+        .into_response(),
+        None => (
+            StatusCode::ACCEPTED,
+            Json(json!({ "message": "Still pushing: the reply will appear in the session." })),
+        )
+            .into_response(),
+    })
 }
 
 #[derive(Deserialize)]

@@ -44,6 +44,7 @@ pub fn routes(console: Arc<Console>) -> Router {
         .route("/api/sessions/{id}/stop", post(api::stop_turn))
         .route("/api/sessions/{id}/cancel", post(api::cancel_queued))
         .route("/api/sessions/{id}/screenshot", post(api::take_screenshot))
+        .route("/api/sessions/{id}/pr", post(api::pull_request))
         .route("/api/hosts", get(api::hosts))
         .route("/api/projects", get(api::projects))
         .route("/api/files/{key}/{index}", get(api::post_file))

@@ -16,6 +16,7 @@ use crate::domain::outbound::Post;
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::domain::turn::TurnState;
+use crate::domain::workspace::SessionWorkspace;
 use crate::runner::health::Health;
 use crate::runner::workspace_disk::WorkspaceDisk;
 use crate::store::{SessionRow, SessionSummary, Store, TurnRow};
@@ -43,6 +44,37 @@ pub struct SessionItem {
     pub created_by: String,
     /// The viewer may send prompts and stop turns here.
     pub can_act: bool,
+    /// The project it works on, when it works on one.
+    pub workspace: Option<WorkspaceView>,
+}
+
+/// A session's project worktree: what `/pr` (the Open PR button) pushes and opens.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WorkspaceView {
+    pub project: String,
+    pub branch: String,
+    /// Its pull request, once `/pr` opened one.
+    pub pr_number: Option<i64>,
+    /// The pull request's page (an `http(s)` URL only).
+    pub pr_url: Option<String>,
+}
+
+/// The project worktree of `session`, if it has one.
+fn workspace_view(session: &SessionRow) -> Option<WorkspaceView> {
+    let Some(SessionWorkspace::Worktree(worktree)) = &session.workspace else {
+        return None;
+    };
+    let pr_url = session
+        .delivery
+        .pr_url
+        .clone()
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
+    Some(WorkspaceView {
+        project: worktree.project.clone(),
+        branch: worktree.branch.clone(),
+        pr_number: pr_url.as_ref().and(session.delivery.pr_number),
+        pr_url,
+    })
 }
 
 /// Whether `viewer` may see a session at all: their own web sessions and every other
@@ -87,6 +119,7 @@ pub fn session_item(viewer: &Viewer, summary: &SessionSummary) -> SessionItem {
         cost_usd: session.total_cost_usd,
         created_by: session.created_by.clone(),
         can_act: can_act(viewer, session),
+        workspace: workspace_view(session),
     }
 }
 

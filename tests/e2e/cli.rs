@@ -201,3 +201,45 @@ async fn wait_for_log(t: &Harness, from: usize, needle: &str) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// `switchboard hosts` (issue 14): each host answers, and a session's scratch directory is
+/// listed under the host it ran on with its disk use and its session's tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_lists_each_hosts_workspaces_with_their_disk_use() {
+    let t = Harness::start(Db::Sqlite).await;
+    t.say("@fake write notes.txt something\nhello");
+    t.wait_text("✅ Done").await;
+    let runs = t.wait_agent_runs(1).await;
+    let session = runs[0]
+        .cwd
+        .file_name()
+        .and_then(|name| name.to_str())
+        .expect("the session's directory")
+        .to_owned();
+    let tag = &session[session.rfind('-').unwrap() + 1..];
+
+    let out = tokio::task::block_in_place(|| t.cli(&["hosts"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let remote = text
+        .lines()
+        .position(|l| l.starts_with("host remote "))
+        .unwrap_or_else(|| panic!("no remote host: {text}"));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[remote].contains(": reachable in ") && lines[remote].contains("1 workspace(s)"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[remote + 1].split_whitespace().collect::<Vec<_>>(),
+        ["WORKSPACE", "DISK", "SESSION"]
+    );
+    let row: Vec<&str> = lines[remote + 2].split_whitespace().collect();
+    assert_eq!(row[0], format!("scratch/{session}"), "{text}");
+    assert!(
+        row[1].parse::<f64>().is_ok_and(|n| n > 0.0) && ["KB", "MB"].contains(&row[2]),
+        "a size: {text}"
+    );
+    assert_eq!(row[3], tag, "{text}");
+    assert!(text.lines().any(|l| l.starts_with("host local ")), "{text}");
+}

@@ -9,6 +9,7 @@ use crate::support::db::{Db, on_both_databases};
 use crate::support::harness::{Harness, Options, SWITCHBOARD, WEB_ADMIN_TOKEN};
 use crate::support::screens::{assert_is_the_test_page, serve_page};
 use crate::support::web_client::{Forged, WebClient};
+use crate::workspaces::{add_config, gh, private_repo};
 
 on_both_databases!(
     every_request_needs_a_sign_in_and_forgeries_are_refused,
@@ -17,6 +18,7 @@ on_both_databases!(
     other_users_sessions_are_hidden_and_other_platforms_read_only,
     the_first_start_prints_a_sign_in_link_that_survives_restarts,
     sessions_are_told_apart_and_the_icon_is_served,
+    the_open_pr_button_opens_one_pull_request_and_then_updates_it,
 );
 
 /// A token for `name` from `switchboard web-token`, and the config entry it printed.
@@ -557,4 +559,115 @@ async fn sessions_are_told_apart_and_the_icon_is_served(db: Db) {
     assert_eq!(two["short_id"], second[second.len() - 8..]);
     assert_ne!(one["short_id"], two["short_id"]);
     web.wait_turn_done(&first, 0).await;
+}
+
+/// The Open PR button's endpoint (issue 14): in a web session on the only project, it runs
+/// `/pr` — the fake GitHub gets one pull request, the reply comes back and lands in the thread,
+/// the session says which pull request is its — and a second call says the same one is
+/// updated. Someone else's web session does not exist for a user who is not an admin, another
+/// platform's is read-only for them, and a forged request is refused.
+async fn the_open_pr_button_opens_one_pull_request_and_then_updates_it(db: Db) {
+    let (bob_token, entry) = web_token("bob");
+    let mut options = Options::new(db);
+    options.github = Some(crate::support::harness::GitHubSetup::default());
+    options.extra_config = entry;
+    let mut t = Harness::prepare(options).await;
+    let repo = private_repo(gh(&t), "acme", "web");
+    add_config(&t, "\n[projects.web]\nrepo = \"acme/web\"\n");
+    t.start_bot().await;
+    t.wait_for_http().await;
+    let web = admin(&t).await;
+    let session = web.new_session().await;
+    let (_, detail) = web.get(&format!("/api/sessions/{session}")).await;
+    let workspace = &detail["session"]["workspace"];
+    assert_eq!(workspace["project"], "web", "{detail}");
+    let branch = workspace["branch"].as_str().unwrap().to_owned();
+    assert!(branch.starts_with("switchboard/"), "{workspace}");
+    assert_eq!(workspace["pr_url"], serde_json::Value::Null);
+
+    web.prompt(&session, "add the feature\n@fake write feature.txt new")
+        .await;
+    web.wait_turn_done(&session, 0).await;
+    let pr = format!("/api/sessions/{session}/pr");
+    let (status, opened) = web.post(&pr, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{opened}");
+    let message = opened["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "🔀 Committed the uncommitted work and pushed `{branch}` and opened pull request #"
+        )),
+        "{message}"
+    );
+    let prs = gh(&t).pull_requests(&repo);
+    assert_eq!(prs.len(), 1, "{prs:#?}");
+    assert_eq!(
+        (prs[0].head_ref.as_str(), prs[0].title.as_str()),
+        (branch.as_str(), "add the feature")
+    );
+    assert!(
+        opened["html"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("pull request #{}", prs[0].number)),
+        "{opened}"
+    );
+    let (_, detail) = web.get(&format!("/api/sessions/{session}")).await;
+    let workspace = &detail["session"]["workspace"];
+    assert_eq!(workspace["pr_number"], prs[0].number, "{workspace}");
+    let url = workspace["pr_url"]
+        .as_str()
+        .expect("the pull request's URL");
+    assert!(message.ends_with(url), "{message} / {url}");
+
+    let (status, again) = web.post(&pr, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert!(
+        again["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("its pull request #{} is updated", prs[0].number)),
+        "{again}"
+    );
+    assert_eq!(gh(&t).pull_requests(&repo).len(), 1, "still one");
+    // Both replies are in the thread, as a typed /pr's would be.
+    let replies = web
+        .wait_session(&session, |d| {
+            let replies = d["replies"].as_array()?;
+            (replies.len() == 2).then(|| replies.clone())
+        })
+        .await;
+    assert!(
+        replies[1]["html"].as_str().unwrap().contains("is updated"),
+        "{replies:?}"
+    );
+
+    let mut bob = WebClient::new(&t.web_url());
+    assert_eq!(bob.sign_in(&bob_token).await.0, StatusCode::OK);
+    let (status, _) = bob.post(&pr, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not Bob's session");
+    // A Telegram session of the project: Bob sees it, and may not push it.
+    t.say("/new");
+    assert!(t.next().await.text.contains("New session"));
+    let (_, list) = bob.get("/api/sessions?platform=telegram").await;
+    let telegram = list["sessions"][0]["id"]
+        .as_str()
+        .expect("the Telegram session");
+    let (status, _) = bob
+        .post(&format!("/api/sessions/{telegram}/pr"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a read-only session");
+    let mut forger = WebClient::new(&t.web_url());
+    assert_eq!(forger.sign_in(WEB_ADMIN_TOKEN).await.0, StatusCode::OK);
+    let (status, _) = forger
+        .post_forged(
+            &pr,
+            json!({}),
+            Forged {
+                csrf: Some("wrong"),
+                origin: None,
+            },
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a forged request");
+    assert_eq!(gh(&t).pull_requests(&repo).len(), 1);
 }

@@ -399,3 +399,73 @@ fn assert_is_a_phone_page(png: &[u8]) {
     let drawn = PHONE.0 * PHONE.1 - pixels.count(background, (0, 0), PHONE);
     assert!(drawn > 2_000, "the page looks blank ({drawn} pixels drawn)");
 }
+
+/// The Open PR button of a project session (issue 14): clicking it runs `/pr` and shows its
+/// reply as a notice; then the session names its pull request and the button updates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_pr_button_shows_the_pull_request_it_opened() {
+    let mut t = crate::workspaces::prepare(Db::Sqlite).await;
+    let repo = crate::workspaces::private_repo(crate::workspaces::gh(&t), "acme", "web");
+    crate::workspaces::add_config(&t, "\n[projects.web]\nrepo = \"acme/web\"\n");
+    t.start_bot().await;
+    t.wait_for_http().await;
+    let mut browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/#token={WEB_ADMIN_TOKEN}", t.web_url()))
+        .await;
+    browser
+        .wait_for(
+            "!!document.getElementById('new-session')",
+            "the sessions page",
+        )
+        .await;
+    browser
+        .eval("document.getElementById('new-session').click()")
+        .await;
+    let label = browser
+        .wait_for(
+            "document.getElementById('pr')?.textContent",
+            "the Open PR button",
+        )
+        .await;
+    assert_eq!(label, "Open PR");
+    browser
+        .eval(
+            "(() => { const p = document.getElementById('prompt'); \
+             p.value = 'add the feature\\n@fake write feature.txt new'; \
+             document.getElementById('send').click(); return true; })()",
+        )
+        .await;
+    browser
+        .wait_for(
+            "document.querySelector('.answer')?.textContent.includes('Echo #1')",
+            "the answer",
+        )
+        .await;
+    browser.eval("document.getElementById('pr').click()").await;
+    let shown = browser
+        .wait_for(
+            "document.querySelector('.notice.info')?.textContent.includes('opened pull request #') \
+             && document.querySelector('.notice.info').textContent",
+            "the reply as a notice",
+        )
+        .await;
+    let prs = crate::workspaces::gh(&t).pull_requests(&repo);
+    assert_eq!(prs.len(), 1, "{prs:#?}");
+    assert!(
+        shown
+            .as_str()
+            .unwrap()
+            .contains(&format!("pull request #{}", prs[0].number)),
+        "{shown}"
+    );
+    let link = browser
+        .wait_for(
+            "document.getElementById('pr')?.textContent === 'Update PR' \
+             && document.getElementById('pr-link')?.textContent",
+            "the pull request's link",
+        )
+        .await;
+    assert_eq!(link, format!("pull request #{}", prs[0].number));
+    assert_is_a_page(&browser.screenshot("session-pr").await, "session-pr");
+}

@@ -3,8 +3,9 @@
 // prompt and answer HTML comes rendered and defused by the server.
 "use strict";
 
-// `confirmStop`: the session whose Stop waits for a second click (kept across refreshes).
-const state = { me: null, events: null, confirmStop: null };
+// `confirmStop`: the session whose Stop waits for a second click (kept across refreshes);
+// `delivering`: the session whose Open PR request is under way; `flash`: the notice shown.
+const state = { me: null, events: null, confirmStop: null, delivering: null, flash: null };
 const main = () => document.getElementById("main");
 
 function el(tag, attrs = {}, ...children) {
@@ -51,10 +52,15 @@ function dollars(value) {
   return value === null || value === undefined ? "" : `$${Number(value).toFixed(4)}`;
 }
 
-function notice(text, kind = "error") {
-  const box = el("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status", text });
+// `html`: the server's rendered, defused HTML of a reply (then `text` is not shown).
+function notice(text, kind = "error", html = null) {
+  const box = html === null
+    ? el("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status", text })
+    : el("div", { class: `notice ${kind} markdown`, role: "status", html });
+  // Kept across its page's refreshes for its 8 seconds (a reply's refresh would wipe it).
+  state.flash = { box, hash: location.hash };
   main().prepend(box);
-  setTimeout(() => box.remove(), 8000);
+  setTimeout(() => { box.remove(); if (state.flash?.box === box) state.flash = null; }, 8000);
 }
 
 // ---- Sign-in -------------------------------------------------------------------------------
@@ -93,6 +99,8 @@ async function render() {
   } catch (err) {
     if (state.me) notice(err.message);
   }
+  const flash = state.flash;
+  if (flash && flash.hash === location.hash && !main().contains(flash.box)) main().prepend(flash.box);
 }
 
 function filterValue(id) {
@@ -220,10 +228,26 @@ async function renderSession(id) {
     const done = await api(`/api/sessions/${s.id}/cancel`, { method: "POST", body: {} }).catch((err) => notice(err.message));
     if (done) notice(`Dropped ${done.dropped} queued prompt(s).`, "info");
   }, text: `Cancel ${s.queued} queued` }));
+  const ws = s.workspace;
+  if (ws && s.can_act && s.platform === "web" && s.state !== "retired") {
+    // `/pr`: commits, pushes the session's branch and opens (or updates) its pull request.
+    const busy = state.delivering === s.id;
+    actions.push(el("button", { id: "pr", type: "button", disabled: busy, onclick: async () => {
+      state.delivering = s.id;
+      render();
+      const done = await api(`/api/sessions/${s.id}/pr`, { method: "POST", body: {} }).catch((err) => notice(err.message));
+      state.delivering = null;
+      await render();
+      if (done) notice(done.message, "info", done.html || null);
+    }, text: busy ? "Pushing…" : ws.pr_url ? "Update PR" : "Open PR" }));
+  }
+  const project = ws ? el("p", { class: "muted" }, `${ws.project} · `, el("code", { text: ws.branch }),
+    ws.pr_url ? [" · ", el("a", { id: "pr-link", href: ws.pr_url, target: "_blank", rel: "noopener", text: `pull request #${ws.pr_number}` })] : null) : null;
   const header = el("div", { class: "session-head" },
     el("h1", { text: s.title || "New session" }),
     el("p", { class: "muted" }, `${s.platform} · ${s.thread} · session `, el("code", { title: s.id, text: s.short_id })),
     el("p", { class: "muted" }, `${s.host} · ${s.agent} · `, el("span", { class: `state ${s.state}`, text: s.state }), ` · ${dollars(s.cost_usd)} · ${s.turns} turn(s)`),
+    project,
     s.can_act ? null : el("p", { class: "notice info", text: "Read-only: this session belongs to another platform." }),
     el("div", { class: "actions" }, actions));
   const entries = [
