@@ -2,7 +2,8 @@
 //! or assigned to the App's bot account by someone with write access, it runs the agent on the
 //! issue's branch with the issue as the request, and ends with one pull request that says
 //! `Fixes #N`, linked in the issue. A redelivered event runs nothing again; another label,
-//! another assignee, a reader or a bot account runs nothing at all.
+//! another assignee, a reader, a bot account or an event older than `github.max_event_age`
+//! runs nothing at all.
 
 use serde_json::Value;
 
@@ -183,6 +184,16 @@ async fn other_labels_assignees_readers_and_bots_run_nothing(db: Db) {
         );
     }
 
+    // Alice's label, but older than github.max_event_age by the issue's time in the signed
+    // body: refused (403) and audited, so a captured delivery cannot be replayed later.
+    let mut old = gh.label_issue(&issue, LABEL, &alice);
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    old["issue"]["updated_at"] = humantime::format_rfc3339_seconds(two_hours_ago)
+        .to_string()
+        .into();
+    let stale = gh.deliver(&url, "issues", old).await;
+    assert_eq!(stale.status, 403, "{stale:?}");
+
     // A bot account with write access labels it: refused without a word. A reader assigns it
     // to the bot: refused as a reader's mention is, with one short reply in the issue.
     let bot = gh.user("helper[bot]", UserKind::Bot);
@@ -230,6 +241,13 @@ async fn other_labels_assignees_readers_and_bots_run_nothing(db: Db) {
         "{refused:#?}"
     );
 
+    let rejected = store.audit_log(100).await.unwrap();
+    assert!(
+        rejected
+            .iter()
+            .any(|a| a.action == "webhook_rejected" && a.detail.contains("max_event_age")),
+        "{rejected:#?}"
+    );
     assert!(t.agent_runs().is_empty(), "nothing ran");
     assert!(gh.pull_requests(&repo).is_empty());
     assert!(gh.pushes().is_empty(), "{:?}", gh.pushes());
