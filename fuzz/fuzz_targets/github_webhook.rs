@@ -9,8 +9,9 @@ use switchboard::bots::github::payload::{self, Event};
 use switchboard::bots::github::translate::{self, Identity};
 use switchboard::bots::signature::verify_sha256_hex;
 
-const EVENTS: [&str; 6] = [
+const EVENTS: [&str; 7] = [
     "issue_comment",
+    "issues",
     "pull_request_review_comment",
     "pull_request_review",
     "pull_request",
@@ -31,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         handle: "switchboard".into(),
         bot_login: "switchboard[bot]".into(),
         dependency_bots: vec!["dependabot[bot]".into(), "renovate[bot]".into()],
+        issue_label: Some("agent".into()),
     };
     for name in EVENTS {
         let Ok(event) = payload::parse(name, body) else {

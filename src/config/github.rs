@@ -43,6 +43,11 @@ pub struct GitHubConfig {
     /// Default `["dependabot[bot]", "renovate[bot]"]`.
     #[serde(default = "default_dependency_bots")]
     pub dependency_bots: Vec<String>,
+    /// The label that hands an issue to the bot, as assigning it to the App's bot account does:
+    /// the agent resolves the issue on its branch and opens the pull request that fixes it.
+    /// Default: none, labels do nothing.
+    #[serde(default)]
+    pub issue_label: Option<String>,
     /// Host the repositories are checked out on. Default: `defaults.host`.
     #[serde(default)]
     pub host: Option<String>,
@@ -72,6 +77,7 @@ impl Default for GitHubConfig {
             handle: default_github_handle(),
             allow_push: false,
             dependency_bots: default_dependency_bots(),
+            issue_label: None,
             host: None,
             diff_max_bytes: default_diff_max_bytes(),
             context_comments: default_context_comments(),
@@ -129,6 +135,16 @@ impl GitHubConfig {
             bail!(
                 "github.handle {handle:?} must be a GitHub login (letters, digits, '-'), without '@'"
             );
+        }
+        if let Some(label) = &self.issue_label {
+            // GitHub's label names: 1 to 50 characters, not only blanks.
+            let length = label.chars().count();
+            if label.trim().is_empty() || length > 50 {
+                bail!(
+                    "github.issue_label {label:?} must be a GitHub label name (1 to 50 characters, \
+                     not only blanks)"
+                );
+            }
         }
         Ok(())
     }
@@ -196,6 +212,28 @@ mod tests {
         let secrets = on.resolve_secrets(&rotating).unwrap();
         let accepted: Vec<&str> = secrets.webhook_secrets.iter().map(Secret::expose).collect();
         assert_eq!(accepted, ["new", "old"]);
+    }
+
+    #[test]
+    fn the_issue_label_is_a_label_name() {
+        for good in ["agent", "good first fix 🤖", &"x".repeat(50)] {
+            let config = GitHubConfig {
+                issue_label: Some(good.to_owned()),
+                ..GitHubConfig::default()
+            };
+            assert!(config.validate().is_ok(), "{good:?}");
+        }
+        for bad in ["", "  ", &"x".repeat(51)] {
+            let config = GitHubConfig {
+                issue_label: Some(bad.to_owned()),
+                ..GitHubConfig::default()
+            };
+            let err = config.validate().unwrap_err();
+            assert!(
+                err.to_string().contains("github.issue_label"),
+                "{bad:?}: {err}"
+            );
+        }
     }
 
     #[test]

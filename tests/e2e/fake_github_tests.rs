@@ -1537,6 +1537,33 @@ async fn payloads_have_real_shapes() {
         .payload_issue_comment(&on_issue, CommentAction::Created);
     assert!(p["issue"].get("pull_request").is_none());
 
+    // `issues`: labeled and assigned, sent by whoever did it, with the issue as it is now.
+    let labeled = w.fake.label_issue(&issue, "agent", &bob);
+    common(&labeled);
+    assert_eq!(labeled["action"], "labeled");
+    assert_eq!(labeled["sender"]["login"], "bob");
+    assert_eq!(labeled["label"]["name"], "agent");
+    assert_eq!(labeled["issue"]["labels"][0], labeled["label"]);
+    let mut missing = Vec::new();
+    let example = fixture("issues", "labeled");
+    missing_keys(&example["label"], &labeled["label"], "label", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "keys GitHub sends that the fake lacks: {missing:?}"
+    );
+    let app = w.fake.app_user();
+    let assigned = w.fake.assign_issue(&issue, &app, &bob);
+    common(&assigned);
+    assert_eq!(assigned["action"], "assigned");
+    assert_eq!(assigned["assignee"]["login"], app.login.as_str());
+    assert_eq!(assigned["issue"]["assignee"], assigned["assignee"]);
+    assert_eq!(assigned["issue"]["assignees"][0], assigned["assignee"]);
+    assert_eq!(assigned["issue"]["labels"][0]["name"], "agent");
+    assert!(
+        assigned["issue"]["updated_at"].as_str() > labeled["issue"]["updated_at"].as_str(),
+        "a label or an assignment updates the issue"
+    );
+
     let rc = w
         .fake
         .review_comment(&w.pr, &bob, "src/two.rs", 2, "@switchboard explain");

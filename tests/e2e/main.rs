@@ -28,6 +28,7 @@ mod floods;
 mod github;
 mod github_client;
 mod github_deps;
+mod github_issue_triggers;
 mod github_issues_pr;
 mod hosts;
 mod inbox;

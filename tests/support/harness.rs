@@ -87,6 +87,8 @@ pub struct Options {
 #[derive(Debug, Clone, Default)]
 pub struct GitHubSetup {
     pub allow_push: bool,
+    /// `github.issue_label` (default: none).
+    pub issue_label: Option<String>,
     /// `github.host` (default: none, so `defaults.host`).
     pub host: Option<String>,
     pub fake: FakeGitHubConfig,
@@ -248,11 +250,16 @@ impl Harness {
         let github = match (&self.gh, &o.github) {
             (Some(gh), Some(setup)) => format!(
                 "[github]\napp_id = {id}\napi_url = \"{api}\"\nprivate_key_file = \"{key}\"\n\
-                 allow_push = {push}\ntest_timeout = \"60s\"\n{host}",
+                 allow_push = {push}\ntest_timeout = \"60s\"\n{label}{host}",
                 id = gh.app_id(),
                 api = gh.api_url(),
                 key = self.dir.path().join("github-app.pem").display(),
                 push = setup.allow_push,
+                label = setup
+                    .issue_label
+                    .as_ref()
+                    .map(|l| format!("issue_label = {l:?}\n"))
+                    .unwrap_or_default(),
                 host = setup
                     .host
                     .as_ref()

@@ -69,6 +69,7 @@ pub async fn connect(config: &GitHubConfig, app_id: u64, key: &Secret) -> Result
             handle: config.handle.clone(),
             bot_login: format!("{slug}[bot]"),
             dependency_bots: config.dependency_bots.clone(),
+            issue_label: config.issue_label.clone(),
         },
     })
 }

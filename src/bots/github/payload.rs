@@ -1,7 +1,7 @@
 //! GitHub webhook payloads: the few fields Switchboard reads, typed; everything else ignored.
 //!
 //! The webhook edge verifies `X-Hub-Signature-256` over the raw body first, then calls [`parse`]
-//! with the `X-GitHub-Event` header. Only seven events are typed:
+//! with the `X-GitHub-Event` header. Only eight events are typed:
 //!
 //! - `issue_comment`, `pull_request_review_comment`, `pull_request_review`: @mention triggers.
 //!   The bot reads the comment/review body, id and author (to match the handle, skip its own
@@ -9,6 +9,10 @@
 //!   includes comments created and last edited before the trigger), the issue or PR number, and
 //!   for inline comments `path`, `line` and `diff_hunk`. `Issue::pull_request` tells a comment on
 //!   a PR from one on a plain issue.
+//! - `issues`: an issue `assigned` to the App's bot account or `labeled` with `github.issue_label`
+//!   runs the agent on it. The bot reads the action, the `assignee` or `label` (its `name`), the
+//!   issue (number, `updated_at`, and `pull_request` to tell a pull request seen as an issue),
+//!   and the sender, whose permission is asked as a commenter's is.
 //! - `pull_request`: dependency reviews. `action` (opened, reopened, synchronize), the author's
 //!   exact `login` and `type` (`"Bot"`, never a `[bot]` suffix match), title and body (Dependabot
 //!   and Renovate describe the bump there), head/base refs and shas, and the head repository to
@@ -43,6 +47,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "event", content = "payload", rename_all = "snake_case")]
 pub enum Event {
     IssueComment(IssueCommentEvent),
+    Issues(IssuesEvent),
     PullRequestReviewComment(PullRequestReviewCommentEvent),
     PullRequestReview(PullRequestReviewEvent),
     PullRequest(PullRequestEvent),
@@ -62,6 +67,7 @@ pub enum Event {
 pub fn parse(event: &str, body: &[u8]) -> Result<Event, serde_json::Error> {
     Ok(match event {
         "issue_comment" => Event::IssueComment(serde_json::from_slice(body)?),
+        "issues" => Event::Issues(serde_json::from_slice(body)?),
         "pull_request_review_comment" => {
             Event::PullRequestReviewComment(serde_json::from_slice(body)?)
         }
@@ -78,12 +84,14 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, serde_json::Error> {
 
 impl Event {
     /// When what the delivery reports happened, as the signed body says (RFC 3339): a
-    /// comment's last change, a review's submission, a pull request's last update. `None` for
+    /// comment's last change, a review's submission, an issue's or a pull request's last update
+    /// (assigning or labeling an issue updates it). `None` for
     /// events that carry no such time (`ping`, checks, events not consumed): checks only make
     /// the bot read the API again, so a replayed one runs nothing.
     pub fn signed_time(&self) -> Option<&str> {
         match self {
             Event::IssueComment(e) => Some(&e.comment.updated_at),
+            Event::Issues(e) => Some(&e.issue.updated_at),
             Event::PullRequestReviewComment(e) => Some(&e.comment.updated_at),
             Event::PullRequestReview(e) => Some(
                 e.review
@@ -109,6 +117,26 @@ pub struct IssueCommentEvent {
     pub sender: User,
     /// Present on deliveries to a GitHub App.
     pub installation: Option<InstallationRef>,
+}
+
+/// Something happened to an issue (opened, assigned, labeled, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuesEvent {
+    pub action: String,
+    pub issue: Issue,
+    /// The label added or removed (`labeled`, `unlabeled`); absent for other actions.
+    pub label: Option<Label>,
+    /// The account assigned or unassigned (`assigned`, `unassigned`); absent for other actions.
+    pub assignee: Option<User>,
+    pub repository: Repository,
+    pub sender: User,
+    pub installation: Option<InstallationRef>,
+}
+
+/// An issue's label: only its name is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    pub name: String,
 }
 
 /// An inline comment on a pull request's diff was created, edited or deleted.
@@ -201,8 +229,11 @@ pub struct Issue {
     pub title: String,
     pub body: Option<String>,
     pub user: User,
-    pub state: String,
+    /// `open` or `closed`; absent from `issues` `pinned` and `unpinned` payloads.
+    pub state: Option<String>,
     pub html_url: String,
+    /// When the issue last changed: an assignment or a label changes it too.
+    pub updated_at: String,
     /// Set when the issue is a pull request: how an `issue_comment` on a PR is told apart.
     pub pull_request: Option<IssuePullRequestLink>,
 }
@@ -325,8 +356,9 @@ mod tests {
 
     use super::*;
 
-    const CONSUMED: [&str; 7] = [
+    const CONSUMED: [&str; 8] = [
         "issue_comment",
+        "issues",
         "pull_request_review_comment",
         "pull_request_review",
         "pull_request",
@@ -455,6 +487,26 @@ mod tests {
                 assert_eq!(e.issue.pull_request.is_some(), on_pr);
                 serde_json::to_value(e).unwrap()
             }
+            Event::Issues(e) => {
+                check_common(
+                    &e.action,
+                    &e.repository,
+                    &e.sender,
+                    e.installation.as_ref(),
+                    raw,
+                );
+                assert_eq!(e.issue.number, u64_at(raw, "/issue/number"));
+                assert_eq!(e.issue.updated_at, str_at(raw, "/issue/updated_at"));
+                assert_eq!(
+                    e.label.as_ref().map(|l| l.name.as_str()),
+                    raw.pointer("/label/name").and_then(Value::as_str)
+                );
+                assert_eq!(
+                    e.assignee.as_ref().map(|a| a.login.as_str()),
+                    raw.pointer("/assignee/login").and_then(Value::as_str)
+                );
+                serde_json::to_value(e).unwrap()
+            }
             Event::PullRequestReviewComment(e) => {
                 check_common(
                     &e.action,
@@ -536,6 +588,7 @@ mod tests {
     fn variant_name(event: &Event) -> &'static str {
         match event {
             Event::IssueComment(_) => "issue_comment",
+            Event::Issues(_) => "issues",
             Event::PullRequestReviewComment(_) => "pull_request_review_comment",
             Event::PullRequestReview(_) => "pull_request_review",
             Event::PullRequest(_) => "pull_request",
@@ -680,7 +733,8 @@ mod tests {
         let minimal = json!({
             "action": "created",
             "issue": { "number": 7, "title": "t", "user": user, "state": "open",
-                       "html_url": "https://github.com/o/r/issues/7", "locked": false },
+                       "html_url": "https://github.com/o/r/issues/7", "locked": false,
+                       "updated_at": "2024-01-01T00:00:00Z" },
             "comment": { "id": 9, "body": "@switchboard hi", "user": user,
                          "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
                          "html_url": "https://github.com/o/r/issues/7#issuecomment-9",

@@ -1,8 +1,9 @@
 //! GitHub's decisions.
 //!
-//! - Admission: a mention counts only from someone with write, maintain or admin permission on
-//!   the repository (asked from the API, never guessed from the payload); accounts of type Bot
-//!   cannot mention the bot. A dependency review runs for pull requests of the configured bots
+//! - Admission: a mention — or an issue's label or assignment that hands it to the bot, whose
+//!   sender is the one asking — counts only from someone with write, maintain or admin
+//!   permission on the repository (asked from the API, never guessed from the payload); accounts
+//!   of type Bot cannot ask. A dependency review runs for pull requests of the configured bots
 //!   only when the author's login matches exactly *and* its account type is `Bot` — a `[bot]`
 //!   suffix proves nothing.
 //! - Preparation: the request plus the thread's context (title, description, diff, earlier
@@ -11,8 +12,8 @@
 //!   request that delivers it planned (`on_issue_branch`) — or, for a dependency review, the plan
 //!   read from the pull request's text and changed files, whose facts the turn gathers on the
 //!   host (see `reviews`). Preparing only calls the API: the router holds the thread meanwhile.
-//! - Acknowledgement: 👀 on the request and a tracking comment; a dependency review posts
-//!   nothing until its review.
+//! - Acknowledgement: 👀 on the comment that asked (none when a label or an assignment did) and
+//!   a tracking comment; a dependency review posts nothing until its review.
 //! - Presentation: the tracking comment becomes the answer, its patch collapsed under it while
 //!   it fits (see `answer`); a dependency review becomes the pull request review (or, when the
 //!   turn ended before it found anything, a review saying what went wrong).

@@ -2,8 +2,11 @@
 //!
 //! What becomes an event: a comment, inline review comment or review that mentions the handle
 //! as a whole word (`@switchboard`, not `@switchboarder`) when it is *created* — an edit never
-//! triggers, because an edited comment can smuggle a request past everyone who read it — and
-//! pull requests opened, reopened or updated by one of the configured dependency bots. The
+//! triggers, because an edited comment can smuggle a request past everyone who read it — an
+//! issue assigned to the App's bot account or labeled with `github.issue_label` (a mention
+//! whose request is the issue itself, [`RESOLVE_ISSUE`]: the title and description reach the
+//! agent as the untrusted context every issue mention gives it), and pull requests opened,
+//! reopened or updated by one of the configured dependency bots. The
 //! bot's own comments are never events. A completed check run or suite is no event either: it
 //! only names the commit whose checks are read again ([`checks_completed`]). Everything else is
 //! acknowledged and dropped.
@@ -12,13 +15,15 @@
 //! own (`pr/N/deps`), so reviews never mix with the conversation people have with the agent.
 //!
 //! An event is stored under a key made of what the webhook signature covers ([`signed_key`]):
-//! the comment's or review's id and the action, or for a dependency bot's pull request the
-//! repository, number, head sha and action. Never the `X-GitHub-Delivery` header: it is not
+//! the comment's or review's id and the action; for an issue's assignment or label the
+//! repository, number, action, assignee or label and the issue's `updated_at` (the payload has
+//! no id of its own, and assigning or labeling again updates the issue); for a dependency bot's
+//! pull request the repository, number, head sha and action. Never the `X-GitHub-Delivery` header: it is not
 //! signed, so keyed on it the same signed body with a new delivery id would run again.
 
 use serde::{Deserialize, Serialize};
 
-use super::payload::{Event, PullRequest, Repository, User};
+use super::payload::{Event, IssuesEvent, PullRequest, Repository, User};
 use crate::domain::command::help_for;
 use crate::domain::inbound::after_addressing;
 use crate::domain::inbound::{Inbound, InboundBody};
@@ -26,6 +31,10 @@ use crate::domain::thread::{Author, Platform, ThreadRef};
 
 /// The command word that asks for a dependency review (`@switchboard review-deps`).
 pub const REVIEW_DEPS: &str = "review-deps";
+
+/// The request of an issue handed to the bot by an assignment or a label: the issue itself,
+/// which the agent reads (fenced, as anyone may have written it) above the request.
+pub const RESOLVE_ISSUE: &str = "Resolve this issue.";
 
 /// Who the bot is on GitHub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +45,8 @@ pub struct Identity {
     pub bot_login: String,
     /// Exact logins of the dependency bots.
     pub dependency_bots: Vec<String>,
+    /// The label that hands an issue to the bot (`github.issue_label`), if any.
+    pub issue_label: Option<String>,
 }
 
 /// What the GitHub policy needs back about an event (stored with it).
@@ -81,15 +92,19 @@ pub enum Trigger {
     Review {
         id: u64,
     },
+    /// The issue was assigned to the bot or labeled for it: no comment asked.
+    Issue,
 }
 
 impl Trigger {
-    /// The platform message id the outlet understands (`issue-comment:ID` …).
-    pub fn message_id(&self) -> String {
+    /// The platform message id the outlet understands (`issue-comment:ID` …); `None` when no
+    /// comment asked (nothing to react to or reply to).
+    pub fn message_id(&self) -> Option<String> {
         match self {
-            Trigger::IssueComment { id } => format!("issue-comment:{id}"),
-            Trigger::ReviewComment { id, .. } => format!("review-comment:{id}"),
-            Trigger::Review { id } => format!("review:{id}"),
+            Trigger::IssueComment { id } => Some(format!("issue-comment:{id}")),
+            Trigger::ReviewComment { id, .. } => Some(format!("review-comment:{id}")),
+            Trigger::Review { id } => Some(format!("review:{id}")),
+            Trigger::Issue => None,
         }
     }
 }
@@ -99,6 +114,18 @@ impl Trigger {
 fn signed_key(event: &Event) -> Option<String> {
     Some(match event {
         Event::IssueComment(e) => format!("issue-comment:{}:{}", e.comment.id, e.action),
+        Event::Issues(e) => format!(
+            "issues:{}:{}:{}:{}:{}",
+            e.repository.id,
+            e.issue.number,
+            e.action,
+            e.label
+                .as_ref()
+                .map(|l| l.name.as_str())
+                .or(e.assignee.as_ref().map(|a| a.login.as_str()))
+                .unwrap_or_default(),
+            e.issue.updated_at
+        ),
         Event::PullRequestReviewComment(e) => {
             format!("review-comment:{}:{}", e.comment.id, e.action)
         }
@@ -152,6 +179,20 @@ pub fn translate(event: &Event, me: &Identity) -> Option<Inbound> {
                 None,
             )
         }
+        Event::Issues(e) if e.issue.pull_request.is_none() && handed_over(e, me) => request(
+            me,
+            key,
+            &e.repository,
+            &e.sender,
+            e.installation.as_ref()?.id,
+            (e.issue.number, false),
+            InboundBody::Prompt {
+                text: RESOLVE_ISSUE.to_owned(),
+            },
+            Trigger::Issue,
+            &e.issue.updated_at,
+            None,
+        ),
         Event::PullRequestReviewComment(e) if e.action == "created" => {
             let body = asked(&e.comment.body, &me.handle)?;
             let c = &e.comment;
@@ -207,6 +248,22 @@ pub fn translate(event: &Event, me: &Identity) -> Option<Inbound> {
     }
 }
 
+/// Whether an `issues` event hands the issue to the bot: assigned to its bot account, or
+/// labeled with the configured label (label names compare as GitHub's do, in any case).
+fn handed_over(e: &IssuesEvent, me: &Identity) -> bool {
+    match e.action.as_str() {
+        "assigned" => e
+            .assignee
+            .as_ref()
+            .is_some_and(|a| a.login.eq_ignore_ascii_case(&me.bot_login)),
+        "labeled" => match (&me.issue_label, &e.label) {
+            (Some(wanted), Some(label)) => label.name.to_lowercase() == wanted.to_lowercase(),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// A mention request, or a dependency review asked for with `@handle review-deps`.
 #[allow(clippy::too_many_arguments)]
 fn request(
@@ -237,7 +294,7 @@ fn request(
             number,
             Request::DependencyReview { head_sha },
         );
-        inbound.message_id = Some(trigger.message_id());
+        inbound.message_id = trigger.message_id();
         return Some(inbound);
     }
     let topic = if is_pull_request { "pr" } else { "issue" };
@@ -249,7 +306,7 @@ fn request(
             topic: Some(format!("{topic}/{number}")),
         },
         author: author(sender),
-        message_id: Some(trigger.message_id()),
+        message_id: trigger.message_id(),
         body,
         files: Vec::new(),
         context: Some(context(Context {
@@ -379,6 +436,8 @@ fn find_mention(text: &str, handle: &str) -> Option<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::bots::github::payload;
 
@@ -416,6 +475,84 @@ mod tests {
         assert_ne!(signed_key(&opened), signed_key(&pushed), "a new head");
         assert!(signed_key(&opened).unwrap().ends_with(":opened"));
         assert_eq!(signed_key(&payload::parse("ping", b"{}").unwrap()), None);
+    }
+
+    /// An issue is handed over by the configured label (any case) or by its assignment to the
+    /// bot's account; its request is the issue itself, with no comment to react to.
+    #[test]
+    fn an_issue_is_handed_over_by_the_label_or_an_assignment_to_the_bot() {
+        let me = Identity {
+            handle: "switchboard".into(),
+            bot_login: "switchboard[bot]".into(),
+            dependency_bots: Vec::new(),
+            issue_label: Some("Agent".into()),
+        };
+        let installed = |raw: &mut serde_json::Value| raw["installation"] = json!({"id": 1});
+        let labeled = |action: &str, name: &str| {
+            example("issues", 9, |raw| {
+                raw["action"] = action.into();
+                raw["label"]["name"] = name.into();
+                installed(raw);
+            })
+        };
+        let inbound = translate(&labeled("labeled", "agent"), &me).unwrap();
+        assert_eq!(inbound.thread.topic.as_deref(), Some("issue/1"));
+        assert_eq!(inbound.author.id, "Codertocat");
+        assert_eq!(inbound.message_id, None, "no comment asked");
+        assert_eq!(
+            inbound.body,
+            InboundBody::Prompt {
+                text: RESOLVE_ISSUE.into()
+            }
+        );
+        assert!(translate(&labeled("labeled", "bug"), &me).is_none());
+        assert!(translate(&labeled("unlabeled", "agent"), &me).is_none());
+        let unset = Identity {
+            issue_label: None,
+            ..me.clone()
+        };
+        assert!(translate(&labeled("labeled", "agent"), &unset).is_none());
+
+        let assigned = |login: &str| {
+            example("issues", 2, |raw| {
+                raw["assignee"]["login"] = login.into();
+                installed(raw);
+            })
+        };
+        assert!(translate(&assigned("switchboard[bot]"), &me).is_some());
+        assert!(translate(&assigned("Codertocat"), &me).is_none());
+        let on_a_pull_request = example("issues", 2, |raw| {
+            raw["assignee"]["login"] = "switchboard[bot]".into();
+            raw["issue"]["pull_request"] = json!({"url": null, "html_url": null});
+            installed(raw);
+        });
+        assert!(translate(&on_a_pull_request, &me).is_none());
+    }
+
+    #[test]
+    fn an_issue_event_is_keyed_on_its_subject_and_the_issues_update() {
+        let labeled = |name: &str, updated_at: &str| {
+            let event = example("issues", 9, |raw| {
+                raw["label"]["name"] = name.into();
+                raw["issue"]["updated_at"] = updated_at.into();
+            });
+            signed_key(&event).unwrap()
+        };
+        let key = labeled("agent", "2024-01-01T00:00:00Z");
+        assert_eq!(
+            key,
+            labeled("agent", "2024-01-01T00:00:00Z"),
+            "a redelivery"
+        );
+        assert!(key.contains(":labeled:agent:"), "{key}");
+        assert_ne!(key, labeled("bug", "2024-01-01T00:00:00Z"));
+        assert_ne!(
+            key,
+            labeled("agent", "2024-01-02T00:00:00Z"),
+            "labeled again later"
+        );
+        let assigned = signed_key(&example("issues", 2, |_| {})).unwrap();
+        assert!(assigned.contains(":assigned:Codertocat:"), "{assigned}");
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //!
 //! A valid signature proves the body came from GitHub once, not that it is new: the headers
 //! (the delivery id among them) are not signed. So an event is stored under a key taken from
-//! the signed body (the comment's or review's id and action, a pull request's head sha and
-//! action: `translate`), and the same body again under a new delivery id is a duplicate; and
+//! the signed body (the comment's or review's id and action, an issue's assignee or label and
+//! `updated_at`, a pull request's head sha and action: `translate`), and the same body again under a new delivery id is a duplicate; and
 //! an event older than `github.max_event_age` by the times in its body is refused (403) and
 //! audited. A captured delivery thus runs at most once inside that window and never after it
 //! (GitHub's own "Redeliver" of an older delivery is refused the same way). The answer comes as
@@ -182,6 +182,7 @@ async fn receive(
 fn installation_of(event: &Event) -> Option<(&str, u64)> {
     let (repo, installation) = match event {
         Event::IssueComment(e) => (&e.repository, &e.installation),
+        Event::Issues(e) => (&e.repository, &e.installation),
         Event::PullRequestReviewComment(e) => (&e.repository, &e.installation),
         Event::PullRequestReview(e) => (&e.repository, &e.installation),
         Event::PullRequest(e) => (&e.repository, &e.installation),
@@ -244,5 +245,17 @@ mod tests {
         let stale = staleness(&event, hour, at + hour + Duration::from_secs(1)).unwrap();
         assert!(stale.contains("2019-05-15T15:20:21Z"), "{stale}");
         assert!(staleness(&payload::parse("ping", b"{}").unwrap(), hour, at).is_some());
+
+        // An issue's assignment or label is as old as the issue's last update.
+        let raw = include_str!("../../../tests/fixtures/github/webhooks/issues.json");
+        let examples: Vec<serde_json::Value> = serde_json::from_str(raw).unwrap();
+        let labeled = &examples[9];
+        assert_eq!(labeled["action"], "labeled");
+        let event = payload::parse("issues", &serde_json::to_vec(labeled).unwrap()).unwrap();
+        let updated = labeled["issue"]["updated_at"].as_str().unwrap();
+        let at = humantime::parse_rfc3339(updated).unwrap();
+        assert_eq!(staleness(&event, hour, at + hour), None);
+        let stale = staleness(&event, hour, at + hour + Duration::from_secs(1)).unwrap();
+        assert!(stale.contains(updated), "{stale}");
     }
 }

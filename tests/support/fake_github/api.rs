@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 use super::config::FakeGitHubConfig;
 use super::handlers::add_review_comment;
 use super::json::PrStats;
-use super::payloads::{self, CommentAction, PrAction};
+use super::payloads::{self, CommentAction, IssueAction, PrAction};
 use super::state::{IssueRec, ReviewAnchor, Shared, repo_key};
 use super::types::{
     CallRecord, CommentKind, CommentState, Delivery, FakeCheckRun, FakeComment, FakeIssue, FakePr,
@@ -202,6 +202,8 @@ impl FakeGitHub {
                 state: "open",
                 created_at: at,
                 updated_at: at,
+                labels: Vec::new(),
+                assignees: Vec::new(),
                 pr: None,
             },
         );
@@ -209,6 +211,38 @@ impl FakeGitHub {
             repo: repo.clone(),
             number,
         }
+    }
+
+    /// `by` adds `label` to the issue (which updates it); returns the `issues` `labeled` payload
+    /// GitHub sends for it.
+    pub fn label_issue(&self, issue: &FakeIssue, label: &str, by: &FakeUser) -> Value {
+        self.change_issue(issue, by, IssueAction::Labeled(label.to_string()))
+    }
+
+    /// `by` assigns the issue to `assignee` (which updates it); returns the `issues` `assigned`
+    /// payload GitHub sends for it.
+    pub fn assign_issue(&self, issue: &FakeIssue, assignee: &FakeUser, by: &FakeUser) -> Value {
+        self.change_issue(issue, by, IssueAction::Assigned(assignee.login.clone()))
+    }
+
+    fn change_issue(&self, issue: &FakeIssue, by: &FakeUser, action: IssueAction) -> Value {
+        let key = key(&issue.repo);
+        let mut st = self.shared().lock();
+        let at = st.tick();
+        let i = st
+            .repo_mut(&key)
+            .issues
+            .get_mut(&issue.number)
+            .unwrap_or_else(|| panic!("{key} has no issue #{}", issue.number));
+        let (added, name) = match &action {
+            IssueAction::Labeled(name) => (&mut i.labels, name),
+            IssueAction::Assigned(login) => (&mut i.assignees, login),
+        };
+        if !added.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            added.push(name.clone());
+        }
+        i.updated_at = at;
+        payloads::issues(self.shared(), &st, &key, issue.number, &action, &by.login)
     }
 
     /// `author` comments on issue or pull request `number`.

@@ -190,11 +190,11 @@ pub(super) fn issue(base: &str, st: &State, r: &RepoState, i: &IssueRec) -> Valu
         "number": i.number,
         "title": i.title,
         "user": user_by_login(base, st, &i.author),
-        "labels": [],
+        "labels": i.labels.iter().map(|name| label(base, r, name)).collect::<Vec<_>>(),
         "state": i.state,
         "locked": false,
-        "assignee": null,
-        "assignees": [],
+        "assignee": i.assignees.first().map(|a| user_by_login(base, st, a)),
+        "assignees": i.assignees.iter().map(|a| user_by_login(base, st, a)).collect::<Vec<_>>(),
         "milestone": null,
         "comments": comments,
         "created_at": rfc3339(i.created_at),
@@ -219,6 +219,28 @@ pub(super) fn issue(base: &str, st: &State, r: &RepoState, i: &IssueRec) -> Valu
         });
     }
     v
+}
+
+/// A repository's label, as issues and `labeled` payloads show it. The fake keeps no label
+/// list: a label's id is derived from the repository and the name (in any case, as GitHub's
+/// names are unique case-insensitively), so the same label always has the same id.
+pub(super) fn label(base: &str, r: &RepoState, name: &str) -> Value {
+    let id = name
+        .to_lowercase()
+        .bytes()
+        .fold(r.repo.id.wrapping_mul(1_000_003), |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+        % 10_000_000_000;
+    json!({
+        "id": id,
+        "node_id": node_id("Label", id),
+        "url": format!("{}/labels/{}", repo_api_url(base, r), name.replace(' ', "%20")),
+        "name": name,
+        "color": "ededed",
+        "default": false,
+        "description": null,
+    })
 }
 
 /// Numbers GitHub computes from git for a pull request.

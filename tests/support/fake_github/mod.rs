@@ -75,8 +75,9 @@
 //!
 //! # Simplified
 //! One App with one installation covering every repository; repositories
-//! are user-owned and private; no organizations, teams, forks, labels,
-//! assignees, milestones, merges or closing; check runs all come from
+//! are user-owned and private; no organizations, teams, forks, milestones,
+//! merges or closing; labels and assignees only as tests set them (no
+//! label list, no REST to change them, any login may be assigned); check runs all come from
 //! GitHub Actions, one suite per commit, without annotations, logs or
 //! re-runs, and a check-runs `ref` that is no branch must be a full sha;
 //! "no commits between" only when head and base are one commit; token

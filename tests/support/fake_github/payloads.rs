@@ -38,6 +38,13 @@ pub enum PrAction {
     },
 }
 
+/// The `issues` actions that hand an issue to someone: the label added, the login assigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueAction {
+    Labeled(String),
+    Assigned(String),
+}
+
 const ZEN: &str = "Anything added dilutes everything else.";
 
 fn installation(sh: &Shared) -> Value {
@@ -86,6 +93,32 @@ pub(super) fn issue_comment(
         v["changes"] = previous_body(c);
     }
     envelope(sh, st, &c.repo, &c.author, v)
+}
+
+/// `issues` `labeled` (with the `label` added) or `assigned` (with the `assignee`), sent by
+/// whoever did it; `issue` shows every label and assignee it has now, this one included.
+pub(super) fn issues(
+    sh: &Shared,
+    st: &State,
+    repo_key: &str,
+    number: u64,
+    action: &IssueAction,
+    sender: &str,
+) -> Value {
+    let r = &st.repos[repo_key];
+    let base = &sh.base_url;
+    let mut v = json!({"issue": json::issue(base, st, r, &r.issues[&number])});
+    match action {
+        IssueAction::Labeled(name) => {
+            v["action"] = json!("labeled");
+            v["label"] = json::label(base, r, name);
+        }
+        IssueAction::Assigned(login) => {
+            v["action"] = json!("assigned");
+            v["assignee"] = json::user_by_login(base, st, login);
+        }
+    }
+    envelope(sh, st, repo_key, sender, v)
 }
 
 pub(super) fn review_comment(
@@ -200,7 +233,7 @@ pub(super) fn ping(sh: &Shared, st: &State) -> Value {
             "name": "web",
             "active": true,
             "events": [
-                "check_run", "check_suite", "issue_comment", "pull_request",
+                "check_run", "check_suite", "issue_comment", "issues", "pull_request",
                 "pull_request_review", "pull_request_review_comment",
             ],
             "config": {"content_type": "json", "insecure_ssl": "0", "secret": "********"},

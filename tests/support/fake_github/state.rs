@@ -154,6 +154,10 @@ pub(super) struct IssueRec {
     pub state: &'static str,
     pub created_at: SystemTime,
     pub updated_at: SystemTime,
+    /// Label names, in the order they were added.
+    pub labels: Vec<String>,
+    /// Assignees' logins, in the order they were assigned.
+    pub assignees: Vec<String>,
     pub pr: Option<PrRec>,
 }
 
@@ -497,6 +501,8 @@ impl State {
                 state: "open",
                 created_at: at,
                 updated_at: at,
+                labels: Vec::new(),
+                assignees: Vec::new(),
                 pr: Some(PrRec {
                     id: pr_id,
                     head_ref: pull.head.to_string(),
