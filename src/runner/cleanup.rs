@@ -102,7 +102,7 @@ mod tests {
     use super::*;
     use crate::config::Secret;
     use crate::runner::local::LocalTransport;
-    use crate::runner::test_git::{git, worktree};
+    use crate::runner::test_git::{git, origin, worktree};
     use crate::runner::worktree::prepare;
 
     #[test]
@@ -132,12 +132,7 @@ mod tests {
     #[tokio::test]
     async fn a_worktree_is_removed_from_the_shared_clone_that_stays() {
         let root = tempfile::tempdir().unwrap();
-        let origin = root.path().join("origin");
-        std::fs::create_dir(&origin).unwrap();
-        git(&origin, &["init", "-q"]);
-        std::fs::write(origin.join("a.txt"), "one\n").unwrap();
-        git(&origin, &["add", "."]);
-        git(&origin, &["commit", "-qm", "first"]);
+        let origin = origin(root.path());
         let host = LocalTransport::new("local");
         let workdir = root.path().display().to_string();
         let url = origin.display().to_string();

@@ -20,6 +20,17 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// A repository at `root/origin` with `a.txt` ("one") in its first commit, on `main`.
+pub fn origin(root: &Path) -> std::path::PathBuf {
+    let origin = root.join("origin");
+    std::fs::create_dir(&origin).expect("the origin's directory");
+    git(&origin, &["init", "-q"]);
+    std::fs::write(origin.join("a.txt"), "one\n").expect("a.txt");
+    git(&origin, &["add", "."]);
+    git(&origin, &["commit", "-qm", "first"]);
+    origin
+}
+
 /// The project `web`'s worktree on `branch`, with `setup`.
 pub fn worktree(branch: &str, setup: Option<&str>) -> ProjectWorktree {
     ProjectWorktree {

@@ -259,7 +259,7 @@ pub fn base_ref(branch: &str) -> String {
 mod tests {
     use super::*;
     use crate::runner::local::LocalTransport;
-    use crate::runner::test_git::{git, worktree};
+    use crate::runner::test_git::{git, origin, worktree};
     use std::path::Path;
     use std::process::Command;
 
@@ -268,12 +268,7 @@ mod tests {
     #[tokio::test]
     async fn sessions_get_worktrees_of_one_clone() {
         let root = tempfile::tempdir().unwrap();
-        let origin = root.path().join("origin");
-        std::fs::create_dir(&origin).unwrap();
-        git(&origin, &["init", "-q"]);
-        std::fs::write(origin.join("a.txt"), "one\n").unwrap();
-        git(&origin, &["add", "."]);
-        git(&origin, &["commit", "-qm", "first"]);
+        let origin = origin(root.path());
         git(&origin, &["checkout", "-qb", "dev"]);
         std::fs::write(origin.join("a.txt"), "dev\n").unwrap();
         git(&origin, &["commit", "-qam", "on dev"]);
