@@ -530,8 +530,17 @@ async fn sessions_are_told_apart_and_the_icon_is_served(db: Db) {
     let web = admin(&t).await;
     let first = web.new_session().await;
     let second = web.new_session().await;
-    web.prompt(&first, "  @fake tool-sleep 2\n  fix the\n\ntests  ")
-        .await;
+    // The agent holds on after its tool call until the test has seen it running (a fixed
+    // sleep would end unseen on a loaded machine).
+    let go = t.host_dir.path().join("go");
+    web.prompt(
+        &first,
+        &format!(
+            "  @fake tool-sleep 0\n  @fake wait-for {}\n  fix the\n\ntests  ",
+            go.display()
+        ),
+    )
+    .await;
     let activity = web
         .wait_session(&first, |d| {
             d["turns"].get(0)?["activity_html"]
@@ -541,6 +550,7 @@ async fn sessions_are_told_apart_and_the_icon_is_served(db: Db) {
         .await;
     assert!(activity.contains("<code>Bash</code>"), "{activity}");
     assert!(!activity.contains('`'), "{activity}");
+    std::fs::write(&go, "").expect("let the agent finish");
 
     let (_, list) = web.get("/api/sessions?platform=web").await;
     let item = |id: &str| {
@@ -553,7 +563,13 @@ async fn sessions_are_told_apart_and_the_icon_is_served(db: Db) {
             .unwrap_or_else(|| panic!("{id} in {list}"))
     };
     let (one, two) = (item(&first), item(&second));
-    assert_eq!(one["title"], "@fake tool-sleep 2 fix the tests");
+    assert_eq!(
+        one["title"],
+        format!(
+            "@fake tool-sleep 0 @fake wait-for {} fix the tests",
+            go.display()
+        )
+    );
     assert_eq!(two["title"], serde_json::Value::Null, "no prompt yet");
     assert_eq!(one["short_id"], first[first.len() - 8..]);
     assert_eq!(two["short_id"], second[second.len() - 8..]);
