@@ -86,7 +86,7 @@ pub(super) async fn deliver(
     let message = match answer {
         Some(answer) => message_from_answer(
             Some(answer),
-            format!("Work of Switchboard session {}", session.id.short()),
+            replies::session_work_commit(session.id.short()),
         ),
         None => commit_message(core, session, &turns).await?,
     };
@@ -123,48 +123,78 @@ pub(super) async fn deliver(
         body: body(session, person, &turns),
     };
     let opened = github.open_pull_request(&ask).await;
-    let pr = opened.as_ref().ok();
-    core.store
-        .record_delivery(
-            &session.id,
-            now_ms(),
-            pr.map(|pr| (pr.number as i64, pr.url.as_str())),
-        )
-        .await?;
-    let detail = format!(
-        "session {} pushed {} at {} ({} commit(s) ahead of {}){}; {}",
-        session.id,
-        worktree.branch,
-        pushed.head,
-        pushed.ahead,
-        ask.base,
-        if pushed.committed {
-            format!(
-                ", committing the uncommitted work as {}",
-                commit.author_email
-            )
-        } else {
-            String::new()
+    record_push(
+        core,
+        session,
+        &PushRecord {
+            by: (person.platform, person.id),
+            subject: format!("session {}", session.id),
+            branch: &worktree.branch,
+            head: &pushed.head,
+            commits: format!("{} commit(s) ahead of {}", pushed.ahead, ask.base),
+            committed_as: pushed.committed.then_some(commit.author_email.as_str()),
+            pr: opened.as_ref().ok(),
         },
-        match pr {
-            Some(pr) => format!("pull request #{} {}", pr.number, pr.url),
-            None => "no pull request".to_owned(),
-        }
-    );
-    core.store
-        .audit(
-            person.platform,
-            person.id,
-            &session.thread.key(),
-            AuditAction::BranchPushed,
-            &detail,
-        )
-        .await?;
+    )
+    .await?;
     super::ci_watch::watch(core, &session.id, &worktree.repo, &pushed.head).await?;
     Ok(match opened {
         Ok(pr) => replies::pr_opened(&worktree.branch, &pr_view(&pr), pushed.committed),
         Err(e) => replies::pr_pushed_without_pull_request(&worktree.branch, &format!("{e:#}")),
     })
+}
+
+/// A push, as the session and the audit trail record it.
+pub(super) struct PushRecord<'a> {
+    /// Who asked for it.
+    pub by: (Platform, &'a str),
+    /// What pushed: `session <id>`, `turn <id>`.
+    pub subject: String,
+    pub branch: &'a str,
+    pub head: &'a str,
+    /// How many commits, said in words (`2 commit(s) ahead of main`).
+    pub commits: String,
+    /// The author of the commit made of the uncommitted work, when one was made.
+    pub committed_as: Option<&'a str>,
+    pub pr: Option<&'a OpenedPullRequest>,
+}
+
+/// Records a push on its session (when, its pull request) and in the audit trail (who asked,
+/// the commit made for them): `/pr`, `open_pr = "always"` and an issue's pull request alike.
+pub(super) async fn record_push(
+    core: &Core,
+    session: &SessionRow,
+    push: &PushRecord<'_>,
+) -> Result<()> {
+    core.store
+        .record_delivery(
+            &session.id,
+            now_ms(),
+            push.pr.map(|pr| (pr.number as i64, pr.url.as_str())),
+        )
+        .await?;
+    let committed = push
+        .committed_as
+        .map(|author| format!(", committing the uncommitted work as {author}"))
+        .unwrap_or_default();
+    let pr = match push.pr {
+        Some(pr) => format!("pull request #{} {}", pr.number, pr.url),
+        None => "no pull request".to_owned(),
+    };
+    let detail = format!(
+        "{} pushed {} at {} ({}{committed}); {pr}",
+        push.subject, push.branch, push.head, push.commits
+    );
+    let (platform, actor) = push.by;
+    core.store
+        .audit(
+            platform,
+            actor,
+            &session.thread.key(),
+            AuditAction::BranchPushed,
+            &detail,
+        )
+        .await
 }
 
 /// The git identity of a person of `platform`: the one `workspaces.authors` gives them, else
@@ -211,7 +241,7 @@ pub(super) fn commit_env(
     .collect()
 }
 
-fn pr_view(pr: &OpenedPullRequest) -> replies::PullRequestView<'_> {
+pub(super) fn pr_view(pr: &OpenedPullRequest) -> replies::PullRequestView<'_> {
     replies::PullRequestView {
         number: pr.number,
         url: &pr.url,
@@ -241,7 +271,7 @@ async fn commit_message(
     }
     Ok(message_from_answer(
         answer.as_deref(),
-        format!("Work of Switchboard session {}", session.id.short()),
+        replies::session_work_commit(session.id.short()),
     ))
 }
 
@@ -266,32 +296,32 @@ fn title(worktree: &ProjectWorktree, turns: &[crate::store::TurnRow]) -> String 
         .first()
         .and_then(|t| t.prompt.lines().find(|l| !l.trim().is_empty()))
         .map(|line| shorten(line.trim(), TITLE_CHARS))
-        .unwrap_or_else(|| format!("Work on {} from Switchboard", worktree.project))
+        .unwrap_or_else(|| replies::pr_title_without_prompt(&worktree.project))
 }
 
 /// The pull request's body: where it came from, who asked, and the prompts that made it. A
 /// prompt's or a chat handle's `@name` would notify that GitHub user; it is shown without doing
 /// so.
 fn body(session: &SessionRow, person: &Person<'_>, turns: &[crate::store::TurnRow]) -> String {
-    let mut body = format!(
-        "Opened by Switchboard from {} thread `{}` (session `{}`) at the request of {}.\n\n",
-        session.thread.platform,
-        session.thread.key(),
-        session.id.short(),
-        unmentioned(person.display)
-    );
-    if !turns.is_empty() {
-        body.push_str("## Prompts\n\n");
-        for turn in turns.iter().take(BODY_PROMPTS) {
+    let prompts: Vec<(String, String)> = turns
+        .iter()
+        .take(BODY_PROMPTS)
+        .map(|turn| {
             let line = turn.prompt.lines().next().unwrap_or("").trim();
-            let line = unmentioned(&shorten(line, 200));
-            body.push_str(&format!("- {}: {line}\n", unmentioned(&turn.author_name)));
-        }
-        if turns.len() > BODY_PROMPTS {
-            body.push_str(&format!("- … and {} more\n", turns.len() - BODY_PROMPTS));
-        }
-    }
-    body
+            (
+                unmentioned(&turn.author_name),
+                unmentioned(&shorten(line, 200)),
+            )
+        })
+        .collect();
+    replies::pr_body(&replies::PullRequestBody {
+        platform: session.thread.platform,
+        thread: &session.thread.key(),
+        session: session.id.short(),
+        requester: &unmentioned(person.display),
+        prompts: &prompts,
+        more: turns.len().saturating_sub(BODY_PROMPTS),
+    })
 }
 
 /// `text` with each `@` followed by a zero-width space: GitHub notifies nobody it names.

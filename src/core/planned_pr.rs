@@ -11,15 +11,13 @@
 //! now. Who asked for each commit is in the audit trail.
 
 use super::Core;
-use super::delivery::message_from_answer;
-use super::policy::{OpenedPullRequest, PullRequestAsk};
+use super::delivery::{PushRecord, message_from_answer, pr_view, record_push};
+use super::policy::PullRequestAsk;
 use super::replies;
 use crate::config::Secret;
-use crate::domain::audit::AuditAction;
-use crate::domain::ids::now_ms;
 use crate::domain::thread::Platform;
 use crate::domain::workspace::{PullRequestPlan, PushTarget};
-use crate::runner::git::{self, CommitAs, Pushed};
+use crate::runner::git::{self, CommitAs};
 use crate::runner::hosts::Host;
 use crate::store::{SessionRow, TurnRow};
 
@@ -78,79 +76,21 @@ pub(super) async fn deliver(
         Ok(policy) => policy.open_pull_request(&ask).await,
         Err(e) => Err(e),
     };
-    record(
-        core,
-        session,
-        turn,
-        &ask,
-        &pushed,
-        &commit,
-        opened.as_ref().ok(),
-    )
-    .await;
+    let push = PushRecord {
+        by: (session.thread.platform, &turn.author_id),
+        subject: format!("turn {}", turn.id),
+        branch: &ask.branch,
+        head: &pushed.head,
+        commits: format!("{} new commit(s)", pushed.commits.len()),
+        committed_as: pushed.committed.then_some(commit.author_email.as_str()),
+        pr: opened.as_ref().ok(),
+    };
+    // The push stands whatever: a failure to record it is logged.
+    if let Err(e) = record_push(core, session, &push).await {
+        tracing::warn!(turn = %turn.id, "could not record the push: {e:#}");
+    }
     Some(match opened {
-        Ok(pr) => replies::pr_opened(
-            &target.branch,
-            &replies::PullRequestView {
-                number: pr.number,
-                url: &pr.url,
-                created: pr.created,
-            },
-            pushed.committed,
-        ),
+        Ok(pr) => replies::pr_opened(&target.branch, &pr_view(&pr), pushed.committed),
         Err(e) => replies::planned_pr_not_opened(&target.branch, &format!("{e:#}")),
     })
-}
-
-/// The session's delivery (its pull request, for `/status` and the next mention) and the audit
-/// line saying who asked for the commits; a failure to store them is logged, the push stands.
-async fn record(
-    core: &Core,
-    session: &SessionRow,
-    turn: &TurnRow,
-    ask: &PullRequestAsk,
-    pushed: &Pushed,
-    commit: &CommitAs,
-    pr: Option<&OpenedPullRequest>,
-) {
-    let delivered = pr.map(|pr| (pr.number as i64, pr.url.as_str()));
-    if let Err(e) = core
-        .store
-        .record_delivery(&session.id, now_ms(), delivered)
-        .await
-    {
-        tracing::warn!(session = %session.id, "could not record the pull request: {e:#}");
-    }
-    let detail = format!(
-        "turn {} pushed {} at {} ({} new commit(s){}); {}",
-        turn.id,
-        ask.branch,
-        pushed.head,
-        pushed.commits.len(),
-        if pushed.committed {
-            format!(
-                ", committing the uncommitted work as {}",
-                commit.author_email
-            )
-        } else {
-            String::new()
-        },
-        match pr {
-            Some(pr) => format!("pull request #{} {}", pr.number, pr.url),
-            None => "no pull request".to_owned(),
-        }
-    );
-    if let Err(e) = core
-        .store
-        .audit(
-            session.thread.platform,
-            &turn.author_id,
-            &session.thread.key(),
-            AuditAction::BranchPushed,
-            &detail,
-        )
-        .await
-    {
-        tracing::warn!(turn = %turn.id, "could not audit the push: {e:#}");
-    }
 }

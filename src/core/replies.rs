@@ -753,6 +753,46 @@ pub fn pr_opened(branch: &str, pr: &PullRequestView<'_>, committed: bool) -> Str
     }
 }
 
+/// The message of the commit `/pr` makes when the agent said nothing to take it from.
+pub fn session_work_commit(session: &str) -> String {
+    format!("Work of Switchboard session {session}")
+}
+
+/// A pull request's title when the session has no prompt to take it from.
+pub fn pr_title_without_prompt(project: &str) -> String {
+    format!("Work on {project} from Switchboard")
+}
+
+/// What a session's pull request says of itself (GitHub Markdown; its text already defused of
+/// mentions).
+pub struct PullRequestBody<'a> {
+    pub platform: Platform,
+    pub thread: &'a str,
+    pub session: &'a str,
+    pub requester: &'a str,
+    /// Each prompt's author and first line, oldest first.
+    pub prompts: &'a [(String, String)],
+    /// Prompts left out.
+    pub more: usize,
+}
+
+pub fn pr_body(body: &PullRequestBody<'_>) -> String {
+    let mut text = format!(
+        "Opened by Switchboard from {} thread `{}` (session `{}`) at the request of {}.\n\n",
+        body.platform, body.thread, body.session, body.requester
+    );
+    if !body.prompts.is_empty() {
+        text.push_str("## Prompts\n\n");
+        for (author, line) in body.prompts {
+            text.push_str(&format!("- {author}: {line}\n"));
+        }
+        if body.more > 0 {
+            text.push_str(&format!("- … and {} more\n", body.more));
+        }
+    }
+    text
+}
+
 pub fn pr_pushed_without_pull_request(branch: &str, reason: &str) -> String {
     format!(
         "⚠️ Pushed `{branch}`, but the pull request could not be opened: {}. Send the command \
