@@ -156,8 +156,14 @@ fn turn_record<'a>(
         thread: session.thread.key(),
         session: session.id.to_string(),
         host: turn.host.clone(),
-        agent: session.agent.clone(),
-        model,
+        // The agent the turn ran (its session may have switched since); the model it reported,
+        // else the one it was asked for.
+        agent: turn
+            .agent
+            .as_ref()
+            .map_or(session.agent, |choice| choice.agent)
+            .to_string(),
+        model: model.or_else(|| turn.agent.as_ref().and_then(|c| c.model.clone())),
         prompt: turn.prompt.clone(),
         tool_calls,
         files_changed: turn

@@ -5,7 +5,7 @@ pub mod hosts;
 
 use std::fmt::Write as _;
 
-use crate::agents::claude::Claude;
+use crate::agents::{self, Agent, Agents};
 use crate::bots::telegram;
 use crate::config::{Config, HostConfig, PermissionMode, Secrets};
 use crate::runner::health;
@@ -97,10 +97,11 @@ pub async fn run(config: &Config, secrets: &Secrets) -> Vec<CheckLine> {
     });
     match Hosts::from_config(config) {
         Ok(hosts) => {
-            let claude = Claude::new(config.agents.claude.clone());
+            let agents = Agents::new(&config.agents);
             for host in hosts.iter() {
                 let settings = &config.hosts[&host.name];
-                let mut line = check_host(&claude, host, settings).await;
+                let agent = agents.get(config.host_agent(&host.name));
+                let mut line = check_host(agent, host, settings).await;
                 // The implicit `local` host only matters once someone moves a thread to it.
                 let unused_local = host.name == crate::config::LOCAL_HOST
                     && config.local_is_implicit
@@ -310,14 +311,14 @@ fn repin_fix(settings: &HostConfig) -> &'static str {
 }
 
 async fn check_host(
-    claude: &Claude,
+    agent: &dyn Agent,
     host: &crate::runner::hosts::Host,
     settings: &HostConfig,
 ) -> CheckLine {
     let name = format!("host {}", host.name);
-    let version = claude.version_argv(host.claude());
-    let env = claude.invocation(host.claude(), None).env;
-    let h = health::probe(host, &version, &env).await;
+    let host_agent = host.agent(agent.kind());
+    let probe = agents::version_probe(agent, host_agent);
+    let h = health::probe(host, &probe.argv, &probe.env).await;
     let Some(latency) = h.latency else {
         let problem = h.error.unwrap_or_else(|| "no answer".to_owned());
         let fix = if problem.contains("host key mismatch") {
@@ -339,10 +340,11 @@ async fn check_host(
     let Some(agent) = h.agent_version else {
         return CheckLine::failed(
             name,
-            format!("`{}` was not found", claude.command(host.claude())),
+            format!("`{}` was not found", agent.command(host_agent)),
             format!(
-                "install Claude Code there (deploy/host-setup.sh), or set hosts.{}.agents.claude.command to its full path",
-                host.name
+                "install it there (deploy/host-setup.sh), or set hosts.{}.agents.{}.command to its full path",
+                host.name,
+                agent.kind()
             ),
         );
     };

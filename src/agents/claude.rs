@@ -12,7 +12,9 @@
 
 use serde_json::Value;
 
+use super::{Agent, TurnArgs, merged_env, without_report};
 use crate::config::{ClaudeConfig, HostAgentConfig};
+use crate::domain::agent::AgentKind;
 use crate::domain::agent_event::{AgentEvent, AgentResult};
 use crate::domain::invocation::Invocation;
 use crate::domain::outcome::Outcome;
@@ -33,18 +35,22 @@ impl Claude {
     pub fn new(config: ClaudeConfig) -> Claude {
         Claude { config }
     }
+}
 
-    /// The command to run on a host (its override, or the global one).
-    pub fn command<'a>(&'a self, host: Option<&'a HostAgentConfig>) -> &'a str {
+impl Agent for Claude {
+    fn kind(&self) -> AgentKind {
+        AgentKind::Claude
+    }
+
+    fn command<'a>(&'a self, host: Option<&'a HostAgentConfig>) -> &'a str {
         host.and_then(|h| h.command.as_deref())
             .unwrap_or(&self.config.command)
     }
 
-    /// The command line of one turn; `resume` continues an earlier conversation.
-    pub fn invocation(&self, host: Option<&HostAgentConfig>, resume: Option<&str>) -> Invocation {
+    fn invocation(&self, turn: &TurnArgs<'_>) -> Invocation {
         let c = &self.config;
         let mut argv: Vec<String> = [
-            self.command(host),
+            self.command(turn.host),
             "-p",
             "--output-format",
             "stream-json",
@@ -57,16 +63,17 @@ impl Claude {
             argv.push(name.to_owned());
             argv.push(value.to_owned());
         };
-        if let Some(id) = resume {
+        if let Some(id) = turn.resume {
             flag("--resume", id);
         }
-        if let Some(model) = &c.model {
+        if let Some(model) = turn.model.or(c.model.as_deref()) {
             flag("--model", model);
         }
         if let Some(max_turns) = c.max_turns {
             flag("--max-turns", &max_turns.to_string());
         }
-        flag("--permission-mode", c.permission_mode.as_str());
+        let mode = turn.permission_mode.unwrap_or(c.permission_mode);
+        flag("--permission-mode", mode.as_str());
         if !c.allowed_tools.is_empty() {
             flag("--allowedTools", &c.allowed_tools.join(" "));
         }
@@ -77,19 +84,32 @@ impl Claude {
             flag("--append-system-prompt", prompt);
         }
         argv.extend(c.extra_args.iter().cloned());
-        let mut env = c.env.clone();
-        if let Some(host) = host {
-            env.extend(host.env.clone());
-        }
         Invocation {
             argv,
-            env: env.into_iter().collect(),
+            env: merged_env(&c.env, turn),
         }
     }
 
-    /// The command line that prints the CLI's version (for `/status` and `check`).
-    pub fn version_argv(&self, host: Option<&HostAgentConfig>) -> Vec<String> {
-        vec![self.command(host).to_owned(), "--version".to_owned()]
+    fn parse_line(&self, line: &[u8]) -> Vec<AgentEvent> {
+        parse_line(line)
+    }
+
+    fn classify(
+        &self,
+        result: Option<&AgentResult>,
+        exit: Option<i64>,
+        stderr: &str,
+        command: &str,
+    ) -> Outcome {
+        classify(result, exit, stderr, command)
+    }
+
+    fn models(&self) -> &[String] {
+        &self.config.models
+    }
+
+    fn default_model(&self) -> Option<&str> {
+        self.config.model.as_deref()
     }
 }
 
@@ -288,24 +308,9 @@ pub fn classify(
                     agent_session_id: id.to_owned(),
                 };
             }
-            let not_found = stderr.contains("not found") || stderr.contains("No such file");
-            if exit_code == Some(127) || (exit_code == Some(126) && not_found) {
-                return Outcome::AgentNotInstalled {
-                    command: command.to_owned(),
-                };
-            }
-            Outcome::Crashed {
-                exit_code,
-                stderr_tail: tail(stderr, 5),
-            }
+            without_report(exit_code, stderr, command)
         }
     }
-}
-
-/// The last `lines` lines of a text.
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 #[cfg(test)]
@@ -494,7 +499,7 @@ mod tests {
     /// Without configuration the agent may edit files (the CLI's own default would deny it).
     #[test]
     fn the_default_permission_mode_accepts_edits() {
-        let inv = Claude::new(ClaudeConfig::default()).invocation(None, None);
+        let inv = Claude::new(ClaudeConfig::default()).invocation(&TurnArgs::default());
         let at = inv
             .argv
             .iter()
@@ -517,7 +522,11 @@ mod tests {
             command: Some("/opt/claude".into()),
             env: [("B".to_string(), "2".to_string())].into(),
         };
-        let inv = Claude::new(config).invocation(Some(&host), Some("sid"));
+        let inv = Claude::new(config).invocation(&TurnArgs {
+            host: Some(&host),
+            resume: Some("sid"),
+            ..TurnArgs::default()
+        });
         assert_eq!(
             inv.argv,
             [

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::agents::claude::Claude;
+use crate::agents::{self, Agent, Agents};
 use crate::config::Config;
 use crate::runner::health;
 use crate::runner::hosts::{Host, Hosts};
@@ -27,15 +27,16 @@ pub struct HostDisks {
 /// hosts are asked at once.
 pub async fn read(config: &Config) -> Result<Vec<HostDisks>> {
     let hosts = Hosts::from_config(config)?;
-    let claude = Claude::new(config.agents.claude.clone());
-    let reads = hosts.iter().map(|host| read_host(&claude, host));
+    let agents = Agents::new(&config.agents);
+    let reads = hosts
+        .iter()
+        .map(|host| read_host(agents.get(config.host_agent(&host.name)), host));
     Ok(futures_util::future::join_all(reads).await)
 }
 
-async fn read_host(claude: &Claude, host: &Host) -> HostDisks {
-    let version = claude.version_argv(host.claude());
-    let env = claude.invocation(host.claude(), None).env;
-    let health = health::probe(host, &version, &env).await;
+async fn read_host(agent: &dyn Agent, host: &Host) -> HostDisks {
+    let probe = agents::version_probe(agent, host.agent(agent.kind()));
+    let health = health::probe(host, &probe.argv, &probe.env).await;
     let mut disks = HostDisks {
         name: host.name.clone(),
         workdir: host.workdir.clone(),

@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
-use serde::Deserialize;
 
-/// The only agent so far.
-pub const CLAUDE: &str = "claude";
+use crate::domain::agent::AgentKind;
+pub use crate::domain::agent::PermissionMode;
+use serde::Deserialize;
 
 /// Host-specific agent settings: non-login SSH shells have a short PATH, so the command path
 /// and environment often differ per host.
@@ -44,6 +44,9 @@ pub struct ClaudeConfig {
     /// `--model`. Default: none (the CLI's default).
     #[serde(default)]
     pub model: Option<String>,
+    /// The models a session may pick with `/model`; empty: any name. Default: none.
+    #[serde(default)]
+    pub models: Vec<String>,
     /// `--max-turns`. Default: none.
     #[serde(default)]
     pub max_turns: Option<u32>,
@@ -72,6 +75,7 @@ impl Default for ClaudeConfig {
         ClaudeConfig {
             command: default_claude_command(),
             model: None,
+            models: Vec::new(),
             max_turns: None,
             permission_mode: PermissionMode::default(),
             allowed_tools: Vec::new(),
@@ -84,38 +88,7 @@ impl Default for ClaudeConfig {
 }
 
 fn default_claude_command() -> String {
-    CLAUDE.to_owned()
-}
-
-/// `claude -p --permission-mode`: what the agent may do without asking. In `-p` there is nobody
-/// to ask, so whatever a mode leaves to approval is denied (the turn still succeeds and says what
-/// was denied).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum PermissionMode {
-    /// The CLI's own default: reads and searches; no edits, no shell commands.
-    Default,
-    /// Also edits and writes files in the workspace, and simple filesystem commands (`mkdir`,
-    /// `mv`, `cp`, …). The default: a quick start's agent can change code, and nothing else
-    /// runs unasked.
-    #[default]
-    AcceptEdits,
-    /// Plans only: no edits, no commands.
-    Plan,
-    /// Everything, unasked (refused as root unless the host is a sandbox).
-    BypassPermissions,
-}
-
-impl PermissionMode {
-    /// As the CLI spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PermissionMode::Default => "default",
-            PermissionMode::AcceptEdits => "acceptEdits",
-            PermissionMode::Plan => "plan",
-            PermissionMode::BypassPermissions => "bypassPermissions",
-        }
-    }
+    AgentKind::Claude.as_str().to_owned()
 }
 
 impl AgentsConfig {
@@ -126,10 +99,7 @@ impl AgentsConfig {
 
 impl HostAgentConfig {
     /// The overrides of `agent` on the host `host` (`[hosts.HOST.agents.AGENT]`).
-    pub(super) fn validate(&self, host: &str, agent: &str) -> Result<()> {
-        if agent != CLAUDE {
-            bail!("hosts.{host}.agents.{agent}: unknown agent; the only agent is \"claude\"");
-        }
+    pub(super) fn validate(&self, host: &str, agent: AgentKind) -> Result<()> {
         validate_env(&format!("hosts.{host}.agents.{agent}.env"), &self.env)
     }
 }
@@ -159,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn environment_names_are_identifiers_and_the_only_agent_is_claude() {
+    fn environment_names_are_identifiers() {
         let mut agents = AgentsConfig::default();
         agents.claude.env = env("CLAUDE_CODE_MAX_RETRIES");
         agents.validate().unwrap();
@@ -172,17 +142,15 @@ mod tests {
             command: None,
             env: env("_PATH2"),
         };
-        on_host.validate("devbox", CLAUDE).unwrap();
-        let err = on_host.validate("devbox", "codex").unwrap_err().to_string();
-        assert!(
-            err.contains("hosts.devbox.agents.codex: unknown agent"),
-            "{err}"
-        );
+        on_host.validate("devbox", AgentKind::Claude).unwrap();
         let bad = HostAgentConfig {
             env: env("A-B"),
             ..on_host
         };
-        let err = bad.validate("devbox", CLAUDE).unwrap_err().to_string();
+        let err = bad
+            .validate("devbox", AgentKind::Claude)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("hosts.devbox.agents.claude.env: "), "{err}");
     }
 

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::agents::HostAgentConfig;
 use super::duration;
+use crate::domain::agent::AgentKind;
 
 /// Name of the host that always exists and runs agents on this machine.
 pub const LOCAL_HOST: &str = "local";
@@ -75,9 +76,13 @@ pub struct HostConfig {
     /// The longest a screenshot or an SVG rendering may take on this host. Default `45s`.
     #[serde(default = "default_capture_timeout", with = "duration")]
     pub capture_timeout: Duration,
-    /// Per-agent overrides on this host (`[hosts.NAME.agents.claude]`).
+    /// The agent of new sessions on this host, unless their project names one. Default:
+    /// `defaults.agent`.
     #[serde(default)]
-    pub agents: BTreeMap<String, HostAgentConfig>,
+    pub agent: Option<AgentKind>,
+    /// Per-agent overrides on this host (`[hosts.NAME.agents.claude]`, `.codex`, `.opencode`).
+    #[serde(default)]
+    pub agents: BTreeMap<AgentKind, HostAgentConfig>,
 }
 
 impl Default for HostConfig {
@@ -99,6 +104,7 @@ impl Default for HostConfig {
             display: None,
             browser: default_browser(),
             capture_timeout: default_capture_timeout(),
+            agent: None,
             agents: BTreeMap::new(),
         }
     }
@@ -167,7 +173,7 @@ impl HostConfig {
             bail!("hosts.{name}.display {display:?} is not an X display name such as \":99\"");
         }
         for (agent, settings) in &self.agents {
-            settings.validate(name, agent)?;
+            settings.validate(name, *agent)?;
         }
         let Some(address) = &self.address else {
             let ssh_only = [

@@ -26,6 +26,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::domain::agent::AgentKind;
 use crate::domain::project::Project;
 
 mod agents;
@@ -39,7 +40,7 @@ mod slack;
 mod telegram;
 mod web;
 mod workspaces;
-pub use agents::{AgentsConfig, CLAUDE, ClaudeConfig, HostAgentConfig, PermissionMode};
+pub use agents::{AgentsConfig, ClaudeConfig, HostAgentConfig, PermissionMode};
 pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
 pub use github::GitHubConfig;
@@ -215,9 +216,10 @@ pub struct Defaults {
     /// Host for new sessions. Default `local`.
     #[serde(default = "default_host")]
     pub host: String,
-    /// Agent for new sessions. Default `claude` (the only one so far).
+    /// Agent for new sessions (`claude`, `codex` or `opencode`), unless their project or host
+    /// names one. Default `claude`.
     #[serde(default = "default_agent")]
-    pub agent: String,
+    pub agent: AgentKind,
     /// A turn running longer than this is cancelled and reported as timed out. Default `30m`.
     #[serde(default = "default_turn_timeout", with = "duration")]
     pub turn_timeout: Duration,
@@ -258,8 +260,8 @@ fn default_host() -> String {
     LOCAL_HOST.to_owned()
 }
 
-fn default_agent() -> String {
-    CLAUDE.to_owned()
+fn default_agent() -> AgentKind {
+    AgentKind::Claude
 }
 
 fn default_turn_timeout() -> Duration {
@@ -350,12 +352,6 @@ impl Config {
                 self.host_names().join(", ")
             );
         }
-        if self.defaults.agent != CLAUDE {
-            bail!(
-                "defaults.agent is {:?}; the only agent available is \"claude\"",
-                self.defaults.agent
-            );
-        }
         if self.defaults.turn_timeout.is_zero() {
             bail!("defaults.turn_timeout must be longer than zero");
         }
@@ -407,6 +403,15 @@ impl Config {
     }
 
     /// Host names, sorted.
+    /// The agent of new sessions on a host without a project choosing one: the host's own
+    /// default, else `defaults.agent`.
+    pub fn host_agent(&self, host: &str) -> AgentKind {
+        self.hosts
+            .get(host)
+            .and_then(|h| h.agent)
+            .unwrap_or(self.defaults.agent)
+    }
+
     pub fn host_names(&self) -> Vec<String> {
         self.hosts.keys().cloned().collect()
     }

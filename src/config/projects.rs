@@ -4,7 +4,7 @@
 //! GitHub App — the hosts it may be checked out on, and the chats whose threads default to it.
 //! Each session of a project works in a worktree of the project's shared clone on its host, and
 //! the project's `setup` command runs once in each new one. Its agent settings (`agent`,
-//! `model`, `permission_mode`, `env`) are read and checked here; the agent seam uses them next.
+//! `model`, `permission_mode`, `env`) choose and shape the agent of its sessions.
 //!
 //! A repository URL never carries credentials: the fetch uses the platform's credential the way
 //! `runner::git` does, so a URL with a user or password, or a scheme other than `https`, is
@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{Result, bail};
 use serde::Deserialize;
 
-use super::agents::{CLAUDE, PermissionMode, validate_env};
+use super::agents::{PermissionMode, validate_env};
+use crate::domain::agent::AgentKind;
 use crate::domain::project::Project;
 use crate::domain::thread::Platform;
 use crate::domain::workspace::OpenPr;
@@ -49,11 +50,12 @@ pub struct ProjectConfig {
     pub open_pr: OpenPr,
     /// The agent of the project's sessions. Default: `defaults.agent`.
     #[serde(default)]
-    pub agent: Option<String>,
-    /// `--model` for the project's sessions. Default: `agents.claude.model`.
+    pub agent: Option<AgentKind>,
+    /// The model of the project's sessions. Default: `agents.AGENT.model`.
     #[serde(default)]
     pub model: Option<String>,
-    /// `--permission-mode` for the project's sessions. Default: `agents.claude.permission_mode`.
+    /// What the agent may do unasked in the project's sessions (each agent maps it to its own
+    /// flags). Default: `agents.AGENT.permission_mode`.
     #[serde(default)]
     pub permission_mode: Option<PermissionMode>,
     /// Environment for the agent in the project's sessions (merged over the agent's). Default:
@@ -102,11 +104,6 @@ impl ProjectConfig {
                 );
             }
         }
-        if let Some(agent) = &self.agent
-            && agent != CLAUDE
-        {
-            bail!("{key}.agent is {agent:?}; the only agent available is \"claude\"");
-        }
         validate_env(&format!("{key}.env"), &self.env)
     }
 
@@ -146,6 +143,10 @@ impl ProjectConfig {
                 .claims()
                 .map(|(platform, chat, _)| (platform, chat))
                 .collect(),
+            agent: self.agent,
+            model: self.model.clone(),
+            permission_mode: self.permission_mode,
+            env: self.env.clone(),
         }
     }
 }
@@ -289,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn hosts_agent_and_env_are_checked() {
+    fn hosts_and_env_are_checked() {
         let base = project("acme/web");
         let cases = [
             (
@@ -306,13 +307,6 @@ mod tests {
                     ..base.clone()
                 },
                 "projects.p: host \"gpu\" has no [hosts.gpu] section",
-            ),
-            (
-                ProjectConfig {
-                    agent: Some("codex".into()),
-                    ..base.clone()
-                },
-                "projects.p.agent is \"codex\"",
             ),
             (
                 ProjectConfig {

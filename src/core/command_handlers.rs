@@ -10,6 +10,8 @@ use super::Core;
 use super::placement;
 use super::replies::{self, HostChoice};
 use super::respond::{reply, reply_post};
+use crate::agents;
+use crate::domain::agent::AgentKind;
 use crate::domain::command::Command;
 use crate::domain::ids::{InboundId, now_ms};
 use crate::domain::inbound::Inbound;
@@ -103,7 +105,11 @@ async fn new_session(
     let placed = match placement::place(
         core,
         &event.thread,
-        placement::Asked { target, host },
+        placement::Asked {
+            target,
+            host,
+            agent: None,
+        },
         fallback,
     ) {
         Ok(placed) => placed,
@@ -122,7 +128,8 @@ async fn new_session(
             id: placed.id,
             thread: &event.thread,
             host: &placed.host,
-            agent: &core.defaults.agent,
+            agent: placed.agent.agent,
+            model: placed.agent.model.as_deref(),
             workdir: &placed.workdir,
             workspace: placed.workspace.as_ref(),
             created_by: &event.author.id,
@@ -145,7 +152,7 @@ async fn status(core: &Core, event: &Inbound) -> Result<String> {
     let totals = core.store.session_totals(&session.id).await?;
     let host = core.hosts.get(&session.host);
     let health = match &host {
-        Some(host) => probe(core, host).await,
+        Some(host) => probe(core, host, session.agent).await,
         None => Health {
             error: Some("the host is no longer configured".to_owned()),
             ..Health::default()
@@ -178,11 +185,10 @@ async fn status(core: &Core, event: &Inbound) -> Result<String> {
     }))
 }
 
-/// A host's health as `/status` shows it, probed with its agent's command and environment.
-pub async fn probe(core: &Core, host: &Host) -> Health {
-    let version = core.claude.version_argv(host.claude());
-    let env = core.claude.invocation(host.claude(), None).env;
-    health::probe(host, &version, &env).await
+/// A host's health as `/status` shows it, probed with an agent's command and environment.
+pub async fn probe(core: &Core, host: &Host, agent: AgentKind) -> Health {
+    let probe = agents::version_probe(core.agents.get(agent), host.agent(agent));
+    health::probe(host, &probe.argv, &probe.env).await
 }
 
 async fn stop(core: &Core, event: &Inbound, all: bool) -> Result<String> {

@@ -34,8 +34,9 @@ use tokio::sync::watch;
 
 use anyhow::Context;
 
-use crate::agents::claude::Claude;
+use crate::agents::Agents;
 use crate::config::{Budgets, Config, Defaults, Workspaces};
+use crate::domain::agent::AgentKind;
 use crate::domain::command::Spelling;
 use crate::domain::project::Project;
 use crate::domain::thread::{Platform, ThreadRef};
@@ -47,7 +48,10 @@ use policy::Policy;
 pub struct Core {
     pub store: Store,
     pub hosts: Hosts,
-    pub claude: Claude,
+    /// Every agent's adapter, configured.
+    pub agents: Agents,
+    /// The agent of new sessions on each host when their project names none.
+    host_agents: HashMap<String, AgentKind>,
     pub defaults: Defaults,
     pub budgets: Budgets,
     /// The configured projects, by name.
@@ -81,7 +85,12 @@ impl Core {
         Arc::new(Core {
             store,
             hosts,
-            claude: Claude::new(config.agents.claude.clone()),
+            agents: Agents::new(&config.agents),
+            host_agents: config
+                .hosts
+                .keys()
+                .map(|name| (name.clone(), config.host_agent(name)))
+                .collect(),
             defaults: config.defaults.clone(),
             budgets: config.budgets.clone(),
             projects: config.projects(),
@@ -102,6 +111,14 @@ impl Core {
             .get(&platform)
             .cloned()
             .with_context(|| format!("no policy for {platform}"))
+    }
+
+    /// The agent of new sessions on `host` when their project names none.
+    pub fn host_agent(&self, host: &str) -> AgentKind {
+        self.host_agents
+            .get(host)
+            .copied()
+            .unwrap_or(self.defaults.agent)
     }
 
     /// How commands are typed on a platform, for the replies that name them.

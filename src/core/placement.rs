@@ -11,6 +11,7 @@
 //! session's first turn (`core::turn`).
 
 use super::Core;
+use crate::domain::agent::{AgentChoice, AgentKind};
 use crate::domain::ids::SessionId;
 use crate::domain::project::Project;
 use crate::domain::thread::{Platform, ThreadRef};
@@ -24,6 +25,8 @@ pub struct Asked<'a> {
     /// A project's name, `owner/repo[@branch]`, or a host's name.
     pub target: Option<&'a str>,
     pub host: Option<&'a str>,
+    /// The agent asked for (`/new … codex`); else the project's, else the host's default.
+    pub agent: Option<AgentKind>,
 }
 
 /// Why a session could not be placed (the replies word it).
@@ -60,6 +63,8 @@ pub struct Placement {
     /// The directory the agent works in.
     pub workdir: String,
     pub workspace: Option<SessionWorkspace>,
+    /// Its agent and model.
+    pub agent: AgentChoice,
 }
 
 /// What the project part of a request named.
@@ -113,6 +118,11 @@ pub fn place(
             hosts: core.hosts.names(),
         });
     };
+    let project = match &repo {
+        Some(Repo::Project(project, _)) => Some(*project),
+        _ => None,
+    };
+    let agent = choose_agent(core, &host, project, asked.agent);
     let root = configured.workdir.trim_end_matches('/');
     let (workspace, dir) = match repo {
         None if thread.platform == Platform::GitHub => (None, None),
@@ -164,7 +174,27 @@ pub fn place(
         host,
         workdir,
         workspace,
+        agent,
     })
+}
+
+/// A new session's agent: the one asked for, else its project's, else its host's default; and
+/// its project's model when the project's agent is the one chosen (a model is one agent's).
+fn choose_agent(
+    core: &Core,
+    host: &str,
+    project: Option<&Project>,
+    asked: Option<AgentKind>,
+) -> AgentChoice {
+    let projects = project.and_then(|p| p.agent);
+    let agent = asked.or(projects).unwrap_or_else(|| core.host_agent(host));
+    let project_default = projects.unwrap_or_else(|| core.host_agent(host));
+    AgentChoice {
+        agent,
+        model: project
+            .filter(|_| agent == project_default)
+            .and_then(|p| p.model.clone()),
+    }
 }
 
 enum Target<'a> {

@@ -1065,10 +1065,13 @@ pub struct StatusView<'a> {
 pub fn status(view: &StatusView<'_>) -> String {
     let s = view.session;
     let mut text = format!(
-        "**Session** `{}`\n- Host: {} · Agent: {}\n- Agent session: {}\n",
+        "**Session** `{}`\n- Host: {} · Agent: {} · Model: {}\n- Agent session: {}\n",
         s.id.short(),
         esc(&s.host),
-        esc(&s.agent),
+        s.agent,
+        s.model
+            .as_deref()
+            .map_or_else(|| "the agent's default".to_owned(), esc),
         s.agent_session_id
             .as_deref()
             .map(|id| format!("`{}`", id.replace('`', "")))
@@ -1375,6 +1378,7 @@ mod tests {
             setup: None,
             open_pr: Default::default(),
             default_for: vec![(Platform::Telegram, "-100".into())],
+            ..Project::default()
         };
         let docs = Project {
             name: "docs".into(),
@@ -1384,6 +1388,7 @@ mod tests {
             setup: None,
             open_pr: Default::default(),
             default_for: vec![(Platform::Slack, "-100".into())],
+            ..Project::default()
         };
         assert_eq!(
             projects(&[docs, web], &thread),

@@ -34,8 +34,9 @@ use super::planned_pr::{self, Planned};
 use super::policy::Ending;
 use super::progress::{self, Progress};
 use super::replies;
-use crate::agents::claude;
+use crate::agents::{Agent, TurnArgs};
 use crate::config::Secret;
+use crate::domain::agent::AgentChoice;
 use crate::domain::agent_event::{AgentEvent, AgentResult};
 use crate::domain::changes::{Baseline, ChangeStats};
 use crate::domain::ids::now_ms;
@@ -121,12 +122,13 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         let started_at = now_ms();
         if !core
             .store
-            .mark_turn_starting(&turn.id, &files, started_at)
+            .mark_turn_starting(&turn.id, &files, started_at, &session_choice(&session))
             .await?
         {
             return Ok(()); // dropped from the queue (`/stop all`) meanwhile
         }
         turn.state = TurnState::Starting;
+        turn.agent = Some(session_choice(&session));
         turn.remote_files = Some(files);
         turn.started_at = Some(started_at);
     }
@@ -166,12 +168,15 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             spawn_cancel(&host, &files);
         }
     }
-    let mut follower = Follower::resume(core, &host, &session, &turn, &files).await?;
+    let choice = turn_choice(&session, &turn);
+    let agent = core.agents.get(choice.agent);
+    let mut follower = Follower::resume(core, &host, &session, &turn, &files, agent).await?;
     let ended = follower.run().await?;
     let ending = follower.ending.take();
     let turn = reload(core, &turn).await?;
+    let command = agent.command(host.agent(choice.agent));
     let outcome = match (&follower.result, turn.cancel_reason.as_deref()) {
-        (Some(result), _) if !result.is_error => claude::classify(Some(result), ended, "", ""),
+        (Some(result), _) if !result.is_error => agent.classify(Some(result), ended, "", command),
         (_, Some("timeout")) => Outcome::TimedOut {
             after_secs: core.defaults.turn_timeout.as_secs(),
         },
@@ -182,8 +187,7 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
         },
         (result, None) => {
             let stderr = ending.as_ref().map_or("", |e| e.stderr_tail.as_str());
-            let command = core.claude.command(host.claude());
-            claude::classify(result.as_ref(), ended, stderr, command)
+            agent.classify(result.as_ref(), ended, stderr, command)
         }
     };
     let tools = follower.progress.tool_calls;
@@ -564,6 +568,22 @@ async fn push_workspace(
     }
 }
 
+/// The agent and model a session's next turn starts with.
+fn session_choice(session: &SessionRow) -> AgentChoice {
+    AgentChoice {
+        agent: session.agent,
+        model: session.model.clone(),
+    }
+}
+
+/// The agent and model a turn runs with: those it started with (its session may have switched
+/// since), or for a turn started before they were recorded, its session's.
+fn turn_choice(session: &SessionRow, turn: &TurnRow) -> AgentChoice {
+    turn.agent
+        .clone()
+        .unwrap_or_else(|| session_choice(session))
+}
+
 /// Starts the agent on the host, or says why it could not be started.
 async fn launch(
     core: &Core,
@@ -574,9 +594,19 @@ async fn launch(
     workdir: &str,
     baseline: Option<Tracked<'_>>,
 ) -> std::result::Result<Option<Baseline>, Outcome> {
-    let mut invocation = core
-        .claude
-        .invocation(host.claude(), session.agent_session_id.as_deref());
+    let choice = turn_choice(session, turn);
+    let agent = core.agents.get(choice.agent);
+    let project = match &session.workspace {
+        Some(SessionWorkspace::Worktree(w)) => core.projects.iter().find(|p| p.name == w.project),
+        _ => None,
+    };
+    let mut invocation = agent.invocation(&TurnArgs {
+        host: host.agent(choice.agent),
+        resume: session.agent_session_id.as_deref(),
+        model: choice.model.as_deref(),
+        permission_mode: project.and_then(|p| p.permission_mode),
+        env: project.map(|p| &p.env),
+    });
     // The agent's commits are the prompting person's.
     invocation.env.extend(delivery::commit_env(
         &core.workspaces,
@@ -606,7 +636,7 @@ async fn launch(
             }
             Ok(Launch::AgentMissing) => {
                 return Err(Outcome::AgentNotInstalled {
-                    command: core.claude.command(host.claude()).to_owned(),
+                    command: agent.command(host.agent(choice.agent)).to_owned(),
                 });
             }
             // The connection dropped mid-launch: the launch is idempotent, so try again.
@@ -702,6 +732,10 @@ struct Follower<'a> {
     changes_too_slow: bool,
     /// How often the progress message may be refreshed ([`progress::interval`]).
     progress_interval: Duration,
+    /// The agent the turn runs: it reads the output lines.
+    agent: &'a dyn Agent,
+    /// The last text the agent wrote: the answer of an agent whose final report carries none.
+    last_text: Option<String>,
 }
 
 impl<'a> Follower<'a> {
@@ -713,6 +747,7 @@ impl<'a> Follower<'a> {
         session: &SessionRow,
         turn: &'a TurnRow,
         files: &'a str,
+        agent: &'a dyn Agent,
     ) -> Result<Follower<'a>> {
         let mut follower = Follower {
             core,
@@ -729,6 +764,8 @@ impl<'a> Follower<'a> {
             ending: None,
             changes_too_slow: false,
             progress_interval: progress::interval(core, session.thread.platform),
+            agent,
+            last_text: None,
         };
         for stored in core.store.turn_events(&turn.id).await? {
             follower.observe(&stored.event).await?;
@@ -908,7 +945,7 @@ impl<'a> Follower<'a> {
         let mut events = Vec::new();
         for line in lines {
             let parsed = match &line.content {
-                LineContent::Bytes(bytes) => claude::parse_line(bytes.trim_ascii_end()),
+                LineContent::Bytes(bytes) => self.agent.parse_line(bytes.trim_ascii_end()),
                 LineContent::TooLong { len } => {
                     tracing::warn!(turn = %self.turn.id, bytes = len, "skipped an over-long output line");
                     vec![AgentEvent::LineTooLong { bytes: *len }]
@@ -941,7 +978,15 @@ impl<'a> Follower<'a> {
                     .await?;
                 self.session.agent_session_id = Some(agent_session_id.clone());
             }
-            AgentEvent::Finished(result) => self.result = Some(result.clone()),
+            AgentEvent::Text { text } => self.last_text = Some(text.clone()),
+            AgentEvent::Finished(result) => {
+                let mut result = result.clone();
+                if !result.is_error && result.text.is_none() {
+                    // Its answer is the last text it wrote (Codex, OpenCode).
+                    result.text = self.last_text.clone();
+                }
+                self.result = Some(result);
+            }
             AgentEvent::LineTooLong { bytes } => {
                 self.skipped_line = self.skipped_line.max(Some(*bytes));
             }

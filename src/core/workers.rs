@@ -156,6 +156,7 @@ async fn run_worker(entry: Entry, mut wakes: mpsc::UnboundedReceiver<()>) {
 mod tests {
     use super::*;
     use crate::core::testing;
+    use crate::domain::agent::AgentKind;
     use crate::domain::ids::TurnId;
     use crate::domain::inbound::InboundBody;
     use crate::domain::turn::TurnState;
@@ -175,7 +176,8 @@ mod tests {
                     id: SessionId::generate(),
                     thread: &thread,
                     host: "gone",
-                    agent: "claude",
+                    agent: AgentKind::Claude,
+                    model: None,
                     workdir: "/tmp",
                     workspace: None,
                     created_by: "7",

@@ -8,6 +8,7 @@
 //! build on these types, and this module imports none of them (`tests/layering.rs` keeps it so).
 
 pub mod admission;
+pub mod agent;
 pub mod agent_event;
 pub mod audit;
 pub mod changes;

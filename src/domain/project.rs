@@ -4,13 +4,16 @@
 //! where the repository is, which hosts may check it out, and the chats whose threads default
 //! to it. Listing projects (`/projects`, the web console) needs nothing more.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
+use super::agent::{AgentKind, PermissionMode};
 use super::thread::{Platform, ThreadRef};
 use super::workspace::OpenPr;
 
 /// One configured project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Project {
     /// The `NAME` of `[projects.NAME]`.
     pub name: String,
@@ -30,6 +33,15 @@ pub struct Project {
     /// this project.
     #[serde(skip)]
     pub default_for: Vec<(Platform, String)>,
+    /// The agent and model of its sessions; `None`: the host's or configured default.
+    pub agent: Option<AgentKind>,
+    pub model: Option<String>,
+    /// What its sessions' agent may do unasked; `None`: the agent's configured mode.
+    #[serde(skip)]
+    pub permission_mode: Option<PermissionMode>,
+    /// Environment for its sessions' agent (values may be secrets: never listed).
+    #[serde(skip)]
+    pub env: BTreeMap<String, String>,
 }
 
 impl Project {
@@ -55,6 +67,10 @@ mod tests {
             setup: None,
             open_pr: OpenPr::OnRequest,
             default_for: vec![(Platform::Telegram, "-100".into())],
+            agent: None,
+            model: None,
+            permission_mode: None,
+            env: BTreeMap::new(),
         };
         let thread = |platform, chat: &str| ThreadRef {
             platform,

@@ -9,7 +9,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::local::LocalTransport;
 use super::ssh::{HostKeyPolicy, SshSettings, SshTransport};
 use super::transport::Transport;
-use crate::config::{CLAUDE, Config, HostAgentConfig, HostConfig, expand_home};
+use crate::config::{Config, HostAgentConfig, HostConfig, expand_home};
+use crate::domain::agent::AgentKind;
 
 /// One workspace host.
 pub struct Host {
@@ -29,7 +30,7 @@ pub struct Host {
     /// to them as they are picked up again: a queued turn must not take their place (it would
     /// run beside them, over the limit, and its changes would show in theirs).
     held: Mutex<Vec<OwnedSemaphorePermit>>,
-    agents: BTreeMap<String, HostAgentConfig>,
+    agents: BTreeMap<AgentKind, HostAgentConfig>,
 }
 
 impl std::fmt::Debug for Host {
@@ -91,9 +92,9 @@ impl Host {
         self.max_turns - self.slots.available_permits() as u32
     }
 
-    /// This host's overrides for Claude.
-    pub fn claude(&self) -> Option<&HostAgentConfig> {
-        self.agents.get(CLAUDE)
+    /// This host's overrides for an agent.
+    pub fn agent(&self, kind: AgentKind) -> Option<&HostAgentConfig> {
+        self.agents.get(&kind)
     }
 }
 

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{Store, bool_col, col};
+use crate::domain::agent::AgentKind;
 use crate::domain::ids::{SessionId, now_ms};
 use crate::domain::thread::ThreadRef;
 use crate::domain::workspace::SessionWorkspace;
@@ -17,7 +18,9 @@ pub struct SessionRow {
     pub id: SessionId,
     pub thread: ThreadRef,
     pub host: String,
-    pub agent: String,
+    pub agent: AgentKind,
+    /// The model chosen for it (`/model`, its project's); `None`: the agent's default.
+    pub model: Option<String>,
     /// The directory the agent works in (the workspace's, or the host's workdir for sessions
     /// made before workspaces).
     pub workdir: String,
@@ -59,7 +62,7 @@ pub struct SessionSummary {
     pub first_prompt: Option<String>,
 }
 
-pub(super) const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.workdir, s.workspace, \
+pub(super) const COLUMNS: &str = "s.id, s.thread_ref, s.host, s.agent, s.model, s.workdir, s.workspace, \
                        s.pushed_at, s.pr_number, s.pr_url, s.workspace_removed_at, \
                        s.agent_session_id, s.active, s.created_by, s.created_at, s.updated_at, s.total_cost_usd";
 
@@ -78,7 +81,10 @@ pub(super) fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
         id: SessionId::from_string(col(row, "id")?),
         thread: serde_json::from_str(&thread).context("unreadable thread_ref")?,
         host: col(row, "host")?,
-        agent: col(row, "agent")?,
+        agent: col::<String>(row, "agent")?
+            .parse()
+            .context("unreadable session agent")?,
+        model: col(row, "model")?,
         workdir: col(row, "workdir")?,
         workspace: col::<Option<String>>(row, "workspace")?
             .map(|json| serde_json::from_str(&json))
@@ -117,7 +123,8 @@ pub struct NewSession<'a> {
     pub id: SessionId,
     pub thread: &'a ThreadRef,
     pub host: &'a str,
-    pub agent: &'a str,
+    pub agent: AgentKind,
+    pub model: Option<&'a str>,
     pub workdir: &'a str,
     pub workspace: Option<&'a SessionWorkspace>,
     pub created_by: &'a str,
@@ -174,6 +181,33 @@ impl Store {
         .bind(id.as_str())
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Switches the session to another agent: its next turn starts a new conversation (the
+    /// old agent's id means nothing to the new one), with the new agent's default model.
+    pub async fn set_session_agent(&self, id: &SessionId, agent: AgentKind) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET agent = $1, model = NULL, agent_session_id = NULL, \
+             agent_cost_usd = 0, updated_at = $2 WHERE id = $3",
+        )
+        .bind(agent.as_str())
+        .bind(now_ms())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets the model of the session's next turns (`None`: the agent's default). The
+    /// conversation goes on: agents resume a conversation under another model.
+    pub async fn set_session_model(&self, id: &SessionId, model: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE sessions SET model = $1, updated_at = $2 WHERE id = $3")
+            .bind(model)
+            .bind(now_ms())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -269,7 +303,8 @@ pub async fn create_session(conn: &mut AnyConnection, new: NewSession<'_>) -> Re
         id: new.id,
         thread: new.thread.clone(),
         host: new.host.to_owned(),
-        agent: new.agent.to_owned(),
+        agent: new.agent,
+        model: new.model.map(str::to_owned),
         workdir: new.workdir.to_owned(),
         workspace: new.workspace.cloned(),
         delivery: Delivery::default(),
@@ -281,9 +316,9 @@ pub async fn create_session(conn: &mut AnyConnection, new: NewSession<'_>) -> Re
         total_cost_usd: 0.0,
     };
     sqlx::query(
-        "INSERT INTO sessions (id, platform, chat, thread, thread_ref, host, agent, workdir, \
-         workspace, active, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $11)",
+        "INSERT INTO sessions (id, platform, chat, thread, thread_ref, host, agent, model, \
+         workdir, workspace, active, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $12)",
     )
     .bind(session.id.as_str())
     .bind(session.thread.platform.as_str())
@@ -291,7 +326,8 @@ pub async fn create_session(conn: &mut AnyConnection, new: NewSession<'_>) -> Re
     .bind(session.thread.key())
     .bind(serde_json::to_string(&session.thread)?)
     .bind(&session.host)
-    .bind(&session.agent)
+    .bind(session.agent.as_str())
+    .bind(&session.model)
     .bind(&session.workdir)
     .bind(
         session

@@ -13,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{Store, bool_col, col};
+use crate::domain::agent::AgentChoice;
 use crate::domain::agent_event::AgentEvent;
 use crate::domain::changes::{Baseline, ChangeStats};
 use crate::domain::ids::{InboundId, SessionId, TurnId, now_ms};
@@ -60,6 +61,9 @@ pub struct TurnRow {
     pub changes_base: Option<Baseline>,
     /// What the turn changed, in figures.
     pub changes: Option<ChangeStats>,
+    /// The agent and model it was started with (recorded when it starts; `None` for turns not
+    /// started yet, and for turns from before agents could be chosen: those ran Claude).
+    pub agent: Option<AgentChoice>,
 }
 
 /// A session's turns so far, in figures.
@@ -111,7 +115,7 @@ pub struct TurnStats {
 const COLUMNS: &str = "id, session_id, prompt, author_id, author_name, reply_to, state, host, \
     remote_files, read_offset, cancel_reason, created_at, started_at, finished_at, outcome, \
     cost_usd, duration_ms, num_turns, input_tokens, output_tokens, activity, workspace, \
-    workspace_head, memo, review, quiet, changes_base, changes";
+    workspace_head, memo, review, quiet, changes_base, changes, agent, model";
 
 fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
     let state: String = col(row, "state")?;
@@ -168,6 +172,15 @@ fn turn_from_row(row: &AnyRow) -> Result<TurnRow> {
             .map(|c| serde_json::from_str(&c))
             .transpose()
             .context("unreadable changes")?,
+        agent: col::<Option<String>>(row, "agent")?
+            .map(|agent| -> Result<AgentChoice> {
+                Ok(AgentChoice {
+                    agent: agent.parse()?,
+                    model: col(row, "model")?,
+                })
+            })
+            .transpose()
+            .context("unreadable turn agent")?,
     })
 }
 
@@ -343,18 +356,24 @@ impl Store {
 
     /// Marks a queued turn `starting` with its directory on the host, before launching it.
     /// False when the turn was no longer queued (dropped meanwhile).
+    /// Marks a queued turn as starting, with the agent and model it starts with: from then on
+    /// the turn is launched, followed and classified by that agent even if its session switches
+    /// agents meanwhile. False when the turn was no longer queued.
     pub async fn mark_turn_starting(
         &self,
         turn: &TurnId,
         remote_files: &str,
         at: i64,
+        agent: &AgentChoice,
     ) -> Result<bool> {
         let result = sqlx::query(
-            "UPDATE turns SET state = 'starting', remote_files = $1, started_at = $2 \
-             WHERE id = $3 AND state = 'queued'",
+            "UPDATE turns SET state = 'starting', remote_files = $1, started_at = $2, \
+             agent = $3, model = $4 WHERE id = $5 AND state = 'queued'",
         )
         .bind(remote_files)
         .bind(at)
+        .bind(agent.agent.as_str())
+        .bind(&agent.model)
         .bind(turn.as_str())
         .execute(&self.pool)
         .await?;

@@ -16,6 +16,7 @@ use super::Console;
 use super::auth::{self, Denied, Viewer};
 use super::view::{self, SessionDetail};
 use crate::core::{command_handlers, placement, replies};
+use crate::domain::agent::AgentKind;
 use crate::domain::command;
 use crate::domain::ids::{SessionId, error_reference, new_id};
 use crate::domain::inbound::{Inbound, InboundBody};
@@ -138,7 +139,7 @@ fn me(console: &Console, viewer: &Viewer) -> serde_json::Value {
         "csrf": viewer.csrf,
         "hosts": core.hosts.names(),
         "default_host": core.defaults.host,
-        "agents": [core.defaults.agent],
+        "agents": AgentKind::ALL,
         "projects": core.projects.iter().map(|p| &p.name).collect::<Vec<_>>(),
     })
 }
@@ -244,17 +245,18 @@ pub async fn create_session(
 ) -> Reply {
     let viewer = actor(&console, client, &headers).await?;
     let core = &console.core;
-    let agent = body.agent.unwrap_or_else(|| core.defaults.agent.clone());
-    if agent != core.defaults.agent {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            &format!("no agent named {agent:?}; agents: {}", core.defaults.agent),
-        ));
-    }
+    let agent = match body.agent.as_deref().filter(|a| !a.is_empty()) {
+        Some(name) => Some(
+            name.parse::<AgentKind>()
+                .map_err(|e| error(StatusCode::BAD_REQUEST, &e.to_string()))?,
+        ),
+        None => None,
+    };
     let thread = new_thread(&viewer, &new_id());
     let asked = placement::Asked {
         target: body.project.as_deref().filter(|p| !p.is_empty()),
         host: body.host.as_deref().filter(|h| !h.is_empty()),
+        agent,
     };
     let placed = placement::place(core, &thread, asked, None)
         .map_err(|unplaced| error(StatusCode::BAD_REQUEST, &replies::unplaced(&unplaced)))?;
@@ -264,7 +266,8 @@ pub async fn create_session(
             id: placed.id,
             thread: &thread,
             host: &placed.host,
-            agent: &agent,
+            agent: placed.agent.agent,
+            model: placed.agent.model.as_deref(),
             workdir: &placed.workdir,
             workspace: placed.workspace.as_ref(),
             created_by: &viewer.user,
@@ -470,7 +473,7 @@ pub async fn hosts(State(console): State<Arc<Console>>, headers: HeaderMap) -> R
     viewer(&console, &headers).await?;
     let core = &console.core;
     let probes = core.hosts.iter().map(|host| async move {
-        let health = command_handlers::probe(core, host).await;
+        let health = command_handlers::probe(core, host, core.host_agent(&host.name)).await;
         let reachable = health.error.is_none();
         let mut view = view::host_view(&host.name, host.running(), host.max_turns, health);
         if reachable {

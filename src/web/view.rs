@@ -34,6 +34,8 @@ pub struct SessionItem {
     pub thread: String,
     pub host: String,
     pub agent: String,
+    /// The model chosen for it; `None`: the agent's default.
+    pub model: Option<String>,
     /// `running`, `queued`, `idle` or `retired`.
     pub state: &'static str,
     pub queued: i64,
@@ -111,7 +113,8 @@ pub fn session_item(viewer: &Viewer, summary: &SessionSummary) -> SessionItem {
         platform: session.thread.platform,
         thread: session.thread.key(),
         host: session.host.clone(),
-        agent: session.agent.clone(),
+        agent: session.agent.to_string(),
+        model: session.model.clone(),
         state,
         queued: summary.queued,
         turns: summary.turns,

@@ -56,12 +56,16 @@ async fn projects_are_listed_in_chats_on_the_web_and_by_check() {
                 "repo": "https://git.example.com/acme/api.git",
                 "default_branch": null,
                 "hosts": ["remote"],
+                "agent": null,
+                "model": null,
             },
             {
                 "name": "web",
                 "repo": "https://git.example.com/acme/web.git",
                 "default_branch": "main",
                 "hosts": ["remote", "local"],
+                "agent": null,
+                "model": null,
             },
         ]})
     );

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use switchboard::domain::agent::{AgentChoice, AgentKind};
 use switchboard::domain::agent_event::AgentEvent;
 use switchboard::domain::ids::{InboundId, SessionId, TurnId, new_id, now_ms};
 use switchboard::domain::inbound::{Inbound, InboundBody};
@@ -20,6 +21,14 @@ use switchboard::store::{
 };
 
 use crate::support::db::{Db, TestDb, on_both_databases};
+
+/// The agent a test's turns start with.
+fn claude() -> AgentChoice {
+    AgentChoice {
+        agent: AgentKind::Claude,
+        model: None,
+    }
+}
 
 on_both_databases!(
     inbound_events_are_kept_once,
@@ -55,7 +64,8 @@ pub(crate) async fn create_session(tx: &mut Tx, thread: &ThreadRef) -> SessionRo
             id: SessionId::generate(),
             thread,
             host: "h",
-            agent: "claude",
+            agent: AgentKind::Claude,
+            model: None,
             workdir: "~/w",
             workspace: None,
             created_by: "7",
@@ -154,13 +164,13 @@ async fn turns_form_an_ordered_queue_per_session(db: Db) {
     assert_eq!(next.id, ids[0]);
     assert!(
         store
-            .mark_turn_starting(&ids[0], "~/.sb/turns/x", 1)
+            .mark_turn_starting(&ids[0], "~/.sb/turns/x", 1, &claude())
             .await
             .unwrap()
     );
     assert!(
         !store
-            .mark_turn_starting(&ids[0], "~/.sb/turns/x", 2)
+            .mark_turn_starting(&ids[0], "~/.sb/turns/x", 2, &claude())
             .await
             .unwrap(),
         "only a queued turn starts"
@@ -796,7 +806,12 @@ async fn turn_at(
     }
     tx.commit().await.unwrap();
     if let (Some(started), None) = (started, finished) {
-        assert!(store.mark_turn_starting(&id, "~/t", started).await.unwrap());
+        assert!(
+            store
+                .mark_turn_starting(&id, "~/t", started, &claude())
+                .await
+                .unwrap()
+        );
         store.mark_turn_running(&id).await.unwrap();
     }
     id
@@ -826,7 +841,8 @@ async fn a_workspace_is_due_only_once_its_session_is_idle_long_enough(db: Db) {
                 id: SessionId::generate(),
                 thread: &thread(chat),
                 host,
-                agent: "claude",
+                agent: AgentKind::Claude,
+                model: None,
                 workdir: "~/w/scratch/s",
                 workspace: workspace.as_ref(),
                 created_by: "7",

@@ -1,0 +1,153 @@
+//! Which coding agent a session talks to, and the model it asks for.
+//!
+//! The set of agents is fixed by the adapters in `src/agents/` (one per CLI); everything above
+//! them carries an [`AgentKind`] and never branches on it. Its spelling is the configuration's
+//! (`[agents.NAME]`, `defaults.agent`, `/agent NAME`) and the store's (`sessions.agent`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A coding agent CLI Switchboard can drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum AgentKind {
+    /// Claude Code (`claude -p`).
+    Claude,
+    /// OpenAI's Codex CLI (`codex exec --json`).
+    Codex,
+    /// OpenCode (`opencode run --format json`).
+    OpenCode,
+}
+
+impl AgentKind {
+    /// Every agent, in the order lists show them.
+    pub const ALL: [AgentKind; 3] = [AgentKind::Claude, AgentKind::Codex, AgentKind::OpenCode];
+
+    /// As the configuration and commands spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentKind::Claude => "claude",
+            AgentKind::Codex => "codex",
+            AgentKind::OpenCode => "opencode",
+        }
+    }
+
+    /// The names of every agent, for error messages and help: `claude, codex, opencode`.
+    pub fn names() -> String {
+        AgentKind::ALL.map(AgentKind::as_str).join(", ")
+    }
+}
+
+impl fmt::Display for AgentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not an agent's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownAgent(pub String);
+
+impl fmt::Display for UnknownAgent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} is not an agent; the agents are {}",
+            self.0,
+            AgentKind::names()
+        )
+    }
+}
+
+impl std::error::Error for UnknownAgent {}
+
+impl FromStr for AgentKind {
+    type Err = UnknownAgent;
+
+    fn from_str(name: &str) -> Result<AgentKind, UnknownAgent> {
+        AgentKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| UnknownAgent(name.to_owned()))
+    }
+}
+
+impl From<AgentKind> for String {
+    fn from(kind: AgentKind) -> String {
+        kind.as_str().to_owned()
+    }
+}
+
+impl TryFrom<String> for AgentKind {
+    type Error = UnknownAgent;
+
+    fn try_from(name: String) -> Result<AgentKind, UnknownAgent> {
+        name.parse()
+    }
+}
+
+/// What the agent may do without asking, in Claude Code's words (`--permission-mode`); the other
+/// agents map each mode onto their own sandbox and approval flags. Headless, there is nobody to
+/// ask, so whatever a mode leaves to approval is denied (the turn still succeeds and says what
+/// was denied).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PermissionMode {
+    /// The CLI's own default: reads and searches; no edits, no shell commands.
+    Default,
+    /// Also edits and writes files in the workspace, and simple filesystem commands (`mkdir`,
+    /// `mv`, `cp`, …). The default: a quick start's agent can change code, and nothing else
+    /// runs unasked.
+    #[default]
+    AcceptEdits,
+    /// Plans only: no edits, no commands.
+    Plan,
+    /// Everything, unasked (refused as root unless the host is a sandbox).
+    BypassPermissions,
+}
+
+impl PermissionMode {
+    /// As the CLI spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionMode::Default => "default",
+            PermissionMode::AcceptEdits => "acceptEdits",
+            PermissionMode::Plan => "plan",
+            PermissionMode::BypassPermissions => "bypassPermissions",
+        }
+    }
+}
+
+/// What a session asks its agent for, besides the prompt: which agent, which model (`None`: the
+/// agent's configured or built-in default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentChoice {
+    pub agent: AgentKind,
+    pub model: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_list_the_agents() {
+        for kind in AgentKind::ALL {
+            assert_eq!(kind.as_str().parse::<AgentKind>(), Ok(kind));
+            assert_eq!(
+                kind.to_string().to_uppercase().parse::<AgentKind>(),
+                Ok(kind)
+            );
+        }
+        let err = "gemini".parse::<AgentKind>().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "\"gemini\" is not an agent; the agents are claude, codex, opencode"
+        );
+        let json = serde_json::to_string(&AgentKind::OpenCode).unwrap();
+        assert_eq!(json, "\"opencode\"");
+        assert!(serde_json::from_str::<AgentKind>("\"x\"").is_err());
+    }
+}
