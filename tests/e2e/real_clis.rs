@@ -8,6 +8,7 @@
 //! `tests/fixtures/agent-cli/README.md`. Each run gets its own temporary `HOME` and config dirs and
 //! an environment cleared of everything else, so nothing reaches the network or the user's config.
 
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 
 use crate::support::agent_clis::AgentCli;
 use crate::support::fake_model_api::{FakeModelApi, RecordedRequest, Reply};
@@ -93,6 +94,18 @@ async fn run_prompt(
     args: &[&str],
     prompt: &str,
 ) -> Run {
+    finish(cli, start(cli, sandbox, env, args, prompt).await).await
+}
+
+/// Starts `cli ARGS` in `sandbox.work` with only `PATH`, `HOME` and `env` set, writes the prompt
+/// to its stdin and closes it.
+async fn start(
+    cli: AgentCli,
+    sandbox: &Sandbox,
+    env: &[(&str, String)],
+    args: &[&str],
+    prompt: &str,
+) -> Child {
     let mut command = Command::new(cli.path());
     command
         .args(args)
@@ -112,6 +125,11 @@ async fn run_prompt(
         .await
         .expect("write the prompt");
     drop(stdin);
+    child
+}
+
+/// Waits for the CLI to exit (a watchdog kills it at the deadline) and parses its JSON lines.
+async fn finish(cli: AgentCli, child: Child) -> Run {
     let output = tokio::time::timeout(RUN_DEADLINE, child.wait_with_output())
         .await
         .unwrap_or_else(|_| panic!("{} ran longer than {RUN_DEADLINE:?}", cli.command()))
@@ -128,6 +146,24 @@ async fn run_prompt(
             .collect(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// Runs a turn whose model request never gets an answer and sends SIGINT once the request has
+/// arrived (the CLI is then waiting on the API, as a user's cancel finds it).
+async fn interrupt_while_waiting(
+    cli: AgentCli,
+    api: &FakeModelApi,
+    sandbox: &Sandbox,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> Run {
+    api.push_reply(Reply::Stall);
+    let child = start(cli, sandbox, env, args, PROMPT).await;
+    api.wait_for_turn_requests(1, RUN_DEADLINE).await;
+    let pid = child.id().expect("the CLI is running") as libc::pid_t;
+    // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "send SIGINT");
+    finish(cli, child).await
 }
 
 /// Asserts that a turn request re-sent everything of the first turn.
@@ -225,6 +261,29 @@ async fn claude_reports_an_api_error_with_exit_1_and_an_error_result() {
     assert_eq!(result["is_error"], true);
     assert_eq!(result["api_error_status"], 500, "{}", run.describe());
     assert_eq!(sandbox.notes_text(), "hello world\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_interrupted_while_waiting_on_the_api_exits_0_with_an_aborted_result() {
+    let api = FakeModelApi::start().await;
+    let sandbox = Sandbox::new();
+
+    let run = interrupt_while_waiting(
+        AgentCli::Claude,
+        &api,
+        &sandbox,
+        &claude_env(&api),
+        CLAUDE_ARGS,
+    )
+    .await;
+
+    // 2.1.330 printed no result line here; 2.1.332 does.
+    assert_eq!(run.status.code(), Some(0), "{}", run.describe());
+    let result = run.lines.last().expect("a result line");
+    assert_eq!(result["type"], "result", "{}", run.describe());
+    assert_eq!(result["subtype"], "error_during_execution");
+    assert_eq!(result["terminal_reason"], "aborted_streaming");
+    assert_eq!(result["is_error"], true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,6 +408,26 @@ async fn codex_reports_an_api_error_with_exit_1_and_turn_failed() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_interrupted_while_waiting_on_the_api_exits_1_without_turn_completed() {
+    let api = FakeModelApi::start().await;
+    let sandbox = Sandbox::new();
+    let env = codex_env(&api, &sandbox);
+    let mut args = CODEX_ARGS.to_vec();
+    args.push("-");
+
+    let run = interrupt_while_waiting(AgentCli::Codex, &api, &sandbox, &env, &args).await;
+
+    // 1 through the npm package's Node launcher, which spawns the native binary on Node 20.
+    assert_eq!(run.status.code(), Some(1), "{}", run.describe());
+    assert_eq!(
+        run.lines.last().unwrap()["type"],
+        "turn.started",
+        "{}",
+        run.describe()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // OpenCode: OpenAI Chat Completions through an openai-compatible provider.
 
@@ -470,4 +549,23 @@ async fn opencode_reports_an_api_error_after_its_retries_with_exit_1_and_an_erro
     assert_eq!(errors[0]["error"]["data"]["statusCode"], 500);
     assert_eq!(api.turn_requests().len(), 6);
     assert_eq!(api.queued(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opencode_interrupted_while_waiting_on_the_api_dies_of_the_signal_with_no_output() {
+    let api = FakeModelApi::start().await;
+    let sandbox = Sandbox::new();
+    let env = opencode_env(&api, &sandbox);
+    let mut args = OPENCODE_ARGS.to_vec();
+    args.extend(["--title", "interrupted"]);
+
+    let run = interrupt_while_waiting(AgentCli::OpenCode, &api, &sandbox, &env, &args).await;
+
+    assert_eq!(
+        run.status.signal(),
+        Some(libc::SIGINT),
+        "{}",
+        run.describe()
+    );
+    assert!(run.lines.is_empty(), "{}", run.describe());
 }
