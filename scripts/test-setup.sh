@@ -15,8 +15,16 @@
 #   ImageMagick's version (libmagickcore-6.q16-6-extra on Debian 12, -6.q16-7- on Ubuntu 24.04,
 #   -7.q16-10- on Debian 13), so it is found from the imagemagick package's dependencies;
 # - installs systemd's tools (systemd-analyze, for tests/e2e/deploy.rs: no running systemd needed)
-#   and shellcheck (CI checks the shell scripts with it).
+#   and shellcheck (CI checks the shell scripts with it);
+# - installs the pinned coding-agent CLIs the real-CLI tests drive (tests/support/agent_clis.rs)
+#   into AGENT_CLI_PREFIX with npm, readable by every user: claude (its native binary comes in
+#   the optional package @anthropic-ai/claude-code-linux-x64), codex (@openai/codex-linux-x64)
+#   and opencode (opencode-linux-x64). Everything comes from the npm registry; no install
+#   script downloads from anywhere else. Installed again only when a version differs.
 set -eu
+
+AGENT_CLI_PREFIX=/opt/switchboard-agent-clis
+AGENT_CLIS="@anthropic-ai/claude-code@2.1.332 @openai/codex@0.171.0 opencode-ai@1.18.33"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "scripts/test-setup.sh must run as root (sudo $0, or scripts/test which does so)" >&2
@@ -117,5 +125,30 @@ if ! psql -q -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1;
     exit 1
 fi
 
+# The installed version of npm package $1 under AGENT_CLI_PREFIX, empty if none.
+agent_cli_version() {
+    manifest="$AGENT_CLI_PREFIX/node_modules/$1/package.json"
+    [ -r "$manifest" ] && node -p "require(process.argv[1]).version" "$manifest" 2>/dev/null
+}
+
+if ! command -v npm >/dev/null 2>&1; then
+    echo "installing npm"
+    apt_install nodejs npm
+fi
+stale=""
+for spec in $AGENT_CLIS; do
+    package=${spec%@*}
+    [ "$(agent_cli_version "$package")" = "${spec##*@}" ] || stale="$stale $spec"
+done
+if [ -n "$stale" ]; then
+    echo "installing agent CLIs$stale into $AGENT_CLI_PREFIX"
+    mkdir -p "$AGENT_CLI_PREFIX"
+    # One word per package spec.
+    # shellcheck disable=SC2086
+    npm install --prefix "$AGENT_CLI_PREFIX" --no-audit --no-fund --no-save --omit=dev $AGENT_CLIS
+fi
+chmod -R a+rX "$AGENT_CLI_PREFIX"
+
 echo "test setup done: sshd at /usr/sbin/sshd, login user sbtest, PostgreSQL on 127.0.0.1:5432," \
-    "Xvfb, ImageMagick and Chromium, systemd-analyze, shellcheck"
+    "Xvfb, ImageMagick and Chromium, systemd-analyze, shellcheck," \
+    "agent CLIs in $AGENT_CLI_PREFIX/node_modules/.bin"
