@@ -207,14 +207,15 @@ fn migrate_full_checkout(at: &CheckoutAt) -> String {
     format!(
         r#"if [ -d "$w/.git" ]; then
   if git -C "$w" rev-parse -q --verify HEAD > /dev/null; then
+    # (What an interrupted migration left goes first: its branch would refuse the fetch.)
+    rm -rf "$w.sb-new" && git worktree prune
     git fetch -q --no-tags "$w" {head_spec}
     if git -C "$w" rev-parse -q --verify refs/switchboard/base > /dev/null; then
       git fetch -q --no-tags "$w" {base_spec}
     else
       git update-ref {base} {branch_ref}
     fi
-    git worktree prune
-    git worktree add -q -f --no-checkout "$w.sb-new" {branch} > /dev/null 2>&1
+    git worktree add -q -f --no-checkout "$w.sb-new" {branch} > /dev/null
     rm -rf "$w/.git" && mv "$w.sb-new/.git" "$w/.git" && rmdir "$w.sb-new"
     git worktree repair "$w" > /dev/null 2>&1
     (cd "$w" && git reset -q)
@@ -623,6 +624,10 @@ mod tests {
         std::fs::write(co.join("b.txt"), "agent, more\n").unwrap();
         std::fs::remove_file(co.join("a.txt")).unwrap();
         std::fs::write(co.join("new.txt"), "new\n").unwrap();
+        // What a migration interrupted before left beside it.
+        let leftover = PathBuf::from(format!("{}.sb-new", at.dir));
+        std::fs::create_dir_all(&leftover).unwrap();
+        std::fs::write(leftover.join("half.txt"), "half\n").unwrap();
 
         let token = Secret::new("t0ken-not-in-files");
         let prepared = prepare(&host, &at, &checkout, &token).await.unwrap();
@@ -647,7 +652,7 @@ mod tests {
             // (` D a.txt`, trimmed)
             "D a.txt\n M b.txt\n?? new.txt"
         );
-        assert!(!Path::new(&format!("{}.sb-new", at.dir)).exists());
+        assert!(!leftover.exists());
 
         git(co, &["checkout", "-q", "--", "."]);
         std::fs::remove_file(co.join("new.txt")).unwrap();

@@ -39,8 +39,10 @@ fi
 }
 
 /// Puts a new worktree at `$w` with the script's `add <path>` (a `git worktree add`): files
-/// already there (sent before the first turn) move into the new tree.
-pub(super) const PLACE_WORKTREE: &str = r#"git worktree prune
+/// already there (sent before the first turn) move into the new tree. What an interrupted
+/// placement left beside it goes first.
+pub(super) const PLACE_WORKTREE: &str = r#"rm -rf "$w.sb-new"
+git worktree prune
 if [ -e "$w" ]; then
   add "$w.sb-new"
   cp -a "$w"/. "$w.sb-new"/ && rm -rf "$w" && git worktree move "$w.sb-new" "$w"
