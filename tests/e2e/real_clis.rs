@@ -74,19 +74,20 @@ impl Run {
     fn describe(&self) -> String {
         let lines: Vec<String> = self.lines.iter().map(Value::to_string).collect();
         format!(
-            "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-            self.status.code(),
+            "{}\nstdout:\n{}\nstderr:\n{}",
+            self.status,
             lines.join("\n"),
             self.stderr
         )
     }
 }
 
-/// Runs `cli ARGS` in `sandbox.work` with only `PATH`, `HOME` and `env` set, the prompt on stdin.
+/// Runs `cli ARGS` with the first turn's prompt to the end.
 async fn run(cli: AgentCli, sandbox: &Sandbox, env: &[(&str, String)], args: &[&str]) -> Run {
     run_prompt(cli, sandbox, env, args, PROMPT).await
 }
 
+/// Runs `cli ARGS` with `prompt` to the end.
 async fn run_prompt(
     cli: AgentCli,
     sandbox: &Sandbox,
