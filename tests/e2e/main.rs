@@ -35,6 +35,7 @@ mod inbox;
 mod pacing;
 mod poison;
 mod projects;
+mod real_agents;
 mod real_clis;
 mod review_turns;
 mod screenshots;

@@ -613,6 +613,18 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         dir
     }
 
+    /// Gives a path on the host back to the SSH login user after the test wrote into it as
+    /// itself (everything under the host's directory is the login user's).
+    pub fn hand_over(&self, path: &Path) {
+        let status = Command::new("chown")
+            .arg("-R")
+            .arg(format!("--reference={}", self.host_dir.path().display()))
+            .arg(path)
+            .status()
+            .expect("chown");
+        assert!(status.success(), "chown {}", path.display());
+    }
+
     /// Opens the bot's database (to check what it recorded).
     pub async fn store(&self) -> switchboard::store::Store {
         switchboard::store::Store::connect(&self.db.url, 2)
