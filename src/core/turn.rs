@@ -1063,8 +1063,15 @@ async fn finish_with(
         output_tokens: result.and_then(|r| r.output_tokens),
     };
     let mut tx = core.store.write_tx().await?;
-    if let Some(total) = result.and_then(|r| r.total_cost_usd) {
-        stats.cost_usd = Some(turns::book_session_cost(&mut tx, &session.id, total).await?);
+    match result.map(|r| (r.total_cost_usd, r.run_cost_usd)) {
+        Some((Some(total), _)) => {
+            stats.cost_usd = Some(turns::book_session_cost(&mut tx, &session.id, total).await?);
+        }
+        Some((None, Some(run))) => {
+            turns::book_run_cost(&mut tx, &session.id, run).await?;
+            stats.cost_usd = Some(run);
+        }
+        _ => {}
     }
     let result_text = match &outcome {
         Outcome::Success { text } => Some(text.as_str()),

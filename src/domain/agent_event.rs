@@ -48,6 +48,10 @@ pub struct AgentResult {
     pub agent_session_id: Option<String>,
     /// Cumulative over the agent session (Claude reports it that way).
     pub total_cost_usd: Option<f64>,
+    /// This run's own cost, for agents that report (or are priced) per run rather than
+    /// cumulatively; used when `total_cost_usd` is `None`.
+    #[serde(default)]
+    pub run_cost_usd: Option<f64>,
     pub num_turns: Option<i64>,
     pub terminal_reason: Option<String>,
     pub api_error_status: Option<i64>,

@@ -625,6 +625,19 @@ pub async fn book_session_cost(
     Ok(cost)
 }
 
+/// Books a finished turn's own cost (an agent that reports per run, not cumulatively).
+pub async fn book_run_cost(conn: &mut AnyConnection, session: &SessionId, cost: f64) -> Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET total_cost_usd = total_cost_usd + $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(cost)
+    .bind(now_ms())
+    .bind(session.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Drops a session's queued turns (`/stop all`), returning them.
 pub async fn drop_queued(conn: &mut AnyConnection, session: &SessionId) -> Result<Vec<TurnRow>> {
     let rows = sqlx::query(AssertSqlSafe(format!(
