@@ -13,6 +13,7 @@ mod chaos;
 mod ci_feedback;
 mod cleanup;
 mod cli;
+mod codex;
 mod costs;
 mod database_errors;
 mod deploy;
