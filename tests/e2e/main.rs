@@ -21,6 +21,7 @@ mod discord;
 mod durability;
 mod failures;
 mod fake_agent;
+mod fake_codex;
 mod fake_discord_tests;
 mod fake_github_tests;
 mod fake_slack_tests;
