@@ -7,6 +7,8 @@
 //! output format appears above this floor.
 
 pub mod claude;
+pub mod codex;
+mod json;
 
 use std::collections::BTreeMap;
 
@@ -76,7 +78,10 @@ pub struct Agents {
 
 impl Agents {
     pub fn new(config: &AgentsConfig) -> Agents {
-        let agents: [Box<dyn Agent>; 1] = [Box::new(claude::Claude::new(config.claude.clone()))];
+        let agents: [Box<dyn Agent>; 2] = [
+            Box::new(claude::Claude::new(config.claude.clone())),
+            Box::new(codex::Codex::new(config.codex.clone())),
+        ];
         Agents {
             by_kind: agents.into_iter().map(|a| (a.kind(), a)).collect(),
         }
