@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::support::agent_clis::AgentCli;
 use crate::support::db::Db;
 use crate::support::fake_model_api::{FakeModelApi, RecordedRequest, Reply};
-use crate::support::harness::{Harness, Options, WAIT};
+use crate::support::harness::{FakeAgent, Harness, Options, WAIT};
 use crate::support::procs;
 
 const PROMPT: &str = "change hello world to hello fake in notes.txt";
@@ -36,6 +36,19 @@ async fn start(cli: AgentCli, api: &FakeModelApi) -> Harness {
              CLAUDE_CODE_MAX_RETRIES = \"0\", DISABLE_AUTOUPDATER = \"1\" }}\n",
             api.base_url()
         ),
+        AgentCli::Codex => {
+            options.codex_command = cli.path().display().to_string();
+            options.agent = FakeAgent::Codex;
+            // The provider through Switchboard's own `-c` overrides; its key through `env`.
+            format!(
+                "[agents.codex]\nmodel = \"gpt-5.5\"\nenv = {{ FAKE_MODEL_API_KEY = \"sk-fake\" }}\n\
+                 [agents.codex.config]\nmodel_provider = \"fake\"\n\
+                 [agents.codex.config.model_providers.fake]\nname = \"Fake model API\"\n\
+                 base_url = \"{}\"\nenv_key = \"FAKE_MODEL_API_KEY\"\nwire_api = \"responses\"\n\
+                 request_max_retries = 0\nstream_max_retries = 0\n",
+                api.openai_base_url()
+            )
+        }
         other => panic!("no Switchboard configuration for the real {other:?} yet"),
     };
     Harness::start_with(options).await
@@ -47,6 +60,11 @@ fn edit_call(cli: AgentCli, file: &Path) -> Reply {
         AgentCli::Claude => Reply::tool_call(
             "Edit",
             json!({ "file_path": file, "old_string": "hello world", "new_string": "hello fake" }),
+        ),
+        // Codex edits with a patch whose paths are relative to its working directory.
+        AgentCli::Codex => Reply::custom_tool_call(
+            "apply_patch",
+            "*** Begin Patch\n*** Update File: notes.txt\n-hello world\n+hello fake\n*** End Patch\n",
         ),
         other => panic!("no edit call for {other:?} yet"),
     }
@@ -133,4 +151,9 @@ async fn a_thread_drives_the_real_cli(cli: AgentCli) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thread_drives_the_real_claude() {
     a_thread_drives_the_real_cli(AgentCli::Claude).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thread_drives_the_real_codex() {
+    a_thread_drives_the_real_cli(AgentCli::Codex).await;
 }

@@ -97,6 +97,8 @@ pub struct Options {
     pub web_token: Option<&'static str>,
     /// The Claude command on the remote host (the fake agent by default).
     pub agent_command: String,
+    /// The Codex command on the remote host (the fake Codex by default).
+    pub codex_command: String,
     /// The agent of new sessions. Default Claude.
     pub agent: FakeAgent,
     /// Pin this key instead of the sshd's real one.
@@ -147,6 +149,7 @@ impl Options {
             http_toml: String::new(),
             web_token: Some(WEB_ADMIN_TOKEN),
             agent_command: FAKE_CLAUDE.to_owned(),
+            codex_command: FAKE_CODEX.to_owned(),
             agent: FakeAgent::Claude,
             pinned_host_key: None,
             webhook_secret: None,
@@ -365,7 +368,7 @@ command = "{agent}"
 env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/records" }}
 
 [hosts.remote.agents.codex]
-command = "{FAKE_CODEX}"
+command = "{codex}"
 env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }}
 {workspaces}
 {extra}"#,
@@ -392,6 +395,7 @@ env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }
                 .unwrap_or_else(|| self.sshd.host_public_key()),
             host = host.display(),
             agent = o.agent_command,
+            codex = o.codex_command,
             default_agent = o.agent.name(),
             extra = o.extra_config,
             workspaces = if o.git_workspace {
