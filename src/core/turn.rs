@@ -157,8 +157,11 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             Ok(None) => {}
             Err(outcome) => return finish(core, &session, &turn, outcome, None, 0).await,
         }
-        if session.delivery.workspace_removed_at.is_some() && turn.workspace.is_none() {
-            // The clean-up had removed it; the preparation and the launch made it again.
+        // The clean-up removes a session's own workspace, or (a session without one) the
+        // checkouts of its turns: which this turn's preparation and launch made again.
+        if session.delivery.workspace_removed_at.is_some()
+            && session.workspace.is_some() != turn.workspace.is_some()
+        {
             core.store.mark_workspace_remade(&session.id).await?;
             tracing::info!(session = %session.id, dir = %workdir, "the session's removed workspace is made again");
         }

@@ -38,7 +38,7 @@ pub(crate) fn gh(t: &Harness) -> &FakeGitHub {
 }
 
 /// A repository with a feature branch and its pull request, opened by `author`.
-fn repo_with_pr(gh: &FakeGitHub, author: &FakeUser) -> (FakeRepo, FakePr, String) {
+pub(crate) fn repo_with_pr(gh: &FakeGitHub, author: &FakeUser) -> (FakeRepo, FakePr, String) {
     let repo = gh.create_repo(
         "octo",
         "app",
