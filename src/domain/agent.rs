@@ -120,6 +120,33 @@ impl PermissionMode {
     }
 }
 
+/// What an agent's model costs per million tokens, for agents whose CLI reports tokens but no
+/// cost (Codex): budgets then count their turns too.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenPrices {
+    /// US dollars per million input tokens.
+    pub input_per_mtok: f64,
+    /// US dollars per million output tokens.
+    pub output_per_mtok: f64,
+}
+
+impl TokenPrices {
+    /// The cost of a run that used these many tokens (a missing figure counts as none).
+    pub fn cost(&self, input_tokens: Option<i64>, output_tokens: Option<i64>) -> f64 {
+        let per = |tokens: Option<i64>, price: f64| tokens.unwrap_or(0).max(0) as f64 * price;
+        (per(input_tokens, self.input_per_mtok) + per(output_tokens, self.output_per_mtok))
+            / 1_000_000.0
+    }
+
+    /// Whether both prices are usable figures.
+    pub fn is_valid(&self) -> bool {
+        [self.input_per_mtok, self.output_per_mtok]
+            .iter()
+            .all(|p| p.is_finite() && *p >= 0.0)
+    }
+}
+
 /// What a session asks its agent for, besides the prompt: which agent, which model (`None`: the
 /// agent's configured or built-in default).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +160,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_unknown_names_list_the_agents() {
+    fn names_round_trip_unknown_names_list_the_agents_and_tokens_are_priced() {
         for kind in AgentKind::ALL {
             assert_eq!(kind.as_str().parse::<AgentKind>(), Ok(kind));
             assert_eq!(
@@ -145,6 +172,20 @@ mod tests {
         assert_eq!(
             err,
             "\"gemini\" is not an agent; the agents are claude, codex, opencode"
+        );
+        let prices = TokenPrices {
+            input_per_mtok: 2.0,
+            output_per_mtok: 10.0,
+        };
+        assert_eq!(prices.cost(Some(500_000), Some(100_000)), 2.0);
+        assert_eq!(prices.cost(None, Some(-5)), 0.0);
+        assert!(prices.is_valid());
+        assert!(
+            !TokenPrices {
+                input_per_mtok: -1.0,
+                ..prices
+            }
+            .is_valid()
         );
         let json = serde_json::to_string(&AgentKind::OpenCode).unwrap();
         assert_eq!(json, "\"opencode\"");
