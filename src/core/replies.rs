@@ -6,8 +6,10 @@
 
 use std::time::Duration;
 
+use super::agent_choice::{Refused, Switched};
 use super::placement::Unplaced;
 use crate::domain::admission::Refusal;
+use crate::domain::agent::{AgentKind, MODEL_RESET};
 use crate::domain::changes::ChangeStats;
 use crate::domain::checks::FailingCheck;
 use crate::domain::command::{COMMANDS, CommandError, Spelling, help_for};
@@ -116,6 +118,18 @@ pub fn invalid(spelling: &Spelling, invalid: &Invalid) -> String {
             Some(entry) => format!("Usage: `{}` — {}", entry.usage(spelling), entry.summary),
             None => format!("Send `{help}` for the commands."),
         },
+        Invalid::Command(CommandError::NotAnAgent(name)) => format!(
+            "{} is not an agent. Agents: {}. Send `{}`.",
+            esc(name),
+            agent_list(),
+            spelling.command("agent NAME")
+        ),
+        Invalid::Command(CommandError::NotAModel(word)) => format!(
+            "{} cannot be a model's name (letters, digits and `. _ - : / @ [ ]`, not starting \
+             with `-`). Send `{}` for the choices.",
+            esc(word),
+            spelling.command("model")
+        ),
         Invalid::NotText => "I can only read text messages so far.".to_owned(),
         Invalid::EmptyMention => format!(
             "You mentioned me without a request: write it after the mention, or send `{help}`."
@@ -639,9 +653,10 @@ pub fn unknown_host(name: &str, hosts: &[String]) -> String {
 
 pub fn new_session(session: &SessionRow, previous_busy: bool) -> String {
     let mut text = format!(
-        "🆕 New session on {}, {}. Your next message starts a fresh conversation.",
+        "🆕 New session on {}, {}, with {}. Your next message starts a fresh conversation.",
         esc(&session.host),
-        workspace_phrase(session.workspace.as_ref())
+        workspace_phrase(session.workspace.as_ref()),
+        agent_and_model(session.agent, session.model.as_deref())
     );
     if previous_busy {
         text.push_str(" The previous session's running and queued prompts finish there.");
@@ -972,6 +987,152 @@ pub fn unplaced(unplaced: &Unplaced) -> String {
     }
 }
 
+/// `codex`, or `claude (model `opus`)`.
+fn agent_and_model(agent: AgentKind, model: Option<&str>) -> String {
+    match model {
+        Some(model) => format!("{agent} (model {})", code(model)),
+        None => agent.to_string(),
+    }
+}
+
+/// A name as inline code (a model's, say), whatever it holds.
+fn code(name: &str) -> String {
+    format!("`{}`", name.replace('`', ""))
+}
+
+/// `claude`, `codex`, `opencode`, as code.
+fn agent_list() -> String {
+    AgentKind::ALL.map(|a| code(a.as_str())).join(", ")
+}
+
+/// `/agent` where the thread has no session: nothing to switch; `/new NAME` starts one with it.
+pub fn no_session_for_agent(spelling: &Spelling, agent: Option<AgentKind>) -> String {
+    let new = match agent {
+        Some(agent) => spelling.command(&format!("new {agent}")),
+        None => spelling.command("new AGENT"),
+    };
+    format!(
+        "No session in this thread yet. Send `{new}` to start one with that agent (or any message \
+         to start one with the default). Agents: {}.",
+        agent_list()
+    )
+}
+
+/// `/agent` without a name: the session's agent and the choices.
+pub fn agent_shown(spelling: &Spelling, agent: AgentKind) -> String {
+    format!(
+        "This session's agent is {}. Agents: {}. Send `{}` to switch: its next turn starts a \
+         fresh conversation with that agent.",
+        code(agent.as_str()),
+        agent_list(),
+        spelling.command("agent NAME")
+    )
+}
+
+/// `/model` without a name: the session's model and what its agent offers.
+pub fn model_shown(
+    spelling: &Spelling,
+    session: &SessionRow,
+    models: &[String],
+    default: Option<&str>,
+) -> String {
+    let current = match &session.model {
+        Some(model) => code(model),
+        None => default_model(default),
+    };
+    let choices = match models {
+        [] => "any model its CLI takes (no list is configured)".to_owned(),
+        _ => models
+            .iter()
+            .map(|m| code(m))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    format!(
+        "This session's model is {current} ({}). Models: {choices}. Send `{}` to change it \
+         for the next turns, or `{}` for the agent's default.",
+        session.agent,
+        spelling.command("model NAME"),
+        spelling.command(&format!("model {MODEL_RESET}"))
+    )
+}
+
+/// The model a session gets when it names none.
+fn default_model(default: Option<&str>) -> String {
+    match default {
+        Some(model) => format!("the agent's default, {}", code(model)),
+        None => "the agent's default".to_owned(),
+    }
+}
+
+/// What a switch of agent or model did, or why it was refused.
+pub fn switch_outcome(spelling: &Spelling, outcome: &Result<Switched, Refused>) -> String {
+    match outcome {
+        Ok(switched) => switched_text(switched),
+        Err(Refused(reason)) => format!(
+            "{}. Nothing changed; send `{}` for the choices.",
+            esc(reason),
+            spelling.command("model")
+        ),
+    }
+}
+
+fn switched_text(switched: &Switched) -> String {
+    match switched {
+        Switched::SameAgent(agent) => format!(
+            "This session already talks to {}: nothing changed, the conversation goes on.",
+            code(agent.as_str())
+        ),
+        Switched::Agent {
+            from,
+            to,
+            running,
+            queued,
+        } => {
+            let mut text = format!(
+                "🔀 Switched this session from {} to {}. Its next turn starts a fresh \
+                 conversation with {to} (in the same workspace); the {from} conversation is left \
+                 behind.",
+                code(from.as_str()),
+                code(to.as_str())
+            );
+            if *running {
+                text.push_str(&format!(" The running turn finishes with {from}."));
+            }
+            if *queued > 0 {
+                text.push_str(&format!(
+                    " The {queued} queued prompt{} go{} to {to}.",
+                    plural(*queued as usize),
+                    if *queued == 1 { "es" } else { "" }
+                ));
+            }
+            text
+        }
+        Switched::Model {
+            agent,
+            from,
+            to,
+            default,
+            running,
+        } => {
+            let name = |model: &Option<String>| match model {
+                Some(model) => code(model),
+                None => default_model(default.as_deref()),
+            };
+            let mut text = format!(
+                "🔀 The next turns of this session ask {agent} for {} (was {}); the conversation \
+                 goes on.",
+                name(to),
+                name(from)
+            );
+            if *running {
+                text.push_str(" The running turn finishes with the model it started with.");
+            }
+            text
+        }
+    }
+}
+
 pub fn no_session() -> String {
     "No session in this thread yet: send a message to start one.".to_owned()
 }
@@ -1051,6 +1212,8 @@ pub fn stop_stuck(host: &str) -> String {
 /// What `/status` shows.
 pub struct StatusView<'a> {
     pub session: &'a SessionRow,
+    /// The model the session's agent uses when the session names none.
+    pub default_model: Option<&'a str>,
     pub running: Option<&'a TurnRow>,
     pub running_for: Option<Duration>,
     pub queued: i64,
@@ -1071,7 +1234,7 @@ pub fn status(view: &StatusView<'_>) -> String {
         s.agent,
         s.model
             .as_deref()
-            .map_or_else(|| "the agent's default".to_owned(), esc),
+            .map_or_else(|| default_model(view.default_model), code),
         s.agent_session_id
             .as_deref()
             .map(|id| format!("`{}`", id.replace('`', "")))
@@ -1080,6 +1243,7 @@ pub fn status(view: &StatusView<'_>) -> String {
     match (view.running, view.running_for) {
         (Some(turn), Some(elapsed)) => {
             text.push_str(&format!("- State: running for {}", duration(elapsed)));
+            text.push_str(&other_choice(s, turn));
             if let Some(activity) = &turn.activity {
                 text.push_str(&format!(" — {activity}"));
             }
@@ -1110,6 +1274,7 @@ pub fn status(view: &StatusView<'_>) -> String {
             }
             _ => {}
         }
+        text.push_str(&other_choice(s, last));
         text.push('\n');
     }
     let t = view.totals;
@@ -1123,6 +1288,20 @@ pub fn status(view: &StatusView<'_>) -> String {
     ));
     text.push_str(&health_line(&s.host, view.health));
     text
+}
+
+/// ` · with codex (model `o3`)` when a turn ran with another agent or model than its session
+/// now has (it switched since); empty otherwise.
+fn other_choice(session: &SessionRow, turn: &TurnRow) -> String {
+    match &turn.agent {
+        Some(choice) if choice.agent != session.agent || choice.model != session.model => {
+            format!(
+                " · with {}",
+                agent_and_model(choice.agent, choice.model.as_deref())
+            )
+        }
+        _ => String::new(),
+    }
 }
 
 fn health_line(host: &str, h: &Health) -> String {
