@@ -57,6 +57,15 @@ pub fn models(core: &Core, agent: AgentKind) -> (&[String], Option<&str>) {
     (adapter.models(), adapter.default_model())
 }
 
+/// Whether a session of `agent` may ask for the model `request` names (the agent's default
+/// always may).
+pub fn check_model(core: &Core, agent: AgentKind, request: &ModelRequest) -> Result<(), Refused> {
+    match request.model() {
+        Some(model) => agents::check_model(core.agents.get(agent), model).map_err(Refused),
+        None => Ok(()),
+    }
+}
+
 /// Switches `session` as asked by `actor` (a platform user id), recording the switch in the
 /// audit trail.
 pub async fn switch(
@@ -81,12 +90,10 @@ pub async fn switch(
             (switched, from, to.to_string(), AuditAction::AgentSwitched)
         }
         Switch::Model(request) => {
-            let adapter = core.agents.get(session.agent);
-            if let Some(model) = request.model()
-                && let Err(refused) = agents::check_model(adapter, model)
-            {
-                return Ok(Err(Refused(refused)));
+            if let Err(refused) = check_model(core, session.agent, request) {
+                return Ok(Err(refused));
             }
+            let adapter = core.agents.get(session.agent);
             core.store
                 .set_session_model(&session.id, request.model())
                 .await?;

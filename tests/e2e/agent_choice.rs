@@ -2,14 +2,20 @@
 //! and keeps the conversation, `/agent` switches the session (a fresh conversation), `/status`
 //! and the audit trail say which ran, and a bad name gets an error that loses nothing.
 
-use serde_json::Value;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 use switchboard::domain::agent::AgentKind;
+use switchboard::domain::ids::SessionId;
 use switchboard::domain::thread::{Platform, ThreadRef};
 
 use crate::support::db::{Db, on_both_databases};
-use crate::support::harness::{Harness, Options};
+use crate::support::harness::{Harness, Options, WEB_ADMIN_TOKEN};
+use crate::support::web_client::{Forged, WebClient};
 
-on_both_databases!(the_model_and_agent_are_chosen_in_the_thread);
+on_both_databases!(
+    the_model_and_agent_are_chosen_in_the_thread,
+    the_console_chooses_them_with_the_same_rules,
+);
 
 const MODELS: &str = "[agents.claude]\nmodels = [\"claude-opus-4-5\", \"claude-sonnet-4-5\"]\n";
 
@@ -171,5 +177,166 @@ async fn the_model_and_agent_are_chosen_in_the_thread(db: Db) {
     assert_eq!(turns[1], ("claude", Some("claude-opus-4-5")));
     store.close().await;
     t.tg.assert_all_read();
+    t.assert_no_violations();
+}
+
+/// The console's New-session form and session page: the agent and model checked as the chat
+/// commands check them, the next turn's command line carrying the model, and a request that is
+/// forged or signed out changing nothing.
+async fn the_console_chooses_them_with_the_same_rules(db: Db) {
+    let mut options = Options::new(db);
+    options.extra_config = MODELS.to_owned();
+    let t = Harness::start_with(options).await;
+    t.wait_for_http().await;
+    let mut web = WebClient::new(&t.web_url());
+    assert_eq!(web.sign_in(WEB_ADMIN_TOKEN).await.0, StatusCode::OK);
+
+    let (status, offered) = web.get("/api/agents/claude").await;
+    assert_eq!(status, StatusCode::OK, "{offered}");
+    assert_eq!(
+        offered["models"],
+        json!(["claude-opus-4-5", "claude-sonnet-4-5"])
+    );
+    let (status, refused) = web.get("/api/agents/gemini").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("gemini is not an agent"),
+        "{refused}"
+    );
+    for (body, error) in [
+        (
+            json!({ "agent": "claude", "model": "gpt-4" }),
+            "\"gpt-4\" is not one of claude's models",
+        ),
+        (json!({ "agent": "gemini" }), "gemini is not an agent"),
+        (json!({ "model": "-x" }), "cannot be a model's name"),
+    ] {
+        let (status, refused) = web.post("/api/sessions", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {refused}");
+        let said = refused["error"].as_str().unwrap();
+        assert!(said.contains(error), "{body}: {said}");
+    }
+    let (status, made) = web
+        .post(
+            "/api/sessions",
+            json!({ "agent": "claude", "model": "claude-sonnet-4-5" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let id = made["id"].as_str().unwrap().to_owned();
+    let (_, detail) = web.get(&format!("/api/sessions/{id}")).await;
+    assert_eq!(
+        (&detail["session"]["agent"], &detail["session"]["model"]),
+        (&json!("claude"), &json!("claude-sonnet-4-5"))
+    );
+    assert_eq!(detail["choices"]["models"], offered["models"]);
+
+    web.prompt(&id, "first").await;
+    web.wait_turn_done(&id, 0).await;
+    let set = |model: Value| {
+        let web = &web;
+        let path = format!("/api/sessions/{id}/model");
+        async move { web.post(&path, json!({ "model": model })).await }
+    };
+    let (status, refused) = set(json!("gpt-4")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("claude-opus-4-5, claude-sonnet-4-5"),
+        "{refused}"
+    );
+    // Forged or signed out: refused, and nothing changes.
+    let forged = web
+        .post_forged(
+            &format!("/api/sessions/{id}/model"),
+            json!({ "model": "claude-opus-4-5" }),
+            Forged {
+                csrf: Some("wrong"),
+                origin: None,
+            },
+        )
+        .await;
+    assert_eq!(forged.0, StatusCode::FORBIDDEN, "{}", forged.1);
+    let stranger = WebClient::new(&t.web_url());
+    for action in ["model", "agent"] {
+        let (status, _) = stranger
+            .post(
+                &format!("/api/sessions/{id}/{action}"),
+                json!({ "model": "claude-opus-4-5", "agent": "codex" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{action}");
+    }
+    let (_, detail) = web.get(&format!("/api/sessions/{id}")).await;
+    assert_eq!(detail["session"]["model"], "claude-sonnet-4-5");
+
+    let (status, done) = set(json!("claude-opus-4-5")).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(
+        done["message"]
+            .as_str()
+            .unwrap()
+            .contains("claude-opus-4-5"),
+        "{done}"
+    );
+    web.prompt(&id, "second").await;
+    web.wait_turn_done(&id, 1).await;
+    let runs = t.agent_runs();
+    assert_eq!(model_arg(&runs[0].argv), Some("claude-sonnet-4-5"));
+    assert_eq!(model_arg(&runs[1].argv), Some("claude-opus-4-5"));
+    assert_eq!(runs[1].resume_id(), Some(runs[0].session_id.as_str()));
+
+    let (status, refused) = web
+        .post(
+            &format!("/api/sessions/{id}/agent"),
+            json!({ "agent": "gemini" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let (status, done) = web
+        .post(
+            &format!("/api/sessions/{id}/agent"),
+            json!({ "agent": "codex" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(
+        done["message"]
+            .as_str()
+            .unwrap()
+            .contains("from `claude` to `codex`"),
+        "{done}"
+    );
+    let store = t.store().await;
+    let session = store
+        .session(&SessionId::from_string(id.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (session.agent, session.model, session.agent_session_id),
+        (AgentKind::Codex, None, None)
+    );
+    store.close().await;
+    let audit = t
+        .wait_audit(|rows| rows.iter().any(|r| r.action == "agent_switched"))
+        .await;
+    let switches: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .filter(|r| r.action.ends_with("_switched"))
+        .map(|r| (r.platform.as_str(), r.actor.as_str(), r.action.as_str()))
+        .collect();
+    assert_eq!(
+        switches,
+        [
+            ("web", "admin", "model_switched"),
+            ("web", "admin", "agent_switched")
+        ]
+    );
     t.assert_no_violations();
 }
