@@ -4,8 +4,9 @@
 "use strict";
 
 // `confirmStop`: the session whose Stop waits for a second click (kept across refreshes);
-// `delivering`: the session whose Open PR request is under way; `flash`: the notice shown.
-const state = { me: null, events: null, confirmStop: null, delivering: null, flash: null };
+// `delivering`: the session whose Open PR request is under way; `flash`: the notice shown;
+// `choosing`: the session whose agent and model controls are open.
+const state = { me: null, events: null, confirmStop: null, delivering: null, flash: null, choosing: null };
 const main = () => document.getElementById("main");
 
 function el(tag, attrs = {}, ...children) {
@@ -257,9 +258,12 @@ async function renderSession(id) {
   }
   const project = ws ? el("p", { class: "muted" }, `${ws.project} · `, el("code", { text: ws.branch }),
     ws.pr_url ? [" · ", el("a", { id: "pr-link", href: ws.pr_url, target: "_blank", rel: "noopener", text: `pull request #${ws.pr_number}` })] : null) : null;
-  // `/agent` and `/model` for a web session: the next turns take the choice.
+  // `/agent` and `/model` for a web session, behind a Change link: the next turns take the choice.
   let choices = null;
-  if (s.can_act && s.platform === "web" && s.state !== "retired") {
+  let change = null;
+  const choosable = s.can_act && s.platform === "web" && s.state !== "retired";
+  if (choosable) change = el("button", { id: "choose", type: "button", class: "link", onclick: () => { state.choosing = state.choosing === s.id ? null : s.id; render(); }, text: state.choosing === s.id ? "close" : "change" });
+  if (choosable && state.choosing === s.id) {
     const switched = (done) => { if (done) notice(done.message, "info", done.html || null); render(); };
     const agentPick = el("select", { id: "agent-pick", "aria-label": "Agent" }, state.me.agents.map((a) => el("option", { value: a, selected: a === s.agent, text: a })));
     const modelField = el("input", { id: "model-name", list: "session-models", placeholder: "default", "aria-label": "Model", size: 18 });
@@ -280,10 +284,10 @@ async function renderSession(id) {
   const header = el("div", { class: "session-head" },
     el("h1", { text: s.title || "New session" }),
     el("p", { class: "muted" }, `${s.platform} · ${s.thread} · session `, el("code", { title: s.id, text: s.short_id })),
-    el("p", { class: "muted" }, `${s.host} · `, el("span", { id: "session-agent", text: `${s.agent} · ${modelName(s.model, data.choices)}` }), " · ", el("span", { class: `state ${s.state}`, text: s.state }), ` · ${dollars(s.cost_usd)} · ${s.turns} turn(s)`),
+    el("p", { class: "muted" }, `${s.host} · `, el("span", { id: "session-agent", text: `${s.agent} · ${modelName(s.model, data.choices)}` }), change ? [" (", change, ")"] : null, " · ", el("span", { class: `state ${s.state}`, text: s.state }), ` · ${dollars(s.cost_usd)} · ${s.turns} turn(s)`),
     project,
-    choices,
     s.can_act ? null : el("p", { class: "notice info", text: "Read-only: this session belongs to another platform." }),
+    choices,
     el("div", { class: "actions" }, actions));
   const entries = [
     ...data.turns.map((t) => ({ at: t.created_at, node: turnView(t) })),
