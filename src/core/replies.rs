@@ -1613,6 +1613,61 @@ mod tests {
 
     /// Every reply that names a command names it as the platform spells it: on GitHub a
     /// mention of the App's handle, never a slash command GitHub does not have.
+    /// A switch says what happens to the running turn and the queued prompts, and a refusal
+    /// that nothing changed, in the thread's own spelling.
+    #[test]
+    fn a_switch_says_which_turns_it_reaches() {
+        let slack = Spelling::Mention("switchboard".into());
+        let switched = Switched::Agent {
+            from: AgentKind::Claude,
+            to: AgentKind::Codex,
+            running: true,
+            queued: 1,
+        };
+        let text = switch_outcome(&slack, &Ok(switched));
+        assert!(text.contains("fresh conversation with codex"), "{text}");
+        assert!(
+            text.contains("The running turn finishes with claude."),
+            "{text}"
+        );
+        assert!(
+            text.contains("The 1 queued prompt goes to codex."),
+            "{text}"
+        );
+        let switched = Switched::Agent {
+            from: AgentKind::Claude,
+            to: AgentKind::OpenCode,
+            running: false,
+            queued: 2,
+        };
+        let text = switch_outcome(&slack, &Ok(switched));
+        assert!(!text.contains("running turn"), "{text}");
+        assert!(
+            text.contains("The 2 queued prompts go to opencode."),
+            "{text}"
+        );
+        let model = Switched::Model {
+            agent: AgentKind::Claude,
+            from: None,
+            to: Some("opus".into()),
+            default: Some("sonnet".into()),
+            running: false,
+        };
+        let text = switch_outcome(&slack, &Ok(model));
+        assert!(
+            text.contains("ask claude for `opus` (was the agent's default, `sonnet`)"),
+            "{text}"
+        );
+        let refused = Refused("\"x\" is not one of claude's models: a, b".into());
+        let text = switch_outcome(&slack, &Err(refused));
+        assert!(
+            text.contains("Nothing changed; send `@switchboard model` for the choices."),
+            "{text}"
+        );
+        let none = no_session_for_agent(&slack, Some(AgentKind::Codex));
+        assert!(none.contains("`@switchboard new codex`"), "{none}");
+    }
+
     #[test]
     fn replies_name_commands_as_the_platform_spells_them() {
         let github = Spelling::Mention("sb-app".into());
