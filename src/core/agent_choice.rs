@@ -35,13 +35,15 @@ pub enum Switched {
     },
     /// It already talks to this agent: nothing changed, the conversation goes on.
     SameAgent(AgentKind),
-    /// The session's next turns ask `agent` for `to` (`None`: its default, `default`).
+    /// The session's next turns ask `agent` for `to` (`None`: its default, `default`); as with
+    /// an agent, a turn `running` keeps its model and the `queued` ones take the new one.
     Model {
         agent: AgentKind,
         from: Option<String>,
         to: Option<String>,
         default: Option<String>,
         running: bool,
+        queued: i64,
     },
 }
 
@@ -75,11 +77,11 @@ pub async fn switch(
     switch: &Switch,
 ) -> Result<Result<Switched, Refused>> {
     let running = core.store.running_turn(&session.id).await?.is_some();
+    let queued = core.store.queued_count(&session.id).await?;
     let (switched, from, to, action) = match switch {
         Switch::Agent(to) if *to == session.agent => return Ok(Ok(Switched::SameAgent(*to))),
         Switch::Agent(to) => {
             core.store.set_session_agent(&session.id, *to).await?;
-            let queued = core.store.queued_count(&session.id).await?;
             let switched = Switched::Agent {
                 from: session.agent,
                 to: *to,
@@ -103,6 +105,7 @@ pub async fn switch(
                 to: request.model().map(str::to_owned),
                 default: adapter.default_model().map(str::to_owned),
                 running,
+                queued,
             };
             let name = |model: Option<&str>| model.unwrap_or("the agent's default").to_owned();
             let from = format!("{} {}", session.agent, name(session.model.as_deref()));

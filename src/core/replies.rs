@@ -1099,13 +1099,7 @@ fn switched_text(switched: &Switched) -> String {
             if *running {
                 text.push_str(&format!(" The running turn finishes with {from}."));
             }
-            if *queued > 0 {
-                text.push_str(&format!(
-                    " The {queued} queued prompt{} go{} to {to}.",
-                    plural(*queued as usize),
-                    if *queued == 1 { "es" } else { "" }
-                ));
-            }
+            text.push_str(&queued_go(*queued, &to.to_string()));
             text
         }
         Switched::Model {
@@ -1114,6 +1108,7 @@ fn switched_text(switched: &Switched) -> String {
             to,
             default,
             running,
+            queued,
         } => {
             let name = |model: &Option<String>| match model {
                 Some(model) => code(model),
@@ -1128,8 +1123,22 @@ fn switched_text(switched: &Switched) -> String {
             if *running {
                 text.push_str(" The running turn finishes with the model it started with.");
             }
+            let to = match to {
+                Some(model) => code(model),
+                None => "the default".to_owned(),
+            };
+            text.push_str(&queued_go(*queued, &to));
             text
         }
+    }
+}
+
+/// ` The 2 queued prompts go to codex.`; empty when none wait.
+fn queued_go(queued: i64, to: &str) -> String {
+    match queued {
+        0 => String::new(),
+        1 => format!(" The queued prompt goes to {to}."),
+        n => format!(" The {n} queued prompts go to {to}."),
     }
 }
 
@@ -1630,10 +1639,7 @@ mod tests {
             text.contains("The running turn finishes with claude."),
             "{text}"
         );
-        assert!(
-            text.contains("The 1 queued prompt goes to codex."),
-            "{text}"
-        );
+        assert!(text.contains("The queued prompt goes to codex."), "{text}");
         let switched = Switched::Agent {
             from: AgentKind::Claude,
             to: AgentKind::OpenCode,
@@ -1652,6 +1658,7 @@ mod tests {
             to: Some("opus".into()),
             default: Some("sonnet".into()),
             running: false,
+            queued: 0,
         };
         let text = switch_outcome(&slack, &Ok(model));
         assert!(

@@ -14,6 +14,7 @@ use crate::support::web_client::{Forged, WebClient};
 
 on_both_databases!(
     the_model_and_agent_are_chosen_in_the_thread,
+    a_switch_mid_turn_reaches_only_the_turns_not_started,
     the_console_chooses_them_with_the_same_rules,
 );
 
@@ -178,6 +179,53 @@ async fn the_model_and_agent_are_chosen_in_the_thread(db: Db) {
     store.close().await;
     t.tg.assert_all_read();
     t.assert_no_violations();
+}
+
+/// A switch is allowed while a turn runs: that turn finishes with the model it started with,
+/// and the prompt queued behind it starts with the new one.
+async fn a_switch_mid_turn_reaches_only_the_turns_not_started(db: Db) {
+    let mut options = Options::new(db);
+    options.extra_config = MODELS.to_owned();
+    let t = Harness::start_with(options).await;
+    let go = t.host_dir.path().join("go");
+    t.say(&format!("@fake wait-for {}\nfirst", go.display()));
+    t.next().await; // its status
+    t.wait_agent_runs(1).await;
+    t.say("second");
+    let queued = t.next().await;
+    assert!(
+        queued.text.starts_with("⏳ Queued, position 1"),
+        "{}",
+        queued.text
+    );
+    let set = command(&t, "/model claude-opus-4-5").await;
+    assert!(
+        set.contains("The running turn finishes with the model it started with.")
+            && set.contains("The queued prompt goes to claude-opus-4-5."),
+        "{set}"
+    );
+    std::fs::write(&go, "").unwrap();
+    t.wait_text("Echo #2: second").await;
+    let runs = t.wait_agent_runs(2).await;
+    assert_eq!(model_arg(&runs[0].argv), None, "{:?}", runs[0].argv);
+    assert_eq!(
+        model_arg(&runs[1].argv),
+        Some("claude-opus-4-5"),
+        "{:?}",
+        runs[1].argv
+    );
+    let store = t.store().await;
+    let session = store.active_session(&thread(&t)).await.unwrap().unwrap();
+    let last = store
+        .last_finished_turn(&session.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        last.agent.and_then(|choice| choice.model).as_deref(),
+        Some("claude-opus-4-5")
+    );
+    store.close().await;
 }
 
 /// The console's New-session form and session page: the agent and model checked as the chat
