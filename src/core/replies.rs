@@ -67,7 +67,7 @@ pub fn help(platform: Platform, spelling: &Spelling, hosts: HostChoice<'_>) -> S
         let line = match hosts {
             HostChoice::Pinned(host) if c.name == "new" => format!(
                 "- `{}` — Start a fresh agent conversation (on {}, where turns here run)\n",
-                spelling.command(c.name),
+                spelling.command("new [agent]"),
                 esc(host)
             ),
             _ => format!("- `{}` — {}\n", c.usage(spelling), c.summary),
@@ -1703,7 +1703,8 @@ mod tests {
         assert!(texts[2].contains("`@sb-app stop all`"), "{}", texts[2]);
         assert!(!texts[6].contains("screenshot"), "{}", texts[6]);
         assert!(
-            texts[6].contains("- `@sb-app new` — Start a fresh agent conversation (on devbox")
+            texts[6]
+                .contains("- `@sb-app new [agent]` — Start a fresh agent conversation (on devbox")
                 && !texts[6].contains("[host]"),
             "{}",
             texts[6]
