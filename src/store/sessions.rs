@@ -189,11 +189,14 @@ impl Store {
     }
 
     /// Switches the session to another agent: its next turn starts a new conversation (the
-    /// old agent's id means nothing to the new one), with the new agent's default model.
+    /// old agent's id means nothing to the new one), with the new agent's default model. The
+    /// conversation's cumulative cost stays until the new conversation's id is recorded
+    /// ([`Store::set_agent_session_id`] starts it from zero): a turn of the old agent still
+    /// running books its own cost against it, not the old conversation's whole.
     pub async fn set_session_agent(&self, id: &SessionId, agent: AgentKind) -> Result<()> {
         sqlx::query(
             "UPDATE sessions SET agent = $1, model = NULL, agent_session_id = NULL, \
-             agent_cost_usd = 0, updated_at = $2 WHERE id = $3",
+             updated_at = $2 WHERE id = $3",
         )
         .bind(agent.as_str())
         .bind(now_ms())

@@ -374,14 +374,26 @@ async fn an_agent_switch_starts_afresh_and_a_turn_of_the_old_agent_cannot_undo_i
     assert_eq!(modelled.model.as_deref(), Some("opus"));
     assert_eq!(modelled.agent_session_id.as_deref(), Some("conv-1"));
 
+    let book = async |cumulative: f64| {
+        let mut tx = store.write_tx().await.unwrap();
+        let cost = turns::book_session_cost(&mut tx, &session.id, cumulative)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        cost
+    };
+    assert_eq!(book(0.5).await, 0.5);
+
     store
         .set_session_agent(&session.id, AgentKind::Codex)
         .await
         .unwrap();
+    // Claude's turn, running through the switch, reports its conversation and its cost.
     store
         .set_agent_session_id(&session.id, AgentKind::Claude, Some("conv-2"))
         .await
         .unwrap();
+    assert_eq!(book(0.75).await, 0.25, "that turn's own cost");
     let switched = read().await;
     assert_eq!(switched.agent, AgentKind::Codex);
     assert_eq!(switched.model, None);
@@ -391,6 +403,12 @@ async fn an_agent_switch_starts_afresh_and_a_turn_of_the_old_agent_cannot_undo_i
         .await
         .unwrap();
     assert_eq!(read().await.agent_session_id.as_deref(), Some("thread-1"));
+    assert_eq!(
+        book(1.0).await,
+        1.0,
+        "codex's conversation counts from zero"
+    );
+    assert_eq!(read().await.total_cost_usd, 1.75);
 }
 
 async fn costs_are_booked_from_cumulative_figures(db: Db) {
