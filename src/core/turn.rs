@@ -977,7 +977,11 @@ impl<'a> Follower<'a> {
             } if self.session.agent_session_id.as_deref() != Some(agent_session_id) => {
                 self.core
                     .store
-                    .set_agent_session_id(&self.session.id, Some(agent_session_id))
+                    .set_agent_session_id(
+                        &self.session.id,
+                        self.agent.kind(),
+                        Some(agent_session_id),
+                    )
                     .await?;
                 self.session.agent_session_id = Some(agent_session_id.clone());
             }
@@ -1113,7 +1117,10 @@ async fn finish_with(
     }
     tx.commit().await?;
     if matches!(outcome, Outcome::SessionNotFound { .. }) {
-        core.store.set_agent_session_id(&session.id, None).await?;
+        let agent = turn_choice(session, turn).agent;
+        core.store
+            .set_agent_session_id(&session.id, agent, None)
+            .await?;
     }
     tracing::info!(turn = %turn.id, outcome = outcome.name(), "turn finished");
     core.outbox_changed();

@@ -155,6 +155,47 @@ pub struct AgentChoice {
     pub model: Option<String>,
 }
 
+/// The word `/model` takes to go back to the agent's default model (so no model is named
+/// `default`).
+pub const MODEL_RESET: &str = "default";
+
+/// What `/model WORD` asks of a session's model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelRequest {
+    /// [`MODEL_RESET`]: the agent's configured or built-in default.
+    AgentDefault,
+    /// This model, by the name its agent's CLI takes.
+    Named(String),
+}
+
+impl ModelRequest {
+    /// Reads `/model`'s word: [`MODEL_RESET`], or a model name — ASCII letters, digits and
+    /// `. _ - : / @ [ ]` (Claude's `sonnet[1m]`, OpenCode's `provider/model`), at most 100,
+    /// not starting with `-` (it lands on the agent's command line after `--model`, where a
+    /// leading `-` would read as an option). `None`: not a model name.
+    pub fn parse(word: &str) -> Option<ModelRequest> {
+        if word.eq_ignore_ascii_case(MODEL_RESET) {
+            return Some(ModelRequest::AgentDefault);
+        }
+        let fits = !word.is_empty()
+            && word.len() <= 100
+            && !word.starts_with('-')
+            && word.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(c, '.' | '_' | '-' | ':' | '/' | '@' | '[' | ']')
+            });
+        fits.then(|| ModelRequest::Named(word.to_owned()))
+    }
+
+    /// The model a session stores for it (`None`: the agent's default).
+    pub fn model(&self) -> Option<&str> {
+        match self {
+            ModelRequest::AgentDefault => None,
+            ModelRequest::Named(name) => Some(name),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +231,40 @@ mod tests {
         let json = serde_json::to_string(&AgentKind::OpenCode).unwrap();
         assert_eq!(json, "\"opencode\"");
         assert!(serde_json::from_str::<AgentKind>("\"x\"").is_err());
+    }
+
+    #[test]
+    fn model_words_are_names_a_command_line_reads_as_one_value() {
+        assert_eq!(
+            ModelRequest::parse("Default"),
+            Some(ModelRequest::AgentDefault)
+        );
+        for ok in [
+            "sonnet",
+            "claude-sonnet-4-5",
+            "sonnet[1m]",
+            "anthropic/claude-4",
+            "gpt-5.1",
+        ] {
+            assert_eq!(
+                ModelRequest::parse(ok),
+                Some(ModelRequest::Named(ok.into())),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "",
+            "-x",
+            "--help",
+            "a b",
+            "a;b",
+            "$(x)",
+            "é",
+            &"m".repeat(101),
+        ] {
+            assert_eq!(ModelRequest::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(ModelRequest::AgentDefault.model(), None);
+        assert_eq!(ModelRequest::Named("o3".into()).model(), Some("o3"));
     }
 }

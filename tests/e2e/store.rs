@@ -35,6 +35,7 @@ on_both_databases!(
     turns_form_an_ordered_queue_per_session,
     posts_are_idempotent_and_edits_coalesce,
     costs_are_booked_from_cumulative_figures,
+    an_agent_switch_starts_afresh_and_a_turn_of_the_old_agent_cannot_undo_it,
     rate_limit_pauses_keep_their_latest_end,
     the_next_message_is_found_through_an_index_without_sorting,
     web_sessions_are_delivered_in_lanes_of_their_own,
@@ -352,6 +353,65 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
     );
 }
 
+/// `/agent`: the session's next turn starts a new conversation with the new agent and its
+/// default model, and a turn of the old agent that reports its conversation id after the switch
+/// (it started before) leaves the session as switched; `/model` keeps the conversation.
+async fn an_agent_switch_starts_afresh_and_a_turn_of_the_old_agent_cannot_undo_it(db: Db) {
+    let (store, _db) = open(db).await;
+    let t = thread("10");
+    let mut tx = store.write_tx().await.unwrap();
+    let session = create_session(&mut tx, &t).await;
+    tx.commit().await.unwrap();
+    let read = async || store.session(&session.id).await.unwrap().unwrap();
+    store
+        .set_agent_session_id(&session.id, AgentKind::Claude, Some("conv-1"))
+        .await
+        .unwrap();
+    store
+        .set_session_model(&session.id, Some("opus"))
+        .await
+        .unwrap();
+    let modelled = read().await;
+    assert_eq!(modelled.model.as_deref(), Some("opus"));
+    assert_eq!(modelled.agent_session_id.as_deref(), Some("conv-1"));
+
+    let book = async |cumulative: f64| {
+        let mut tx = store.write_tx().await.unwrap();
+        let cost = turns::book_session_cost(&mut tx, &session.id, cumulative)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        cost
+    };
+    assert_eq!(book(0.5).await, 0.5);
+
+    store
+        .set_session_agent(&session.id, AgentKind::Codex)
+        .await
+        .unwrap();
+    // Claude's turn, running through the switch, reports its conversation and its cost.
+    store
+        .set_agent_session_id(&session.id, AgentKind::Claude, Some("conv-2"))
+        .await
+        .unwrap();
+    assert_eq!(book(0.75).await, 0.25, "that turn's own cost");
+    let switched = read().await;
+    assert_eq!(switched.agent, AgentKind::Codex);
+    assert_eq!(switched.model, None);
+    assert_eq!(switched.agent_session_id, None, "claude's conversation");
+    store
+        .set_agent_session_id(&session.id, AgentKind::Codex, Some("thread-1"))
+        .await
+        .unwrap();
+    assert_eq!(read().await.agent_session_id.as_deref(), Some("thread-1"));
+    assert_eq!(
+        book(1.0).await,
+        1.0,
+        "codex's conversation counts from zero"
+    );
+    assert_eq!(read().await.total_cost_usd, 1.75);
+}
+
 async fn costs_are_booked_from_cumulative_figures(db: Db) {
     let (store, _db) = open(db).await;
     let t = thread("9");
@@ -359,7 +419,7 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
     let session = create_session(&mut tx, &t).await;
     tx.commit().await.unwrap();
     store
-        .set_agent_session_id(&session.id, Some("conv-1"))
+        .set_agent_session_id(&session.id, AgentKind::Claude, Some("conv-1"))
         .await
         .unwrap();
     let mut costs = Vec::new();
@@ -374,7 +434,7 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
     }
     // A new conversation reports from zero again.
     store
-        .set_agent_session_id(&session.id, Some("conv-2"))
+        .set_agent_session_id(&session.id, AgentKind::Claude, Some("conv-2"))
         .await
         .unwrap();
     let mut tx = store.write_tx().await.unwrap();
