@@ -176,6 +176,23 @@ async fn the_model_and_agent_are_chosen_in_the_thread(db: Db) {
         .collect();
     assert_eq!(turns.len(), 2, "{trail:#?}");
     assert_eq!(turns[1], ("claude", Some("claude-opus-4-5")));
+
+    // The next turn runs Codex, in a conversation of its own (not a resume of Claude's).
+    assert_eq!(turn(&t, "third").await, "Echo #1: third");
+    let runs = t.agent_runs();
+    assert_eq!(runs.len(), 3);
+    assert!(
+        runs[2].argv[0].ends_with("fake-codex") && !runs[2].argv.contains(&"resume".to_owned()),
+        "{:?}",
+        runs[2].argv
+    );
+    let status = command(&t, "/status").await;
+    assert!(status.contains("Agent: codex"), "{status}");
+    let after = store.active_session(&thread(&t)).await.unwrap().unwrap();
+    assert_eq!(
+        after.agent_session_id.as_deref(),
+        Some(runs[2].session_id.as_str())
+    );
     store.close().await;
     t.tg.assert_all_read();
     t.assert_no_violations();
