@@ -6,6 +6,7 @@ pub mod capture;
 pub mod changes;
 pub mod cleanup;
 pub mod git;
+pub mod git_token;
 pub mod health;
 pub mod hosts;
 pub mod local;

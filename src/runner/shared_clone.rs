@@ -10,7 +10,7 @@
 //! The fetch takes the token the way `runner::git` says: on stdin, into the credential helper,
 //! never into a URL, a config file or a command line.
 
-use super::git::prelude;
+use super::git_token::prelude;
 use super::shell::quote;
 
 /// The first lines of a script working on the shared clone at `clone` (absolute or

@@ -15,7 +15,8 @@
 //! made again the same way when its session has another turn: from a fresh fetch of the base,
 //! or on the session's branch as it is when that was kept (it had been pushed).
 
-use super::git::{CommitAs, GitError, commit_uncommitted, prelude, stdin, stdin_with_commit};
+use super::git::{CommitAs, GitError, commit_uncommitted, stdin_with_commit};
+use super::git_token::{prelude, stdin};
 use super::shared_clone::{self, LOCK_AND_INIT, PLACE_WORKTREE};
 use super::shell::{quote, quote_path, reported};
 use super::transport::Transport;
