@@ -208,6 +208,7 @@ fn parse_result(value: &Value) -> AgentResult {
         text: str_field(value, "result").map(str::to_owned),
         agent_session_id: str_field(value, "session_id").map(str::to_owned),
         total_cost_usd: value.get("total_cost_usd").and_then(Value::as_f64),
+        cost_usd: None,
         num_turns: value.get("num_turns").and_then(Value::as_i64),
         terminal_reason: str_field(value, "terminal_reason").map(str::to_owned),
         api_error_status: value.get("api_error_status").and_then(Value::as_i64),

@@ -7,6 +7,8 @@
 //! output format appears above this floor.
 
 pub mod claude;
+mod json;
+pub mod opencode;
 
 use std::collections::BTreeMap;
 
@@ -76,7 +78,10 @@ pub struct Agents {
 
 impl Agents {
     pub fn new(config: &AgentsConfig) -> Agents {
-        let agents: [Box<dyn Agent>; 1] = [Box::new(claude::Claude::new(config.claude.clone()))];
+        let agents: [Box<dyn Agent>; 2] = [
+            Box::new(claude::Claude::new(config.claude.clone())),
+            Box::new(opencode::OpenCode::new(config.opencode.clone())),
+        ];
         Agents {
             by_kind: agents.into_iter().map(|a| (a.kind(), a)).collect(),
         }

@@ -40,7 +40,7 @@ mod slack;
 mod telegram;
 mod web;
 mod workspaces;
-pub use agents::{AgentsConfig, ClaudeConfig, HostAgentConfig, PermissionMode};
+pub use agents::{AgentsConfig, ClaudeConfig, HostAgentConfig, OpenCodeConfig, PermissionMode};
 pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
 pub use github::GitHubConfig;

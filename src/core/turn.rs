@@ -37,7 +37,7 @@ use super::replies;
 use crate::agents::{Agent, TurnArgs};
 use crate::config::Secret;
 use crate::domain::agent::AgentChoice;
-use crate::domain::agent_event::{AgentEvent, AgentResult};
+use crate::domain::agent_event::{AgentEvent, AgentResult, StepUsage};
 use crate::domain::changes::{Baseline, ChangeStats};
 use crate::domain::ids::now_ms;
 use crate::domain::outbound::{Attachment, Outbound, OutboundOp};
@@ -190,6 +190,7 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             agent.classify(result.as_ref(), ended, stderr, command)
         }
     };
+    let outcome = name_lost_conversation(outcome, &session);
     let tools = follower.progress.tool_calls;
     let result = follower.result.take();
     let mut notes = Vec::new();
@@ -736,6 +737,9 @@ struct Follower<'a> {
     agent: &'a dyn Agent,
     /// The last text the agent wrote: the answer of an agent whose final report carries none.
     last_text: Option<String>,
+    /// What the agent's model requests cost so far: the figures of an agent whose final report
+    /// carries none.
+    usage: StepUsage,
 }
 
 impl<'a> Follower<'a> {
@@ -766,6 +770,7 @@ impl<'a> Follower<'a> {
             progress_interval: progress::interval(core, session.thread.platform),
             agent,
             last_text: None,
+            usage: StepUsage::default(),
         };
         for stored in core.store.turn_events(&turn.id).await? {
             follower.observe(&stored.event).await?;
@@ -985,11 +990,13 @@ impl<'a> Follower<'a> {
                     // Its answer is the last text it wrote (Codex, OpenCode).
                     result.text = self.last_text.clone();
                 }
+                self.usage.complete(&mut result);
                 self.result = Some(result);
             }
             AgentEvent::LineTooLong { bytes } => {
                 self.skipped_line = self.skipped_line.max(Some(*bytes));
             }
+            AgentEvent::Usage { .. } => self.usage.add(event),
             _ => {}
         }
         self.progress.observe(event);
@@ -1007,6 +1014,19 @@ impl<'a> Follower<'a> {
             edit_status(self.core, &self.session, self.turn, text).await?;
         }
         Ok(())
+    }
+}
+
+/// An agent that does not say which conversation it could not find (OpenCode) lost the one
+/// the turn resumed: the session's.
+fn name_lost_conversation(outcome: Outcome, session: &SessionRow) -> Outcome {
+    match outcome {
+        Outcome::SessionNotFound { agent_session_id } if agent_session_id.is_empty() => {
+            Outcome::SessionNotFound {
+                agent_session_id: session.agent_session_id.clone().unwrap_or_default(),
+            }
+        }
+        other => other,
     }
 }
 
@@ -1065,6 +1085,8 @@ async fn finish_with(
     let mut tx = core.store.write_tx().await?;
     if let Some(total) = result.and_then(|r| r.total_cost_usd) {
         stats.cost_usd = Some(turns::book_session_cost(&mut tx, &session.id, total).await?);
+    } else if let Some(cost) = result.and_then(|r| r.cost_usd) {
+        stats.cost_usd = Some(turns::book_turn_cost(&mut tx, &session.id, cost).await?);
     }
     let result_text = match &outcome {
         Outcome::Success { text } => Some(text.as_str()),

@@ -488,6 +488,7 @@ fn event_kind(event: &AgentEvent) -> &'static str {
         AgentEvent::ApiRetry { .. } => "api_retry",
         AgentEvent::PermissionDenied { .. } => "permission_denied",
         AgentEvent::LineTooLong { .. } => "line_too_long",
+        AgentEvent::Usage { .. } => "usage",
         AgentEvent::Finished(_) => "finished",
     }
 }
@@ -618,6 +619,23 @@ pub async fn book_session_cost(
     )
     .bind(cost)
     .bind(agent_cumulative)
+    .bind(now_ms())
+    .bind(session.as_str())
+    .execute(conn)
+    .await?;
+    Ok(cost)
+}
+
+/// Books a finished turn's own cost (an agent that reports no cumulative figure); returns it.
+pub async fn book_turn_cost(
+    conn: &mut AnyConnection,
+    session: &SessionId,
+    cost: f64,
+) -> Result<f64> {
+    sqlx::query(
+        "UPDATE sessions SET total_cost_usd = total_cost_usd + $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(cost)
     .bind(now_ms())
     .bind(session.as_str())
     .execute(conn)
