@@ -15,16 +15,20 @@
 #   hosts.NAME.agents.claude.env so the agent's GUI programs and browsers draw on it;
 # - creates USER with /bin/sh as login shell (Debian's bash reads ~/.bashrc even for `ssh host
 #   cmd`, which slows every command), a workspace ~/switchboard and the state dir ~/.switchboard;
-# - installs Claude Code from npm into ~/.local (so no root is needed to update it) and links it
-#   as ~/.local/bin/claude — set hosts.NAME.agents.claude.command to that path;
+# - installs Claude Code and the Codex CLI (pinned: CODEX_VERSION) from npm into ~/.local (so no
+#   root is needed to update them) as ~/.local/bin/claude and ~/.local/bin/codex — set
+#   hosts.NAME.agents.claude.command and hosts.NAME.agents.codex.command to those paths;
 # - authorizes PUBLIC_KEY for USER.
 #
-# What it does not do: put an API key on the host. Log in once as USER and run `claude` to sign
-# in, or add ANTHROPIC_API_KEY to hosts.NAME.agents.claude.env in the bot's configuration.
+# What it does not do: put an API key on the host. Log in once as USER and run `claude` (and
+# `codex login`) to sign in, or give ANTHROPIC_API_KEY / OPENAI_API_KEY with agents.NAME.env or
+# agents.NAME.env_files in the bot's configuration.
 set -eu
 
 user=${1:-switchboard}
 public_key=${2:-}
+# The Codex CLI version Switchboard's adapter was measured against (src/agents/codex.rs).
+codex_version=0.171.0
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "run as root: sudo sh $0 $*" >&2
@@ -81,10 +85,13 @@ fi
 su -s /bin/sh "$user" -c 'npm install --silent --global --prefix "$HOME/.local" @anthropic-ai/claude-code'
 # shellcheck disable=SC2016
 echo "claude: $(su -s /bin/sh "$user" -c '"$HOME/.local/bin/claude" --version')"
+su -s /bin/sh "$user" -c "npm install --silent --global --prefix \"\$HOME/.local\" @openai/codex@$codex_version"
+# shellcheck disable=SC2016
+echo "codex: $(su -s /bin/sh "$user" -c '"$HOME/.local/bin/codex" --version')"
 
 # The host key to pin in the bot's configuration (hosts.NAME.host_key):
 key=/etc/ssh/ssh_host_ed25519_key.pub
 if [ -f "$key" ]; then
     echo "host_key = \"$(cut -d' ' -f1,2 "$key")\""
 fi
-echo "agent command: $home/.local/bin/claude"
+echo "agent commands: $home/.local/bin/claude, $home/.local/bin/codex"

@@ -148,6 +148,16 @@ if [ -n "$stale" ]; then
     npm install --prefix "$AGENT_CLI_PREFIX" --no-audit --no-fund --no-save --omit=dev $AGENT_CLIS
 fi
 chmod -R a+rX "$AGENT_CLI_PREFIX"
+# claude's and opencode's postinstall scripts put the native binary in place of a stub: a binary that
+# does not run means they did not (an npm that blocks install scripts), so say so instead of letting
+# the tests fail obscurely.
+for command in claude codex opencode; do
+    if ! "$AGENT_CLI_PREFIX/node_modules/.bin/$command" --version >/dev/null 2>&1; then
+        echo "$AGENT_CLI_PREFIX/node_modules/.bin/$command does not run: remove $AGENT_CLI_PREFIX and" \
+            "run this script again with an npm that runs the packages' install scripts" >&2
+        exit 1
+    fi
+done
 
 echo "test setup done: sshd at /usr/sbin/sshd, login user sbtest, PostgreSQL on 127.0.0.1:5432," \
     "Xvfb, ImageMagick and Chromium, systemd-analyze, shellcheck," \

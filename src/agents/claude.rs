@@ -12,6 +12,7 @@
 
 use serde_json::Value;
 
+use super::json::{self, str_field};
 use super::{Agent, TurnArgs, merged_env, without_report};
 use crate::config::{ClaudeConfig, HostAgentConfig};
 use crate::domain::agent::AgentKind;
@@ -21,9 +22,6 @@ use crate::domain::outcome::Outcome;
 
 /// What the CLI prints on stderr when `--resume` names an unknown conversation.
 const NO_CONVERSATION: &str = "No conversation found with session ID";
-
-/// Longest tool argument summary shown in progress messages.
-const SUMMARY_CHARS: usize = 60;
 
 /// The Claude adapter, configured for all hosts.
 #[derive(Debug, Clone)]
@@ -83,6 +81,9 @@ impl Agent for Claude {
         if let Some(prompt) = &c.append_system_prompt {
             flag("--append-system-prompt", prompt);
         }
+        if let Some(path) = &c.mcp_config {
+            flag("--mcp-config", path);
+        }
         argv.extend(c.extra_args.iter().cloned());
         Invocation {
             argv,
@@ -116,14 +117,7 @@ impl Agent for Claude {
 /// Parses one output line into events. Lines that are not JSON objects, and types this
 /// adapter does not know, give nothing.
 pub fn parse_line(line: &[u8]) -> Vec<AgentEvent> {
-    let parsed =
-        serde_json::from_slice::<Value>(line).or_else(|e| match std::str::from_utf8(line) {
-            Ok(_) => Err(e),
-            // A tool's raw bytes (or a cut multi-byte character) in a line must not cost the
-            // answer: read it with the invalid bytes replaced.
-            Err(_) => serde_json::from_str(&String::from_utf8_lossy(line)),
-        });
-    let Ok(value) = parsed else {
+    let Some(value) = json::parse(line) else {
         return Vec::new();
     };
     let kind = str_field(&value, "type");
@@ -184,10 +178,6 @@ pub fn parse_line(line: &[u8]) -> Vec<AgentEvent> {
     }
 }
 
-fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value.get(key).and_then(Value::as_str)
-}
-
 fn content_blocks(value: &Value) -> impl Iterator<Item = &Value> {
     value
         .pointer("/message/content")
@@ -208,7 +198,7 @@ fn parse_result(value: &Value) -> AgentResult {
         text: str_field(value, "result").map(str::to_owned),
         agent_session_id: str_field(value, "session_id").map(str::to_owned),
         total_cost_usd: value.get("total_cost_usd").and_then(Value::as_f64),
-        cost_usd: None,
+        run_cost_usd: None,
         num_turns: value.get("num_turns").and_then(Value::as_i64),
         terminal_reason: str_field(value, "terminal_reason").map(str::to_owned),
         api_error_status: value.get("api_error_status").and_then(Value::as_i64),
@@ -251,17 +241,7 @@ pub fn tool_summary(name: &str, input: Option<&Value>) -> String {
         .find_map(|key| str_field(input, key))
         .or_else(|| input.as_object()?.values().find_map(Value::as_str))
         .unwrap_or_default();
-    let first_line = text.lines().next().unwrap_or_default().trim();
-    truncate(first_line, SUMMARY_CHARS)
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max_chars - 1).collect();
-        format!("{cut}…")
-    }
+    json::summary(text)
 }
 
 /// How a run ended, from its result line (if any), exit code and stderr.
@@ -516,6 +496,7 @@ mod tests {
             max_turns: Some(3),
             permission_mode: PermissionMode::Plan,
             allowed_tools: vec!["Bash".into(), "Edit".into()],
+            mcp_config: Some("/etc/mcp.json".into()),
             env: [("A".to_string(), "1".to_string())].into(),
             ..ClaudeConfig::default()
         };
@@ -545,7 +526,9 @@ mod tests {
                 "--permission-mode",
                 "plan",
                 "--allowedTools",
-                "Bash Edit"
+                "Bash Edit",
+                "--mcp-config",
+                "/etc/mcp.json"
             ]
         );
         assert_eq!(
@@ -560,7 +543,7 @@ mod tests {
         assert_eq!(tool_summary("Bash", Some(&input)), "cargo test");
         let long = serde_json::json!({"file_path": "a/".repeat(50)});
         let summary = tool_summary("Write", Some(&long));
-        assert_eq!(summary.chars().count(), SUMMARY_CHARS);
+        assert_eq!(summary.chars().count(), json::SUMMARY_CHARS);
         assert!(summary.ends_with('…'));
         assert_eq!(
             tool_summary("Mystery", Some(&serde_json::json!({"n": 1, "s": "v"}))),

@@ -7,6 +7,7 @@
 //! output format appears above this floor.
 
 pub mod claude;
+pub mod codex;
 mod json;
 pub mod opencode;
 
@@ -78,8 +79,9 @@ pub struct Agents {
 
 impl Agents {
     pub fn new(config: &AgentsConfig) -> Agents {
-        let agents: [Box<dyn Agent>; 2] = [
+        let agents: [Box<dyn Agent>; 3] = [
             Box::new(claude::Claude::new(config.claude.clone())),
+            Box::new(codex::Codex::new(config.codex.clone())),
             Box::new(opencode::OpenCode::new(config.opencode.clone())),
         ];
         Agents {

@@ -1,12 +1,15 @@
 //! The `[agents]` section and each host's `[hosts.NAME.agents.…]` overrides: how the agent's
 //! command line is built and what environment it gets.
 //!
-//! Each agent has a table of its own (`[agents.claude]`, `[agents.opencode]`); a host may name
-//! another command for one (non-login SSH shells have a short PATH) and add environment
-//! variables. Those variables become `sh` assignments on the host (`runner::agent_env`), so their
-//! names are checked here to be plain identifiers before anything runs.
+//! Each agent has a table of its own (`[agents.claude]`, `[agents.codex]`,
+//! `[agents.opencode]`); a host may name another command for one (non-login SSH shells have a
+//! short PATH) and add environment variables. Those variables become `sh` assignments on the
+//! host (`runner::agent_env`), so their names are checked here to be plain identifiers before
+//! anything runs. Secret values can come from files on the bot's machine (`env_files`), read once
+//! at start and then passed exactly like `env`: on stdin, never on a command line.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
@@ -32,6 +35,8 @@ pub struct HostAgentConfig {
 pub struct AgentsConfig {
     #[serde(default)]
     pub claude: ClaudeConfig,
+    #[serde(default)]
+    pub codex: CodexConfig,
     #[serde(default)]
     pub opencode: OpenCodeConfig,
 }
@@ -67,9 +72,15 @@ pub struct ClaudeConfig {
     /// More arguments, appended as given. Default: none.
     #[serde(default)]
     pub extra_args: Vec<String>,
+    /// `--mcp-config PATH`: the MCP servers' file, a path on the host. Default: none.
+    #[serde(default)]
+    pub mcp_config: Option<String>,
     /// Environment for the agent on every host, e.g. `CLAUDE_CODE_MAX_RETRIES = "3"`.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Environment read from files on the bot's machine at start (NAME = path), for secrets.
+    #[serde(default)]
+    pub env_files: BTreeMap<String, PathBuf>,
 }
 
 impl Default for ClaudeConfig {
@@ -84,13 +95,89 @@ impl Default for ClaudeConfig {
             disallowed_tools: Vec::new(),
             append_system_prompt: None,
             extra_args: Vec::new(),
+            mcp_config: None,
             env: BTreeMap::new(),
+            env_files: BTreeMap::new(),
         }
     }
 }
 
 fn default_claude_command() -> String {
     AgentKind::Claude.as_str().to_owned()
+}
+
+/// How `codex exec --json` is invoked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodexConfig {
+    /// Command (name on PATH or absolute path). Default `codex`.
+    #[serde(default = "default_codex_command")]
+    pub command: String,
+    /// `-m`. Default: none (the CLI's, or `config.model`).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The models a session may pick with `/model`; empty: any name. Default: none.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Mapped onto `--sandbox` (see `agents::codex`). Default: `acceptEdits`.
+    #[serde(default)]
+    pub permission_mode: PermissionMode,
+    /// Codex configuration overrides, each given as `-c key=value` (nested tables become dotted
+    /// keys): the model provider, MCP servers, anything `config.toml` takes. They are on the
+    /// command line, so never secrets. Default: none.
+    #[serde(default)]
+    pub config: toml::Table,
+    /// More arguments, appended as given. Default: none.
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+    /// Environment for the agent on every host, e.g. the provider's API key.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Environment read from files on the bot's machine at start (NAME = path), for secrets.
+    #[serde(default)]
+    pub env_files: BTreeMap<String, PathBuf>,
+}
+
+impl Default for CodexConfig {
+    fn default() -> Self {
+        CodexConfig {
+            command: default_codex_command(),
+            model: None,
+            models: Vec::new(),
+            permission_mode: PermissionMode::default(),
+            config: toml::Table::new(),
+            extra_args: Vec::new(),
+            env: BTreeMap::new(),
+            env_files: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_codex_command() -> String {
+    AgentKind::Codex.as_str().to_owned()
+}
+
+impl CodexConfig {
+    /// [`CodexConfig::config`] as `(dotted key, value as TOML)` pairs, tables flattened, in key
+    /// order: what each `-c key=value` says.
+    pub fn overrides(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        flatten_overrides("", &self.config, &mut out);
+        out
+    }
+}
+
+fn flatten_overrides(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
+    for (key, value) in table {
+        let path = match prefix {
+            "" => key.clone(),
+            _ => format!("{prefix}.{key}"),
+        };
+        match value {
+            toml::Value::Table(inner) => flatten_overrides(&path, inner, out),
+            other => out.push((path, other.to_string())),
+        }
+    }
 }
 
 /// How `opencode run --format json` is invoked.
@@ -124,6 +211,9 @@ pub struct OpenCodeConfig {
     /// Environment for the agent on every host, e.g. `OPENCODE_CONFIG` or a provider's API key.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Environment read from files on the bot's machine at start (NAME = path), for secrets.
+    #[serde(default)]
+    pub env_files: BTreeMap<String, PathBuf>,
 }
 
 impl Default for OpenCodeConfig {
@@ -137,6 +227,7 @@ impl Default for OpenCodeConfig {
             title: default_opencode_title(),
             extra_args: Vec::new(),
             env: BTreeMap::new(),
+            env_files: BTreeMap::new(),
         }
     }
 }
@@ -151,7 +242,7 @@ fn default_opencode_title() -> String {
 
 impl OpenCodeConfig {
     fn validate(&self) -> Result<()> {
-        validate_env("agents.opencode.env", &self.env)?;
+        validate_agent_env("agents.opencode", &self.env, &self.env_files)?;
         let models = self.model.iter().chain(&self.models);
         if let Some(bad) = models.into_iter().find(|m| !is_provider_model(m)) {
             bail!(
@@ -174,9 +265,76 @@ fn is_provider_model(name: &str) -> bool {
 
 impl AgentsConfig {
     pub(super) fn validate(&self) -> Result<()> {
-        validate_env("agents.claude.env", &self.claude.env)?;
+        let claude = &self.claude;
+        validate_agent_env("agents.claude", &claude.env, &claude.env_files)?;
+        let codex = &self.codex;
+        validate_agent_env("agents.codex", &codex.env, &codex.env_files)?;
+        if let Some(key) = unsplittable_key(&codex.config) {
+            bail!(
+                "agents.codex.config: {key:?} is not a key codex can take (letters, digits, `_` \
+                 and `-`; nest tables instead of writing dots)"
+            );
+        }
         self.opencode.validate()
     }
+
+    /// Reads every agent's `env_files` into its `env` (the bot's start: `serve` and `check`).
+    pub(super) fn read_env_files(&mut self) -> Result<()> {
+        read_env_files(
+            "agents.claude",
+            &self.claude.env_files,
+            &mut self.claude.env,
+        )?;
+        read_env_files("agents.codex", &self.codex.env_files, &mut self.codex.env)?;
+        read_env_files(
+            "agents.opencode",
+            &self.opencode.env_files,
+            &mut self.opencode.env,
+        )
+    }
+}
+
+/// A key of `table` (at any depth) that a dotted `-c` path would not carry as one part: codex
+/// splits the path on dots.
+fn unsplittable_key(table: &toml::Table) -> Option<&str> {
+    table.iter().find_map(|(key, value)| {
+        let plain = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        match value {
+            _ if !plain => Some(key.as_str()),
+            toml::Value::Table(inner) => unsplittable_key(inner),
+            _ => None,
+        }
+    })
+}
+
+/// An agent's `env` and `env_files`: identifiers, and no name in both.
+fn validate_agent_env(
+    key: &str,
+    env: &BTreeMap<String, String>,
+    files: &BTreeMap<String, PathBuf>,
+) -> Result<()> {
+    validate_env(&format!("{key}.env"), env)?;
+    let names = files.keys().map(|n| (n.clone(), String::new())).collect();
+    validate_env(&format!("{key}.env_files"), &names)?;
+    if let Some(name) = files.keys().find(|n| env.contains_key(*n)) {
+        bail!("{key}: {name} is in both env and env_files; keep one");
+    }
+    Ok(())
+}
+
+fn read_env_files(
+    key: &str,
+    files: &BTreeMap<String, PathBuf>,
+    env: &mut BTreeMap<String, String>,
+) -> Result<()> {
+    for (name, path) in files {
+        let value = super::read_secret_file(path, &format!("{key}.env_files.{name}"))?;
+        env.insert(name.clone(), value.expose().to_owned());
+    }
+    Ok(())
 }
 
 impl HostAgentConfig {
@@ -234,6 +392,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("hosts.devbox.agents.claude.env: "), "{err}");
+    }
+
+    /// `env_files` names are checked like `env`'s, may not repeat one, and are read into `env`
+    /// at start, trimmed; a missing file names its key.
+    #[test]
+    fn env_files_are_read_into_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        std::fs::write(&key, "sk-secret\n").unwrap();
+        let mut agents = AgentsConfig::default();
+        agents.codex.env = env("OTHER");
+        agents.codex.env_files = BTreeMap::from([("OPENAI_API_KEY".to_owned(), key.clone())]);
+        agents.validate().unwrap();
+        agents.read_env_files().unwrap();
+        assert_eq!(agents.codex.env["OPENAI_API_KEY"], "sk-secret");
+        assert_eq!(agents.codex.env["OTHER"], "1");
+
+        agents.claude.env_files = BTreeMap::from([("A-B".to_owned(), key.clone())]);
+        let err = agents.validate().unwrap_err().to_string();
+        assert!(err.starts_with("agents.claude.env_files: "), "{err}");
+        agents.claude.env = env("K");
+        agents.claude.env_files = BTreeMap::from([("K".to_owned(), key)]);
+        let err = agents.validate().unwrap_err().to_string();
+        assert!(err.contains("K is in both env and env_files"), "{err}");
+        agents.claude.env_files = BTreeMap::from([("K2".to_owned(), dir.path().join("gone"))]);
+        let err = format!("{:#}", agents.read_env_files().unwrap_err());
+        assert!(
+            err.starts_with("agents.claude.env_files.K2: cannot read"),
+            "{err}"
+        );
+    }
+
+    /// Codex's overrides become dotted `-c` keys; a key part codex would split is refused.
+    #[test]
+    fn codex_config_keys_must_survive_the_dotted_path() {
+        let ok: AgentsConfig =
+            toml::from_str("[codex.config.mcp_servers.my-docs]\ncommand = \"npx\"\n").unwrap();
+        ok.validate().unwrap();
+        assert_eq!(
+            ok.codex.overrides(),
+            [(
+                "mcp_servers.my-docs.command".to_owned(),
+                "\"npx\"".to_owned()
+            )]
+        );
+        let bad: AgentsConfig = toml::from_str("[codex.config]\n\"model.name\" = \"x\"\n").unwrap();
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.starts_with("agents.codex.config: "), "{err}");
     }
 
     /// OpenCode models are `provider/model`; a bare name is refused before anything runs.

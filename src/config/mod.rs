@@ -40,7 +40,9 @@ mod slack;
 mod telegram;
 mod web;
 mod workspaces;
-pub use agents::{AgentsConfig, ClaudeConfig, HostAgentConfig, OpenCodeConfig, PermissionMode};
+pub use agents::{
+    AgentsConfig, ClaudeConfig, CodexConfig, HostAgentConfig, OpenCodeConfig, PermissionMode,
+};
 pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
 pub use github::GitHubConfig;
@@ -293,9 +295,11 @@ pub struct Secrets {
 
 impl Config {
     /// Reads and validates the file at `path` (or the defaults when `None`), applies the
-    /// environment overrides, and resolves the secrets (what `serve` and `check` need).
+    /// environment overrides, and resolves the secrets, the agents' `env_files` among them (what
+    /// `serve` and `check` need).
     pub fn load(path: Option<&Path>, env: &Env) -> Result<(Config, Secrets)> {
-        let config = Config::load_settings(path, env)?;
+        let mut config = Config::load_settings(path, env)?;
+        config.agents.read_env_files()?;
         let secrets = config.resolve_secrets(env)?;
         Ok((config, secrets))
     }

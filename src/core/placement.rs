@@ -16,7 +16,7 @@ use crate::domain::ids::SessionId;
 use crate::domain::project::Project;
 use crate::domain::thread::{Platform, ThreadRef};
 use crate::domain::workspace::{
-    OpenPr, ProjectWorktree, SessionWorkspace, project_dir, session_dir,
+    OpenPr, ProjectWorktree, SessionWorkspace, clone_dir, github_repo_key, session_dir,
 };
 
 /// What a new session was asked to be: `/new`'s words, or nothing for a first prompt.
@@ -140,19 +140,19 @@ pub fn place(
                         repo: p.repo.clone(),
                         base: base.or_else(|| p.default_branch.clone()),
                         branch,
-                        clone_dir: format!("{}/clone", project_dir(&p.name)),
+                        clone_dir: clone_dir(&p.name),
                         setup: p.setup.clone(),
                         open_pr: p.open_pr,
                     },
                 ),
                 Repo::Adhoc(repo, base) => {
-                    let key = format!("github/{repo}");
+                    let key = github_repo_key(&repo);
                     let worktree = ProjectWorktree {
                         project: repo.clone(),
                         repo,
                         base,
                         branch,
-                        clone_dir: format!("{}/clone", project_dir(&key)),
+                        clone_dir: clone_dir(&key),
                         setup: None,
                         open_pr: OpenPr::OnRequest,
                     };

@@ -17,15 +17,15 @@ use super::replies;
 use crate::config::Secret;
 use crate::domain::thread::Platform;
 use crate::domain::workspace::{PullRequestPlan, PushTarget};
-use crate::runner::git::{self, CommitAs};
+use crate::runner::git::{self, CheckoutAt, CommitAs};
 use crate::runner::hosts::Host;
 use crate::store::{SessionRow, TurnRow};
 
 /// Where a planned pull request's work is: the checkout on its host, its branch, the plan.
 pub(super) struct Planned<'a> {
     pub host: &'a Host,
-    /// The checkout's directory on the host.
-    pub dir: &'a str,
+    /// Where the checkout is on the host.
+    pub at: &'a CheckoutAt,
     pub target: &'a PushTarget,
     pub plan: &'a PullRequestPlan,
 }
@@ -42,7 +42,7 @@ pub(super) async fn deliver(
 ) -> Option<String> {
     let Planned {
         host,
-        dir,
+        at,
         target,
         plan,
     } = work;
@@ -55,7 +55,7 @@ pub(super) async fn deliver(
         author_email,
         message: message_from_answer(Some(answer), plan.title.clone()),
     };
-    let pushed = match git::push(&*host.transport, dir, target, Some(&commit), token).await {
+    let pushed = match git::push(&*host.transport, at, target, Some(&commit), token).await {
         Ok(pushed) => pushed,
         Err(e) => return Some(replies::push_failed(&target.branch, &e.to_string())),
     };

@@ -49,7 +49,7 @@ use crate::domain::workspace::{OpenPr, ProjectWorktree, SessionWorkspace, Worksp
 use crate::reviews::{self, tests_run};
 use crate::runner::capture::{self, svg};
 use crate::runner::changes::{self, Changes, ChangesError, Tracked};
-use crate::runner::git::{self, GitError};
+use crate::runner::git::{self, CheckoutAt, GitError};
 use crate::runner::hosts::Host;
 use crate::runner::output_lines::{LineContent, MAX_LINE_BYTES, OutputLine, OutputLines};
 use crate::runner::remote_turn::{
@@ -429,8 +429,8 @@ async fn prepare_workspace(
         .credential(&checkout.credential)
         .await
         .map_err(|e| failed(format!("no credential for the repository: {e:#}")))?;
-    let dir = workdir(host, session, turn);
-    match git::prepare(&*host.transport, &dir, checkout, &token).await {
+    let at = CheckoutAt::of(checkout, &host.workdir);
+    match git::prepare(&*host.transport, &at, checkout, &token).await {
         Ok(prepared) => {
             if let Err(e) = core
                 .store
@@ -439,7 +439,7 @@ async fn prepare_workspace(
             {
                 return Err(failed(format!("recording the checkout: {e:#}")));
             }
-            Ok(dir)
+            Ok(at.dir)
         }
         Err(e) => Err(git_outcome(e)),
     }
@@ -552,17 +552,17 @@ async fn push_workspace(
         Ok(token) => token,
         Err(e) => return Some(replies::push_failed(&target.branch, &format!("{e:#}"))),
     };
-    let dir = checkout.path_in(&host.workdir);
+    let at = CheckoutAt::of(checkout, &host.workdir);
     if let Some(plan) = &checkout.pull_request {
         let work = Planned {
             host,
-            dir: &dir,
+            at: &at,
             target,
             plan,
         };
         return planned_pr::deliver(core, session, turn, work, answer, &token).await;
     }
-    match git::push(&*host.transport, &dir, target, None, &token).await {
+    match git::push(&*host.transport, &at, target, None, &token).await {
         Ok(pushed) if pushed.commits.is_empty() => None,
         Ok(pushed) => Some(replies::pushed(&target.branch, &pushed.commits)),
         Err(e) => Some(replies::push_failed(&target.branch, &e.to_string())),
@@ -1083,10 +1083,15 @@ async fn finish_with(
         output_tokens: result.and_then(|r| r.output_tokens),
     };
     let mut tx = core.store.write_tx().await?;
-    if let Some(total) = result.and_then(|r| r.total_cost_usd) {
-        stats.cost_usd = Some(turns::book_session_cost(&mut tx, &session.id, total).await?);
-    } else if let Some(cost) = result.and_then(|r| r.cost_usd) {
-        stats.cost_usd = Some(turns::book_turn_cost(&mut tx, &session.id, cost).await?);
+    match result.map(|r| (r.total_cost_usd, r.run_cost_usd)) {
+        Some((Some(total), _)) => {
+            stats.cost_usd = Some(turns::book_session_cost(&mut tx, &session.id, total).await?);
+        }
+        Some((None, Some(run))) => {
+            turns::book_run_cost(&mut tx, &session.id, run).await?;
+            stats.cost_usd = Some(run);
+        }
+        _ => {}
     }
     let result_text = match &outcome {
         Outcome::Success { text } => Some(text.as_str()),

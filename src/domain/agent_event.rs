@@ -55,9 +55,10 @@ pub struct AgentResult {
     pub agent_session_id: Option<String>,
     /// Cumulative over the agent session (Claude reports it that way).
     pub total_cost_usd: Option<f64>,
-    /// This run's own cost, for an agent that reports no cumulative figure (summed from its
-    /// [`AgentEvent::Usage`] events): booked as it is.
-    pub cost_usd: Option<f64>,
+    /// This run's own cost, for agents that report (or are priced) per run rather than
+    /// cumulatively; used when `total_cost_usd` is `None`.
+    #[serde(default)]
+    pub run_cost_usd: Option<f64>,
     pub num_turns: Option<i64>,
     pub terminal_reason: Option<String>,
     pub api_error_status: Option<i64>,
@@ -100,7 +101,7 @@ impl StepUsage {
             return;
         }
         if result.total_cost_usd.is_none() {
-            result.cost_usd = result.cost_usd.or(self.cost_usd);
+            result.run_cost_usd = result.run_cost_usd.or(self.cost_usd);
         }
         result.num_turns = result.num_turns.or(Some(self.steps));
         result.input_tokens = result.input_tokens.or(self.input_tokens);
@@ -139,7 +140,7 @@ mod tests {
         total.add(&AgentEvent::Text { text: "x".into() });
         total.add(&usage(None, 20, 7));
         total.complete(&mut bare);
-        assert_eq!(bare.cost_usd, Some(0.25));
+        assert_eq!(bare.run_cost_usd, Some(0.25));
         assert_eq!(bare.num_turns, Some(2));
         assert_eq!(
             (bare.input_tokens, bare.output_tokens),
@@ -153,13 +154,13 @@ mod tests {
         };
         total.complete(&mut claude);
         assert_eq!(
-            claude.cost_usd, None,
+            claude.run_cost_usd, None,
             "a cumulative figure is booked instead"
         );
         assert_eq!(claude.input_tokens, Some(3));
     }
 
-    /// Reports stored before `cost_usd` existed still read.
+    /// Reports stored before `run_cost_usd` existed still read.
     #[test]
     fn older_stored_reports_still_read() {
         let old = r#"{"kind":"finished","is_error":false,"subtype":"success","text":"hi",
@@ -167,6 +168,6 @@ mod tests {
             "api_error_status":null,"errors":[],"permission_denials":0,"input_tokens":1,
             "output_tokens":2}"#;
         let event: AgentEvent = serde_json::from_str(old).unwrap();
-        assert!(matches!(event, AgentEvent::Finished(r) if r.cost_usd.is_none()));
+        assert!(matches!(event, AgentEvent::Finished(r) if r.run_cost_usd.is_none()));
     }
 }

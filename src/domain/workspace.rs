@@ -4,7 +4,8 @@
 //! with the session): a directory of its own, or a `git worktree` of its project's shared clone
 //! on a branch of its own — so two sessions never edit the same files. A turn may also bring a
 //! checkout of its own ([`Workspace`], stored with the turn: a GitHub pull request's head),
-//! fetched before the agent starts and pushed after it by `runner::git`.
+//! fetched before the agent starts and pushed after it by `runner::git` — a worktree, too, of
+//! the host's shared clone of its repository.
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,7 +26,9 @@ pub struct GitCheckout {
     pub fetch_ref: String,
     /// Also fetched, as `refs/switchboard/base-branch` (a pull request's base), if set.
     pub base_ref: Option<String>,
-    /// The checkout's directory, relative to the host's workdir.
+    /// The checkout's directory, relative to the host's workdir: `<key>/<name>`, where `key`
+    /// names the repository's shared clone ([`clone_dir`]) and `name` (`pr-7`, `issue-3`) the
+    /// checkout in it.
     pub dir: String,
     /// The credential the policy turns into a token for git (the token is never stored).
     pub credential: Credential,
@@ -47,6 +50,36 @@ impl GitCheckout {
     /// The checkout's path on a host whose workdir is `workdir`.
     pub fn path_in(&self, workdir: &str) -> String {
         format!("{}/{}", workdir.trim_end_matches('/'), self.dir)
+    }
+
+    /// The checkout's name in its clone: the last step of its directory (`pr-7`).
+    pub fn name(&self) -> &str {
+        self.dir.rsplit('/').next().unwrap_or(&self.dir)
+    }
+
+    /// The path of the shared clone it is a worktree of, on a host whose workdir is `workdir`:
+    /// the clone of the key its directory is under (`github/octo/app/pr-7`: the clone of
+    /// `github/octo/app`, which `/new octo/app` sessions on the host share too).
+    pub fn clone_path_in(&self, workdir: &str) -> String {
+        let key = self.dir.rsplit_once('/').map_or("", |(key, _)| key);
+        format!("{}/{}", workdir.trim_end_matches('/'), clone_dir(key))
+    }
+
+    /// Where its refs live in the shared clone, apart from other checkouts': under
+    /// `refs/switchboard/checkouts/<name>/` (`fetched`, `base`, `base-branch`).
+    pub fn refs_prefix(&self) -> String {
+        format!("refs/switchboard/checkouts/{}", self.name())
+    }
+
+    /// The ref `base_ref` is fetched as (a pull request's base branch), for the agent to diff
+    /// against.
+    pub fn base_branch_ref(&self) -> String {
+        format!("{}/base-branch", self.refs_prefix())
+    }
+
+    /// The local branch its worktree is on.
+    pub fn local_branch(&self) -> String {
+        format!("switchboard/{}", self.name())
     }
 }
 
@@ -160,6 +193,16 @@ impl ProjectWorktree {
 /// workdir.
 pub fn project_dir(key: &str) -> String {
     format!("projects/{key}")
+}
+
+/// The key of the GitHub repository `owner/repo`: `github/owner/repo`.
+pub fn github_repo_key(repo: &str) -> String {
+    format!("github/{repo}")
+}
+
+/// The shared bare clone of the project or repository `key`, under a host's workdir.
+pub fn clone_dir(key: &str) -> String {
+    format!("{}/clone", project_dir(key))
 }
 
 /// A session's directory under a host's workdir: its project's `ws/<session>`, or

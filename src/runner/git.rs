@@ -8,12 +8,21 @@
 //! process's arguments. The checkout is the agent's to write, hooks included: the fetch and the
 //! push run no hooks, and no other command of the script sees the token.
 //!
-//! The checkout keeps a local branch `switchboard` and a ref `refs/switchboard/base` naming the
-//! commit it was last brought to: commits after `base` are the agent's own. A new turn moves the
-//! branch to the freshly fetched commit only when the agent has no unpushed work there (no commits
-//! after `base`, nothing uncommitted); otherwise the agent continues where it left off.
+//! A checkout (a GitHub pull request's head, an issue's branch) is a `git worktree` of the
+//! host's shared bare clone of its repository (`runner::shared_clone`, the one `/new owner/repo`
+//! sessions use too): the objects are fetched once per host, each checkout fetches into refs of
+//! its own (`refs/switchboard/checkouts/<name>/`, see [`CheckoutAt`]), and a later turn of the
+//! same pull request fetches into the same clone — nothing is cloned again. The worktree is on
+//! a branch of its own (`switchboard/<name>`), and its `base` ref names the commit it was last
+//! brought to: commits after `base` are the agent's own. A new turn moves the branch to the
+//! freshly fetched commit only when the agent has no unpushed work there (no commits after
+//! `base`, nothing uncommitted); otherwise the agent continues where it left off.
+//!
+//! A full checkout made before checkouts shared a clone is migrated on its next turn: its
+//! commits move into the clone, and it becomes a worktree with its files as they were.
 
-use super::shell::{quote, reported};
+use super::shared_clone::{self, LOCK_AND_INIT, PLACE_WORKTREE};
+use super::shell::{quote, quote_path, reported};
 use super::transport::{Transport, TransportError};
 use crate::config::Secret;
 use crate::domain::workspace::{GitCheckout, PushTarget};
@@ -68,7 +77,7 @@ cd "$d"
         protocol = quote(&protocol),
         host = quote(&host),
         helper = quote(CREDENTIAL_HELPER),
-        dir = super::shell::quote_path(dir),
+        dir = quote_path(dir),
     )
 }
 
@@ -123,13 +132,49 @@ pub(super) fn stdin_with_commit(token: &Secret, commit: &CommitAs) -> Vec<u8> {
     input
 }
 
-/// The refspecs a checkout fetches, quoted: `$src` (its ref, chosen by the script) and its base.
-fn refspecs(checkout: &GitCheckout) -> Vec<String> {
-    let mut specs = vec!["\"+$src:refs/switchboard/fetched\"".to_owned()];
-    if let Some(base) = &checkout.base_ref {
-        specs.push(quote(&format!("+{base}:refs/switchboard/base-branch")));
+/// Where a checkout is on a host: its worktree, the shared clone it is a worktree of, and its
+/// names in that clone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutAt {
+    /// The worktree (absolute or `~/`-relative).
+    pub dir: String,
+    /// The repository's shared bare clone.
+    pub clone: String,
+    /// The worktree's branch (`switchboard/pr-7`).
+    pub branch: String,
+    /// The prefix of its refs (`refs/switchboard/checkouts/pr-7`).
+    pub refs: String,
+}
+
+impl CheckoutAt {
+    /// Where `checkout` is on a host whose workdir is `workdir`.
+    pub fn of(checkout: &GitCheckout, workdir: &str) -> CheckoutAt {
+        CheckoutAt {
+            dir: checkout.path_in(workdir),
+            clone: checkout.clone_path_in(workdir),
+            branch: checkout.local_branch(),
+            refs: checkout.refs_prefix(),
+        }
     }
-    specs
+
+    /// The ref naming the commit the checkout was last brought to: the agent's own commits
+    /// are the ones after it.
+    fn base(&self) -> String {
+        format!("{}/base", self.refs)
+    }
+
+    fn fetched(&self) -> String {
+        format!("{}/fetched", self.refs)
+    }
+}
+
+/// The refspecs a checkout fetches, quoted: `$src` (its ref, chosen by the script) and its base.
+fn refspecs(at: &CheckoutAt, checkout: &GitCheckout) -> String {
+    let mut specs = vec![format!("\"+$src:\"{}", quote(&at.fetched()))];
+    if let Some(base) = &checkout.base_ref {
+        specs.push(quote(&format!("+{base}:{}", checkout.base_branch_ref())));
+    }
+    specs.join(" ")
 }
 
 /// Script lines that set `src` to the ref to fetch: the checkout's `resume_ref` when the remote
@@ -153,37 +198,80 @@ esac
     }
 }
 
-/// Fetches the checkout's ref into `dir` (absolute or `~/`-relative) and checks it out.
+/// Script lines, run in the shared clone under its lock, that turn a full checkout made at `$w`
+/// before checkouts shared a clone into a worktree of it: its commit (and its base) move into
+/// the clone on the checkout's branch, and its `.git` directory is swapped for the worktree's,
+/// so the files — the agent's uncommitted work included — stay exactly as they are. A checkout
+/// whose first fetch never came (no commit) just loses its `.git`.
+fn migrate_full_checkout(at: &CheckoutAt) -> String {
+    format!(
+        r#"if [ -d "$w/.git" ]; then
+  if git -C "$w" rev-parse -q --verify HEAD > /dev/null; then
+    # (What an interrupted migration left goes first: its branch would refuse the fetch.)
+    rm -rf "$w.sb-new" && git worktree prune
+    git fetch -q --no-tags "$w" {head_spec}
+    if git -C "$w" rev-parse -q --verify refs/switchboard/base > /dev/null; then
+      git fetch -q --no-tags "$w" {base_spec}
+    else
+      git update-ref {base} {branch_ref}
+    fi
+    git worktree add -q -f --no-checkout "$w.sb-new" {branch} > /dev/null
+    rm -rf "$w/.git" && mv "$w.sb-new/.git" "$w/.git" && rmdir "$w.sb-new"
+    git worktree repair "$w" > /dev/null 2>&1
+    (cd "$w" && git reset -q)
+  else
+    rm -rf "$w/.git"
+  fi
+fi
+"#,
+        head_spec = quote(&format!("+HEAD:refs/heads/{}", at.branch)),
+        base_spec = quote(&format!("+refs/switchboard/base:{}", at.base())),
+        base = quote(&at.base()),
+        branch_ref = quote(&format!("refs/heads/{}", at.branch)),
+        branch = quote(&at.branch),
+    )
+}
+
+/// Fetches the checkout's ref into the shared clone at `at` and checks it out in the
+/// checkout's worktree (made on the first turn): moved to the fetched commit unless the agent
+/// has unpushed work there.
 pub async fn prepare(
     host: &dyn Transport,
-    dir: &str,
+    at: &CheckoutAt,
     checkout: &GitCheckout,
     token: &Secret,
 ) -> Result<Prepared, GitError> {
     let script = format!(
-        r#"{prelude}[ -d .git ] || git init -q
-export GIT_TERMINAL_PROMPT=0
-{source}if ! out=$(gitc fetch -q --no-tags {url} {refspecs} 2>&1); then
-  printf '%s\n' "$out" | tail -n 5 >&2; exit 1
-fi
-new=$(git rev-parse refs/switchboard/fetched)
+        r#"{enter}w={dir}
+{lock_and_init}{migrate}{source}{fetch}new=$(git rev-parse {fetched})
 moved=yes
-if cur=$(git rev-parse -q --verify refs/heads/switchboard); then
-  base=$(git rev-parse -q --verify refs/switchboard/base || echo none)
-  if [ "$cur" != "$base" ] || ! git diff --quiet HEAD -- || ! git diff --cached --quiet; then
-    moved=no
+if [ -e "$w/.git" ]; then
+  cd "$w"
+  if cur=$(git rev-parse -q --verify {branch_ref}); then
+    base=$(git rev-parse -q --verify {base} || echo none)
+    if [ "$cur" != "$base" ] || ! git diff --quiet HEAD -- || ! git diff --cached --quiet; then
+      moved=no
+    fi
   fi
+  if [ $moved = yes ]; then git checkout -q -f -B {branch} "$new"; fi
+else
+  add() {{ git worktree add -q -f -B {branch} "$1" "$new" > /dev/null; }}
+{place}  cd "$w"
 fi
-if [ $moved = yes ]; then
-  git checkout -q -f -B switchboard "$new"
-  git update-ref refs/switchboard/base "$new"
-fi
+if [ $moved = yes ]; then git update-ref {base} "$new"; fi
 echo "head $(git rev-parse HEAD)"
 echo "moved $moved""#,
-        prelude = prelude(dir, &checkout.clone_url),
+        enter = shared_clone::enter(&at.clone, &checkout.clone_url),
+        dir = quote_path(&at.dir),
+        lock_and_init = LOCK_AND_INIT,
+        migrate = migrate_full_checkout(at),
         source = choose_source(checkout),
-        url = quote(&checkout.clone_url),
-        refspecs = refspecs(checkout).join(" "),
+        fetch = shared_clone::fetch(&checkout.clone_url, &refspecs(at, checkout)),
+        fetched = quote(&at.fetched()),
+        branch_ref = quote(&format!("refs/heads/{}", at.branch)),
+        base = quote(&at.base()),
+        branch = quote(&at.branch),
+        place = PLACE_WORKTREE,
     );
     let out = host.exec(&script, &stdin(token)).await?;
     if !out.success() {
@@ -212,11 +300,11 @@ pub struct Pushed {
     pub committed: bool,
 }
 
-/// Pushes the agent's commits (those after `refs/switchboard/base`) to the target branch —
+/// Pushes the agent's commits (those after the checkout's base ref) to the target branch —
 /// after committing what it left uncommitted, when `commit` says as whom.
 pub async fn push(
     host: &dyn Transport,
-    dir: &str,
+    at: &CheckoutAt,
     target: &PushTarget,
     commit: Option<&CommitAs>,
     token: &Secret,
@@ -224,7 +312,11 @@ pub async fn push(
     let script = format!(
         r#"{prelude}export GIT_TERMINAL_PROMPT=0
 {commit}
-base=$(git rev-parse refs/switchboard/base)
+b={base}
+# A full checkout of its own, prepared before checkouts shared a clone (its turn outlived an
+# upgrade): its base is where it always was.
+[ -f .git ] || b=refs/switchboard/base
+base=$(git rev-parse "$b")
 head=$(git rev-parse HEAD)
 echo "head $head"
 echo "committed ${{committed:-no}}"
@@ -234,13 +326,14 @@ git log --reverse --format='commit %h %s' "$base..$head"
 if ! out=$(gitc push -q {url} {refspec} 2>&1); then
   printf '%s\n' "$out" | tail -n 5 >&2; exit 1
 fi
-git update-ref refs/switchboard/base "$head""#,
-        prelude = prelude(dir, &target.url),
+git update-ref "$b" "$head""#,
+        prelude = prelude(&at.dir, &target.url),
         commit = if commit.is_some() {
             commit_uncommitted()
         } else {
             String::new()
         },
+        base = quote(&at.base()),
         url = quote(&target.url),
         refspec = quote(&format!("HEAD:refs/heads/{}", target.branch)),
     );
@@ -274,29 +367,9 @@ mod tests {
     use super::*;
     use crate::domain::workspace::Credential;
     use crate::runner::local::LocalTransport;
+    use crate::runner::test_git::{git, origin};
+    use std::path::{Path, PathBuf};
     use std::process::Command;
-
-    fn git(dir: &std::path::Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    }
 
     /// Asks the credential helper, as git would, for `protocol://host`.
     fn ask_helper(protocol: &str, host: &str) -> String {
@@ -347,13 +420,8 @@ mod tests {
     }
 
     /// A bare "remote" with a `feature` branch one commit ahead of `main`.
-    fn remote(root: &std::path::Path) -> (std::path::PathBuf, String) {
-        let work = root.join("work");
-        std::fs::create_dir(&work).unwrap();
-        git(&work, &["init", "-q"]);
-        std::fs::write(work.join("a.txt"), "one\n").unwrap();
-        git(&work, &["add", "."]);
-        git(&work, &["commit", "-q", "-m", "first"]);
+    fn remote(root: &Path) -> (PathBuf, String) {
+        let work = origin(root);
         git(&work, &["checkout", "-q", "-b", "feature"]);
         std::fs::write(work.join("a.txt"), "two\n").unwrap();
         git(&work, &["commit", "-q", "-am", "second"]);
@@ -372,24 +440,56 @@ mod tests {
         (bare, head)
     }
 
+    /// A pull request's checkout `github/octo/app/<name>` of `bare`, with its base branch.
+    fn pull_checkout(bare: &Path, name: &str, fetch_ref: &str) -> GitCheckout {
+        GitCheckout {
+            clone_url: bare.display().to_string(),
+            fetch_ref: fetch_ref.into(),
+            base_ref: Some("refs/heads/main".into()),
+            dir: format!("github/octo/app/{name}"),
+            credential: Credential::GitHubInstallation(1),
+            push: None,
+            resume_ref: None,
+            pull_request: None,
+        }
+    }
+
+    /// The token is nowhere under `root`: not in a checkout's or the clone's config, not in
+    /// what hooks saw, nowhere else.
+    fn assert_token_nowhere(root: &Path, token: &Secret) {
+        let grep = Command::new("grep")
+            .args(["-r", "-l", token.expose()])
+            .arg(root)
+            .output()
+            .unwrap();
+        assert!(
+            grep.stdout.is_empty(),
+            "token found in {}",
+            String::from_utf8_lossy(&grep.stdout)
+        );
+    }
+
     #[tokio::test]
     async fn checkout_agent_commits_and_push_back() {
         let root = tempfile::tempdir().unwrap();
         let (bare, head) = remote(root.path());
         let host = LocalTransport::new("local");
-        let checkout = GitCheckout {
-            clone_url: bare.display().to_string(),
-            fetch_ref: "refs/heads/feature".into(),
-            base_ref: Some("refs/heads/main".into()),
-            dir: "co".into(),
-            credential: Credential::GitHubInstallation(1),
-            push: None,
-            resume_ref: None,
-            pull_request: None,
-        };
-        let dir = root.path().join("checkouts/co").display().to_string();
+        let checkout = pull_checkout(&bare, "pr-1", "refs/heads/feature");
+        let workdir = root.path().join("work").display().to_string();
+        let at = CheckoutAt::of(&checkout, &workdir);
+        assert_eq!(
+            (at.dir.as_str(), at.branch.as_str()),
+            (
+                format!("{workdir}/github/octo/app/pr-1").as_str(),
+                "switchboard/pr-1"
+            )
+        );
+        assert_eq!(
+            at.clone,
+            format!("{workdir}/projects/github/octo/app/clone")
+        );
         let token = Secret::new("t0ken-not-in-files");
-        let prepared = prepare(&host, &dir, &checkout, &token).await.unwrap();
+        let prepared = prepare(&host, &at, &checkout, &token).await.unwrap();
         assert_eq!(
             prepared,
             Prepared {
@@ -397,14 +497,43 @@ mod tests {
                 moved: true
             }
         );
-        let co = std::path::Path::new(&dir);
+        let co = Path::new(&at.dir);
         assert_eq!(std::fs::read_to_string(co.join("a.txt")).unwrap(), "two\n");
-        let merge_base = git(co, &["merge-base", "HEAD", "refs/switchboard/base-branch"]);
+        let merge_base = git(co, &["merge-base", "HEAD", &checkout.base_branch_ref()]);
         assert_eq!(git(co, &["log", "-1", "--format=%s", &merge_base]), "first");
 
-        // The agent may leave hooks in its checkout: they never see the token.
+        // Another pull request of the repository is a worktree of the same clone, on a branch
+        // and refs of its own.
+        let other = GitCheckout {
+            base_ref: Some("refs/heads/feature".into()),
+            ..pull_checkout(&bare, "pr-2", "refs/heads/main")
+        };
+        let other_at = CheckoutAt::of(&other, &workdir);
+        prepare(&host, &other_at, &other, &token).await.unwrap();
+        let common = |dir: &str| {
+            git(
+                Path::new(dir),
+                &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+            )
+        };
+        assert_eq!(common(&at.dir), common(&other_at.dir));
+        assert_eq!(common(&at.dir), at.clone);
+        assert!(co.join(".git").is_file(), "a worktree, not a clone");
+        let clone = Path::new(&at.clone);
+        assert_eq!(
+            git(clone, &["rev-parse", &checkout.base_branch_ref()]),
+            git(&bare, &["rev-parse", "main"])
+        );
+        assert_eq!(
+            git(clone, &["rev-parse", &other.base_branch_ref()]),
+            head,
+            "each checkout's base branch is its own"
+        );
+        assert_eq!(git(co, &["branch", "--show-current"]), "switchboard/pr-1");
+
+        // The agent may leave hooks in its checkout's git directory: they never see the token.
         for hook in ["post-checkout", "reference-transaction", "pre-push"] {
-            let path = co.join(".git/hooks").join(hook);
+            let path = clone.join("hooks").join(hook);
             let dump = root.path().join(format!("{hook}.env"));
             std::fs::write(&path, format!("#!/bin/sh\nenv >> '{}'\n", dump.display())).unwrap();
             let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
@@ -415,7 +544,7 @@ mod tests {
         std::fs::write(co.join("b.txt"), "agent\n").unwrap();
         git(co, &["add", "."]);
         git(co, &["commit", "-q", "-m", "agent work"]);
-        let again = prepare(&host, &dir, &checkout, &token).await.unwrap();
+        let again = prepare(&host, &at, &checkout, &token).await.unwrap();
         assert!(!again.moved);
         assert_ne!(again.head, head);
 
@@ -423,12 +552,12 @@ mod tests {
             url: bare.display().to_string(),
             branch: "feature".into(),
         };
-        let pushed = push(&host, &dir, &target, None, &token).await.unwrap();
+        let pushed = push(&host, &at, &target, None, &token).await.unwrap();
         assert!(pushed.commits.len() == 1 && pushed.commits[0].ends_with("agent work"));
         assert_eq!(git(&bare, &["rev-parse", "feature"]), again.head);
         assert_eq!(pushed.head, again.head);
         assert_eq!(
-            push(&host, &dir, &target, None, &token).await.unwrap(),
+            push(&host, &at, &target, None, &token).await.unwrap(),
             Pushed {
                 head: again.head.clone(),
                 commits: Vec::new(),
@@ -437,35 +566,107 @@ mod tests {
         );
 
         // Pushed and clean: the next turn moves to the fetched commit (a checkout, whose hook runs).
-        let moved = prepare(&host, &dir, &checkout, &token).await.unwrap();
+        let moved = prepare(&host, &at, &checkout, &token).await.unwrap();
         assert!(moved.moved);
         assert!(
             root.path().join("post-checkout.env").exists(),
             "the hooks ran (for commands without the token)"
         );
-
-        // The token is nowhere on disk: not in the checkout's config, not in what the hooks
-        // saw, nowhere else.
-        let grep = Command::new("grep")
-            .args(["-r", "-l", token.expose()])
-            .arg(root.path())
-            .output()
-            .unwrap();
-        assert!(
-            grep.stdout.is_empty(),
-            "token found in {}",
-            String::from_utf8_lossy(&grep.stdout)
-        );
+        assert_token_nowhere(root.path(), &token);
 
         let missing = GitCheckout {
             fetch_ref: "refs/heads/nope".into(),
             ..checkout
         };
-        let err = prepare(&host, &dir, &missing, &token).await.unwrap_err();
+        let err = prepare(&host, &at, &missing, &token).await.unwrap_err();
         assert!(
             err.to_string().contains("fetching refs/heads/nope failed"),
             "{err}"
         );
+    }
+
+    /// A full checkout made before checkouts shared a clone becomes a worktree of it on its
+    /// next turn: the agent's unpushed commit and its uncommitted work (a change, a deletion, a
+    /// new file) are kept as they were, and pushing sends the agent's commit alone.
+    #[tokio::test]
+    async fn a_full_checkout_from_before_becomes_a_worktree_with_its_work() {
+        let root = tempfile::tempdir().unwrap();
+        let (bare, head) = remote(root.path());
+        let host = LocalTransport::new("local");
+        let checkout = pull_checkout(&bare, "pr-1", "refs/heads/feature");
+        let workdir = root.path().join("work").display().to_string();
+        let at = CheckoutAt::of(&checkout, &workdir);
+        // The old layout: a repository of its own on `switchboard`, its start in
+        // `refs/switchboard/base`.
+        let co = Path::new(&at.dir);
+        std::fs::create_dir_all(co).unwrap();
+        git(co, &["init", "-q"]);
+        let url = bare.display().to_string();
+        git(
+            co,
+            &["fetch", "-q", &url, "+feature:refs/switchboard/fetched"],
+        );
+        git(
+            co,
+            &[
+                "checkout",
+                "-q",
+                "-B",
+                "switchboard",
+                "refs/switchboard/fetched",
+            ],
+        );
+        git(co, &["update-ref", "refs/switchboard/base", "HEAD"]);
+        std::fs::write(co.join("b.txt"), "agent\n").unwrap();
+        git(co, &["add", "."]);
+        git(co, &["commit", "-q", "-m", "agent work"]);
+        let agent = git(co, &["rev-parse", "HEAD"]);
+        std::fs::write(co.join("b.txt"), "agent, more\n").unwrap();
+        std::fs::remove_file(co.join("a.txt")).unwrap();
+        std::fs::write(co.join("new.txt"), "new\n").unwrap();
+        // What a migration interrupted before left beside it.
+        let leftover = PathBuf::from(format!("{}.sb-new", at.dir));
+        std::fs::create_dir_all(&leftover).unwrap();
+        std::fs::write(leftover.join("half.txt"), "half\n").unwrap();
+
+        let token = Secret::new("t0ken-not-in-files");
+        let prepared = prepare(&host, &at, &checkout, &token).await.unwrap();
+        assert_eq!(
+            prepared,
+            Prepared {
+                head: agent.clone(),
+                moved: false
+            }
+        );
+        assert!(co.join(".git").is_file(), "now a worktree");
+        assert_eq!(
+            git(
+                co,
+                &["rev-parse", "--path-format=absolute", "--git-common-dir"]
+            ),
+            at.clone
+        );
+        assert_eq!(git(co, &["branch", "--show-current"]), "switchboard/pr-1");
+        assert_eq!(
+            git(co, &["status", "--porcelain"]),
+            // (` D a.txt`, trimmed)
+            "D a.txt\n M b.txt\n?? new.txt"
+        );
+        assert!(!leftover.exists());
+
+        git(co, &["checkout", "-q", "--", "."]);
+        std::fs::remove_file(co.join("new.txt")).unwrap();
+        let target = PushTarget {
+            url: url.clone(),
+            branch: "feature".into(),
+        };
+        let pushed = push(&host, &at, &target, None, &token).await.unwrap();
+        assert_eq!(pushed.commits.len(), 1, "{pushed:?}");
+        assert_eq!(git(&bare, &["rev-parse", "feature"]), agent);
+        assert_eq!(git(&bare, &["rev-parse", "feature~1"]), head);
+        let moved = prepare(&host, &at, &checkout, &token).await.unwrap();
+        assert_eq!((moved.moved, moved.head), (true, agent));
+        assert_token_nowhere(root.path(), &token);
     }
 
     /// An issue's checkout: cut from the default branch while its branch does not exist, what
@@ -482,7 +683,7 @@ mod tests {
             clone_url: url.clone(),
             fetch_ref: "refs/heads/main".into(),
             base_ref: None,
-            dir: "issue-1".into(),
+            dir: "github/octo/app/issue-1".into(),
             credential: Credential::GitHubInstallation(1),
             push: Some(PushTarget {
                 url: url.clone(),
@@ -492,18 +693,20 @@ mod tests {
             pull_request: None,
         };
         let token = Secret::new("t0ken");
-        let dir = root.path().join("one").display().to_string();
-        let first = prepare(&host, &dir, &checkout, &token).await.unwrap();
+        let on_host =
+            |name: &str| CheckoutAt::of(&checkout, &root.path().join(name).display().to_string());
+        let one = on_host("one");
+        let first = prepare(&host, &one, &checkout, &token).await.unwrap();
         assert_eq!(first.head, main, "no branch yet: the default branch");
 
-        std::fs::write(root.path().join("one/fix.txt"), "fixed\n").unwrap();
+        std::fs::write(Path::new(&one.dir).join("fix.txt"), "fixed\n").unwrap();
         let by = CommitAs {
             author_name: "alice".into(),
             author_email: "alice@github.invalid".into(),
             message: "Fix it".into(),
         };
         let target = checkout.push.as_ref().unwrap();
-        let pushed = push(&host, &dir, target, Some(&by), &token).await.unwrap();
+        let pushed = push(&host, &one, target, Some(&by), &token).await.unwrap();
         assert_eq!(
             (pushed.commits.len(), pushed.committed),
             (1, true),
@@ -517,25 +720,25 @@ mod tests {
             ),
             "alice <alice@github.invalid>|Switchboard|Fix it"
         );
-        let again = push(&host, &dir, target, Some(&by), &token).await.unwrap();
+        let again = push(&host, &one, target, Some(&by), &token).await.unwrap();
         assert_eq!(
             (again.head, again.commits.len(), again.committed),
             (pushed.head.clone(), 0, false)
         );
 
-        let elsewhere = root.path().join("two").display().to_string();
+        let elsewhere = on_host("two");
         let resumed = prepare(&host, &elsewhere, &checkout, &token).await.unwrap();
         assert_eq!(resumed.head, pushed.head, "the branch is resumed");
         assert_eq!(
-            std::fs::read_to_string(root.path().join("two/fix.txt")).unwrap(),
+            std::fs::read_to_string(Path::new(&elsewhere.dir).join("fix.txt")).unwrap(),
             "fixed\n"
         );
 
         let unreachable = GitCheckout {
             clone_url: root.path().join("nowhere.git").display().to_string(),
-            ..checkout
+            ..checkout.clone()
         };
-        let third = root.path().join("three").display().to_string();
+        let third = on_host("three");
         let err = prepare(&host, &third, &unreachable, &token)
             .await
             .unwrap_err();

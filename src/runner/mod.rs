@@ -12,6 +12,7 @@ pub mod local;
 pub mod output_lines;
 pub mod remote_turn;
 pub mod scratch;
+mod shared_clone;
 pub mod shell;
 pub mod ssh;
 #[cfg(test)]

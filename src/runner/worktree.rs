@@ -4,8 +4,9 @@
 //! objects are fetched once per host, and each session gets `git worktree add` of its own on
 //! its own branch, cut from the base the session chose. Two sessions preparing at once take
 //! turns on the clone (`flock` on a lock file beside it), so their fetches never race on its
-//! refs. The fetch takes the token the way `runner::git` does: on stdin, into the helper, never
-//! into a URL, a config file or a command line.
+//! refs. The clone, its lock and its fetch are `runner::shared_clone`'s, which GitHub's
+//! pull-request checkouts share: the token goes on stdin, into the helper, never into a URL, a
+//! config file or a command line.
 //!
 //! Preparing is idempotent and cheap once done: a worktree that exists is used as it is (the
 //! agent's work in it is the session's), and the project's `setup` command runs once per
@@ -15,6 +16,7 @@
 //! or on the session's branch as it is when that was kept (it had been pushed).
 
 use super::git::{CommitAs, GitError, commit_uncommitted, prelude, stdin, stdin_with_commit};
+use super::shared_clone::{self, LOCK_AND_INIT, PLACE_WORKTREE};
 use super::shell::{quote, quote_path, reported};
 use super::transport::Transport;
 use crate::config::Secret;
@@ -73,31 +75,16 @@ pub async fn prepare(
         None => String::new(),
     };
     let script = format!(
-        r#"{prelude}export GIT_TERMINAL_PROMPT=0
-w={dir}
+        r#"{enter}w={dir}
 created=no
 if [ ! -e "$w/.git" ]; then
-  # The lock comes first: two first turns at once would race even on the clone's `git init`.
-  if command -v flock > /dev/null 2>&1; then exec 9> ../clone.lock; flock 9; fi
-  [ -f HEAD ] || git init -q --bare
-  if git show-ref -q --verify {branch_ref}; then
+{lock_and_init}  if git show-ref -q --verify {branch_ref}; then
     # A pushed branch whose worktree the clean-up removed: the tree is made again on it.
     add() {{ git worktree add -q -f "$1" {branch} > /dev/null; }}
   else
-    if ! out=$(gitc fetch -q --no-tags {url} {refspec} 2>&1); then
-      printf '%s\n' "$out" | tail -n 5 >&2; exit 1
-    fi
-    add() {{ git worktree add -q -f -B {branch} "$1" {base_ref} > /dev/null; }}
+{fetch}    add() {{ git worktree add -q -f -B {branch} "$1" {base_ref} > /dev/null; }}
   fi
-  git worktree prune
-  if [ -e "$w" ]; then
-    # Files sent before the first turn are there already: they move into the new tree.
-    add "$w.sb-new"
-    cp -a "$w"/. "$w.sb-new"/ && rm -rf "$w" && git worktree move "$w.sb-new" "$w"
-  else
-    add "$w"
-  fi
-  created=yes
+{place}  created=yes
 fi
 gd=$(cd "$w" && git rev-parse --absolute-git-dir)
 if [ ! -e "$gd/switchboard-ready" ]; then
@@ -105,10 +92,11 @@ if [ ! -e "$gd/switchboard-ready" ]; then
 fi
 echo "head $(cd "$w" && git rev-parse HEAD)"
 echo "created $created""#,
-        prelude = prelude(clone, clone_url),
+        enter = shared_clone::enter(clone, clone_url),
+        lock_and_init = LOCK_AND_INIT,
+        fetch = shared_clone::fetch(clone_url, &quote(&format!("+{source}:{base_ref}"))),
+        place = PLACE_WORKTREE,
         dir = quote_path(dir),
-        url = quote(clone_url),
-        refspec = quote(&format!("+{source}:{base_ref}")),
         branch = quote(&worktree.branch),
         branch_ref = quote(&format!("refs/heads/{}", worktree.branch)),
         base_ref = quote(&base_ref),

@@ -626,12 +626,8 @@ pub async fn book_session_cost(
     Ok(cost)
 }
 
-/// Books a finished turn's own cost (an agent that reports no cumulative figure); returns it.
-pub async fn book_turn_cost(
-    conn: &mut AnyConnection,
-    session: &SessionId,
-    cost: f64,
-) -> Result<f64> {
+/// Books a finished turn's own cost (an agent that reports per run, not cumulatively).
+pub async fn book_run_cost(conn: &mut AnyConnection, session: &SessionId, cost: f64) -> Result<()> {
     sqlx::query(
         "UPDATE sessions SET total_cost_usd = total_cost_usd + $1, updated_at = $2 WHERE id = $3",
     )
@@ -640,7 +636,7 @@ pub async fn book_turn_cost(
     .bind(session.as_str())
     .execute(conn)
     .await?;
-    Ok(cost)
+    Ok(())
 }
 
 /// Drops a session's queued turns (`/stop all`), returning them.

@@ -1,9 +1,6 @@
 //! What a turn changed in its workspace, shown with the answer: a summary of the files and
 //! commits, and the whole patch as a file — checked against `git diff` run independently.
 
-use std::path::Path;
-use std::process::Command;
-
 use crate::support::db::{Db, on_both_databases};
 use crate::support::git::git;
 use crate::support::harness::{Harness, Options};
@@ -21,17 +18,6 @@ const PIXEL_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 /// A 50×40 blue SVG.
 const BLUE_SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg" width="50" height="40"><rect width="50" height="40" fill="blue"/></svg>"#;
 
-/// Gives the workspace back to the SSH login user after the test wrote into it as itself.
-fn hand_over(t: &Harness, dir: &Path) {
-    let status = Command::new("chown")
-        .arg("-R")
-        .arg(format!("--reference={}", t.host_dir.path().display()))
-        .arg(dir)
-        .status()
-        .expect("chown");
-    assert!(status.success());
-}
-
 /// The agent edits, adds, renames and deletes files and commits part of it; the answer lists
 /// each file with its counts and the commit, and the patch file is exactly `git diff` between
 /// the workspace before and after.
@@ -45,7 +31,7 @@ async fn a_turn_shows_its_changes_and_sends_the_patch(db: Db) {
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-qm", "start"]);
     let start = git(&work, &["rev-parse", "HEAD"]).trim().to_owned();
-    hand_over(&t, &work);
+    t.hand_over(&work);
 
     t.say(
         "@fake write a.txt one\\nthree\\nfour\n@fake commit Rewrite a\n@fake write new.txt fresh\n\

@@ -14,12 +14,14 @@ use switchboard::domain::outbox_key::OutboxKey;
 
 use crate::support::db::{Db, on_both_databases};
 use crate::support::fake_telegram::{BotMessage, Sent};
-use crate::support::harness::{Harness, Options, WAIT};
+use crate::support::harness::{FakeAgent, Harness, Options, WAIT};
 
 on_both_databases!(
     five_prompts_at_once_are_answered_in_order_one_run_at_a_time,
     a_bot_killed_mid_turn_posts_the_answer_once_after_restart,
+    a_bot_killed_mid_codex_turn_posts_the_answer_once_after_restart,
     a_cut_ssh_connection_mid_turn_still_gets_the_answer_once,
+    a_cut_ssh_connection_mid_codex_turn_still_gets_the_answer_once,
     stop_kills_the_turns_process_group_and_the_session_goes_on,
     stop_all_cancels_the_running_turn_and_drops_the_queue,
     a_turn_under_way_keeps_its_host_slot_across_a_restart,
@@ -115,11 +117,21 @@ async fn five_prompts_at_once_are_answered_in_order_one_run_at_a_time(db: Db) {
     t.assert_no_violations();
 }
 
+async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
+    a_bot_killed_mid_turn(db, FakeAgent::Claude).await
+}
+
+async fn a_bot_killed_mid_codex_turn_posts_the_answer_once_after_restart(db: Db) {
+    a_bot_killed_mid_turn(db, FakeAgent::Codex).await
+}
+
 /// The bot is SIGKILLed while the agent works on the SSH host; the restarted bot reattaches and
 /// posts the answer exactly once, and the agent ran once, undisturbed. A second kill after the
 /// answer was posted does not make a restart post it again.
-async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
-    let mut t = Harness::start(db).await;
+async fn a_bot_killed_mid_turn(db: Db, agent: FakeAgent) {
+    let mut options = Options::new(db);
+    options.agent = agent;
+    let mut t = Harness::start_with(options).await;
 
     let prompt = t.say("@fake sleep 4\nsurvive a crash");
     let status = t.next().await;
@@ -135,7 +147,7 @@ async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
         "killed before the answer"
     );
     assert!(
-        group(leader).iter().any(|p| p.comm == "fake-claude"),
+        group(leader).iter().any(|p| p.comm == agent.comm()),
         "the agent outlives the bot: {:?}",
         group(leader)
     );
@@ -147,13 +159,11 @@ async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
     t.wait_status(&status, "✅ Done in").await;
     let runs = t.agent_runs();
     assert_eq!(runs.len(), 1, "the agent was started once");
-    let results: Vec<Value> = transcript(&t, &runs[0].session_id)
-        .into_iter()
-        .filter(|l| l["type"] == "result")
-        .collect();
-    assert_eq!(results.len(), 1, "the run finished once: {results:#?}");
-    assert_eq!(results[0]["is_error"], false);
-    assert_eq!(results[0]["result"], "Echo #1: survive a crash");
+    assert_eq!(
+        t.finished_answers(&runs[0].session_id),
+        ["Echo #1: survive a crash"],
+        "the run finished once"
+    );
 
     // Killed again after everything was posted: a restart has nothing to repeat. The next
     // prompt is the sync point — the outbox posts in order, so a repeat would come first.
@@ -178,10 +188,20 @@ async fn a_bot_killed_mid_turn_posts_the_answer_once_after_restart(db: Db) {
     t.assert_no_violations();
 }
 
+async fn a_cut_ssh_connection_mid_turn_still_gets_the_answer_once(db: Db) {
+    a_cut_ssh_connection_mid_turn(db, FakeAgent::Claude).await
+}
+
+async fn a_cut_ssh_connection_mid_codex_turn_still_gets_the_answer_once(db: Db) {
+    a_cut_ssh_connection_mid_turn(db, FakeAgent::Codex).await
+}
+
 /// Every SSH connection is cut while the agent works: the agent finishes on the host and the
 /// bot, once reconnected, posts the answer exactly once.
-async fn a_cut_ssh_connection_mid_turn_still_gets_the_answer_once(db: Db) {
-    let t = Harness::start(db).await;
+async fn a_cut_ssh_connection_mid_turn(db: Db, agent: FakeAgent) {
+    let mut options = Options::new(db);
+    options.agent = agent;
+    let t = Harness::start_with(options).await;
 
     let prompt = t.say("@fake sleep 4\nhold the line");
     let status = t.next().await;
@@ -193,7 +213,7 @@ async fn a_cut_ssh_connection_mid_turn_still_gets_the_answer_once(db: Db) {
     );
     t.sshd.kill_connections();
     assert!(
-        group(leader).iter().any(|p| p.comm == "fake-claude"),
+        group(leader).iter().any(|p| p.comm == agent.comm()),
         "the agent outlives the connection: {:?}",
         group(leader)
     );
@@ -204,12 +224,11 @@ async fn a_cut_ssh_connection_mid_turn_still_gets_the_answer_once(db: Db) {
     let status = t.wait_status(&status, "✅ Done in").await;
     let runs = t.agent_runs();
     assert_eq!(runs.len(), 1, "the agent was started once");
-    let results: Vec<Value> = transcript(&t, &runs[0].session_id)
-        .into_iter()
-        .filter(|l| l["type"] == "result")
-        .collect();
-    assert_eq!(results.len(), 1, "the run finished once: {results:#?}");
-    assert_eq!(results[0]["is_error"], false);
+    assert_eq!(
+        t.finished_answers(&runs[0].session_id),
+        ["Echo #1: hold the line"],
+        "the run finished once"
+    );
     // Whether the drop showed up in the progress message depends on timing; when it did, it
     // said the agent keeps working.
     for v in &status.versions {
@@ -380,7 +399,7 @@ async fn a_turn_under_way_keeps_its_host_slot_across_a_restart(db: Db) {
 }
 
 /// The reply to a `/stop` and the cancelled turn's result, in whichever order they came.
-async fn reply_and_result(t: &Harness, stop_message: i32) -> (BotMessage, BotMessage) {
+pub(crate) async fn reply_and_result(t: &Harness, stop_message: i32) -> (BotMessage, BotMessage) {
     let (a, b) = (t.next().await, t.next().await);
     if a.reply_to == Some(stop_message) {
         (a, b)
@@ -408,7 +427,10 @@ fn transcript(t: &Harness, session_id: &str) -> Vec<Value> {
 /// Sends a prompt whose turn runs a 60-second tool call, and waits until the turn's process
 /// group on the host has the agent and its `sleep`. Returns the prompt, its status message, the
 /// group's leader and its processes.
-async fn start_long_tool_turn(t: &Harness, text: &str) -> (Sent, BotMessage, u32, Vec<Proc>) {
+pub(crate) async fn start_long_tool_turn(
+    t: &Harness,
+    text: &str,
+) -> (Sent, BotMessage, u32, Vec<Proc>) {
     let prompt = t.say(&format!("@fake tool-sleep 60\n{text}"));
     let status = t.next().await;
     assert_eq!(status.text, "⏳ Starting…");
@@ -442,10 +464,10 @@ async fn wait_recorded(t: &Harness, key: &OutboxKey) {
 
 /// A live (not zombie) process on this machine.
 #[derive(Debug, Clone)]
-struct Proc {
-    pid: u32,
+pub(crate) struct Proc {
+    pub(crate) pid: u32,
     pgrp: u32,
-    comm: String,
+    pub(crate) comm: String,
 }
 
 fn processes() -> Vec<Proc> {
@@ -480,7 +502,7 @@ fn processes() -> Vec<Proc> {
 }
 
 /// The live processes of the process group `pgid`.
-fn group(pgid: u32) -> Vec<Proc> {
+pub(crate) fn group(pgid: u32) -> Vec<Proc> {
     processes().into_iter().filter(|p| p.pgrp == pgid).collect()
 }
 

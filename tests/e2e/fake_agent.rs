@@ -111,7 +111,7 @@ fn shape_diff(actual: &Value, sample: &Value, path: &str, free: &[&str]) -> Vec<
     }
 }
 
-fn assert_shapes(actual: &[Value], expected: &[Value], free: &[&str]) {
+pub(crate) fn assert_shapes(actual: &[Value], expected: &[Value], free: &[&str]) {
     let label = |v: &Value| format!("{}/{}", v["type"], v["subtype"]);
     let actual_labels: Vec<String> = actual.iter().map(label).collect();
     let expected_labels: Vec<String> = expected.iter().map(label).collect();
@@ -135,12 +135,12 @@ fn pick(lines: &[Value], indexes: &[usize]) -> Vec<Value> {
     indexes.iter().map(|&i| lines[i].clone()).collect()
 }
 
-struct Output {
+pub(crate) struct Output {
     pid: u32,
-    status: ExitStatus,
-    lines: Vec<Value>,
+    pub(crate) status: ExitStatus,
+    pub(crate) lines: Vec<Value>,
     stdout: String,
-    stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl Output {
@@ -159,15 +159,15 @@ impl Output {
 }
 
 /// A temporary home, config dir, project dir and record dir.
-struct Sandbox {
+pub(crate) struct Sandbox {
     _tmp: tempfile::TempDir,
-    home: PathBuf,
+    pub(crate) home: PathBuf,
     config: PathBuf,
-    cwd: PathBuf,
+    pub(crate) cwd: PathBuf,
 }
 
 impl Sandbox {
-    fn new() -> Sandbox {
+    pub(crate) fn new() -> Sandbox {
         let tmp = tempfile::tempdir().expect("temp dir");
         let home = tmp.path().join("home");
         let config = tmp.path().join("config");
@@ -197,8 +197,8 @@ impl Sandbox {
         cmd
     }
 
-    fn spawn(&self, mut cmd: Command, stdin: &[u8]) -> Running {
-        let mut child = cmd.spawn().expect("fake-claude starts");
+    pub(crate) fn spawn(&self, mut cmd: Command, stdin: &[u8]) -> Running {
+        let mut child = cmd.spawn().expect("the fake agent starts");
         let mut input = child.stdin.take().expect("piped stdin");
         let stdin = stdin.to_vec();
         std::thread::spawn(move || {
@@ -223,7 +223,7 @@ impl Sandbox {
         }
     }
 
-    fn run_with(&self, cmd: Command, stdin: &[u8]) -> Output {
+    pub(crate) fn run_with(&self, cmd: Command, stdin: &[u8]) -> Output {
         self.spawn(cmd, stdin).finish()
     }
 
@@ -254,7 +254,7 @@ impl Sandbox {
     }
 }
 
-struct Running {
+pub(crate) struct Running {
     child: Child,
     stdout: BufReader<ChildStdout>,
     lines: Vec<Value>,
@@ -265,7 +265,7 @@ struct Running {
 
 impl Running {
     /// Reads lines until one matches; panics at EOF.
-    fn wait_for(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_for(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
         loop {
             let mut line = String::new();
             let n = self.stdout.read_line(&mut line).expect("read stdout");
@@ -285,14 +285,14 @@ impl Running {
         })
     }
 
-    fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([format!("-{name}"), self.child.id().to_string()])
             .status();
         assert!(status.expect("kill runs").success());
     }
 
-    fn finish(mut self) -> Output {
+    pub(crate) fn finish(mut self) -> Output {
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut self.stdout, &mut rest).expect("read stdout");
         self.raw.push_str(&rest);
@@ -625,7 +625,7 @@ fn sigint_during_a_tool_aborts_it_with_a_result() {
 }
 
 /// Live `sleep ARG` processes, i.e. running `@fake tool-sleep ARG` tools.
-fn sleepers(arg: &str) -> usize {
+pub(crate) fn sleepers(arg: &str) -> usize {
     let wanted = format!("sleep\0{arg}\0").into_bytes();
     std::fs::read_dir("/proc")
         .unwrap()

@@ -21,6 +21,7 @@ on_both_databases!(
     an_answer_whose_fence_is_longer_than_a_comment_stays_within_the_limit,
     a_thread_over_budget_is_told_a_command_github_has_and_it_works,
     the_patch_goes_in_the_answers_comment_while_it_fits,
+    pull_requests_of_one_repository_share_the_hosts_clone,
 );
 
 pub(crate) async fn start(db: Db, allow_push: bool) -> Harness {
@@ -1231,4 +1232,99 @@ async fn the_patch_goes_in_the_answers_comment_while_it_fits(db: Db) {
         assert!(comment.body.chars().count() <= 65_536);
     }
     assert!(gh.violations().is_empty(), "{:?}", gh.violations());
+}
+
+/// Two pull requests of one repository on one host are worktrees of one shared bare clone
+/// (`projects/github/octo/app/clone`): `git rev-parse --git-common-dir` names it in both
+/// checkouts, which hold no objects of their own; a second turn of a pull request fetches into
+/// the same clone and worktree (neither is made again); no token is in a checkout's config, and
+/// no remote (so no URL) is configured at all.
+async fn pull_requests_of_one_repository_share_the_hosts_clone(db: Db) {
+    use std::os::unix::fs::MetadataExt;
+    let t = start(db, false).await;
+    let gh = gh(&t);
+    let app = gh.app_user().login;
+    let alice = gh.user("alice", UserKind::User);
+    let (repo, first, first_head) = repo_with_pr(gh, &alice);
+    let second_head = gh.commit(
+        &repo,
+        "other",
+        &[("README.md", Some("hello again\n"))],
+        "say hello again",
+        &alice,
+    );
+    let second = gh.open_pr(&repo, "other", "main", "Hello again", "Twice.", &alice);
+    let answered = |pr: &FakePr, echo: &'static str| {
+        let number = pr.number;
+        let repo = &repo;
+        let app = &app;
+        async move {
+            gh.wait_for_comment(
+                repo,
+                number,
+                |c| &c.author == app && c.body.contains(echo),
+                WAIT,
+            )
+            .await
+        }
+    };
+    comment_and_deliver(&t, &repo, first.number, &alice, "@switchboard look").await;
+    answered(&first, "Echo #1").await;
+    comment_and_deliver(&t, &repo, second.number, &alice, "@switchboard look").await;
+    answered(&second, "Echo #1").await;
+
+    let work = t.host_dir.path().join("work");
+    let clone = work.join("projects/github/octo/app/clone");
+    let checkouts = [
+        work.join("github/octo/app/pr-1"),
+        work.join("github/octo/app/pr-2"),
+    ];
+    let runs = t.wait_agent_runs(2).await;
+    assert_eq!(
+        runs.iter().map(|r| r.cwd.clone()).collect::<Vec<_>>(),
+        checkouts
+    );
+    for (checkout, head) in checkouts.iter().zip([&first_head, &second_head]) {
+        assert_eq!(&git(checkout, &["rev-parse", "HEAD"]), head);
+        assert_eq!(
+            Path::new(&git(
+                checkout,
+                &["rev-parse", "--path-format=absolute", "--git-common-dir"]
+            )),
+            clone.canonicalize().unwrap(),
+            "a worktree of the shared clone"
+        );
+        assert!(checkout.join(".git").is_file(), "not a clone of its own");
+        assert_eq!(git(checkout, &["remote"]), "", "no remote, so no URL");
+        let config = git(checkout, &["config", "--list", "--show-origin"]);
+        for token in gh.issued_tokens() {
+            assert!(!config.contains(&token), "{config}");
+        }
+    }
+    let object_stores = Command::new("find")
+        .arg(&work)
+        .args(["-type", "d", "-name", "objects"])
+        .output()
+        .expect("find");
+    assert_eq!(
+        String::from_utf8_lossy(&object_stores.stdout).trim(),
+        clone.join("objects").display().to_string(),
+        "the objects are in the clone alone"
+    );
+    assert_eq!(git(&clone, &["cat-file", "-t", &first_head]), "commit");
+
+    // The second turn of the first pull request: the same clone and worktree, fetched into.
+    let made = |path: &Path| std::fs::metadata(path).expect("made").ino();
+    let before = (made(&clone), made(&checkouts[0].join(".git")));
+    comment_and_deliver(&t, &repo, first.number, &alice, "@switchboard again").await;
+    answered(&first, "Echo #2").await;
+    assert_eq!(t.wait_agent_runs(3).await[2].cwd, checkouts[0]);
+    assert_eq!(
+        (made(&clone), made(&checkouts[0].join(".git"))),
+        before,
+        "neither the clone nor the worktree was made again"
+    );
+    let worktrees = git(&clone, &["worktree", "list", "--porcelain"]);
+    assert_eq!(worktrees.matches("worktree ").count(), 3, "{worktrees}");
+    assert_tokens_kept_secret(&t);
 }

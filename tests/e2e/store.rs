@@ -384,8 +384,24 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
     );
     tx.commit().await.unwrap();
     assert_eq!(costs, vec![0.25, 0.5, 0.125]);
+    // An agent that reports each run's own cost adds it as it is, and leaves the cumulative
+    // figure of the conversation alone.
+    let mut tx = store.write_tx().await.unwrap();
+    turns::book_run_cost(&mut tx, &session.id, 0.5)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write_tx().await.unwrap();
+    let next = turns::book_session_cost(&mut tx, &session.id, 0.25)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        next, 0.125,
+        "from the conversation's last cumulative figure"
+    );
     let session = store.session(&session.id).await.unwrap().unwrap();
-    assert_eq!(session.total_cost_usd, 0.875);
+    assert_eq!(session.total_cost_usd, 1.5);
     assert_eq!(session.agent_session_id.as_deref(), Some("conv-2"));
     let listed = store.chat_sessions(&t, 10).await.unwrap();
     assert_eq!(listed.len(), 1);

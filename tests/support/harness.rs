@@ -31,6 +31,9 @@ pub const WEB_ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 /// than run without their agent.
 #[cfg(feature = "fake-agent")]
 pub const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
+/// The fake Codex, built with fake-claude (src/bin/fake-codex).
+#[cfg(feature = "fake-agent")]
+pub const FAKE_CODEX: &str = env!("CARGO_BIN_EXE_fake-codex");
 #[cfg(not(feature = "fake-agent"))]
 compile_error!(
     "the tests and benchmarks need the fake agent (src/bin/fake-claude), which is built only with \
@@ -39,6 +42,40 @@ compile_error!(
      `cargo bench --features fake-agent --bench NAME`"
 );
 pub const SWITCHBOARD: &str = env!("CARGO_BIN_EXE_switchboard");
+
+/// Which fake agent new sessions run (`defaults.agent`): both are installed on the remote host,
+/// so a test about what every agent guarantees runs once per agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FakeAgent {
+    Claude,
+    Codex,
+}
+
+impl FakeAgent {
+    /// As the configuration spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FakeAgent::Claude => "claude",
+            FakeAgent::Codex => "codex",
+        }
+    }
+
+    /// Its process name on the host (`/proc/PID/comm`).
+    pub fn comm(self) -> &'static str {
+        match self {
+            FakeAgent::Claude => "fake-claude",
+            FakeAgent::Codex => "fake-codex",
+        }
+    }
+
+    /// Where the fake keeps its sessions, under the host directory.
+    fn home(self) -> &'static str {
+        match self {
+            FakeAgent::Claude => "claude",
+            FakeAgent::Codex => "codex",
+        }
+    }
+}
 
 /// How a test wants the world set up.
 pub struct Options {
@@ -58,8 +95,10 @@ pub struct Options {
     pub http_toml: String,
     /// The web console's admin token (`SWITCHBOARD_WEB_TOKEN`); `None`: generated and printed.
     pub web_token: Option<&'static str>,
-    /// The agent command on the remote host (the fake agent by default).
+    /// The Claude command on the remote host (the fake agent by default).
     pub agent_command: String,
+    /// The agent of new sessions. Default Claude.
+    pub agent: FakeAgent,
     /// Pin this key instead of the sshd's real one.
     pub pinned_host_key: Option<String>,
     /// Webhook mode with this secret token (long polling when `None`).
@@ -108,6 +147,7 @@ impl Options {
             http_toml: String::new(),
             web_token: Some(WEB_ADMIN_TOKEN),
             agent_command: FAKE_CLAUDE.to_owned(),
+            agent: FakeAgent::Claude,
             pinned_host_key: None,
             webhook_secret: None,
             telegram_toml: String::new(),
@@ -134,9 +174,13 @@ pub struct AgentRun {
 }
 
 impl AgentRun {
-    /// The value after `--resume`, if any.
+    /// The conversation the run continued: the value after Claude's `--resume` or Codex's
+    /// `resume`, if any.
     pub fn resume_id(&self) -> Option<&str> {
-        let at = self.argv.iter().position(|a| a == "--resume")?;
+        let at = self
+            .argv
+            .iter()
+            .position(|a| a == "--resume" || a == "resume")?;
         self.argv.get(at + 1).map(String::as_str)
     }
 }
@@ -153,8 +197,11 @@ pub struct Harness {
     pub db: TestDb,
     pub alice: FakeUser,
     pub chat: FakeChat,
-    /// Host-side directory (owned by the SSH login user): work/, state/, claude/, records/.
+    /// Host-side directory (owned by the SSH login user): work/, state/, claude/, codex/,
+    /// records/.
     pub host_dir: tempfile::TempDir,
+    /// The agent of new sessions.
+    pub agent: FakeAgent,
     /// Bot-side directory: config.toml and bot.log.
     pub dir: tempfile::TempDir,
     pub config_path: PathBuf,
@@ -200,7 +247,7 @@ impl Harness {
         };
         let db = TestDb::create(options.db).await;
         let host_dir = sshd.workspace();
-        for sub in ["work", "state", "claude", "records"] {
+        for sub in ["work", "state", "claude", "codex", "records"] {
             let path = host_dir.path().join(sub);
             std::fs::create_dir(&path).expect("host dir");
             chown_like(&path, host_dir.path());
@@ -219,6 +266,7 @@ impl Harness {
             alice,
             chat,
             host_dir,
+            agent: options.agent,
             dir,
             config_path,
             http_port: free_port(),
@@ -298,6 +346,7 @@ host = "remote"
 turn_timeout = "{timeout}"
 max_queue = {max_queue}
 progress_interval = "1s"
+agent = "{default_agent}"
 {defaults_toml}
 
 [hosts.remote]
@@ -314,6 +363,10 @@ max_concurrent_turns = {slots}
 [hosts.remote.agents.claude]
 command = "{agent}"
 env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/records" }}
+
+[hosts.remote.agents.codex]
+command = "{FAKE_CODEX}"
+env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }}
 {workspaces}
 {extra}"#,
             db = self.db.url,
@@ -339,6 +392,7 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
                 .unwrap_or_else(|| self.sshd.host_public_key()),
             host = host.display(),
             agent = o.agent_command,
+            default_agent = o.agent.name(),
             extra = o.extra_config,
             workspaces = if o.git_workspace {
                 ""
@@ -530,6 +584,51 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
             .collect()
     }
 
+    /// The session file the fake agent keeps for `session_id` on the host (Claude's transcript,
+    /// Codex's rollout), if there is one.
+    pub fn session_file(&self, session_id: &str) -> Option<PathBuf> {
+        let home = self.host_dir.path().join(self.agent.home());
+        let name = match self.agent {
+            FakeAgent::Claude => format!("{session_id}.jsonl"),
+            FakeAgent::Codex => format!("-{session_id}.jsonl"),
+        };
+        files_under(&home)
+            .into_iter()
+            .find(|p| p.to_string_lossy().ends_with(&name))
+    }
+
+    /// The answers the agent's runs in `session_id` finished with, as its session file keeps
+    /// them: Claude's successful `result` lines, and for Codex the last message before each
+    /// `turn.completed`.
+    pub fn finished_answers(&self, session_id: &str) -> Vec<String> {
+        let path = self
+            .session_file(session_id)
+            .unwrap_or_else(|| panic!("no session file of {session_id} on the host"));
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(path)
+            .expect("read the session file")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        let mut answers = Vec::new();
+        let mut last_message = String::new();
+        for line in &lines {
+            match (self.agent, line["type"].as_str()) {
+                (FakeAgent::Claude, Some("result")) if line["is_error"] == false => {
+                    answers.push(text(&line["result"]))
+                }
+                (FakeAgent::Codex, Some("item.completed"))
+                    if line["item"]["type"] == "agent_message" =>
+                {
+                    last_message = text(&line["item"]["text"])
+                }
+                (FakeAgent::Codex, Some("turn.completed")) => answers.push(last_message.clone()),
+                _ => {}
+            }
+        }
+        answers
+    }
+
     /// Waits until the fake agent has been started `n` times in all.
     pub async fn wait_agent_runs(&self, n: usize) -> Vec<AgentRun> {
         self.wait_agent_runs_within(n, WAIT).await
@@ -613,6 +712,18 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
         dir
     }
 
+    /// Gives a path on the host back to the SSH login user after the test wrote into it as
+    /// itself (everything under the host's directory is the login user's).
+    pub fn hand_over(&self, path: &Path) {
+        let status = Command::new("chown")
+            .arg("-R")
+            .arg(format!("--reference={}", self.host_dir.path().display()))
+            .arg(path)
+            .status()
+            .expect("chown");
+        assert!(status.success(), "chown {}", path.display());
+    }
+
     /// Opens the bot's database (to check what it recorded).
     pub async fn store(&self) -> switchboard::store::Store {
         switchboard::store::Store::connect(&self.db.url, 2)
@@ -662,6 +773,21 @@ pub fn running_turn_in(state_dir: &Path) -> (String, u32) {
         .parse()
         .expect("a pid");
     (id, pid)
+}
+
+/// Every file under `dir`, at any depth.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for path in entries.map(|e| e.expect("entry").path()) {
+        match path.is_dir() {
+            true => files.extend(files_under(&path)),
+            false => files.push(path),
+        }
+    }
+    files
 }
 
 /// Gives `path` the owner of `like` (the SSH login user's workspace).

@@ -13,7 +13,8 @@
 //!   cumulative `total_cost_usd` (`session.rs`).
 //!
 //! Tests can only talk to the agent through a chat, so **the prompt is the script**
-//! (`script.rs`). A line `@fake <directive> [args]` (leading whitespace allowed) is a directive;
+//! (`../fake-agent/script.rs`, shared with fake-codex like the other modules there). A line
+//! `@fake <directive> [args]` (leading whitespace allowed) is a directive;
 //! directives run in order, other lines are prompt text, and a run without a directive that ends
 //! it answers successfully:
 //!
@@ -53,10 +54,20 @@
 
 mod cli;
 mod lines;
+#[path = "../fake-agent/record.rs"]
+mod record;
 mod run;
+#[path = "../fake-agent/script.rs"]
 mod script;
 mod session;
+#[path = "../fake-agent/signals.rs"]
+mod signals;
+#[path = "../fake-agent/transcript.rs"]
+mod transcript;
+#[path = "../fake-agent/tree.rs"]
 mod tree;
+#[path = "../fake-agent/work.rs"]
+mod work;
 
 use std::ffi::OsString;
 use std::io::Read;
@@ -65,7 +76,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cli::{Args, Format};
 use lines::{Ctx, InitInfo, Outcome, Stats};
-use session::{History, Record, Transcript};
+use record::{Record, print_raw};
+use session::History;
+use transcript::Transcript;
 use tree::Node;
 
 const DEFAULT_MODEL: &str = "claude-opus-5-5";
@@ -85,7 +98,7 @@ fn main() {
     let code = fake_claude(started_at_ns, started);
     // Last thing: when it exits, for benchmarks that time what follows an agent's end.
     if let Some(dir) = std::env::var_os("FAKE_CLAUDE_RECORD_DIR") {
-        session::write_exit(Path::new(&dir), started_at_ns);
+        record::write_exit(Path::new(&dir), started_at_ns);
     }
     std::process::exit(code);
 }
@@ -127,11 +140,11 @@ fn fake_claude(started_at_ns: u128, started: Instant) -> i32 {
         Err(message) => return fail(&message),
     };
     if args.help {
-        run::print_raw(cli::HELP.as_bytes());
+        print_raw(cli::HELP.as_bytes());
         return 0;
     }
     if args.version {
-        run::print_raw(format!("{} (Claude Code)\n", lines::VERSION).as_bytes());
+        print_raw(format!("{} (Claude Code)\n", lines::VERSION).as_bytes());
         return 0;
     }
     if !args.print {
@@ -181,7 +194,7 @@ fn fake_claude(started_at_ns: u128, started: Instant) -> i32 {
             resumed: matches!(session, Session::Resumed { .. }),
             prompt: &prompt,
         };
-        if let Err(e) = session::write_record(&record) {
+        if let Err(e) = record::write_record(&record) {
             eprintln!(
                 "fake-claude: cannot write the record in {}: {e}",
                 dir.display()
@@ -273,7 +286,7 @@ fn fake_claude(started_at_ns: u128, started: Instant) -> i32 {
         Err(e) => return fail(&format!("fake-claude: cannot start the runtime: {e}")),
     };
     runtime.block_on(async move {
-        let signals = match run::Signals::install() {
+        let signals = match signals::Signals::install() {
             Ok(signals) => signals,
             Err(e) => return fail(&format!("fake-claude: cannot install signal handlers: {e}")),
         };
@@ -346,7 +359,7 @@ fn unknown_session(ctx: &Ctx, id: &str, format: Format) -> i32 {
     };
     if format != Format::Text {
         let node = lines::result(ctx, &Outcome::UnknownResume, &stats, format, false);
-        run::print_raw(format!("{}\n", node.to_json()).as_bytes());
+        print_raw(format!("{}\n", node.to_json()).as_bytes());
     }
     fail(&format!("No conversation found with session ID: {id}"))
 }

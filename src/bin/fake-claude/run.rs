@@ -17,73 +17,24 @@
 //! counts as "during the tool", which is what a test sees before it sends one.
 
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::process::Stdio;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use tokio::signal::unix::{Signal, SignalKind, signal};
 use uuid::Uuid;
 
 use crate::cli::Format;
 use crate::lines::{self, Block, Ctx, Event, Message, Outcome, Stats, ToolEnd};
+use crate::record::print_raw;
 use crate::script::{self, Answer, Script, Step};
-use crate::session::{History, ModelTotals, Transcript};
+use crate::session::{History, ModelTotals};
+use crate::signals::{Sig, Signals, Unwaited};
+use crate::transcript::Transcript;
 use crate::tree::Node;
+use crate::work;
 
 /// The process exit code a run ended with.
 pub struct Exit(pub i32);
 
 type Flow<T = ()> = Result<T, Exit>;
-
-#[derive(Clone, Copy, Debug)]
-enum Sig {
-    Int,
-    Term,
-    Hup,
-}
-
-pub struct Signals {
-    int: Signal,
-    term: Signal,
-    hup: Signal,
-}
-
-impl Signals {
-    /// Must run inside the runtime, before the first line is printed: from then on SIGINT,
-    /// SIGTERM and SIGHUP no longer kill the process but are handled like the real CLI does.
-    pub fn install() -> std::io::Result<Signals> {
-        Ok(Signals {
-            int: signal(SignalKind::interrupt())?,
-            term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
-        })
-    }
-
-    async fn recv(&mut self) -> Sig {
-        tokio::select! {
-            _ = self.term.recv() => Sig::Term,
-            _ = self.hup.recv() => Sig::Hup,
-            _ = self.int.recv() => Sig::Int,
-        }
-    }
-
-    /// A signal that arrived since the last look, without waiting.
-    fn pending(&mut self) -> Option<Sig> {
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut ready =
-            |s: &mut Signal| matches!(Pin::new(s).poll_recv(&mut cx), Poll::Ready(Some(())));
-        if ready(&mut self.term) {
-            Some(Sig::Term)
-        } else if ready(&mut self.hup) {
-            Some(Sig::Hup)
-        } else if ready(&mut self.int) {
-            Some(Sig::Int)
-        } else {
-            None
-        }
-    }
-}
 
 /// Everything fixed for one run.
 pub struct Config {
@@ -127,9 +78,6 @@ const TOKENS_PER_CALL: u64 = 95;
 const INPUT_MICRO_USD: u64 = 4;
 const OUTPUT_MICRO_USD: u64 = 20;
 const DELTA_CHARS: usize = 64;
-/// How often `wait-for` looks, and for how long.
-const WAIT_FOR_POLL: Duration = Duration::from_millis(20);
-const WAIT_FOR_LIMIT: Duration = Duration::from_secs(120);
 
 impl Runner {
     pub fn new(cfg: Config, signals: Signals, transcript: Transcript) -> Runner {
@@ -186,11 +134,7 @@ impl Runner {
                 self.file_operation(&command, moved).await
             }
             Step::WriteBytes { path, bytes } => {
-                let target = self.cfg.cwd.join(&path);
-                let written = target
-                    .parent()
-                    .map_or(Ok(()), std::fs::create_dir_all)
-                    .and_then(|()| std::fs::write(&target, &bytes));
+                let written = work::write_file(&self.cfg.cwd.join(&path), &bytes);
                 self.file_operation(&format!("base64 -d > {path}"), written)
                     .await
             }
@@ -280,29 +224,20 @@ impl Runner {
 
     /// Waits as if on the API.
     async fn pause(&mut self, duration: Duration) -> Flow {
-        let sig = tokio::select! {
-            _ = tokio::time::sleep(duration) => None,
-            sig = self.signals.recv() => Some(sig),
-        };
-        match sig {
+        match self.signals.sleep(duration).await {
             Some(sig) => Err(self.interrupted_outside_tool(sig)),
             None => Ok(()),
         }
     }
 
     /// Waits like [`Runner::pause`] until `path` (relative to the cwd) exists; gives up, failing
-    /// the run loudly, after [`WAIT_FOR_LIMIT`].
+    /// the run loudly, after two minutes.
     async fn wait_for(&mut self, path: &str) -> Flow {
-        let path = self.cfg.cwd.join(path);
-        let started = Instant::now();
-        while !path.exists() {
-            if started.elapsed() > WAIT_FOR_LIMIT {
-                eprintln!("fake-claude: {} never appeared", path.display());
-                return Err(Exit(3));
-            }
-            self.pause(WAIT_FOR_POLL).await?;
+        match self.signals.wait_for(&self.cfg.cwd.join(path)).await {
+            Ok(()) => Ok(()),
+            Err(Unwaited::Signal(sig)) => Err(self.interrupted_outside_tool(sig)),
+            Err(Unwaited::GaveUp) => Err(Exit(3)),
         }
-        Ok(())
     }
 
     fn interrupted_outside_tool(&mut self, sig: Sig) -> Exit {
@@ -459,26 +394,10 @@ impl Runner {
             ("description", description.into()),
         ]);
         let id = self.tool_use("Bash", &input).await?;
-        // A real child, so the process tree looks like a running tool: a test that kills the
-        // agent's process group, or checks that nothing outlives it, sees a real `sleep`.
-        let child = tokio::process::Command::new("sleep")
-            .arg(arg)
-            .current_dir(&self.cfg.cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn();
         let started = Instant::now();
-        let sig = tokio::select! {
-            _ = tokio::time::sleep(duration) => None,
-            sig = self.signals.recv() => Some(sig),
-        };
+        let cwd = self.cfg.cwd.clone();
+        let sig = self.signals.sleep_in_tool(arg, duration, &cwd).await;
         self.tool_time += started.elapsed();
-        if let Ok(mut child) = child {
-            let _ = child.start_kill();
-            let _ = child.wait().await;
-        }
         let ctx = &self.cfg.ctx;
         match sig {
             None => self.emit(lines::tool_done(ctx, &id, "Bash")).await,
@@ -505,10 +424,7 @@ impl Runner {
         let id = self.tool_use("Write", &input).await?;
         let target = self.cfg.cwd.join(path);
         let original = std::fs::read_to_string(&target).ok();
-        let written = target
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&target, content));
+        let written = work::write_file(&target, content.as_bytes());
         let ctx = &self.cfg.ctx;
         let node = match written {
             Ok(()) => {
@@ -552,22 +468,7 @@ impl Runner {
             ("description", "commit".into()),
         ]);
         let id = self.tool_use("Bash", &input).await?;
-        let git = |args: &[&str]| {
-            std::process::Command::new("git")
-                .args([
-                    "-c",
-                    "user.name=Fake Claude",
-                    "-c",
-                    "user.email=claude@example.invalid",
-                ])
-                .args(args)
-                .current_dir(&self.cfg.cwd)
-                .output()
-        };
-        let outcome = git(&["add", "-A"]).and_then(|added| match added.status.success() {
-            true => git(&["commit", "-q", "-m", message]),
-            false => Ok(added),
-        });
+        let outcome = work::commit(&self.cfg.cwd, "Fake Claude", message);
         let ctx = &self.cfg.ctx;
         let node = match outcome {
             Ok(out) if out.status.success() => {
@@ -665,14 +566,6 @@ impl Runner {
             }
         }
     }
-}
-
-/// Writes and flushes stdout, ignoring a closed pipe.
-pub fn print_raw(bytes: &[u8]) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(bytes);
-    let _ = out.flush();
 }
 
 /// Splits `text` into pieces of at most `max` chars (none for an empty text).

@@ -1,4 +1,4 @@
-//! Sessions on disk, laid out like the real CLI's, and the test recording.
+//! Sessions on disk, laid out like the real CLI's.
 //!
 //! The real `claude` keeps one transcript per session at
 //! `$CLAUDE_CONFIG_DIR/projects/<sanitised cwd>/<session_id>.jsonl` and `--resume` finds it from
@@ -12,8 +12,7 @@
 //! crashes) adds nothing to the totals. Like the real CLI there is no locking: two concurrent
 //! resumes of one session both append.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -100,88 +99,6 @@ pub fn read_history(transcript: &Path) -> History {
 
 fn to_micro(usd: &Value) -> u64 {
     (usd.as_f64().unwrap_or(0.0) * 1e6).round() as u64
-}
-
-/// Appends lines to the session transcript. Failures are reported once on stderr and then
-/// ignored: the real CLI also keeps answering when it cannot save.
-pub struct Transcript {
-    file: Option<File>,
-}
-
-impl Transcript {
-    pub fn open(path: &Path) -> Transcript {
-        let opened = path
-            .parent()
-            .map_or(Ok(()), fs::create_dir_all)
-            .and_then(|()| OpenOptions::new().create(true).append(true).open(path));
-        match opened {
-            Ok(file) => Transcript { file: Some(file) },
-            Err(e) => {
-                eprintln!(
-                    "fake-claude: cannot write transcript {}: {e}",
-                    path.display()
-                );
-                Transcript { file: None }
-            }
-        }
-    }
-
-    pub fn append(&mut self, line: &str) {
-        if let Some(file) = &mut self.file {
-            let mut buf = Vec::with_capacity(line.len() + 1);
-            buf.extend_from_slice(line.as_bytes());
-            buf.push(b'\n');
-            if file.write_all(&buf).is_err() {
-                self.file = None;
-            }
-        }
-    }
-}
-
-/// What `FAKE_CLAUDE_RECORD_DIR` gets for one run.
-pub struct Record<'a> {
-    pub dir: &'a Path,
-    pub started_at_ns: u128,
-    pub argv: &'a [String],
-    pub cwd: &'a Path,
-    pub session_id: &'a str,
-    pub resumed: bool,
-    pub prompt: &'a [u8],
-}
-
-/// Writes `<ns>-<pid>.prompt` (exact bytes), then `<ns>-<pid>.json` through a rename, so a test
-/// that sees the JSON file can read both completely.
-pub fn write_record(record: &Record<'_>) -> std::io::Result<()> {
-    fs::create_dir_all(record.dir)?;
-    let base = format!("{}-{}", record.started_at_ns, std::process::id());
-    let prompt_file = format!("{base}.prompt");
-    fs::write(record.dir.join(&prompt_file), record.prompt)?;
-    let json = serde_json::json!({
-        "argv": record.argv,
-        "cwd": record.cwd.to_string_lossy(),
-        "session_id": record.session_id,
-        "resumed": record.resumed,
-        "started_at_ns": record.started_at_ns as u64,
-        "prompt_file": prompt_file,
-    });
-    let tmp = record.dir.join(format!(".{base}.json.tmp"));
-    fs::write(&tmp, json.to_string())?;
-    fs::rename(&tmp, record.dir.join(format!("{base}.json")))
-}
-
-/// Records when this run exits (`<started_at_ns>-<pid>.exited`: nanoseconds since the epoch);
-/// a failure to write it is only said.
-pub fn write_exit(dir: &Path, started_at_ns: u128) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let file = dir.join(format!("{started_at_ns}-{}.exited", std::process::id()));
-    if let Err(e) = fs::write(&file, now.to_string()) {
-        eprintln!(
-            "fake-claude: cannot record the exit in {}: {e}",
-            dir.display()
-        );
-    }
 }
 
 #[cfg(test)]

@@ -41,7 +41,9 @@ use crate::domain::outbound::{Outbound, OutboundOp, Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::outcome::Outcome;
 use crate::domain::thread::Platform;
-use crate::domain::workspace::{Credential, GitCheckout, PullRequestPlan, PushTarget, Workspace};
+use crate::domain::workspace::{
+    Credential, GitCheckout, PullRequestPlan, PushTarget, Workspace, github_repo_key,
+};
 use crate::render::untrusted;
 use crate::reviews::{self, deps::ChangedFile};
 use futures_util::future::BoxFuture;
@@ -188,11 +190,7 @@ impl GitHubPolicy {
             .collect();
         let keep = comments.len().saturating_sub(self.config.context_comments);
         comments.drain(..keep);
-        let refs = pull.as_ref().map(|pr| PullRefs {
-            head_ref: pr.head.ref_name.clone(),
-            head_sha: pr.head.sha.clone(),
-            base_ref: pr.base.ref_name.clone(),
-        });
+
         let inline = match trigger {
             Trigger::ReviewComment {
                 path,
@@ -207,12 +205,18 @@ impl GitHubPolicy {
             _ => None,
         };
         let kind = if ctx.is_pull_request { "pr" } else { "issue" };
-        let dir = format!("github/{repo}/{kind}-{}", ctx.number);
+        let dir = format!("{}/{kind}-{}", github_repo_key(repo), ctx.number);
         let checkout = self.checkout(ctx, pull.as_ref(), dir);
         let checkout = match &pull {
             Some(_) => checkout,
             None => self.on_issue_branch(checkout, ctx, &issue.title, &event.author.id),
         };
+        let refs = pull.as_ref().map(|pr| PullRefs {
+            head_ref: pr.head.ref_name.clone(),
+            head_sha: pr.head.sha.clone(),
+            base_ref: pr.base.ref_name.clone(),
+            base_in_checkout: checkout.base_branch_ref(),
+        });
         let diff_text = diff
             .as_deref()
             .map(|d| &d[..d.floor_char_boundary(self.config.diff_max_bytes)]);
@@ -293,7 +297,7 @@ impl GitHubPolicy {
             ..self.checkout(
                 ctx,
                 Some(&pr),
-                format!("github/{repo}/pr-{}-deps", ctx.number),
+                format!("{}/pr-{}-deps", github_repo_key(repo), ctx.number),
             )
         };
         Ok(Some(Prepared {

@@ -1,0 +1,136 @@
+//! The real agent CLIs driven through Switchboard: a chat thread, the bot, a real sshd host, and
+//! the CLI as pinned by `scripts/test-setup.sh`, answering from the fake model API.
+//!
+//! `real_clis` proves the fake model API drives each CLI; these prove Switchboard drives each CLI:
+//! its command line, the prompt on stdin, the environment that reaches the agent, the stream
+//! parser, resume of the agent's own conversation, the classification of an API error, and cancel
+//! by process group — all against the real program rather than the fakes that copy its output.
+//! One thread per agent goes through: a prompt whose model answer calls the CLI's own file-editing
+//! tool (the file really changes on the host), a follow-up whose request re-sends the first
+//! conversation, an API error, and `/stop` while the CLI waits on the API.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::support::agent_clis::AgentCli;
+use crate::support::db::Db;
+use crate::support::fake_model_api::{FakeModelApi, RecordedRequest, Reply};
+use crate::support::harness::{Harness, Options, WAIT};
+use crate::support::procs;
+
+const PROMPT: &str = "change hello world to hello fake in notes.txt";
+const ANSWER: &str = "I changed notes.txt.";
+const FOLLOW_UP: &str = "what did you change?";
+const FOLLOW_UP_ANSWER: &str = "Earlier I changed hello world to hello fake.";
+
+/// A thread on a host whose agent is the real `cli`, configured as an operator would, with the
+/// model API's address and a placeholder key in the agent's environment.
+async fn start(cli: AgentCli, api: &FakeModelApi) -> Harness {
+    let mut options = Options::new(Db::Sqlite);
+    options.agent_command = cli.path().display().to_string();
+    options.extra_config = match cli {
+        AgentCli::Claude => format!(
+            "[agents.claude]\nenv = {{ ANTHROPIC_BASE_URL = \"{}\", ANTHROPIC_API_KEY = \
+             \"sk-ant-fake\", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\", \
+             CLAUDE_CODE_MAX_RETRIES = \"0\", DISABLE_AUTOUPDATER = \"1\" }}\n",
+            api.base_url()
+        ),
+        other => panic!("no Switchboard configuration for the real {other:?} yet"),
+    };
+    Harness::start_with(options).await
+}
+
+/// The model's call of the CLI's own tool that turns `hello world` into `hello fake` in `file`.
+fn edit_call(cli: AgentCli, file: &Path) -> Reply {
+    match cli {
+        AgentCli::Claude => Reply::tool_call(
+            "Edit",
+            json!({ "file_path": file, "old_string": "hello world", "new_string": "hello fake" }),
+        ),
+        other => panic!("no edit call for {other:?} yet"),
+    }
+}
+
+/// Asserts that a turn request re-sent everything of the first turn, and the new prompt.
+fn assert_resent(request: &RecordedRequest, earlier: &[&str]) {
+    let body = request.body.to_string();
+    for text in earlier.iter().chain([&FOLLOW_UP]) {
+        assert!(
+            body.contains(text),
+            "the resumed turn's request does not carry {text:?}: {body}"
+        );
+    }
+}
+
+/// Prompt → tool → answer → resume → API error → /stop, through the bot, with the real `cli`.
+async fn a_thread_drives_the_real_cli(cli: AgentCli) {
+    let api = FakeModelApi::start().await;
+    let t = start(cli, &api).await;
+    let dir = t.open_session().await;
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "hello world\n").unwrap();
+    t.hand_over(&notes);
+
+    // A prompt whose answer edits a file with the CLI's own tool.
+    api.push_replies([edit_call(cli, &notes), Reply::text(ANSWER)]);
+    t.say(PROMPT);
+    let status = t.next().await;
+    let answer = t.next().await;
+    assert!(answer.text.starts_with(ANSWER), "{}", answer.text);
+    t.wait_status(&status, "✅ Done in").await;
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "hello fake\n");
+    let turns = api.turn_requests();
+    assert_eq!(turns.len(), 2, "the tool call, then the answer");
+    assert!(
+        turns[0].body.to_string().contains(PROMPT),
+        "the prompt reached the model: {}",
+        turns[0].body
+    );
+
+    // The follow-up continues the CLI's own conversation.
+    api.push_reply(Reply::text(FOLLOW_UP_ANSWER));
+    t.say(FOLLOW_UP);
+    t.next().await;
+    let answer = t.next().await;
+    assert_eq!(answer.text, FOLLOW_UP_ANSWER);
+    let turns = api.turn_requests();
+    assert_eq!(turns.len(), 3);
+    assert_resent(&turns[2], &[PROMPT, "hello fake", ANSWER]);
+
+    // An API error is said as one, and the conversation stays.
+    api.push_reply(Reply::error(500));
+    t.say("and now?");
+    t.next().await;
+    let answer = t.next().await;
+    assert!(
+        answer
+            .text
+            .contains("could not reach its model API (HTTP 500)"),
+        "{}",
+        answer.text
+    );
+
+    // `/stop` while the CLI waits on the API ends the turn, and the CLI with it.
+    api.push_reply(Reply::Stall);
+    t.say("one more");
+    let status = t.next().await;
+    api.wait_for_turn_requests(5, WAIT).await;
+    t.say("/stop");
+    t.wait_text("🛑 Cancelled").await;
+    t.wait_status(&status, "🛑").await;
+    // This test's CLI is the one whose environment names this test's model API.
+    let endpoint = format!("={}", api.base_url());
+    let running: Vec<String> = procs::snapshot()
+        .into_iter()
+        .filter(|p| p.env_entries().iter().any(|e| e.ends_with(&endpoint)))
+        .map(|p| p.command())
+        .collect();
+    assert!(running.is_empty(), "the CLI still runs: {running:?}");
+    assert_eq!(api.queued(), 0, "every queued answer was asked for");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thread_drives_the_real_claude() {
+    a_thread_drives_the_real_cli(AgentCli::Claude).await;
+}
