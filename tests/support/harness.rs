@@ -34,6 +34,9 @@ pub const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
 /// The fake Codex, built with fake-claude (src/bin/fake-codex).
 #[cfg(feature = "fake-agent")]
 pub const FAKE_CODEX: &str = env!("CARGO_BIN_EXE_fake-codex");
+/// The fake OpenCode, built with the others (src/bin/fake-opencode).
+#[cfg(feature = "fake-agent")]
+pub const FAKE_OPENCODE: &str = env!("CARGO_BIN_EXE_fake-opencode");
 #[cfg(not(feature = "fake-agent"))]
 compile_error!(
     "the tests and benchmarks need the fake agent (src/bin/fake-claude), which is built only with \
@@ -43,12 +46,13 @@ compile_error!(
 );
 pub const SWITCHBOARD: &str = env!("CARGO_BIN_EXE_switchboard");
 
-/// Which fake agent new sessions run (`defaults.agent`): both are installed on the remote host,
+/// Which fake agent new sessions run (`defaults.agent`): all are installed on the remote host,
 /// so a test about what every agent guarantees runs once per agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FakeAgent {
     Claude,
     Codex,
+    OpenCode,
 }
 
 impl FakeAgent {
@@ -57,6 +61,7 @@ impl FakeAgent {
         match self {
             FakeAgent::Claude => "claude",
             FakeAgent::Codex => "codex",
+            FakeAgent::OpenCode => "opencode",
         }
     }
 
@@ -65,6 +70,7 @@ impl FakeAgent {
         match self {
             FakeAgent::Claude => "fake-claude",
             FakeAgent::Codex => "fake-codex",
+            FakeAgent::OpenCode => "fake-opencode",
         }
     }
 
@@ -73,6 +79,7 @@ impl FakeAgent {
         match self {
             FakeAgent::Claude => "claude",
             FakeAgent::Codex => "codex",
+            FakeAgent::OpenCode => "opencode",
         }
     }
 }
@@ -174,13 +181,13 @@ pub struct AgentRun {
 }
 
 impl AgentRun {
-    /// The conversation the run continued: the value after Claude's `--resume` or Codex's
-    /// `resume`, if any.
+    /// The conversation the run continued: the value after Claude's `--resume`, Codex's
+    /// `resume` or OpenCode's `--session`, if any.
     pub fn resume_id(&self) -> Option<&str> {
         let at = self
             .argv
             .iter()
-            .position(|a| a == "--resume" || a == "resume")?;
+            .position(|a| a == "--resume" || a == "resume" || a == "--session")?;
         self.argv.get(at + 1).map(String::as_str)
     }
 }
@@ -198,7 +205,7 @@ pub struct Harness {
     pub alice: FakeUser,
     pub chat: FakeChat,
     /// Host-side directory (owned by the SSH login user): work/, state/, claude/, codex/,
-    /// records/.
+    /// opencode/, records/.
     pub host_dir: tempfile::TempDir,
     /// The agent of new sessions.
     pub agent: FakeAgent,
@@ -247,7 +254,7 @@ impl Harness {
         };
         let db = TestDb::create(options.db).await;
         let host_dir = sshd.workspace();
-        for sub in ["work", "state", "claude", "codex", "records"] {
+        for sub in ["work", "state", "claude", "codex", "opencode", "records"] {
             let path = host_dir.path().join(sub);
             std::fs::create_dir(&path).expect("host dir");
             chown_like(&path, host_dir.path());
@@ -367,6 +374,10 @@ env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/r
 [hosts.remote.agents.codex]
 command = "{FAKE_CODEX}"
 env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }}
+
+[hosts.remote.agents.opencode]
+command = "{FAKE_OPENCODE}"
+env = {{ XDG_DATA_HOME = "{host}/opencode", FAKE_OPENCODE_RECORD_DIR = "{host}/records" }}
 {workspaces}
 {extra}"#,
             db = self.db.url,
@@ -585,11 +596,11 @@ env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }
     }
 
     /// The session file the fake agent keeps for `session_id` on the host (Claude's transcript,
-    /// Codex's rollout), if there is one.
+    /// Codex's rollout, OpenCode's session), if there is one.
     pub fn session_file(&self, session_id: &str) -> Option<PathBuf> {
         let home = self.host_dir.path().join(self.agent.home());
         let name = match self.agent {
-            FakeAgent::Claude => format!("{session_id}.jsonl"),
+            FakeAgent::Claude | FakeAgent::OpenCode => format!("/{session_id}.jsonl"),
             FakeAgent::Codex => format!("-{session_id}.jsonl"),
         };
         files_under(&home)
@@ -598,8 +609,8 @@ env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }
     }
 
     /// The answers the agent's runs in `session_id` finished with, as its session file keeps
-    /// them: Claude's successful `result` lines, and for Codex the last message before each
-    /// `turn.completed`.
+    /// them: Claude's successful `result` lines; for Codex the last message before each
+    /// `turn.completed`, for OpenCode the last text before each step that ends with `stop`.
     pub fn finished_answers(&self, session_id: &str) -> Vec<String> {
         let path = self
             .session_file(session_id)
@@ -623,6 +634,10 @@ env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }
                     last_message = text(&line["item"]["text"])
                 }
                 (FakeAgent::Codex, Some("turn.completed")) => answers.push(last_message.clone()),
+                (FakeAgent::OpenCode, Some("text")) => last_message = text(&line["part"]["text"]),
+                (FakeAgent::OpenCode, Some("step_finish")) if line["part"]["reason"] == "stop" => {
+                    answers.push(last_message.clone())
+                }
                 _ => {}
             }
         }
