@@ -65,6 +65,15 @@ impl FakeAgent {
         }
     }
 
+    /// Its fake's binary.
+    fn fake(self) -> &'static str {
+        match self {
+            FakeAgent::Claude => FAKE_CLAUDE,
+            FakeAgent::Codex => FAKE_CODEX,
+            FakeAgent::OpenCode => FAKE_OPENCODE,
+        }
+    }
+
     /// Its process name on the host (`/proc/PID/comm`).
     pub fn comm(self) -> &'static str {
         match self {
@@ -102,8 +111,9 @@ pub struct Options {
     pub http_toml: String,
     /// The web console's admin token (`SWITCHBOARD_WEB_TOKEN`); `None`: generated and printed.
     pub web_token: Option<&'static str>,
-    /// The Claude command on the remote host (the fake agent by default).
-    pub agent_command: String,
+    /// The command of `agent` on the remote host (a real CLI, a missing one); `None`: its fake.
+    /// The other agents always run their fakes.
+    pub agent_command: Option<String>,
     /// The agent of new sessions. Default Claude.
     pub agent: FakeAgent,
     /// Pin this key instead of the sshd's real one.
@@ -153,7 +163,7 @@ impl Options {
             defaults_toml: String::new(),
             http_toml: String::new(),
             web_token: Some(WEB_ADMIN_TOKEN),
-            agent_command: FAKE_CLAUDE.to_owned(),
+            agent_command: None,
             agent: FakeAgent::Claude,
             pinned_host_key: None,
             webhook_secret: None,
@@ -330,6 +340,10 @@ impl Harness {
         .into_iter()
         .flatten()
         .collect();
+        let command = |agent: FakeAgent| match &o.agent_command {
+            Some(command) if o.agent == agent => command.clone(),
+            _ => agent.fake().to_owned(),
+        };
         format!(
             r#"[database]
 url = "{db}"
@@ -368,15 +382,15 @@ max_concurrent_turns = {slots}
 {host_toml}
 
 [hosts.remote.agents.claude]
-command = "{agent}"
+command = "{claude}"
 env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/records" }}
 
 [hosts.remote.agents.codex]
-command = "{FAKE_CODEX}"
+command = "{codex}"
 env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }}
 
 [hosts.remote.agents.opencode]
-command = "{FAKE_OPENCODE}"
+command = "{opencode}"
 env = {{ XDG_DATA_HOME = "{host}/opencode", FAKE_OPENCODE_RECORD_DIR = "{host}/records" }}
 {workspaces}
 {extra}"#,
@@ -402,7 +416,9 @@ env = {{ XDG_DATA_HOME = "{host}/opencode", FAKE_OPENCODE_RECORD_DIR = "{host}/r
                 .clone()
                 .unwrap_or_else(|| self.sshd.host_public_key()),
             host = host.display(),
-            agent = o.agent_command,
+            claude = command(FakeAgent::Claude),
+            codex = command(FakeAgent::Codex),
+            opencode = command(FakeAgent::OpenCode),
             default_agent = o.agent.name(),
             extra = o.extra_config,
             workspaces = if o.git_workspace {
