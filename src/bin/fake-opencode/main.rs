@@ -49,7 +49,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use record::{Record, print_raw};
 use transcript::Transcript;
-use tree::Node;
 
 fn main() {
     let started_at_ns = SystemTime::now()
@@ -143,15 +142,9 @@ fn fake_opencode(started_at_ns: u128, record_dir: Option<&Path>) -> i32 {
             return 2;
         }
     };
-    let turn = store::turns(&path) + 1;
+    let turn = transcript::turns(&path) + 1;
     let mut session = Transcript::open(&path);
-    let prompt_line = Node::obj([
-        ("type", "fake_prompt".into()),
-        ("text", text.as_ref().into()),
-        ("cwd", cwd.to_string_lossy().as_ref().into()),
-        ("fake_turn", turn.into()),
-    ]);
-    session.append(&prompt_line.to_json());
+    session.append_prompt(&text, &cwd, turn);
     let config = run::Config {
         session_id,
         cwd,

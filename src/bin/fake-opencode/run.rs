@@ -13,15 +13,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::lines::{self, Ids, ToolEnd};
 use crate::record::print_raw;
-use crate::script::{self, Answer, Script, Step};
+use crate::script::{self, Answer, Script, Step, WAIT_FOR_LIMIT, WAIT_FOR_POLL};
 use crate::store;
 use crate::transcript::Transcript;
 use crate::tree::Node;
 use crate::work;
-
-/// How often `wait-for` looks, and for how long.
-const WAIT_FOR_POLL: Duration = Duration::from_millis(20);
-const WAIT_FOR_LIMIT: Duration = Duration::from_secs(120);
 
 /// Input tokens of a step: the system prompt, the prompt, earlier turns.
 const BASE_INPUT_TOKENS: u64 = 100;

@@ -4,10 +4,9 @@
 //! The real CLI keeps its sessions in SQLite (`…/opencode/opencode.db`); one file per session is
 //! the fake's own layout (nothing outside the CLI reads either), chosen so that a test loses a
 //! conversation by deleting its file. `--session` of an id with no file is the measured
-//! `Session not found`. The file holds one line per prompt (marked `fake_turn`, so a resumed run
-//! knows its turn number) and every line the runs printed.
+//! `Session not found`. The file holds one line per prompt
+//! (`transcript::Transcript::append_prompt`) and every line the runs printed.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Where the sessions of the data directory `data_home` are.
@@ -36,18 +35,10 @@ pub fn new_id() -> String {
     format!("ses_{}{tail}", &hex[..12])
 }
 
-/// How many prompts the session has had.
-pub fn turns(path: &Path) -> u64 {
-    fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v.get("fake_turn").is_some())
-        .count() as u64
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]
