@@ -20,7 +20,7 @@
 use serde_json::Value;
 
 use super::json::{self, str_field};
-use super::{Agent, TurnArgs, merged_env, without_report};
+use super::{Agent, TurnArgs, merged_env, priced, without_report};
 use crate::config::{CodexConfig, HostAgentConfig, PermissionMode};
 use crate::domain::agent::AgentKind;
 use crate::domain::agent_event::{AgentEvent, AgentResult};
@@ -102,7 +102,7 @@ impl Agent for Codex {
     }
 
     fn parse_line(&self, line: &[u8]) -> Vec<AgentEvent> {
-        parse_line(line)
+        priced(parse_line(line), self.config.prices.as_ref())
     }
 
     fn classify(
@@ -338,6 +338,7 @@ pub fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::agent::TokenPrices;
 
     const SAMPLES: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -564,6 +565,24 @@ mod tests {
                 .iter()
                 .any(|a| a == "--sandbox" || a.starts_with("approval"))
         );
+    }
+
+    #[test]
+    fn a_priced_codex_costs_its_tokens_and_an_unpriced_one_nothing() {
+        let line = br#"{"type":"turn.completed","usage":{"input_tokens":300000,"cached_input_tokens":0,"output_tokens":50000}}"#;
+        let cost = |codex: &Codex| match codex.parse_line(line).as_slice() {
+            [AgentEvent::Finished(result)] => result.run_cost_usd,
+            other => panic!("one final report, got {other:?}"),
+        };
+        assert_eq!(cost(&Codex::new(CodexConfig::default())), None);
+        let priced = Codex::new(CodexConfig {
+            prices: Some(TokenPrices {
+                input_per_mtok: 1.0,
+                output_per_mtok: 10.0,
+            }),
+            ..CodexConfig::default()
+        });
+        assert_eq!(cost(&priced), Some(0.8));
     }
 
     #[test]

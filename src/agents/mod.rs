@@ -14,7 +14,7 @@ pub mod opencode;
 use std::collections::BTreeMap;
 
 use crate::config::{AgentsConfig, HostAgentConfig, PermissionMode};
-use crate::domain::agent::AgentKind;
+use crate::domain::agent::{AgentKind, TokenPrices};
 use crate::domain::agent_event::{AgentEvent, AgentResult};
 use crate::domain::invocation::Invocation;
 use crate::domain::outcome::Outcome;
@@ -158,4 +158,20 @@ pub fn without_report(exit_code: Option<i64>, stderr: &str, command: &str) -> Ou
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Prices a final report that carries tokens but no cost, when the agent's prices are configured.
+pub fn priced(mut events: Vec<AgentEvent>, prices: Option<&TokenPrices>) -> Vec<AgentEvent> {
+    let Some(prices) = prices else {
+        return events;
+    };
+    for event in &mut events {
+        if let AgentEvent::Finished(result) = event
+            && result.total_cost_usd.is_none()
+            && result.run_cost_usd.is_none()
+        {
+            result.run_cost_usd = Some(prices.cost(result.input_tokens, result.output_tokens));
+        }
+    }
+    events
 }

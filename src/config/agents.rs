@@ -13,8 +13,8 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use crate::domain::agent::AgentKind;
 pub use crate::domain::agent::PermissionMode;
+use crate::domain::agent::{AgentKind, TokenPrices};
 use serde::Deserialize;
 
 /// Host-specific agent settings: non-login SSH shells have a short PATH, so the command path
@@ -136,6 +136,10 @@ pub struct CodexConfig {
     /// Environment read from files on the bot's machine at start (NAME = path), for secrets.
     #[serde(default)]
     pub env_files: BTreeMap<String, PathBuf>,
+    /// What its tokens cost: Codex reports tokens but no cost, so without prices its turns cost
+    /// nothing against the budgets. Default: none.
+    #[serde(default)]
+    pub prices: Option<TokenPrices>,
 }
 
 impl Default for CodexConfig {
@@ -149,6 +153,7 @@ impl Default for CodexConfig {
             extra_args: Vec::new(),
             env: BTreeMap::new(),
             env_files: BTreeMap::new(),
+            prices: None,
         }
     }
 }
@@ -269,6 +274,9 @@ impl AgentsConfig {
         validate_agent_env("agents.claude", &claude.env, &claude.env_files)?;
         let codex = &self.codex;
         validate_agent_env("agents.codex", &codex.env, &codex.env_files)?;
+        if codex.prices.is_some_and(|p| !p.is_valid()) {
+            bail!("agents.codex.prices: prices are dollars per million tokens, zero or more");
+        }
         if let Some(key) = unsplittable_key(&codex.config) {
             bail!(
                 "agents.codex.config: {key:?} is not a key codex can take (letters, digits, `_` \

@@ -359,6 +359,17 @@ impl Config {
         if self.defaults.turn_timeout.is_zero() {
             bail!("defaults.turn_timeout must be longer than zero");
         }
+        // `/new WORD` reads an agent's name as the agent: a host or project of that name could
+        // never be chosen.
+        let sections = self.hosts.keys().map(|n| ("hosts", n));
+        for (section, name) in sections.chain(self.projects.keys().map(|n| ("projects", n))) {
+            if name.parse::<AgentKind>().is_ok() {
+                bail!(
+                    "{section}.{name}: {name:?} is an agent's name, which /new reads as the agent; \
+                     name it otherwise"
+                );
+            }
+        }
         for (name, host) in &self.hosts {
             host.validate(name)?;
         }
@@ -594,6 +605,14 @@ mod tests {
                 "projects.b.slack_channels: C1 is already the chat of [projects.a]",
             ),
             ("[projects.web]\nhost = \"local\"\n", "missing field `repo`"),
+            (
+                "[projects.codex]\nrepo = \"https://x/a\"\n",
+                "projects.codex: \"codex\" is an agent's name",
+            ),
+            (
+                "[hosts.opencode]\naddress = \"10.0.0.1\"\n",
+                "hosts.opencode: \"opencode\" is an agent's name",
+            ),
         ];
         for (text, expected) in cases {
             let err = load_text(text, &Env::default()).unwrap_err();

@@ -1,20 +1,24 @@
 //! The clean-up: a session idle for `workspaces.keep_for` loses its workspace on its host.
 //!
-//! Every session has a directory of its own, and `/new` leaves the old one behind, so without
-//! this a host's disk fills with worktrees nobody will come back to. Every
+//! Every session has a directory of its own, and `/new` leaves the old one behind; every pull
+//! request or issue a GitHub thread works on has a checkout; so without this a host's disk
+//! fills with worktrees nobody will come back to. Every
 //! [`Workspaces::sweep_every`](crate::config::Workspaces::sweep_every) the sweep reads the
 //! sessions whose workspace is due (`Store::workspaces_due`), removes each from its host
-//! (`runner::cleanup`: a worktree from its project's shared clone, which stays, with its branch
-//! unless that was pushed; a scratch directory), records when (`workspace_removed_at`) and
-//! writes a line in the audit trail.
+//! (`runner::cleanup`: a worktree from its shared clone, which stays, with its branch unless
+//! that was pushed; a scratch directory; for a GitHub session, which owns no directory, every
+//! checkout its turns used, with its refs, and its branch unless that has commits never
+//! pushed), records when (`workspace_removed_at`) and writes a line in the audit trail.
 //!
 //! Nothing is removed while a turn runs, nor while one starts: a removal runs as the session's
 //! worker ([`Core::in_idle_worker`]), where its turns start, and only when the session has no
 //! worker — so it is idle — and it holds the thread's router claim, so the files of a prompt
-//! arriving meanwhile are not written into a directory being removed. There it checks again that
-//! the workspace is still due. A prompt that arrives during the removal is queued and runs
-//! right after it; a later prompt in the session makes the workspace again
-//! (`core::turn` clears `workspace_removed_at`).
+//! arriving meanwhile are not written into a directory being removed, nor a turn queued in
+//! another session of the thread (a checkout is the thread's: it is due only when no session of
+//! the thread has a turn waiting or running). There it checks again that the workspace is still
+//! due. A prompt that arrives during the removal is queued and runs right after it; a later
+//! prompt in the session makes the workspace again (`core::turn` clears
+//! `workspace_removed_at`), a checkout the usual way of a first turn.
 
 use std::sync::Arc;
 
@@ -25,6 +29,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::ids::{SessionId, now_ms};
 use crate::domain::workspace::SessionWorkspace;
 use crate::runner::cleanup::{self, BranchFate};
+use crate::runner::hosts::Host;
 use crate::store::SessionRow;
 
 /// Sessions looked at per host and sweep (the rest wait for the next one).
@@ -97,28 +102,17 @@ async fn remove_if_due(core: Arc<Core>, id: SessionId) -> Result<()> {
     removed
 }
 
-/// Removes the due `session`'s workspace from its host, then records it (once) with its audit
-/// line; a failure leaves it due, for the next sweep.
+/// Removes the due `session`'s workspace from its host — its own, or the checkouts of its turns
+/// — then records it (once) with its audit line; a failure leaves it due, for the next sweep.
 async fn remove(core: &Core, session: &SessionRow) -> Result<()> {
-    let Some(workspace) = &session.workspace else {
-        return Ok(());
-    };
     let host = core
         .hosts
         .get(&session.host)
         .with_context(|| format!("the host {} is no longer configured", session.host))?;
-    let fate = match session.delivery.pushed_at {
-        Some(_) => BranchFate::Kept,
-        None => BranchFate::Deleted,
+    let detail = match &session.workspace {
+        Some(workspace) => Some(remove_own(&host, session, workspace).await?),
+        None => remove_checkouts(core, &host, session).await?,
     };
-    cleanup::remove(
-        &*host.transport,
-        &host.workdir,
-        &session.workdir,
-        workspace,
-        fate,
-    )
-    .await?;
     if !core
         .store
         .mark_workspace_removed(&session.id, now_ms())
@@ -126,7 +120,9 @@ async fn remove(core: &Core, session: &SessionRow) -> Result<()> {
     {
         return Ok(());
     }
-    let detail = removal_detail(session, workspace, fate);
+    let Some(detail) = detail else {
+        return Ok(()); // its checkouts were gone already (another session of the thread's)
+    };
     core.store
         .audit(
             session.thread.platform,
@@ -140,9 +136,25 @@ async fn remove(core: &Core, session: &SessionRow) -> Result<()> {
     Ok(())
 }
 
-/// The audit trail's line for a removal: the session, the host, the directory and the branch.
-fn removal_detail(session: &SessionRow, workspace: &SessionWorkspace, fate: BranchFate) -> String {
-    let what = match (workspace, fate) {
+/// Removes the session's own workspace; returns the audit trail's line for it.
+async fn remove_own(
+    host: &Host,
+    session: &SessionRow,
+    workspace: &SessionWorkspace,
+) -> Result<String> {
+    let fate = match session.delivery.pushed_at {
+        Some(_) => BranchFate::Kept,
+        None => BranchFate::Deleted,
+    };
+    cleanup::remove(
+        &*host.transport,
+        &host.workdir,
+        &session.workdir,
+        workspace,
+        fate,
+    )
+    .await?;
+    let branch = match (workspace, fate) {
         (SessionWorkspace::Scratch, _) => String::new(),
         (SessionWorkspace::Worktree(w), BranchFate::Kept) => {
             format!(", branch {} kept (pushed)", w.branch)
@@ -151,8 +163,41 @@ fn removal_detail(session: &SessionRow, workspace: &SessionWorkspace, fate: Bran
             format!(", branch {} deleted (never pushed)", w.branch)
         }
     };
-    format!(
-        "session {} idle: removed {} on {}{what}",
+    Ok(format!(
+        "session {} idle: removed {} on {}{branch}",
         session.id, session.workdir, session.host
-    )
+    ))
+}
+
+/// Removes the checkouts the session's turns used; returns the audit trail's line naming those
+/// that were there, if any was.
+async fn remove_checkouts(
+    core: &Core,
+    host: &Host,
+    session: &SessionRow,
+) -> Result<Option<String>> {
+    let mut removed = Vec::new();
+    for checkout in core.store.session_checkouts(&session.id).await? {
+        let done = cleanup::remove_checkout(&*host.transport, &host.workdir, &checkout).await?;
+        if !done.existed {
+            continue;
+        }
+        let branch = match done.branch {
+            BranchFate::Kept => "kept (commits never pushed)",
+            BranchFate::Deleted => "deleted",
+        };
+        removed.push(format!(
+            "checkout {} (branch {} {branch})",
+            checkout.path_in(&host.workdir),
+            checkout.local_branch()
+        ));
+    }
+    Ok((!removed.is_empty()).then(|| {
+        format!(
+            "session {} idle: removed {} on {}",
+            session.id,
+            removed.join(", "),
+            session.host
+        )
+    }))
 }

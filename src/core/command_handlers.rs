@@ -7,11 +7,12 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::Core;
+use super::agent_choice::{self, Switch};
 use super::placement;
 use super::replies::{self, HostChoice};
 use super::respond::{reply, reply_post};
 use crate::agents;
-use crate::domain::agent::AgentKind;
+use crate::domain::agent::{AgentKind, ModelRequest};
 use crate::domain::command::Command;
 use crate::domain::ids::{InboundId, now_ms};
 use crate::domain::inbound::Inbound;
@@ -68,9 +69,20 @@ pub(super) async fn run(
             Ok(prompt) => return Ok(Handled::Prompt(prompt)),
             Err(answer) => answer,
         },
-        Command::New { target, host } => {
-            new_session(core, event, target.as_deref(), host.as_deref()).await?
+        Command::New {
+            target,
+            host,
+            agent,
+        } => {
+            let asked = placement::Asked {
+                target: target.as_deref(),
+                host: host.as_deref(),
+                agent: *agent,
+            };
+            new_session(core, event, asked).await?
         }
+        Command::Agent { name } => agent(core, event, *name).await?,
+        Command::Model { choice } => model(core, event, choice.as_ref()).await?,
         Command::Status => status(core, event).await?,
         Command::Stop { all } => stop(core, event, *all).await?,
         Command::Screenshot { url } => {
@@ -83,12 +95,8 @@ pub(super) async fn run(
     Ok(Handled::Answered)
 }
 
-async fn new_session(
-    core: &Core,
-    event: &Inbound,
-    target: Option<&str>,
-    host: Option<&str>,
-) -> Result<String> {
+async fn new_session(core: &Core, event: &Inbound, asked: placement::Asked<'_>) -> Result<String> {
+    let (target, host) = (asked.target, asked.host);
     let current = core.store.active_session(&event.thread).await?;
     let policy = core.policy(event.platform())?;
     if let Some(pinned) = policy.pinned_host()
@@ -102,16 +110,7 @@ async fn new_session(
     let fallback = policy
         .pinned_host()
         .or_else(|| current.as_ref().map(|s| s.host.as_str()));
-    let placed = match placement::place(
-        core,
-        &event.thread,
-        placement::Asked {
-            target,
-            host,
-            agent: None,
-        },
-        fallback,
-    ) {
+    let placed = match placement::place(core, &event.thread, asked, fallback) {
         Ok(placed) => placed,
         Err(unplaced) => return Ok(replies::unplaced(&unplaced)),
     };
@@ -136,6 +135,36 @@ async fn new_session(
         })
         .await?;
     Ok(replies::new_session(&session, previous_busy))
+}
+
+/// `/agent [name]`: the session's agent and the choices, or a switch. Without a session there
+/// is nothing to switch: the reply says how to start one with the agent (`/new NAME`).
+async fn agent(core: &Core, event: &Inbound, name: Option<AgentKind>) -> Result<String> {
+    let spelling = core.spelling(event.platform());
+    let Some(session) = core.store.active_session(&event.thread).await? else {
+        return Ok(replies::no_session_for_agent(&spelling, name));
+    };
+    let Some(name) = name else {
+        return Ok(replies::agent_shown(&spelling, session.agent));
+    };
+    let outcome =
+        agent_choice::switch(core, &session, &event.author.id, &Switch::Agent(name)).await?;
+    Ok(replies::switch_outcome(&spelling, &outcome))
+}
+
+/// `/model [name|default]`: the session's model and the agent's choices, or a change.
+async fn model(core: &Core, event: &Inbound, choice: Option<&ModelRequest>) -> Result<String> {
+    let spelling = core.spelling(event.platform());
+    let Some(session) = core.store.active_session(&event.thread).await? else {
+        return Ok(replies::no_session());
+    };
+    let Some(choice) = choice else {
+        let (models, default) = agent_choice::models(core, session.agent);
+        return Ok(replies::model_shown(&spelling, &session, models, default));
+    };
+    let switch = Switch::Model(choice.clone());
+    let outcome = agent_choice::switch(core, &session, &event.author.id, &switch).await?;
+    Ok(replies::switch_outcome(&spelling, &outcome))
 }
 
 async fn status(core: &Core, event: &Inbound) -> Result<String> {
@@ -175,6 +204,7 @@ async fn status(core: &Core, event: &Inbound) -> Result<String> {
     };
     Ok(replies::status(&replies::StatusView {
         session: &session,
+        default_model: agent_choice::models(core, session.agent).1,
         running: running.as_ref(),
         running_for,
         queued,

@@ -8,6 +8,7 @@
 //! of this is said in live in `crate::domain`; nothing in here knows a platform's types.
 
 pub mod access;
+pub mod agent_choice;
 mod ci_fix;
 pub mod ci_watch;
 pub mod claims;

@@ -6,8 +6,10 @@
 
 use std::time::Duration;
 
+use super::agent_choice::{Refused, Switched};
 use super::placement::Unplaced;
 use crate::domain::admission::Refusal;
+use crate::domain::agent::{AgentKind, MODEL_RESET};
 use crate::domain::changes::ChangeStats;
 use crate::domain::checks::FailingCheck;
 use crate::domain::command::{COMMANDS, CommandError, Spelling, help_for};
@@ -65,7 +67,7 @@ pub fn help(platform: Platform, spelling: &Spelling, hosts: HostChoice<'_>) -> S
         let line = match hosts {
             HostChoice::Pinned(host) if c.name == "new" => format!(
                 "- `{}` — Start a fresh agent conversation (on {}, where turns here run)\n",
-                spelling.command(c.name),
+                spelling.command("new [agent]"),
                 esc(host)
             ),
             _ => format!("- `{}` — {}\n", c.usage(spelling), c.summary),
@@ -116,6 +118,18 @@ pub fn invalid(spelling: &Spelling, invalid: &Invalid) -> String {
             Some(entry) => format!("Usage: `{}` — {}", entry.usage(spelling), entry.summary),
             None => format!("Send `{help}` for the commands."),
         },
+        Invalid::Command(CommandError::NotAnAgent(name)) => format!(
+            "{} is not an agent. Agents: {}. Send `{}`.",
+            esc(name),
+            agent_list(),
+            spelling.command("agent NAME")
+        ),
+        Invalid::Command(CommandError::NotAModel(word)) => format!(
+            "{} cannot be a model's name (letters, digits and `. _ - : / @ [ ]`, not starting \
+             with `-`). Send `{}` for the choices.",
+            esc(word),
+            spelling.command("model")
+        ),
         Invalid::NotText => "I can only read text messages so far.".to_owned(),
         Invalid::EmptyMention => format!(
             "You mentioned me without a request: write it after the mention, or send `{help}`."
@@ -639,9 +653,10 @@ pub fn unknown_host(name: &str, hosts: &[String]) -> String {
 
 pub fn new_session(session: &SessionRow, previous_busy: bool) -> String {
     let mut text = format!(
-        "🆕 New session on {}, {}. Your next message starts a fresh conversation.",
+        "🆕 New session on {}, {}, with {}. Your next message starts a fresh conversation.",
         esc(&session.host),
-        workspace_phrase(session.workspace.as_ref())
+        workspace_phrase(session.workspace.as_ref()),
+        agent_and_model(session.agent, session.model.as_deref())
     );
     if previous_busy {
         text.push_str(" The previous session's running and queued prompts finish there.");
@@ -972,6 +987,161 @@ pub fn unplaced(unplaced: &Unplaced) -> String {
     }
 }
 
+/// `codex`, or `claude (model `opus`)`.
+fn agent_and_model(agent: AgentKind, model: Option<&str>) -> String {
+    match model {
+        Some(model) => format!("{agent} (model {})", code(model)),
+        None => agent.to_string(),
+    }
+}
+
+/// A name as inline code (a model's, say), whatever it holds.
+fn code(name: &str) -> String {
+    format!("`{}`", name.replace('`', ""))
+}
+
+/// `claude`, `codex`, `opencode`, as code.
+fn agent_list() -> String {
+    AgentKind::ALL.map(|a| code(a.as_str())).join(", ")
+}
+
+/// `/agent` where the thread has no session: nothing to switch; `/new NAME` starts one with it.
+pub fn no_session_for_agent(spelling: &Spelling, agent: Option<AgentKind>) -> String {
+    let new = match agent {
+        Some(agent) => spelling.command(&format!("new {agent}")),
+        None => spelling.command("new AGENT"),
+    };
+    format!(
+        "No session in this thread yet. Send `{new}` to start one with that agent (or any message \
+         to start one with the default). Agents: {}.",
+        agent_list()
+    )
+}
+
+/// `/agent` without a name: the session's agent and the choices.
+pub fn agent_shown(spelling: &Spelling, agent: AgentKind) -> String {
+    format!(
+        "This session's agent is {}. Agents: {}. Send `{}` to switch: its next turn starts a \
+         fresh conversation with that agent.",
+        code(agent.as_str()),
+        agent_list(),
+        spelling.command("agent NAME")
+    )
+}
+
+/// `/model` without a name: the session's model and what its agent offers.
+pub fn model_shown(
+    spelling: &Spelling,
+    session: &SessionRow,
+    models: &[String],
+    default: Option<&str>,
+) -> String {
+    let current = match &session.model {
+        Some(model) => code(model),
+        None => default_model(default),
+    };
+    let choices = match models {
+        [] => "any model its CLI takes (no list is configured)".to_owned(),
+        _ => models
+            .iter()
+            .map(|m| code(m))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    format!(
+        "This session's model is {current} ({}). Models: {choices}. Send `{}` to change it \
+         for the next turns, or `{}` for the agent's default.",
+        session.agent,
+        spelling.command("model NAME"),
+        spelling.command(&format!("model {MODEL_RESET}"))
+    )
+}
+
+/// The model a session gets when it names none.
+fn default_model(default: Option<&str>) -> String {
+    match default {
+        Some(model) => format!("the agent's default, {}", code(model)),
+        None => "the agent's default".to_owned(),
+    }
+}
+
+/// What a switch of agent or model did, or why it was refused.
+pub fn switch_outcome(spelling: &Spelling, outcome: &Result<Switched, Refused>) -> String {
+    match outcome {
+        Ok(switched) => switched_text(switched),
+        Err(Refused(reason)) => format!(
+            "{}. Nothing changed; send `{}` for the choices.",
+            esc(reason),
+            spelling.command("model")
+        ),
+    }
+}
+
+fn switched_text(switched: &Switched) -> String {
+    match switched {
+        Switched::SameAgent(agent) => format!(
+            "This session already talks to {}: nothing changed, the conversation goes on.",
+            code(agent.as_str())
+        ),
+        Switched::Agent {
+            from,
+            to,
+            running,
+            queued,
+        } => {
+            let mut text = format!(
+                "🔀 Switched this session from {} to {}. Its next turn starts a fresh \
+                 conversation with {to} (in the same workspace); the {from} conversation is left \
+                 behind.",
+                code(from.as_str()),
+                code(to.as_str())
+            );
+            if *running {
+                text.push_str(&format!(" The running turn finishes with {from}."));
+            }
+            text.push_str(&queued_go(*queued, &to.to_string()));
+            text
+        }
+        Switched::Model {
+            agent,
+            from,
+            to,
+            default,
+            running,
+            queued,
+        } => {
+            let name = |model: &Option<String>| match model {
+                Some(model) => code(model),
+                None => default_model(default.as_deref()),
+            };
+            let mut text = format!(
+                "🔀 The next turns of this session ask {agent} for {} (was {}); the conversation \
+                 goes on.",
+                name(to),
+                name(from)
+            );
+            if *running {
+                text.push_str(" The running turn finishes with the model it started with.");
+            }
+            let to = match to {
+                Some(model) => code(model),
+                None => "the default".to_owned(),
+            };
+            text.push_str(&queued_go(*queued, &to));
+            text
+        }
+    }
+}
+
+/// ` The 2 queued prompts go to codex.`; empty when none wait.
+fn queued_go(queued: i64, to: &str) -> String {
+    match queued {
+        0 => String::new(),
+        1 => format!(" The queued prompt goes to {to}."),
+        n => format!(" The {n} queued prompts go to {to}."),
+    }
+}
+
 pub fn no_session() -> String {
     "No session in this thread yet: send a message to start one.".to_owned()
 }
@@ -1051,6 +1221,8 @@ pub fn stop_stuck(host: &str) -> String {
 /// What `/status` shows.
 pub struct StatusView<'a> {
     pub session: &'a SessionRow,
+    /// The model the session's agent uses when the session names none.
+    pub default_model: Option<&'a str>,
     pub running: Option<&'a TurnRow>,
     pub running_for: Option<Duration>,
     pub queued: i64,
@@ -1071,7 +1243,7 @@ pub fn status(view: &StatusView<'_>) -> String {
         s.agent,
         s.model
             .as_deref()
-            .map_or_else(|| "the agent's default".to_owned(), esc),
+            .map_or_else(|| default_model(view.default_model), code),
         s.agent_session_id
             .as_deref()
             .map(|id| format!("`{}`", id.replace('`', "")))
@@ -1080,6 +1252,7 @@ pub fn status(view: &StatusView<'_>) -> String {
     match (view.running, view.running_for) {
         (Some(turn), Some(elapsed)) => {
             text.push_str(&format!("- State: running for {}", duration(elapsed)));
+            text.push_str(&other_choice(s, turn));
             if let Some(activity) = &turn.activity {
                 text.push_str(&format!(" — {activity}"));
             }
@@ -1110,6 +1283,7 @@ pub fn status(view: &StatusView<'_>) -> String {
             }
             _ => {}
         }
+        text.push_str(&other_choice(s, last));
         text.push('\n');
     }
     let t = view.totals;
@@ -1123,6 +1297,20 @@ pub fn status(view: &StatusView<'_>) -> String {
     ));
     text.push_str(&health_line(&s.host, view.health));
     text
+}
+
+/// ` · with codex (model `o3`)` when a turn ran with another agent or model than its session
+/// now has (it switched since); empty otherwise.
+fn other_choice(session: &SessionRow, turn: &TurnRow) -> String {
+    match &turn.agent {
+        Some(choice) if choice.agent != session.agent || choice.model != session.model => {
+            format!(
+                " · with {}",
+                agent_and_model(choice.agent, choice.model.as_deref())
+            )
+        }
+        _ => String::new(),
+    }
 }
 
 fn health_line(host: &str, h: &Health) -> String {
@@ -1434,6 +1622,59 @@ mod tests {
 
     /// Every reply that names a command names it as the platform spells it: on GitHub a
     /// mention of the App's handle, never a slash command GitHub does not have.
+    /// A switch says what happens to the running turn and the queued prompts, and a refusal
+    /// that nothing changed, in the thread's own spelling.
+    #[test]
+    fn a_switch_says_which_turns_it_reaches() {
+        let slack = Spelling::Mention("switchboard".into());
+        let switched = Switched::Agent {
+            from: AgentKind::Claude,
+            to: AgentKind::Codex,
+            running: true,
+            queued: 1,
+        };
+        let text = switch_outcome(&slack, &Ok(switched));
+        assert!(text.contains("fresh conversation with codex"), "{text}");
+        assert!(
+            text.contains("The running turn finishes with claude."),
+            "{text}"
+        );
+        assert!(text.contains("The queued prompt goes to codex."), "{text}");
+        let switched = Switched::Agent {
+            from: AgentKind::Claude,
+            to: AgentKind::OpenCode,
+            running: false,
+            queued: 2,
+        };
+        let text = switch_outcome(&slack, &Ok(switched));
+        assert!(!text.contains("running turn"), "{text}");
+        assert!(
+            text.contains("The 2 queued prompts go to opencode."),
+            "{text}"
+        );
+        let model = Switched::Model {
+            agent: AgentKind::Claude,
+            from: None,
+            to: Some("opus".into()),
+            default: Some("sonnet".into()),
+            running: false,
+            queued: 0,
+        };
+        let text = switch_outcome(&slack, &Ok(model));
+        assert!(
+            text.contains("ask claude for `opus` (was the agent's default, `sonnet`)"),
+            "{text}"
+        );
+        let refused = Refused("\"x\" is not one of claude's models: a, b".into());
+        let text = switch_outcome(&slack, &Err(refused));
+        assert!(
+            text.contains("Nothing changed; send `@switchboard model` for the choices."),
+            "{text}"
+        );
+        let none = no_session_for_agent(&slack, Some(AgentKind::Codex));
+        assert!(none.contains("`@switchboard new codex`"), "{none}");
+    }
+
     #[test]
     fn replies_name_commands_as_the_platform_spells_them() {
         let github = Spelling::Mention("sb-app".into());
@@ -1462,7 +1703,8 @@ mod tests {
         assert!(texts[2].contains("`@sb-app stop all`"), "{}", texts[2]);
         assert!(!texts[6].contains("screenshot"), "{}", texts[6]);
         assert!(
-            texts[6].contains("- `@sb-app new` — Start a fresh agent conversation (on devbox")
+            texts[6]
+                .contains("- `@sb-app new [agent]` — Start a fresh agent conversation (on devbox")
                 && !texts[6].contains("[host]"),
             "{}",
             texts[6]

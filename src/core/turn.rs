@@ -157,8 +157,11 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             Ok(None) => {}
             Err(outcome) => return finish(core, &session, &turn, outcome, None, 0).await,
         }
-        if session.delivery.workspace_removed_at.is_some() && turn.workspace.is_none() {
-            // The clean-up had removed it; the preparation and the launch made it again.
+        // The clean-up removes a session's own workspace, or (a session without one) the
+        // checkouts of its turns: which this turn's preparation and launch made again.
+        if session.delivery.workspace_removed_at.is_some()
+            && session.workspace.is_some() != turn.workspace.is_some()
+        {
             core.store.mark_workspace_remade(&session.id).await?;
             tracing::info!(session = %session.id, dir = %workdir, "the session's removed workspace is made again");
         }
@@ -979,7 +982,11 @@ impl<'a> Follower<'a> {
             } if self.session.agent_session_id.as_deref() != Some(agent_session_id) => {
                 self.core
                     .store
-                    .set_agent_session_id(&self.session.id, Some(agent_session_id))
+                    .set_agent_session_id(
+                        &self.session.id,
+                        self.agent.kind(),
+                        Some(agent_session_id),
+                    )
                     .await?;
                 self.session.agent_session_id = Some(agent_session_id.clone());
             }
@@ -1130,7 +1137,10 @@ async fn finish_with(
     }
     tx.commit().await?;
     if matches!(outcome, Outcome::SessionNotFound { .. }) {
-        core.store.set_agent_session_id(&session.id, None).await?;
+        let agent = turn_choice(session, turn).agent;
+        core.store
+            .set_agent_session_id(&session.id, agent, None)
+            .await?;
     }
     tracing::info!(turn = %turn.id, outcome = outcome.name(), "turn finished");
     core.outbox_changed();

@@ -120,6 +120,33 @@ impl PermissionMode {
     }
 }
 
+/// What an agent's model costs per million tokens, for agents whose CLI reports tokens but no
+/// cost (Codex): budgets then count their turns too.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenPrices {
+    /// US dollars per million input tokens.
+    pub input_per_mtok: f64,
+    /// US dollars per million output tokens.
+    pub output_per_mtok: f64,
+}
+
+impl TokenPrices {
+    /// The cost of a run that used these many tokens (a missing figure counts as none).
+    pub fn cost(&self, input_tokens: Option<i64>, output_tokens: Option<i64>) -> f64 {
+        let per = |tokens: Option<i64>, price: f64| tokens.unwrap_or(0).max(0) as f64 * price;
+        (per(input_tokens, self.input_per_mtok) + per(output_tokens, self.output_per_mtok))
+            / 1_000_000.0
+    }
+
+    /// Whether both prices are usable figures.
+    pub fn is_valid(&self) -> bool {
+        [self.input_per_mtok, self.output_per_mtok]
+            .iter()
+            .all(|p| p.is_finite() && *p >= 0.0)
+    }
+}
+
 /// What a session asks its agent for, besides the prompt: which agent, which model (`None`: the
 /// agent's configured or built-in default).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,12 +155,53 @@ pub struct AgentChoice {
     pub model: Option<String>,
 }
 
+/// The word `/model` takes to go back to the agent's default model (so no model is named
+/// `default`).
+pub const MODEL_RESET: &str = "default";
+
+/// What `/model WORD` asks of a session's model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelRequest {
+    /// [`MODEL_RESET`]: the agent's configured or built-in default.
+    AgentDefault,
+    /// This model, by the name its agent's CLI takes.
+    Named(String),
+}
+
+impl ModelRequest {
+    /// Reads `/model`'s word: [`MODEL_RESET`], or a model name — ASCII letters, digits and
+    /// `. _ - : / @ [ ]` (Claude's `sonnet[1m]`, OpenCode's `provider/model`), at most 100,
+    /// not starting with `-` (it lands on the agent's command line after `--model`, where a
+    /// leading `-` would read as an option). `None`: not a model name.
+    pub fn parse(word: &str) -> Option<ModelRequest> {
+        if word.eq_ignore_ascii_case(MODEL_RESET) {
+            return Some(ModelRequest::AgentDefault);
+        }
+        let fits = !word.is_empty()
+            && word.len() <= 100
+            && !word.starts_with('-')
+            && word.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(c, '.' | '_' | '-' | ':' | '/' | '@' | '[' | ']')
+            });
+        fits.then(|| ModelRequest::Named(word.to_owned()))
+    }
+
+    /// The model a session stores for it (`None`: the agent's default).
+    pub fn model(&self) -> Option<&str> {
+        match self {
+            ModelRequest::AgentDefault => None,
+            ModelRequest::Named(name) => Some(name),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_unknown_names_list_the_agents() {
+    fn names_round_trip_unknown_names_list_the_agents_and_tokens_are_priced() {
         for kind in AgentKind::ALL {
             assert_eq!(kind.as_str().parse::<AgentKind>(), Ok(kind));
             assert_eq!(
@@ -146,8 +214,57 @@ mod tests {
             err,
             "\"gemini\" is not an agent; the agents are claude, codex, opencode"
         );
+        let prices = TokenPrices {
+            input_per_mtok: 2.0,
+            output_per_mtok: 10.0,
+        };
+        assert_eq!(prices.cost(Some(500_000), Some(100_000)), 2.0);
+        assert_eq!(prices.cost(None, Some(-5)), 0.0);
+        assert!(prices.is_valid());
+        assert!(
+            !TokenPrices {
+                input_per_mtok: -1.0,
+                ..prices
+            }
+            .is_valid()
+        );
         let json = serde_json::to_string(&AgentKind::OpenCode).unwrap();
         assert_eq!(json, "\"opencode\"");
         assert!(serde_json::from_str::<AgentKind>("\"x\"").is_err());
+    }
+
+    #[test]
+    fn model_words_are_names_a_command_line_reads_as_one_value() {
+        assert_eq!(
+            ModelRequest::parse("Default"),
+            Some(ModelRequest::AgentDefault)
+        );
+        for ok in [
+            "sonnet",
+            "claude-sonnet-4-5",
+            "sonnet[1m]",
+            "anthropic/claude-4",
+            "gpt-5.1",
+        ] {
+            assert_eq!(
+                ModelRequest::parse(ok),
+                Some(ModelRequest::Named(ok.into())),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "",
+            "-x",
+            "--help",
+            "a b",
+            "a;b",
+            "$(x)",
+            "é",
+            &"m".repeat(101),
+        ] {
+            assert_eq!(ModelRequest::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(ModelRequest::AgentDefault.model(), None);
+        assert_eq!(ModelRequest::Named("o3".into()).model(), Some("o3"));
     }
 }

@@ -24,6 +24,10 @@ pub enum AuditAction {
     BranchPushed,
     /// An idle session's workspace removed from its host (the clean-up).
     WorkspaceRemoved,
+    /// A session switched to another agent (`/agent`, the console): who, from, to.
+    AgentSwitched,
+    /// A session's model changed (`/model`, the console): who, from, to.
+    ModelSwitched,
 }
 
 impl AuditAction {
@@ -37,6 +41,8 @@ impl AuditAction {
             AuditAction::ForgeryRefused => "forgery refused",
             AuditAction::BranchPushed => "branch_pushed",
             AuditAction::WorkspaceRemoved => "workspace_removed",
+            AuditAction::AgentSwitched => "agent_switched",
+            AuditAction::ModelSwitched => "model_switched",
         }
     }
 }
@@ -62,6 +68,8 @@ mod tests {
             (AuditAction::ForgeryRefused, "forgery refused"),
             (AuditAction::BranchPushed, "branch_pushed"),
             (AuditAction::WorkspaceRemoved, "workspace_removed"),
+            (AuditAction::AgentSwitched, "agent_switched"),
+            (AuditAction::ModelSwitched, "model_switched"),
         ];
         for (action, text) in stored {
             assert_eq!(action.as_str(), text);

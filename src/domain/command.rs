@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::agent::{AgentKind, ModelRequest};
 use super::thread::Platform;
 
 /// What a user can ask besides a prompt.
@@ -15,10 +16,19 @@ pub enum Command {
     /// The next prompt starts a fresh agent conversation in a new workspace. `target` is one
     /// word the handler resolves against the configuration: a project's name, `owner/repo` or
     /// `owner/repo@branch` on the GitHub App, or a host's name; `host` is the second word.
+    /// `agent` is the word, anywhere among them, that names an agent (so an agent's name is
+    /// never read as a project's or a host's).
     New {
         target: Option<String>,
         host: Option<String>,
+        agent: Option<AgentKind>,
     },
+    /// Switch the session to another agent: its next turn starts a fresh conversation with it.
+    /// Without a name, show the session's agent and the choices.
+    Agent { name: Option<AgentKind> },
+    /// Set the model of the session's next turns (the conversation goes on). Without a choice,
+    /// show the session's model and the agent's models.
+    Model { choice: Option<ModelRequest> },
     /// Show this thread's session and its host's health.
     Status,
     /// Cancel the running turn; with `all`, also drop the queued prompts.
@@ -53,9 +63,21 @@ pub struct CommandHelp {
 pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "new",
-        args: "[project] [host]",
-        summary: "Start a fresh conversation in a new workspace (of a project, \
-                  owner/repo[@branch], or on a host)",
+        args: "[project] [host] [agent]",
+        summary: "Start a fresh conversation in a new workspace (a project, \
+                  owner/repo[@branch] or a host), any agent",
+    },
+    CommandHelp {
+        name: "agent",
+        args: "[name]",
+        summary: "Show or switch this session's agent (claude, codex, opencode); a switch \
+                  starts a fresh conversation",
+    },
+    CommandHelp {
+        name: "model",
+        args: "[name]",
+        summary: "Show this session's model and the choices, or set it for the next turns \
+                  (\"default\": the agent's)",
     },
     CommandHelp {
         name: "status",
@@ -107,6 +129,12 @@ pub enum CommandError {
     Unknown(String),
     #[error("wrong arguments for /{0}")]
     Usage(String),
+    /// `/agent WORD` where WORD names no agent.
+    #[error("{0:?} is not an agent")]
+    NotAnAgent(String),
+    /// `/model WORD` where WORD cannot be a model's name.
+    #[error("{0:?} is not a model name")]
+    NotAModel(String),
 }
 
 impl CommandHelp {
@@ -174,6 +202,8 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::New { .. } => "new",
+            Command::Agent { .. } => "agent",
+            Command::Model { .. } => "model",
             Command::Status => "status",
             Command::Stop { .. } => "stop",
             Command::Sessions => "sessions",
@@ -195,18 +225,19 @@ pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
     let help = help_for(&name).ok_or_else(|| CommandError::Unknown(name.clone()))?;
     let usage = || CommandError::Usage(help.name.to_owned());
     match (help.name, words.as_slice()) {
-        ("new", []) => Ok(Command::New {
-            target: None,
-            host: None,
-        }),
-        ("new", [target]) => Ok(Command::New {
-            target: Some((*target).to_owned()),
-            host: None,
-        }),
-        ("new", [target, host]) => Ok(Command::New {
-            target: Some((*target).to_owned()),
-            host: Some((*host).to_owned()),
-        }),
+        ("new", _) => parse_new(&words).ok_or_else(usage),
+        ("agent", []) => Ok(Command::Agent { name: None }),
+        ("agent", [name]) => match name.parse() {
+            Ok(kind) => Ok(Command::Agent { name: Some(kind) }),
+            Err(_) => Err(CommandError::NotAnAgent((*name).to_owned())),
+        },
+        ("model", []) => Ok(Command::Model { choice: None }),
+        ("model", [word]) => match ModelRequest::parse(word) {
+            Some(choice) => Ok(Command::Model {
+                choice: Some(choice),
+            }),
+            None => Err(CommandError::NotAModel((*word).to_owned())),
+        },
         ("status", []) => Ok(Command::Status),
         ("stop", []) => Ok(Command::Stop { all: false }),
         ("stop", [all]) if all.eq_ignore_ascii_case("all") => Ok(Command::Stop { all: true }),
@@ -221,6 +252,30 @@ pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
         ("help", _) => Ok(Command::Help),
         _ => Err(usage()),
     }
+}
+
+/// `/new`'s words: at most one that names an agent, wherever it is, and up to two others
+/// (target, then host). `None`: too many words, or two agents.
+fn parse_new(words: &[&str]) -> Option<Command> {
+    let (agents, others): (Vec<&str>, Vec<&str>) = words
+        .iter()
+        .partition(|word| word.parse::<AgentKind>().is_ok());
+    let agent = match agents.as_slice() {
+        [] => None,
+        [one] => one.parse().ok(),
+        _ => return None,
+    };
+    let (target, host) = match others.as_slice() {
+        [] => (None, None),
+        [target] => (Some(*target), None),
+        [target, host] => (Some(*target), Some(*host)),
+        _ => return None,
+    };
+    Some(Command::New {
+        target: target.map(str::to_owned),
+        host: host.map(str::to_owned),
+        agent,
+    })
 }
 
 /// An absolute `http` or `https` URL with a host: what a browser can be sent to. Other schemes
@@ -243,6 +298,7 @@ mod tests {
                 Command::New {
                     target: None,
                     host: None,
+                    agent: None,
                 },
             ),
             (
@@ -251,6 +307,7 @@ mod tests {
                 Command::New {
                     target: Some("devbox".into()),
                     host: None,
+                    agent: None,
                 },
             ),
             (
@@ -259,6 +316,57 @@ mod tests {
                 Command::New {
                     target: Some("acme/web@fix-1".into()),
                     host: Some("devbox".into()),
+                    agent: None,
+                },
+            ),
+            (
+                "new",
+                "Codex",
+                Command::New {
+                    target: None,
+                    host: None,
+                    agent: Some(AgentKind::Codex),
+                },
+            ),
+            (
+                "new",
+                "web opencode devbox",
+                Command::New {
+                    target: Some("web".into()),
+                    host: Some("devbox".into()),
+                    agent: Some(AgentKind::OpenCode),
+                },
+            ),
+            (
+                "new",
+                "web devbox claude",
+                Command::New {
+                    target: Some("web".into()),
+                    host: Some("devbox".into()),
+                    agent: Some(AgentKind::Claude),
+                },
+            ),
+            ("agent", "", Command::Agent { name: None }),
+            (
+                "agent",
+                " CODEX ",
+                Command::Agent {
+                    name: Some(AgentKind::Codex),
+                },
+            ),
+            ("model", "", Command::Model { choice: None }),
+            (
+                "model",
+                "default",
+                Command::Model {
+                    choice: Some(ModelRequest::AgentDefault),
+                },
+            ),
+            (
+                "model",
+                "claude-opus-4-5",
+                Command::Model {
+                    choice: Some(ModelRequest::Named("claude-opus-4-5".into())),
                 },
             ),
             ("status", "", Command::Status),
@@ -315,6 +423,28 @@ mod tests {
             Err(CommandError::Usage("new".into()))
         );
         assert_eq!(
+            parse("new", "codex web claude"),
+            Err(CommandError::Usage("new".into()))
+        );
+        assert_eq!(
+            parse("agent", "gemini"),
+            Err(CommandError::NotAnAgent("gemini".into()))
+        );
+        assert_eq!(
+            parse("agent", "codex now"),
+            Err(CommandError::Usage("agent".into()))
+        );
+        assert_eq!(
+            parse("model", "--dangerously-skip-permissions"),
+            Err(CommandError::NotAModel(
+                "--dangerously-skip-permissions".into()
+            ))
+        );
+        assert_eq!(
+            parse("model", "a b"),
+            Err(CommandError::Usage("model".into()))
+        );
+        assert_eq!(
             parse("projects", "web"),
             Err(CommandError::Usage("projects".into()))
         );
@@ -360,7 +490,7 @@ mod tests {
             help_for("new")
                 .unwrap()
                 .usage(&Spelling::of(Platform::Slack)),
-            "@switchboard new [project] [host]"
+            "@switchboard new [project] [host] [agent]"
         );
     }
 }

@@ -66,7 +66,8 @@ impl InboundBody {
     }
 
     /// What a message addressed to the bot by a mention asks (the mention removed): a command
-    /// when it is exactly one (`new devbox`, `stop all`), otherwise a prompt — so "help me with
+    /// when it is exactly one (`new devbox`, `stop all`), an error when it is `agent` or `model`
+    /// with one word that is no agent or model, otherwise a prompt — so "help me with
     /// the tests" reaches the agent. Chat platforms without a command syntax of their own (Slack,
     /// Discord) read mentions this way.
     ///
@@ -81,6 +82,11 @@ impl InboundBody {
         match super::command::parse(name, args) {
             Ok(Command::Help) if !args.trim().is_empty() => {}
             Ok(parsed) => return InboundBody::Command(parsed),
+            // `agent gemini`, `model -x`: one word after the command's name is a choice that
+            // went wrong, not a request for the agent.
+            Err(e @ (CommandError::NotAnAgent(_) | CommandError::NotAModel(_))) => {
+                return InboundBody::Invalid(Invalid::Command(e));
+            }
             Err(_) => {}
         }
         InboundBody::Prompt {
@@ -129,6 +135,27 @@ mod tests {
         assert_eq!(
             InboundBody::of_mention(code),
             InboundBody::Prompt { text: code.into() }
+        );
+        assert_eq!(
+            InboundBody::of_mention("agent codex"),
+            InboundBody::Command(Command::Agent {
+                name: Some(crate::domain::agent::AgentKind::Codex)
+            })
+        );
+        assert_eq!(
+            InboundBody::of_mention("agent gemini"),
+            InboundBody::Invalid(Invalid::Command(CommandError::NotAnAgent("gemini".into())))
+        );
+        assert_eq!(
+            InboundBody::of_mention("model --help"),
+            InboundBody::Invalid(Invalid::Command(CommandError::NotAModel("--help".into())))
+        );
+        let request = "model the data layer after the schema";
+        assert_eq!(
+            InboundBody::of_mention(request),
+            InboundBody::Prompt {
+                text: request.into()
+            }
         );
         assert_eq!(after_addressing("  \t fix it "), "fix it ");
         assert_eq!(after_addressing(" \r\n    indented"), "    indented");

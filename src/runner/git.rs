@@ -16,7 +16,9 @@
 //! a branch of its own (`switchboard/<name>`), and its `base` ref names the commit it was last
 //! brought to: commits after `base` are the agent's own. A new turn moves the branch to the
 //! freshly fetched commit only when the agent has no unpushed work there (no commits after
-//! `base`, nothing uncommitted); otherwise the agent continues where it left off.
+//! `base`, nothing uncommitted); otherwise the agent continues where it left off — also when
+//! the idle clean-up removed the worktree (`runner::cleanup::remove_checkout`) and kept the
+//! branch for those commits: the worktree is made again on it.
 //!
 //! A full checkout made before checkouts shared a clone is migrated on its next turn: its
 //! commits move into the clone, and it becomes a worktree with its files as they were.
@@ -159,7 +161,7 @@ impl CheckoutAt {
 
     /// The ref naming the commit the checkout was last brought to: the agent's own commits
     /// are the ones after it.
-    fn base(&self) -> String {
+    pub(super) fn base(&self) -> String {
         format!("{}/base", self.refs)
     }
 
@@ -255,7 +257,12 @@ if [ -e "$w/.git" ]; then
   fi
   if [ $moved = yes ]; then git checkout -q -f -B {branch} "$new"; fi
 else
-  add() {{ git worktree add -q -f -B {branch} "$1" "$new" > /dev/null; }}
+  start=$new
+  # A branch the clean-up kept, with the agent's unpushed commits: continued, like a worktree's.
+  if cur=$(git rev-parse -q --verify {branch_ref}) && base=$(git rev-parse -q --verify {base}) && [ "$cur" != "$base" ]; then
+    start=$cur; moved=no
+  fi
+  add() {{ git worktree add -q -f -B {branch} "$1" "$start" > /dev/null; }}
 {place}  cd "$w"
 fi
 if [ $moved = yes ]; then git update-ref {base} "$new"; fi
@@ -367,7 +374,7 @@ mod tests {
     use super::*;
     use crate::domain::workspace::Credential;
     use crate::runner::local::LocalTransport;
-    use crate::runner::test_git::{git, origin};
+    use crate::runner::test_git::{git, origin, pull_checkout};
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
@@ -438,20 +445,6 @@ mod tests {
             ],
         );
         (bare, head)
-    }
-
-    /// A pull request's checkout `github/octo/app/<name>` of `bare`, with its base branch.
-    fn pull_checkout(bare: &Path, name: &str, fetch_ref: &str) -> GitCheckout {
-        GitCheckout {
-            clone_url: bare.display().to_string(),
-            fetch_ref: fetch_ref.into(),
-            base_ref: Some("refs/heads/main".into()),
-            dir: format!("github/octo/app/{name}"),
-            credential: Credential::GitHubInstallation(1),
-            push: None,
-            resume_ref: None,
-            pull_request: None,
-        }
     }
 
     /// The token is nowhere under `root`: not in a checkout's or the clone's config, not in

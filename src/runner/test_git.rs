@@ -1,10 +1,10 @@
-//! Helpers of the runner's tests that drive real git: running it with a fixed identity, and a
-//! project worktree to prepare.
+//! Helpers of the runner's tests that drive real git: running it with a fixed identity, a
+//! project worktree and a pull request's checkout to prepare.
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::domain::workspace::ProjectWorktree;
+use crate::domain::workspace::{Credential, GitCheckout, ProjectWorktree};
 
 /// Runs `git ARGS` in `dir` as a fixed person, on `main` for new repositories; fails the test
 /// on an error and returns stdout, trimmed.
@@ -41,5 +41,20 @@ pub fn worktree(branch: &str, setup: Option<&str>) -> ProjectWorktree {
         clone_dir: "projects/web/clone".into(),
         setup: setup.map(str::to_owned),
         open_pr: Default::default(),
+    }
+}
+
+/// A pull request's checkout `github/octo/app/<name>` of the repository at `url`, with its base
+/// branch `main`.
+pub fn pull_checkout(url: &Path, name: &str, fetch_ref: &str) -> GitCheckout {
+    GitCheckout {
+        clone_url: url.display().to_string(),
+        fetch_ref: fetch_ref.into(),
+        base_ref: Some("refs/heads/main".into()),
+        dir: format!("github/octo/app/{name}"),
+        credential: Credential::GitHubInstallation(1),
+        push: None,
+        resume_ref: None,
+        pull_request: None,
     }
 }

@@ -1,7 +1,7 @@
 //! What sessions' workspaces take on a host's disk, for operators (`switchboard hosts`, the web
-//! console's Hosts page): one `du` over the directories `core::placement` makes under the
-//! host's workdir — each session's scratch directory or worktree, and each project's shared
-//! clone.
+//! console's Hosts page): one `du` over the directories made under the host's workdir — each
+//! session's scratch directory or worktree (`core::placement`), each GitHub checkout (a pull
+//! request's or an issue's, `runner::git`), and each shared clone.
 
 use serde::Serialize;
 
@@ -12,14 +12,14 @@ use super::transport::{Transport, TransportError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkspaceDisk {
     /// Relative to the host's workdir: `scratch/<session>`, `projects/<p>/ws/<session>`,
-    /// `projects/<p>/clone`.
+    /// `github/<owner>/<repo>/<checkout>` (`pr-7`), `projects/<p>/clone`.
     pub path: String,
     pub kib: u64,
 }
 
 impl WorkspaceDisk {
     /// The session whose directory this is (its id, the path's last step), or `None` for a
-    /// shared clone.
+    /// shared clone or a GitHub checkout (its path names its pull request or issue).
     pub fn session(&self) -> Option<&str> {
         let (parent, last) = self.path.rsplit_once('/')?;
         (parent == "scratch" || parent.ends_with("/ws")).then_some(last)
@@ -34,7 +34,7 @@ pub async fn read(
 ) -> Result<Vec<WorkspaceDisk>, TransportError> {
     let script = format!(
         r#"cd {workdir} 2> /dev/null || exit 0
-for d in scratch/* projects/*/ws/* projects/*/clone projects/github/*/*/ws/* projects/github/*/*/clone; do
+for d in scratch/* projects/*/ws/* projects/*/clone projects/github/*/*/ws/* projects/github/*/*/clone github/*/*/*; do
   [ -d "$d" ] && du -sk "$d" 2> /dev/null
 done
 exit 0"#,
@@ -62,7 +62,7 @@ mod tests {
     use crate::runner::local::LocalTransport;
 
     #[tokio::test]
-    async fn every_sessions_directory_and_each_clone_is_measured() {
+    async fn every_sessions_directory_each_checkout_and_each_clone_is_measured() {
         let root = tempfile::tempdir().unwrap();
         let write = |path: &str, bytes: usize| {
             let file = root.path().join(path);
@@ -73,6 +73,7 @@ mod tests {
         write("projects/web/ws/s2/b.bin", 40_000);
         write("projects/web/clone/objects/pack", 100_000);
         write("projects/github/octo/app/ws/s3/c", 10);
+        write("github/octo/app/pr-7/src/lib.rs", 200_000);
         write("elsewhere/not-a-workspace", 10);
         let host = LocalTransport::new("local");
         let found = read(&host, &root.path().display().to_string())
@@ -83,6 +84,7 @@ mod tests {
             paths,
             [
                 "scratch/s1",
+                "github/octo/app/pr-7",
                 "projects/web/clone",
                 "projects/web/ws/s2",
                 "projects/github/octo/app/ws/s3"
@@ -90,7 +92,7 @@ mod tests {
         );
         assert!(found[0].kib >= 290, "{found:?}");
         let sessions: Vec<Option<&str>> = found.iter().map(WorkspaceDisk::session).collect();
-        assert_eq!(sessions, [Some("s1"), None, Some("s2"), Some("s3")]);
+        assert_eq!(sessions, [Some("s1"), None, None, Some("s2"), Some("s3")]);
         let missing = read(&host, &root.path().join("none").display().to_string())
             .await
             .unwrap();

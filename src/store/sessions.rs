@@ -164,32 +164,39 @@ impl Store {
         Ok(session)
     }
 
-    /// Records the agent's conversation id (from its `init` line), or clears it when the host
-    /// lost the conversation so the next prompt starts fresh. A new conversation starts its
-    /// cumulative cost from zero.
+    /// Records the conversation id of `agent` (from its `init` line), or clears it when the
+    /// host lost the conversation so the next prompt starts fresh. A new conversation starts its
+    /// cumulative cost from zero. Nothing changes when the session has switched to another
+    /// agent since the turn started (`/agent` mid-turn): that turn's conversation is not one
+    /// the new agent can resume.
     pub async fn set_agent_session_id(
         &self,
         id: &SessionId,
+        agent: AgentKind,
         agent_session: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
             "UPDATE sessions SET agent_session_id = $1, agent_cost_usd = 0, updated_at = $2 \
-             WHERE id = $3",
+             WHERE id = $3 AND agent = $4",
         )
         .bind(agent_session)
         .bind(now_ms())
         .bind(id.as_str())
+        .bind(agent.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     /// Switches the session to another agent: its next turn starts a new conversation (the
-    /// old agent's id means nothing to the new one), with the new agent's default model.
+    /// old agent's id means nothing to the new one), with the new agent's default model. The
+    /// conversation's cumulative cost stays until the new conversation's id is recorded
+    /// ([`Store::set_agent_session_id`] starts it from zero): a turn of the old agent still
+    /// running books its own cost against it, not the old conversation's whole.
     pub async fn set_session_agent(&self, id: &SessionId, agent: AgentKind) -> Result<()> {
         sqlx::query(
             "UPDATE sessions SET agent = $1, model = NULL, agent_session_id = NULL, \
-             agent_cost_usd = 0, updated_at = $2 WHERE id = $3",
+             updated_at = $2 WHERE id = $3",
         )
         .bind(agent.as_str())
         .bind(now_ms())

@@ -1,24 +1,53 @@
 //! Sessions' workspaces on their hosts: which are due for the clean-up, and what became of them.
 //!
-//! A workspace is due when its session has been idle for `workspaces.keep_for`: no turn queued,
-//! starting or running, and nothing happened since the cut-off (its newest turn's last change,
-//! or the session's creation — what listings call its last activity). Being due is read, not
-//! claimed: the core removes a workspace from inside the session's worker, where no turn of the
-//! session can start meanwhile, and re-checks it there ([`Store::workspace_due`]).
+//! A session's workspace is its own directory or, for a session that owns none (a GitHub
+//! thread's), the checkouts its turns used (`turns.workspace`). It is due when it has been idle
+//! for `workspaces.keep_for`: no turn queued, starting or running, and nothing happened since
+//! the cut-off (the newest turn's last change, or the session's creation — what listings call
+//! its last activity). A checkout is its thread's (`pr-7` is `pr/7`'s, `pr-7-deps` is
+//! `pr/7/deps`'s), and a thread's next session works in the same one, so for checkouts that
+//! idleness is the whole thread's: every session of it. Being due is read, not claimed: the
+//! core removes a workspace from inside the session's worker, holding its thread, where no turn
+//! can start in it meanwhile, and re-checks it there ([`Store::workspace_due`]).
 
-use anyhow::Result;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use anyhow::{Context, Result};
 use sqlx::AssertSqlSafe;
 
-use super::Store;
 use super::sessions::{COLUMNS, SessionRow, session_from_row};
+use super::{Store, col};
 use crate::domain::ids::{SessionId, now_ms};
+use crate::domain::workspace::{GitCheckout, Workspace};
 
-/// The condition on `s` (a session) for its workspace to be due, idle since before `$1`.
-const DUE: &str = "s.workspace IS NOT NULL AND s.workspace_removed_at IS NULL \
-     AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.session_id = s.id \
-        AND t.state IN ('queued', 'starting', 'running')) \
-     AND COALESCE((SELECT MAX(COALESCE(t.finished_at, t.started_at, t.created_at)) FROM turns t \
-        WHERE t.session_id = s.id), s.created_at) < $1";
+/// The condition on `s` (a session) for its workspace to be due, idle since before `$1`: its
+/// own, when it has one; the checkouts of its turns, when its whole thread is idle.
+static DUE: LazyLock<String> = LazyLock::new(|| {
+    let own = "t.session_id = s.id";
+    let thread = "t.session_id IN (SELECT o.id FROM sessions o WHERE o.platform = s.platform \
+         AND o.chat = s.chat AND o.thread = s.thread)";
+    format!(
+        "s.workspace_removed_at IS NULL AND (\
+         (s.workspace IS NOT NULL AND {own_idle}) \
+         OR (s.workspace IS NULL AND EXISTS (SELECT 1 FROM turns t WHERE {own} \
+            AND t.workspace IS NOT NULL) AND {thread_idle}))",
+        own_idle = idle(own),
+        thread_idle = idle(thread),
+    )
+});
+
+/// The condition that the turns `t` matching `turns` (of `s`, or of its thread) are idle since
+/// before `$1`: none queued, starting or running, and none changed since (`s` created before,
+/// when there are none).
+fn idle(turns: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM turns t WHERE {turns} \
+            AND t.state IN ('queued', 'starting', 'running')) \
+         AND COALESCE((SELECT MAX(COALESCE(t.finished_at, t.started_at, t.created_at)) \
+            FROM turns t WHERE {turns}), s.created_at) < $1"
+    )
+}
 
 impl Store {
     /// Sessions on `host` whose workspace is due: idle since before `idle_since` (ms), oldest
@@ -30,7 +59,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<SessionRow>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM sessions s WHERE {DUE} AND s.host = $2 ORDER BY s.id LIMIT $3"
+            "SELECT {COLUMNS} FROM sessions s WHERE {due} AND s.host = $2 ORDER BY s.id LIMIT $3",
+            due = *DUE
         )))
         .bind(idle_since)
         .bind(host)
@@ -47,7 +77,8 @@ impl Store {
         idle_since: i64,
     ) -> Result<Option<SessionRow>> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM sessions s WHERE s.id = $2 AND {DUE}"
+            "SELECT {COLUMNS} FROM sessions s WHERE s.id = $2 AND {due}",
+            due = *DUE
         )))
         .bind(idle_since)
         .bind(id.as_str())
@@ -81,5 +112,25 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// The checkouts the session's turns used, one per directory (the newest turn's, which
+    /// names the same directory, repository and clone as any older one).
+    pub async fn session_checkouts(&self, id: &SessionId) -> Result<Vec<GitCheckout>> {
+        let rows = sqlx::query(
+            "SELECT workspace FROM turns WHERE session_id = $1 AND workspace IS NOT NULL \
+             ORDER BY id",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_dir = BTreeMap::new();
+        for row in &rows {
+            let json: String = col(row, "workspace")?;
+            let Workspace::Git(checkout) =
+                serde_json::from_str(&json).context("unreadable turn workspace")?;
+            by_dir.insert(checkout.dir.clone(), checkout);
+        }
+        Ok(by_dir.into_values().collect())
     }
 }

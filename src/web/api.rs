@@ -15,11 +15,12 @@ use serde_json::json;
 use super::Console;
 use super::auth::{self, Denied, Viewer};
 use super::view::{self, SessionDetail};
+use crate::core::agent_choice::{self, Switch};
 use crate::core::{command_handlers, placement, replies};
-use crate::domain::agent::AgentKind;
-use crate::domain::command;
+use crate::domain::agent::{AgentKind, MODEL_RESET, ModelRequest};
+use crate::domain::command::{self, CommandError, Spelling};
 use crate::domain::ids::{SessionId, error_reference, new_id};
-use crate::domain::inbound::{Inbound, InboundBody};
+use crate::domain::inbound::{Inbound, InboundBody, Invalid};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Author, Platform, ThreadRef};
 use crate::edge::client::ClientAddr;
@@ -234,7 +235,10 @@ pub struct NewWebSession {
     /// A project's name or `owner/repo[@branch]`; default: the only project, or none.
     project: Option<String>,
     host: Option<String>,
+    /// Default: the project's agent, else the host's.
     agent: Option<String>,
+    /// Default: the project's model for its agent, else the agent's default.
+    model: Option<String>,
 }
 
 pub async fn create_session(
@@ -246,10 +250,16 @@ pub async fn create_session(
     let viewer = actor(&console, client, &headers).await?;
     let core = &console.core;
     let agent = match body.agent.as_deref().filter(|a| !a.is_empty()) {
-        Some(name) => Some(
-            name.parse::<AgentKind>()
-                .map_err(|e| error(StatusCode::BAD_REQUEST, &e.to_string()))?,
-        ),
+        Some(name) => Some(agent_named(name).map_err(|r| refusal(&r))?),
+        None => None,
+    };
+    let model = match body
+        .model
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        Some(word) => Some(model_named(word).map_err(|r| refusal(&r))?),
         None => None,
     };
     let thread = new_thread(&viewer, &new_id());
@@ -258,8 +268,13 @@ pub async fn create_session(
         host: body.host.as_deref().filter(|h| !h.is_empty()),
         agent,
     };
-    let placed = placement::place(core, &thread, asked, None)
+    let mut placed = placement::place(core, &thread, asked, None)
         .map_err(|unplaced| error(StatusCode::BAD_REQUEST, &replies::unplaced(&unplaced)))?;
+    if let Some(model) = model {
+        agent_choice::check_model(core, placed.agent.agent, &model)
+            .map_err(|refused| refusal(&replies::switch_outcome(&web_spelling(), &Err(refused))))?;
+        placed.agent.model = model.model().map(str::to_owned);
+    }
     let session = core
         .store
         .replace_session(NewSession {
@@ -300,8 +315,118 @@ pub async fn show_session(
         turns,
         earlier_turns,
         replies: view::replies(store, &session).await.map_err(internal)?,
+        choices: agent_models(&console, session.agent),
     };
     Ok(Json(detail).into_response())
+}
+
+/// What an agent offers ([`view::AgentModels`]).
+fn agent_models(console: &Console, agent: AgentKind) -> view::AgentModels {
+    let (models, default) = agent_choice::models(&console.core, agent);
+    view::AgentModels {
+        agent: agent.to_string(),
+        models: models.to_vec(),
+        default_model: default.map(str::to_owned),
+    }
+}
+
+/// The models an agent offers, for the New-session form's model field.
+pub async fn agent(
+    State(console): State<Arc<Console>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Reply {
+    viewer(&console, &headers).await?;
+    let agent = agent_named(&name).map_err(|r| refusal(&r))?;
+    Ok(Json(agent_models(&console, agent)).into_response())
+}
+
+/// How the console's replies spell commands.
+fn web_spelling() -> Spelling {
+    Spelling::of(Platform::Web)
+}
+
+/// 400 with a reply's words (markdown, shown by the page as text).
+fn refusal(reply: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, &view::markdown_text(reply))
+}
+
+/// An agent by name, or why not in the chat commands' words.
+fn agent_named(name: &str) -> Result<AgentKind, String> {
+    name.trim().parse().map_err(|_| {
+        let invalid = Invalid::Command(CommandError::NotAnAgent(name.to_owned()));
+        replies::invalid(&web_spelling(), &invalid)
+    })
+}
+
+/// `/model`'s word read as the chat command reads it, or why not in its words.
+fn model_named(word: &str) -> Result<ModelRequest, String> {
+    ModelRequest::parse(word).ok_or_else(|| {
+        let invalid = Invalid::Command(CommandError::NotAModel(word.to_owned()));
+        replies::invalid(&web_spelling(), &invalid)
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AgentSwitch {
+    agent: String,
+}
+
+/// `/agent NAME` from the session page: the same switch as the chat command's.
+pub async fn switch_agent(
+    State(console): State<Arc<Console>>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<AgentSwitch>,
+) -> Reply {
+    let viewer = actor(&console, client, &headers).await?;
+    let session = web_session(&console, &viewer, &id).await?;
+    let agent = agent_named(&body.agent).map_err(|r| refusal(&r))?;
+    switch(&console, &viewer, &session, Switch::Agent(agent)).await
+}
+
+#[derive(Deserialize)]
+pub struct ModelSwitch {
+    /// A model, or none (or `default`) for the agent's default.
+    #[serde(default)]
+    model: Option<String>,
+}
+
+/// `/model NAME` from the session page: the same check and change as the chat command's.
+pub async fn switch_model(
+    State(console): State<Arc<Console>>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<ModelSwitch>,
+) -> Reply {
+    let viewer = actor(&console, client, &headers).await?;
+    let session = web_session(&console, &viewer, &id).await?;
+    let word = body
+        .model
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .unwrap_or(MODEL_RESET);
+    let request = model_named(word).map_err(|r| refusal(&r))?;
+    switch(&console, &viewer, &session, Switch::Model(request)).await
+}
+
+/// Switches a session as the viewer asked: 200 with what changed, 400 with why not.
+async fn switch(console: &Console, viewer: &Viewer, session: &SessionRow, switch: Switch) -> Reply {
+    let outcome = agent_choice::switch(&console.core, session, &viewer.user, &switch)
+        .await
+        .map_err(internal)?;
+    let message = replies::switch_outcome(&web_spelling(), &outcome);
+    match outcome {
+        Ok(_) => Ok(Json(json!({
+            "message": message,
+            "html": view::markdown_html(&message),
+        }))
+        .into_response()),
+        Err(_) => Err(refusal(&message)),
+    }
 }
 
 #[derive(Deserialize)]

@@ -207,6 +207,17 @@ pub struct SessionDetail {
     /// Earlier turns the page leaves out.
     pub earlier_turns: usize,
     pub replies: Vec<ReplyView>,
+    /// What the session's agent offers: [`AgentModels`].
+    pub choices: AgentModels,
+}
+
+/// The models an agent offers a session (`agents.NAME.models`; empty: any name) and the one it
+/// uses when the session names none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentModels {
+    pub agent: String,
+    pub models: Vec<String>,
+    pub default_model: Option<String>,
 }
 
 /// The command replies in a session's thread since it began.
@@ -367,6 +378,17 @@ pub fn host_view(name: &str, running: u32, max_turns: u32, health: Health) -> Ho
         max_turns,
         workspaces: Vec::new(),
     }
+}
+
+/// Markdown's words without its markup: a reply the page shows as plain text (an error).
+pub fn markdown_text(markdown: &str) -> String {
+    Parser::new(markdown)
+        .filter_map(|event| match event {
+            Event::Text(text) | Event::Code(text) => Some(text.into_string()),
+            Event::SoftBreak | Event::HardBreak => Some(" ".to_owned()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Markdown as safe HTML (see the module docs).

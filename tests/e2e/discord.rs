@@ -24,6 +24,7 @@ on_both_databases!(
     a_dropped_gateway_loses_no_message,
     rate_limit_storms_lose_nothing,
     slash_commands_are_acknowledged_in_time_and_answered,
+    the_agent_and_model_are_chosen_with_slash_commands,
     a_long_answer_becomes_an_attachment,
     the_gateway_heartbeats_and_follows_reconnect_and_invalid_session,
     a_refused_intent_stops_the_bot_and_check_names_the_bot,
@@ -385,13 +386,15 @@ async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
     let t = start(db).await;
     let d = world(&t);
     let commands = fake(&t)
-        .wait_for_commands(Some(&d.guild), |c| c.len() == 9, WAIT)
+        .wait_for_commands(Some(&d.guild), |c| c.len() == 11, WAIT)
         .await;
     let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
         [
             "new",
+            "agent",
+            "model",
             "status",
             "stop",
             "sessions",
@@ -471,6 +474,76 @@ async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
         "{}",
         text.content
     );
+    d.assert_no_violations();
+}
+
+/// The interaction's answer once it contains `needle`.
+async fn answer_of(t: &Harness, interaction: &str, needle: &str) -> String {
+    fake(t)
+        .wait_for(WAIT, |f| {
+            f.interaction_responses(interaction)
+                .original
+                .filter(|m| m.content.contains(needle))
+                .map(|m| m.content)
+        })
+        .await
+        .unwrap_or_else(|| panic!("{:#?}", fake(t).interaction_responses(interaction)))
+}
+
+/// `/new` and `/agent` offer the agents as choices; the chosen one is the session's, `/model`
+/// sets the next turn's `--model` (the conversation goes on), and a bad model name is refused.
+async fn the_agent_and_model_are_chosen_with_slash_commands(db: Db) {
+    let t = start(db).await;
+    let d = world(&t);
+    let commands = fake(&t)
+        .wait_for_commands(Some(&d.guild), |c| c.len() == 11, WAIT)
+        .await;
+    let choices = |command: &str, name: &str| -> Vec<String> {
+        let command = commands.iter().find(|c| c.name == command).unwrap();
+        let options = command.options.as_array().unwrap();
+        let option = options.iter().find(|o| o["name"] == name).unwrap();
+        option["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["value"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(choices("new", "agent"), ["claude", "codex", "opencode"]);
+    assert_eq!(choices("agent", "name"), ["claude", "codex", "opencode"]);
+
+    let root = d.mention("first");
+    let thread = d.thread_of(&root).await;
+    d.wait_text(&thread, "Echo #1: first").await;
+    let new = fake(&t).invoke_command(
+        "new",
+        serde_json::json!([{"name": "agent", "type": 3, "value": "claude"}]),
+        &d.alice,
+        &thread,
+    );
+    let made = answer_of(&t, &new.id, "New session").await;
+    assert!(made.contains("with claude"), "{made}");
+    let name = |value: &str| serde_json::json!([{"name": "name", "type": 3, "value": value}]);
+    let bad = fake(&t).invoke_command("model", name("-x"), &d.alice, &thread);
+    answer_of(&t, &bad.id, "cannot be a model").await;
+    let model = fake(&t).invoke_command("model", name("claude-opus-4-5"), &d.alice, &thread);
+    answer_of(&t, &model.id, "claude-opus-4-5").await;
+    fake(&t).user_says(&thread, &d.alice, "second");
+    d.wait_text(&thread, "Echo #1: second").await;
+    let runs = t.wait_agent_runs(2).await;
+    let at = runs[1].argv.iter().position(|a| a == "--model");
+    assert_eq!(
+        at.map(|at| runs[1].argv[at + 1].as_str()),
+        Some("claude-opus-4-5"),
+        "{:?}",
+        runs[1].argv
+    );
+
+    let switch = fake(&t).invoke_command("agent", name("codex"), &d.alice, &thread);
+    let switched = answer_of(&t, &switch.id, "Switched").await;
+    assert!(switched.contains("from `claude` to `codex`"), "{switched}");
+    let shown = fake(&t).invoke_command("agent", serde_json::json!([]), &d.alice, &thread);
+    answer_of(&t, &shown.id, "This session's agent is `codex`").await;
     d.assert_no_violations();
 }
 

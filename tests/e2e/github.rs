@@ -38,7 +38,7 @@ pub(crate) fn gh(t: &Harness) -> &FakeGitHub {
 }
 
 /// A repository with a feature branch and its pull request, opened by `author`.
-fn repo_with_pr(gh: &FakeGitHub, author: &FakeUser) -> (FakeRepo, FakePr, String) {
+pub(crate) fn repo_with_pr(gh: &FakeGitHub, author: &FakeUser) -> (FakeRepo, FakePr, String) {
     let repo = gh.create_repo(
         "octo",
         "app",
@@ -1073,7 +1073,7 @@ async fn a_thread_over_budget_is_told_a_command_github_has_and_it_works(db: Db) 
     assert!(!help.contains("`/"), "{help}");
     assert!(!help.contains("screenshot"), "{help}");
     assert!(
-        help.contains("`@switchboard new` — Start a fresh agent conversation (on remote"),
+        help.contains("`@switchboard new [agent]` — Start a fresh agent conversation (on remote"),
         "{help}"
     );
     assert!(gh.violations().is_empty(), "{:?}", gh.violations());

@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod support;
 
+mod agent_choice;
 mod audit;
 mod changes;
 mod chaos;

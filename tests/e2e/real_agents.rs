@@ -43,7 +43,18 @@ async fn start(cli: AgentCli, api: &FakeModelApi, files: &TempDir) -> Harness {
             options.agent = FakeAgent::OpenCode;
             opencode_config(api, files)
         }
-        other => panic!("no Switchboard configuration for the real {other:?} yet"),
+        AgentCli::Codex => {
+            options.agent = FakeAgent::Codex;
+            // The provider through Switchboard's own `-c` overrides; its key through `env`.
+            format!(
+                "[agents.codex]\nmodel = \"gpt-5.5\"\nenv = {{ FAKE_MODEL_API_KEY = \"sk-fake\" }}\n\
+                 [agents.codex.config]\nmodel_provider = \"fake\"\n\
+                 [agents.codex.config.model_providers.fake]\nname = \"Fake model API\"\n\
+                 base_url = \"{}\"\nenv_key = \"FAKE_MODEL_API_KEY\"\nwire_api = \"responses\"\n\
+                 request_max_retries = 0\nstream_max_retries = 0\n",
+                api.openai_base_url()
+            )
+        }
     };
     Harness::start_with(options).await
 }
@@ -99,7 +110,11 @@ fn edit_call(cli: AgentCli, file: &Path) -> Reply {
             "edit",
             json!({ "filePath": file, "oldString": "hello world", "newString": "hello fake" }),
         ),
-        other => panic!("no edit call for {other:?} yet"),
+        // Codex edits with a patch whose paths are relative to its working directory.
+        AgentCli::Codex => Reply::custom_tool_call(
+            "apply_patch",
+            "*** Begin Patch\n*** Update File: notes.txt\n-hello world\n+hello fake\n*** End Patch\n",
+        ),
     }
 }
 
@@ -159,18 +174,19 @@ async fn a_thread_drives_the_real_cli(cli: AgentCli) {
     assert_eq!(turns.len(), 3);
     assert_resent(&turns[2], &[PROMPT, "hello fake", ANSWER]);
 
-    // An API error is said as one, and the conversation stays.
+    // An API error is said as one (Codex reports no HTTP status), and the conversation stays.
     api.push_replies(std::iter::repeat_n(Reply::error(500), api_attempts(cli)));
     t.say("and now?");
     t.next().await;
     let answer = t.next().await;
     assert!(
-        answer
-            .text
-            .contains("could not reach its model API (HTTP 500)"),
+        answer.text.contains("could not reach its model API"),
         "{}",
         answer.text
     );
+    if cli != AgentCli::Codex {
+        assert!(answer.text.contains("(HTTP 500)"), "{}", answer.text);
+    }
 
     // `/stop` while the CLI waits on the API ends the turn, and the CLI with it.
     let asked = api.turn_requests().len();
@@ -200,4 +216,9 @@ async fn a_thread_drives_the_real_claude() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thread_drives_the_real_opencode() {
     a_thread_drives_the_real_cli(AgentCli::OpenCode).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thread_drives_the_real_codex() {
+    a_thread_drives_the_real_cli(AgentCli::Codex).await;
 }

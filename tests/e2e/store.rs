@@ -14,7 +14,7 @@ use switchboard::domain::outbox_key::OutboxKey;
 use switchboard::domain::outcome::Outcome;
 use switchboard::domain::thread::{Author, Platform, ThreadRef};
 use switchboard::domain::turn::TurnState;
-use switchboard::domain::workspace::SessionWorkspace;
+use switchboard::domain::workspace::{Credential, GitCheckout, SessionWorkspace, Workspace};
 use switchboard::store::{
     NewSession, NewTurn, PauseScope, RetryPause, SessionRow, Store, TurnStats, Tx, outbox,
     sessions, turns,
@@ -35,12 +35,14 @@ on_both_databases!(
     turns_form_an_ordered_queue_per_session,
     posts_are_idempotent_and_edits_coalesce,
     costs_are_booked_from_cumulative_figures,
+    an_agent_switch_starts_afresh_and_a_turn_of_the_old_agent_cannot_undo_it,
     rate_limit_pauses_keep_their_latest_end,
     the_next_message_is_found_through_an_index_without_sorting,
     web_sessions_are_delivered_in_lanes_of_their_own,
     a_posts_files_are_kept_apart_from_its_row_and_go_with_it,
     a_row_queued_with_its_files_inline_is_still_read,
     a_workspace_is_due_only_once_its_session_is_idle_long_enough,
+    a_github_sessions_checkouts_are_due_once_its_whole_thread_is_idle,
 );
 
 pub(crate) async fn open(db: Db) -> (Store, TestDb) {
@@ -351,6 +353,65 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
     );
 }
 
+/// `/agent`: the session's next turn starts a new conversation with the new agent and its
+/// default model, and a turn of the old agent that reports its conversation id after the switch
+/// (it started before) leaves the session as switched; `/model` keeps the conversation.
+async fn an_agent_switch_starts_afresh_and_a_turn_of_the_old_agent_cannot_undo_it(db: Db) {
+    let (store, _db) = open(db).await;
+    let t = thread("10");
+    let mut tx = store.write_tx().await.unwrap();
+    let session = create_session(&mut tx, &t).await;
+    tx.commit().await.unwrap();
+    let read = async || store.session(&session.id).await.unwrap().unwrap();
+    store
+        .set_agent_session_id(&session.id, AgentKind::Claude, Some("conv-1"))
+        .await
+        .unwrap();
+    store
+        .set_session_model(&session.id, Some("opus"))
+        .await
+        .unwrap();
+    let modelled = read().await;
+    assert_eq!(modelled.model.as_deref(), Some("opus"));
+    assert_eq!(modelled.agent_session_id.as_deref(), Some("conv-1"));
+
+    let book = async |cumulative: f64| {
+        let mut tx = store.write_tx().await.unwrap();
+        let cost = turns::book_session_cost(&mut tx, &session.id, cumulative)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        cost
+    };
+    assert_eq!(book(0.5).await, 0.5);
+
+    store
+        .set_session_agent(&session.id, AgentKind::Codex)
+        .await
+        .unwrap();
+    // Claude's turn, running through the switch, reports its conversation and its cost.
+    store
+        .set_agent_session_id(&session.id, AgentKind::Claude, Some("conv-2"))
+        .await
+        .unwrap();
+    assert_eq!(book(0.75).await, 0.25, "that turn's own cost");
+    let switched = read().await;
+    assert_eq!(switched.agent, AgentKind::Codex);
+    assert_eq!(switched.model, None);
+    assert_eq!(switched.agent_session_id, None, "claude's conversation");
+    store
+        .set_agent_session_id(&session.id, AgentKind::Codex, Some("thread-1"))
+        .await
+        .unwrap();
+    assert_eq!(read().await.agent_session_id.as_deref(), Some("thread-1"));
+    assert_eq!(
+        book(1.0).await,
+        1.0,
+        "codex's conversation counts from zero"
+    );
+    assert_eq!(read().await.total_cost_usd, 1.75);
+}
+
 async fn costs_are_booked_from_cumulative_figures(db: Db) {
     let (store, _db) = open(db).await;
     let t = thread("9");
@@ -358,7 +419,7 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
     let session = create_session(&mut tx, &t).await;
     tx.commit().await.unwrap();
     store
-        .set_agent_session_id(&session.id, Some("conv-1"))
+        .set_agent_session_id(&session.id, AgentKind::Claude, Some("conv-1"))
         .await
         .unwrap();
     let mut costs = Vec::new();
@@ -373,7 +434,7 @@ async fn costs_are_booked_from_cumulative_figures(db: Db) {
     }
     // A new conversation reports from zero again.
     store
-        .set_agent_session_id(&session.id, Some("conv-2"))
+        .set_agent_session_id(&session.id, AgentKind::Claude, Some("conv-2"))
         .await
         .unwrap();
     let mut tx = store.write_tx().await.unwrap();
@@ -788,6 +849,17 @@ async fn turn_at(
     started: Option<i64>,
     finished: Option<i64>,
 ) -> TurnId {
+    turn_in(store, session, None, started, finished).await
+}
+
+/// [`turn_at`], in the checkout `workspace` when there is one.
+async fn turn_in(
+    store: &Store,
+    session: &SessionRow,
+    workspace: Option<&Workspace>,
+    started: Option<i64>,
+    finished: Option<i64>,
+) -> TurnId {
     let id = TurnId::generate();
     let mut tx = store.write_tx().await.unwrap();
     turns::insert_turn(
@@ -801,7 +873,7 @@ async fn turn_at(
             author_name: "@a",
             reply_to: None,
             host: "h",
-            workspace: None,
+            workspace,
             review: None,
             quiet: false,
         },
@@ -907,4 +979,92 @@ async fn a_workspace_is_due_only_once_its_session_is_idle_long_enough(db: Db) {
     let remade = store.session(&idle.id).await.unwrap().unwrap();
     assert_eq!(remade.delivery.workspace_removed_at, None);
     assert_eq!(due(a_minute_ago).await, ids(&[idle]));
+}
+
+/// A GitHub session owns no directory: what is due is the checkouts its turns used, once its
+/// whole thread has been idle long enough — a checkout is its thread's, and the thread's next
+/// session works in the same one. So not while a later session of the thread has a turn
+/// running, nor until that one's end is long enough ago; never a session without a workspace
+/// whose turns had no checkout. `session_checkouts` names each directory once (its newest turn's
+/// checkout).
+async fn a_github_sessions_checkouts_are_due_once_its_whole_thread_is_idle(db: Db) {
+    let (store, _db) = open(db).await;
+    let long_ago = 1_000;
+    let new = |thread| NewSession {
+        id: SessionId::generate(),
+        thread,
+        host: "h",
+        agent: AgentKind::Claude,
+        model: None,
+        workdir: "~/w",
+        workspace: None,
+        created_by: "7",
+    };
+    let checkout = |fetch_ref: &str| {
+        Workspace::Git(GitCheckout {
+            clone_url: "https://github.example/octo/app.git".into(),
+            fetch_ref: fetch_ref.into(),
+            base_ref: None,
+            dir: "github/octo/app/pr-7".into(),
+            credential: Credential::GitHubInstallation(1),
+            push: None,
+            resume_ref: None,
+            pull_request: None,
+        })
+    };
+    let pr = ThreadRef {
+        platform: Platform::GitHub,
+        chat: "octo/app".into(),
+        topic: Some("pr/7".into()),
+    };
+    let old = store.replace_session(new(&pr)).await.unwrap();
+    let (first, newest) = (checkout("refs/pull/7/head"), checkout("refs/heads/feature"));
+    turn_in(&store, &old, Some(&first), None, Some(long_ago)).await;
+    turn_in(&store, &old, Some(&newest), None, Some(long_ago)).await;
+    let plain_thread = thread("plain");
+    let plain = store.replace_session(new(&plain_thread)).await.unwrap();
+    turn_at(&store, &plain, None, Some(long_ago)).await;
+    let due = async |idle_since: i64| -> BTreeSet<String> {
+        let rows = store.workspaces_due("h", idle_since, 100).await.unwrap();
+        rows.into_iter().map(|s| s.id.as_str().to_owned()).collect()
+    };
+    let ids = |sessions: &[&SessionRow]| -> BTreeSet<String> {
+        sessions.iter().map(|s| s.id.as_str().to_owned()).collect()
+    };
+    let later = now_ms() + 60_000;
+    assert_eq!(due(later).await, ids(&[&old]));
+    let Workspace::Git(newest_checkout) = &newest;
+    assert_eq!(
+        store.session_checkouts(&old.id).await.unwrap(),
+        vec![newest_checkout.clone()]
+    );
+    assert!(store.session_checkouts(&plain.id).await.unwrap().is_empty());
+
+    // `/new`: the thread's next session runs a turn in the same checkout.
+    let current = store.replace_session(new(&pr)).await.unwrap();
+    let running = turn_in(&store, &current, Some(&first), Some(now_ms()), None).await;
+    assert_eq!(due(later).await, ids(&[]), "the thread is busy");
+    assert_eq!(store.workspace_due(&old.id, later).await.unwrap(), None);
+    let mut tx = store.write_tx().await.unwrap();
+    turns::finish_turn(
+        &mut tx,
+        &running,
+        now_ms(),
+        &Outcome::Cancelled,
+        None,
+        &TurnStats::default(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let a_minute_ago = now_ms() - 60_000;
+    assert_eq!(
+        due(a_minute_ago).await,
+        ids(&[]),
+        "the thread was active since"
+    );
+    assert_eq!(due(later).await, ids(&[&old, &current]));
+
+    assert!(store.mark_workspace_removed(&old.id, 5).await.unwrap());
+    assert_eq!(due(later).await, ids(&[&current]));
 }

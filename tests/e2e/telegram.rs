@@ -346,6 +346,8 @@ async fn read_only_commands_and_the_menu(db: Db) {
         names,
         [
             "new",
+            "agent",
+            "model",
             "status",
             "stop",
             "sessions",

@@ -98,6 +98,29 @@ async fn a_session_is_driven_from_the_browser() {
         "the added line is drawn as a diff"
     );
 
+    // The model, chosen on the page behind its Change link, is the session's.
+    browser
+        .eval("document.getElementById('choose').click()")
+        .await;
+    browser
+        .wait_for("!!document.getElementById('model-name')", "the model field")
+        .await;
+    browser
+        .eval(
+            "(() => { document.getElementById('model-name').value = 'claude-opus-4-5'; \
+             document.getElementById('model-set').click(); return true; })()",
+        )
+        .await;
+    browser
+        .wait_for(
+            "document.getElementById('session-agent')?.textContent === 'claude · claude-opus-4-5'",
+            "the session's new model",
+        )
+        .await;
+    browser
+        .eval("document.getElementById('choose').click()")
+        .await;
+
     // A screenshot of a page as the host sees it, shown inline.
     let page_url = serve_page().await;
     browser

@@ -36,6 +36,7 @@ pub async fn register(client: &DiscordClient, application: &str, guilds: &[Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::agent::AgentKind;
     use crate::domain::command::COMMANDS;
 
     /// Every command of the enum is a slash command with its help summary, and nothing else is.
@@ -61,5 +62,29 @@ mod tests {
                 assert!((1..=100).contains(&description.chars().count()));
             }
         }
+    }
+
+    /// Every option that names an agent offers exactly the agents, as commands spell them.
+    #[test]
+    fn agent_options_offer_every_agent() {
+        let commands = commands();
+        let agent_option = |command: &str, option: &str| {
+            let list = commands.as_array().unwrap();
+            let command = list.iter().find(|c| c["name"] == command).unwrap();
+            let options = command["options"].as_array().unwrap();
+            let option = options.iter().find(|o| o["name"] == option).unwrap();
+            option["choices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["name"].as_str().unwrap(), c["value"].as_str().unwrap()))
+                .map(|(name, value)| {
+                    assert_eq!(name, value);
+                    value.parse::<AgentKind>().unwrap()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(agent_option("new", "agent"), AgentKind::ALL);
+        assert_eq!(agent_option("agent", "name"), AgentKind::ALL);
     }
 }

@@ -29,6 +29,7 @@
 use serde_json::json;
 
 use super::payload::{Interaction, Message, is_thread};
+use crate::domain::agent::AgentKind;
 use crate::domain::command::{Command, CommandError, parse};
 use crate::domain::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
 use crate::domain::thread::{Author, Platform, ThreadRef};
@@ -220,10 +221,25 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
                     .filter(|h| !h.is_empty())
                     .map(str::to_owned)
             };
-            InboundBody::Command(Command::New {
-                target: text("project"),
-                host: text("host"),
-            })
+            match text("agent").map(|name| name.parse::<AgentKind>().map_err(|e| e.0)) {
+                Some(Err(name)) => {
+                    InboundBody::Invalid(Invalid::Command(CommandError::NotAnAgent(name)))
+                }
+                agent => InboundBody::Command(Command::New {
+                    target: text("project"),
+                    host: text("host"),
+                    agent: agent.and_then(Result::ok),
+                }),
+            }
+        }
+        // Parsed like typed commands, so a name Discord's choices did not offer (an old
+        // registration) or a bad model's gets the same answer.
+        "agent" | "model" => {
+            let name = option("name").and_then(|o| o.value.as_str()).unwrap_or("");
+            match parse(&data.name, name) {
+                Ok(command) => InboundBody::Command(command),
+                Err(e) => InboundBody::Invalid(Invalid::Command(e)),
+            }
         }
         "status" => InboundBody::Command(Command::Status),
         "stop" => InboundBody::Command(Command::Stop {
@@ -421,6 +437,7 @@ mod tests {
                 InboundBody::Command(Command::New {
                     target: Some("devbox".into()),
                     host: None,
+                    agent: None,
                 }),
             ),
             (
@@ -534,7 +551,8 @@ mod tests {
             new.body,
             InboundBody::Command(Command::New {
                 target: None,
-                host: Some("devbox".into())
+                host: Some("devbox".into()),
+                agent: None,
             })
         );
         for (name, command) in [
@@ -547,6 +565,7 @@ mod tests {
                 Command::New {
                     target: None,
                     host: None,
+                    agent: None,
                 },
             ),
             ("stop", Command::Stop { all: false }),

@@ -587,7 +587,8 @@ mod tests {
             asked("@switchboard new", "switchboard"),
             Some(InboundBody::Command(Command::New {
                 target: None,
-                host: None
+                host: None,
+                agent: None,
             }))
         );
         assert_eq!(

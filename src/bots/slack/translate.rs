@@ -333,6 +333,7 @@ mod tests {
                 InboundBody::Command(Command::New {
                     target: Some("devbox".into()),
                     host: None,
+                    agent: None,
                 }),
             ),
             (

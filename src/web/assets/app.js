@@ -4,8 +4,9 @@
 "use strict";
 
 // `confirmStop`: the session whose Stop waits for a second click (kept across refreshes);
-// `delivering`: the session whose Open PR request is under way; `flash`: the notice shown.
-const state = { me: null, events: null, confirmStop: null, delivering: null, flash: null };
+// `delivering`: the session whose Open PR request is under way; `flash`: the notice shown;
+// `choosing`: the session whose agent and model controls are open.
+const state = { me: null, events: null, confirmStop: null, delivering: null, flash: null, choosing: null };
 const main = () => document.getElementById("main");
 
 function el(tag, attrs = {}, ...children) {
@@ -119,7 +120,15 @@ async function renderSessions() {
     select("f-platform", "Platform", [["", "all"], ["web", "web"], ["telegram", "telegram"], ["slack", "slack"], ["discord", "discord"], ["github", "github"]], platform),
     select("f-state", "State", [["", "all"], ["running", "running"], ["queued", "queued"], ["idle", "idle"], ["retired", "retired"]], status));
   const host = el("select", { id: "new-host", "aria-label": "Host" }, state.me.hosts.map((h) => el("option", { value: h, selected: h === state.me.default_host, text: h })));
-  const agent = el("select", { id: "new-agent", "aria-label": "Agent" }, state.me.agents.map((a) => el("option", { value: a, text: a })));
+  // No agent or model chosen: the project's, else the host's default agent and its model.
+  const agent = el("select", { id: "new-agent", "aria-label": "Agent" },
+    [el("option", { value: "", text: "its default agent" })].concat(state.me.agents.map((a) => el("option", { value: a, text: a }))));
+  const modelList = el("datalist", { id: "new-models" });
+  const model = el("input", { id: "new-model", list: "new-models", placeholder: "default model", "aria-label": "Model", size: 18 });
+  agent.addEventListener("change", async () => {
+    const offered = agent.value ? await api(`/api/agents/${encodeURIComponent(agent.value)}`).catch(() => null) : null;
+    modelList.replaceChildren(...(offered ? offered.models : []).map((m) => el("option", { value: m })));
+  });
   // A project's sessions run on its own host: "its host" leaves the choice to the project.
   const projects = state.me.projects || [];
   const project = el("select", { id: "new-project", "aria-label": "Project" },
@@ -128,9 +137,9 @@ async function renderSessions() {
   const onHost = () => project.value !== "" || projects.length === 1 ? "" : host.value;
   const create = el("form", { class: "new-session", onsubmit: async (e) => {
     e.preventDefault();
-    const made = await api("/api/sessions", { method: "POST", body: { project: project.value, host: onHost(), agent: agent.value } }).catch((err) => notice(err.message));
+    const made = await api("/api/sessions", { method: "POST", body: { project: project.value, host: onHost(), agent: agent.value, model: model.value.trim() } }).catch((err) => notice(err.message));
     if (made) location.hash = `#/s/${made.id}`;
-  } }, el("h2", { text: "New session" }), "of ", project, " on ", host, " with ", agent, " ", el("button", { id: "new-session", type: "submit", text: "Start" }));
+  } }, el("h2", { text: "New session" }), "of ", project, " on ", host, " with ", agent, " ", model, modelList, " ", el("button", { id: "new-session", type: "submit", text: "Start" }));
   const rows = data.sessions.map((s) => el("tr", {},
     el("td", { class: "title" }, el("a", { href: `#/s/${s.id}`, text: s.title || "New session" }), " ",
       el("code", { class: "muted", title: s.id, text: s.short_id })),
@@ -203,6 +212,12 @@ function replyView(reply) {
     fileViews(reply.files));
 }
 
+// A session's model as the page names it: its own, else its agent's default.
+function modelName(model, choices) {
+  if (model) return model;
+  return choices.default_model ? `default model (${choices.default_model})` : "default model";
+}
+
 async function renderSession(id) {
   const data = await api(`/api/sessions/${encodeURIComponent(id)}`);
   const s = data.session;
@@ -243,12 +258,36 @@ async function renderSession(id) {
   }
   const project = ws ? el("p", { class: "muted" }, `${ws.project} · `, el("code", { text: ws.branch }),
     ws.pr_url ? [" · ", el("a", { id: "pr-link", href: ws.pr_url, target: "_blank", rel: "noopener", text: `pull request #${ws.pr_number}` })] : null) : null;
+  // `/agent` and `/model` for a web session, behind a Change link: the next turns take the choice.
+  let choices = null;
+  let change = null;
+  const choosable = s.can_act && s.platform === "web" && s.state !== "retired";
+  if (choosable) change = el("button", { id: "choose", type: "button", class: "link", onclick: () => { state.choosing = state.choosing === s.id ? null : s.id; render(); }, text: state.choosing === s.id ? "close" : "change" });
+  if (choosable && state.choosing === s.id) {
+    const switched = (done) => { if (done) notice(done.message, "info", done.html || null); render(); };
+    const agentPick = el("select", { id: "agent-pick", "aria-label": "Agent" }, state.me.agents.map((a) => el("option", { value: a, selected: a === s.agent, text: a })));
+    const modelField = el("input", { id: "model-name", list: "session-models", placeholder: "default", "aria-label": "Model", size: 18 });
+    modelField.value = document.getElementById("model-name")?.value || "";
+    choices = el("div", { class: "choices" },
+      el("form", { class: "agent-choice", onsubmit: async (e) => {
+        e.preventDefault();
+        switched(await api(`/api/sessions/${s.id}/agent`, { method: "POST", body: { agent: agentPick.value } }).catch((err) => notice(err.message)));
+      } }, "Agent ", agentPick, " ", el("button", { id: "agent-switch", type: "submit", text: "Switch (fresh conversation)" })),
+      el("form", { class: "model-choice", onsubmit: async (e) => {
+        e.preventDefault();
+        const done = await api(`/api/sessions/${s.id}/model`, { method: "POST", body: { model: modelField.value.trim() } }).catch((err) => notice(err.message));
+        if (done) modelField.value = "";
+        switched(done);
+      } }, "Model ", modelField, el("datalist", { id: "session-models" }, data.choices.models.map((m) => el("option", { value: m }))), " ",
+        el("button", { id: "model-set", type: "submit", text: "Set model" })));
+  }
   const header = el("div", { class: "session-head" },
     el("h1", { text: s.title || "New session" }),
     el("p", { class: "muted" }, `${s.platform} · ${s.thread} · session `, el("code", { title: s.id, text: s.short_id })),
-    el("p", { class: "muted" }, `${s.host} · ${s.agent} · `, el("span", { class: `state ${s.state}`, text: s.state }), ` · ${dollars(s.cost_usd)} · ${s.turns} turn(s)`),
+    el("p", { class: "muted" }, `${s.host} · `, el("span", { id: "session-agent", text: `${s.agent} · ${modelName(s.model, data.choices)}` }), change ? [" (", change, ")"] : null, " · ", el("span", { class: `state ${s.state}`, text: s.state }), ` · ${dollars(s.cost_usd)} · ${s.turns} turn(s)`),
     project,
     s.can_act ? null : el("p", { class: "notice info", text: "Read-only: this session belongs to another platform." }),
+    choices,
     el("div", { class: "actions" }, actions));
   const entries = [
     ...data.turns.map((t) => ({ at: t.created_at, node: turnView(t) })),
