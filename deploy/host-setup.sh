@@ -15,20 +15,24 @@
 #   hosts.NAME.agents.claude.env so the agent's GUI programs and browsers draw on it;
 # - creates USER with /bin/sh as login shell (Debian's bash reads ~/.bashrc even for `ssh host
 #   cmd`, which slows every command), a workspace ~/switchboard and the state dir ~/.switchboard;
-# - installs Claude Code and the Codex CLI (pinned: CODEX_VERSION) from npm into ~/.local (so no
-#   root is needed to update them) as ~/.local/bin/claude and ~/.local/bin/codex — set
-#   hosts.NAME.agents.claude.command and hosts.NAME.agents.codex.command to those paths;
+# - installs Claude Code, the Codex CLI and OpenCode (pinned: codex_version, opencode_version)
+#   from npm into ~/.local (so no root is needed to update them) as ~/.local/bin/claude,
+#   ~/.local/bin/codex and ~/.local/bin/opencode — set hosts.NAME.agents.claude.command,
+#   hosts.NAME.agents.codex.command and hosts.NAME.agents.opencode.command to those paths;
 # - authorizes PUBLIC_KEY for USER.
 #
 # What it does not do: put an API key on the host. Log in once as USER and run `claude` (and
-# `codex login`) to sign in, or give ANTHROPIC_API_KEY / OPENAI_API_KEY with agents.NAME.env or
-# agents.NAME.env_files in the bot's configuration.
+# `codex login`, `opencode auth login`) to sign in, or give ANTHROPIC_API_KEY / OPENAI_API_KEY
+# with agents.NAME.env or agents.NAME.env_files in the bot's configuration. OpenCode's providers
+# and models are its own ~/.config/opencode/opencode.json.
 set -eu
 
 user=${1:-switchboard}
 public_key=${2:-}
 # The Codex CLI version Switchboard's adapter was measured against (src/agents/codex.rs).
 codex_version=0.171.0
+# The OpenCode version its adapter was measured against (src/agents/opencode.rs).
+opencode_version=1.18.33
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "run as root: sudo sh $0 $*" >&2
@@ -88,10 +92,13 @@ echo "claude: $(su -s /bin/sh "$user" -c '"$HOME/.local/bin/claude" --version')"
 su -s /bin/sh "$user" -c "npm install --silent --global --prefix \"\$HOME/.local\" @openai/codex@$codex_version"
 # shellcheck disable=SC2016
 echo "codex: $(su -s /bin/sh "$user" -c '"$HOME/.local/bin/codex" --version')"
+su -s /bin/sh "$user" -c "npm install --silent --global --prefix \"\$HOME/.local\" opencode-ai@$opencode_version"
+# shellcheck disable=SC2016
+echo "opencode: $(su -s /bin/sh "$user" -c '"$HOME/.local/bin/opencode" --version')"
 
 # The host key to pin in the bot's configuration (hosts.NAME.host_key):
 key=/etc/ssh/ssh_host_ed25519_key.pub
 if [ -f "$key" ]; then
     echo "host_key = \"$(cut -d' ' -f1,2 "$key")\""
 fi
-echo "agent commands: $home/.local/bin/claude, $home/.local/bin/codex"
+echo "agent commands: $home/.local/bin/claude, $home/.local/bin/codex, $home/.local/bin/opencode"

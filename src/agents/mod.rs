@@ -9,6 +9,7 @@
 pub mod claude;
 pub mod codex;
 mod json;
+pub mod opencode;
 
 use std::collections::BTreeMap;
 
@@ -78,9 +79,10 @@ pub struct Agents {
 
 impl Agents {
     pub fn new(config: &AgentsConfig) -> Agents {
-        let agents: [Box<dyn Agent>; 2] = [
+        let agents: [Box<dyn Agent>; 3] = [
             Box::new(claude::Claude::new(config.claude.clone())),
             Box::new(codex::Codex::new(config.codex.clone())),
+            Box::new(opencode::OpenCode::new(config.opencode.clone())),
         ];
         Agents {
             by_kind: agents.into_iter().map(|a| (a.kind(), a)).collect(),

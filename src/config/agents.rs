@@ -1,12 +1,12 @@
 //! The `[agents]` section and each host's `[hosts.NAME.agents.…]` overrides: how the agent's
 //! command line is built and what environment it gets.
 //!
-//! Each agent has a table of its own (`[agents.claude]`, `[agents.codex]`); a host may name
-//! another command for one (non-login SSH shells have a short PATH) and add environment
-//! variables. Those variables become `sh` assignments on the host (`runner::agent_env`), so their
-//! names are checked here to be plain identifiers before anything runs. Secret values can come
-//! from files on the bot's machine (`env_files`), read once at start and then passed exactly like
-//! `env`: on stdin, never on a command line.
+//! Each agent has a table of its own (`[agents.claude]`, `[agents.codex]`,
+//! `[agents.opencode]`); a host may name another command for one (non-login SSH shells have a
+//! short PATH) and add environment variables. Those variables become `sh` assignments on the
+//! host (`runner::agent_env`), so their names are checked here to be plain identifiers before
+//! anything runs. Secret values can come from files on the bot's machine (`env_files`), read once
+//! at start and then passed exactly like `env`: on stdin, never on a command line.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,6 +37,8 @@ pub struct AgentsConfig {
     pub claude: ClaudeConfig,
     #[serde(default)]
     pub codex: CodexConfig,
+    #[serde(default)]
+    pub opencode: OpenCodeConfig,
 }
 
 /// How `claude -p` is invoked.
@@ -183,6 +185,89 @@ fn flatten_overrides(prefix: &str, table: &toml::Table, out: &mut Vec<(String, S
     }
 }
 
+/// How `opencode run --format json` is invoked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCodeConfig {
+    /// Command (name on PATH or absolute path). Default `opencode`.
+    #[serde(default = "default_opencode_command")]
+    pub command: String,
+    /// `-m provider/model`. Default: none (OpenCode's configured model).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The models a session may pick with `/model` (`provider/model` each); empty: any name.
+    /// Default: none.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Mapped onto OpenCode's permissions (see `agents::opencode`). Default: `acceptEdits`.
+    #[serde(default)]
+    pub permission_mode: PermissionMode,
+    /// `--agent`: the OpenCode agent (its prompt, tools and permissions). Default: none
+    /// (OpenCode's `build`); permission mode `plan` always runs `plan`.
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// `--title` of every new OpenCode session: giving one saves the model request OpenCode
+    /// would otherwise make to invent a title. Default `Switchboard`.
+    #[serde(default = "default_opencode_title")]
+    pub title: String,
+    /// More arguments, appended as given. Default: none.
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+    /// Environment for the agent on every host, e.g. `OPENCODE_CONFIG` or a provider's API key.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Environment read from files on the bot's machine at start (NAME = path), for secrets.
+    #[serde(default)]
+    pub env_files: BTreeMap<String, PathBuf>,
+}
+
+impl Default for OpenCodeConfig {
+    fn default() -> Self {
+        OpenCodeConfig {
+            command: default_opencode_command(),
+            model: None,
+            models: Vec::new(),
+            permission_mode: PermissionMode::default(),
+            agent: None,
+            title: default_opencode_title(),
+            extra_args: Vec::new(),
+            env: BTreeMap::new(),
+            env_files: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_opencode_command() -> String {
+    AgentKind::OpenCode.as_str().to_owned()
+}
+
+fn default_opencode_title() -> String {
+    "Switchboard".to_owned()
+}
+
+impl OpenCodeConfig {
+    fn validate(&self) -> Result<()> {
+        validate_agent_env("agents.opencode", &self.env, &self.env_files)?;
+        let models = self.model.iter().chain(&self.models);
+        if let Some(bad) = models.into_iter().find(|m| !is_provider_model(m)) {
+            bail!(
+                "agents.opencode: model {bad:?} is not in OpenCode's `provider/model` form \
+                 (e.g. \"anthropic/claude-sonnet-4-5\")"
+            );
+        }
+        if self.title.trim().is_empty() {
+            bail!("agents.opencode.title must not be empty");
+        }
+        Ok(())
+    }
+}
+
+/// OpenCode names a model by its provider and the provider's model id: `provider/model`.
+fn is_provider_model(name: &str) -> bool {
+    name.split_once('/')
+        .is_some_and(|(provider, model)| !provider.trim().is_empty() && !model.trim().is_empty())
+}
+
 impl AgentsConfig {
     pub(super) fn validate(&self) -> Result<()> {
         let claude = &self.claude;
@@ -198,7 +283,7 @@ impl AgentsConfig {
                  and `-`; nest tables instead of writing dots)"
             );
         }
-        Ok(())
+        self.opencode.validate()
     }
 
     /// Reads every agent's `env_files` into its `env` (the bot's start: `serve` and `check`).
@@ -208,7 +293,12 @@ impl AgentsConfig {
             &self.claude.env_files,
             &mut self.claude.env,
         )?;
-        read_env_files("agents.codex", &self.codex.env_files, &mut self.codex.env)
+        read_env_files("agents.codex", &self.codex.env_files, &mut self.codex.env)?;
+        read_env_files(
+            "agents.opencode",
+            &self.opencode.env_files,
+            &mut self.opencode.env,
+        )
     }
 }
 
@@ -358,6 +448,31 @@ mod tests {
         let bad: AgentsConfig = toml::from_str("[codex.config]\n\"model.name\" = \"x\"\n").unwrap();
         let err = bad.validate().unwrap_err().to_string();
         assert!(err.starts_with("agents.codex.config: "), "{err}");
+    }
+
+    /// OpenCode models are `provider/model`; a bare name is refused before anything runs.
+    #[test]
+    fn opencode_models_name_their_provider() {
+        let ok: AgentsConfig = toml::from_str(
+            "[opencode]\nmodel = \"anthropic/claude-x\"\nmodels = [\"openai/gpt-5\"]\n",
+        )
+        .unwrap();
+        ok.validate().unwrap();
+        assert_eq!(ok.opencode.command, "opencode");
+        assert_eq!(ok.opencode.title, "Switchboard");
+        for bad in [
+            "model = \"gpt-5\"",
+            "models = [\"/x\"]",
+            "models = [\"p/\"]",
+        ] {
+            let agents: AgentsConfig = toml::from_str(&format!("[opencode]\n{bad}\n")).unwrap();
+            let err = agents.validate().unwrap_err().to_string();
+            assert!(err.contains("provider/model"), "{bad}: {err}");
+        }
+        let mut env = AgentsConfig::default();
+        env.opencode.env = self::env("A-B");
+        let err = env.validate().unwrap_err().to_string();
+        assert!(err.starts_with("agents.opencode.env: "), "{err}");
     }
 
     #[test]

@@ -40,7 +40,9 @@ mod slack;
 mod telegram;
 mod web;
 mod workspaces;
-pub use agents::{AgentsConfig, ClaudeConfig, CodexConfig, HostAgentConfig, PermissionMode};
+pub use agents::{
+    AgentsConfig, ClaudeConfig, CodexConfig, HostAgentConfig, OpenCodeConfig, PermissionMode,
+};
 pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
 pub use github::GitHubConfig;

@@ -84,6 +84,7 @@ impl Progress {
             AgentEvent::Text { .. } => self.set_note(None),
             AgentEvent::Started { .. }
             | AgentEvent::ToolResult { .. }
+            | AgentEvent::Usage { .. }
             | AgentEvent::Finished(_) => {}
         }
     }

@@ -37,7 +37,7 @@ use super::replies;
 use crate::agents::{Agent, TurnArgs};
 use crate::config::Secret;
 use crate::domain::agent::AgentChoice;
-use crate::domain::agent_event::{AgentEvent, AgentResult};
+use crate::domain::agent_event::{AgentEvent, AgentResult, StepUsage};
 use crate::domain::changes::{Baseline, ChangeStats};
 use crate::domain::ids::now_ms;
 use crate::domain::outbound::{Attachment, Outbound, OutboundOp};
@@ -193,6 +193,7 @@ pub(super) async fn drive(core: &Arc<Core>, turn: TurnRow) -> Result<()> {
             agent.classify(result.as_ref(), ended, stderr, command)
         }
     };
+    let outcome = name_lost_conversation(outcome, &session);
     let tools = follower.progress.tool_calls;
     let result = follower.result.take();
     let mut notes = Vec::new();
@@ -739,6 +740,9 @@ struct Follower<'a> {
     agent: &'a dyn Agent,
     /// The last text the agent wrote: the answer of an agent whose final report carries none.
     last_text: Option<String>,
+    /// What the agent's model requests cost so far: the figures of an agent whose final report
+    /// carries none.
+    usage: StepUsage,
 }
 
 impl<'a> Follower<'a> {
@@ -769,6 +773,7 @@ impl<'a> Follower<'a> {
             progress_interval: progress::interval(core, session.thread.platform),
             agent,
             last_text: None,
+            usage: StepUsage::default(),
         };
         for stored in core.store.turn_events(&turn.id).await? {
             follower.observe(&stored.event).await?;
@@ -992,11 +997,13 @@ impl<'a> Follower<'a> {
                     // Its answer is the last text it wrote (Codex, OpenCode).
                     result.text = self.last_text.clone();
                 }
+                self.usage.complete(&mut result);
                 self.result = Some(result);
             }
             AgentEvent::LineTooLong { bytes } => {
                 self.skipped_line = self.skipped_line.max(Some(*bytes));
             }
+            AgentEvent::Usage { .. } => self.usage.add(event),
             _ => {}
         }
         self.progress.observe(event);
@@ -1014,6 +1021,19 @@ impl<'a> Follower<'a> {
             edit_status(self.core, &self.session, self.turn, text).await?;
         }
         Ok(())
+    }
+}
+
+/// An agent that does not say which conversation it could not find (OpenCode) lost the one
+/// the turn resumed: the session's.
+fn name_lost_conversation(outcome: Outcome, session: &SessionRow) -> Outcome {
+    match outcome {
+        Outcome::SessionNotFound { agent_session_id } if agent_session_id.is_empty() => {
+            Outcome::SessionNotFound {
+                agent_session_id: session.agent_session_id.clone().unwrap_or_default(),
+            }
+        }
+        other => other,
     }
 }
 

@@ -35,6 +35,13 @@ pub enum AgentEvent {
     /// An output line longer than Switchboard reads was skipped (not the agent's own report:
     /// the reader's, kept with the turn's events so a restart knows it too).
     LineTooLong { bytes: u64 },
+    /// One model request's usage, from an agent that reports it per request rather than in its
+    /// final report (OpenCode's steps): the turn driver adds them up ([`StepUsage`]).
+    Usage {
+        cost_usd: Option<f64>,
+        input_tokens: Option<i64>,
+        output_tokens: Option<i64>,
+    },
     /// The run's final report.
     Finished(AgentResult),
 }
@@ -59,4 +66,108 @@ pub struct AgentResult {
     pub permission_denials: usize,
     pub input_tokens: Option<i64>,
     pub output_tokens: Option<i64>,
+}
+
+/// The [`AgentEvent::Usage`] of one run, added up: what an agent that reports usage per model
+/// request spent in all, to complete a final report that carries no figures of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StepUsage {
+    /// Model requests counted.
+    pub steps: i64,
+    pub cost_usd: Option<f64>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+}
+
+impl StepUsage {
+    /// Counts one event (events other than [`AgentEvent::Usage`] change nothing).
+    pub fn add(&mut self, event: &AgentEvent) {
+        if let AgentEvent::Usage {
+            cost_usd,
+            input_tokens,
+            output_tokens,
+        } = event
+        {
+            self.steps += 1;
+            self.cost_usd = sum(self.cost_usd, *cost_usd);
+            self.input_tokens = sum(self.input_tokens, *input_tokens);
+            self.output_tokens = sum(self.output_tokens, *output_tokens);
+        }
+    }
+
+    /// Fills in the figures a final report leaves out; a report's own figures stand.
+    pub fn complete(&self, result: &mut AgentResult) {
+        if self.steps == 0 {
+            return;
+        }
+        if result.total_cost_usd.is_none() {
+            result.run_cost_usd = result.run_cost_usd.or(self.cost_usd);
+        }
+        result.num_turns = result.num_turns.or(Some(self.steps));
+        result.input_tokens = result.input_tokens.or(self.input_tokens);
+        result.output_tokens = result.output_tokens.or(self.output_tokens);
+    }
+}
+
+fn sum<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(cost: Option<f64>, input: i64, output: i64) -> AgentEvent {
+        AgentEvent::Usage {
+            cost_usd: cost,
+            input_tokens: Some(input),
+            output_tokens: Some(output),
+        }
+    }
+
+    /// Per-request figures add up into a report that has none; a report's own stay.
+    #[test]
+    fn step_usage_completes_a_report_without_figures() {
+        let mut total = StepUsage::default();
+        let mut bare = AgentResult::default();
+        total.complete(&mut bare);
+        assert_eq!(bare, AgentResult::default(), "no steps: nothing to add");
+
+        total.add(&usage(Some(0.25), 10, 5));
+        total.add(&AgentEvent::Text { text: "x".into() });
+        total.add(&usage(None, 20, 7));
+        total.complete(&mut bare);
+        assert_eq!(bare.run_cost_usd, Some(0.25));
+        assert_eq!(bare.num_turns, Some(2));
+        assert_eq!(
+            (bare.input_tokens, bare.output_tokens),
+            (Some(30), Some(12))
+        );
+
+        let mut claude = AgentResult {
+            total_cost_usd: Some(1.0),
+            input_tokens: Some(3),
+            ..AgentResult::default()
+        };
+        total.complete(&mut claude);
+        assert_eq!(
+            claude.run_cost_usd, None,
+            "a cumulative figure is booked instead"
+        );
+        assert_eq!(claude.input_tokens, Some(3));
+    }
+
+    /// Reports stored before `run_cost_usd` existed still read.
+    #[test]
+    fn older_stored_reports_still_read() {
+        let old = r#"{"kind":"finished","is_error":false,"subtype":"success","text":"hi",
+            "agent_session_id":null,"total_cost_usd":0.5,"num_turns":1,"terminal_reason":null,
+            "api_error_status":null,"errors":[],"permission_denials":0,"input_tokens":1,
+            "output_tokens":2}"#;
+        let event: AgentEvent = serde_json::from_str(old).unwrap();
+        assert!(matches!(event, AgentEvent::Finished(r) if r.run_cost_usd.is_none()));
+    }
 }

@@ -488,6 +488,7 @@ fn event_kind(event: &AgentEvent) -> &'static str {
         AgentEvent::ApiRetry { .. } => "api_retry",
         AgentEvent::PermissionDenied { .. } => "permission_denied",
         AgentEvent::LineTooLong { .. } => "line_too_long",
+        AgentEvent::Usage { .. } => "usage",
         AgentEvent::Finished(_) => "finished",
     }
 }

@@ -104,7 +104,7 @@ async fn codex_secrets_from_env_and_env_files_reach_only_the_agent(db: Db) {
 /// An `env` secret and an `env_files` secret (read from a file on the bot's machine) are in
 /// the agent's environment while it runs, and in no command line on the machine (host and bot
 /// are one machine here) nor in the bot's log.
-async fn secrets_reach_only_the_agent(db: Db, agent: FakeAgent) {
+pub(crate) async fn secrets_reach_only_the_agent(db: Db, agent: FakeAgent) {
     let unique = uuid::Uuid::new_v4().simple().to_string();
     let in_env = format!("env-secret-{unique}");
     let in_file = format!("file-secret-{unique}");

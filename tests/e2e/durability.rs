@@ -20,8 +20,10 @@ on_both_databases!(
     five_prompts_at_once_are_answered_in_order_one_run_at_a_time,
     a_bot_killed_mid_turn_posts_the_answer_once_after_restart,
     a_bot_killed_mid_codex_turn_posts_the_answer_once_after_restart,
+    a_bot_killed_mid_opencode_turn_posts_the_answer_once_after_restart,
     a_cut_ssh_connection_mid_turn_still_gets_the_answer_once,
     a_cut_ssh_connection_mid_codex_turn_still_gets_the_answer_once,
+    a_cut_ssh_connection_mid_opencode_turn_still_gets_the_answer_once,
     stop_kills_the_turns_process_group_and_the_session_goes_on,
     stop_all_cancels_the_running_turn_and_drops_the_queue,
     a_turn_under_way_keeps_its_host_slot_across_a_restart,
@@ -125,6 +127,10 @@ async fn a_bot_killed_mid_codex_turn_posts_the_answer_once_after_restart(db: Db)
     a_bot_killed_mid_turn(db, FakeAgent::Codex).await
 }
 
+async fn a_bot_killed_mid_opencode_turn_posts_the_answer_once_after_restart(db: Db) {
+    a_bot_killed_mid_turn(db, FakeAgent::OpenCode).await
+}
+
 /// The bot is SIGKILLed while the agent works on the SSH host; the restarted bot reattaches and
 /// posts the answer exactly once, and the agent ran once, undisturbed. A second kill after the
 /// answer was posted does not make a restart post it again.
@@ -194,6 +200,10 @@ async fn a_cut_ssh_connection_mid_turn_still_gets_the_answer_once(db: Db) {
 
 async fn a_cut_ssh_connection_mid_codex_turn_still_gets_the_answer_once(db: Db) {
     a_cut_ssh_connection_mid_turn(db, FakeAgent::Codex).await
+}
+
+async fn a_cut_ssh_connection_mid_opencode_turn_still_gets_the_answer_once(db: Db) {
+    a_cut_ssh_connection_mid_turn(db, FakeAgent::OpenCode).await
 }
 
 /// Every SSH connection is cut while the agent works: the agent finishes on the host and the

@@ -207,7 +207,7 @@ async fn a_timeout_stops_the_agent_on_the_host(db: Db) {
 /// The agent command is not on the host: the message says so and names the command.
 async fn a_missing_agent_is_named(db: Db) {
     let t = Harness::start_with(Options {
-        agent_command: "/nonexistent/claude".into(),
+        agent_command: Some("/nonexistent/claude".into()),
         ..Options::new(db)
     })
     .await;

@@ -5,7 +5,8 @@
 //! prompt on stdin, the model calling the CLI's own file-editing tool, the file really changing, the
 //! final answer in the CLI's JSON output; a resumed turn that re-sends the first turn's conversation
 //! (checked in the recorded request); an API error that ends the run as measured in
-//! `tests/fixtures/agent-cli/README.md`. Each run gets its own temporary `HOME` and config dirs and
+//! `tests/fixtures/agent-cli/README.md`; and OpenCode keeps to the permission rules Switchboard
+//! writes for it. Each run gets its own temporary `HOME` and config dirs and
 //! an environment cleared of everything else, so nothing reaches the network or the user's config.
 
 use std::os::unix::process::ExitStatusExt;
@@ -597,4 +598,43 @@ async fn opencode_interrupted_while_waiting_on_the_api_dies_of_the_signal_with_n
         run.describe()
     );
     assert!(run.lines.is_empty(), "{}", run.describe());
+}
+
+/// The permission rules Switchboard gives OpenCode for `acceptEdits`
+/// (`agents::opencode::permission_rules`), on the real CLI: a shell command outside the allowed
+/// filesystem ones is refused and the agent carries on to its answer; `mkdir` runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opencode_runs_switchboards_accept_edits_rules_as_deny_rules() {
+    use switchboard::agents::opencode::permission_rules;
+    use switchboard::config::PermissionMode;
+
+    let rules = permission_rules(PermissionMode::AcceptEdits).expect("rules");
+    for (command, allowed) in [("echo hi > x.txt", false), ("mkdir newdir", true)] {
+        let api = FakeModelApi::start().await;
+        let sandbox = Sandbox::new();
+        let mut env = opencode_env(&api, &sandbox);
+        env.push(("OPENCODE_PERMISSION", rules.to_string()));
+        api.push_replies([
+            Reply::tool_call("bash", json!({ "command": command, "description": "x" })),
+            Reply::text(ANSWER),
+        ]);
+        let mut args = OPENCODE_ARGS.to_vec();
+        args.extend(["--title", "permissions"]);
+
+        let run = run(AgentCli::OpenCode, &sandbox, &env, &args).await;
+
+        assert!(run.status.success(), "{}", run.describe());
+        let tool = run.lines_of_type("tool_use");
+        assert_eq!(tool.len(), 1, "{}", run.describe());
+        let status = &tool[0]["part"]["state"]["status"];
+        assert_eq!(
+            status,
+            if allowed { "completed" } else { "error" },
+            "{command}: {}",
+            run.describe()
+        );
+        assert_eq!(opencode_answer(&run), ANSWER, "the agent carried on");
+        assert_eq!(sandbox.work.join("newdir").is_dir(), allowed);
+        assert!(!sandbox.work.join("x.txt").exists());
+    }
 }

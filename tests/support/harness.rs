@@ -34,6 +34,9 @@ pub const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
 /// The fake Codex, built with fake-claude (src/bin/fake-codex).
 #[cfg(feature = "fake-agent")]
 pub const FAKE_CODEX: &str = env!("CARGO_BIN_EXE_fake-codex");
+/// The fake OpenCode, built with the others (src/bin/fake-opencode).
+#[cfg(feature = "fake-agent")]
+pub const FAKE_OPENCODE: &str = env!("CARGO_BIN_EXE_fake-opencode");
 #[cfg(not(feature = "fake-agent"))]
 compile_error!(
     "the tests and benchmarks need the fake agent (src/bin/fake-claude), which is built only with \
@@ -43,12 +46,13 @@ compile_error!(
 );
 pub const SWITCHBOARD: &str = env!("CARGO_BIN_EXE_switchboard");
 
-/// Which fake agent new sessions run (`defaults.agent`): both are installed on the remote host,
+/// Which fake agent new sessions run (`defaults.agent`): all are installed on the remote host,
 /// so a test about what every agent guarantees runs once per agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FakeAgent {
     Claude,
     Codex,
+    OpenCode,
 }
 
 impl FakeAgent {
@@ -57,6 +61,16 @@ impl FakeAgent {
         match self {
             FakeAgent::Claude => "claude",
             FakeAgent::Codex => "codex",
+            FakeAgent::OpenCode => "opencode",
+        }
+    }
+
+    /// Its fake's binary.
+    fn fake(self) -> &'static str {
+        match self {
+            FakeAgent::Claude => FAKE_CLAUDE,
+            FakeAgent::Codex => FAKE_CODEX,
+            FakeAgent::OpenCode => FAKE_OPENCODE,
         }
     }
 
@@ -65,6 +79,7 @@ impl FakeAgent {
         match self {
             FakeAgent::Claude => "fake-claude",
             FakeAgent::Codex => "fake-codex",
+            FakeAgent::OpenCode => "fake-opencode",
         }
     }
 
@@ -73,6 +88,7 @@ impl FakeAgent {
         match self {
             FakeAgent::Claude => "claude",
             FakeAgent::Codex => "codex",
+            FakeAgent::OpenCode => "opencode",
         }
     }
 }
@@ -95,10 +111,9 @@ pub struct Options {
     pub http_toml: String,
     /// The web console's admin token (`SWITCHBOARD_WEB_TOKEN`); `None`: generated and printed.
     pub web_token: Option<&'static str>,
-    /// The Claude command on the remote host (the fake agent by default).
-    pub agent_command: String,
-    /// The Codex command on the remote host (the fake Codex by default).
-    pub codex_command: String,
+    /// The command of `agent` on the remote host (a real CLI, a missing one); `None`: its fake.
+    /// The other agents always run their fakes.
+    pub agent_command: Option<String>,
     /// The agent of new sessions. Default Claude.
     pub agent: FakeAgent,
     /// Pin this key instead of the sshd's real one.
@@ -148,8 +163,7 @@ impl Options {
             defaults_toml: String::new(),
             http_toml: String::new(),
             web_token: Some(WEB_ADMIN_TOKEN),
-            agent_command: FAKE_CLAUDE.to_owned(),
-            codex_command: FAKE_CODEX.to_owned(),
+            agent_command: None,
             agent: FakeAgent::Claude,
             pinned_host_key: None,
             webhook_secret: None,
@@ -177,13 +191,13 @@ pub struct AgentRun {
 }
 
 impl AgentRun {
-    /// The conversation the run continued: the value after Claude's `--resume` or Codex's
-    /// `resume`, if any.
+    /// The conversation the run continued: the value after Claude's `--resume`, Codex's
+    /// `resume` or OpenCode's `--session`, if any.
     pub fn resume_id(&self) -> Option<&str> {
         let at = self
             .argv
             .iter()
-            .position(|a| a == "--resume" || a == "resume")?;
+            .position(|a| a == "--resume" || a == "resume" || a == "--session")?;
         self.argv.get(at + 1).map(String::as_str)
     }
 }
@@ -201,7 +215,7 @@ pub struct Harness {
     pub alice: FakeUser,
     pub chat: FakeChat,
     /// Host-side directory (owned by the SSH login user): work/, state/, claude/, codex/,
-    /// records/.
+    /// opencode/, records/.
     pub host_dir: tempfile::TempDir,
     /// The agent of new sessions.
     pub agent: FakeAgent,
@@ -250,7 +264,7 @@ impl Harness {
         };
         let db = TestDb::create(options.db).await;
         let host_dir = sshd.workspace();
-        for sub in ["work", "state", "claude", "codex", "records"] {
+        for sub in ["work", "state", "claude", "codex", "opencode", "records"] {
             let path = host_dir.path().join(sub);
             std::fs::create_dir(&path).expect("host dir");
             chown_like(&path, host_dir.path());
@@ -326,6 +340,10 @@ impl Harness {
         .into_iter()
         .flatten()
         .collect();
+        let command = |agent: FakeAgent| match &o.agent_command {
+            Some(command) if o.agent == agent => command.clone(),
+            _ => agent.fake().to_owned(),
+        };
         format!(
             r#"[database]
 url = "{db}"
@@ -364,12 +382,16 @@ max_concurrent_turns = {slots}
 {host_toml}
 
 [hosts.remote.agents.claude]
-command = "{agent}"
+command = "{claude}"
 env = {{ CLAUDE_CONFIG_DIR = "{host}/claude", FAKE_CLAUDE_RECORD_DIR = "{host}/records" }}
 
 [hosts.remote.agents.codex]
 command = "{codex}"
 env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }}
+
+[hosts.remote.agents.opencode]
+command = "{opencode}"
+env = {{ XDG_DATA_HOME = "{host}/opencode", FAKE_OPENCODE_RECORD_DIR = "{host}/records" }}
 {workspaces}
 {extra}"#,
             db = self.db.url,
@@ -394,8 +416,9 @@ env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }
                 .clone()
                 .unwrap_or_else(|| self.sshd.host_public_key()),
             host = host.display(),
-            agent = o.agent_command,
-            codex = o.codex_command,
+            claude = command(FakeAgent::Claude),
+            codex = command(FakeAgent::Codex),
+            opencode = command(FakeAgent::OpenCode),
             default_agent = o.agent.name(),
             extra = o.extra_config,
             workspaces = if o.git_workspace {
@@ -589,11 +612,11 @@ env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }
     }
 
     /// The session file the fake agent keeps for `session_id` on the host (Claude's transcript,
-    /// Codex's rollout), if there is one.
+    /// Codex's rollout, OpenCode's session), if there is one.
     pub fn session_file(&self, session_id: &str) -> Option<PathBuf> {
         let home = self.host_dir.path().join(self.agent.home());
         let name = match self.agent {
-            FakeAgent::Claude => format!("{session_id}.jsonl"),
+            FakeAgent::Claude | FakeAgent::OpenCode => format!("/{session_id}.jsonl"),
             FakeAgent::Codex => format!("-{session_id}.jsonl"),
         };
         files_under(&home)
@@ -602,8 +625,8 @@ env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }
     }
 
     /// The answers the agent's runs in `session_id` finished with, as its session file keeps
-    /// them: Claude's successful `result` lines, and for Codex the last message before each
-    /// `turn.completed`.
+    /// them: Claude's successful `result` lines; for Codex the last message before each
+    /// `turn.completed`, for OpenCode the last text before each step that ends with `stop`.
     pub fn finished_answers(&self, session_id: &str) -> Vec<String> {
         let path = self
             .session_file(session_id)
@@ -627,6 +650,10 @@ env = {{ CODEX_HOME = "{host}/codex", FAKE_CODEX_RECORD_DIR = "{host}/records" }
                     last_message = text(&line["item"]["text"])
                 }
                 (FakeAgent::Codex, Some("turn.completed")) => answers.push(last_message.clone()),
+                (FakeAgent::OpenCode, Some("text")) => last_message = text(&line["part"]["text"]),
+                (FakeAgent::OpenCode, Some("step_finish")) if line["part"]["reason"] == "stop" => {
+                    answers.push(last_message.clone())
+                }
                 _ => {}
             }
         }

@@ -8,8 +8,8 @@
 use std::fs;
 use std::path::Path;
 
-/// What the record directory (`FAKE_CLAUDE_RECORD_DIR`, `FAKE_CODEX_RECORD_DIR`) gets for one
-/// run.
+/// What the record directory (`FAKE_CLAUDE_RECORD_DIR`, `FAKE_CODEX_RECORD_DIR`,
+/// `FAKE_OPENCODE_RECORD_DIR`) gets for one run.
 pub struct Record<'a> {
     pub dir: &'a Path,
     pub started_at_ns: u128,

@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use crate::tree::Node;
 
+/// How often `wait-for` looks for its file, and for how long before the run fails (exit 3).
+pub const WAIT_FOR_POLL: Duration = Duration::from_millis(20);
+pub const WAIT_FOR_LIMIT: Duration = Duration::from_secs(120);
+
 /// One step of the script, run in prompt order.
 #[derive(Debug, PartialEq)]
 pub enum Step {

@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-/// How often `wait-for` looks, and for how long.
-const WAIT_FOR_POLL: Duration = Duration::from_millis(20);
-const WAIT_FOR_LIMIT: Duration = Duration::from_secs(120);
+use crate::script::{WAIT_FOR_LIMIT, WAIT_FOR_POLL};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sig {

@@ -13,8 +13,8 @@
 //!   cumulative `total_cost_usd` (`session.rs`).
 //!
 //! Tests can only talk to the agent through a chat, so **the prompt is the script**
-//! (`../fake-agent/script.rs`, shared with fake-codex like the other modules there). A line
-//! `@fake <directive> [args]` (leading whitespace allowed) is a directive;
+//! (`../fake-agent/script.rs`, shared with fake-codex and fake-opencode like the other modules
+//! there). A line `@fake <directive> [args]` (leading whitespace allowed) is a directive;
 //! directives run in order, other lines are prompt text, and a run without a directive that ends
 //! it answers successfully:
 //!

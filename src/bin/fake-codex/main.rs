@@ -48,7 +48,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use record::{Record, print_raw};
 use transcript::Transcript;
-use tree::Node;
 
 const NO_PROMPT: &str = "No prompt provided via stdin.";
 
@@ -152,15 +151,9 @@ fn fake_codex(started_at_ns: u128, record_dir: Option<&Path>) -> i32 {
             return 2;
         }
     };
-    let turn = rollout::turns(&path) + 1;
+    let turn = transcript::turns(&path) + 1;
     let mut transcript = Transcript::open(&path);
-    let prompt_line = Node::obj([
-        ("type", "fake_prompt".into()),
-        ("text", text.as_ref().into()),
-        ("cwd", cwd.to_string_lossy().as_ref().into()),
-        ("fake_turn", turn.into()),
-    ]);
-    transcript.append(&prompt_line.to_json());
+    transcript.append_prompt(&text, &cwd, turn);
     let config = run::Config {
         thread_id,
         cwd,

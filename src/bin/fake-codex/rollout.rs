@@ -3,8 +3,8 @@
 //!
 //! `resume ID` finds the file by its name's end from any cwd, and an id with no file is the
 //! measured "no rollout found" failure, so a test can delete the file to lose the thread. The
-//! file holds one line per prompt (marked `fake_turn`, so a resumed run knows its turn number)
-//! and every line the runs printed.
+//! file holds one line per prompt (`transcript::Transcript::append_prompt`) and every line the
+//! runs printed.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -63,16 +63,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// How many prompts the thread has had.
-pub fn turns(path: &Path) -> u64 {
-    fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v.get("fake_turn").is_some())
-        .count() as u64
 }
 
 #[cfg(test)]
