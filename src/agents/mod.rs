@@ -74,26 +74,26 @@ pub trait Agent: Send + Sync + std::fmt::Debug {
 /// host without it ends with "not installed", the way a missing `claude` always has.
 #[derive(Debug)]
 pub struct Agents {
-    by_kind: BTreeMap<AgentKind, Box<dyn Agent>>,
+    claude: claude::Claude,
+    codex: codex::Codex,
+    opencode: opencode::OpenCode,
 }
 
 impl Agents {
     pub fn new(config: &AgentsConfig) -> Agents {
-        let agents: [Box<dyn Agent>; 3] = [
-            Box::new(claude::Claude::new(config.claude.clone())),
-            Box::new(codex::Codex::new(config.codex.clone())),
-            Box::new(opencode::OpenCode::new(config.opencode.clone())),
-        ];
         Agents {
-            by_kind: agents.into_iter().map(|a| (a.kind(), a)).collect(),
+            claude: claude::Claude::new(config.claude.clone()),
+            codex: codex::Codex::new(config.codex.clone()),
+            opencode: opencode::OpenCode::new(config.opencode.clone()),
         }
     }
 
-    /// The adapter of `kind`.
+    /// The adapter of `kind` (every kind has one: a new kind does not compile without it).
     pub fn get(&self, kind: AgentKind) -> &dyn Agent {
-        match self.by_kind.get(&kind) {
-            Some(agent) => agent.as_ref(),
-            None => unreachable!("Agents::new makes an adapter of every AgentKind"),
+        match kind {
+            AgentKind::Claude => &self.claude,
+            AgentKind::Codex => &self.codex,
+            AgentKind::OpenCode => &self.opencode,
         }
     }
 }
