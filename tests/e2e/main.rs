@@ -8,13 +8,13 @@
 mod support;
 
 mod agent_choice;
+mod agents;
 mod audit;
 mod changes;
 mod chaos;
 mod ci_feedback;
 mod cleanup;
 mod cli;
-mod codex;
 mod costs;
 mod database_errors;
 mod deploy;
@@ -36,7 +36,6 @@ mod github_issue_triggers;
 mod github_issues_pr;
 mod hosts;
 mod inbox;
-mod opencode;
 mod pacing;
 mod poison;
 mod projects;
