@@ -5,8 +5,9 @@
 //! `<same>.prompt` (the exact stdin bytes), both before any output, and `<same>.exited` (the
 //! nanosecond it exits at). Every fake writes the same files, so the harness reads any agent's.
 
+use std::ffi::OsString;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What the record directory (`FAKE_CLAUDE_RECORD_DIR`, `FAKE_CODEX_RECORD_DIR`,
 /// `FAKE_OPENCODE_RECORD_DIR`) gets for one run.
@@ -38,6 +39,34 @@ pub fn write_record(record: &Record<'_>) -> std::io::Result<()> {
     let tmp = record.dir.join(format!(".{base}.json.tmp"));
     fs::write(&tmp, json.to_string())?;
     fs::rename(&tmp, record.dir.join(format!("{base}.json")))
+}
+
+/// An environment variable, unset when empty.
+pub fn var(name: &str) -> Option<OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+/// A fake's whole run: `body` gets the start (nanoseconds since the epoch, taken first: what
+/// start-up benchmarks measure against) and the record directory `record_env` names; its exit
+/// is recorded last (for benchmarks that time what follows an agent's end), then the process
+/// exits with `body`'s code.
+pub fn run_recorded(record_env: &str, body: impl FnOnce(u128, Option<&Path>) -> i32) -> ! {
+    let started_at_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let record_dir = var(record_env).map(PathBuf::from);
+    let code = body(started_at_ns, record_dir.as_deref());
+    if let Some(dir) = &record_dir {
+        write_exit(dir, started_at_ns);
+    }
+    std::process::exit(code)
+}
+
+/// A run's arguments as text, for its record.
+pub fn argv_text(argv: &[OsString]) -> Vec<String> {
+    argv.iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Records when this run exits (`<started_at_ns>-<pid>.exited`: nanoseconds since the epoch);

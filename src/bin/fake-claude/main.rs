@@ -72,7 +72,7 @@ mod work;
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use cli::{Args, Format};
 use lines::{Ctx, InitInfo, Outcome, Stats};
@@ -90,17 +90,11 @@ const NO_INPUT: &str =
     "Error: Input must be provided either through stdin or as a prompt argument when using --print";
 
 fn main() {
-    // First thing: the recording's `started_at_ns` is what start-up benchmarks measure against.
-    let started_at_ns = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
     let started = Instant::now();
-    let code = fake_claude(started_at_ns, started);
-    // Last thing: when it exits, for benchmarks that time what follows an agent's end.
-    if let Some(dir) = std::env::var_os("FAKE_CLAUDE_RECORD_DIR") {
-        record::write_exit(Path::new(&dir), started_at_ns);
-    }
-    std::process::exit(code);
+    // Its record directory is read with the rest of its environment (`Env`).
+    record::run_recorded("FAKE_CLAUDE_RECORD_DIR", |started_at_ns, _| {
+        fake_claude(started_at_ns, started)
+    })
 }
 
 /// The environment, read once.
@@ -113,7 +107,7 @@ struct Env {
 
 impl Env {
     fn read() -> Env {
-        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let var = record::var;
         let config_dir = var("CLAUDE_CONFIG_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
@@ -181,10 +175,7 @@ fn fake_claude(started_at_ns: u128, started: Instant) -> i32 {
     let session = resolve_session(&args, &env.config_dir, &cwd);
 
     if let Some(dir) = &env.record_dir {
-        let argv: Vec<String> = argv
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let argv = record::argv_text(&argv);
         let record = Record {
             dir,
             started_at_ns,

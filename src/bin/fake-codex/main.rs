@@ -44,7 +44,6 @@ mod work;
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use record::{Record, print_raw};
 use transcript::Transcript;
@@ -52,19 +51,7 @@ use transcript::Transcript;
 const NO_PROMPT: &str = "No prompt provided via stdin.";
 
 fn main() {
-    let started_at_ns = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let record_dir = var("FAKE_CODEX_RECORD_DIR").map(PathBuf::from);
-    let code = fake_codex(started_at_ns, record_dir.as_deref());
-    if let Some(dir) = &record_dir {
-        record::write_exit(dir, started_at_ns);
-    }
-    std::process::exit(code);
-}
-
-fn var(name: &str) -> Option<OsString> {
-    std::env::var_os(name).filter(|v| !v.is_empty())
+    record::run_recorded("FAKE_CODEX_RECORD_DIR", fake_codex)
 }
 
 fn fake_codex(started_at_ns: u128, record_dir: Option<&Path>) -> i32 {
@@ -99,11 +86,13 @@ fn fake_codex(started_at_ns: u128, record_dir: Option<&Path>) -> i32 {
         eprintln!("{NO_PROMPT}");
         return 1;
     }
-    let home = var("CODEX_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        var("HOME")
-            .map_or_else(|| PathBuf::from("/"), PathBuf::from)
-            .join(".codex")
-    });
+    let home = record::var("CODEX_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            record::var("HOME")
+                .map_or_else(|| PathBuf::from("/"), PathBuf::from)
+                .join(".codex")
+        });
     let (thread_id, path, resumed) = match &args.resume {
         Some(id) => match rollout::find(&home, id) {
             Some(path) => (id.clone(), path, true),
@@ -123,10 +112,7 @@ fn fake_codex(started_at_ns: u128, record_dir: Option<&Path>) -> i32 {
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     if let Some(dir) = record_dir {
-        let argv: Vec<String> = argv
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let argv = record::argv_text(&argv);
         let record = Record {
             dir,
             started_at_ns,

@@ -45,25 +45,12 @@ mod work;
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use record::{Record, print_raw};
 use transcript::Transcript;
 
 fn main() {
-    let started_at_ns = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let record_dir = var("FAKE_OPENCODE_RECORD_DIR").map(PathBuf::from);
-    let code = fake_opencode(started_at_ns, record_dir.as_deref());
-    if let Some(dir) = &record_dir {
-        record::write_exit(dir, started_at_ns);
-    }
-    std::process::exit(code);
-}
-
-fn var(name: &str) -> Option<OsString> {
-    std::env::var_os(name).filter(|v| !v.is_empty())
+    record::run_recorded("FAKE_OPENCODE_RECORD_DIR", fake_opencode)
 }
 
 fn fake_opencode(started_at_ns: u128, record_dir: Option<&Path>) -> i32 {
@@ -93,11 +80,13 @@ fn fake_opencode(started_at_ns: u128, record_dir: Option<&Path>) -> i32 {
         eprintln!("{}", lines::NO_MESSAGE);
         return 1;
     }
-    let data_home = var("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        var("HOME")
-            .map_or_else(|| PathBuf::from("/"), PathBuf::from)
-            .join(".local/share")
-    });
+    let data_home = record::var("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            record::var("HOME")
+                .map_or_else(|| PathBuf::from("/"), PathBuf::from)
+                .join(".local/share")
+        });
     let (session_id, path, resumed) = match &args.session {
         Some(id) => match store::find(&data_home, id) {
             Some(path) => (id.clone(), path, true),
@@ -114,10 +103,7 @@ fn fake_opencode(started_at_ns: u128, record_dir: Option<&Path>) -> i32 {
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     if let Some(dir) = record_dir {
-        let argv: Vec<String> = argv
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let argv = record::argv_text(&argv);
         let record = Record {
             dir,
             started_at_ns,
