@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::agents::{self, Agent, Agents};
 use crate::bots::telegram;
-use crate::config::{Config, HostConfig, PermissionMode, Secrets};
+use crate::config::{Config, HostConfig, Secrets};
 use crate::runner::health;
 use crate::runner::hosts::Hosts;
 use crate::store::Store;
@@ -275,26 +275,18 @@ fn local_agents_with_github(config: &Config) -> Option<CheckLine> {
     })
 }
 
-/// What the agent may do without asking, so nobody is surprised by a denied edit or an
+/// What the default agent may do without asking, so nobody is surprised by a denied edit or an
 /// unasked command.
 fn agent_permissions(config: &Config) -> CheckLine {
-    let mode = config.agents.claude.permission_mode;
-    let allows = match mode {
-        PermissionMode::Default => {
-            "the agent reads and searches; file edits and shell commands are denied"
-        }
-        PermissionMode::AcceptEdits => {
-            "the agent edits and writes files without asking, and runs simple filesystem \
-             commands (mkdir, mv, cp, …); other shell commands are denied"
-        }
-        PermissionMode::Plan => "the agent only plans: no edits, no commands",
-        PermissionMode::BypassPermissions => "the agent runs any tool and command without asking",
-    };
+    let agents = Agents::new(&config.agents);
+    let agent = agents.get(config.defaults.agent);
+    let (mode, allows) = agent.permissions();
     CheckLine::ok(
         "agent",
         format!(
-            "permission mode {}: {allows} (agents.claude.permission_mode sets another)",
-            mode.as_str()
+            "{kind}, permission mode {mode}: {allows} (agents.{kind}.permission_mode sets another)",
+            kind = agent.kind(),
+            mode = mode.as_str()
         ),
     )
 }
@@ -392,6 +384,24 @@ async fn check_telegram(config: &Config, secrets: &Secrets) -> CheckLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line speaks of the default agent, in its own terms.
+    #[test]
+    fn the_permission_line_is_the_default_agents() {
+        let line = |text: &str| agent_permissions(&Config::parse(text).unwrap()).render();
+        assert!(
+            line("").starts_with("✓ agent: claude, permission mode acceptEdits: the agent edits"),
+            "{}",
+            line("")
+        );
+        let codex =
+            line("[defaults]\nagent = \"codex\"\n[agents.codex]\npermission_mode = \"plan\"\n");
+        assert!(
+            codex.contains("codex, permission mode plan: the agent reads (sandbox read-only)")
+                && codex.contains("agents.codex.permission_mode sets another"),
+            "{codex}"
+        );
+    }
 
     #[test]
     fn projects_are_listed_with_their_repositories_and_hosts() {

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::json::{self, str_field};
 use super::{Agent, TurnArgs, merged_env, without_report};
-use crate::config::{ClaudeConfig, HostAgentConfig};
+use crate::config::{ClaudeConfig, HostAgentConfig, PermissionMode};
 use crate::domain::agent::AgentKind;
 use crate::domain::agent_event::{AgentEvent, AgentResult};
 use crate::domain::invocation::Invocation;
@@ -103,6 +103,24 @@ impl Agent for Claude {
         command: &str,
     ) -> Outcome {
         classify(result, exit, stderr, command)
+    }
+
+    fn permissions(&self) -> (PermissionMode, &'static str) {
+        let mode = self.config.permission_mode;
+        let allows = match mode {
+            PermissionMode::Default => {
+                "the agent reads and searches; file edits and shell commands are denied"
+            }
+            PermissionMode::AcceptEdits => {
+                "the agent edits and writes files without asking, and runs simple filesystem \
+                 commands (mkdir, mv, cp, …); other shell commands are denied"
+            }
+            PermissionMode::Plan => "the agent only plans: no edits, no commands",
+            PermissionMode::BypassPermissions => {
+                "the agent runs any tool and command without asking"
+            }
+        };
+        (mode, allows)
     }
 
     fn models(&self) -> &[String] {
@@ -297,7 +315,6 @@ pub fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::PermissionMode;
 
     const SAMPLES: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -115,6 +115,23 @@ impl Agent for Codex {
         classify(result, exit, stderr, command)
     }
 
+    fn permissions(&self) -> (PermissionMode, &'static str) {
+        let mode = self.config.permission_mode;
+        let allows = match mode {
+            PermissionMode::Default | PermissionMode::Plan => {
+                "the agent reads (sandbox read-only): no edits, commands only if they write nothing"
+            }
+            PermissionMode::AcceptEdits => {
+                "the agent edits files and runs commands inside its workspace without asking \
+                 (sandbox workspace-write: no writes elsewhere, no network)"
+            }
+            PermissionMode::BypassPermissions => {
+                "the agent runs any command without asking, outside any sandbox"
+            }
+        };
+        (mode, allows)
+    }
+
     fn models(&self) -> &[String] {
         &self.config.models
     }

@@ -63,6 +63,9 @@ pub trait Agent: Send + Sync + std::fmt::Debug {
         command: &str,
     ) -> Outcome;
 
+    /// The configured permission mode, and what it lets this agent do unasked (for `check`).
+    fn permissions(&self) -> (PermissionMode, &'static str);
+
     /// The models a session may choose (`agents.NAME.models`); empty: any.
     fn models(&self) -> &[String];
 

@@ -144,6 +144,26 @@ impl Agent for OpenCode {
         classify(result, exit, stderr, command)
     }
 
+    fn permissions(&self) -> (PermissionMode, &'static str) {
+        let mode = self.config.permission_mode;
+        let allows = match mode {
+            PermissionMode::Default => {
+                "the agent reads and searches; edits and shell commands are denied"
+            }
+            PermissionMode::Plan => {
+                "the agent only plans (its plan agent): edits and shell commands are denied"
+            }
+            PermissionMode::AcceptEdits => {
+                "the agent edits and writes files without asking, and runs mkdir, touch, mv and \
+                 cp; other shell commands are denied"
+            }
+            PermissionMode::BypassPermissions => {
+                "the agent runs any tool and command without asking"
+            }
+        };
+        (mode, allows)
+    }
+
     fn models(&self) -> &[String] {
         &self.config.models
     }

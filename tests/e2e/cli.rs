@@ -100,7 +100,7 @@ fn check_says_each_cause_once_and_the_agents_permissions() {
         .find(|l| l.starts_with("✓ agent:"))
         .unwrap_or_else(|| panic!("no agent line: {text}"));
     assert!(
-        agent.contains("permission mode acceptEdits")
+        agent.contains("claude, permission mode acceptEdits")
             && agent.contains("edits and writes files without asking"),
         "{agent}"
     );
