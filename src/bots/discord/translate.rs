@@ -31,7 +31,9 @@ use serde_json::json;
 use super::payload::{Interaction, Message, is_thread};
 use crate::domain::agent::AgentKind;
 use crate::domain::command::{Command, CommandError, parse};
-use crate::domain::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
+use crate::domain::inbound::{
+    FileKind, Inbound, InboundBody, IncomingFile, Invalid, after_addressing,
+};
 use crate::domain::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is, and whose messages it reads.
@@ -101,6 +103,7 @@ pub fn translate_message(message: &Message, place: &Place, me: &DiscordMe) -> Op
         .iter()
         .find_map(|m| content.strip_prefix(m.as_str()))
         .map_or(content, after_addressing);
+    let voice_message = message.flags & Message::IS_VOICE_MESSAGE != 0;
     let files: Vec<IncomingFile> = message
         .attachments
         .iter()
@@ -108,6 +111,10 @@ pub fn translate_message(message: &Message, place: &Place, me: &DiscordMe) -> Op
             name: a.filename.clone(),
             size: a.size,
             source: a.url.clone(),
+            kind: match voice_message {
+                true => FileKind::Audio,
+                false => FileKind::of_media_type(a.content_type.as_deref()),
+            },
         })
         .collect();
     let body = InboundBody::of_mention_with(request, &files);
