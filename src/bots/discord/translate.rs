@@ -285,7 +285,9 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bots::discord::payload::{Channel, CommandData, CommandOption, Frame, User};
+    use crate::bots::discord::payload::{
+        Channel, CommandData, CommandOption, Frame, MessageAttachment, User,
+    };
 
     fn me() -> DiscordMe {
         DiscordMe {
@@ -316,6 +318,35 @@ mod tests {
             Some(Addressed::Directly(inbound)) => inbound,
             other => panic!("expected a direct event, got {other:?}"),
         }
+    }
+
+    /// Audio attachments and voice messages (their flag) are for a transcript; other files
+    /// for the inbox.
+    #[test]
+    fn audio_attachments_and_voice_messages_are_audio() {
+        let attachment = |filename: &str, content_type: Option<&str>| MessageAttachment {
+            filename: filename.into(),
+            size: Some(10),
+            url: format!("https://cdn.discordapp.com/attachments/1/2/{filename}"),
+            content_type: content_type.map(str::to_owned),
+        };
+        let kinds = |m: &Message| -> Vec<FileKind> {
+            let inbound = direct(translate_message(m, &Place::Dm, &me()));
+            inbound.files.iter().map(|f| f.kind).collect()
+        };
+        let mut m = message("", "502", "30");
+        m.attachments = vec![
+            attachment("memo.mp3", Some("audio/mpeg")),
+            attachment("log.txt", Some("text/plain; charset=utf-8")),
+            attachment("blob", None),
+        ];
+        assert_eq!(
+            kinds(&m),
+            [FileKind::Audio, FileKind::Attachment, FileKind::Attachment]
+        );
+        m.attachments = vec![attachment("voice-message.ogg", None)];
+        m.flags = Message::IS_VOICE_MESSAGE;
+        assert_eq!(kinds(&m), [FileKind::Audio]);
     }
 
     #[test]

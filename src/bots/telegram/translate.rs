@@ -293,6 +293,52 @@ mod tests {
         })
     }
 
+    /// A voice note and an audio file are audio for a transcript, with their caption as the
+    /// prompt's text.
+    #[test]
+    fn voice_notes_and_audio_files_are_audio() {
+        let mut voice = private("");
+        let voice_map = voice.as_object_mut().unwrap();
+        voice_map.remove("text");
+        voice_map.insert(
+            "voice".into(),
+            json!({"file_id": "V1", "file_unique_id": "u1", "duration": 3, "mime_type": "audio/ogg", "file_size": 900}),
+        );
+        let ev = translated(update(voice)).unwrap();
+        assert_eq!(
+            ev.body,
+            InboundBody::Prompt {
+                text: String::new()
+            }
+        );
+        assert_eq!(
+            ev.files,
+            [IncomingFile {
+                name: "voice.ogg".into(),
+                size: Some(900),
+                source: "V1".into(),
+                kind: FileKind::Audio,
+            }]
+        );
+        let mut audio = private("");
+        let audio_map = audio.as_object_mut().unwrap();
+        audio_map.remove("text");
+        audio_map.insert("caption".into(), json!("from the meeting"));
+        audio_map.insert(
+            "audio".into(),
+            json!({"file_id": "A1", "file_unique_id": "u2", "duration": 60, "file_name": "standup.m4a", "mime_type": "audio/mp4", "file_size": 5000}),
+        );
+        let ev = translated(update(audio)).unwrap();
+        assert_eq!(
+            ev.body,
+            InboundBody::Prompt {
+                text: "from the meeting".into()
+            }
+        );
+        assert_eq!(ev.files[0].name, "standup.m4a");
+        assert_eq!(ev.files[0].kind, FileKind::Audio);
+    }
+
     #[test]
     fn private_text_is_a_prompt_and_commands_parse() {
         let ev = translated(update(private("fix the build"))).unwrap();
