@@ -61,7 +61,7 @@ impl Transcriber {
     }
 
     /// The words spoken in `audio` (a file named `name`: the service reads its format from
-    /// the extension), trimmed.
+    /// the extension), trimmed, without NUL characters.
     pub async fn transcribe(&self, name: &str, audio: Vec<u8>) -> Result<String> {
         let mut form = Form::new()
             .part("file", Part::bytes(audio).file_name(name.to_owned()))
@@ -95,7 +95,8 @@ impl Transcriber {
         }
         let answer: Answer = serde_json::from_slice(&body)
             .map_err(|_| anyhow!("the speech-to-text service's answer held no text"))?;
-        Ok(answer.text.trim().to_owned())
+        // A NUL is no word, and no database text column holds one.
+        Ok(answer.text.replace('\0', "").trim().to_owned())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Voice notes and audio files: transcribed by the configured speech-to-text service (a fake
 //! OpenAI-compatible endpoint that checks the key and the multipart fields), echoed in the
-//! thread, and run as the prompt; a failing service or a missing `[transcription]` is told to
+//! thread, and run as the prompt (Telegram, Slack, Discord); a failing service or a missing `[transcription]` is told to
 //! the user with nothing queued. The client itself is tested against the same fake.
 
 use std::time::Duration;
@@ -9,6 +9,8 @@ use switchboard::config::{Secret, TranscriptionConfig};
 use switchboard::core::transcription::Transcriber;
 
 use crate::support::db::{Db, on_both_databases};
+use crate::support::discord_world::DiscordSetup;
+use crate::support::fake_discord::UserMessage as DiscordMessage;
 use crate::support::fake_telegram::UserMessage;
 use crate::support::fake_transcription::FakeTranscription;
 use crate::support::harness::{Harness, Options, WAIT};
@@ -19,6 +21,7 @@ on_both_databases!(
     a_failing_service_is_told_and_nothing_is_queued,
     without_transcription_the_refusal_says_how_to_turn_it_on,
     a_slack_audio_file_reaches_the_agent_as_its_transcript,
+    a_discord_audio_attachment_reaches_the_agent_as_its_transcript,
 );
 
 const KEY: &str = "sk-test-transcription-key";
@@ -198,11 +201,36 @@ async fn a_slack_audio_file_reaches_the_agent_as_its_transcript(db: Db) {
     s.assert_no_violations();
 }
 
+/// An audio attachment sent with a mention on Discord: transcribed, echoed in the thread the
+/// mention starts, and run as the prompt after the caption.
+async fn a_discord_audio_attachment_reaches_the_agent_as_its_transcript(db: Db) {
+    let (fake, mut options, _key) = with_transcription(db).await;
+    options.discord = Some(DiscordSetup::default());
+    let t = Harness::start_with(options).await;
+    let d = t.discord.as_ref().expect("the fake Discord");
+
+    let root = d.fake.user_says_with(
+        &d.channel,
+        &d.alice,
+        DiscordMessage::new(&format!("{} listen", d.bot.mention()))
+            .with_file("memo.ogg", recording()),
+    );
+    let thread = d.thread_of(&root).await;
+    d.wait_text(&thread, "🎙 “Run the tests, please.”").await;
+    d.wait_text(&thread, "Echo #1").await;
+    let runs = t.wait_agent_runs(1).await;
+    assert_eq!(runs[0].prompt, b"listen\n\nRun the tests, please.");
+    let requests = fake.wait_requests(1, WAIT).await;
+    assert_eq!(requests[0].file_name, "memo.ogg");
+    assert_eq!(requests[0].audio, recording());
+    d.assert_no_violations();
+}
+
 /// The client against the fake: the transcript trimmed; a wrong key, a failing service and an
 /// unreachable one each an error that names the cause and never the key.
 #[tokio::test]
 async fn the_client_sends_the_audio_and_reads_the_transcript_or_the_error() {
-    let fake = FakeTranscription::start(KEY, "  hello there \n").await;
+    let fake = FakeTranscription::start(KEY, "  hello\0 there \n").await;
     let config = |url: String| -> TranscriptionConfig {
         toml::from_str(&format!(
             "api_url = \"{url}/\"\nmodel = \"whisper-large\"\ntimeout = \"5s\""
