@@ -26,6 +26,7 @@ use crate::bots::web::{WebOutlet, WebPolicy};
 use crate::config::{Config, Secrets, SlackMode, TelegramMode};
 use crate::core::access::Access;
 use crate::core::policy::Policy;
+use crate::core::transcription::Transcriber;
 use crate::core::{Core, ci_watch, router};
 use crate::edge;
 use crate::runner::hosts::Hosts;
@@ -201,7 +202,14 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         }
         None => None,
     };
-    let core = Core::new(store, hosts, &config, policies);
+    let transcriber = match &config.transcription {
+        Some(transcription) => Some(Transcriber::new(
+            transcription,
+            secrets.transcription_key.clone(),
+        )?),
+        None => None,
+    };
+    let core = Core::new(store, hosts, &config, policies, transcriber);
 
     // Before the router can queue anything: turns still under way keep their host slots.
     let resumed = core.resume_pending_work().await?;

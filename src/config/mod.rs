@@ -38,6 +38,7 @@ mod hosts;
 mod projects;
 mod slack;
 mod telegram;
+mod transcription;
 mod web;
 mod workspaces;
 pub use agents::{
@@ -50,6 +51,7 @@ pub use hosts::{DEFAULT_CAPTURE_TIMEOUT, HostConfig, LOCAL_HOST};
 pub use projects::ProjectConfig;
 pub use slack::{SlackConfig, SlackMode, SlackSecrets};
 pub use telegram::{TelegramConfig, TelegramLimits, TelegramMode};
+pub use transcription::TranscriptionConfig;
 pub use web::{ADMIN, WebConfig, WebUser};
 pub use workspaces::Workspaces;
 
@@ -152,6 +154,9 @@ pub struct Config {
     /// How sessions' own directories are named, made and kept.
     #[serde(default)]
     pub workspaces: Workspaces,
+    /// Speech to text for voice notes and audio files; off without the section.
+    #[serde(default)]
+    pub transcription: Option<TranscriptionConfig>,
     /// True when `local` was not in the file (it is added with its defaults).
     #[serde(skip)]
     pub local_is_implicit: bool,
@@ -291,6 +296,8 @@ pub struct Secrets {
     pub discord: DiscordSecrets,
     /// The web console admin's sign-in token, when configured rather than generated.
     pub web_admin_token: Option<Secret>,
+    /// The speech-to-text service's API key, if it takes one.
+    pub transcription_key: Option<Secret>,
 }
 
 impl Config {
@@ -400,6 +407,9 @@ impl Config {
         self.budgets.validate()?;
         self.workspaces.validate()?;
         self.web.validate()?;
+        if let Some(transcription) = &self.transcription {
+            transcription.validate()?;
+        }
         self.discord.validate()
     }
 
@@ -414,6 +424,10 @@ impl Config {
             slack: self.slack.resolve_secrets(env)?,
             discord: self.discord.resolve_secrets(env)?,
             web_admin_token: self.web.resolve_admin_token(env)?,
+            transcription_key: match &self.transcription {
+                Some(transcription) => transcription.resolve_key(env)?,
+                None => None,
+            },
         })
     }
 

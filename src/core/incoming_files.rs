@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use super::Core;
 use super::replies;
 use crate::domain::ids::InboundId;
-use crate::domain::inbound::{Inbound, IncomingFile};
+use crate::domain::inbound::{FileKind, Inbound, IncomingFile};
 use crate::runner::shell::{quote, quote_path};
 use crate::runner::transport::Transport;
 use crate::store::SessionRow;
@@ -39,15 +39,18 @@ pub async fn deliver(
     session: Option<&SessionRow>,
     text: &str,
 ) -> Result<Delivery> {
-    if event.files.is_empty() {
+    // Audio is transcribed instead ([`voice`](super::voice)).
+    let files: Vec<IncomingFile> = event
+        .files
+        .iter()
+        .filter(|f| f.kind == FileKind::Attachment)
+        .cloned()
+        .collect();
+    if files.is_empty() {
         return Ok(Ok(text.to_owned()));
     }
     let limit = core.defaults.max_file_bytes();
-    if let Some(file) = event
-        .files
-        .iter()
-        .find(|f| f.size.is_some_and(|s| s > limit))
-    {
+    if let Some(file) = files.iter().find(|f| f.size.is_some_and(|s| s > limit)) {
         return Ok(Err(replies::file_too_large(&file.name, limit)));
     }
     let (host_name, workdir) = match session {
@@ -61,8 +64,8 @@ pub async fn deliver(
     let workdir = workdir.unwrap_or_else(|| host.workdir.clone());
     let policy = core.policy(event.platform())?;
     let folder = format!("{INBOX}/{}", message_folder(id));
-    let mut paths = Vec::with_capacity(event.files.len());
-    for (index, file) in event.files.iter().enumerate() {
+    let mut paths = Vec::with_capacity(files.len());
+    for (index, file) in files.iter().enumerate() {
         let data = match policy.fetch(file, limit).await {
             Ok(Some(data)) => data,
             Ok(None) => return Ok(Err(replies::file_too_large(&file.name, limit))),
@@ -74,7 +77,7 @@ pub async fn deliver(
                 )));
             }
         };
-        let path = format!("{folder}/{}", file_name(file, index, &event.files));
+        let path = format!("{folder}/{}", file_name(file, index, &files));
         if let Err(e) = write(&*host.transport, &workdir, &path, &data).await {
             tracing::warn!(host = %host.name, path, "storing a user's file failed: {e}");
             return Ok(Err(replies::file_not_stored(&file.name, &host.name, &e)));
@@ -149,6 +152,7 @@ mod tests {
             name: name.to_owned(),
             size: None,
             source: String::new(),
+            kind: FileKind::Attachment,
         }
     }
 

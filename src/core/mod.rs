@@ -25,7 +25,9 @@ mod respond;
 pub mod router;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod transcription;
 mod turn;
+mod voice;
 mod workers;
 
 use std::collections::HashMap;
@@ -59,6 +61,8 @@ pub struct Core {
     pub projects: Vec<Project>,
     /// How sessions' own directories are named, made and kept.
     pub workspaces: Workspaces,
+    /// The speech-to-text service, when `[transcription]` is configured.
+    pub transcriber: Option<transcription::Transcriber>,
     policies: HashMap<Platform, Arc<dyn Policy>>,
     workers: workers::Workers,
     /// Threads with an event being handled (the router's). Kept here rather than in the router
@@ -76,12 +80,14 @@ pub struct Core {
 }
 
 impl Core {
-    /// The core of `config`'s service, over `store` and `hosts`, with each platform's policy.
+    /// The core of `config`'s service, over `store` and `hosts`, with each platform's policy
+    /// and the speech-to-text service, if any.
     pub fn new(
         store: Store,
         hosts: Hosts,
         config: &Config,
         policies: Vec<Arc<dyn Policy>>,
+        transcriber: Option<transcription::Transcriber>,
     ) -> Arc<Core> {
         Arc::new(Core {
             store,
@@ -96,6 +102,7 @@ impl Core {
             budgets: config.budgets.clone(),
             projects: config.projects(),
             workspaces: config.workspaces.clone(),
+            transcriber,
             policies: policies.into_iter().map(|f| (f.platform(), f)).collect(),
             workers: workers::Workers::default(),
             in_flight: claims::Claims::default(),

@@ -565,6 +565,39 @@ pub fn file_not_stored(name: &str, host: &str, reason: &str) -> String {
     )
 }
 
+/// A voice note or audio file without `[transcription]`: how to turn it on.
+pub fn transcription_off(name: &str) -> String {
+    format!(
+        "🎙 I cannot listen to {} yet: speech to text is off. To turn it on, add a \
+         `[transcription]` section with `api_url` (an OpenAI-compatible service, such as \
+         `https://api.openai.com`) to the config, put its key in `TRANSCRIPTION_API_KEY` or \
+         `api_key_file`, and restart. Meanwhile, type the request.",
+        esc(name)
+    )
+}
+
+/// Audio the speech-to-text service failed on: nothing queued.
+pub fn not_transcribed(name: &str, reason: &str) -> String {
+    format!(
+        "🎙 I could not transcribe {}: {}. Nothing was sent to the agent; please send it again.",
+        esc(name),
+        esc(reason)
+    )
+}
+
+/// Audio in which the service heard no words: nothing queued.
+pub fn nothing_heard(name: &str) -> String {
+    format!(
+        "🎙 I heard no words in {}. Nothing was sent to the agent.",
+        esc(name)
+    )
+}
+
+/// What the speech-to-text service heard, shown in the thread as the prompt it became.
+pub fn transcript_echo(transcript: &str) -> String {
+    format!("🎙 “{}”", esc(transcript))
+}
+
 /// What a `/screenshot` shows, said with the picture.
 pub enum Shot<'a> {
     Display {

@@ -28,7 +28,7 @@ use super::respond::{outbound, reply, respond};
 use crate::domain::admission::{Admission, Refusal};
 use crate::domain::audit::AuditAction;
 use crate::domain::ids::{InboundId, TurnId, error_reference, now_ms};
-use crate::domain::inbound::{Inbound, InboundBody};
+use crate::domain::inbound::{FileKind, Inbound, InboundBody};
 use crate::domain::outbound::Post;
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::workspace::{GitCheckout, Workspace};
@@ -107,19 +107,25 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             // so no other prompt of it can open a session meanwhile.
             let mut session = core.store.active_session(&event.thread).await?;
             let opens_session = session.is_none();
-            if opens_session && !event.files.is_empty() {
+            if opens_session && event.files.iter().any(|f| f.kind == FileKind::Attachment) {
                 // The files go into the workspace the session will work in: it is made first.
                 let mut tx = core.store.write_tx().await?;
                 session = Some(open_session(core, &mut tx, event, None, None).await?);
                 tx.commit().await?;
             }
-            let delivered = super::incoming_files::deliver(core, id, event, session.as_ref(), text);
+            let heard = match super::voice::transcribe(core, event, text).await? {
+                Ok(heard) => heard,
+                Err(refusal) => return reply(core, id, event, refusal).await,
+            };
+            let delivered =
+                super::incoming_files::deliver(core, id, event, session.as_ref(), &heard.prompt);
             let text = match delivered.await? {
                 Ok(text) => text,
                 Err(refusal) => return reply(core, id, event, refusal).await,
             };
             let text = super::ci_fix::when_asked(core, event, text).await?;
-            queue_prompt(core, id, event, &text, opens_session).await
+            let echo = heard.echo.as_deref();
+            queue_prompt(core, id, event, &text, opens_session, echo).await
         }
         InboundBody::Invalid(invalid) => {
             let text = replies::invalid(&core.spelling(event.platform()), invalid);
@@ -128,25 +134,26 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         InboundBody::Command(command) => {
             match super::command_handlers::run(core, id, event, command).await? {
                 Handled::Answered => Ok(()),
-                Handled::Prompt(text) => queue_prompt(core, id, event, &text, false).await,
+                Handled::Prompt(text) => queue_prompt(core, id, event, &text, false, None).await,
             }
         }
     }
 }
 
 /// Queues `text` as the thread's next prompt, as the platform prepares it (`opens_session`: the
-/// thread has no session yet); a prompt the platform finds nothing to do for is only marked
-/// processed.
+/// thread has no session yet), after `echo` (what was heard in a voice note); a prompt the
+/// platform finds nothing to do for is only marked processed.
 async fn queue_prompt(
     core: &Arc<Core>,
     id: &InboundId,
     event: &Inbound,
     text: &str,
     opens_session: bool,
+    echo: Option<&str>,
 ) -> Result<()> {
     let policy = core.policy(event.platform())?;
     match policy.prepare(event, text, opens_session).await? {
-        Some(prepared) => enqueue_prompt(core, id, event, prepared).await,
+        Some(prepared) => enqueue_prompt(core, id, event, prepared, echo).await,
         None => core.store.mark_inbound_processed(id).await,
     }
 }
@@ -225,12 +232,13 @@ async fn open_session(
     .await
 }
 
-/// Queues a prompt as a turn of the thread's session and acknowledges it.
+/// Queues a prompt as a turn of the thread's session and acknowledges it, after `echo`.
 async fn enqueue_prompt(
     core: &Arc<Core>,
     id: &InboundId,
     event: &Inbound,
     prepared: Prepared,
+    echo: Option<&str>,
 ) -> Result<()> {
     let mut tx = core.store.write_tx().await?;
     let session = match sessions::active_session(&mut tx, &event.thread).await? {
@@ -294,6 +302,11 @@ async fn enqueue_prompt(
         },
     )
     .await?;
+    if let Some(echo) = echo {
+        let post = Post::text(echo).replying_to(event.message_id.clone());
+        let key = OutboxKey::Transcript(id.clone());
+        outbox::enqueue(&mut tx, &outbound(key, event, post)).await?;
+    }
     for ack in acks {
         outbox::enqueue(&mut tx, &ack).await?;
     }

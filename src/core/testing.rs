@@ -29,6 +29,7 @@ pub async fn core(policies: Vec<Arc<dyn Policy>>) -> (Arc<Core>, tempfile::TempD
         Hosts::from_config(&config).expect("hosts"),
         &config,
         policies,
+        None,
     );
     (core, dir)
 }

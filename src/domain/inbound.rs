@@ -33,6 +33,39 @@ pub struct IncomingFile {
     pub size: Option<u64>,
     /// What the platform's policy fetches it by: a Telegram `file_id`, a Slack or Discord URL.
     pub source: String,
+    /// What it is for: the agent's inbox, or a transcript.
+    #[serde(default, skip_serializing_if = "FileKind::is_attachment")]
+    pub kind: FileKind,
+}
+
+/// What a file a user sent is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// Stored in the workspace inbox, for the agent to read.
+    #[default]
+    Attachment,
+    /// A voice note or audio file: transcribed, and the transcript is the prompt.
+    Audio,
+}
+
+impl FileKind {
+    /// `Audio` for an `audio/*` media type, else `Attachment`.
+    pub fn of_media_type(media_type: Option<&str>) -> FileKind {
+        let audio = media_type.is_some_and(|t| {
+            t.get(..6)
+                .is_some_and(|head| head.eq_ignore_ascii_case("audio/"))
+        });
+        if audio {
+            FileKind::Audio
+        } else {
+            FileKind::Attachment
+        }
+    }
+
+    fn is_attachment(&self) -> bool {
+        *self == FileKind::Attachment
+    }
 }
 
 impl Inbound {
@@ -167,11 +200,25 @@ mod tests {
     }
 
     #[test]
+    fn audio_media_types_are_audio_files() {
+        assert_eq!(FileKind::of_media_type(Some("audio/ogg")), FileKind::Audio);
+        assert_eq!(FileKind::of_media_type(Some("Audio/MP4")), FileKind::Audio);
+        for other in [Some("video/mp4"), Some("audio"), Some("image/png"), None] {
+            assert_eq!(
+                FileKind::of_media_type(other),
+                FileKind::Attachment,
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_caption_with_files_is_a_prompt_even_when_it_reads_like_a_command() {
         let file = IncomingFile {
             name: "build.log".into(),
             size: Some(3),
             source: "x".into(),
+            kind: FileKind::Attachment,
         };
         assert_eq!(
             InboundBody::of_mention_with("status", &[]),

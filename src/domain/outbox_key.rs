@@ -20,6 +20,8 @@ use super::thread::Platform;
 pub enum OutboxKey {
     /// The reply to a command or a bad input: `in:<inbound>:reply`.
     Reply(InboundId),
+    /// What was heard in a voice note, echoed before its turn: `in:<inbound>:transcript`.
+    Transcript(InboundId),
     /// A turn's acknowledgement, later edited into its progress and final status:
     /// `turn:<turn>:status`.
     Status(TurnId),
@@ -69,6 +71,7 @@ impl fmt::Display for OutboxKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OutboxKey::Reply(inbound) => write!(f, "in:{inbound}:reply"),
+            OutboxKey::Transcript(inbound) => write!(f, "in:{inbound}:transcript"),
             OutboxKey::Status(turn) => write!(f, "turn:{turn}:status"),
             OutboxKey::StatusEdit(turn) => write!(f, "turn:{turn}:status:edit"),
             OutboxKey::Reaction(turn) => write!(f, "turn:{turn}:reaction"),
@@ -103,6 +106,11 @@ fn parse(text: &str) -> Option<OutboxKey> {
         });
     }
     if let Some(rest) = text.strip_prefix("in:") {
+        if let Some(inbound) = rest.strip_suffix(":transcript") {
+            return Some(OutboxKey::Transcript(InboundId::from_string(
+                inbound.to_owned(),
+            )));
+        }
         let inbound = rest.strip_suffix(":reply")?;
         return Some(OutboxKey::Reply(InboundId::from_string(inbound.to_owned())));
     }
@@ -143,8 +151,12 @@ mod tests {
         let t = "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b";
         let keys = [
             (
-                OutboxKey::Reply(inbound),
+                OutboxKey::Reply(inbound.clone()),
                 "in:0193a5b2-0000-7000-8000-000000000001:reply".to_owned(),
+            ),
+            (
+                OutboxKey::Transcript(inbound),
+                "in:0193a5b2-0000-7000-8000-000000000001:transcript".to_owned(),
             ),
             (OutboxKey::Status(turn()), format!("turn:{t}:status")),
             (

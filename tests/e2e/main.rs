@@ -50,6 +50,7 @@ mod store;
 mod store_check_watches;
 mod telegram;
 mod turns;
+mod voice;
 mod web;
 mod web_browser;
 mod workspaces;

@@ -10,6 +10,7 @@ pub mod fake_github;
 pub mod fake_model_api;
 pub mod fake_slack;
 pub mod fake_telegram;
+pub mod fake_transcription;
 pub mod git;
 pub mod harness;
 pub mod ports;

@@ -104,6 +104,14 @@ pub struct Message {
     /// Files sent with the message.
     #[serde(default)]
     pub attachments: Vec<MessageAttachment>,
+    /// Message flags; [`Message::IS_VOICE_MESSAGE`] marks a voice message.
+    #[serde(default)]
+    pub flags: u64,
+}
+
+impl Message {
+    /// The flag of a voice message (its one attachment is the recording).
+    pub const IS_VOICE_MESSAGE: u64 = 1 << 13;
 }
 
 /// A file sent with a message.
@@ -114,6 +122,9 @@ pub struct MessageAttachment {
     pub size: Option<u64>,
     /// Where the CDN serves it.
     pub url: String,
+    /// Its media type (`audio/ogg` for a voice message).
+    #[serde(default)]
+    pub content_type: Option<String>,
 }
 
 /// A channel, as GUILD_CREATE, THREAD_CREATE and `GET /channels/{id}` carry it.

@@ -31,7 +31,9 @@ use serde_json::json;
 use super::payload::{Interaction, Message, is_thread};
 use crate::domain::agent::AgentKind;
 use crate::domain::command::{Command, CommandError, parse};
-use crate::domain::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
+use crate::domain::inbound::{
+    FileKind, Inbound, InboundBody, IncomingFile, Invalid, after_addressing,
+};
 use crate::domain::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is, and whose messages it reads.
@@ -101,6 +103,7 @@ pub fn translate_message(message: &Message, place: &Place, me: &DiscordMe) -> Op
         .iter()
         .find_map(|m| content.strip_prefix(m.as_str()))
         .map_or(content, after_addressing);
+    let voice_message = message.flags & Message::IS_VOICE_MESSAGE != 0;
     let files: Vec<IncomingFile> = message
         .attachments
         .iter()
@@ -108,6 +111,10 @@ pub fn translate_message(message: &Message, place: &Place, me: &DiscordMe) -> Op
             name: a.filename.clone(),
             size: a.size,
             source: a.url.clone(),
+            kind: match voice_message {
+                true => FileKind::Audio,
+                false => FileKind::of_media_type(a.content_type.as_deref()),
+            },
         })
         .collect();
     let body = InboundBody::of_mention_with(request, &files);
@@ -278,7 +285,9 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bots::discord::payload::{Channel, CommandData, CommandOption, Frame, User};
+    use crate::bots::discord::payload::{
+        Channel, CommandData, CommandOption, Frame, MessageAttachment, User,
+    };
 
     fn me() -> DiscordMe {
         DiscordMe {
@@ -309,6 +318,35 @@ mod tests {
             Some(Addressed::Directly(inbound)) => inbound,
             other => panic!("expected a direct event, got {other:?}"),
         }
+    }
+
+    /// Audio attachments and voice messages (their flag) are for a transcript; other files
+    /// for the inbox.
+    #[test]
+    fn audio_attachments_and_voice_messages_are_audio() {
+        let attachment = |filename: &str, content_type: Option<&str>| MessageAttachment {
+            filename: filename.into(),
+            size: Some(10),
+            url: format!("https://cdn.discordapp.com/attachments/1/2/{filename}"),
+            content_type: content_type.map(str::to_owned),
+        };
+        let kinds = |m: &Message| -> Vec<FileKind> {
+            let inbound = direct(translate_message(m, &Place::Dm, &me()));
+            inbound.files.iter().map(|f| f.kind).collect()
+        };
+        let mut m = message("", "502", "30");
+        m.attachments = vec![
+            attachment("memo.mp3", Some("audio/mpeg")),
+            attachment("log.txt", Some("text/plain; charset=utf-8")),
+            attachment("blob", None),
+        ];
+        assert_eq!(
+            kinds(&m),
+            [FileKind::Audio, FileKind::Attachment, FileKind::Attachment]
+        );
+        m.attachments = vec![attachment("voice-message.ogg", None)];
+        m.flags = Message::IS_VOICE_MESSAGE;
+        assert_eq!(kinds(&m), [FileKind::Audio]);
     }
 
     #[test]

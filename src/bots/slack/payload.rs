@@ -79,6 +79,9 @@ pub struct SharedFile {
     pub name: Option<String>,
     #[serde(default)]
     pub size: Option<u64>,
+    /// Its media type (`audio/mp4` for an audio clip).
+    #[serde(default)]
+    pub mimetype: Option<String>,
     /// Absent for files the workspace hides (`mode: hidden_by_limit`, `tombstone`).
     #[serde(default)]
     pub url_private_download: Option<String>,

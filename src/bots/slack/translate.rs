@@ -22,7 +22,9 @@ use serde_json::json;
 
 use super::payload::{Event, SlashCommand};
 use crate::domain::command::{self, Command};
-use crate::domain::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
+use crate::domain::inbound::{
+    FileKind, Inbound, InboundBody, IncomingFile, Invalid, after_addressing,
+};
 use crate::domain::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is, and whose messages it reads.
@@ -89,6 +91,7 @@ pub fn translate_event(team_id: &str, event: &Event, me: &SlackMe) -> Option<Add
                 name: f.name.clone().unwrap_or_else(|| "file".to_owned()),
                 size: f.size,
                 source: f.url_private_download.clone()?,
+                kind: FileKind::of_media_type(f.mimetype.as_deref()),
             })
         })
         .collect();

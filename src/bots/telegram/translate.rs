@@ -16,10 +16,12 @@
 use std::fmt;
 use std::ops::Range;
 
-use teloxide::types::{Message, MessageEntity, MessageEntityKind, Update, UpdateKind};
+use teloxide::types::{FileMeta, Message, MessageEntity, MessageEntityKind, Update, UpdateKind};
 
 use crate::domain::command::{self, CommandError};
-use crate::domain::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
+use crate::domain::inbound::{
+    FileKind, Inbound, InboundBody, IncomingFile, Invalid, after_addressing,
+};
 use crate::domain::thread::{Author, Platform, ThreadRef};
 
 /// Who the bot is (from getMe).
@@ -141,27 +143,36 @@ fn command_body(text: &str, me: &BotIdentity, private: bool) -> Option<InboundBo
     }
 }
 
-/// The photo (its largest size) or document of a message, for the agent's inbox.
+/// The photo (its largest size) or document of a message, for the agent's inbox; its voice
+/// note or audio file, for a transcript.
 fn files(msg: &Message) -> Vec<IncomingFile> {
+    let file = |name: String, meta: &FileMeta, kind: FileKind| {
+        vec![IncomingFile {
+            name,
+            size: Some(u64::from(meta.size)),
+            source: meta.id.0.clone(),
+            kind,
+        }]
+    };
     if let Some(largest) = msg
         .photo()
         .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
     {
-        return vec![IncomingFile {
-            name: "photo.jpg".to_owned(),
-            size: Some(u64::from(largest.file.size)),
-            source: largest.file.id.0.clone(),
-        }];
+        return file("photo.jpg".to_owned(), &largest.file, FileKind::Attachment);
     }
     if let Some(document) = msg.document() {
-        return vec![IncomingFile {
-            name: document
-                .file_name
-                .clone()
-                .unwrap_or_else(|| "document".to_owned()),
-            size: Some(u64::from(document.file.size)),
-            source: document.file.id.0.clone(),
-        }];
+        let name = document.file_name.clone();
+        let name = name.unwrap_or_else(|| "document".to_owned());
+        return file(name, &document.file, FileKind::Attachment);
+    }
+    // Telegram records voice notes as OGG/Opus; the name tells the speech-to-text service so.
+    if let Some(voice) = msg.voice() {
+        return file("voice.ogg".to_owned(), &voice.file, FileKind::Audio);
+    }
+    if let Some(audio) = msg.audio() {
+        let name = audio.file_name.clone();
+        let name = name.unwrap_or_else(|| "audio.mp3".to_owned());
+        return file(name, &audio.file, FileKind::Audio);
     }
     Vec::new()
 }
@@ -280,6 +291,52 @@ mod tests {
             "chat": {"id": -100, "type": "supergroup", "title": "T"},
             "from": {"id": 11, "is_bot": false, "first_name": "Bo"}
         })
+    }
+
+    /// A voice note and an audio file are audio for a transcript, with their caption as the
+    /// prompt's text.
+    #[test]
+    fn voice_notes_and_audio_files_are_audio() {
+        let mut voice = private("");
+        let voice_map = voice.as_object_mut().unwrap();
+        voice_map.remove("text");
+        voice_map.insert(
+            "voice".into(),
+            json!({"file_id": "V1", "file_unique_id": "u1", "duration": 3, "mime_type": "audio/ogg", "file_size": 900}),
+        );
+        let ev = translated(update(voice)).unwrap();
+        assert_eq!(
+            ev.body,
+            InboundBody::Prompt {
+                text: String::new()
+            }
+        );
+        assert_eq!(
+            ev.files,
+            [IncomingFile {
+                name: "voice.ogg".into(),
+                size: Some(900),
+                source: "V1".into(),
+                kind: FileKind::Audio,
+            }]
+        );
+        let mut audio = private("");
+        let audio_map = audio.as_object_mut().unwrap();
+        audio_map.remove("text");
+        audio_map.insert("caption".into(), json!("from the meeting"));
+        audio_map.insert(
+            "audio".into(),
+            json!({"file_id": "A1", "file_unique_id": "u2", "duration": 60, "file_name": "standup.m4a", "mime_type": "audio/mp4", "file_size": 5000}),
+        );
+        let ev = translated(update(audio)).unwrap();
+        assert_eq!(
+            ev.body,
+            InboundBody::Prompt {
+                text: "from the meeting".into()
+            }
+        );
+        assert_eq!(ev.files[0].name, "standup.m4a");
+        assert_eq!(ev.files[0].kind, FileKind::Audio);
     }
 
     #[test]

@@ -394,7 +394,7 @@ impl FakeDiscord {
             .into_iter()
             .map(|(filename, bytes)| Attachment {
                 id: st.next_id(now.1).to_string(),
-                content_type: None,
+                content_type: audio_type(&filename),
                 filename,
                 bytes,
             })
@@ -926,4 +926,17 @@ fn short(text: &str) -> String {
         s.push('…');
     }
     s
+}
+
+/// The media type Discord gives a user's audio upload, from its extension (`None` for other
+/// files, which no test reads the type of).
+fn audio_type(filename: &str) -> Option<String> {
+    let extension = filename.rsplit_once('.')?.1.to_ascii_lowercase();
+    let media_type = match extension.as_str() {
+        "ogg" => "audio/ogg",
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        _ => return None,
+    };
+    Some(media_type.to_owned())
 }

@@ -176,6 +176,8 @@ pub(super) fn file_type(name: &str) -> (&'static str, &'static str, &'static str
         Some("json") => ("application/json", "json", "JSON"),
         Some("diff" | "patch") => ("text/plain", "diff", "Diff"),
         Some("pdf") => ("application/pdf", "pdf", "PDF"),
+        Some("m4a") => ("audio/mp4", "m4a", "MPEG 4 Audio"),
+        Some("ogg") => ("audio/ogg", "ogg", "Ogg Vorbis"),
         _ => ("application/octet-stream", "binary", "Binary"),
     }
 }

@@ -178,6 +178,18 @@ fn render(
                         }),
                     );
                 }
+                Attachment::Voice(file) => {
+                    m.insert(
+                        "voice".into(),
+                        json!({
+                            "file_id": file.file_id,
+                            "file_unique_id": file.file_unique_id,
+                            "duration": 1 + file.bytes.len() / 2000,
+                            "mime_type": file.mime_type,
+                            "file_size": file.bytes.len(),
+                        }),
+                    );
+                }
                 Attachment::Photo(file) => {
                     let (width, height) = file.dimensions.unwrap_or_default();
                     m.insert(

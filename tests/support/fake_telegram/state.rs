@@ -147,6 +147,8 @@ pub(super) struct StoredFile {
 pub(super) enum Attachment {
     Document(StoredFile),
     Photo(StoredFile),
+    /// A user's voice note (bots here send none).
+    Voice(StoredFile),
 }
 
 #[derive(Debug, Clone)]
@@ -267,7 +269,7 @@ impl ChatState {
         versions.push(m.current_version());
         let current = versions.last().expect("just pushed").clone();
         let (document, photo) = match &m.attachment {
-            None => (None, None),
+            None | Some(Attachment::Voice(_)) => (None, None),
             Some(Attachment::Document(f)) => (
                 Some(BotDocument {
                     file_name: f.file_name.clone(),

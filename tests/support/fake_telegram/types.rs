@@ -58,7 +58,16 @@ pub struct UserMessage {
 pub struct UserFile {
     pub(super) name: String,
     pub(super) bytes: Bytes,
-    pub(super) photo: bool,
+    pub(super) kind: UserFileKind,
+}
+
+/// How a user's file is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum UserFileKind {
+    Photo,
+    Document,
+    /// A voice note (OGG/Opus, recorded in the app).
+    Voice,
 }
 
 impl UserMessage {
@@ -84,7 +93,7 @@ impl UserMessage {
         self.file = Some(UserFile {
             name: "photo.jpg".to_owned(),
             bytes: bytes.into(),
-            photo: true,
+            kind: UserFileKind::Photo,
         });
         self
     }
@@ -94,7 +103,17 @@ impl UserMessage {
         self.file = Some(UserFile {
             name: name.to_owned(),
             bytes: bytes.into(),
-            photo: false,
+            kind: UserFileKind::Document,
+        });
+        self
+    }
+
+    /// Sends a voice note recorded as `bytes`, with the text as its caption.
+    pub fn with_voice(mut self, bytes: impl Into<Bytes>) -> Self {
+        self.file = Some(UserFile {
+            name: "voice.ogg".to_owned(),
+            bytes: bytes.into(),
+            kind: UserFileKind::Voice,
         });
         self
     }

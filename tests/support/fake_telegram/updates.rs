@@ -13,7 +13,7 @@ use super::client_entities;
 use super::json;
 use super::messages;
 use super::state::{Attachment, BotIdentity, Formatted, Sender, State, StoredMessage};
-use super::types::UserMessage;
+use super::types::{UserFileKind, UserMessage};
 
 /// Builds a user's message (a text, or a file with the text as its caption) and its update;
 /// `thread` is the topic it lands in.
@@ -27,15 +27,18 @@ pub(super) fn user_message(
 ) -> (i64, i32) {
     let text = &message.text;
     let attachment = message.file.as_ref().map(|file| {
-        let dimensions = file
-            .photo
+        let photo = file.kind == UserFileKind::Photo;
+        let dimensions = photo
             .then(|| messages::image_size(&file.bytes).expect("a user's photo is a PNG or JPEG"));
-        let mime = messages::mime_for(&file.name, None);
+        let mime = match file.kind {
+            UserFileKind::Voice => "audio/ogg".to_owned(),
+            _ => messages::mime_for(&file.name, None),
+        };
         let stored = state.new_file(file.name.clone(), mime, file.bytes.clone(), dimensions);
-        if file.photo {
-            Attachment::Photo(stored)
-        } else {
-            Attachment::Document(stored)
+        match file.kind {
+            UserFileKind::Photo => Attachment::Photo(stored),
+            UserFileKind::Document => Attachment::Document(stored),
+            UserFileKind::Voice => Attachment::Voice(stored),
         }
     });
     let chat = state.chat_mut(chat_id);
