@@ -9,6 +9,7 @@ mod support;
 
 mod agent_choice;
 mod audit;
+mod buttons;
 mod changes;
 mod chaos;
 mod ci_feedback;

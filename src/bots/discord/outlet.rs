@@ -22,7 +22,9 @@ use super::client::{DiscordClient, DiscordError, FileUpload, THREAD_ALREADY_CREA
 use super::shared::Shared;
 use super::translate::{DiscordMe, InteractionRef};
 use super::typing::Typing;
-use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts};
+use crate::bots::outlet::{
+    EditText, MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts,
+};
 use crate::core::replies;
 use crate::domain::outbound::{Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
@@ -252,9 +254,10 @@ impl Outlet for DiscordOutlet {
         thread: &'a ThreadRef,
         target: &'a OutboxKey,
         message_id: &'a str,
-        markdown: &'a str,
+        text: EditText<'a>,
         _plain: bool,
     ) -> BoxFuture<'a, Result<(), SendError>> {
+        let markdown = text.markdown;
         Box::pin(async move {
             let channel = channel_of(thread);
             self.client

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use super::client::{PostMark, SlackClient, SlackError, Upload};
-use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts};
+use crate::bots::outlet::{
+    EditText, MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts,
+};
 use crate::core::replies;
 use crate::domain::outbound::{Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
@@ -145,9 +147,10 @@ impl Outlet for SlackOutlet {
         thread: &'a ThreadRef,
         _target: &'a OutboxKey,
         message_id: &'a str,
-        markdown: &'a str,
+        text: EditText<'a>,
         _plain: bool,
     ) -> BoxFuture<'a, Result<(), SendError>> {
+        let markdown = text.markdown;
         Box::pin(async move {
             self.client
                 .update_message(&thread.chat, message_id, &first_part(markdown))
