@@ -151,3 +151,144 @@ async fn open_pr_is_offered_only_when_the_workspace_changed(db: Db) {
     let plain = t.next().await;
     assert_eq!(plain.buttons, [RETRY], "nothing changed: {plain:?}");
 }
+
+mod slack {
+    //! The same controls on Slack: Block Kit buttons, presses over Socket Mode and over the
+    //! signed interactivity Request URL, answers shown to who pressed alone (ephemeral).
+
+    use super::{CANCEL, RETRY, STOP};
+    use crate::support::db::{Db, on_both_databases};
+    use crate::support::fake_slack::{FakeSlack, FakeSlackConfig, SlackMessage};
+    use crate::support::harness::{Harness, Options, WAIT};
+    use crate::support::slack_world::{SlackSetup, SlackWorld};
+
+    on_both_databases!(
+        slack_stop_cancel_and_retry_act_once_and_strangers_are_refused,
+        slack_presses_over_the_interactivity_url_stop_a_turn,
+    );
+
+    async fn start(db: Db, setup: SlackSetup) -> Harness {
+        let mut options = Options::new(db);
+        options.slack = Some(setup);
+        Harness::start_with(options).await
+    }
+
+    fn world(t: &Harness) -> &SlackWorld {
+        t.slack.as_ref().expect("the fake Slack")
+    }
+
+    fn fake(t: &Harness) -> &FakeSlack {
+        &world(t).fake
+    }
+
+    /// Waits for the bot's message in the thread that matches.
+    async fn message(
+        t: &Harness,
+        root: &str,
+        check: impl Fn(&SlackMessage) -> bool,
+    ) -> SlackMessage {
+        let s = world(t);
+        s.fake
+            .wait_for_bot_message(&s.channel, Some(root), check, WAIT)
+            .await
+    }
+
+    /// What the bot told `user` alone, after a press.
+    async fn told(t: &Harness, user: &crate::support::fake_slack::FakeUser, text: &str) {
+        fake(t)
+            .wait_for_ephemeral(user, |e| e.text == text, WAIT)
+            .await;
+    }
+
+    async fn slack_stop_cancel_and_retry_act_once_and_strangers_are_refused(db: Db) {
+        let t = start(db, SlackSetup::default()).await;
+        let s = world(&t);
+        let f = fake(&t);
+        let bot = f.bot_user();
+        let go = t.host_dir.path().join("go");
+        let root = f
+            .user_says(
+                &s.channel,
+                &s.alice,
+                &format!("{} @fake wait-for {}\nfirst", bot.mention(), go.display()),
+            )
+            .await;
+        let status = message(&t, &root, |m| m.buttons() == [STOP]).await;
+        f.user_replies(&s.channel, &root, &s.alice, "second").await;
+        let queued = message(&t, &root, |m| m.buttons() == [CANCEL]).await;
+
+        let mallory = f.create_user("mallory");
+        f.join(&s.channel, &mallory);
+        f.press(&s.channel, &mallory, &status.ts, STOP);
+        told(&t, &mallory, "You may not use the controls in this thread.").await;
+        t.wait_audit(|audit| {
+            audit.iter().any(|row| {
+                row.action == "refused" && row.actor == mallory.id && row.detail.contains("press")
+            })
+        })
+        .await;
+
+        f.press(&s.channel, &s.alice, &queued.ts, CANCEL);
+        told(&t, &s.alice, "✖️ Dropped from the queue.").await;
+        message(&t, &root, |m| {
+            m.ts == queued.ts && m.text.starts_with("✖️ Cancelled by") && m.buttons().is_empty()
+        })
+        .await;
+        f.press(&s.channel, &s.alice, &status.ts, STOP);
+        told(&t, &s.alice, "🛑 Stopping the turn.").await;
+        message(&t, &root, |m| {
+            m.ts == status.ts && m.text.starts_with("🛑 Stopped by") && m.buttons().is_empty()
+        })
+        .await;
+        let answer = message(&t, &root, |m| m.buttons() == [RETRY]).await;
+        assert_eq!(t.agent_runs().len(), 1, "the cancelled prompt never ran");
+
+        std::fs::write(&go, "").unwrap();
+        let retry = f.press(&s.channel, &s.alice, &answer.ts, RETRY);
+        told(&t, &s.alice, "🔁 Asked again.").await;
+        message(&t, &root, |m| m.text.ends_with(": first")).await;
+        t.wait_agent_runs(2).await;
+        // Delivered again: the same press, ignored.
+        f.press_again(&retry);
+        f.user_replies(&s.channel, &root, &s.alice, "status").await;
+        message(&t, &root, |m| m.text.contains("Queue: 0 waiting")).await;
+        assert_eq!(t.agent_runs().len(), 2, "retried once");
+        s.assert_no_violations();
+    }
+
+    async fn slack_presses_over_the_interactivity_url_stop_a_turn(db: Db) {
+        let setup = SlackSetup {
+            events_api: true,
+            fake: FakeSlackConfig::default(),
+        };
+        let t = start(db, setup).await;
+        let s = world(&t);
+        let f = fake(&t);
+        f.set_interactivity_url(&format!(
+            "http://127.0.0.1:{}/slack/interactivity",
+            t.http_port
+        ));
+        let bot = f.bot_user();
+        let go = t.host_dir.path().join("go");
+        let root = f
+            .user_says(
+                &s.channel,
+                &s.alice,
+                &format!("{} @fake wait-for {}\nwork", bot.mention(), go.display()),
+            )
+            .await;
+        let status = message(&t, &root, |m| m.buttons() == [STOP]).await;
+        f.press(&s.channel, &s.alice, &status.ts, STOP);
+        told(&t, &s.alice, "🛑 Stopping the turn.").await;
+        message(&t, &root, |m| {
+            m.ts == status.ts && m.text.starts_with("🛑 Stopped by") && m.buttons().is_empty()
+        })
+        .await;
+        let press = f
+            .http_deliveries()
+            .into_iter()
+            .find(|d| d.kind == "interaction")
+            .expect("the press went over HTTP");
+        assert_eq!(press.status, Some(200));
+    }
+}

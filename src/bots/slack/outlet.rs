@@ -83,7 +83,7 @@ impl Outlet for SlackOutlet {
         thread: &'a ThreadRef,
         id: PartId<'a>,
         part: &'a MarkupPart,
-        _post: &'a Post,
+        post: &'a Post,
         files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
@@ -95,6 +95,8 @@ impl Outlet for SlackOutlet {
                         &thread.chat,
                         thread_ts,
                         text,
+                        // The buttons go under the first message, the one later edits change.
+                        if id.index == 0 { &post.buttons } else { &[] },
                         &mark(&id.key.to_string(), id.index),
                     )
                     .await
@@ -153,7 +155,12 @@ impl Outlet for SlackOutlet {
         let markdown = text.markdown;
         Box::pin(async move {
             self.client
-                .update_message(&thread.chat, message_id, &first_part(markdown))
+                .update_message(
+                    &thread.chat,
+                    message_id,
+                    &first_part(markdown),
+                    text.buttons,
+                )
                 .await
                 .map_err(classify)
         })

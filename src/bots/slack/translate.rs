@@ -20,8 +20,9 @@
 
 use serde_json::json;
 
-use super::payload::{Event, SlashCommand};
+use super::payload::{Event, Interaction, SlashCommand};
 use crate::domain::command::{self, Command};
+use crate::domain::controls::ButtonAction;
 use crate::domain::inbound::{Inbound, InboundBody, IncomingFile, Invalid, after_addressing};
 use crate::domain::thread::{Author, Platform, ThreadRef};
 
@@ -152,6 +153,42 @@ pub fn translate_command(command: &SlashCommand) -> Inbound {
         files: Vec::new(),
         context: Some(json!({ "team": command.team_id })),
     }
+}
+
+/// A press of one of the bot's buttons → the press, deduplicated on the interaction's
+/// `trigger_id`. `None` for any other interaction, a press under someone else's message, or
+/// an `action_id` that is no button of ours.
+pub fn translate_press(interaction: &Interaction, me: &SlackMe) -> Option<Inbound> {
+    if interaction.kind != "block_actions" || interaction.trigger_id.is_empty() {
+        return None;
+    }
+    let message = interaction.message.as_ref()?;
+    if message.bot_id.as_deref() != Some(me.bot_id.as_str()) {
+        return None;
+    }
+    let [action] = interaction.actions.as_slice() else {
+        return None;
+    };
+    let action = ButtonAction::decode(&action.action_id)?;
+    let user = &interaction.user.as_ref()?.id;
+    let channel = &interaction.channel.as_ref()?.id;
+    Some(Inbound {
+        external_id: format!("press:{}", interaction.trigger_id),
+        thread: ThreadRef {
+            platform: Platform::Slack,
+            chat: channel.clone(),
+            topic: message.thread_ts.clone().filter(|t| *t != message.ts),
+        },
+        author: Author {
+            id: user.clone(),
+            display: format!("<@{user}>"),
+        },
+        message_id: Some(message.ts.clone()),
+        body: InboundBody::Press(action),
+        files: Vec::new(),
+        // As a slash command's: a workspace allowed as a whole admits its people.
+        context: interaction.team.as_ref().map(|t| json!({ "team": t.id })),
+    })
 }
 
 /// Slack's message text as a person reads it: links `<url|label>` as `label (url)`, the three
