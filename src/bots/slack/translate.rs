@@ -229,6 +229,35 @@ mod tests {
         }
     }
 
+    /// A press under the bot's message is a press in that message's thread, deduplicated on its
+    /// trigger; a press under another app's message, or of a button that is not ours, is not.
+    #[test]
+    fn presses_of_the_bots_buttons_only() {
+        let turn = crate::domain::ids::TurnId::generate();
+        let interaction = |bot: &str, action_id: &str| {
+            let payload = json!({
+                "type": "block_actions",
+                "team": {"id": "T1"},
+                "user": {"id": "U1"},
+                "channel": {"id": "C1"},
+                "trigger_id": "123.456.abc",
+                "message": {"ts": "5.2", "thread_ts": "5.1", "bot_id": bot},
+                "actions": [{"action_id": action_id, "value": action_id}],
+            });
+            serde_json::from_value::<Interaction>(payload).unwrap()
+        };
+        let stop = ButtonAction::Stop(turn.clone()).encode();
+        let press = translate_press(&interaction("BBOT", &stop), &me()).expect("a press");
+        assert_eq!(press.external_id, "press:123.456.abc");
+        assert_eq!(press.thread.topic.as_deref(), Some("5.1"));
+        assert_eq!(press.body, InboundBody::Press(ButtonAction::Stop(turn)));
+        assert_eq!(translate_press(&interaction("BOTHER", &stop), &me()), None);
+        assert_eq!(
+            translate_press(&interaction("BBOT", "approve"), &me()),
+            None
+        );
+    }
+
     fn message(channel_type: &str, text: &str, ts: &str, thread_ts: Option<&str>) -> Event {
         Event {
             kind: "message".into(),
