@@ -292,3 +292,91 @@ mod slack {
         assert_eq!(press.status, Some(200));
     }
 }
+
+mod discord {
+    //! The same controls on Discord: message components under the bot's messages, presses as
+    //! MESSAGE_COMPONENT interactions over the gateway, acknowledged as DEFERRED_UPDATE_MESSAGE
+    //! and answered with an ephemeral follow-up.
+
+    use super::{CANCEL, RETRY, STOP};
+    use crate::support::db::{Db, on_both_databases};
+    use crate::support::discord_world::{DiscordSetup, DiscordWorld};
+    use crate::support::fake_discord::{FakeChannel, FakeDiscord, MessageState};
+    use crate::support::harness::{Harness, Options, WAIT};
+
+    on_both_databases!(discord_stop_cancel_and_retry_act_once_and_strangers_are_refused);
+
+    fn world(t: &Harness) -> &DiscordWorld {
+        t.discord.as_ref().expect("the fake Discord")
+    }
+
+    fn fake(t: &Harness) -> &FakeDiscord {
+        &world(t).fake
+    }
+
+    async fn message(
+        t: &Harness,
+        thread: &FakeChannel,
+        check: impl Fn(&MessageState) -> bool,
+    ) -> MessageState {
+        fake(t).wait_for_message(thread, check, WAIT).await
+    }
+
+    async fn discord_stop_cancel_and_retry_act_once_and_strangers_are_refused(db: Db) {
+        let mut options = Options::new(db);
+        options.discord = Some(DiscordSetup::default());
+        let t = Harness::start_with(options).await;
+        let d = world(&t);
+        let f = fake(&t);
+        let go = t.host_dir.path().join("go");
+        let root = d.mention(&format!("@fake wait-for {}\nfirst", go.display()));
+        let thread = d.thread_of(&root).await;
+        let status = message(&t, &thread, |m| m.buttons == [STOP]).await;
+        f.user_says(&thread, &d.alice, "second");
+        let queued = message(&t, &thread, |m| m.buttons == [CANCEL]).await;
+
+        let bob = f.user("bob");
+        f.add_member(&d.guild, &bob, &[]);
+        let refused = f.press(&bob, &status.id, STOP);
+        assert_eq!(
+            f.press_answer(&refused, WAIT).await,
+            "You may not use the controls in this thread."
+        );
+        t.wait_audit(|audit| {
+            audit.iter().any(|row| {
+                row.action == "refused" && row.actor == bob.id && row.detail.contains("press")
+            })
+        })
+        .await;
+
+        let cancel = f.press(&d.alice, &queued.id, CANCEL);
+        assert_eq!(
+            f.press_answer(&cancel, WAIT).await,
+            "✖️ Dropped from the queue."
+        );
+        message(&t, &thread, |m| {
+            m.id == queued.id && m.content.starts_with("✖️ Cancelled by") && m.buttons.is_empty()
+        })
+        .await;
+        let stop = f.press(&d.alice, &status.id, STOP);
+        assert_eq!(f.press_answer(&stop, WAIT).await, "🛑 Stopping the turn.");
+        message(&t, &thread, |m| {
+            m.id == status.id && m.content.starts_with("🛑 Stopped by") && m.buttons.is_empty()
+        })
+        .await;
+        let answer = message(&t, &thread, |m| m.buttons == [RETRY]).await;
+        assert_eq!(t.agent_runs().len(), 1, "the cancelled prompt never ran");
+
+        std::fs::write(&go, "").unwrap();
+        let retry = f.press(&d.alice, &answer.id, RETRY);
+        assert_eq!(f.press_answer(&retry, WAIT).await, "🔁 Asked again.");
+        message(&t, &thread, |m| m.content.ends_with(": first")).await;
+        t.wait_agent_runs(2).await;
+        // Replayed by the gateway: the same interaction, ignored.
+        f.press_again(&retry);
+        f.user_says(&thread, &d.alice, "status");
+        message(&t, &thread, |m| m.content.contains("Queue: 0 waiting")).await;
+        assert_eq!(t.agent_runs().len(), 2, "retried once");
+        d.assert_no_violations();
+    }
+}

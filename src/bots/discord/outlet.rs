@@ -26,6 +26,7 @@ use crate::bots::outlet::{
     EditText, MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts,
 };
 use crate::core::replies;
+use crate::domain::controls::Button;
 use crate::domain::outbound::{Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
@@ -94,6 +95,7 @@ impl DiscordOutlet {
                 message.content,
                 reply_to,
                 message.file.clone(),
+                message.buttons,
                 &nonce,
             )
             .await
@@ -141,6 +143,8 @@ impl DiscordOutlet {
 struct Message<'a> {
     content: &'a str,
     file: Option<FileUpload<'a>>,
+    /// Under the post's first message, the one later edits change.
+    buttons: &'a [Button],
 }
 
 /// The channel a thread's messages go to.
@@ -213,6 +217,7 @@ impl Outlet for DiscordOutlet {
                 MarkupPart::Text(text) => Message {
                     content: text,
                     file: None,
+                    buttons: if id.index == 0 { &post.buttons } else { &[] },
                 },
                 MarkupPart::File(file) => {
                     read = files.read(file).await?;
@@ -222,6 +227,7 @@ impl Outlet for DiscordOutlet {
                             name: &file.name,
                             content: &read,
                         }),
+                        buttons: &[],
                     }
                 }
             };
@@ -261,7 +267,7 @@ impl Outlet for DiscordOutlet {
         Box::pin(async move {
             let channel = channel_of(thread);
             self.client
-                .edit_message(channel, message_id, &first_part(markdown))
+                .edit_message(channel, message_id, &first_part(markdown), text.buttons)
                 .await
                 .map_err(classify)?;
             if let OutboxKey::Status(turn) = target {
