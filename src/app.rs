@@ -16,7 +16,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use axum::Router;
 use tokio::task::JoinSet;
 
-use crate::bots::discord::{self, policy::DiscordPolicy};
+use crate::bots::discord;
 use crate::bots::github::{self, outlet::GitHubOutlet, policy::GitHubPolicy};
 use crate::bots::outlet;
 use crate::bots::pacing::Pacer;
@@ -188,12 +188,7 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
                 );
             }
             let app = discord::connect(config, token).await?;
-            policies.push(Arc::new(DiscordPolicy::new(
-                &config.allowed_users,
-                &config.allowed_roles,
-                &config.allowed_guilds,
-                app.client.clone(),
-            )));
+            policies.push(Arc::new(app.policy(config)));
             tracing::info!("Discord bot {} is ready", app.me.user_id);
             if let Err(e) = app.register_commands(config).await {
                 tracing::warn!("{e:#}; the slash commands may be out of date");

@@ -27,6 +27,7 @@ use anyhow::Result;
 
 use super::pacing::Pacer;
 use crate::core::Core;
+use crate::domain::controls::Button;
 use crate::domain::ids::now_ms;
 use crate::domain::outbound::{Attachment, OutboundOp, Post, Reaction, StatusWith};
 use crate::domain::outbox_key::OutboxKey;
@@ -225,15 +226,23 @@ pub trait Outlet: Send + Sync + 'static {
     }
 
     /// Replaces the text of the message posted under the key `target` (`plain`: without
-    /// formatting, after the platform rejected the markup). "Not modified" counts as success.
+    /// formatting, after the platform rejected the markup), and its buttons with `buttons`.
+    /// "Not modified" counts as success.
     fn edit<'a>(
         &'a self,
         thread: &'a ThreadRef,
         target: &'a OutboxKey,
         message_id: &'a str,
-        markdown: &'a str,
+        text: EditText<'a>,
         plain: bool,
     ) -> BoxFuture<'a, Result<(), SendError>>;
+}
+
+/// What an edit makes of a message: its new text (Markdown) and buttons.
+#[derive(Debug, Clone, Copy)]
+pub struct EditText<'a> {
+    pub markdown: &'a str,
+    pub buttons: &'a [Button],
 }
 
 /// Delivers the platform's outbox forever.
@@ -562,6 +571,7 @@ async fn deliver_edit<O: Outlet>(
         let OutboundOp::Edit {
             markdown,
             progress: still_progress,
+            buttons,
             ..
         } = &latest.op
         else {
@@ -575,7 +585,13 @@ async fn deliver_edit<O: Outlet>(
             return Ok(());
         }
         match outlet
-            .edit(&row.thread, target, &message_id, markdown, plain)
+            .edit(
+                &row.thread,
+                target,
+                &message_id,
+                EditText { markdown, buttons },
+                plain,
+            )
             .await
         {
             Ok(()) => {
@@ -761,10 +777,10 @@ mod tests {
             _thread: &'a ThreadRef,
             target: &'a OutboxKey,
             _message_id: &'a str,
-            markdown: &'a str,
+            text: EditText<'a>,
             _plain: bool,
         ) -> BoxFuture<'a, Result<(), SendError>> {
-            let _ = self.calls.send(format!("edit {target} {markdown}"));
+            let _ = self.calls.send(format!("edit {target} {}", text.markdown));
             Box::pin(async { Ok(()) })
         }
     }
@@ -807,6 +823,7 @@ mod tests {
             target: key("turn:1:status"),
             markdown: "Done".into(),
             progress: false,
+            buttons: Vec::new(),
         };
         core.store
             .enqueue_outbound(&queue("turn:1:status:edit", done))

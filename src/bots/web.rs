@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError};
+use crate::bots::outlet::{EditText, MarkupPart, Outlet, PartId, PostFiles, SendError};
 use crate::bots::pacing::Limits;
 use crate::config::{ADMIN, WebUser};
 use crate::core::policy::Policy;
@@ -97,7 +97,7 @@ impl Outlet for WebOutlet {
         _thread: &'a ThreadRef,
         _target: &'a OutboxKey,
         _message_id: &'a str,
-        _markdown: &'a str,
+        _text: EditText<'a>,
         _plain: bool,
     ) -> BoxFuture<'a, Result<(), SendError>> {
         Box::pin(async { Ok(()) })

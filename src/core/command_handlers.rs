@@ -18,13 +18,14 @@ use crate::domain::ids::{InboundId, now_ms};
 use crate::domain::inbound::Inbound;
 use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post};
 use crate::domain::outbox_key::OutboxKey;
+use crate::domain::thread::Platform;
 use crate::domain::workspace::SessionWorkspace;
 use crate::runner::capture::{self, display, page};
 use crate::runner::health::{self, Health};
 use crate::runner::hosts::Host;
 use crate::runner::remote_turn::{self, CANCEL_GRACE, Cancelled};
 use crate::runner::worktree;
-use crate::store::{NewSession, SessionRow, outbox, turns};
+use crate::store::{NewSession, SessionRow, TurnRow, outbox, turns};
 
 /// Sessions `/sessions` lists.
 const SESSIONS_SHOWN: i64 = 10;
@@ -245,6 +246,7 @@ pub async fn drop_queued(core: &Core, session: &SessionRow) -> Result<usize> {
                 target: OutboxKey::Status(turn.id.clone()),
                 markdown: replies::dropped_from_queue(&core.spelling(session.thread.platform)),
                 progress: false,
+                buttons: Vec::new(),
             },
         };
         outbox::enqueue(&mut tx, &edit).await?;
@@ -261,6 +263,17 @@ pub async fn stop_running(core: &Core, session: &SessionRow, dropped: usize) -> 
         return Ok(replies::nothing_running(dropped));
     };
     core.store.request_cancel(&turn.id, "user").await?;
+    cancel_on_host(core, &turn, session.thread.platform, dropped).await
+}
+
+/// Cancels a turn whose cancellation is recorded on its host; says what happened (`dropped`
+/// queued prompts went with it).
+pub async fn cancel_on_host(
+    core: &Core,
+    turn: &TurnRow,
+    platform: Platform,
+    dropped: usize,
+) -> Result<String> {
     let (Some(host), Some(files)) = (core.hosts.get(&turn.host), turn.remote_files.as_deref())
     else {
         return Ok(replies::stopped_before_start(dropped));
@@ -270,11 +283,7 @@ pub async fn stop_running(core: &Core, session: &SessionRow, dropped: usize) -> 
             Ok(Cancelled::Stopped) => replies::stopped(&host.name, dropped),
             Ok(Cancelled::NotStarted) => replies::stopped_before_start(dropped),
             Ok(Cancelled::Stuck) => replies::stop_stuck(&host.name),
-            Err(e) => replies::stop_failed(
-                &core.spelling(session.thread.platform),
-                &host.name,
-                &e.to_string(),
-            ),
+            Err(e) => replies::stop_failed(&core.spelling(platform), &host.name, &e.to_string()),
         },
     )
 }

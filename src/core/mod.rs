@@ -19,6 +19,7 @@ pub mod incoming_files;
 pub mod placement;
 mod planned_pr;
 pub mod policy;
+mod presses;
 mod progress;
 pub mod replies;
 mod respond;

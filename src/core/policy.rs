@@ -23,6 +23,7 @@ use crate::config::Secret;
 use crate::domain::admission::Admission;
 use crate::domain::checks::ChecksSummary;
 use crate::domain::command::Spelling;
+use crate::domain::controls::{Button, ButtonAction};
 use crate::domain::ids::TurnId;
 use crate::domain::inbound::{Inbound, IncomingFile};
 use crate::domain::outbound::{Attachment, Outbound, OutboundOp, Post, Reaction};
@@ -83,6 +84,16 @@ pub trait Policy: Send + Sync + 'static {
                 self.platform()
             )
         })
+    }
+
+    /// Answers a button press to who pressed it only (Telegram's `answerCallbackQuery`): what
+    /// it did, or why not. Every press is answered once it is handled.
+    fn answer_press<'a>(
+        &'a self,
+        _event: &'a Inbound,
+        _text: &'a str,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
     }
 
     /// How commands are typed here (named in replies: `/new`, `@switchboard new`).
@@ -199,15 +210,21 @@ pub struct Ending<'a> {
     pub outcome: &'a Outcome,
     /// Files that go with the answer (the turn's patch).
     pub attachments: Vec<Attachment>,
+    /// The controls under the answer: Retry, and Open PR when the workspace has changes.
+    pub buttons: Vec<Button>,
 }
 
 /// The chat way to acknowledge a prompt: a quiet reply that becomes the turn's progress and
 /// status message.
 pub fn chat_acknowledgement(event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<Outbound> {
-    let text = if ahead == 0 {
-        replies::turn_starting()
+    // Stop while it runs, Cancel while it waits (its first progress brings Stop).
+    let (text, button) = if ahead == 0 {
+        (replies::turn_starting(), ButtonAction::Stop(turn.clone()))
     } else {
-        replies::turn_queued(ahead)
+        (
+            replies::turn_queued(ahead),
+            ButtonAction::Cancel(turn.clone()),
+        )
     };
     vec![Outbound {
         key: OutboxKey::Status(turn.clone()),
@@ -215,7 +232,8 @@ pub fn chat_acknowledgement(event: &Inbound, turn: &TurnId, ahead: i64) -> Vec<O
         op: OutboundOp::Post(
             Post::text(text)
                 .replying_to(event.message_id.clone())
-                .silent(),
+                .silent()
+                .with_buttons(vec![button.button()]),
         ),
     }]
 }
@@ -233,12 +251,14 @@ pub fn chat_ending(ending: &Ending<'_>) -> Vec<Outbound> {
             target: OutboxKey::Status(turn.id.clone()),
             markdown: ending.status.clone(),
             progress: false,
+            buttons: Vec::new(),
         },
     };
     let message = Post::text(ending.message.clone())
         .replying_to(turn.reply_to.clone())
         .document_name(format!("answer-{}", turn.id.short()))
         .attach(ending.attachments.clone())
+        .with_buttons(ending.buttons.clone())
         .with_status(status_key, 1);
     let result = Outbound {
         key: OutboxKey::Result(turn.id.clone()),

@@ -265,6 +265,64 @@ pub fn connection_lost_note(host: &str, reason: &str) -> String {
     )
 }
 
+/// The status line of a turn stopped with its Stop button: who stopped it, after how long.
+pub fn stopped_by(who: &str, elapsed: Duration) -> String {
+    format!("🛑 Stopped by {} after {}", esc(who), duration(elapsed))
+}
+
+/// The status message right after its Stop button was pressed, until the turn has ended.
+pub fn stopping_by(who: &str) -> String {
+    format!("🛑 Stopped by {}", esc(who))
+}
+
+/// A queued prompt's acknowledgement after its Cancel button dropped it.
+pub fn cancelled_by(who: &str) -> String {
+    format!("✖️ Cancelled by {}: this prompt will not run.", esc(who))
+}
+
+/// What a button press is answered with, shown only to who pressed it (plain text).
+pub mod press {
+    pub fn refused() -> String {
+        "You may not use the controls in this thread.".to_owned()
+    }
+
+    pub fn not_here() -> String {
+        "That button belongs to another thread.".to_owned()
+    }
+
+    pub fn turn_ended() -> String {
+        "That turn has already ended.".to_owned()
+    }
+
+    pub fn already_stopping() -> String {
+        "That turn is being stopped already.".to_owned()
+    }
+
+    pub fn not_queued() -> String {
+        "That prompt is no longer waiting: it has started or ended.".to_owned()
+    }
+
+    pub fn stopping() -> String {
+        "🛑 Stopping the turn.".to_owned()
+    }
+
+    pub fn cancelled() -> String {
+        "✖️ Dropped from the queue.".to_owned()
+    }
+
+    pub fn retried() -> String {
+        "🔁 Asked again.".to_owned()
+    }
+
+    pub fn opening_pr() -> String {
+        "🔀 Opening the pull request; the thread has the answer.".to_owned()
+    }
+
+    pub fn session_gone() -> String {
+        "That session is no longer this thread's.".to_owned()
+    }
+}
+
 /// The status line a turn's progress message ends with.
 pub fn final_status(
     outcome: &Outcome,

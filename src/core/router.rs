@@ -131,6 +131,7 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             let text = replies::invalid(&core.spelling(event.platform()), invalid);
             reply(core, id, event, text).await
         }
+        InboundBody::Press(action) => super::presses::handle(core, id, event, action).await,
         InboundBody::Command(command) => {
             match super::command_handlers::run(core, id, event, command).await? {
                 Handled::Answered => Ok(()),
@@ -143,7 +144,7 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
 /// Queues `text` as the thread's next prompt, as the platform prepares it (`opens_session`: the
 /// thread has no session yet), after `echo` (what was heard in a voice note); a prompt the
 /// platform finds nothing to do for is only marked processed.
-async fn queue_prompt(
+pub(super) async fn queue_prompt(
     core: &Arc<Core>,
     id: &InboundId,
     event: &Inbound,
@@ -159,7 +160,7 @@ async fn queue_prompt(
 }
 
 /// Refuses an author: audited every time, answered (unless silent) at most once per hour,
-/// author and thread.
+/// author and thread; a button press is answered to who pressed it alone, every time.
 async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal) -> Result<()> {
     let platform = event.platform();
     let asked = match &event.body {
@@ -174,6 +175,7 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
         }
         InboundBody::Command(command) => format!("command: /{}", command.name()),
         InboundBody::Invalid(invalid) => format!("invalid: {invalid:?}"),
+        InboundBody::Press(action) => format!("press: {}", action.name()),
     };
     let detail = format!("{refusal:?}; {asked}");
     core.store
@@ -186,6 +188,9 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
         )
         .await?;
     tracing::warn!(%platform, user = %event.author.id, thread = %event.thread.key(), ?refusal, "refused");
+    if let InboundBody::Press(_) = event.body {
+        return super::presses::refuse(core, id, event).await;
+    }
     let Some(text) = replies::refusal(refusal) else {
         return core.store.mark_inbound_processed(id).await;
     };

@@ -39,6 +39,7 @@ use crate::config::Secret;
 use crate::domain::agent::AgentChoice;
 use crate::domain::agent_event::{AgentEvent, AgentResult, StepUsage};
 use crate::domain::changes::{Baseline, ChangeStats};
+use crate::domain::controls::{Button, ButtonAction};
 use crate::domain::ids::now_ms;
 use crate::domain::outbound::{Attachment, Outbound, OutboundOp};
 use crate::domain::outbox_key::OutboxKey;
@@ -708,6 +709,7 @@ async fn edit_status(
             target: OutboxKey::Status(turn.id.clone()),
             markdown,
             progress: true,
+            buttons: vec![ButtonAction::Stop(turn.id.clone()).button()],
         },
     };
     core.store.enqueue_outbound(&edit).await?;
@@ -1058,6 +1060,22 @@ async fn finish(
     .await
 }
 
+/// The controls under a turn's answer: Retry, and Open PR when the turn changed a project's
+/// worktree that `/pr` can deliver (as `/pr` decides: a GitHub project's worktree).
+fn answer_buttons(
+    session: &SessionRow,
+    turn: &TurnRow,
+    changes: Option<&ChangeStats>,
+) -> Vec<Button> {
+    let mut buttons = vec![ButtonAction::Retry(turn.id.clone()).button()];
+    let deliverable = matches!(&session.workspace,
+        Some(SessionWorkspace::Worktree(worktree)) if !worktree.repo.contains("://"));
+    if deliverable && changes.is_some_and(|c| c.files > 0 || c.commits > 0) {
+        buttons.push(ButtonAction::OpenPr(session.id.clone()).button());
+    }
+    buttons
+}
+
 /// What goes with a turn's answer besides the agent's words.
 #[derive(Default)]
 struct Extras {
@@ -1117,10 +1135,20 @@ async fn finish_with(
         turns::set_changes(&mut tx, &turn.id, changes).await?;
     }
     let elapsed = Duration::from_millis(elapsed_ms as u64);
+    let pressed_stop = turn
+        .cancel_reason
+        .as_deref()
+        .and_then(super::presses::stopped_by);
+    let status = match (&outcome, pressed_stop) {
+        (Outcome::Cancelled, Some(who)) => replies::stopped_by(who, elapsed),
+        _ => replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
+    };
+    let buttons = answer_buttons(session, turn, extras.changes.as_ref());
     let ending = Ending {
         turn,
         thread: &session.thread,
-        status: replies::final_status(&outcome, elapsed, stats.cost_usd, tools),
+        buttons,
+        status,
         outcome: &outcome,
         message: std::iter::once(replies::outcome_message(
             &core.spelling(session.thread.platform),

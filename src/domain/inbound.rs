@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::command::{Command, CommandError};
+use super::controls::ButtonAction;
 use super::thread::{Author, Platform, ThreadRef};
 
 /// A message or command addressed to the bot, already translated from the platform's payload.
@@ -81,6 +82,8 @@ pub enum InboundBody {
     Prompt { text: String },
     /// A recognised command.
     Command(Command),
+    /// A button under one of the bot's messages was pressed (`message_id`: that message).
+    Press(ButtonAction),
     /// Something the bot cannot act on; the user is told why.
     Invalid(Invalid),
 }

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::controls::Button;
 use super::outbox_key::OutboxKey;
 use super::thread::ThreadRef;
 
@@ -26,11 +27,14 @@ pub enum OutboundOp {
     Post(Post),
     /// Replace the text of the message posted under the key `target`. Edits of one target are
     /// coalesced: only the latest text is delivered. A `progress` edit may be held back when the
-    /// chat's budget is tight; a final one (the turn's outcome) may not.
+    /// chat's budget is tight; a final one (the turn's outcome) may not. The buttons replace
+    /// the message's (none: its buttons are removed).
     Edit {
         target: OutboxKey,
         markdown: String,
         progress: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        buttons: Vec<Button>,
     },
     /// React to a platform message (the user's request) with an emoji.
     React {
@@ -83,6 +87,9 @@ pub struct Post {
     /// The edit of the thread's status message that goes with this post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusWith>,
+    /// Buttons under the post's first message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<Button>,
 }
 
 /// A turn's final status goes with its answer, not behind it: the status edit — queued as its
@@ -182,6 +189,7 @@ impl Post {
             document_name: None,
             attachments: Vec::new(),
             status: None,
+            buttons: Vec::new(),
         }
     }
 
@@ -202,6 +210,11 @@ impl Post {
 
     pub fn attach(mut self, attachments: Vec<Attachment>) -> Post {
         self.attachments = attachments;
+        self
+    }
+
+    pub fn with_buttons(mut self, buttons: Vec<Button>) -> Post {
+        self.buttons = buttons;
         self
     }
 

@@ -42,6 +42,7 @@ pub(super) fn set_apart(post: &Post) -> Result<(Post, Vec<&[u8]>)> {
         document_name: post.document_name.clone(),
         attachments: named,
         status: post.status.clone(),
+        buttons: post.buttons.clone(),
     };
     Ok((kept, files))
 }

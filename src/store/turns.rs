@@ -639,6 +639,18 @@ pub async fn book_run_cost(conn: &mut AnyConnection, session: &SessionId, cost: 
     Ok(())
 }
 
+/// Drops one queued turn (its Cancel button); false when it is no longer queued.
+pub async fn drop_queued_turn(conn: &mut AnyConnection, turn: &TurnId) -> Result<bool> {
+    let dropped = sqlx::query(
+        "UPDATE turns SET state = 'dropped', finished_at = $1 WHERE id = $2 AND state = 'queued'",
+    )
+    .bind(now_ms())
+    .bind(turn.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(dropped.rows_affected() == 1)
+}
+
 /// Drops a session's queued turns (`/stop all`), returning them.
 pub async fn drop_queued(conn: &mut AnyConnection, session: &SessionId) -> Result<Vec<TurnRow>> {
     let rows = sqlx::query(AssertSqlSafe(format!(

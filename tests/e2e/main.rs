@@ -10,6 +10,7 @@ mod support;
 mod agent_choice;
 mod agents;
 mod audit;
+mod buttons;
 mod changes;
 mod chaos;
 mod ci_feedback;

@@ -273,6 +273,7 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
             target: status.clone(),
             markdown: text.into(),
             progress: true,
+            buttons: Vec::new(),
         },
     };
     store
@@ -334,6 +335,7 @@ async fn posts_are_idempotent_and_edits_coalesce(db: Db) {
             target: status.clone(),
             markdown: "working 2s".into(),
             progress: true,
+            buttons: Vec::new(),
         }
     );
     store
@@ -575,6 +577,7 @@ async fn the_next_message_is_found_through_an_index_without_sorting(db: Db) {
                     target,
                     markdown: "working".into(),
                     progress: true,
+                    buttons: Vec::new(),
                 },
             })
             .await

@@ -32,6 +32,7 @@ use super::payload::{Channel, User};
 use super::ratelimit::{Book, Headers, Limited, Route, Slot};
 use crate::bots::download;
 use crate::config::Secret;
+use crate::domain::controls::Button;
 
 const USER_AGENT: &str = concat!(
     "DiscordBot (https://github.com/switchboard, ",
@@ -365,6 +366,7 @@ impl DiscordClient {
         content: &str,
         reply_to: Option<&str>,
         file: Option<FileUpload<'_>>,
+        buttons: &[Button],
         nonce: &str,
     ) -> Result<String, DiscordError> {
         let mut body = json!({
@@ -373,6 +375,9 @@ impl DiscordClient {
             "nonce": nonce,
             "enforce_nonce": true,
         });
+        if !buttons.is_empty() {
+            body["components"] = components(buttons);
+        }
         if let Some(message) = reply_to {
             body["message_reference"] = json!({
                 "message_id": message,
@@ -400,8 +405,14 @@ impl DiscordClient {
         channel: &str,
         message: &str,
         content: &str,
+        buttons: &[Button],
     ) -> Result<(), DiscordError> {
-        let body = json!({ "content": content, "allowed_mentions": no_pings() });
+        // The components always: none removes the message's buttons.
+        let body = json!({
+            "content": content,
+            "allowed_mentions": no_pings(),
+            "components": components(buttons),
+        });
         self.send(
             Call::new(
                 Method::PATCH,
@@ -493,9 +504,20 @@ impl DiscordClient {
             .map(drop)
     }
 
-    /// `POST /interactions/{id}/{token}/callback` with type 5: "thinking…", to be filled by
-    /// [`Self::edit_original`] or a follow-up.
-    pub async fn defer_interaction(&self, id: &str, token: &str) -> Result<(), DiscordError> {
+    /// `POST /interactions/{id}/{token}/callback` with a deferred response: for a slash command
+    /// "thinking…", to be filled by [`Self::edit_original`] or a follow-up; for a button press
+    /// the message stays as it is (the outbox edits it), and what the press did follows
+    /// ([`Self::ephemeral_followup`]).
+    pub async fn defer_interaction(
+        &self,
+        id: &str,
+        token: &str,
+        deferral: Deferral,
+    ) -> Result<(), DiscordError> {
+        let kind = match deferral {
+            Deferral::Thinking => 5,
+            Deferral::Update => 6,
+        };
         self.send(
             Call::new(
                 Method::POST,
@@ -503,7 +525,7 @@ impl DiscordClient {
                 "POST /interactions/{interaction}/{token}/callback",
                 id,
             )
-            .json(json!({ "type": 5 }))
+            .json(json!({ "type": kind }))
             .interaction(),
         )
         .await
@@ -536,6 +558,26 @@ impl DiscordClient {
         let route = "POST /webhooks/{application}/{token}";
         self.webhook_message(Method::POST, (path, route), token, content, file)
             .await
+    }
+
+    /// `POST /webhooks/{app}/{token}` with the ephemeral flag: `content` for who interacted alone.
+    pub async fn ephemeral_followup(
+        &self,
+        application: &str,
+        token: &str,
+        content: &str,
+    ) -> Result<(), DiscordError> {
+        let body =
+            json!({ "content": content, "flags": EPHEMERAL, "allowed_mentions": no_pings() });
+        let call = Call::new(
+            Method::POST,
+            format!("/webhooks/{application}/{token}"),
+            "POST /webhooks/{application}/{token}",
+            token,
+        )
+        .json(body)
+        .interaction();
+        self.send(call).await.map(drop)
     }
 
     /// A message through an interaction's webhook (`path`, an instance of `route`), with an
@@ -652,6 +694,31 @@ fn multipart(payload: &Value, file: &FileUpload<'_>) -> (String, Vec<u8>) {
     out.extend_from_slice(file.content);
     out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), out)
+}
+
+/// How an interaction is acknowledged before its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deferral {
+    /// A slash command: "thinking…" (type 5).
+    Thinking,
+    /// A button press: the message is left as it is (type 6).
+    Update,
+}
+
+/// A message's EPHEMERAL flag: shown to who interacted alone.
+const EPHEMERAL: u64 = 1 << 6;
+
+/// Buttons as message components: one action row (type 1) of secondary buttons (type 2, style
+/// 2), each `custom_id` its action's id (at most 64 characters, under Discord's 100).
+fn components(buttons: &[Button]) -> Value {
+    if buttons.is_empty() {
+        return json!([]);
+    }
+    let row: Vec<Value> = buttons
+        .iter()
+        .map(|b| json!({"type": 2, "style": 2, "label": b.label, "custom_id": b.action.encode()}))
+        .collect();
+    json!([{ "type": 1, "components": row }])
 }
 
 #[cfg(test)]

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::client::DiscordClient;
+use super::client::{Deferral, DiscordClient};
 use super::payload::{Interaction, Message, is_thread};
 use super::shared::{ChannelKind, Shared};
 use super::translate::{
     Addressed, DiscordMe, Place, message_key, thread_name, translate_interaction,
-    translate_message, worth_reading,
+    translate_message, translate_press, worth_reading,
 };
 use crate::core::Core;
 use crate::domain::inbound::Inbound;
@@ -55,10 +55,13 @@ impl Intake {
         self.store(&inbound).await
     }
 
-    /// Stores a slash command, then acknowledges it (deferred) in the background. Returns
-    /// whether something new was stored.
+    /// Stores a slash command or a press of one of the bot's buttons, then acknowledges it
+    /// (deferred) in the background. Returns whether something new was stored.
     pub async fn interaction(&self, interaction: &Interaction) -> Result<bool> {
-        let Some(inbound) = translate_interaction(interaction) else {
+        let read = translate_interaction(interaction)
+            .map(|inbound| (inbound, Deferral::Thinking))
+            .or_else(|| translate_press(interaction, &self.me).map(|p| (p, Deferral::Update)));
+        let Some((inbound, deferral)) = read else {
             return Ok(false);
         };
         if let Some(channel) = &interaction.channel {
@@ -80,7 +83,7 @@ impl Intake {
         let (client, shared) = (self.client.clone(), self.shared.clone());
         let (id, token) = (interaction.id.clone(), interaction.token.clone());
         tokio::spawn(async move {
-            acknowledge(&client, &id, &token).await;
+            acknowledge(&client, &id, &token, deferral).await;
             shared.ack_done(&id);
         });
         Ok(true)
@@ -134,9 +137,9 @@ impl Intake {
 
 /// Sends the deferred response ("thinking…"); the answer fills it later. One retry after a
 /// rate limit, if it still fits in Discord's three seconds.
-async fn acknowledge(client: &DiscordClient, id: &str, token: &str) {
+async fn acknowledge(client: &DiscordClient, id: &str, token: &str, deferral: Deferral) {
     for _ in 0..2 {
-        match client.defer_interaction(id, token).await {
+        match client.defer_interaction(id, token, deferral).await {
             Ok(()) => return,
             Err(super::client::DiscordError::RateLimited { retry_after, .. })
                 if retry_after < std::time::Duration::from_secs(2) =>
@@ -144,7 +147,7 @@ async fn acknowledge(client: &DiscordClient, id: &str, token: &str) {
                 tokio::time::sleep(retry_after).await;
             }
             Err(e) => {
-                tracing::warn!(interaction = id, "acknowledging a slash command: {e}");
+                tracing::warn!(interaction = id, "acknowledging an interaction: {e}");
                 return;
             }
         }

@@ -114,6 +114,21 @@ impl DiscordApp {
         .await
     }
 
+    /// The platform's decisions, with the allowlists of `config`.
+    pub fn policy(&self, config: &DiscordConfig) -> policy::DiscordPolicy {
+        let presses = policy::Presses {
+            shared: self.shared.clone(),
+            application_id: self.me.application_id.clone(),
+        };
+        policy::DiscordPolicy::new(
+            &config.allowed_users,
+            &config.allowed_roles,
+            &config.allowed_guilds,
+            self.client.clone(),
+            presses,
+        )
+    }
+
     /// The sending side, for the outbox loop.
     pub fn outlet(&self) -> DiscordOutlet {
         DiscordOutlet::new(

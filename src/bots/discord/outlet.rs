@@ -22,8 +22,11 @@ use super::client::{DiscordClient, DiscordError, FileUpload, THREAD_ALREADY_CREA
 use super::shared::Shared;
 use super::translate::{DiscordMe, InteractionRef};
 use super::typing::Typing;
-use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts};
+use crate::bots::outlet::{
+    EditText, MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts,
+};
 use crate::core::replies;
+use crate::domain::controls::Button;
 use crate::domain::outbound::{Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
@@ -92,6 +95,7 @@ impl DiscordOutlet {
                 message.content,
                 reply_to,
                 message.file.clone(),
+                message.buttons,
                 &nonce,
             )
             .await
@@ -139,6 +143,8 @@ impl DiscordOutlet {
 struct Message<'a> {
     content: &'a str,
     file: Option<FileUpload<'a>>,
+    /// Under the post's first message, the one later edits change.
+    buttons: &'a [Button],
 }
 
 /// The channel a thread's messages go to.
@@ -211,6 +217,7 @@ impl Outlet for DiscordOutlet {
                 MarkupPart::Text(text) => Message {
                     content: text,
                     file: None,
+                    buttons: if id.index == 0 { &post.buttons } else { &[] },
                 },
                 MarkupPart::File(file) => {
                     read = files.read(file).await?;
@@ -220,6 +227,7 @@ impl Outlet for DiscordOutlet {
                             name: &file.name,
                             content: &read,
                         }),
+                        buttons: &[],
                     }
                 }
             };
@@ -252,13 +260,14 @@ impl Outlet for DiscordOutlet {
         thread: &'a ThreadRef,
         target: &'a OutboxKey,
         message_id: &'a str,
-        markdown: &'a str,
+        text: EditText<'a>,
         _plain: bool,
     ) -> BoxFuture<'a, Result<(), SendError>> {
+        let markdown = text.markdown;
         Box::pin(async move {
             let channel = channel_of(thread);
             self.client
-                .edit_message(channel, message_id, &first_part(markdown))
+                .edit_message(channel, message_id, &first_part(markdown), text.buttons)
                 .await
                 .map_err(classify)?;
             if let OutboxKey::Status(turn) = target {

@@ -179,6 +179,17 @@ pub struct Interaction {
     pub user: Option<User>,
     #[serde(default)]
     pub data: Option<CommandData>,
+    /// A component's message (the one whose button was pressed).
+    #[serde(default)]
+    pub message: Option<InteractionMessage>,
+}
+
+/// The message a pressed button is under.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct InteractionMessage {
+    pub id: String,
+    #[serde(default)]
+    pub author: Option<User>,
 }
 
 impl Interaction {
@@ -192,9 +203,14 @@ impl Interaction {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct CommandData {
+    /// A slash command's name (none for a component).
+    #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub options: Vec<CommandOption>,
+    /// A pressed button's `custom_id`.
+    #[serde(default)]
+    pub custom_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::client::DiscordClient;
-use super::translate::InteractionRef;
+use super::shared::Shared;
+use super::translate::{InteractionRef, PRESS_INTERACTION};
 use crate::core::policy::{Ending, Policy, reacting_acknowledgement, reacting_ending};
 use crate::domain::admission::Admission;
 use crate::domain::ids::TurnId;
@@ -23,6 +24,15 @@ pub struct DiscordPolicy {
     roles: HashSet<String>,
     guilds: HashSet<String>,
     client: Arc<DiscordClient>,
+    /// Where presses are answered: the interactions' acknowledgements, and the application.
+    presses: Presses,
+}
+
+/// What answering a press through its interaction needs.
+#[derive(Clone, Default)]
+pub struct Presses {
+    pub shared: Arc<Shared>,
+    pub application_id: String,
 }
 
 impl DiscordPolicy {
@@ -31,6 +41,7 @@ impl DiscordPolicy {
         roles: &[String],
         guilds: &[String],
         client: Arc<DiscordClient>,
+        presses: Presses,
     ) -> DiscordPolicy {
         let set = |ids: &[String]| ids.iter().cloned().collect();
         DiscordPolicy {
@@ -38,6 +49,7 @@ impl DiscordPolicy {
             roles: set(roles),
             guilds: set(guilds),
             client,
+            presses,
         }
     }
 
@@ -71,6 +83,25 @@ fn reactable(message: &str) -> bool {
 impl Policy for DiscordPolicy {
     fn platform(&self) -> Platform {
         Platform::Discord
+    }
+
+    /// Told through the press's interaction, once it is acknowledged: an ephemeral follow-up.
+    fn answer_press<'a>(&'a self, event: &'a Inbound, text: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let press = event.context.as_ref().map(|c| &c[PRESS_INTERACTION]);
+            let (Some(id), Some(token)) = (
+                press.and_then(|p| p["id"].as_str()),
+                press.and_then(|p| p["token"].as_str()),
+            ) else {
+                anyhow::bail!("a press without its interaction");
+            };
+            self.presses.shared.wait_for_ack(id).await;
+            let app = &self.presses.application_id;
+            self.client
+                .ephemeral_followup(app, token, text)
+                .await
+                .map_err(|e| anyhow::anyhow!("telling who pressed: {e}"))
+        })
     }
 
     fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
@@ -110,7 +141,7 @@ mod tests {
     fn discord(users: &[String], roles: &[String], guilds: &[String]) -> DiscordPolicy {
         let client =
             DiscordClient::new("http://127.0.0.1:9/api/v10", Secret::new("unused")).unwrap();
-        DiscordPolicy::new(users, roles, guilds, Arc::new(client))
+        DiscordPolicy::new(users, roles, guilds, Arc::new(client), Presses::default())
     }
 
     fn event(user: &str, context: serde_json::Value, message_id: &str) -> Inbound {

@@ -31,6 +31,7 @@ use serde_json::json;
 use super::payload::{Interaction, Message, is_thread};
 use crate::domain::agent::AgentKind;
 use crate::domain::command::{Command, CommandError, parse};
+use crate::domain::controls::ButtonAction;
 use crate::domain::inbound::{
     FileKind, Inbound, InboundBody, IncomingFile, Invalid, after_addressing,
 };
@@ -171,6 +172,64 @@ pub fn thread_name(inbound: &Inbound) -> String {
     }
 }
 
+/// The thread an interaction happened in: a thread's parent and the thread, or the channel.
+fn interaction_thread(interaction: &Interaction) -> Option<ThreadRef> {
+    let channel_id = interaction
+        .channel_id
+        .as_deref()
+        .or(interaction.channel.as_ref().map(|c| c.id.as_str()))?;
+    Some(match &interaction.channel {
+        Some(c) if is_thread(c.kind) && c.parent_id.is_some() => ThreadRef {
+            platform: Platform::Discord,
+            chat: c.parent_id.clone().unwrap_or_default(),
+            topic: Some(channel_id.to_owned()),
+        },
+        _ => ThreadRef {
+            platform: Platform::Discord,
+            chat: channel_id.to_owned(),
+            topic: None,
+        },
+    })
+}
+
+/// The key of a press's `context` that holds its interaction (`id`, `token`): what the press is
+/// answered through.
+pub const PRESS_INTERACTION: &str = "press";
+
+/// A press of one of the bot's buttons (a component interaction) → the press, deduplicated on
+/// the interaction's id; its `message_id` is the message the button is under (not the
+/// interaction, which answers the press only). `None` for a button under someone else's message
+/// or that is no button of ours.
+pub fn translate_press(interaction: &Interaction, me: &DiscordMe) -> Option<Inbound> {
+    if interaction.kind != 3 {
+        return None;
+    }
+    let message = interaction.message.as_ref()?;
+    if message.author.as_ref().map(|a| a.id.as_str()) != Some(me.user_id.as_str()) {
+        return None;
+    }
+    let custom_id = interaction.data.as_ref()?.custom_id.as_deref()?;
+    let action = ButtonAction::decode(custom_id)?;
+    let author = interaction.author()?;
+    let mut context = context(
+        interaction.guild_id.as_deref(),
+        interaction.member.as_ref().map(|m| m.roles.as_slice()),
+    );
+    context[PRESS_INTERACTION] = json!({ "id": interaction.id, "token": interaction.token });
+    Some(Inbound {
+        external_id: format!("interaction:{}", interaction.id),
+        thread: interaction_thread(interaction)?,
+        author: Author {
+            id: author.id.clone(),
+            display: author.display(),
+        },
+        message_id: Some(message.id.clone()),
+        body: InboundBody::Press(action),
+        files: Vec::new(),
+        context: Some(context),
+    })
+}
+
 /// An interaction a reply goes back through: `interaction:<id>:<token>` in `message_id` and
 /// `reply_to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,22 +261,7 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
     }
     let data = interaction.data.as_ref()?;
     let author = interaction.author()?;
-    let channel_id = interaction
-        .channel_id
-        .as_deref()
-        .or(interaction.channel.as_ref().map(|c| c.id.as_str()))?;
-    let thread = match &interaction.channel {
-        Some(c) if is_thread(c.kind) && c.parent_id.is_some() => ThreadRef {
-            platform: Platform::Discord,
-            chat: c.parent_id.clone().unwrap_or_default(),
-            topic: Some(channel_id.to_owned()),
-        },
-        _ => ThreadRef {
-            platform: Platform::Discord,
-            chat: channel_id.to_owned(),
-            topic: None,
-        },
-    };
+    let thread = interaction_thread(interaction)?;
     let option = |name: &str| data.options.iter().find(|o| o.name == name);
     let body = match data.name.as_str() {
         "new" => {
@@ -550,7 +594,9 @@ mod tests {
             data: Some(CommandData {
                 name: name.into(),
                 options,
+                custom_id: None,
             }),
+            message: None,
         }
     }
 

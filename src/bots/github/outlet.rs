@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::client::{ApiError, GitHubClient};
-use crate::bots::outlet::{Outlet, OutletPart, PartId, PostFiles, SendError};
+use crate::bots::outlet::{EditText, Outlet, OutletPart, PartId, PostFiles, SendError};
 use crate::domain::outbound::{Attachment, Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
@@ -281,9 +281,10 @@ impl Outlet for GitHubOutlet {
         thread: &'a ThreadRef,
         target_key: &'a OutboxKey,
         message_id: &'a str,
-        markdown: &'a str,
+        text: EditText<'a>,
         _plain: bool,
     ) -> BoxFuture<'a, Result<(), SendError>> {
+        let markdown = text.markdown;
         Box::pin(async move {
             let target = thread_target(thread)?;
             let (kind, id) = message_ref(message_id)?;

@@ -471,6 +471,7 @@ impl Policy for GitHubPolicy {
                 target: OutboxKey::Status(turn.id.clone()),
                 markdown: laid.tracking,
                 progress: false,
+                buttons: Vec::new(),
             },
         }];
         if !laid.rest.is_empty() || !laid.files.is_empty() {

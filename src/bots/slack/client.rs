@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::bots::download;
 use crate::config::Secret;
+use crate::domain::controls::Button;
 
 /// What the client is told to say about itself.
 const USER_AGENT: &str = concat!("switchboard/", env!("CARGO_PKG_VERSION"));
@@ -263,6 +264,7 @@ impl SlackClient {
         channel: &str,
         thread_ts: Option<&str>,
         text: &str,
+        buttons: &[Button],
         mark: &PostMark<'_>,
     ) -> Result<String, SlackError> {
         let mut body = json!({
@@ -273,6 +275,9 @@ impl SlackClient {
             "unfurl_media": false,
             "metadata": mark.metadata(),
         });
+        if !buttons.is_empty() {
+            body["blocks"] = blocks(text, buttons);
+        }
         if let Some(ts) = thread_ts {
             body["thread_ts"] = json!(ts);
         }
@@ -361,9 +366,29 @@ impl SlackClient {
         channel: &str,
         ts: &str,
         text: &str,
+        buttons: &[Button],
     ) -> Result<(), SlackError> {
-        let body = json!({"channel": channel, "ts": ts, "text": text});
+        // The blocks always: an update that names none keeps the message's (its buttons).
+        let body =
+            json!({"channel": channel, "ts": ts, "text": text, "blocks": blocks(text, buttons)});
         self.call::<IgnoredAny>("chat.update", &body, None)
+            .await
+            .map(drop)
+    }
+
+    /// `chat.postEphemeral`: `text` shown to `user` alone in the channel (and thread).
+    pub async fn post_ephemeral(
+        &self,
+        channel: &str,
+        thread_ts: Option<&str>,
+        user: &str,
+        text: &str,
+    ) -> Result<(), SlackError> {
+        let mut body = json!({"channel": channel, "user": user, "text": text});
+        if let Some(ts) = thread_ts {
+            body["thread_ts"] = json!(ts);
+        }
+        self.call::<IgnoredAny>("chat.postEphemeral", &body, None)
             .await
             .map(drop)
     }
@@ -472,6 +497,29 @@ fn read<T: DeserializeOwned>(method: &str, body: &[u8]) -> Result<T, SlackError>
     }
     serde_json::from_slice(body)
         .map_err(|e| SlackError::Api(format!("unexpected answer to {method}: {e}")))
+}
+
+/// A message's text (one part: at most a section block's 3,000 characters) in a section block,
+/// and its buttons in an actions block under it. A button's `action_id` and `value` are its
+/// action's id (at most 64 bytes, under Slack's 255 and 2,000).
+fn blocks(text: &str, buttons: &[Button]) -> Value {
+    let section = json!({"type": "section", "text": {"type": "mrkdwn", "text": text}});
+    if buttons.is_empty() {
+        return json!([section]);
+    }
+    let elements: Vec<Value> = buttons
+        .iter()
+        .map(|b| {
+            let id = b.action.encode();
+            json!({
+                "type": "button",
+                "text": {"type": "plain_text", "text": b.label, "emoji": true},
+                "action_id": id,
+                "value": id,
+            })
+        })
+        .collect();
+    json!([section, {"type": "actions", "elements": elements}])
 }
 
 #[cfg(test)]

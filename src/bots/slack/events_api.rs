@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 
 use super::intake;
-use super::payload::{Callback, SlashCommand};
+use super::payload::{Callback, Interaction, SlashCommand};
 use super::translate::SlackMe;
 use crate::bots::signature::verify_sha256_hex;
 use crate::config::Secret;
@@ -32,6 +32,8 @@ use crate::edge::refusals::Refusals;
 
 pub const EVENTS_PATH: &str = "/slack/events";
 pub const COMMANDS_PATH: &str = "/slack/commands";
+/// The interactivity Request URL: button presses.
+pub const INTERACTIVITY_PATH: &str = "/slack/interactivity";
 /// How far a request's timestamp may be from now.
 const MAX_AGE: Duration = Duration::from_secs(5 * 60);
 
@@ -71,6 +73,7 @@ pub fn routes(core: Arc<Core>, me: SlackMe, signing_secret: Secret) -> Router {
     Router::new()
         .route(EVENTS_PATH, post(events))
         .route(COMMANDS_PATH, post(commands))
+        .route(INTERACTIVITY_PATH, post(interactivity))
         .with_state(EventsState {
             core,
             me: Arc::new(me),
@@ -176,6 +179,28 @@ async fn commands(
         Ok(()) => (StatusCode::OK, String::new()),
         Err(e) => {
             tracing::error!("storing a Slack command failed: {e:#}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "try again\n".into())
+        }
+    }
+}
+
+async fn interactivity(
+    State(state): State<EventsState>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    if let Err(status) = check(&state, client, &headers, &body).await {
+        return (status, "bad signature\n".into());
+    }
+    let Some(interaction) = Interaction::from_form(&body) else {
+        return (StatusCode::BAD_REQUEST, "not an interaction\n".into());
+    };
+    match intake::accept_interaction(&state.core, &state.me, &interaction).await {
+        // An empty 200 acknowledges the press; what it did is told to who pressed.
+        Ok(()) => (StatusCode::OK, String::new()),
+        Err(e) => {
+            tracing::error!("storing a Slack interaction failed: {e:#}");
             (StatusCode::INTERNAL_SERVER_ERROR, "try again\n".into())
         }
     }

@@ -5,8 +5,10 @@
 
 use anyhow::Result;
 
-use super::payload::{Callback, SlashCommand};
-use super::translate::{Addressed, SlackMe, message_key, translate_command, translate_event};
+use super::payload::{Callback, Interaction, SlashCommand};
+use super::translate::{
+    Addressed, SlackMe, message_key, translate_command, translate_event, translate_press,
+};
 use crate::core::Core;
 use crate::domain::inbound::Inbound;
 
@@ -46,6 +48,26 @@ pub async fn accept_command(core: &Core, me: &SlackMe, command: &SlashCommand) -
         return Ok(());
     }
     store(core, &translate_command(command)).await
+}
+
+/// Stores a press of one of the bot's buttons (other interactions are not the bot's).
+pub async fn accept_interaction(
+    core: &Core,
+    me: &SlackMe,
+    interaction: &Interaction,
+) -> Result<()> {
+    if interaction
+        .team
+        .as_ref()
+        .is_some_and(|t| t.id != me.team_id)
+    {
+        tracing::warn!("ignored an interaction from another workspace");
+        return Ok(());
+    }
+    match translate_press(interaction, me) {
+        Some(press) => store(core, &press).await,
+        None => Ok(()),
+    }
 }
 
 async fn store(core: &Core, inbound: &Inbound) -> Result<()> {

@@ -28,7 +28,7 @@ use crate::bots::pacing::Limits;
 use crate::config::{Secret, SlackConfig};
 use crate::core::Core;
 use client::SlackClient;
-pub use events_api::{COMMANDS_PATH, EVENTS_PATH};
+pub use events_api::{COMMANDS_PATH, EVENTS_PATH, INTERACTIVITY_PATH};
 use translate::SlackMe;
 
 /// The bot, connected: its client and who it is.

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use super::client::{PostMark, SlackClient, SlackError, Upload};
-use crate::bots::outlet::{MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts};
+use crate::bots::outlet::{
+    EditText, MarkupPart, Outlet, PartId, PostFiles, SendError, markup_parts,
+};
 use crate::core::replies;
 use crate::domain::outbound::{Post, Reaction};
 use crate::domain::outbox_key::OutboxKey;
@@ -81,7 +83,7 @@ impl Outlet for SlackOutlet {
         thread: &'a ThreadRef,
         id: PartId<'a>,
         part: &'a MarkupPart,
-        _post: &'a Post,
+        post: &'a Post,
         files: PostFiles<'a>,
     ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
@@ -93,6 +95,8 @@ impl Outlet for SlackOutlet {
                         &thread.chat,
                         thread_ts,
                         text,
+                        // The buttons go under the first message, the one later edits change.
+                        if id.index == 0 { &post.buttons } else { &[] },
                         &mark(&id.key.to_string(), id.index),
                     )
                     .await
@@ -145,12 +149,18 @@ impl Outlet for SlackOutlet {
         thread: &'a ThreadRef,
         _target: &'a OutboxKey,
         message_id: &'a str,
-        markdown: &'a str,
+        text: EditText<'a>,
         _plain: bool,
     ) -> BoxFuture<'a, Result<(), SendError>> {
+        let markdown = text.markdown;
         Box::pin(async move {
             self.client
-                .update_message(&thread.chat, message_id, &first_part(markdown))
+                .update_message(
+                    &thread.chat,
+                    message_id,
+                    &first_part(markdown),
+                    text.buttons,
+                )
                 .await
                 .map_err(classify)
         })

@@ -87,6 +87,59 @@ pub struct SharedFile {
     pub url_private_download: Option<String>,
 }
 
+/// An interaction: a press of one of the bot's buttons (`block_actions`), as the `payload` form
+/// field (the interactivity Request URL) or a Socket Mode `interactive` envelope's payload.
+/// Other interactions (shortcuts, modals) are not the bot's and read as `kind` only.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Interaction {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub team: Option<Named>,
+    #[serde(default)]
+    pub user: Option<Named>,
+    #[serde(default)]
+    pub channel: Option<Named>,
+    #[serde(default)]
+    pub message: Option<InteractionMessage>,
+    #[serde(default)]
+    pub actions: Vec<InteractionAction>,
+    #[serde(default)]
+    pub trigger_id: String,
+}
+
+/// A team, user or channel of an interaction: its id.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Named {
+    pub id: String,
+}
+
+/// The message whose button was pressed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InteractionMessage {
+    pub ts: String,
+    #[serde(default)]
+    pub thread_ts: Option<String>,
+    #[serde(default)]
+    pub bot_id: Option<String>,
+}
+
+/// The button pressed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InteractionAction {
+    pub action_id: String,
+}
+
+impl Interaction {
+    /// An interaction from the interactivity Request URL's form body (`payload=<json>`).
+    pub fn from_form(body: &[u8]) -> Option<Interaction> {
+        let payload = url::form_urlencoded::parse(body)
+            .find(|(name, _)| name == "payload")
+            .map(|(_, value)| value.into_owned())?;
+        serde_json::from_str(&payload).ok()
+    }
+}
+
 /// A slash command, as form fields (Events API) or as a Socket Mode payload.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SlashCommand {

@@ -98,6 +98,21 @@ impl Policy for SlackPolicy {
         Platform::Slack
     }
 
+    /// Told with `chat.postEphemeral`: only who pressed sees it, in the thread.
+    fn answer_press<'a>(&'a self, event: &'a Inbound, text: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .post_ephemeral(
+                    &event.thread.chat,
+                    event.thread.topic.as_deref(),
+                    &event.author.id,
+                    text,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("telling who pressed: {e}"))
+        })
+    }
+
     fn admit<'a>(&'a self, event: &'a Inbound) -> BoxFuture<'a, Result<Admission>> {
         let allowed = self.users.allows(&event.thread, &event.author) || self.team_allowed(event);
         let admission = Admission::by_allowlist(allowed, event);

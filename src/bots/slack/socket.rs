@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::client::{SlackClient, SlackError};
 use super::intake;
-use super::payload::{Callback, Frame, SlashCommand};
+use super::payload::{Callback, Frame, Interaction, SlashCommand};
 use super::translate::SlackMe;
 use crate::config::Secret;
 use crate::core::Core;
@@ -122,6 +122,13 @@ async fn accept(core: &Core, me: &SlackMe, frame: &Frame) -> Result<()> {
             Ok(command) => intake::accept_command(core, me, &command).await,
             Err(e) => {
                 tracing::warn!("an unreadable Slack slash command: {e}");
+                Ok(())
+            }
+        },
+        "interactive" => match serde_json::from_value::<Interaction>(frame.payload.clone()) {
+            Ok(interaction) => intake::accept_interaction(core, me, &interaction).await,
+            Err(e) => {
+                tracing::warn!("an unreadable Slack interaction: {e}");
                 Ok(())
             }
         },

@@ -20,8 +20,9 @@
 
 use serde_json::json;
 
-use super::payload::{Event, SlashCommand};
+use super::payload::{Event, Interaction, SlashCommand};
 use crate::domain::command::{self, Command};
+use crate::domain::controls::ButtonAction;
 use crate::domain::inbound::{
     FileKind, Inbound, InboundBody, IncomingFile, Invalid, after_addressing,
 };
@@ -157,6 +158,42 @@ pub fn translate_command(command: &SlashCommand) -> Inbound {
     }
 }
 
+/// A press of one of the bot's buttons → the press, deduplicated on the interaction's
+/// `trigger_id`. `None` for any other interaction, a press under someone else's message, or
+/// an `action_id` that is no button of ours.
+pub fn translate_press(interaction: &Interaction, me: &SlackMe) -> Option<Inbound> {
+    if interaction.kind != "block_actions" || interaction.trigger_id.is_empty() {
+        return None;
+    }
+    let message = interaction.message.as_ref()?;
+    if message.bot_id.as_deref() != Some(me.bot_id.as_str()) {
+        return None;
+    }
+    let [action] = interaction.actions.as_slice() else {
+        return None;
+    };
+    let action = ButtonAction::decode(&action.action_id)?;
+    let user = &interaction.user.as_ref()?.id;
+    let channel = &interaction.channel.as_ref()?.id;
+    Some(Inbound {
+        external_id: format!("press:{}", interaction.trigger_id),
+        thread: ThreadRef {
+            platform: Platform::Slack,
+            chat: channel.clone(),
+            topic: message.thread_ts.clone().filter(|t| *t != message.ts),
+        },
+        author: Author {
+            id: user.clone(),
+            display: format!("<@{user}>"),
+        },
+        message_id: Some(message.ts.clone()),
+        body: InboundBody::Press(action),
+        files: Vec::new(),
+        // As a slash command's: a workspace allowed as a whole admits its people.
+        context: interaction.team.as_ref().map(|t| json!({ "team": t.id })),
+    })
+}
+
 /// Slack's message text as a person reads it: links `<url|label>` as `label (url)`, the three
 /// HTML entities Slack escapes decoded; user and channel references stay as they are.
 pub(super) fn readable(text: &str) -> String {
@@ -193,6 +230,35 @@ mod tests {
             bot_id: "BBOT".into(),
             allowed_bots: vec!["BFRIEND".into()],
         }
+    }
+
+    /// A press under the bot's message is a press in that message's thread, deduplicated on its
+    /// trigger; a press under another app's message, or of a button that is not ours, is not.
+    #[test]
+    fn presses_of_the_bots_buttons_only() {
+        let turn = crate::domain::ids::TurnId::generate();
+        let interaction = |bot: &str, action_id: &str| {
+            let payload = json!({
+                "type": "block_actions",
+                "team": {"id": "T1"},
+                "user": {"id": "U1"},
+                "channel": {"id": "C1"},
+                "trigger_id": "123.456.abc",
+                "message": {"ts": "5.2", "thread_ts": "5.1", "bot_id": bot},
+                "actions": [{"action_id": action_id, "value": action_id}],
+            });
+            serde_json::from_value::<Interaction>(payload).unwrap()
+        };
+        let stop = ButtonAction::Stop(turn.clone()).encode();
+        let press = translate_press(&interaction("BBOT", &stop), &me()).expect("a press");
+        assert_eq!(press.external_id, "press:123.456.abc");
+        assert_eq!(press.thread.topic.as_deref(), Some("5.1"));
+        assert_eq!(press.body, InboundBody::Press(ButtonAction::Stop(turn)));
+        assert_eq!(translate_press(&interaction("BOTHER", &stop), &me()), None);
+        assert_eq!(
+            translate_press(&interaction("BBOT", "approve"), &me()),
+            None
+        );
     }
 
     fn message(channel_type: &str, text: &str, ts: &str, thread_ts: Option<&str>) -> Event {

@@ -88,7 +88,7 @@ pub async fn register_commands(bot: &Bot) -> Result<()> {
 
 /// The updates Switchboard asks for.
 fn allowed_updates() -> Vec<AllowedUpdate> {
-    vec![AllowedUpdate::Message]
+    vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]
 }
 
 /// Telegram's flood limits as the pacer takes them.

@@ -4,11 +4,13 @@
 use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{
-    ChatId, InputFile, LinkPreviewOptions, MessageId, ParseMode, ReplyParameters, ThreadId,
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, MessageId,
+    ParseMode, ReplyMarkup, ReplyParameters, ThreadId,
 };
 
-use crate::bots::outlet::{Outlet, OutletPart, PartId, PostFiles, SendError, post_parts};
+use crate::bots::outlet::{EditText, Outlet, OutletPart, PartId, PostFiles, SendError, post_parts};
 use crate::core::replies;
+use crate::domain::controls::Button;
 use crate::domain::outbound::{Attachment, Post};
 use crate::domain::outbox_key::OutboxKey;
 use crate::domain::thread::{Platform, ThreadRef};
@@ -81,6 +83,18 @@ fn no_preview() -> LinkPreviewOptions {
     }
 }
 
+/// Buttons as an inline keyboard, one row; `None` for none. Each button's `callback_data` is its
+/// action's id ([`crate::domain::controls::ButtonAction::encode`], within Telegram's 64 bytes).
+fn keyboard(buttons: &[Button]) -> Option<InlineKeyboardMarkup> {
+    (!buttons.is_empty()).then(|| {
+        let row = buttons
+            .iter()
+            .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.action.encode()))
+            .collect::<Vec<_>>();
+        InlineKeyboardMarkup::new(vec![row])
+    })
+}
+
 /// The reason phrases of the server errors a Bot API answer may carry as its description
 /// (teloxide keeps the description, not the status): the server's trouble, worth a retry.
 const SERVER_ERRORS: [&str; 4] = [
@@ -142,7 +156,7 @@ impl Outlet for TelegramOutlet {
     fn send<'a>(
         &'a self,
         thread: &'a ThreadRef,
-        _id: PartId<'a>,
+        id: PartId<'a>,
         part: &'a TelegramPart,
         post: &'a Post,
         files: PostFiles<'a>,
@@ -161,6 +175,10 @@ impl Outlet for TelegramOutlet {
                     }
                     req.message_thread_id = topic(thread);
                     req.reply_parameters = reply_parameters(post);
+                    // The buttons go under the first message, the one later edits change.
+                    if id.index == 0 {
+                        req.reply_markup = keyboard(&post.buttons).map(ReplyMarkup::InlineKeyboard);
+                    }
                     req.await
                 }
                 TelegramPart::Document(attachment) | TelegramPart::Photo(attachment) => {
@@ -195,27 +213,30 @@ impl Outlet for TelegramOutlet {
         thread: &'a ThreadRef,
         _target: &'a OutboxKey,
         message_id: &'a str,
-        markdown: &'a str,
+        text: EditText<'a>,
         plain: bool,
     ) -> BoxFuture<'a, Result<(), SendError>> {
         Box::pin(async move {
+            let markdown = text.markdown;
             let chat = chat_id(thread)?;
             let id = message_id
                 .parse()
                 .map(MessageId)
                 .map_err(|_| SendError::Rejected(format!("not a message id: {message_id}")))?;
             let part = render(markdown, MESSAGE_LIMIT).into_iter().next();
-            let (html, text) = match part {
+            let (shown, plain_text) = match part {
                 Some(p) => (p.html, p.plain),
                 None => (replies::empty_message(), replies::empty_message()),
             };
-            let req = if plain {
-                self.bot.edit_message_text(chat, id, text)
+            let mut req = if plain {
+                self.bot.edit_message_text(chat, id, plain_text)
             } else {
                 self.bot
-                    .edit_message_text(chat, id, html)
+                    .edit_message_text(chat, id, shown)
                     .parse_mode(ParseMode::Html)
             };
+            // Without a keyboard, Telegram removes the message's buttons.
+            req.reply_markup = keyboard(text.buttons);
             match req.link_preview_options(no_preview()).await {
                 Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => Ok(()),
                 Err(e) => Err(classify(e)),

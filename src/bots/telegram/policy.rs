@@ -7,7 +7,9 @@ use futures_util::StreamExt;
 use teloxide::Bot;
 use teloxide::net::Download;
 use teloxide::prelude::Requester;
-use teloxide::types::FileId;
+use teloxide::types::{CallbackQueryId, FileId};
+
+use super::translate::CALLBACK_QUERY_ID;
 
 use crate::core::access::Access;
 use crate::core::policy::Policy;
@@ -61,6 +63,22 @@ impl Policy for TelegramPolicy {
             })
         };
         Box::pin(async move { Ok(admission) })
+    }
+
+    fn answer_press<'a>(&'a self, event: &'a Inbound, text: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let id = event
+                .context
+                .as_ref()
+                .and_then(|c| c[CALLBACK_QUERY_ID].as_str())
+                .context("a press without its callback query")?;
+            let mut answer = self
+                .bot
+                .answer_callback_query(CallbackQueryId(id.to_owned()));
+            answer.text = Some(text.to_owned());
+            answer.await.context("answering a callback query")?;
+            Ok(())
+        })
     }
 
     fn fetch<'a>(

@@ -16,9 +16,12 @@
 use std::fmt;
 use std::ops::Range;
 
-use teloxide::types::{FileMeta, Message, MessageEntity, MessageEntityKind, Update, UpdateKind};
+use teloxide::types::{
+    CallbackQuery, FileMeta, Message, MessageEntity, MessageEntityKind, Update, UpdateKind, User,
+};
 
 use crate::domain::command::{self, CommandError};
+use crate::domain::controls::ButtonAction;
 use crate::domain::inbound::{
     FileKind, Inbound, InboundBody, IncomingFile, Invalid, after_addressing,
 };
@@ -53,6 +56,9 @@ impl fmt::Display for BadEntity {
 /// The core event for an update, `None` when the update is not for the bot, or why the update
 /// is malformed.
 pub fn translate(update: &Update, me: &BotIdentity) -> Result<Option<Inbound>, BadEntity> {
+    if let UpdateKind::CallbackQuery(query) = &update.kind {
+        return Ok(press(query, me));
+    }
     let UpdateKind::Message(msg) = &update.kind else {
         return Ok(None);
     };
@@ -91,31 +97,65 @@ pub fn translate(update: &Update, me: &BotIdentity) -> Result<Option<Inbound>, B
         None if private || replies_to_bot(msg, me) => InboundBody::Invalid(Invalid::NotText),
         None => return Ok(None),
     };
-    let topic = msg
-        .is_topic_message
-        .then(|| msg.thread_id.map(|t| t.0.0.to_string()))
-        .flatten();
     Ok(Some(Inbound {
         external_id: update.id.0.to_string(),
-        thread: ThreadRef {
-            platform: Platform::Telegram,
-            chat: msg.chat.id.0.to_string(),
-            topic,
-        },
-        author: Author {
-            id: from.id.0.to_string(),
-            display: from
-                .username
-                .as_ref()
-                .map(|u| format!("@{u}"))
-                .unwrap_or_else(|| from.first_name.clone()),
-        },
+        thread: thread_of(msg),
+        author: author(from),
         message_id: Some(msg.id.0.to_string()),
         body,
         files,
         context: None,
     }))
 }
+
+/// The thread a message is in: its chat, and its forum topic.
+fn thread_of(msg: &Message) -> ThreadRef {
+    let topic = msg
+        .is_topic_message
+        .then(|| msg.thread_id.map(|t| t.0.0.to_string()))
+        .flatten();
+    ThreadRef {
+        platform: Platform::Telegram,
+        chat: msg.chat.id.0.to_string(),
+        topic,
+    }
+}
+
+fn author(from: &User) -> Author {
+    Author {
+        id: from.id.0.to_string(),
+        display: from
+            .username
+            .as_ref()
+            .map(|u| format!("@{u}"))
+            .unwrap_or_else(|| from.first_name.clone()),
+    }
+}
+
+/// A press of one of the bot's buttons (a callback query) → the press, deduplicated on the
+/// query's id and carrying it (`context`) for `answerCallbackQuery`. `None` for a query about a
+/// message the bot cannot see any more, not under one of its own messages, or whose data is no
+/// button of ours.
+fn press(query: &CallbackQuery, me: &BotIdentity) -> Option<Inbound> {
+    let msg = query.message.as_ref()?.regular_message()?;
+    let posted_by_bot = msg.from.as_ref().is_some_and(|u| u.id.0 == me.id);
+    if query.from.is_bot || !posted_by_bot {
+        return None;
+    }
+    let action = ButtonAction::decode(query.data.as_deref()?)?;
+    Some(Inbound {
+        external_id: format!("callback:{}", query.id.0),
+        thread: thread_of(msg),
+        author: author(&query.from),
+        message_id: Some(msg.id.0.to_string()),
+        body: InboundBody::Press(action),
+        context: Some(serde_json::json!({ CALLBACK_QUERY_ID: query.id.0 })),
+        files: Vec::new(),
+    })
+}
+
+/// The key of a press's `context` that holds its callback query's id.
+pub const CALLBACK_QUERY_ID: &str = "callback_query_id";
 
 /// `/name@bot args` → a command, or `None` when it is addressed to another bot (or, in a group,
 /// is not one of ours: other bots in the group may own it).

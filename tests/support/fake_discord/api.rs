@@ -474,6 +474,56 @@ impl FakeDiscord {
         h
     }
 
+    /// `user` presses the button labelled `label` under the bot's message `message_id`.
+    pub fn press(&self, user: &FakeUser, message_id: &str, label: &str) -> InteractionHandle {
+        let now = self.now();
+        let mut st = self.shared().lock();
+        let message = id(message_id);
+        if let Some(g) = st.messages.get(&message).and_then(|m| m.guild_id)
+            && let Some(guild) = st.guilds.get_mut(&g)
+        {
+            guild.members.entry(id(&user.id)).or_insert(MemberRec {
+                roles: vec![],
+                joined_at: now.1,
+            });
+        }
+        let h = interactions::press(&mut st, id(&user.id), message, label, now, self.window());
+        drop(st);
+        self.shared().notify_changed();
+        h
+    }
+
+    /// Sends the press again (a gateway replay after a resume).
+    pub fn press_again(&self, press: &InteractionHandle) {
+        let now = self.now();
+        let mut st = self.shared().lock();
+        interactions::dispatch_press(&mut st, id(&press.id), now, self.window());
+        drop(st);
+        self.shared().notify_changed();
+    }
+
+    /// Waits for what the bot told who pressed (its first follow-up to the press, which must
+    /// be ephemeral); panics unless the press was acknowledged with type 6 first.
+    pub async fn press_answer(&self, press: &InteractionHandle, timeout: Duration) -> String {
+        let found = self
+            .wait_for(timeout, |f| {
+                let st = f.shared().lock();
+                let rec = st.interactions.get(&id(&press.id))?;
+                let first = *rec.followups.first()?;
+                let kind = rec.callback.as_ref().map(|c| c.kind);
+                assert_eq!(
+                    kind,
+                    Some(6),
+                    "a press is acknowledged as DEFERRED_UPDATE_MESSAGE"
+                );
+                let m = &st.messages[&first];
+                assert_ne!(m.flags & (1 << 6), 0, "the answer to a press is ephemeral");
+                Some(m.content().to_string())
+            })
+            .await;
+        found.unwrap_or_else(|| panic!("press {} was not answered within {timeout:?}", press.id))
+    }
+
     // ---- Gateway controls ----------------------------------------------------
 
     /// Ends every gateway connection abruptly, without a close frame (a

@@ -188,6 +188,7 @@ pub(super) fn create_message(cx: &mut Ctx<'_>, channel: &str) -> Reply {
         return Reply::empty_message();
     }
     let reply_to = tri!(reference(cx.st, c, &body));
+    let buttons = tri!(super::components::of(&body)).unwrap_or_default();
     let attachments = attachments(cx.st, cx.now, files);
     let new = NewMessage {
         channel: c,
@@ -201,6 +202,9 @@ pub(super) fn create_message(cx: &mut Ctx<'_>, channel: &str) -> Reply {
         ..NewMessage::default()
     };
     let id = messages::post(cx.st, new, cx.now, cx.sh.config.resume_window);
+    if let Some(m) = cx.st.messages.get_mut(&id) {
+        m.buttons = buttons;
+    }
     if cx.st.fail_after_creating.pop_front() == Some(true) {
         return Reply::error(500, 0, "500: Internal Server Error");
     }
@@ -215,6 +219,7 @@ pub(super) fn edit_message(cx: &mut Ctx<'_>, channel: &str, message: &str) -> Re
     }
     let body = cx.body.json();
     let content = tri!(content_of(&body));
+    let buttons = tri!(super::components::of(&body));
     let new_files = attachments(cx.st, cx.now, cx.body.files());
     let m = &cx.st.messages[&id];
     let empty = content.as_deref() == Some("")
@@ -230,6 +235,11 @@ pub(super) fn edit_message(cx: &mut Ctx<'_>, channel: &str, message: &str) -> Re
         m.attachments.extend(new_files);
     }
     let text = content.unwrap_or_else(|| cx.st.messages[&id].content().to_string());
+    if let Some(buttons) = buttons
+        && let Some(m) = cx.st.messages.get_mut(&id)
+    {
+        m.buttons = buttons;
+    }
     messages::edit(cx.st, id, &text, cx.now, cx.sh.config.resume_window);
     Reply::ok(json::message(cx.st, &cx.st.messages[&id], false))
 }

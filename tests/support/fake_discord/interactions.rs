@@ -67,6 +67,7 @@ pub(super) fn invoke(
         original: None,
         followups: vec![],
         expired: false,
+        component: None,
     };
     let data = json::interaction(st, &rec, command, options);
     st.interactions.insert(id, rec);
@@ -88,6 +89,75 @@ pub(super) fn invoke(
         guild_id: guild.map(|g| g.to_string()),
         command: name.to_string(),
     }
+}
+
+/// A test presses the button labelled `label` under the bot's message `message` as `user`:
+/// INTERACTION_CREATE of type 3, as Discord sends it. Panics when the message has no such
+/// button now.
+pub(super) fn press(
+    st: &mut State,
+    user: u64,
+    message: u64,
+    label: &str,
+    now: Now,
+    window: Duration,
+) -> InteractionHandle {
+    let m = &st.messages[&message];
+    assert_eq!(
+        m.author_id, st.bot_id,
+        "only the bot's messages have buttons"
+    );
+    let Some(button) = m.buttons.iter().find(|b| b.label == label) else {
+        panic!("message {message} has no button {label:?} now");
+    };
+    let (channel, custom_id) = (m.channel_id, button.custom_id.clone());
+    let guild = st.guild_of(channel);
+    let id = st.next_id(now.1);
+    let token = format!("aW50ZXJhY3Rpb246{}", uuid::Uuid::new_v4().simple());
+    let mut rec = InteractionRec {
+        id,
+        token: token.clone(),
+        channel_id: channel,
+        guild_id: guild,
+        user_id: user,
+        command_name: String::new(),
+        created: now.0,
+        callback: None,
+        original: None,
+        followups: vec![],
+        expired: false,
+        component: None,
+    };
+    let mut data = json::interaction(st, &rec, 0, &json!([]));
+    data["type"] = json!(3);
+    data["data"] = json!({ "custom_id": custom_id, "component_type": 2 });
+    data["message"] = json::message(st, &st.messages[&message], false);
+    rec.component = Some(data);
+    st.interactions.insert(id, rec);
+    dispatch_press(st, id, now, window);
+    InteractionHandle {
+        id: id.to_string(),
+        token,
+        application_id: st.bot_id.to_string(),
+        channel_id: channel.to_string(),
+        guild_id: guild.map(|g| g.to_string()),
+        command: String::new(),
+    }
+}
+
+/// Sends a press's INTERACTION_CREATE (again, for a repeated delivery).
+pub(super) fn dispatch_press(st: &mut State, id: u64, now: Now, window: Duration) {
+    let data = st.interactions[&id].component.clone().expect("a press");
+    st.gateway.dispatch(
+        &Event {
+            name: "INTERACTION_CREATE",
+            data,
+            place: Place::Anywhere,
+            content_exempt: None,
+        },
+        now.0,
+        window,
+    );
 }
 
 macro_rules! tri {
@@ -170,11 +240,13 @@ pub(super) fn callback(cx: &mut Ctx<'_>, interaction: &str, token: &str) -> Repl
             let flags = LOADING | (data["flags"].as_u64().unwrap_or(0) & EPHEMERAL);
             Some(post_response(cx, i, String::new(), flags))
         }
+        // DEFERRED_UPDATE_MESSAGE: a component's message stays as it is.
+        6 if cx.st.interactions[&i].component.is_some() => None,
         _ => {
             return Reply::field(
                 &["type"],
                 "BASE_TYPE_CHOICES",
-                "Value must be one of {4, 5, 9}.",
+                "Value must be one of {4, 5, 6, 7, 9}.",
             );
         }
     };
@@ -186,8 +258,10 @@ pub(super) fn callback(cx: &mut Ctx<'_>, interaction: &str, token: &str) -> Repl
         instant: cx.now.0,
     });
     r.original = message;
-    if cx.query("with_response") == Some("true") {
-        let m = &cx.st.messages[&message.expect("types 4 and 5 post")];
+    if cx.query("with_response") == Some("true")
+        && let Some(message) = message
+    {
+        let m = &cx.st.messages[&message];
         return Reply::ok(json!({
             "interaction": {
                 "id": i.to_string(),

@@ -197,6 +197,14 @@ fn attachments(st: &State, m: &MessageRec) -> Value {
 /// A message object. `gateway`: with MESSAGE_CREATE's extra fields
 /// (`guild_id`, `member`, members of `mentions`, `channel_type`).
 pub(super) fn message(st: &State, m: &MessageRec, gateway: bool) -> Value {
+    let mut v = message_without_buttons(st, m, gateway);
+    if !m.buttons.is_empty() {
+        v["components"] = super::components::to_json(&m.buttons);
+    }
+    v
+}
+
+fn message_without_buttons(st: &State, m: &MessageRec, gateway: bool) -> Value {
     let guild = m.guild_id.and_then(|g| st.guilds.get(&g));
     let mentions: Vec<Value> = m
         .mentions

@@ -119,6 +119,7 @@ pub(super) fn post(st: &mut State, new: NewMessage, now: Now, window: Duration) 
         webhook_id: new.webhook,
         position,
         deleted: false,
+        buttons: Vec::new(),
     };
     st.messages.insert(id, rec);
     if let Some(c) = st.channels.get_mut(&new.channel) {

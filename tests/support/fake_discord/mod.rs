@@ -119,6 +119,7 @@ mod api;
 mod channels;
 mod clock;
 mod commands;
+mod components;
 mod config;
 mod gateway;
 mod handlers;

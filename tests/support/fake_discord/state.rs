@@ -147,6 +147,8 @@ pub(super) struct MessageRec {
     /// Position in a thread.
     pub position: Option<u32>,
     pub deleted: bool,
+    /// The buttons under it.
+    pub buttons: Vec<super::components::Button>,
 }
 
 impl MessageRec {
@@ -200,6 +202,8 @@ pub(super) struct InteractionRec {
     pub original: Option<u64>,
     pub followups: Vec<u64>,
     pub expired: bool,
+    /// A button press (MESSAGE_COMPONENT): its INTERACTION_CREATE payload.
+    pub component: Option<Value>,
 }
 
 pub(super) struct State {
@@ -310,6 +314,7 @@ impl State {
             thread_id: m.thread_id.map(|t| t.to_string()),
             interaction_id: m.interaction_id.map(|i| i.to_string()),
             deleted: m.deleted,
+            buttons: m.buttons.iter().map(|b| b.label.clone()).collect(),
         }
     }
 

@@ -95,6 +95,7 @@ pub(super) fn start(st: &mut State, t: NewThread, now: Now, window: Duration) ->
                 webhook_id: None,
                 position: Some(0),
                 deleted: false,
+                buttons: Vec::new(),
             },
         );
         if let Some(c) = st.channels.get_mut(&id) {

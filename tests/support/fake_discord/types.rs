@@ -113,6 +113,8 @@ pub struct MessageState {
     /// The interaction this message answers.
     pub interaction_id: Option<String>,
     pub deleted: bool,
+    /// The labels of the buttons under it now.
+    pub buttons: Vec<String>,
 }
 
 impl MessageState {

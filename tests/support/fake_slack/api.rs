@@ -426,6 +426,47 @@ impl FakeSlack {
         inv
     }
 
+    /// `user` presses the button labelled `label` under the bot's message `ts` in `channel`: a
+    /// `block_actions` interaction, over the transport in use. Returns its `trigger_id`. Panics
+    /// when the message has no such button now.
+    pub fn press(&self, channel: &FakeChannel, user: &FakeUser, ts: &str, label: &str) -> String {
+        let sh = self.shared();
+        let mut st = sh.lock();
+        let message = st
+            .message(&channel.id, ts)
+            .unwrap_or_else(|| panic!("no message {ts} in {}", channel.id));
+        let Some(button) = super::interactivity::find_button(message.blocks.as_ref(), label) else {
+            panic!("message {ts} has no button {label:?} now");
+        };
+        let message = super::json::message(&sh.config, &st, &channel.id, message);
+        let ids = (
+            sh.config.team_id.as_str(),
+            channel.id.as_str(),
+            user.id.as_str(),
+        );
+        let (trigger_id, payload) =
+            super::interactivity::press_payload(&mut st, ids, message, &button);
+        dispatch::enqueue(sh, &mut st, vec![Item::Interaction { payload }]);
+        drop(st);
+        sh.notify_changed();
+        trigger_id
+    }
+
+    /// Delivers the press `trigger_id` again (as a retry would).
+    pub fn press_again(&self, trigger_id: &str) {
+        let sh = self.shared();
+        let mut st = sh.lock();
+        let payload = st.presses[trigger_id].clone();
+        dispatch::enqueue(sh, &mut st, vec![Item::Interaction { payload }]);
+        drop(st);
+        sh.notify_changed();
+    }
+
+    /// From now on presses go over HTTP (when events do) to `url`, the interactivity Request URL.
+    pub fn set_interactivity_url(&self, url: &str) {
+        self.shared().lock().interactivity_url = Some(url.to_owned());
+    }
+
     /// Delivers any `event` (the inner object, e.g. from a fixture) wrapped
     /// in a fresh event callback; returns its `event_id`.
     pub async fn send_event(&self, event: Value) -> String {

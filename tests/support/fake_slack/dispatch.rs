@@ -19,6 +19,10 @@ pub(super) fn enqueue(sh: &Arc<Shared>, st: &mut State, items: Vec<Item>) {
                 let url = match &item {
                     Item::Event { .. } => events_url,
                     Item::Command { .. } => commands_url.unwrap_or(events_url),
+                    Item::Interaction { .. } => st
+                        .interactivity_url
+                        .clone()
+                        .expect("presses over HTTP need the interactivity URL"),
                 };
                 http_delivery::spawn(sh, item, url);
             }

@@ -39,6 +39,21 @@ pub(super) fn spawn(sh: &Arc<Shared>, item: Item, url: String) {
                 trigger_id,
                 payload,
             } => deliver_command(&sh, &url, &trigger_id, &payload).await,
+            Item::Interaction { payload } => {
+                let body = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("payload", &payload.to_string())
+                    .finish();
+                let attempt = Attempt {
+                    url: &url,
+                    kind: "interaction",
+                    event_id: None,
+                    content_type: "application/x-www-form-urlencoded",
+                    body: Bytes::from(body),
+                    retry_num: 0,
+                    retry_reason: None,
+                };
+                post(&sh, attempt).await;
+            }
         }
     });
 }

@@ -157,7 +157,7 @@ impl Ctx<'_> {
     pub fn blocks(&self) -> Result<Option<serde_json::Value>, ApiError> {
         match self.p.json("blocks") {
             Ok(None) => Ok(None),
-            Ok(Some(b)) if b.as_array().is_some_and(|a| a.len() <= 50) => Ok(Some(b)),
+            Ok(Some(b)) if super::interactivity::check_blocks(&b).is_ok() => Ok(Some(b)),
             _ => Err(ApiError::new("invalid_blocks")),
         }
     }

@@ -132,6 +132,7 @@ mod history;
 mod http_delivery;
 mod ids;
 mod inspect;
+mod interactivity;
 mod json;
 mod methods;
 mod outbox;

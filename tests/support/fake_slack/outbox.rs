@@ -41,6 +41,7 @@ pub(super) fn add(sh: &Arc<Shared>, st: &mut State, item: Item) {
                 .collect();
             ("slash_commands", Value::Object(map), None, Some(trigger_id))
         }
+        Item::Interaction { payload } => ("interactive", payload, None, None),
     };
     st.envelopes.push(EnvelopeRec {
         envelope: Envelope {

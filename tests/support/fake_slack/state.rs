@@ -172,6 +172,8 @@ pub(super) enum Item {
         trigger_id: String,
         payload: Vec<(String, String)>,
     },
+    /// A press of a button (`interactive`, `block_actions`).
+    Interaction { payload: Value },
 }
 
 pub(super) struct EnvelopeRec {
@@ -212,6 +214,10 @@ pub(super) struct State {
     /// For the next `chat.postMessage` calls, in order: `true` posts the message and then
     /// answers HTTP 500 (Slack accepted it, the answer was lost).
     pub fail_after_posting: VecDeque<bool>,
+    /// The interactivity Request URL, for presses delivered over HTTP.
+    pub interactivity_url: Option<String>,
+    /// Every press's `block_actions` payload, by `trigger_id`.
+    pub presses: HashMap<String, Value>,
 }
 
 impl State {

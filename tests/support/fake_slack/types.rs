@@ -106,6 +106,21 @@ pub struct SlackMessage {
 }
 
 impl SlackMessage {
+    /// The labels of the buttons under it now (its actions blocks').
+    pub fn buttons(&self) -> Vec<String> {
+        let Some(blocks) = self.blocks.as_ref().and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        blocks
+            .iter()
+            .filter(|b| b["type"] == "actions")
+            .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+            .filter_map(|e| e["text"]["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+impl SlackMessage {
     pub fn edits(&self) -> usize {
         self.versions.len().saturating_sub(1)
     }

@@ -222,6 +222,61 @@ impl FakeTelegram {
         update_id
     }
 
+    /// `user` presses the button labelled `label` under the bot's message `message_id` in
+    /// `chat`: a `callback_query` update, as Telegram sends it. Returns the query's id. Panics
+    /// when the message has no such button now.
+    pub fn press(&self, chat: &FakeChat, user: &FakeUser, message_id: i32, label: &str) -> String {
+        {
+            let mut st = self.shared().lock();
+            check_member(&st, chat, user);
+            let c = &st.chats[&chat.id];
+            let msg = c
+                .live(message_id)
+                .filter(|m| m.sender == Sender::Bot)
+                .unwrap_or_else(|| panic!("no bot message {message_id} in chat {}", chat.id));
+            let Some(button) = msg.keyboard.iter().flatten().find(|b| b.text == label) else {
+                panic!("message {message_id} has no button {label:?} now");
+            };
+            let id = format!("{}{}", chat.id.unsigned_abs(), st.queries.len() + 1);
+            let payload = serde_json::json!({
+                "id": id,
+                "from": super::json::user(user),
+                "message": super::json::message(&st, &self.shared().bot, c, msg),
+                "chat_instance": format!("instance-{}", chat.id),
+                "data": button.callback_data,
+            });
+            st.queries.insert(
+                id.clone(),
+                super::buttons::Query {
+                    payload,
+                    answer: None,
+                },
+            );
+            super::buttons::queue(&mut st, &id);
+            drop(st);
+            self.shared().notify_updates();
+            id
+        }
+    }
+
+    /// Delivers the callback query `id` again (a new update with the same query), as after a
+    /// lost confirmation; returns the new update's id.
+    pub fn press_again(&self, id: &str) -> i64 {
+        let update = super::buttons::queue(&mut self.shared().lock(), id);
+        self.shared().notify_updates();
+        update
+    }
+
+    /// Waits for the bot's `answerCallbackQuery` to the query `id`; returns its text.
+    pub async fn press_answer(&self, id: &str, timeout: Duration) -> String {
+        let found = self
+            .wait(timeout, |st| {
+                st.queries.get(id).and_then(|q| q.answer.clone())
+            })
+            .await;
+        found.unwrap_or_else(|| panic!("callback query {id} was not answered within {timeout:?}"))
+    }
+
     /// `user` edits their message `message_id`; the bot gets an
     /// `edited_message` update.
     pub fn edit_user_message(

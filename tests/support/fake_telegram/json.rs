@@ -143,6 +143,9 @@ fn render(
             );
         }
     }
+    if let Some(markup) = super::buttons::markup_json(&msg.keyboard) {
+        m.insert("reply_markup".into(), markup);
+    }
     if let Some(name) = &msg.topic_created {
         m.insert(
             "forum_topic_created".into(),

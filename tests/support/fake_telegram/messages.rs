@@ -6,6 +6,7 @@
 use bytes::Bytes;
 use serde_json::json;
 
+use super::buttons;
 use super::methods::{ApiError, Cx, Reply};
 use super::params::{FileParam, Params, Upload};
 use super::state::{Attachment, Formatted, Sender, StoredFile};
@@ -125,9 +126,18 @@ pub(super) fn send_message(cx: &mut Cx, p: &Params) -> Reply {
     let chat_id = cx.chat_id(p)?;
     forced_markup_rejection(cx, p, chat_id)?;
     let text = format_text(p, "text", "entities", TextUse::Message)?;
+    let keyboard = buttons::keyboard(p)?;
     cx.admit(chat_id)?;
     let placement = cx.placement(chat_id, p)?;
-    Ok(cx.post(chat_id, placement, text, None).into())
+    let posted = cx.post(chat_id, placement, text, None);
+    let id = posted["message_id"].as_i64().expect("a message id") as i32;
+    cx.st
+        .chat_mut(chat_id)
+        .messages
+        .get_mut(&id)
+        .expect("just posted")
+        .keyboard = keyboard;
+    Ok(cx.render(chat_id, id).into())
 }
 
 pub(super) fn edit_message_text(cx: &mut Cx, p: &Params) -> Reply {
@@ -141,6 +151,8 @@ pub(super) fn edit_message_text(cx: &mut Cx, p: &Params) -> Reply {
     forced_markup_rejection(cx, p, chat_id)?;
     let formatted =
         format_text(p, "text", "entities", TextUse::Edit)?.expect("edits always carry text");
+    // Telegram keeps no keyboard an edit does not name.
+    let keyboard = buttons::keyboard(p)?;
     cx.admit(chat_id)?;
     let at = cx.at;
     let chat = cx.st.chat_mut(chat_id);
@@ -158,6 +170,7 @@ pub(super) fn edit_message_text(cx: &mut Cx, p: &Params) -> Reply {
     if let Some(current) = &msg.text
         && current.text == formatted.text
         && current.entities == formatted.entities
+        && msg.keyboard == keyboard
     {
         return Err(ApiError::bad_request(
             "message is not modified: specified new message content and reply markup are \
@@ -165,6 +178,7 @@ pub(super) fn edit_message_text(cx: &mut Cx, p: &Params) -> Reply {
         ));
     }
     msg.edit(formatted, at);
+    msg.keyboard = keyboard;
     Ok(cx.render(chat_id, message_id).into())
 }
 

@@ -112,10 +112,11 @@ pub(super) enum Method {
     SendChatAction,
     DeleteMessage,
     GetFile,
+    AnswerCallbackQuery,
 }
 
 impl Method {
-    const ALL: [Method; 15] = [
+    const ALL: [Method; 16] = [
         Self::GetMe,
         Self::GetUpdates,
         Self::SetWebhook,
@@ -131,6 +132,7 @@ impl Method {
         Self::SendChatAction,
         Self::DeleteMessage,
         Self::GetFile,
+        Self::AnswerCallbackQuery,
     ];
 
     pub fn name(self) -> &'static str {
@@ -150,6 +152,7 @@ impl Method {
             Self::SendChatAction => "sendChatAction",
             Self::DeleteMessage => "deleteMessage",
             Self::GetFile => "getFile",
+            Self::AnswerCallbackQuery => "answerCallbackQuery",
         }
     }
 
@@ -231,6 +234,7 @@ pub(super) async fn call(
             Method::SendChatAction => messages::send_chat_action(&mut cx, p),
             Method::DeleteMessage => messages::delete_message(&mut cx, p),
             Method::GetFile => files::get_file(&mut cx, p),
+            Method::AnswerCallbackQuery => super::buttons::answer_callback_query(&mut cx, p),
             Method::GetUpdates => unreachable!("handled above"),
         };
         let posted = match &reply {

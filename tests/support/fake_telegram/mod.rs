@@ -62,9 +62,9 @@
 //! # Simplified
 //! Only the methods listed in `methods::Method` exist (others answer 404 like
 //! an unknown method); `parse_mode` is HTML only, explicit `entities` are
-//! refused; `reply_markup`, link previews and notifications are accepted and
-//! ignored; no permissions, membership, channels, inline mode, callback
-//! queries or file downloads; webhooks must be `http://` and are delivered one
+//! refused; inline keyboards of callback buttons only (`buttons`), other
+//! `reply_markup`, link previews and notifications are accepted and ignored;
+//! no permissions, membership, channels, inline mode or file downloads; webhooks must be `http://` and are delivered one
 //! update at a time; Telegram's punishments for ignoring `retry_after` are
 //! only recorded (as violations), not escalated; user-typed text gets only
 //! `bot_command` and `mention` entities (unless a test gives its own, which
@@ -73,6 +73,7 @@
 //! updates are handed over, not when they are created.
 
 mod api;
+mod buttons;
 mod client_entities;
 mod commands;
 mod config;

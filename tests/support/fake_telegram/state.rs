@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::buttons::{InlineButton, Query};
 use super::config::FakeTelegramConfig;
 use super::faults::Faults;
 use super::rate_limit::{Limits, RateLimiter};
@@ -172,6 +173,8 @@ pub(super) struct StoredMessage {
     pub history: Vec<TextVersion>,
     pub deleted: bool,
     pub sent_at: SystemTime,
+    /// The inline keyboard under it.
+    pub keyboard: Vec<Vec<InlineButton>>,
 }
 
 impl StoredMessage {
@@ -190,6 +193,7 @@ impl StoredMessage {
             history: Vec::new(),
             deleted: false,
             sent_at: at,
+            keyboard: Vec::new(),
         }
     }
 
@@ -303,6 +307,12 @@ impl ChatState {
             versions,
             deleted: m.deleted,
             sent_at: m.sent_at,
+            buttons: m
+                .keyboard
+                .iter()
+                .flatten()
+                .map(|b| b.text.clone())
+                .collect(),
         })
     }
 }
@@ -361,6 +371,8 @@ pub(super) struct State {
     /// posts the message, then answers 500 (Telegram accepted it, the answer
     /// was lost).
     pub fail_after_sending: VecDeque<bool>,
+    /// Callback queries sent, by id.
+    pub queries: HashMap<String, Query>,
     /// `(chat, message id)` of every message posted but answered 500.
     pub answers_lost: Vec<(i64, i32)>,
     /// Random refusals of posts and edits, when configured.
@@ -396,6 +408,7 @@ impl State {
             read_cursors: HashMap::new(),
             markup_rejections: HashMap::new(),
             fail_after_sending: VecDeque::new(),
+            queries: HashMap::new(),
             answers_lost: Vec::new(),
             faults,
             next_connection: 1,

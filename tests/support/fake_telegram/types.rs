@@ -181,6 +181,8 @@ pub struct BotMessage {
     pub versions: Vec<TextVersion>,
     pub deleted: bool,
     pub sent_at: SystemTime,
+    /// The labels of the buttons under it now.
+    pub buttons: Vec<String>,
 }
 
 impl BotMessage {
