@@ -14,6 +14,7 @@ pub mod audit;
 pub mod changes;
 pub mod checks;
 pub mod command;
+pub mod cron;
 pub mod ids;
 pub mod inbound;
 pub mod invocation;
