@@ -348,6 +348,11 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
         let core = core.clone();
         move || crate::core::cleanup::sweep_workspaces(core.clone())
     });
+    crate::core::schedules::store_configured(&core, &config.schedules).await?;
+    spawn(&mut tasks, "scheduler", {
+        let core = core.clone();
+        move || crate::core::schedules::run(core.clone())
+    });
     spawn(&mut tasks, "ci watch", {
         let core = core.clone();
         move || ci_watch::run(core.clone())

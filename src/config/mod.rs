@@ -36,6 +36,7 @@ mod duration;
 mod github;
 mod hosts;
 mod projects;
+mod schedules;
 mod slack;
 mod telegram;
 mod web;
@@ -48,6 +49,7 @@ pub use discord::{DiscordConfig, DiscordSecrets};
 pub use github::GitHubConfig;
 pub use hosts::{DEFAULT_CAPTURE_TIMEOUT, HostConfig, LOCAL_HOST};
 pub use projects::ProjectConfig;
+pub use schedules::{CHAT_ID_PREFIX, ScheduleConfig, Scheduling};
 pub use slack::{SlackConfig, SlackMode, SlackSecrets};
 pub use telegram::{TelegramConfig, TelegramLimits, TelegramMode};
 pub use web::{ADMIN, WebConfig, WebUser};
@@ -152,6 +154,12 @@ pub struct Config {
     /// How sessions' own directories are named, made and kept.
     #[serde(default)]
     pub workspaces: Workspaces,
+    /// How schedules tell time (`[scheduling]`).
+    #[serde(default)]
+    pub scheduling: Scheduling,
+    /// Prompts queued at cron times (`[[schedules]]`). Default: none.
+    #[serde(default)]
+    pub schedules: Vec<ScheduleConfig>,
     /// True when `local` was not in the file (it is added with its defaults).
     #[serde(skip)]
     pub local_is_implicit: bool,
@@ -399,6 +407,7 @@ impl Config {
         self.slack.validate()?;
         self.budgets.validate()?;
         self.workspaces.validate()?;
+        schedules::validate(&self.scheduling, &self.schedules)?;
         self.web.validate()?;
         self.discord.validate()
     }

@@ -93,7 +93,12 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         return Ok(());
     }
     let policy = core.policy(event.platform())?;
-    if let Admission::Refused(refusal) = policy.admit(event).await? {
+    // A schedule's prompt: whoever made the schedule was admitted then.
+    let admission = match &event.body {
+        InboundBody::Scheduled { .. } => Admission::Allowed,
+        _ => policy.admit(event).await?,
+    };
+    if let Admission::Refused(refusal) = admission {
         return refuse(core, id, event, &refusal).await;
     }
     match &event.body {
@@ -124,6 +129,10 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         InboundBody::Invalid(invalid) => {
             let text = replies::invalid(&core.spelling(event.platform()), invalid);
             reply(core, id, event, text).await
+        }
+        InboundBody::Scheduled { text, .. } => {
+            let opens_session = core.store.active_session(&event.thread).await?.is_none();
+            queue_prompt(core, id, event, text, opens_session).await
         }
         InboundBody::Command(command) => {
             match super::command_handlers::run(core, id, event, command).await? {
@@ -167,6 +176,7 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
         }
         InboundBody::Command(command) => format!("command: /{}", command.name()),
         InboundBody::Invalid(invalid) => format!("invalid: {invalid:?}"),
+        InboundBody::Scheduled { schedule, .. } => format!("schedule {schedule}"),
     };
     let detail = format!("{refusal:?}; {asked}");
     core.store

@@ -28,6 +28,10 @@ pub enum AuditAction {
     AgentSwitched,
     /// A session's model changed (`/model`, the console): who, from, to.
     ModelSwitched,
+    /// A schedule's prompt queued (actor `schedule:ID`), or a schedule made or removed in chat.
+    ScheduleFired,
+    ScheduleMade,
+    ScheduleRemoved,
 }
 
 impl AuditAction {
@@ -43,6 +47,9 @@ impl AuditAction {
             AuditAction::WorkspaceRemoved => "workspace_removed",
             AuditAction::AgentSwitched => "agent_switched",
             AuditAction::ModelSwitched => "model_switched",
+            AuditAction::ScheduleFired => "schedule_fired",
+            AuditAction::ScheduleMade => "schedule_made",
+            AuditAction::ScheduleRemoved => "schedule_removed",
         }
     }
 }
@@ -70,6 +77,9 @@ mod tests {
             (AuditAction::WorkspaceRemoved, "workspace_removed"),
             (AuditAction::AgentSwitched, "agent_switched"),
             (AuditAction::ModelSwitched, "model_switched"),
+            (AuditAction::ScheduleFired, "schedule_fired"),
+            (AuditAction::ScheduleMade, "schedule_made"),
+            (AuditAction::ScheduleRemoved, "schedule_removed"),
         ];
         for (action, text) in stored {
             assert_eq!(action.as_str(), text);

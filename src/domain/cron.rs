@@ -23,6 +23,18 @@ pub const FORM: &str = "five fields \"MIN HOUR DAY MONTH WEEKDAY\", each `*`, `5
                         `*/15`, `1-5/2` or a comma list (weekday 0-7, 0 and 7 are Sunday), \
                         e.g. \"0 9 * * 1-5\"";
 
+/// A time zone by its IANA name (`Europe/Berlin`, `UTC`), from the system's tz database.
+pub fn zone(name: &str) -> Result<TimeZone, BadZone> {
+    TimeZone::get(name).map_err(|_| BadZone(name.to_owned()))
+}
+
+/// A name the tz database does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a time zone: give an IANA name such as UTC, Europe/Berlin or America/New_York"
+)]
+pub struct BadZone(pub String);
+
 /// A parsed cron expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cron {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::command::{Command, CommandError};
+use super::ids::ScheduleId;
 use super::thread::{Author, Platform, ThreadRef};
 
 /// A message or command addressed to the bot, already translated from the platform's payload.
@@ -50,6 +51,9 @@ pub enum InboundBody {
     Command(Command),
     /// Something the bot cannot act on; the user is told why.
     Invalid(Invalid),
+    /// A schedule's prompt (`core::schedules`), queued like a typed one. No platform reads a
+    /// message as this: whoever made the schedule was admitted when they made it.
+    Scheduled { schedule: ScheduleId, text: String },
 }
 
 impl InboundBody {
@@ -84,7 +88,11 @@ impl InboundBody {
             Ok(parsed) => return InboundBody::Command(parsed),
             // `agent gemini`, `model -x`: one word after the command's name is a choice that
             // went wrong, not a request for the agent.
-            Err(e @ (CommandError::NotAnAgent(_) | CommandError::NotAModel(_))) => {
+            Err(
+                e @ (CommandError::NotAnAgent(_)
+                | CommandError::NotAModel(_)
+                | CommandError::BadSchedule(_)),
+            ) => {
                 return InboundBody::Invalid(Invalid::Command(e));
             }
             Err(_) => {}

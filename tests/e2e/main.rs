@@ -43,6 +43,7 @@ mod projects;
 mod real_agents;
 mod real_clis;
 mod review_turns;
+mod schedules;
 mod screenshots;
 mod secrets;
 mod slack;
