@@ -319,6 +319,14 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             app.gateway(core.clone())
         });
     }
+    if !config.hooks.is_empty() {
+        http = http.merge(crate::bots::hooks::routes(
+            core.clone(),
+            &config.hooks,
+            &secrets.hooks,
+        ));
+        http_needed = true;
+    }
     if http_needed {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await

@@ -34,6 +34,7 @@ mod budgets;
 mod discord;
 mod duration;
 mod github;
+mod hooks;
 mod hosts;
 mod projects;
 mod schedules;
@@ -47,6 +48,7 @@ pub use agents::{
 pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
 pub use github::GitHubConfig;
+pub use hooks::HookConfig;
 pub use hosts::{DEFAULT_CAPTURE_TIMEOUT, HostConfig, LOCAL_HOST};
 pub use projects::ProjectConfig;
 pub use schedules::{CHAT_ID_PREFIX, ScheduleConfig, Scheduling};
@@ -160,6 +162,9 @@ pub struct Config {
     /// Prompts queued at cron times (`[[schedules]]`). Default: none.
     #[serde(default)]
     pub schedules: Vec<ScheduleConfig>,
+    /// Inbound webhook triggers by name (`[hooks.NAME]`). Default: none.
+    #[serde(default)]
+    pub hooks: BTreeMap<String, HookConfig>,
     /// True when `local` was not in the file (it is added with its defaults).
     #[serde(skip)]
     pub local_is_implicit: bool,
@@ -299,6 +304,8 @@ pub struct Secrets {
     pub discord: DiscordSecrets,
     /// The web console admin's sign-in token, when configured rather than generated.
     pub web_admin_token: Option<Secret>,
+    /// Each `[hooks.NAME]`'s secret, by name.
+    pub hooks: BTreeMap<String, Secret>,
 }
 
 impl Config {
@@ -408,6 +415,7 @@ impl Config {
         self.budgets.validate()?;
         self.workspaces.validate()?;
         schedules::validate(&self.scheduling, &self.schedules)?;
+        hooks::validate(&self.hooks)?;
         self.web.validate()?;
         self.discord.validate()
     }
@@ -423,6 +431,7 @@ impl Config {
             slack: self.slack.resolve_secrets(env)?,
             discord: self.discord.resolve_secrets(env)?,
             web_admin_token: self.web.resolve_admin_token(env)?,
+            hooks: hooks::resolve_secrets(&self.hooks)?,
         })
     }
 

@@ -93,9 +93,9 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         return Ok(());
     }
     let policy = core.policy(event.platform())?;
-    // A schedule's prompt: whoever made the schedule was admitted then.
+    // A schedule's or hook's prompt: admitted when the schedule was made, or the hook signed.
     let admission = match &event.body {
-        InboundBody::Scheduled { .. } => Admission::Allowed,
+        InboundBody::Triggered { .. } => Admission::Allowed,
         _ => policy.admit(event).await?,
     };
     if let Admission::Refused(refusal) = admission {
@@ -130,7 +130,7 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             let text = replies::invalid(&core.spelling(event.platform()), invalid);
             reply(core, id, event, text).await
         }
-        InboundBody::Scheduled { text, .. } => {
+        InboundBody::Triggered { text, .. } => {
             let opens_session = core.store.active_session(&event.thread).await?.is_none();
             queue_prompt(core, id, event, text, opens_session).await
         }
@@ -176,7 +176,7 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
         }
         InboundBody::Command(command) => format!("command: /{}", command.name()),
         InboundBody::Invalid(invalid) => format!("invalid: {invalid:?}"),
-        InboundBody::Scheduled { schedule, .. } => format!("schedule {schedule}"),
+        InboundBody::Triggered { trigger, .. } => format!("{trigger}"),
     };
     let detail = format!("{refusal:?}; {asked}");
     core.store

@@ -1,6 +1,6 @@
 //! The scheduler: queues each schedule's prompt into its thread when its cron slot comes.
 //!
-//! A due schedule's prompt is stored as an inbound event ([`InboundBody::Scheduled`]) in the
+//! A due schedule's prompt is stored as an inbound event ([`InboundBody::Triggered`]) in the
 //! same transaction that records the firing (`Store::fire_schedule`), and the router queues it
 //! like a typed prompt: the session's FIFO, the queue limit, the budgets checked when its turn
 //! starts (a spent budget ends it with the usual reply), all as for anyone's prompt; the turn's
@@ -27,6 +27,7 @@ use crate::domain::cron::{self, Cron};
 use crate::domain::ids::{ScheduleId, now_ms};
 use crate::domain::inbound::{Inbound, InboundBody};
 use crate::domain::thread::Author;
+use crate::domain::trigger::Trigger;
 use crate::store::schedules::ScheduleRow;
 
 /// The longest sleep between looks (schedules made by another replica are seen then).
@@ -152,7 +153,8 @@ pub fn next_slot(schedule: &ScheduleRow, after_ms: i64) -> Option<i64> {
 
 /// Queues `schedule`'s prompt (unless another replica fired it meanwhile) and audits it.
 async fn fire(core: &Core, schedule: &ScheduleRow, now: i64) -> Result<()> {
-    let actor = format!("schedule:{}", schedule.id);
+    let trigger = Trigger::Schedule(schedule.id.clone());
+    let actor = trigger.actor();
     let event = Inbound {
         external_id: format!("{actor}:{now}"),
         thread: schedule.thread.clone(),
@@ -161,8 +163,8 @@ async fn fire(core: &Core, schedule: &ScheduleRow, now: i64) -> Result<()> {
             display: format!("schedule {}", schedule.id),
         },
         message_id: None,
-        body: InboundBody::Scheduled {
-            schedule: schedule.id.clone(),
+        body: InboundBody::Triggered {
+            trigger,
             text: schedule.prompt.clone(),
         },
         context: None,

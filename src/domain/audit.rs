@@ -32,6 +32,8 @@ pub enum AuditAction {
     ScheduleFired,
     ScheduleMade,
     ScheduleRemoved,
+    /// A signed hook's prompt queued (actor `hook:NAME`).
+    HookFired,
 }
 
 impl AuditAction {
@@ -50,6 +52,7 @@ impl AuditAction {
             AuditAction::ScheduleFired => "schedule_fired",
             AuditAction::ScheduleMade => "schedule_made",
             AuditAction::ScheduleRemoved => "schedule_removed",
+            AuditAction::HookFired => "hook_fired",
         }
     }
 }
@@ -80,6 +83,7 @@ mod tests {
             (AuditAction::ScheduleFired, "schedule_fired"),
             (AuditAction::ScheduleMade, "schedule_made"),
             (AuditAction::ScheduleRemoved, "schedule_removed"),
+            (AuditAction::HookFired, "hook_fired"),
         ];
         for (action, text) in stored {
             assert_eq!(action.as_str(), text);

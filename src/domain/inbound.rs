@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::command::{Command, CommandError};
-use super::ids::ScheduleId;
 use super::thread::{Author, Platform, ThreadRef};
+use super::trigger::Trigger;
 
 /// A message or command addressed to the bot, already translated from the platform's payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,9 +51,10 @@ pub enum InboundBody {
     Command(Command),
     /// Something the bot cannot act on; the user is told why.
     Invalid(Invalid),
-    /// A schedule's prompt (`core::schedules`), queued like a typed one. No platform reads a
-    /// message as this: whoever made the schedule was admitted when they made it.
-    Scheduled { schedule: ScheduleId, text: String },
+    /// A prompt a schedule (`core::schedules`) or a signed hook (`bots::hooks`) queues like a
+    /// typed one. No platform reads a message as this: whoever made the schedule was admitted
+    /// when they made it, a hook's sender proved it holds the hook's secret.
+    Triggered { trigger: Trigger, text: String },
 }
 
 impl InboundBody {

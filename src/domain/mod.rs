@@ -24,6 +24,7 @@ pub mod outcome;
 pub mod project;
 pub mod review;
 pub mod thread;
+pub mod trigger;
 pub mod turn;
 pub mod workspace;
 

@@ -34,6 +34,7 @@ mod github_client;
 mod github_deps;
 mod github_issue_triggers;
 mod github_issues_pr;
+mod hooks;
 mod hosts;
 mod inbox;
 mod opencode;
