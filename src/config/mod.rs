@@ -51,7 +51,7 @@ pub use github::GitHubConfig;
 pub use hooks::HookConfig;
 pub use hosts::{DEFAULT_CAPTURE_TIMEOUT, HostConfig, LOCAL_HOST};
 pub use projects::ProjectConfig;
-pub use schedules::{CHAT_ID_PREFIX, ScheduleConfig, Scheduling};
+pub use schedules::{BadZone, CHAT_ID_PREFIX, ScheduleConfig, Scheduling, time_zone};
 pub use slack::{SlackConfig, SlackMode, SlackSecrets};
 pub use telegram::{TelegramConfig, TelegramLimits, TelegramMode};
 pub use web::{ADMIN, WebConfig, WebUser};

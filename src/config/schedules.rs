@@ -5,10 +5,23 @@
 
 use anyhow::{Result, bail};
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use crate::domain::cron::{self, Cron};
+use crate::domain::cron::Cron;
 use crate::domain::thread::{Platform, ThreadRef};
+
+/// A time zone by its IANA name (`Europe/Berlin`, `UTC`), from the system's tz database.
+pub fn time_zone(name: &str) -> Result<TimeZone, BadZone> {
+    TimeZone::get(name).map_err(|_| BadZone(name.to_owned()))
+}
+
+/// A name the tz database does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a time zone: give an IANA name such as UTC, Europe/Berlin or America/New_York"
+)]
+pub struct BadZone(pub String);
 
 /// How schedules tell time.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -68,7 +81,7 @@ impl ScheduleConfig {
 pub const CHAT_ID_PREFIX: &str = "s-";
 
 pub(super) fn validate(scheduling: &Scheduling, schedules: &[ScheduleConfig]) -> Result<()> {
-    cron::zone(&scheduling.time_zone).map_err(|e| anyhow::anyhow!("scheduling.time_zone: {e}"))?;
+    time_zone(&scheduling.time_zone).map_err(|e| anyhow::anyhow!("scheduling.time_zone: {e}"))?;
     let mut names = std::collections::HashSet::new();
     for schedule in schedules {
         let name = &schedule.name;
@@ -86,7 +99,7 @@ pub(super) fn validate(scheduling: &Scheduling, schedules: &[ScheduleConfig]) ->
         }
         Cron::parse(&schedule.cron).map_err(|e| anyhow::anyhow!("schedules.{name}.cron: {e}"))?;
         if let Some(zone) = &schedule.time_zone {
-            cron::zone(zone).map_err(|e| anyhow::anyhow!("schedules.{name}.time_zone: {e}"))?;
+            time_zone(zone).map_err(|e| anyhow::anyhow!("schedules.{name}.time_zone: {e}"))?;
         }
         if schedule.prompt.trim().is_empty() || schedule.prompt.contains('\0') {
             bail!("schedules.{name}.prompt must be text (not empty, no NUL)");

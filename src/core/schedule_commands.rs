@@ -8,18 +8,20 @@ use anyhow::Result;
 use jiff::Timestamp;
 
 use super::Core;
+use super::replies;
 use super::schedules::next_slot;
-use crate::config::CHAT_ID_PREFIX;
+use crate::config::{self, CHAT_ID_PREFIX};
 use crate::domain::audit::AuditAction;
+use crate::domain::command::CommandError;
 use crate::domain::ids::ScheduleId;
-use crate::domain::inbound::Inbound;
+use crate::domain::inbound::{Inbound, Invalid};
 use crate::render::escape_markdown as esc;
 use crate::store::schedules::ScheduleRow;
 
 /// The most schedules one thread may hold.
 const PER_THREAD: usize = 20;
 
-/// `/schedule "CRON" [tz=ZONE] prompt` (its cron and zone checked when parsed).
+/// `/schedule "CRON" [tz=ZONE] prompt` (its cron checked when parsed, its zone here).
 pub(super) async fn make(
     core: &Core,
     event: &Inbound,
@@ -27,6 +29,11 @@ pub(super) async fn make(
     time_zone: Option<&str>,
     prompt: &str,
 ) -> Result<String> {
+    let time_zone = time_zone.unwrap_or(&core.schedule_zone);
+    if let Err(e) = config::time_zone(time_zone) {
+        let bad = Invalid::Command(CommandError::BadSchedule(e.to_string()));
+        return Ok(replies::invalid(&core.spelling(event.platform()), &bad));
+    }
     if core.store.thread_schedules(&event.thread).await?.len() >= PER_THREAD {
         return Ok(format!(
             "This thread has {PER_THREAD} schedules already; remove one first."
@@ -37,7 +44,7 @@ pub(super) async fn make(
         id: ScheduleId::from_string(format!("{CHAT_ID_PREFIX}{}", &hex[..6])),
         thread: event.thread.clone(),
         cron: cron.to_owned(),
-        time_zone: time_zone.unwrap_or(&core.schedule_zone).to_owned(),
+        time_zone: time_zone.to_owned(),
         prompt: prompt.to_owned(),
         created_by: event.author.id.clone(),
         from_config: false,

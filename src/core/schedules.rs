@@ -21,9 +21,9 @@ use anyhow::Result;
 use jiff::Timestamp;
 
 use super::Core;
-use crate::config::ScheduleConfig;
+use crate::config::{self, ScheduleConfig};
 use crate::domain::audit::AuditAction;
-use crate::domain::cron::{self, Cron};
+use crate::domain::cron::Cron;
 use crate::domain::ids::{ScheduleId, now_ms};
 use crate::domain::inbound::{Inbound, InboundBody};
 use crate::domain::thread::Author;
@@ -136,7 +136,7 @@ pub fn next_slot(schedule: &ScheduleRow, after_ms: i64) -> Option<i64> {
         .and_then(|cron| {
             Ok((
                 cron,
-                cron::zone(&schedule.time_zone).map_err(|e| e.to_string())?,
+                config::time_zone(&schedule.time_zone).map_err(|e| e.to_string())?,
             ))
         });
     let (cron, zone) = match read {

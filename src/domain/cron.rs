@@ -3,8 +3,9 @@
 //!
 //! Our own small parser rather than a crate: `cron` and `croner` bring chrono-based time-zone
 //! handling (chrono-tz embeds the whole tz database, a slow build on CI's two cores), while the
-//! grammar is a page of code. Time zones come from `jiff` (one crate, no bundled database)
-//! reading the system's tz database (`/usr/share/zoneinfo`), which also resolves
+//! grammar is a page of code. Time zones are `jiff`'s (one crate, no bundled database; looked up
+//! in the system's tz database, `/usr/share/zoneinfo`, by `config::time_zone`, above this
+//! floor, which does no I/O), which also resolve
 //! daylight-saving gaps and folds: a wall time that does not exist (02:30 on a spring-forward
 //! day) runs shifted by the gap (03:30), a repeated one once, at its first occurrence.
 //!
@@ -22,18 +23,6 @@ use jiff::{Timestamp, ToSpan};
 pub const FORM: &str = "five fields \"MIN HOUR DAY MONTH WEEKDAY\", each `*`, `5`, `1-5`, \
                         `*/15`, `1-5/2` or a comma list (weekday 0-7, 0 and 7 are Sunday), \
                         e.g. \"0 9 * * 1-5\"";
-
-/// A time zone by its IANA name (`Europe/Berlin`, `UTC`), from the system's tz database.
-pub fn zone(name: &str) -> Result<TimeZone, BadZone> {
-    TimeZone::get(name).map_err(|_| BadZone(name.to_owned()))
-}
-
-/// A name the tz database does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{0:?} is not a time zone: give an IANA name such as UTC, Europe/Berlin or America/New_York"
-)]
-pub struct BadZone(pub String);
 
 /// A parsed cron expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +164,11 @@ fn field(text: &str, min: u32, max: u32) -> Option<u64> {
 mod tests {
     use super::*;
 
+    /// Europe/Berlin's rule, as a POSIX TZ string (no tz database read here).
+    fn berlin() -> TimeZone {
+        TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap()
+    }
+
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
     }
@@ -223,7 +217,7 @@ mod tests {
             weekdays.next_after(at("2026-12-07T09:00:00Z"), &utc),
             Some(at("2026-12-08T09:00:00Z"))
         );
-        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let berlin = berlin();
         assert_eq!(
             weekdays.next_after(at("2026-12-05T10:00:00Z"), &berlin),
             Some(at("2026-12-07T08:00:00Z"))
@@ -249,7 +243,7 @@ mod tests {
 
     #[test]
     fn a_wall_time_in_a_daylight_saving_gap_runs_after_it() {
-        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let berlin = berlin();
         let night = Cron::parse("30 2 * * *").unwrap();
         // 2026-03-29: 02:00 CET jumps to 03:00 CEST; 02:30 does not exist.
         assert_eq!(
