@@ -39,12 +39,18 @@ const AUDIT_PROMPT_CHARS: usize = 200;
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     offset_ms: i64,
+    /// What it read when made (the service's start).
+    started_ms: i64,
 }
 
 impl Clock {
     pub fn new(start: Option<Timestamp>) -> Clock {
-        let offset_ms = start.map_or(0, |start| start.as_millisecond() - now_ms());
-        Clock { offset_ms }
+        let now = now_ms();
+        let offset_ms = start.map_or(0, |start| start.as_millisecond() - now);
+        Clock {
+            offset_ms,
+            started_ms: now + offset_ms,
+        }
     }
 
     /// Now, in Unix milliseconds.
@@ -54,9 +60,9 @@ impl Clock {
 }
 
 /// Writes `[[schedules]]` into the store (their last firing kept) and drops those no longer
-/// configured.
+/// configured. One seen for the first time counts from the service's start.
 pub async fn store_configured(core: &Core, configured: &[ScheduleConfig]) -> Result<()> {
-    let now = core.schedule_clock.now_ms();
+    let now = core.schedule_clock.started_ms;
     for schedule in configured {
         let row = ScheduleRow {
             id: ScheduleId::from_string(schedule.name.clone()),

@@ -4,7 +4,10 @@
 //! slot comes due at a known moment instead of after a real wait.
 
 use crate::support::db::{Db, on_both_databases};
-use crate::support::harness::{Harness, Options};
+use switchboard::domain::thread::Platform;
+
+use crate::support::harness::{Harness, Options, WAIT};
+use crate::support::waiting;
 
 on_both_databases!(
     a_schedule_fires_at_its_time_into_its_thread,
@@ -30,8 +33,21 @@ async fn prepare(db: Db, cron: &str, clock_start: &str, more: &str) -> Harness {
     t
 }
 
-/// Restarts the bot with its scheduler's clock starting at `clock_start`.
+/// Restarts the bot with its scheduler's clock starting at `clock_start`, once everything it
+/// had to post is posted (a reply killed mid-post is posted again, as it should be, but would
+/// blur what the test reads).
 async fn restart_at(t: &mut Harness, old: &str, clock_start: &str) {
+    let store = t.store().await;
+    let lane = t.chat.id.to_string();
+    waiting::poll(WAIT, async || {
+        match store.next_outbound(Platform::Telegram, &lane).await {
+            Ok(None) => Ok(()),
+            Ok(Some(row)) => Err(format!("still to post: {row:?}")),
+            Err(e) => Err(format!("reading the outbox: {e:#}")),
+        }
+    })
+    .await;
+    store.close().await;
     t.kill_bot();
     let config = std::fs::read_to_string(&t.config_path).expect("config");
     let moved = config.replace(old, clock_start);
@@ -116,11 +132,12 @@ async fn a_scheduled_prompt_is_refused_when_the_budget_is_spent(db: Db) {
     t.assert_no_violations();
 }
 
-/// `/schedule` with a bad expression says the form; a good one is listed with its next run,
-/// fires at its slot, and `/unschedule` removes it (a configured one is not removable).
+/// `/schedule` with a bad expression or zone says the form; a good one is listed with its next
+/// run, fires (missed while the bot was down: once, when back), and `/unschedule` removes it (a
+/// configured one is not removable in chat).
 async fn schedules_are_made_listed_and_removed_in_chat(db: Db) {
-    // Time for the four exchanges before the slot (10:00 in Berlin, 09:00 UTC).
-    let mut t = prepare(db, "0 12 * * *", "2026-12-07T08:59:54Z", "").await;
+    let first = "2026-12-07T08:00:00Z";
+    let mut t = prepare(db, "0 12 * * *", first, "").await;
     t.start_bot().await;
     t.say("/schedule \"0 9 * *\" look");
     let bad = t.next().await.text;
@@ -138,6 +155,9 @@ async fn schedules_are_made_listed_and_removed_in_chat(db: Db) {
         .unwrap()
         .to_owned();
     assert!(made.contains("next 2026-12-07 10:00 CET"), "{made}");
+
+    // 10:00 in Berlin is 09:00 UTC.
+    restart_at(&mut t, first, "2026-12-07T09:00:30Z").await;
     t.next().await;
     assert_eq!(t.next().await.text, "Echo #1: look around");
     t.wait_text("✅ Done").await;
@@ -156,6 +176,13 @@ async fn schedules_are_made_listed_and_removed_in_chat(db: Db) {
     t.say("/schedules");
     let list = t.next().await.text;
     assert!(!list.contains(&id), "{list}");
+    let audit = t.wait_audit(|_| true).await;
+    for action in ["schedule_made", "schedule_fired", "schedule_removed"] {
+        assert!(
+            audit.iter().any(|r| r.action == action),
+            "{action}: {audit:#?}"
+        );
+    }
     t.tg.assert_all_read();
     t.assert_no_violations();
 }
