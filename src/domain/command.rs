@@ -129,9 +129,9 @@ pub const COMMANDS: &[CommandHelp] = &[
     },
     CommandHelp {
         name: "schedule",
-        args: "\"CRON\" [tz=ZONE] prompt",
-        summary: "Queue a prompt here at cron times (\"0 9 * * 1-5\": weekdays 9:00), in a time \
-                  zone (tz=Europe/Berlin; default UTC)",
+        args: "\"cron\" [tz=zone] prompt",
+        summary: "Queue a prompt here at cron times, e.g. \"0 9 * * 1-5\" (weekdays 9:00), in \
+                  tz=ZONE (default UTC)",
     },
     CommandHelp {
         name: "schedules",

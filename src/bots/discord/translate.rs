@@ -255,6 +255,22 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
                 Err(e) => InboundBody::Invalid(Invalid::Command(e)),
             }
         }
+        // Parsed like typed commands: the options become `"cron" tz=zone prompt`, `id`.
+        "schedule" | "unschedule" => {
+            let text = |name| option(name).and_then(|o| o.value.as_str()).unwrap_or("");
+            let args = match data.name.as_str() {
+                "schedule" if text("tz").is_empty() => {
+                    format!("\"{}\" {}", text("cron"), text("prompt"))
+                }
+                "schedule" => format!("\"{}\" tz={} {}", text("cron"), text("tz"), text("prompt")),
+                _ => text("id").to_owned(),
+            };
+            match parse(&data.name, &args) {
+                Ok(command) => InboundBody::Command(command),
+                Err(e) => InboundBody::Invalid(Invalid::Command(e)),
+            }
+        }
+        "schedules" => InboundBody::Command(Command::Schedules),
         "help" => InboundBody::Command(Command::Help),
         other => InboundBody::Invalid(Invalid::Command(CommandError::Unknown(other.to_owned()))),
     };
