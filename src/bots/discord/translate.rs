@@ -592,6 +592,43 @@ mod tests {
         let unknown = translate_interaction(&interaction("frob", vec![], None)).unwrap();
         assert!(matches!(unknown.body, InboundBody::Invalid(_)));
 
+        let schedule = |options| translate_interaction(&interaction("schedule", options, None));
+        let zoned = schedule(vec![
+            option("cron", json!("0 9 * * 1-5")),
+            option("prompt", json!("run the checks")),
+            option("tz", json!("Europe/Berlin")),
+        ]);
+        assert_eq!(
+            zoned.unwrap().body,
+            InboundBody::Command(Command::Schedule {
+                cron: "0 9 * * 1-5".into(),
+                time_zone: Some("Europe/Berlin".into()),
+                prompt: "run the checks".into(),
+            })
+        );
+        let bad = schedule(vec![
+            option("cron", json!("0 9")),
+            option("prompt", json!("x")),
+        ]);
+        assert!(
+            matches!(
+                bad.unwrap().body,
+                InboundBody::Invalid(Invalid::Command(CommandError::BadSchedule(_)))
+            ),
+            "a wrong expression says the form"
+        );
+        let unschedule = translate_interaction(&interaction(
+            "unschedule",
+            vec![option("id", json!("s-1a2b3c"))],
+            None,
+        ));
+        assert_eq!(
+            unschedule.unwrap().body,
+            InboundBody::Command(Command::Unschedule {
+                id: "s-1a2b3c".into()
+            })
+        );
+
         // In a thread, the thread is the topic of its parent channel.
         let thread = Channel {
             id: "500".into(),
