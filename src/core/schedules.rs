@@ -32,6 +32,8 @@ use crate::store::schedules::ScheduleRow;
 
 /// The longest sleep between looks (schedules made by another replica are seen then).
 const MAX_WAIT: Duration = Duration::from_secs(60);
+/// How soon a schedule whose firing failed is tried again.
+const RETRY_MS: i64 = 5_000;
 /// Audit detail: how much of the prompt is kept.
 const AUDIT_PROMPT_CHARS: usize = 200;
 
@@ -110,7 +112,8 @@ pub async fn run(core: Arc<Core>) -> Result<()> {
     }
 }
 
-/// Fires every due schedule once; returns when the next one is due (clock milliseconds).
+/// Fires every due schedule once; returns when the next one is due (clock milliseconds). A
+/// schedule that fails to fire (the store unreachable) is logged and does not hold up the rest.
 async fn fire_due(core: &Core) -> Result<Option<i64>> {
     let now = core.schedule_clock.now_ms();
     let mut earliest: Option<i64> = None;
@@ -121,11 +124,14 @@ async fn fire_due(core: &Core) -> Result<Option<i64>> {
         ) else {
             continue;
         };
-        let next = if slot <= now {
-            fire(core, &schedule, now).await?;
-            next_slot(&schedule, now)
-        } else {
+        let next = if slot > now {
             Some(slot)
+        } else if let Err(e) = fire(core, &schedule, now).await {
+            // Still due: tried again soon, the others fired meanwhile.
+            tracing::warn!(schedule = %schedule.id, "firing a schedule failed: {e:#}");
+            Some(now + RETRY_MS)
+        } else {
+            next_slot(&schedule, now)
         };
         if let Some(next) = next {
             earliest = Some(earliest.map_or(next, |e| e.min(next)));
