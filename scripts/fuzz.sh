@@ -34,6 +34,11 @@ for f in tests/fixtures/discord/gateway_*.json tests/fixtures/discord/object_*.j
   seed discord_gateway "$f"
 done
 for f in tests/fixtures/telegram/*.json; do seed telegram_update "$f"; done
+# A cron expression or a hook's template on the first line, a JSON body after it.
+for f in tests/fixtures/github/webhooks/*.json; do
+  seed triggers "$f" 'CI {{action}} on {{repository.full_name}} {{sender.login}}\n'
+done
+seed triggers config.example.toml '*/15 9-17 1,15 * 1-5\n'
 
 targets=$(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^switchboard-fuzz$')
 for target in $targets; do

@@ -322,6 +322,14 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
             app.gateway(core.clone())
         });
     }
+    if !config.hooks.is_empty() {
+        http = http.merge(crate::bots::hooks::routes(
+            core.clone(),
+            &config.hooks,
+            &secrets.hooks,
+        ));
+        http_needed = true;
+    }
     if http_needed {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
@@ -350,6 +358,11 @@ pub async fn serve(config: Config, secrets: Secrets) -> Result<()> {
     spawn(&mut tasks, "workspace clean-up", {
         let core = core.clone();
         move || crate::core::cleanup::sweep_workspaces(core.clone())
+    });
+    crate::core::schedules::store_configured(&core, &config.schedules).await?;
+    spawn(&mut tasks, "scheduler", {
+        let core = core.clone();
+        move || crate::core::schedules::run(core.clone())
     });
     spawn(&mut tasks, "ci watch", {
         let core = core.clone();

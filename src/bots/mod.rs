@@ -6,6 +6,7 @@
 pub mod discord;
 pub mod download;
 pub mod github;
+pub mod hooks;
 pub mod outlet;
 pub mod pacing;
 pub mod signature;

@@ -34,8 +34,10 @@ mod budgets;
 mod discord;
 mod duration;
 mod github;
+mod hooks;
 mod hosts;
 mod projects;
+mod schedules;
 mod slack;
 mod telegram;
 mod transcription;
@@ -47,8 +49,10 @@ pub use agents::{
 pub use budgets::Budgets;
 pub use discord::{DiscordConfig, DiscordSecrets};
 pub use github::GitHubConfig;
+pub use hooks::HookConfig;
 pub use hosts::{DEFAULT_CAPTURE_TIMEOUT, HostConfig, LOCAL_HOST};
 pub use projects::ProjectConfig;
+pub use schedules::{BadZone, CHAT_ID_PREFIX, ScheduleConfig, Scheduling, time_zone};
 pub use slack::{SlackConfig, SlackMode, SlackSecrets};
 pub use telegram::{TelegramConfig, TelegramLimits, TelegramMode};
 pub use transcription::TranscriptionConfig;
@@ -157,6 +161,15 @@ pub struct Config {
     /// Speech to text for voice notes and audio files; off without the section.
     #[serde(default)]
     pub transcription: Option<TranscriptionConfig>,
+    /// How schedules tell time (`[scheduling]`).
+    #[serde(default)]
+    pub scheduling: Scheduling,
+    /// Prompts queued at cron times (`[[schedules]]`). Default: none.
+    #[serde(default)]
+    pub schedules: Vec<ScheduleConfig>,
+    /// Inbound webhook triggers by name (`[hooks.NAME]`). Default: none.
+    #[serde(default)]
+    pub hooks: BTreeMap<String, HookConfig>,
     /// True when `local` was not in the file (it is added with its defaults).
     #[serde(skip)]
     pub local_is_implicit: bool,
@@ -298,6 +311,8 @@ pub struct Secrets {
     pub web_admin_token: Option<Secret>,
     /// The speech-to-text service's API key, if it takes one.
     pub transcription_key: Option<Secret>,
+    /// Each `[hooks.NAME]`'s secret, by name.
+    pub hooks: BTreeMap<String, Secret>,
 }
 
 impl Config {
@@ -406,6 +421,8 @@ impl Config {
         self.slack.validate()?;
         self.budgets.validate()?;
         self.workspaces.validate()?;
+        schedules::validate(&self.scheduling, &self.schedules)?;
+        hooks::validate(&self.hooks)?;
         self.web.validate()?;
         if let Some(transcription) = &self.transcription {
             transcription.validate()?;
@@ -428,6 +445,7 @@ impl Config {
                 Some(transcription) => transcription.resolve_key(env)?,
                 None => None,
             },
+            hooks: hooks::resolve_secrets(&self.hooks)?,
         })
     }
 

@@ -86,6 +86,15 @@ pub(super) async fn run(
         Command::Model { choice } => model(core, event, choice.as_ref()).await?,
         Command::Status => status(core, event).await?,
         Command::Stop { all } => stop(core, event, *all).await?,
+        Command::Schedule {
+            cron,
+            time_zone,
+            prompt,
+        } => {
+            super::schedule_commands::make(core, event, cron, time_zone.as_deref(), prompt).await?
+        }
+        Command::Schedules => super::schedule_commands::list(core, event).await?,
+        Command::Unschedule { id } => super::schedule_commands::remove(core, event, id).await?,
         Command::Screenshot { url } => {
             let post = screenshot(core, event, url.as_deref()).await?;
             reply_post(core, id, event, post).await?;

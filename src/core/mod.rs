@@ -24,6 +24,8 @@ mod progress;
 pub mod replies;
 mod respond;
 pub mod router;
+mod schedule_commands;
+pub mod schedules;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod transcription;
@@ -78,6 +80,12 @@ pub struct Core {
     inbound_changed: watch::Sender<u64>,
     /// Bumped when a pushed commit is watched or its checks moved; [`ci_watch`] watches it.
     checks_moved: watch::Sender<u64>,
+    /// The scheduler's time ([`schedules::Clock`]).
+    pub schedule_clock: schedules::Clock,
+    /// The time zone of schedules that name none (`scheduling.time_zone`).
+    pub schedule_zone: String,
+    /// Bumped when a schedule is made or removed; [`schedules`] watches it.
+    schedules_changed: watch::Sender<u64>,
 }
 
 impl Core {
@@ -111,6 +119,9 @@ impl Core {
             outbox_changed: watch::Sender::new(0),
             inbound_changed: watch::Sender::new(0),
             checks_moved: watch::Sender::new(0),
+            schedule_clock: schedules::Clock::new(config.scheduling.clock_start),
+            schedule_zone: config.scheduling.time_zone.clone(),
+            schedules_changed: watch::Sender::new(0),
         })
     }
 
@@ -214,6 +225,16 @@ impl Core {
 
     fn watch_checks_moved(&self) -> watch::Receiver<u64> {
         self.checks_moved.subscribe()
+    }
+
+    /// Tells the scheduler that a schedule was made or removed.
+    fn schedules_changed(&self) {
+        self.schedules_changed
+            .send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn watch_schedules(&self) -> watch::Receiver<u64> {
+        self.schedules_changed.subscribe()
     }
 
     fn watch_inbound(&self) -> watch::Receiver<u64> {

@@ -130,6 +130,11 @@ pub fn invalid(spelling: &Spelling, invalid: &Invalid) -> String {
             esc(word),
             spelling.command("model")
         ),
+        Invalid::Command(CommandError::BadSchedule(problem)) => format!(
+            "{}. Usage: `{}`",
+            esc(problem),
+            help_for("schedule").map_or(String::new(), |entry| entry.usage(spelling))
+        ),
         Invalid::NotText => "I can only read text messages so far.".to_owned(),
         Invalid::EmptyMention => format!(
             "You mentioned me without a request: write it after the mention, or send `{help}`."

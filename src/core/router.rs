@@ -93,7 +93,12 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         return Ok(());
     }
     let policy = core.policy(event.platform())?;
-    if let Admission::Refused(refusal) = policy.admit(event).await? {
+    // A schedule's or hook's prompt: admitted when the schedule was made, or the hook signed.
+    let admission = match &event.body {
+        InboundBody::Triggered { .. } => Admission::Allowed,
+        _ => policy.admit(event).await?,
+    };
+    if let Admission::Refused(refusal) = admission {
         return refuse(core, id, event, &refusal).await;
     }
     match &event.body {
@@ -132,6 +137,10 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             reply(core, id, event, text).await
         }
         InboundBody::Press(action) => super::presses::handle(core, id, event, action).await,
+        InboundBody::Triggered { text, .. } => {
+            let opens_session = core.store.active_session(&event.thread).await?.is_none();
+            queue_prompt(core, id, event, text, opens_session, None).await
+        }
         InboundBody::Command(command) => {
             match super::command_handlers::run(core, id, event, command).await? {
                 Handled::Answered => Ok(()),
@@ -176,6 +185,7 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
         InboundBody::Command(command) => format!("command: /{}", command.name()),
         InboundBody::Invalid(invalid) => format!("invalid: {invalid:?}"),
         InboundBody::Press(action) => format!("press: {}", action.name()),
+        InboundBody::Triggered { trigger, .. } => format!("{trigger}"),
     };
     let detail = format!("{refusal:?}; {asked}");
     core.store

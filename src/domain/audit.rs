@@ -28,6 +28,12 @@ pub enum AuditAction {
     AgentSwitched,
     /// A session's model changed (`/model`, the console): who, from, to.
     ModelSwitched,
+    /// A schedule's prompt queued (actor `schedule:ID`), or a schedule made or removed in chat.
+    ScheduleFired,
+    ScheduleMade,
+    ScheduleRemoved,
+    /// A signed hook's prompt queued (actor `hook:NAME`).
+    HookFired,
 }
 
 impl AuditAction {
@@ -43,6 +49,10 @@ impl AuditAction {
             AuditAction::WorkspaceRemoved => "workspace_removed",
             AuditAction::AgentSwitched => "agent_switched",
             AuditAction::ModelSwitched => "model_switched",
+            AuditAction::ScheduleFired => "schedule_fired",
+            AuditAction::ScheduleMade => "schedule_made",
+            AuditAction::ScheduleRemoved => "schedule_removed",
+            AuditAction::HookFired => "hook_fired",
         }
     }
 }
@@ -70,6 +80,10 @@ mod tests {
             (AuditAction::WorkspaceRemoved, "workspace_removed"),
             (AuditAction::AgentSwitched, "agent_switched"),
             (AuditAction::ModelSwitched, "model_switched"),
+            (AuditAction::ScheduleFired, "schedule_fired"),
+            (AuditAction::ScheduleMade, "schedule_made"),
+            (AuditAction::ScheduleRemoved, "schedule_removed"),
+            (AuditAction::HookFired, "hook_fired"),
         ];
         for (action, text) in stored {
             assert_eq!(action.as_str(), text);

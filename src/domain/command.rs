@@ -45,6 +45,18 @@ pub enum Command {
     FixCi,
     /// Capture the host's display, or with a URL, a web page as the host sees it.
     Screenshot { url: Option<String> },
+    /// Queue `prompt` into this thread at the times of `cron` (five fields), in `time_zone`
+    /// (an IANA name; `None`: `scheduling.time_zone`). The expression is checked when parsed,
+    /// the zone (a look-up in the tz database) by the handler.
+    Schedule {
+        cron: String,
+        time_zone: Option<String>,
+        prompt: String,
+    },
+    /// List this thread's schedules with their next run.
+    Schedules,
+    /// Remove one of this thread's schedules.
+    Unschedule { id: String },
     /// Show the commands.
     Help,
 }
@@ -116,6 +128,22 @@ pub const COMMANDS: &[CommandHelp] = &[
         summary: "Capture the host's display, or a web page (http/https) as the host sees it",
     },
     CommandHelp {
+        name: "schedule",
+        args: "\"cron\" [tz=zone] prompt",
+        summary: "Queue a prompt here at cron times, e.g. \"0 9 * * 1-5\" (weekdays 9:00), in \
+                  tz=ZONE (default UTC)",
+    },
+    CommandHelp {
+        name: "schedules",
+        args: "",
+        summary: "List this thread's schedules, with their ids and next runs",
+    },
+    CommandHelp {
+        name: "unschedule",
+        args: "id",
+        summary: "Remove one of this thread's schedules",
+    },
+    CommandHelp {
         name: "help",
         args: "",
         summary: "Show what I can do",
@@ -135,6 +163,9 @@ pub enum CommandError {
     /// `/model WORD` where WORD cannot be a model's name.
     #[error("{0:?} is not a model name")]
     NotAModel(String),
+    /// `/schedule` whose cron expression or time zone is wrong: the message says the form.
+    #[error("{0}")]
+    BadSchedule(String),
 }
 
 impl CommandHelp {
@@ -149,11 +180,21 @@ impl CommandHelp {
 
     /// Whether `platform` has this command. GitHub has no `screenshot` (a comment cannot show
     /// the host's display), no `projects` (its thread is in a repository already) and no `pr`
-    /// (a pull request's session pushes to it, and so no `fix_ci` for what `pr` pushed), and a
+    /// (a pull request's session pushes to it, and so no `fix_ci` for what `pr` pushed), no
+    /// schedules (a prompt queued without a comment has nobody's request to act on), and a
     /// request that starts with one of those words is the agent's.
     pub fn offered_on(&self, platform: Platform) -> bool {
         !(platform == Platform::GitHub
-            && matches!(self.name, "screenshot" | "projects" | "pr" | "fix_ci"))
+            && matches!(
+                self.name,
+                "screenshot"
+                    | "projects"
+                    | "pr"
+                    | "fix_ci"
+                    | "schedule"
+                    | "schedules"
+                    | "unschedule"
+            ))
     }
 }
 
@@ -211,6 +252,9 @@ impl Command {
             Command::PullRequest => "pr",
             Command::FixCi => "fix_ci",
             Command::Screenshot { .. } => "screenshot",
+            Command::Schedule { .. } => "schedule",
+            Command::Schedules => "schedules",
+            Command::Unschedule { .. } => "unschedule",
             Command::Help => "help",
         }
     }
@@ -249,6 +293,11 @@ pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
         ("screenshot", [url]) if is_web_url(url) => Ok(Command::Screenshot {
             url: Some((*url).to_owned()),
         }),
+        ("schedule", _) => parse_schedule(args).ok_or_else(usage)?,
+        ("schedules", []) => Ok(Command::Schedules),
+        ("unschedule", [id]) => Ok(Command::Unschedule {
+            id: (*id).to_owned(),
+        }),
         ("help", _) => Ok(Command::Help),
         _ => Err(usage()),
     }
@@ -276,6 +325,33 @@ fn parse_new(words: &[&str]) -> Option<Command> {
         host: host.map(str::to_owned),
         agent,
     })
+}
+
+/// `/schedule`'s arguments: `"CRON" [tz=ZONE] prompt` (curly quotes, as phones type them, do
+/// too). `None`: not that shape; `Some(Err)`: a cron expression or time zone that is wrong.
+fn parse_schedule(args: &str) -> Option<Result<Command, CommandError>> {
+    let rest = args.trim_start().strip_prefix(['"', '“', '”'])?;
+    let (cron, rest) = rest.split_once(['"', '“', '”'])?;
+    let rest = rest.trim_start();
+    let (time_zone, prompt) = match rest.strip_prefix("tz=") {
+        Some(zoned) => {
+            let (zone, prompt) = zoned.split_once(char::is_whitespace).unwrap_or((zoned, ""));
+            (Some(zone.to_owned()), prompt.trim())
+        }
+        None => (None, rest.trim_end()),
+    };
+    if prompt.is_empty() || prompt.contains('\0') {
+        return None;
+    }
+    let bad = |e: &dyn std::fmt::Display| CommandError::BadSchedule(e.to_string());
+    if let Err(e) = super::cron::Cron::parse(cron) {
+        return Some(Err(bad(&e)));
+    }
+    Some(Ok(Command::Schedule {
+        cron: cron.split_whitespace().collect::<Vec<_>>().join(" "),
+        time_zone,
+        prompt: prompt.to_owned(),
+    }))
 }
 
 /// An absolute `http` or `https` URL with a host: what a browser can be sent to. Other schemes
@@ -385,6 +461,32 @@ mod tests {
                     url: Some("http://localhost:3000/a?b=c".into()),
                 },
             ),
+            (
+                "schedule",
+                " \"0  9 * * 1-5\" tz=Europe/Berlin run the\nnightly checks ",
+                Command::Schedule {
+                    cron: "0 9 * * 1-5".into(),
+                    time_zone: Some("Europe/Berlin".into()),
+                    prompt: "run the\nnightly checks".into(),
+                },
+            ),
+            (
+                "schedule",
+                "“*/15 * * * *” look",
+                Command::Schedule {
+                    cron: "*/15 * * * *".into(),
+                    time_zone: None,
+                    prompt: "look".into(),
+                },
+            ),
+            ("schedules", "", Command::Schedules),
+            (
+                "unschedule",
+                "s-1a2b",
+                Command::Unschedule {
+                    id: "s-1a2b".into(),
+                },
+            ),
             ("help", "anything", Command::Help),
         ];
         for (name, args, expected) in samples {
@@ -404,7 +506,10 @@ mod tests {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c == '_')
             );
-            assert!(parse(help.name, "").is_ok(), "/{} without args", help.name);
+            // Every argument optional: the command alone parses.
+            if help.args.is_empty() || help.args.starts_with('[') {
+                assert!(parse(help.name, "").is_ok(), "/{} without args", help.name);
+            }
         }
     }
 
@@ -448,6 +553,17 @@ mod tests {
             parse("projects", "web"),
             Err(CommandError::Usage("projects".into()))
         );
+        let Err(CommandError::BadSchedule(message)) = parse("schedule", "\"0 9 * *\" x") else {
+            panic!("a cron expression of four fields");
+        };
+        assert!(message.contains("MIN HOUR DAY MONTH WEEKDAY"), "{message}");
+        for args in ["", "0 9 * * * x", "\"0 9 * * *\"", "\"0 9 * * *\" tz=UTC"] {
+            assert_eq!(
+                parse("schedule", args),
+                Err(CommandError::Usage("schedule".into())),
+                "{args}"
+            );
+        }
         assert!(!help_for("projects").unwrap().offered_on(Platform::GitHub));
         assert!(help_for("projects").unwrap().offered_on(Platform::Slack));
         for url in [

@@ -54,6 +54,10 @@ id_type!(
     TurnId
 );
 id_type!(
+    /// A scheduled prompt: a `[[schedules]]` entry's name, or `s-` and hex for one made in chat.
+    ScheduleId
+);
+id_type!(
     /// One stored inbound event (message or command) from a platform.
     InboundId
 );

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::command::{Command, CommandError};
 use super::controls::ButtonAction;
 use super::thread::{Author, Platform, ThreadRef};
+use super::trigger::Trigger;
 
 /// A message or command addressed to the bot, already translated from the platform's payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +87,10 @@ pub enum InboundBody {
     Press(ButtonAction),
     /// Something the bot cannot act on; the user is told why.
     Invalid(Invalid),
+    /// A prompt a schedule (`core::schedules`) or a signed hook (`bots::hooks`) queues like a
+    /// typed one. No platform reads a message as this: whoever made the schedule was admitted
+    /// when they made it, a hook's sender proved it holds the hook's secret.
+    Triggered { trigger: Trigger, text: String },
 }
 
 impl InboundBody {
@@ -120,7 +125,11 @@ impl InboundBody {
             Ok(parsed) => return InboundBody::Command(parsed),
             // `agent gemini`, `model -x`: one word after the command's name is a choice that
             // went wrong, not a request for the agent.
-            Err(e @ (CommandError::NotAnAgent(_) | CommandError::NotAModel(_))) => {
+            Err(
+                e @ (CommandError::NotAnAgent(_)
+                | CommandError::NotAModel(_)
+                | CommandError::BadSchedule(_)),
+            ) => {
                 return InboundBody::Invalid(Invalid::Command(e));
             }
             Err(_) => {}

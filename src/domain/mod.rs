@@ -15,6 +15,7 @@ pub mod changes;
 pub mod checks;
 pub mod command;
 pub mod controls;
+pub mod cron;
 pub mod ids;
 pub mod inbound;
 pub mod invocation;
@@ -24,6 +25,7 @@ pub mod outcome;
 pub mod project;
 pub mod review;
 pub mod thread;
+pub mod trigger;
 pub mod turn;
 pub mod workspace;
 

@@ -12,21 +12,8 @@ impl Store {
     /// Stores an inbound event unless one with the same platform id exists.
     /// Returns the new row's id, or `None` for a duplicate (a redelivery).
     pub async fn insert_inbound(&self, event: &Inbound) -> Result<Option<InboundId>> {
-        let id = InboundId::generate();
-        let json = serde_json::to_string(event)?;
-        let result = sqlx::query(
-            "INSERT INTO inbound (id, platform, external_id, received_at, event) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform, external_id) DO NOTHING",
-        )
-        .bind(id.as_str())
-        .bind(event.platform().as_str())
-        .bind(&event.external_id)
-        .bind(now_ms())
-        .bind(json)
-        .execute(&self.pool)
-        .await
-        .context("storing an inbound event")?;
-        Ok((result.rows_affected() == 1).then_some(id))
+        let mut conn = self.pool.acquire().await?;
+        insert(&mut conn, event).await
     }
 
     /// Unprocessed events, oldest first.
@@ -72,6 +59,25 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         mark_processed(&mut conn, id).await
     }
+}
+
+/// Stores an event unless one with its external id is stored already (then `None`).
+pub async fn insert(conn: &mut AnyConnection, event: &Inbound) -> Result<Option<InboundId>> {
+    let id = InboundId::generate();
+    let json = serde_json::to_string(event)?;
+    let result = sqlx::query(
+        "INSERT INTO inbound (id, platform, external_id, received_at, event) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform, external_id) DO NOTHING",
+    )
+    .bind(id.as_str())
+    .bind(event.platform().as_str())
+    .bind(&event.external_id)
+    .bind(now_ms())
+    .bind(json)
+    .execute(conn)
+    .await
+    .context("storing an inbound event")?;
+    Ok((result.rows_affected() == 1).then_some(id))
 }
 
 /// Marks an event handled, inside the transaction that recorded its effects.

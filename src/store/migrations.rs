@@ -37,6 +37,7 @@ const FILES: &[(&str, &str)] = files![
     "20261205150000_session_delivery.sql",
     "20261205170000_check_watches.sql",
     "20261205200000_session_agents.sql",
+    "20261205220001_schedules.sql",
 ];
 
 /// The migrator over every migration.

@@ -20,6 +20,7 @@ mod migrations;
 pub mod outbox;
 mod pauses;
 mod platform_state;
+pub mod schedules;
 pub mod sessions;
 pub mod turns;
 mod web;

@@ -386,7 +386,7 @@ async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
     let t = start(db).await;
     let d = world(&t);
     let commands = fake(&t)
-        .wait_for_commands(Some(&d.guild), |c| c.len() == 11, WAIT)
+        .wait_for_commands(Some(&d.guild), |c| c.len() == 14, WAIT)
         .await;
     let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
@@ -402,6 +402,9 @@ async fn slash_commands_are_acknowledged_in_time_and_answered(db: Db) {
             "pr",
             "fix_ci",
             "screenshot",
+            "schedule",
+            "schedules",
+            "unschedule",
             "help"
         ]
     );
@@ -496,7 +499,7 @@ async fn the_agent_and_model_are_chosen_with_slash_commands(db: Db) {
     let t = start(db).await;
     let d = world(&t);
     let commands = fake(&t)
-        .wait_for_commands(Some(&d.guild), |c| c.len() == 11, WAIT)
+        .wait_for_commands(Some(&d.guild), |c| c.len() == 14, WAIT)
         .await;
     let choices = |command: &str, name: &str| -> Vec<String> {
         let command = commands.iter().find(|c| c.name == command).unwrap();

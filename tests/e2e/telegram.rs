@@ -355,6 +355,9 @@ async fn read_only_commands_and_the_menu(db: Db) {
             "pr",
             "fix_ci",
             "screenshot",
+            "schedule",
+            "schedules",
+            "unschedule",
             "help"
         ]
     );

@@ -306,6 +306,22 @@ pub fn translate_interaction(interaction: &Interaction) -> Option<Inbound> {
                 Err(e) => InboundBody::Invalid(Invalid::Command(e)),
             }
         }
+        // Parsed like typed commands: the options become `"cron" tz=zone prompt`, `id`.
+        "schedule" | "unschedule" => {
+            let text = |name| option(name).and_then(|o| o.value.as_str()).unwrap_or("");
+            let args = match data.name.as_str() {
+                "schedule" if text("tz").is_empty() => {
+                    format!("\"{}\" {}", text("cron"), text("prompt"))
+                }
+                "schedule" => format!("\"{}\" tz={} {}", text("cron"), text("tz"), text("prompt")),
+                _ => text("id").to_owned(),
+            };
+            match parse(&data.name, &args) {
+                Ok(command) => InboundBody::Command(command),
+                Err(e) => InboundBody::Invalid(Invalid::Command(e)),
+            }
+        }
+        "schedules" => InboundBody::Command(Command::Schedules),
         "help" => InboundBody::Command(Command::Help),
         other => InboundBody::Invalid(Invalid::Command(CommandError::Unknown(other.to_owned()))),
     };
@@ -659,6 +675,43 @@ mod tests {
         }
         let unknown = translate_interaction(&interaction("frob", vec![], None)).unwrap();
         assert!(matches!(unknown.body, InboundBody::Invalid(_)));
+
+        let schedule = |options| translate_interaction(&interaction("schedule", options, None));
+        let zoned = schedule(vec![
+            option("cron", json!("0 9 * * 1-5")),
+            option("prompt", json!("run the checks")),
+            option("tz", json!("Europe/Berlin")),
+        ]);
+        assert_eq!(
+            zoned.unwrap().body,
+            InboundBody::Command(Command::Schedule {
+                cron: "0 9 * * 1-5".into(),
+                time_zone: Some("Europe/Berlin".into()),
+                prompt: "run the checks".into(),
+            })
+        );
+        let bad = schedule(vec![
+            option("cron", json!("0 9")),
+            option("prompt", json!("x")),
+        ]);
+        assert!(
+            matches!(
+                bad.unwrap().body,
+                InboundBody::Invalid(Invalid::Command(CommandError::BadSchedule(_)))
+            ),
+            "a wrong expression says the form"
+        );
+        let unschedule = translate_interaction(&interaction(
+            "unschedule",
+            vec![option("id", json!("s-1a2b3c"))],
+            None,
+        ));
+        assert_eq!(
+            unschedule.unwrap().body,
+            InboundBody::Command(Command::Unschedule {
+                id: "s-1a2b3c".into()
+            })
+        );
 
         // In a thread, the thread is the topic of its parent channel.
         let thread = Channel {
