@@ -15,6 +15,7 @@ pub mod claims;
 pub mod cleanup;
 pub mod command_handlers;
 mod delivery;
+mod enqueue;
 pub mod incoming_files;
 pub mod placement;
 mod planned_pr;

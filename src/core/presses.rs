@@ -154,7 +154,7 @@ async fn retry(core: &Arc<Core>, id: &InboundId, event: &Inbound, turn: &TurnId)
         return only(core, id, press::not_here()).await;
     };
     let opens_session = core.store.active_session(&event.thread).await?.is_none();
-    super::router::queue_prompt(core, id, event, &turn.prompt, opens_session, None).await?;
+    super::enqueue::queue_prompt(core, id, event, &turn.prompt, opens_session, None).await?;
     Ok(press::retried())
 }
 

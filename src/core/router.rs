@@ -17,26 +17,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 
 use super::Core;
 use super::command_handlers::Handled;
-use super::placement;
-use super::policy::Prepared;
+use super::enqueue;
 use super::replies;
-use super::respond::{outbound, reply, respond};
+use super::respond::{reply, respond};
 use crate::domain::admission::{Admission, Refusal};
 use crate::domain::audit::AuditAction;
-use crate::domain::ids::{InboundId, TurnId, error_reference, now_ms};
+use crate::domain::ids::{InboundId, error_reference, now_ms};
 use crate::domain::inbound::{FileKind, Inbound, InboundBody};
 use crate::domain::outbound::Post;
 use crate::domain::outbox_key::OutboxKey;
-use crate::domain::workspace::{GitCheckout, Workspace};
 use crate::panics;
-use crate::store::sessions::{self, NewSession};
-use crate::store::turns::{self, NewTurn};
-use crate::store::{SessionRow, Tx};
-use crate::store::{inbound, outbox};
 
 /// How often the router looks for events even without a wake-up (events stored by another
 /// replica sharing the database).
@@ -115,7 +109,7 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             if opens_session && event.files.iter().any(|f| f.kind == FileKind::Attachment) {
                 // The files go into the workspace the session will work in: it is made first.
                 let mut tx = core.store.write_tx().await?;
-                session = Some(open_session(core, &mut tx, event, None, None).await?);
+                session = Some(enqueue::open_session(core, &mut tx, event, None, None).await?);
                 tx.commit().await?;
             }
             let heard = match super::voice::transcribe(core, event, text).await? {
@@ -130,7 +124,7 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
             };
             let text = super::ci_fix::when_asked(core, event, text).await?;
             let echo = heard.echo.as_deref();
-            queue_prompt(core, id, event, &text, opens_session, echo).await
+            enqueue::queue_prompt(core, id, event, &text, opens_session, echo).await
         }
         InboundBody::Invalid(invalid) => {
             let text = replies::invalid(&core.spelling(event.platform()), invalid);
@@ -139,37 +133,19 @@ async fn handle(core: &Arc<Core>, id: &InboundId, event: &Inbound) -> Result<()>
         InboundBody::Press(action) => super::presses::handle(core, id, event, action).await,
         InboundBody::Triggered { text, .. } => {
             let opens_session = core.store.active_session(&event.thread).await?.is_none();
-            queue_prompt(core, id, event, text, opens_session, None).await
+            enqueue::queue_prompt(core, id, event, text, opens_session, None).await
         }
         InboundBody::Command(command) => {
             match super::command_handlers::run(core, id, event, command).await? {
                 Handled::Answered => Ok(()),
-                Handled::Prompt(text) => queue_prompt(core, id, event, &text, false, None).await,
+                Handled::Prompt(text) => {
+                    enqueue::queue_prompt(core, id, event, &text, false, None).await
+                }
             }
         }
     }
 }
 
-/// Queues `text` as the thread's next prompt, as the platform prepares it (`opens_session`: the
-/// thread has no session yet), after `echo` (what was heard in a voice note); a prompt the
-/// platform finds nothing to do for is only marked processed.
-pub(super) async fn queue_prompt(
-    core: &Arc<Core>,
-    id: &InboundId,
-    event: &Inbound,
-    text: &str,
-    opens_session: bool,
-    echo: Option<&str>,
-) -> Result<()> {
-    let policy = core.policy(event.platform())?;
-    match policy.prepare(event, text, opens_session).await? {
-        Some(prepared) => enqueue_prompt(core, id, event, prepared, echo).await,
-        None => core.store.mark_inbound_processed(id).await,
-    }
-}
-
-/// Refuses an author: audited every time, answered (unless silent) at most once per hour,
-/// author and thread; a button press is answered to who pressed it alone, every time.
 async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal) -> Result<()> {
     let platform = event.platform();
     let asked = match &event.body {
@@ -211,125 +187,6 @@ async fn refuse(core: &Core, id: &InboundId, event: &Inbound, refusal: &Refusal)
         hour: now_ms() / 3_600_000,
     };
     respond(core, id, event, key, Post::text(text)).await
-}
-
-/// Starts the thread's session, placed by `core::placement` (on `host` when the policy names
-/// one); a turn with a checkout of its own works in it, and the session remembers where.
-async fn open_session(
-    core: &Core,
-    tx: &mut Tx,
-    event: &Inbound,
-    host: Option<&str>,
-    checkout: Option<&GitCheckout>,
-) -> Result<SessionRow> {
-    let placed = placement::place(core, &event.thread, placement::Asked::default(), host)
-        .map_err(|unplaced| anyhow!("placing a new session: {unplaced:?}"))?;
-    let workdir = match checkout {
-        Some(checkout) => {
-            let host = core.hosts.get(&placed.host).context("a placed host")?;
-            checkout.path_in(&host.workdir)
-        }
-        None => placed.workdir,
-    };
-    sessions::create_session(
-        tx,
-        NewSession {
-            id: placed.id,
-            thread: &event.thread,
-            host: &placed.host,
-            agent: placed.agent.agent,
-            model: placed.agent.model.as_deref(),
-            workdir: &workdir,
-            workspace: placed.workspace.as_ref(),
-            created_by: &event.author.id,
-        },
-    )
-    .await
-}
-
-/// Queues a prompt as a turn of the thread's session and acknowledges it, after `echo`.
-async fn enqueue_prompt(
-    core: &Arc<Core>,
-    id: &InboundId,
-    event: &Inbound,
-    prepared: Prepared,
-    echo: Option<&str>,
-) -> Result<()> {
-    let mut tx = core.store.write_tx().await?;
-    let session = match sessions::active_session(&mut tx, &event.thread).await? {
-        Some(session) => session,
-        None => {
-            let checkout = prepared
-                .workspace
-                .as_ref()
-                .map(|Workspace::Git(checkout)| checkout);
-            open_session(core, &mut tx, event, prepared.host.as_deref(), checkout).await?
-        }
-    };
-    // Two synchronize events in a row read the same pull request: the second's set is the
-    // first's, whose review is not posted yet (and so not found by the policy's check).
-    if let Some(plan) = prepared.review.as_ref().filter(|plan| !plan.asked)
-        && turns::reviewing(&mut tx, &session.id, &plan.fingerprint).await?
-    {
-        tracing::info!(inbound = %id, "this dependency set is under review already; no second review");
-        inbound::mark_processed(&mut tx, id).await?;
-        return Ok(tx.commit().await?);
-    }
-    let (active, queued) = turns::queue_counts(&mut tx, &session.id).await?;
-    if queued >= i64::from(core.defaults.max_queue) {
-        let post = Post::text(replies::queue_full(
-            &core.spelling(event.platform()),
-            core.defaults.max_queue,
-        ))
-        .replying_to(event.message_id.clone());
-        outbox::enqueue(
-            &mut tx,
-            &outbound(OutboxKey::Reply(id.clone()), event, post),
-        )
-        .await?;
-        inbound::mark_processed(&mut tx, id).await?;
-        tx.commit().await?;
-        core.outbox_changed();
-        return Ok(());
-    }
-    // Prompts ahead of this one: the running turn, or the queued one about to start, and the
-    // rest of the queue.
-    let ahead = active + queued;
-    let turn = TurnId::generate();
-    let acks = core
-        .policy(event.platform())?
-        .acknowledge(event, &turn, ahead);
-    let status = OutboxKey::Status(turn.clone());
-    turns::insert_turn(
-        &mut tx,
-        NewTurn {
-            id: &turn,
-            session_id: &session.id,
-            inbound_id: Some(id),
-            prompt: &prepared.prompt,
-            author_id: &event.author.id,
-            author_name: &event.author.display,
-            reply_to: event.message_id.as_deref(),
-            host: &session.host,
-            workspace: prepared.workspace.as_ref(),
-            review: prepared.review.as_ref(),
-            quiet: !acks.iter().any(|a| a.key == status),
-        },
-    )
-    .await?;
-    if let Some(echo) = echo {
-        let post = Post::text(echo).replying_to(event.message_id.clone());
-        let key = OutboxKey::Transcript(id.clone());
-        outbox::enqueue(&mut tx, &outbound(key, event, post)).await?;
-    }
-    for ack in acks {
-        outbox::enqueue(&mut tx, &ack).await?;
-    }
-    inbound::mark_processed(&mut tx, id).await?;
-    tx.commit().await?;
-    core.outbox_changed();
-    core.kick(session.id);
-    Ok(())
 }
 
 /// Logs an internal error with a reference the user can quote, and tells the user.
