@@ -1496,6 +1496,68 @@ pub fn projects(projects: &[Project], thread: &ThreadRef) -> String {
     text
 }
 
+/// `/schedule` refused: the thread has `limit` schedules already.
+pub fn schedules_full(limit: usize) -> String {
+    format!("This thread has {limit} schedules already; remove one first.")
+}
+
+/// `/schedule` made schedule `id` (`description` from [`schedule_description`]).
+pub fn scheduled(id: &str, description: &str, unschedule: &str) -> String {
+    format!("⏰ Scheduled `{id}`: {description}. Remove it with `{unschedule}`.")
+}
+
+/// `/schedules` in a thread without any.
+pub fn no_schedules(example: &str) -> String {
+    format!("No schedules in this thread. Make one with `{example}`.")
+}
+
+/// `/schedules`: each schedule's id, whether the configuration made it, and its description.
+pub fn schedules(listed: &[(&str, bool, String)]) -> String {
+    let mut text = String::from("**Schedules in this thread**\n");
+    for (id, configured, description) in listed {
+        let owner = if *configured { " (configured)" } else { "" };
+        text.push_str(&format!("- `{id}`{owner}: {description}\n"));
+    }
+    text
+}
+
+/// `/unschedule ID` removed it.
+pub fn schedule_removed(id: &str) -> String {
+    format!("Removed the schedule `{}`.", esc(id))
+}
+
+/// `/unschedule ID` of a configured schedule.
+pub fn schedule_configured(id: &str) -> String {
+    format!(
+        "The schedule `{}` is in the configuration (`[[schedules]]`): remove it there.",
+        esc(id)
+    )
+}
+
+/// `/unschedule ID` of a schedule the thread does not have.
+pub fn no_such_schedule(id: &str, list: &str) -> String {
+    format!(
+        "This thread has no schedule `{}`. Send `{list}` for its schedules.",
+        esc(id)
+    )
+}
+
+/// "`0 9 * * 1-5` (Europe/Berlin), next 2026-12-07 09:00 CET: run the checks"; `next` is
+/// `None` for a schedule with no slot ahead.
+pub fn schedule_description(
+    cron: &str,
+    time_zone: &str,
+    next: Option<&str>,
+    prompt: &str,
+) -> String {
+    format!(
+        "`{cron}` ({}), next {}: {}",
+        esc(time_zone),
+        next.unwrap_or("never"),
+        esc(prompt)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

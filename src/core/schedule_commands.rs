@@ -15,7 +15,6 @@ use crate::domain::audit::AuditAction;
 use crate::domain::command::CommandError;
 use crate::domain::ids::ScheduleId;
 use crate::domain::inbound::{Inbound, Invalid};
-use crate::render::escape_markdown as esc;
 use crate::store::schedules::ScheduleRow;
 
 /// The most schedules one thread may hold.
@@ -35,9 +34,7 @@ pub(super) async fn make(
         return Ok(replies::invalid(&core.spelling(event.platform()), &bad));
     }
     if core.store.thread_schedules(&event.thread).await?.len() >= PER_THREAD {
-        return Ok(format!(
-            "This thread has {PER_THREAD} schedules already; remove one first."
-        ));
+        return Ok(replies::schedules_full(PER_THREAD));
     }
     let hex = uuid::Uuid::new_v4().simple().to_string();
     let row = ScheduleRow {
@@ -55,12 +52,12 @@ pub(super) async fn make(
     let detail = format!("{} {} {}: {}", row.id, row.cron, row.time_zone, row.prompt);
     audit(core, event, AuditAction::ScheduleMade, &detail).await?;
     core.schedules_changed();
-    Ok(format!(
-        "⏰ Scheduled `{}`: {}. Remove it with `{}`.",
-        row.id,
-        describe(core, &row),
-        core.spelling(event.platform())
-            .command(&format!("unschedule {}", row.id))
+    Ok(replies::scheduled(
+        row.id.as_str(),
+        &describe(core, &row),
+        &core
+            .spelling(event.platform())
+            .command(&format!("unschedule {}", row.id)),
     ))
 }
 
@@ -68,18 +65,17 @@ pub(super) async fn make(
 pub(super) async fn list(core: &Core, event: &Inbound) -> Result<String> {
     let schedules = core.store.thread_schedules(&event.thread).await?;
     if schedules.is_empty() {
-        return Ok(format!(
-            "No schedules in this thread. Make one with `{}`.",
-            core.spelling(event.platform())
-                .command("schedule \"0 9 * * 1-5\" run the nightly checks")
+        return Ok(replies::no_schedules(
+            &core
+                .spelling(event.platform())
+                .command("schedule \"0 9 * * 1-5\" run the nightly checks"),
         ));
     }
-    let mut text = String::from("**Schedules in this thread**\n");
-    for row in &schedules {
-        let owner = if row.from_config { " (configured)" } else { "" };
-        text.push_str(&format!("- `{}`{owner}: {}\n", row.id, describe(core, row)));
-    }
-    Ok(text)
+    let listed: Vec<(&str, bool, String)> = schedules
+        .iter()
+        .map(|row| (row.id.as_str(), row.from_config, describe(core, row)))
+        .collect();
+    Ok(replies::schedules(&listed))
 }
 
 /// `/unschedule ID`.
@@ -88,7 +84,7 @@ pub(super) async fn remove(core: &Core, event: &Inbound, id: &str) -> Result<Str
     if core.store.remove_schedule(&id, &event.thread).await? {
         audit(core, event, AuditAction::ScheduleRemoved, id.as_str()).await?;
         core.schedules_changed();
-        return Ok(format!("Removed the schedule `{}`.", esc(id.as_str())));
+        return Ok(replies::schedule_removed(id.as_str()));
     }
     let configured = core
         .store
@@ -98,15 +94,9 @@ pub(super) async fn remove(core: &Core, event: &Inbound, id: &str) -> Result<Str
         .any(|s| s.id == id);
     let list = core.spelling(event.platform()).command("schedules");
     Ok(if configured {
-        format!(
-            "The schedule `{}` is in the configuration (`[[schedules]]`): remove it there.",
-            esc(id.as_str())
-        )
+        replies::schedule_configured(id.as_str())
     } else {
-        format!(
-            "This thread has no schedule `{}`. Send `{list}` for its schedules.",
-            esc(id.as_str())
-        )
+        replies::no_such_schedule(id.as_str(), &list)
     })
 }
 
@@ -125,15 +115,9 @@ fn describe(core: &Core, row: &ScheduleRow) -> String {
                     .strftime("%Y-%m-%d %H:%M %Z")
                     .to_string(),
             )
-        })
-        .unwrap_or_else(|| "never".to_owned());
+        });
     let prompt: String = row.prompt.chars().take(80).collect();
-    format!(
-        "`{}` ({}), next {next}: {}",
-        row.cron,
-        esc(&row.time_zone),
-        esc(&prompt)
-    )
+    replies::schedule_description(&row.cron, &row.time_zone, next.as_deref(), &prompt)
 }
 
 async fn audit(core: &Core, event: &Inbound, action: AuditAction, detail: &str) -> Result<()> {
